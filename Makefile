@@ -1,0 +1,158 @@
+# keel: one Makefile for the hypervisor image, the host-built tests and the emulator runs.
+# Targets and their contracts: ../shared/CONVENTIONS.md and docs/testing.md.
+
+BUILD   := build
+# `make V=1` shows the commands
+Q := $(if $(V),,@)
+CC      := gcc
+HOSTCC  := gcc
+FUZZCC  := clang
+LD      := ld
+OBJCOPY := objcopy
+
+# ---- keel itself (freestanding, one set of objects) -------------------------------------------
+KEEL_DIRS := lib lib/rt core mm guest vdev arch/x86 arch/x86/svm arch/x86/emul drivers boot/efi
+KEEL_SRCS := $(foreach d,$(KEEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
+KEEL_OBJS := $(patsubst %,$(BUILD)/keel/%.o,$(KEEL_SRCS))
+
+EFI_INC   := -isystem /usr/include/efi -isystem /usr/include/efi/x86_64
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+KEEL_CFLAGS := -std=c11 -O2 -g -ffreestanding -fno-builtin-printf -fpic -fshort-wchar \
+	-mno-red-zone -maccumulate-outgoing-args -mgeneral-regs-only \
+	-fstack-protector-strong -mstack-protector-guard=global -fno-strict-aliasing \
+	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fcf-protection=none \
+	$(WARN) -I. -MMD -MP
+KEEL_ASFLAGS := -I. -MMD -MP -fpic
+
+$(BUILD)/keel/boot/efi/%.c.o: KEEL_CFLAGS += $(EFI_INC) -DGNU_EFI_USE_MS_ABI
+
+$(BUILD)/keel/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo '  CC    $<'
+	$(Q)$(CC) $(KEEL_CFLAGS) -c $< -o $@
+
+$(BUILD)/keel/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo '  AS    $<'
+	$(Q)$(CC) $(KEEL_ASFLAGS) -c $< -o $@
+
+# The console font is generated from Debian's console-setup-linux at build time (tools/psf2c.c).
+FONT_PSF := /usr/share/consolefonts/Lat15-VGA16.psf.gz
+KEEL_OBJS += $(BUILD)/keel/gen/font8x16.c.o
+$(BUILD)/tools/psf2c: tools/psf2c.c
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) -O2 -Wall -Wextra -Werror $< -o $@
+$(BUILD)/gen/font8x16.c: $(BUILD)/tools/psf2c
+	@mkdir -p $(dir $@)
+	$(Q)zcat $(FONT_PSF) | $(BUILD)/tools/psf2c > $@.tmp && mv $@.tmp $@
+$(BUILD)/keel/gen/%.c.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	@echo '  CC    $<'
+	$(Q)$(CC) $(KEEL_CFLAGS) -c $< -o $@
+
+# gnu-efi's crt0 applies the relocations and calls efi_main; our own linker script keeps
+# .text, .rodata and .data on separate pages so keel can map them RX, R and RW+NX.
+$(BUILD)/keel.so: $(KEEL_OBJS) boot/efi/keel-efi.lds
+	$(LD) -shared -Bsymbolic -nostdlib -znocombreloc -T boot/efi/keel-efi.lds \
+		/usr/lib/crt0-efi-x86_64.o $(KEEL_OBJS) -L/usr/lib -lefi -lgnuefi -o $@
+
+$(BUILD)/keel.efi: $(BUILD)/keel.so
+	$(OBJCOPY) -j .text -j .rodata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+	@echo "built $@ ($$(stat -c %s $@) bytes)"
+
+.DEFAULT_GOAL := all
+.PHONY: all
+all: $(BUILD)/keel.efi
+
+# ---- host builds of the arch-neutral logic (unit tests with ASan + UBSan, fuzzers) ------------
+HOST_DIRS := lib core mm guest vdev arch/x86/emul
+# Files in those folders that need the real machine (privileged instructions, firmware):
+NOHOST    := $(wildcard core/main.c core/console.c)
+HOST_SRCS := $(filter-out $(NOHOST),$(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c)))
+SUPPORT_SRCS := $(wildcard tests/support/*.c)
+
+SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all
+HOST_CFLAGS := -std=gnu11 -O1 -g -DKEEL_HOST $(WARN) -Wno-missing-prototypes -I. $(SAN) -MMD -MP
+HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(HOST_SRCS) $(SUPPORT_SRCS))
+
+$(BUILD)/host/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo '  HOSTCC $<'
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/host/libkeel.a: $(HOST_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+
+$(BUILD)/unit/test_decoder: UNIT_LIBS += -lZydis
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/host/libkeel.a
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) $< $(BUILD)/host/libkeel.a -lcmocka $(UNIT_LIBS) -o $@
+
+.PHONY: unit
+unit: $(UNIT_BINS) tests/fixtures
+	tools/run-unit-tests $(UNIT_BINS)
+
+# Fuzzers: clang + libFuzzer, with ASan and UBSan.
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -DKEEL_HOST -DKEEL_FUZZ -I. -Wall -Wextra -Werror \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -MMD -MP
+FUZZ_OBJS := $(patsubst %,$(BUILD)/fuzzobj/%.o,$(HOST_SRCS) $(SUPPORT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+
+$(BUILD)/fuzzobj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo '  FUZZCC $<'
+	$(Q)$(FUZZCC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/libkeel.a: $(FUZZ_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_decoder: FUZZ_LIBS += -lZydis
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libkeel.a
+	$(FUZZCC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(BUILD)/fuzz/libkeel.a $(FUZZ_LIBS) -o $@
+
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz fuzz-regress
+fuzz-regress: $(FUZZ_BINS)
+	tools/run-fuzz regress $(FUZZ_BINS)
+fuzz: $(FUZZ_BINS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tools/run-fuzz campaign $(FUZZ_BINS)
+
+# ---- test inputs: Debian's kernel and a busybox initramfs --------------------------------------
+.PHONY: guest-images
+guest-images:
+	tools/build-guest-images $(BUILD)/guest
+
+tests/fixtures: ;
+
+# ---- emulator runs ------------------------------------------------------------------------------
+.PHONY: deps run e2e-svm test lint coverage cloc clean
+deps:
+	tools/install-deps
+
+run: deps
+	$(MAKE) all guest-images
+	tools/make-esp $(BUILD)/esp-demo tools/demo/keel.cfg $(BUILD)/guest/vmlinuz $(BUILD)/guest/initrd.gz
+	tools/run-qemu --interactive $(BUILD)/esp-demo
+
+e2e-svm: all
+	tests/e2e/run-svm
+
+test: all
+	$(MAKE) unit
+	$(MAKE) fuzz-regress
+	$(MAKE) e2e-svm
+
+# Lines of keel itself (not tests or tools): DESIGN.md asks us to say the size.
+cloc:
+	@echo "keel: $$(cat $(KEEL_SRCS) $(foreach d,$(KEEL_DIRS),$(wildcard $(d)/*.h)) | grep -cv '^\s*$$') non-blank lines in $(words $(KEEL_SRCS)) source files"
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,367 @@
+/* The keel.cfg parser (CONVENTIONS.md "keel.cfg"; every key in docs/config.md). */
+#include "core/config.h"
+
+#include "lib/fmt.h"
+#include "lib/kstring.h"
+
+#define LINE_MAX_LEN 4096
+
+struct parser {
+	const struct config_limits *limits;
+	struct keel_config *cfg;
+	struct config_error *err;
+	struct vm_config *vm; /* the section being read, or NULL before the first */
+	unsigned line;
+	/* which keys the current section has set, to reject duplicates */
+	unsigned seen;
+};
+
+static int fail(struct parser *p, unsigned line, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static int fail(struct parser *p, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	p->err->line = line;
+	kvsnprintf(p->err->msg, sizeof(p->err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static bool is_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
+
+/* Trims blanks on both ends of [*s, *s + *n). */
+static void trim(const char **s, size_t *n)
+{
+	while (*n && is_blank(**s))
+		(*s)++, (*n)--;
+	while (*n && is_blank((*s)[*n - 1]))
+		(*n)--;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i = 0;
+
+	if (!(s[0] >= '0' && s[0] <= '9'))
+		return -1;
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	unsigned shift;
+	switch (s[i]) {
+	case 'K': case 'k': shift = 10; break;
+	case 'M': case 'm': shift = 20; break;
+	case 'G': case 'g': shift = 30; break;
+	case 'T': case 't': shift = 40; break;
+	default: return -1;
+	}
+	if (s[i + 1] != '\0' || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+		if (v > max)
+			return -2;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Paths are relative to keel.cfg's folder: '\' becomes '/', no "..", nothing absolute. */
+static int parse_path(struct parser *p, const char *key, const char *v, char *dst)
+{
+	size_t n = strlen(v);
+
+	if (n > CFG_PATH_MAX)
+		return fail(p, p->line, "%s path is %zu characters long; expected at most %d", key,
+			    n, CFG_PATH_MAX);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+			return fail(p, p->line, "%s path has byte 0x%02x; expected printable ASCII", key,
+				    (unsigned char)v[i]);
+	kstrlcpy(dst, v, CFG_PATH_MAX + 1);
+	for (char *c = dst; *c; c++)
+		if (*c == '\\')
+			*c = '/';
+	if (dst[0] == '/' || (dst[0] && dst[1] == ':'))
+		return fail(p, p->line, "%s path '%s' is absolute; expected a path relative to keel.cfg",
+			    key, v);
+	/* reject any ".." component */
+	for (const char *c = dst; *c;) {
+		const char *end = c;
+		while (*end && *end != '/')
+			end++;
+		if (end - c == 2 && c[0] == '.' && c[1] == '.')
+			return fail(p, p->line,
+				    "%s path '%s' leaves keel.cfg's folder; expected no '..'", key, v);
+		if (end == c)
+			return fail(p, p->line, "%s path '%s' has an empty component; expected a/b/c",
+				    key, v);
+		c = *end ? end + 1 : end;
+		if (!*c && *end)
+			return fail(p, p->line, "%s path '%s' ends with '/'; expected a file name",
+				    key, v);
+	}
+	return 0;
+}
+
+enum key_bit {
+	KEY_MEMORY = 1 << 0,
+	KEY_CPUS = 1 << 1,
+	KEY_KERNEL = 1 << 2,
+	KEY_INITRD = 1 << 3,
+	KEY_CMDLINE = 1 << 4,
+	KEY_EXIT_PORT = 1 << 5,
+};
+
+static const struct {
+	const char *name;
+	enum key_bit bit;
+} keys[] = {
+	{ "memory", KEY_MEMORY },   { "cpus", KEY_CPUS },	  { "kernel", KEY_KERNEL },
+	{ "initrd", KEY_INITRD },   { "cmdline", KEY_CMDLINE }, { "exit_port", KEY_EXIT_PORT },
+};
+
+#define KEY_LIST "memory, cpus, kernel, initrd, cmdline, exit_port"
+
+static int set_key(struct parser *p, const char *key, const char *v)
+{
+	struct vm_config *vm = p->vm;
+	enum key_bit bit = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (!strcmp(key, keys[i].name))
+			bit = keys[i].bit;
+	if (!bit)
+		return fail(p, p->line, "unknown key '%.40s'; expected one of " KEY_LIST, key);
+	if (!vm)
+		return fail(p, p->line, "'%s' outside a VM section; expected a [vm NAME] line first",
+			    key);
+	if (p->seen & bit)
+		return fail(p, p->line, "'%s' set twice in [vm %s]; expected each key once", key,
+			    vm->name);
+	p->seen |= bit;
+
+	switch (bit) {
+	case KEY_MEMORY:
+		vm->memory_line = p->line;
+		if (config_parse_size(v, &vm->memory))
+			return fail(p, p->line,
+				    "bad memory size '%.40s'; expected a number with a K, M or G suffix, "
+				    "e.g. 512M",
+				    v);
+		if (vm->memory < CFG_MEMORY_MIN || vm->memory > CFG_MEMORY_MAX)
+			return fail(p, p->line,
+				    "memory = %.40s is out of range; expected 16M to 1024G", v);
+		if (!IS_ALIGNED(vm->memory, CFG_MEMORY_ALIGN))
+			return fail(p, p->line,
+				    "memory = %.40s is not a multiple of 2M; expected e.g. 256M", v);
+		break;
+	case KEY_CPUS: {
+		vm->cpus_line = p->line;
+		int r = parse_uint(v, 1000000, &vm->cpus);
+		if (r == -1 || vm->cpus == 0)
+			return fail(p, p->line, "bad cpus value '%.40s'; expected a whole number, 1 or more",
+				    v);
+		if (r == -2 || vm->cpus > p->limits->max_cpus)
+			return fail(p, p->line,
+				    "cpus = %.40s is more than keel supports yet; expected 1 to %u", v,
+				    p->limits->max_cpus);
+		break;
+	}
+	case KEY_KERNEL:
+		vm->kernel_line = p->line;
+		if (!*v)
+			return fail(p, p->line, "empty kernel path; expected a file beside keel.cfg");
+		return parse_path(p, "kernel", v, vm->kernel);
+	case KEY_INITRD:
+		vm->initrd_line = p->line;
+		if (!*v)
+			return fail(p, p->line, "empty initrd path; expected a file beside keel.cfg");
+		return parse_path(p, "initrd", v, vm->initrd);
+	case KEY_CMDLINE:
+		if (strlen(v) > CFG_CMDLINE_MAX)
+			return fail(p, p->line, "cmdline is %zu characters long; expected at most %d",
+				    strlen(v), CFG_CMDLINE_MAX);
+		kstrlcpy(vm->cmdline, v, sizeof(vm->cmdline));
+		break;
+	case KEY_EXIT_PORT:
+		if (!strcmp(v, "yes"))
+			vm->exit_port = true;
+		else if (!strcmp(v, "no"))
+			vm->exit_port = false;
+		else
+			return fail(p, p->line, "bad exit_port value '%.40s'; expected yes or no", v);
+		break;
+	}
+	return 0;
+}
+
+/* A finished section must have its required keys. */
+static int close_section(struct parser *p)
+{
+	struct vm_config *vm = p->vm;
+
+	if (!vm)
+		return 0;
+	if (!(p->seen & KEY_MEMORY))
+		return fail(p, vm->line, "[vm %s] has no memory; expected e.g. memory = 256M",
+			    vm->name);
+	if (!(p->seen & KEY_KERNEL))
+		return fail(p, vm->line, "[vm %s] has no kernel; expected e.g. kernel = vmlinuz",
+			    vm->name);
+	return 0;
+}
+
+static int open_section(struct parser *p, const char *s, size_t n)
+{
+	/* s is the text between '[' and ']' */
+	trim(&s, &n);
+	if (n < 3 || strncmp(s, "vm", 2) || !is_blank(s[2]))
+		return fail(p, p->line, "unknown section '[%.*s]'; expected [vm NAME]",
+			    (int)MIN(n, 40), s);
+	s += 2, n -= 2;
+	trim(&s, &n);
+	if (n == 0 || n > CFG_NAME_MAX)
+		return fail(p, p->line,
+			    "bad VM name '%.*s'; expected 1 to %d letters, digits, '-' or '_'",
+			    (int)MIN(n, 40), s, CFG_NAME_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (!is_name_char(s[i]))
+			return fail(p, p->line,
+				    "bad VM name '%.*s'; expected 1 to %d letters, digits, '-' or '_'",
+				    (int)n, s, CFG_NAME_MAX);
+	for (unsigned i = 0; i < p->cfg->nr_vms; i++) {
+		const struct vm_config *o = &p->cfg->vms[i];
+		if (strlen(o->name) == n && !strncmp(o->name, s, n))
+			return fail(p, p->line,
+				    "duplicate VM name '%s' (first at line %u); expected unique names",
+				    o->name, o->line);
+	}
+	if (close_section(p))
+		return -1;
+	if (p->cfg->nr_vms == CFG_MAX_VMS)
+		return fail(p, p->line, "more than %d VMs; expected at most %d", CFG_MAX_VMS,
+			    CFG_MAX_VMS);
+	struct vm_config *vm = &p->cfg->vms[p->cfg->nr_vms++];
+	memset(vm, 0, sizeof(*vm));
+	memcpy(vm->name, s, n);
+	vm->name[n] = '\0';
+	vm->line = p->line;
+	vm->cpus = 1;
+	vm->exit_port = true;
+	p->vm = vm;
+	p->seen = 0;
+	return 0;
+}
+
+static int parse_line(struct parser *p, const char *s, size_t n)
+{
+	char key[16], value[LINE_MAX_LEN];
+
+	trim(&s, &n);
+	if (n == 0 || s[0] == '#' || s[0] == ';')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
+			return fail(p, p->line, "control character 0x%02x; expected plain text",
+				    (unsigned char)s[i]);
+	if (s[0] == '[') {
+		if (s[n - 1] != ']')
+			return fail(p, p->line, "section header without ']'; expected [vm NAME]");
+		return open_section(p, s + 1, n - 2);
+	}
+	const char *eq = memchr(s, '=', n);
+	if (!eq)
+		return fail(p, p->line, "'%.*s' is not a setting; expected [vm NAME] or key = value",
+			    (int)MIN(n, 40), s);
+	const char *k = s, *v = eq + 1;
+	size_t kn = (size_t)(eq - s), vn = n - kn - 1;
+	trim(&k, &kn);
+	trim(&v, &vn);
+	if (kn == 0)
+		return fail(p, p->line, "setting without a key; expected key = value");
+	if (kn >= sizeof(key))
+		return fail(p, p->line, "unknown key '%.*s'; expected one of " KEY_LIST,
+			    (int)MIN(kn, 40), k);
+	memcpy(key, k, kn);
+	key[kn] = '\0';
+	memcpy(value, v, vn);
+	value[vn] = '\0';
+	return set_key(p, key, value);
+}
+
+int config_parse(const char *text, size_t len, const struct config_limits *limits,
+		 struct keel_config *out, struct config_error *err)
+{
+	struct parser p = { .limits = limits, .cfg = out, .err = err, .line = 0 };
+	size_t pos = 0;
+
+	out->nr_vms = 0;
+	err->line = 0;
+	err->msg[0] = '\0';
+	while (pos < len) {
+		const char *s = text + pos;
+		const char *nl = memchr(s, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - s) : len - pos;
+
+		p.line++;
+		pos += n + (nl ? 1 : 0);
+		if (memchr(s, '\0', n))
+			return fail(&p, p.line, "NUL byte; expected a text file");
+		if (n >= LINE_MAX_LEN)
+			return fail(&p, p.line, "line is %zu characters long; expected at most %d", n,
+				    LINE_MAX_LEN - 1);
+		if (parse_line(&p, s, n))
+			return -1;
+	}
+	if (close_section(&p))
+		return -1;
+	if (out->nr_vms == 0)
+		return fail(&p, p.line ? p.line : 1, "no VM defined; expected a [vm NAME] section");
+	return 0;
+}
+
+int config_check_memory(const struct keel_config *cfg, uint64_t host_free_bytes,
+			struct config_error *err)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < cfg->nr_vms; i++) {
+		const struct vm_config *vm = &cfg->vms[i];
+		total += vm->memory;
+		if (total > host_free_bytes) {
+			err->line = vm->memory_line;
+			ksnprintf(err->msg, sizeof(err->msg),
+				  "[vm %s] memory = %lluM does not fit: %llu MiB free for all VMs; "
+				  "expected less memory",
+				  vm->name, (unsigned long long)(vm->memory / MiB),
+				  (unsigned long long)(host_free_bytes / MiB));
+			return -1;
+		}
+	}
+	return 0;
+}

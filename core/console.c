@@ -1,0 +1,42 @@
+/* keel's log lines: "[SSSS.mmmmmm] text" (CONVENTIONS.md) on every console. */
+#include "core/console.h"
+
+#include "arch/x86/time.h"
+#include "drivers/fbcon.h"
+#include "drivers/uart16550.h"
+#include "lib/fmt.h"
+#include "lib/kstring.h"
+
+#define COM1 0x3f8
+
+void console_init_serial(void)
+{
+	host_uart_init(COM1);
+}
+
+void console_init_framebuffer(const struct boot_framebuffer *fb)
+{
+	fbcon_init(fb);
+}
+
+void console_write(const char *s, size_t n)
+{
+	host_uart_write(s, n);
+	fbcon_write(s, n);
+}
+
+void klog(const char *fmt, ...)
+{
+	char line[512];
+	uint64_t us = time_now_us();
+	int n = ksnprintf(line, sizeof(line), "[%04llu.%06llu] ", (unsigned long long)(us / 1000000),
+			  (unsigned long long)(us % 1000000));
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	size_t len = strlen(line);
+	line[len++] = '\n';
+	console_write(line, len);
+}

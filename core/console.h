@@ -1,0 +1,16 @@
+/* keel's console: every log line goes to the host serial port and the framebuffer (when there is
+ * one), stamped with the time since keel started. */
+#ifndef KEEL_CORE_CONSOLE_H
+#define KEEL_CORE_CONSOLE_H
+
+#include "lib/log.h"
+#include "lib/types.h"
+
+struct boot_framebuffer;
+
+void console_init_serial(void);
+void console_init_framebuffer(const struct boot_framebuffer *fb);
+/* Raw bytes, no stamp: guest console output passes through here. */
+void console_write(const char *s, size_t n);
+
+#endif

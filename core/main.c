@@ -1,0 +1,57 @@
+/* hv_main: from a firmware-neutral boot_info to running VMs. */
+#include "arch/x86/cpu.h"
+#include "core/boot_info.h"
+#include "core/console.h"
+#include "core/panic.h"
+#include "lib/kstring.h"
+
+/* RAM kept back from VMs for keel's own tables, stacks and per-VM structures. */
+#define KEEL_RESERVED_RAM (32 * MiB)
+
+static const char *mem_type_name(enum mem_type t)
+{
+	static const char *const names[] = {
+		[MEM_FREE] = "free",	   [MEM_RESERVED] = "reserved",
+		[MEM_ACPI] = "acpi",	   [MEM_FIRMWARE_RUNTIME] = "fw-runtime",
+		[MEM_RUNTIME_CODE] = "fw-runtime-code", [MEM_KEEL] = "keel",
+		[MEM_MMIO] = "mmio",
+	};
+	return t < ARRAY_SIZE(names) ? names[t] : "?";
+}
+
+static NORETURN void machine_poweroff(const struct boot_info *bi)
+{
+	klog("keel: powering off");
+	if (bi->firmware_poweroff)
+		bi->firmware_poweroff();
+	panic("power-off did not happen");
+}
+
+NORETURN void hv_main(struct boot_info *bi)
+{
+	uint64_t free_bytes = 0;
+
+	console_init_framebuffer(&bi->fb);
+	klog("keel: took the machine from %s", bi->firmware);
+	if (bi->fb.base)
+		klog("keel: framebuffer %ux%u at %llx", bi->fb.width, bi->fb.height,
+		     (unsigned long long)bi->fb.base);
+	for (unsigned i = 0; i < bi->nr_memmap; i++) {
+		const struct mem_range *r = &bi->memmap[i];
+		if (r->type == MEM_FREE)
+			free_bytes += r->size;
+		if (r->type != MEM_FREE && r->type != MEM_RESERVED)
+			klog("  %016llx-%016llx %s", (unsigned long long)r->base,
+			     (unsigned long long)(r->base + r->size - 1), mem_type_name(r->type));
+	}
+	klog("keel: %llu MiB of RAM free", (unsigned long long)(free_bytes / MiB));
+
+	struct config_error err;
+	uint64_t for_vms = free_bytes > KEEL_RESERVED_RAM ? free_bytes - KEEL_RESERVED_RAM : 0;
+	if (config_check_memory(bi->config, for_vms, &err)) {
+		klog("keel.cfg:%u: %s", err.line, err.msg);
+		klog("keel: stopping; no VM started");
+		machine_poweroff(bi);
+	}
+	machine_poweroff(bi);
+}

@@ -1,0 +1,57 @@
+# Shared helpers of the e2e scenarios (sourced). Each scenario boots keel under an emulator and
+# checks the serial log; a failure prints the reason and the log's tail.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+out=$root/build/e2e
+mkdir -p "$out"
+e2e_passed=0
+e2e_failed=0
+
+# e2e_boot_svm NAME CONFIG TIMEOUT [FILE...]: boots keel.efi with CONFIG under QEMU; the serial
+# log lands in $out/NAME.log. Sets qemu_rc (124 when the timeout killed QEMU).
+e2e_boot_svm() {
+	local name=$1 cfg=$2 timeout=$3
+	shift 3
+	"$root/tools/make-esp" "$out/esp-$name" "$cfg" "$@"
+	local start=$SECONDS
+	"$root/tools/run-qemu" --log "$out/$name.log" --timeout "$timeout" ${QEMU_OPTS:-} \
+		"$out/esp-$name" 2>"$out/$name.qemu-stderr"
+	qemu_rc=$?
+	qemu_secs=$((SECONDS - start))
+}
+
+# e2e_fail NAME WHY: reports a failed check with the tail of the serial log.
+e2e_fail() {
+	echo "FAIL $1: $2"
+	echo "---- last 25 lines of $out/$1.log ----"
+	tail -n 25 "$out/$1.log" 2>/dev/null | sed 's/\x1b\[[0-9;=]*[A-Za-z]//g'
+	echo "----"
+	e2e_failed=$((e2e_failed + 1))
+	return 1
+}
+
+e2e_pass() {
+	echo "PASS $1 ($qemu_secs s)"
+	e2e_passed=$((e2e_passed + 1))
+}
+
+# e2e_expect NAME FIXED-STRING: the log must hold a keel line containing the string.
+e2e_expect() {
+	grep -aqF -- "$2" "$out/$1.log" || e2e_fail "$1" "no line containing '$2'"
+}
+
+# e2e_reject NAME FIXED-STRING: the log must not contain the string.
+e2e_reject() {
+	! grep -aqF -- "$2" "$out/$1.log" || e2e_fail "$1" "unexpected '$2' in the log"
+}
+
+# e2e_ended NAME: QEMU must have exited by itself (guest or keel powered the machine off).
+e2e_ended() {
+	[ "$qemu_rc" -ne 124 ] && [ "$qemu_rc" -ne 137 ] ||
+		e2e_fail "$1" "QEMU did not exit by itself (killed after its timeout)"
+}
+
+# e2e_stamped NAME: every keel line starts with the [SSSS.mmmmmm] stamp (CONVENTIONS.md).
+e2e_stamped() {
+	grep -aqE '^\[[0-9]{4}\.[0-9]{6}\] keel: ' "$out/$1.log" ||
+		e2e_fail "$1" "no keel line with a [SSSS.mmmmmm] stamp"
+}

@@ -66,9 +66,9 @@ $(BUILD)/keel.efi: $(BUILD)/keel.so
 all: $(BUILD)/keel.efi
 
 # ---- host builds of the arch-neutral logic (unit tests with ASan + UBSan, fuzzers) ------------
-HOST_DIRS := lib core mm guest vdev arch/x86/emul
+HOST_DIRS := lib core mm guest vdev arch/x86/emul drivers
 # Files in those folders that need the real machine (privileged instructions, firmware):
-NOHOST    := $(wildcard core/main.c core/console.c)
+NOHOST    := $(wildcard core/main.c core/console.c drivers/uart16550.c drivers/fbcon.c)
 HOST_SRCS := $(filter-out $(NOHOST),$(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c)))
 SUPPORT_SRCS := $(wildcard tests/support/*.c)
 
@@ -93,7 +93,7 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/host/libkeel.a
 	$(HOSTCC) $(HOST_CFLAGS) $< $(BUILD)/host/libkeel.a -lcmocka $(UNIT_LIBS) -o $@
 
 .PHONY: unit
-unit: $(UNIT_BINS) tests/fixtures
+unit: $(UNIT_BINS) guest-images
 	tools/run-unit-tests $(UNIT_BINS)
 
 # Fuzzers: clang + libFuzzer, with ASan and UBSan.
@@ -127,8 +127,6 @@ fuzz: $(FUZZ_BINS)
 .PHONY: guest-images
 guest-images:
 	tools/build-guest-images $(BUILD)/guest
-
-tests/fixtures: ;
 
 # ---- emulator runs ------------------------------------------------------------------------------
 .PHONY: deps run e2e-svm test lint coverage cloc clean

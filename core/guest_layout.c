@@ -1,0 +1,31 @@
+#include "core/guest_layout.h"
+
+unsigned guest_ram_regions(uint64_t memory, uint64_t gpa[2], uint64_t size[2])
+{
+	gpa[0] = 0;
+	size[0] = MIN(memory, GUEST_MMIO_HOLE);
+	if (memory <= GUEST_MMIO_HOLE)
+		return 1;
+	gpa[1] = GUEST_4G;
+	size[1] = memory - GUEST_MMIO_HOLE;
+	return 2;
+}
+
+unsigned guest_e820(uint64_t memory, struct e820_entry *out)
+{
+	uint64_t gpa[2], size[2];
+	unsigned n = 0, nr = guest_ram_regions(memory, gpa, size);
+
+	out[n++] = (struct e820_entry){ 0, GUEST_LOW_RAM_END, E820_RAM };
+	out[n++] = (struct e820_entry){ GUEST_LOW_RAM_END, GUEST_HIGH_RAM_BASE - GUEST_LOW_RAM_END,
+					E820_RESERVED };
+	if (size[0] > GUEST_HIGH_RAM_BASE)
+		out[n++] = (struct e820_entry){ GUEST_HIGH_RAM_BASE, size[0] - GUEST_HIGH_RAM_BASE,
+						E820_RAM };
+	/* the IOAPIC and local APIC pages, so the guest does not put anything there */
+	out[n++] = (struct e820_entry){ GUEST_IOAPIC_BASE, 0x1000, E820_RESERVED };
+	out[n++] = (struct e820_entry){ GUEST_LAPIC_BASE, 0x1000, E820_RESERVED };
+	if (nr == 2)
+		out[n++] = (struct e820_entry){ gpa[1], size[1], E820_RAM };
+	return n;
+}

@@ -1,0 +1,54 @@
+/* The guest-physical address map every VM gets (one place, so the E820 map, the stage-2 tables,
+ * the ACPI tables and the loaders agree):
+ *
+ *   0x0000_0000 - 0x0009_EFFF  RAM; keel's boot structures for the guest live in it:
+ *                              0x1000 GDT, 0x2000-0x7FFF identity page tables (4 GiB, 2 MiB pages),
+ *                              0x8000 boot_params / hvm_start_info / Multiboot info,
+ *                              0x9000-0x9FFF their memory map, 0xA000-0x1FFFF command line
+ *   0x0009_F000 - 0x000F_FFFF  reserved (legacy EBDA, VGA hole, BIOS area); ACPI tables at 0xE0000
+ *   0x0010_0000 - low_end      RAM, low_end = min(memory, 3 GiB)
+ *   0xC000_0000 - 0xFFFF_FFFF  MMIO hole: IOAPIC 0xFEC00000, local APIC 0xFEE00000
+ *   0x1_0000_0000 - ...        the rest of RAM when memory > 3 GiB
+ */
+#ifndef KEEL_CORE_GUEST_LAYOUT_H
+#define KEEL_CORE_GUEST_LAYOUT_H
+
+#include "lib/types.h"
+
+#define GUEST_GDT 0x1000ull
+#define GUEST_PAGE_TABLES 0x2000ull /* PML4, PDPT, 4 PDs: up to 0x7FFF */
+#define GUEST_BOOT_INFO 0x8000ull   /* boot_params, hvm_start_info or multiboot_info */
+#define GUEST_BOOT_MEMMAP 0x9000ull
+#define GUEST_CMDLINE 0xA000ull
+#define GUEST_CMDLINE_MAX (0x20000ull - GUEST_CMDLINE)
+#define GUEST_LOW_RAM_END 0x9F000ull
+#define GUEST_ACPI_BASE 0xE0000ull
+#define GUEST_ACPI_SIZE 0x20000ull
+#define GUEST_HIGH_RAM_BASE 0x100000ull
+#define GUEST_MMIO_HOLE 0xC0000000ull
+#define GUEST_4G 0x100000000ull
+#define GUEST_IOAPIC_BASE 0xFEC00000ull
+#define GUEST_LAPIC_BASE 0xFEE00000ull
+
+enum e820_type {
+	E820_RAM = 1,
+	E820_RESERVED = 2,
+	E820_ACPI = 3,
+};
+
+struct e820_entry {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type;
+} PACKED;
+
+#define GUEST_E820_MAX 8
+
+/* The VM's memory map for `memory` bytes of RAM; returns the number of entries. */
+unsigned guest_e820(uint64_t memory, struct e820_entry *out);
+
+/* The contiguous RAM regions (gpa, size) of a VM with `memory` bytes, as guest_mem regions
+ * without host addresses: [0, low_end) and, above 3 GiB of RAM, [4 GiB, ...). Returns the count. */
+unsigned guest_ram_regions(uint64_t memory, uint64_t gpa[2], uint64_t size[2]);
+
+#endif

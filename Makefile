@@ -82,7 +82,7 @@ $(BUILD)/host/%.c.o: %.c
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
 
 $(BUILD)/host/libkeel.a: $(HOST_OBJS)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
@@ -90,7 +90,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 $(BUILD)/unit/test_decoder: UNIT_LIBS += -lZydis
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/host/libkeel.a
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOST_CFLAGS) $< $(BUILD)/host/libkeel.a -lcmocka $(UNIT_LIBS) -o $@
+	@echo '  HOSTLD $@'
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $< $(BUILD)/host/libkeel.a -lcmocka $(UNIT_LIBS) -o $@
 
 .PHONY: unit
 unit: $(UNIT_BINS) guest-images
@@ -110,11 +111,12 @@ $(BUILD)/fuzzobj/%.c.o: %.c
 
 $(BUILD)/fuzz/libkeel.a: $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/fuzz/fuzz_decoder: FUZZ_LIBS += -lZydis
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libkeel.a
-	$(FUZZCC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(BUILD)/fuzz/libkeel.a $(FUZZ_LIBS) -o $@
+	@echo '  FUZZLD $@'
+	$(Q)$(FUZZCC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(BUILD)/fuzz/libkeel.a $(FUZZ_LIBS) -o $@
 
 FUZZ_SECONDS ?= 60
 .PHONY: fuzz fuzz-regress

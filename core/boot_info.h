@@ -18,6 +18,7 @@ struct boot_module {
 
 enum mem_type {
 	MEM_FREE,	     /* RAM keel may hand out */
+	MEM_FREE_LATER,	     /* firmware boot-time RAM: free once keel runs on its own page tables */
 	MEM_RESERVED,	     /* never touch */
 	MEM_ACPI,	     /* ACPI tables (reclaimable only after keel has read them) */
 	MEM_FIRMWARE_RUNTIME, /* UEFI runtime code and data: keep mapped, keep out of guests */

@@ -1,20 +1,25 @@
 /* hv_main: from a firmware-neutral boot_info to running VMs. */
 #include "arch/x86/cpu.h"
+#include "arch/x86/cpu_tables.h"
+#include "arch/x86/paging.h"
 #include "core/boot_info.h"
 #include "core/console.h"
 #include "core/panic.h"
 #include "lib/kstring.h"
+#include "mm/phys.h"
 
 /* RAM kept back from VMs for keel's own tables, stacks and per-VM structures. */
 #define KEEL_RESERVED_RAM (32 * MiB)
 
+static struct phys_pool phys_pool;
+
 static const char *mem_type_name(enum mem_type t)
 {
 	static const char *const names[] = {
-		[MEM_FREE] = "free",	   [MEM_RESERVED] = "reserved",
-		[MEM_ACPI] = "acpi",	   [MEM_FIRMWARE_RUNTIME] = "fw-runtime",
-		[MEM_RUNTIME_CODE] = "fw-runtime-code", [MEM_KEEL] = "keel",
-		[MEM_MMIO] = "mmio",
+		[MEM_FREE] = "free",	   [MEM_FREE_LATER] = "boot-services",
+		[MEM_RESERVED] = "reserved", [MEM_ACPI] = "acpi",
+		[MEM_FIRMWARE_RUNTIME] = "fw-runtime", [MEM_RUNTIME_CODE] = "fw-runtime-code",
+		[MEM_KEEL] = "keel",	   [MEM_MMIO] = "mmio",
 	};
 	return t < ARRAY_SIZE(names) ? names[t] : "?";
 }
@@ -27,26 +32,46 @@ static NORETURN void machine_poweroff(const struct boot_info *bi)
 	panic("power-off did not happen");
 }
 
+static void add_memory(struct boot_info *bi, enum mem_type type)
+{
+	for (unsigned i = 0; i < bi->nr_memmap; i++) {
+		const struct mem_range *r = &bi->memmap[i];
+		if (r->type == type && phys_add(&phys_pool, r->base, r->size))
+			klog("keel: memory range %llx+%llx overlaps another; left unused",
+			     (unsigned long long)r->base, (unsigned long long)r->size);
+	}
+	/* The first MiB stays with keel for later use (AP start-up trampolines). */
+	phys_reserve(&phys_pool, 0, MiB);
+}
+
+static void log_memory_map(const struct boot_info *bi)
+{
+	for (unsigned i = 0; i < bi->nr_memmap; i++) {
+		const struct mem_range *r = &bi->memmap[i];
+		if (r->type != MEM_FREE && r->type != MEM_FREE_LATER && r->type != MEM_RESERVED)
+			klog("  %016llx-%016llx %s", (unsigned long long)r->base,
+			     (unsigned long long)(r->base + r->size - 1), mem_type_name(r->type));
+	}
+}
+
 NORETURN void hv_main(struct boot_info *bi)
 {
-	uint64_t free_bytes = 0;
-
 	console_init_framebuffer(&bi->fb);
 	klog("keel: took the machine from %s", bi->firmware);
 	if (bi->fb.base)
 		klog("keel: framebuffer %ux%u at %llx", bi->fb.width, bi->fb.height,
 		     (unsigned long long)bi->fb.base);
-	for (unsigned i = 0; i < bi->nr_memmap; i++) {
-		const struct mem_range *r = &bi->memmap[i];
-		if (r->type == MEM_FREE)
-			free_bytes += r->size;
-		if (r->type != MEM_FREE && r->type != MEM_RESERVED)
-			klog("  %016llx-%016llx %s", (unsigned long long)r->base,
-			     (unsigned long long)(r->base + r->size - 1), mem_type_name(r->type));
-	}
-	klog("keel: %llu MiB of RAM free", (unsigned long long)(free_bytes / MiB));
+	cpu_tables_init();
+	log_memory_map(bi);
+
+	phys_pool_init(&phys_pool);
+	add_memory(bi, MEM_FREE);
+	paging_init(bi, &phys_pool);
+	add_memory(bi, MEM_FREE_LATER);
+	klog("keel: %llu MiB of RAM free", (unsigned long long)(phys_pool.free_bytes / MiB));
 
 	struct config_error err;
+	uint64_t free_bytes = phys_pool.free_bytes;
 	uint64_t for_vms = free_bytes > KEEL_RESERVED_RAM ? free_bytes - KEEL_RESERVED_RAM : 0;
 	if (config_check_memory(bi->config, for_vms, &err)) {
 		klog("keel.cfg:%u: %s", err.line, err.msg);

@@ -5,15 +5,21 @@
 #include "lib/fmt.h"
 #include "lib/log.h"
 
+extern char ImageBase[];
+
 void backtrace_from(uint64_t rbp)
 {
+	uint64_t base = (uint64_t)(uintptr_t)ImageBase;
+
 	klog("backtrace:");
 	for (int depth = 0; depth < 16 && rbp && IS_ALIGNED(rbp, 8); depth++) {
 		const uint64_t *frame = (const uint64_t *)(uintptr_t)rbp;
 		uint64_t ret = frame[1];
 		if (!ret)
 			break;
-		klog("  #%d %016llx", depth, (unsigned long long)ret);
+		/* keel.so+OFFSET is what `addr2line -e build/keel.so OFFSET` wants */
+		klog("  #%d %016llx (keel.so+%llx)", depth, (unsigned long long)ret,
+		     (unsigned long long)(ret - base));
 		if (frame[0] <= rbp) /* frames grow upwards; anything else is corrupt */
 			break;
 		rbp = frame[0];

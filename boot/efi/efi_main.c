@@ -240,9 +240,11 @@ static enum mem_type efi_mem_type(UINT32 t)
 {
 	switch (t) {
 	case EfiConventionalMemory:
+		return MEM_FREE;
 	case EfiBootServicesCode:
 	case EfiBootServicesData:
-		return MEM_FREE;
+		/* may still hold the page tables the CPU is using until keel loads its own */
+		return MEM_FREE_LATER;
 	case EfiLoaderCode:
 	case EfiLoaderData:
 		return MEM_KEEL;

@@ -1,0 +1,92 @@
+#include "mm/stage2.h"
+
+#define ADDR_MASK 0x000ffffffffff000ull
+#define LEVEL_SHIFT(l) (12 + 9 * ((l) - 1))
+
+int stage2_init(struct stage2 *s2, const struct stage2_format *fmt, const struct stage2_alloc *a)
+{
+	s2->fmt = fmt;
+	s2->alloc = *a;
+	s2->pages_4k = s2->pages_2m = s2->pages_1g = 0;
+	s2->root = a->alloc_page(a->ctx);
+	s2->table_pages = s2->root ? 1 : 0;
+	return s2->root ? 0 : -1;
+}
+
+static bool present(const struct stage2 *s2, uint64_t e)
+{
+	return (e & s2->fmt->present_mask) != 0;
+}
+
+/* Maps one leaf of level `level` (1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB) at gpa. */
+static int map_leaf(struct stage2 *s2, uint64_t gpa, uint64_t hpa, int level)
+{
+	uint64_t *t = s2->alloc.table_ptr(s2->alloc.ctx, s2->root);
+
+	for (int l = 4; l > level; l--) {
+		unsigned idx = (gpa >> LEVEL_SHIFT(l)) & 511;
+		uint64_t e = t[idx];
+		if (!present(s2, e)) {
+			uint64_t pa = s2->alloc.alloc_page(s2->alloc.ctx);
+			if (!pa)
+				return -1;
+			s2->table_pages++;
+			e = pa | s2->fmt->table_bits;
+			t[idx] = e;
+		} else if (l <= 3 && (e & s2->fmt->large_bit)) {
+			return -1; /* already covered by a large leaf */
+		}
+		t = s2->alloc.table_ptr(s2->alloc.ctx, e & ADDR_MASK);
+	}
+	unsigned idx = (gpa >> LEVEL_SHIFT(level)) & 511;
+	if (present(s2, t[idx]))
+		return -1;
+	t[idx] = hpa | s2->fmt->leaf_rwx | (level > 1 ? s2->fmt->large_bit : 0);
+	if (level == 3)
+		s2->pages_1g++;
+	else if (level == 2)
+		s2->pages_2m++;
+	else
+		s2->pages_4k++;
+	return 0;
+}
+
+int stage2_map(struct stage2 *s2, uint64_t gpa, uint64_t hpa, uint64_t size)
+{
+	if (!IS_ALIGNED(gpa | hpa | size, 4096) || !range_within(gpa, size, 1ull << 48) ||
+	    !range_within(hpa, size, 1ull << 52))
+		return -1;
+	while (size) {
+		int level = 1;
+		if (s2->fmt->gib_leaves && IS_ALIGNED(gpa | hpa, GiB) && size >= GiB)
+			level = 3;
+		else if (s2->fmt->mib_leaves && IS_ALIGNED(gpa | hpa, 2 * MiB) && size >= 2 * MiB)
+			level = 2;
+		if (map_leaf(s2, gpa, hpa, level))
+			return -1;
+		uint64_t step = 1ull << LEVEL_SHIFT(level);
+		gpa += step;
+		hpa += step;
+		size -= step;
+	}
+	return 0;
+}
+
+uint64_t stage2_translate(const struct stage2 *s2, uint64_t gpa)
+{
+	const uint64_t *t = s2->alloc.table_ptr(s2->alloc.ctx, s2->root);
+
+	if (gpa >> 48)
+		return UINT64_MAX;
+	for (int l = 4; l >= 1; l--) {
+		uint64_t e = t[(gpa >> LEVEL_SHIFT(l)) & 511];
+		if (!present(s2, e))
+			return UINT64_MAX;
+		if (l == 1 || (l <= 3 && (e & s2->fmt->large_bit))) {
+			uint64_t span = 1ull << LEVEL_SHIFT(l);
+			return (e & ADDR_MASK & ~(span - 1)) | (gpa & (span - 1));
+		}
+		t = s2->alloc.table_ptr(s2->alloc.ctx, e & ADDR_MASK);
+	}
+	return UINT64_MAX;
+}

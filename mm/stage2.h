@@ -1,0 +1,43 @@
+/* Stage-2 (guest-physical → host-physical) page tables, written once for both backends: AMD NPT
+ * uses the ordinary x86-64 4-level format (AMD APM vol 2, 15.25.5: leaves need U/S = 1), Intel EPT
+ * its own bits (Intel SDM vol 3, 29.3.2). A backend describes its format in struct stage2_format;
+ * the builder picks the largest leaf that alignment and the format allow. */
+#ifndef KEEL_MM_STAGE2_H
+#define KEEL_MM_STAGE2_H
+
+#include "lib/types.h"
+
+struct stage2_format {
+	uint64_t table_bits;   /* flags of a non-leaf entry */
+	uint64_t leaf_rwx;     /* flags of a readable, writable, executable leaf */
+	uint64_t large_bit;    /* the page-size bit of 2 MiB / 1 GiB leaves */
+	uint64_t present_mask; /* an entry is present when any of these bits is set */
+	bool gib_leaves;       /* 1 GiB leaves allowed (CPU capability) */
+	bool mib_leaves;       /* 2 MiB leaves allowed */
+};
+
+/* Page-table pages come from and go back to the caller (phys pool in keel, malloc in tests). */
+struct stage2_alloc {
+	/* a zeroed, 4 KiB-aligned page: its physical address, 0 when out of memory */
+	uint64_t (*alloc_page)(void *ctx);
+	/* host pointer for a physical address of a table page */
+	uint64_t *(*table_ptr)(void *ctx, uint64_t pa);
+	void *ctx;
+};
+
+struct stage2 {
+	const struct stage2_format *fmt;
+	struct stage2_alloc alloc;
+	uint64_t root; /* physical address of the top table (PML4) */
+	uint64_t pages_4k, pages_2m, pages_1g; /* leaves in use, for the log and the tests */
+	uint64_t table_pages;
+};
+
+int stage2_init(struct stage2 *s2, const struct stage2_format *fmt, const struct stage2_alloc *a);
+/* Maps [gpa, gpa + size) to [hpa, ...); all three 4 KiB aligned, gpa + size ≤ 2^48. Existing
+ * mappings in the range are an error (-1): keel never remaps silently. */
+int stage2_map(struct stage2 *s2, uint64_t gpa, uint64_t hpa, uint64_t size);
+/* The host-physical address gpa maps to, or -1 (all ones) when unmapped. */
+uint64_t stage2_translate(const struct stage2 *s2, uint64_t gpa);
+
+#endif

@@ -1,0 +1,138 @@
+/* mm/stage2.c: leaf sizes chosen by alignment and capability, translations, refusals. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/stage2.h"
+
+/* Table pages live in a malloc'ed arena; "physical" addresses are offsets + a fake base. */
+#define ARENA_PAGES 4096
+#define FAKE_BASE 0x40000000ull
+static uint8_t *arena;
+static unsigned arena_used;
+
+static uint64_t alloc_page(void *ctx)
+{
+	(void)ctx;
+	if (arena_used == ARENA_PAGES)
+		return 0;
+	memset(arena + (size_t)arena_used * 4096, 0, 4096);
+	return FAKE_BASE + (uint64_t)arena_used++ * 4096;
+}
+
+static uint64_t *table_ptr(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	assert_true(pa >= FAKE_BASE && pa < FAKE_BASE + (uint64_t)ARENA_PAGES * 4096);
+	return (uint64_t *)(arena + (pa - FAKE_BASE));
+}
+
+static const struct stage2_alloc alloc = { alloc_page, table_ptr, NULL };
+
+/* NPT: ordinary x86 entries, U/S set everywhere */
+static struct stage2_format npt = {
+	.table_bits = 0x7, .leaf_rwx = 0x7, .large_bit = 0x80, .present_mask = 0x1,
+	.gib_leaves = true, .mib_leaves = true,
+};
+/* EPT-like: R/W/X in bits 0-2, WB memory type */
+static struct stage2_format ept = {
+	.table_bits = 0x7, .leaf_rwx = 0x7 | (6 << 3), .large_bit = 0x80, .present_mask = 0x7,
+	.gib_leaves = false, .mib_leaves = true,
+};
+
+static int setup(void **state)
+{
+	(void)state;
+	arena = aligned_alloc(4096, (size_t)ARENA_PAGES * 4096);
+	arena_used = 0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(arena);
+	return 0;
+}
+
+static void largest_leaves(void **state)
+{
+	(void)state;
+	struct stage2 s2;
+	assert_int_equal(stage2_init(&s2, &npt, &alloc), 0);
+	/* 3 GiB + 6 MiB + 8 KiB of RAM at a 1 GiB aligned host address */
+	uint64_t size = 3 * GiB + 6 * MiB + 8192;
+	assert_int_equal(stage2_map(&s2, 0, 0x100000000ull, size), 0);
+	assert_int_equal(s2.pages_1g, 3);
+	assert_int_equal(s2.pages_2m, 3);
+	assert_int_equal(s2.pages_4k, 2);
+	for (uint64_t gpa = 0; gpa < size; gpa += 0x1234567)
+		assert_int_equal(stage2_translate(&s2, gpa), 0x100000000ull + gpa);
+	assert_int_equal(stage2_translate(&s2, size), UINT64_MAX);
+	assert_int_equal(stage2_translate(&s2, 1ull << 48), UINT64_MAX);
+}
+
+static void misaligned_host_gets_small_pages(void **state)
+{
+	(void)state;
+	struct stage2 s2;
+	assert_int_equal(stage2_init(&s2, &npt, &alloc), 0);
+	/* host address only 4 KiB aligned: no large leaf can be used */
+	assert_int_equal(stage2_map(&s2, 0x200000, 0x12345000, 4 * MiB), 0);
+	assert_int_equal(s2.pages_2m, 0);
+	assert_int_equal(s2.pages_4k, 1024);
+	assert_int_equal(stage2_translate(&s2, 0x200000 + 0x3456), 0x12345000 + 0x3456);
+}
+
+static void capability_gates_leaf_size(void **state)
+{
+	(void)state;
+	struct stage2 s2;
+	assert_int_equal(stage2_init(&s2, &ept, &alloc), 0);
+	assert_int_equal(stage2_map(&s2, 0, 0x80000000ull, 2 * GiB), 0);
+	assert_int_equal(s2.pages_1g, 0);
+	assert_int_equal(s2.pages_2m, 1024);
+	uint64_t *root = table_ptr(NULL, s2.root);
+	uint64_t *pdpt = table_ptr(NULL, root[0] & 0xffffffffff000ull);
+	uint64_t *pd = table_ptr(NULL, pdpt[1] & 0xffffffffff000ull);
+	assert_int_equal(pd[3], (0x80000000ull + GiB + 3 * 2 * MiB) | 0x7 | (6 << 3) | 0x80);
+}
+
+static void refuses_overlap_and_bad_ranges(void **state)
+{
+	(void)state;
+	struct stage2 s2;
+	assert_int_equal(stage2_init(&s2, &npt, &alloc), 0);
+	assert_int_equal(stage2_map(&s2, 0, 0x200000, 2 * MiB), 0);
+	assert_int_equal(stage2_map(&s2, 0x1000, 0x5000, 4096), -1); /* inside the 2 MiB leaf */
+	assert_int_equal(stage2_map(&s2, 0x100, 0x5000, 4096), -1);
+	assert_int_equal(stage2_map(&s2, 0x400000, 0x5001, 4096), -1);
+	assert_int_equal(stage2_map(&s2, (1ull << 48) - 4096, 0x5000, 8192), -1);
+	assert_int_equal(stage2_map(&s2, 0x400000, UINT64_MAX & ~0xfffull, 8192), -1);
+	assert_int_equal(stage2_map(&s2, 0x400000, 0x5000, 4096), 0);
+	assert_int_equal(stage2_map(&s2, 0x400000, 0x6000, 4096), -1); /* already mapped */
+}
+
+static void out_of_table_pages(void **state)
+{
+	(void)state;
+	struct stage2 s2;
+	arena_used = ARENA_PAGES - 2;
+	assert_int_equal(stage2_init(&s2, &npt, &alloc), 0);
+	assert_int_equal(stage2_map(&s2, 0, 0x1000, 8192), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(largest_leaves, setup, teardown),
+		cmocka_unit_test_setup_teardown(misaligned_host_gets_small_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(capability_gates_leaf_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(refuses_overlap_and_bad_ranges, setup, teardown),
+		cmocka_unit_test_setup_teardown(out_of_table_pages, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

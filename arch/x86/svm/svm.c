@@ -1,0 +1,484 @@
+/* AMD-V backend: SVM with nested paging (AMD APM vol 2, chapter 15). */
+#include "arch/x86/cpu.h"
+#include "arch/x86/paging.h"
+#include "arch/x86/svm/vmcb.h"
+#include "core/kmem.h"
+#include "core/virt.h"
+#include "core/vm.h"
+#include "lib/fmt.h"
+#include "lib/kstring.h"
+#include "lib/log.h"
+#include "mm/phys.h"
+#include "mm/stage2.h"
+
+void svm_vmrun(uint64_t vmcb_pa, struct vcpu_regs *regs, uint64_t host_vmcb_pa);
+void svm_vmsave(uint64_t pa);
+
+/* CPUID Fn8000_000A EDX feature bits */
+#define SVM_FEAT_NP (1u << 0)
+#define SVM_FEAT_NRIPS (1u << 3)
+#define SVM_FEAT_FLUSH_BY_ASID (1u << 6)
+#define SVM_FEAT_DECODE_ASSISTS (1u << 7)
+
+#define IOPM_SIZE (12 * KiB)
+#define MSRPM_SIZE (8 * KiB)
+
+struct svm_vcpu {
+	void *vmcb;
+	uint64_t vmcb_pa;
+	bool flush_tlb; /* on the next VMRUN */
+};
+
+static struct {
+	uint32_t features;
+	uint32_t nr_asids;
+	uint32_t next_asid;
+	void *hsave;
+	void *host_vmcb;
+	uint8_t *iopm;
+	uint8_t *msrpm;
+	struct stage2_format npt;
+} svm;
+
+/* MSRs a guest reads and writes directly: their guest values live in the VMCB and are switched
+ * by VMRUN, VMLOAD and VMSAVE, so passing them through leaks nothing of keel's. */
+static const uint32_t passthrough_msrs[] = {
+	MSR_FS_BASE,	MSR_GS_BASE,	  MSR_KERNEL_GS_BASE, MSR_STAR,	       MSR_LSTAR,
+	MSR_CSTAR,	MSR_SFMASK,	  MSR_SYSENTER_CS,    MSR_SYSENTER_ESP, MSR_SYSENTER_EIP,
+};
+
+/* MSR permission map: two bits per MSR (read, write) in three 2 KiB blocks (AMD APM vol 2,
+ * 15.11 "MSR Intercepts"). */
+static void msrpm_allow(uint32_t msr)
+{
+	uint32_t block;
+	if (msr <= 0x1fff)
+		block = 0;
+	else if (msr >= 0xc0000000 && msr <= 0xc0001fff)
+		block = 0x800;
+	else if (msr >= 0xc0010000 && msr <= 0xc0011fff)
+		block = 0x1000;
+	else
+		return;
+	uint32_t bit = (msr & 0x1fff) * 2;
+	svm.msrpm[block + bit / 8] &= (uint8_t) ~(3u << (bit % 8));
+}
+
+static int svm_cpu_enable(char *err, size_t err_size)
+{
+	struct cpuid_regs ext = cpuid(0x80000001, 0);
+	if (!(ext.ecx & (1u << 2))) {
+		ksnprintf(err, err_size, "this CPU has no AMD-V (CPUID 8000_0001 ECX.SVM = 0)");
+		return -1;
+	}
+	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
+		ksnprintf(err, err_size, "AMD-V is disabled by the firmware (VM_CR.SVMDIS)");
+		return -1;
+	}
+	struct cpuid_regs f = cpuid(0x8000000a, 0);
+	svm.features = f.edx;
+	svm.nr_asids = f.ebx;
+	if (!(f.edx & SVM_FEAT_NP)) {
+		ksnprintf(err, err_size, "AMD-V without nested paging is not supported");
+		return -1;
+	}
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	svm.hsave = kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
+	svm.host_vmcb = kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
+	svm.iopm = kmem_alloc_pages(IOPM_SIZE, PAGE_SIZE);
+	svm.msrpm = kmem_alloc_pages(MSRPM_SIZE, PAGE_SIZE);
+	if (!svm.hsave || !svm.host_vmcb || !svm.iopm || !svm.msrpm) {
+		ksnprintf(err, err_size, "out of memory for SVM structures");
+		return -1;
+	}
+	wrmsr(MSR_VM_HSAVE_PA, (uint64_t)(uintptr_t)svm.hsave);
+	svm_vmsave((uint64_t)(uintptr_t)svm.host_vmcb);
+	/* every port and MSR traps unless listed */
+	memset(svm.iopm, 0xff, IOPM_SIZE);
+	memset(svm.msrpm, 0xff, MSRPM_SIZE);
+	for (size_t i = 0; i < ARRAY_SIZE(passthrough_msrs); i++)
+		msrpm_allow(passthrough_msrs[i]);
+
+	/* NPT entries are ordinary long-mode entries with U/S set (AMD APM vol 2, 15.25.5). */
+	svm.npt = (struct stage2_format){
+		.table_bits = PTE_P | PTE_W | PTE_U,
+		.leaf_rwx = PTE_P | PTE_W | PTE_U | PTE_A | PTE_D,
+		.large_bit = PTE_PS,
+		.present_mask = PTE_P,
+		.gib_leaves = (cpuid(0x80000001, 0).edx & (1u << 26)) != 0,
+		.mib_leaves = true,
+	};
+	svm.next_asid = 1;
+	klog("keel: AMD-V enabled: %u ASIDs, nested paging%s%s%s%s", svm.nr_asids,
+	     f.edx & SVM_FEAT_NRIPS ? ", NRIPS" : "",
+	     f.edx & SVM_FEAT_DECODE_ASSISTS ? ", decode assists" : "",
+	     f.edx & SVM_FEAT_FLUSH_BY_ASID ? ", flush by ASID" : "",
+	     svm.npt.gib_leaves ? ", 1 GiB NPT pages" : "");
+	return 0;
+}
+
+static const struct stage2_format *svm_stage2_format(void)
+{
+	return &svm.npt;
+}
+
+static int svm_vcpu_create(struct vcpu *v)
+{
+	struct svm_vcpu *s = kmem_alloc_pages(sizeof(*s), PAGE_SIZE);
+	void *vmcb = kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
+	if (!s || !vmcb)
+		return -1;
+	s->vmcb = vmcb;
+	s->vmcb_pa = (uint64_t)(uintptr_t)vmcb;
+	s->flush_tlb = true;
+	v->arch = s;
+
+	*vmcb32(vmcb, VMCB_INTERCEPT_MISC1) = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
+					     INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_HLT |
+					     INTERCEPT_INVLPGA | INTERCEPT_IOIO | INTERCEPT_MSR |
+					     INTERCEPT_SHUTDOWN;
+	*vmcb32(vmcb, VMCB_INTERCEPT_MISC2) = INTERCEPT_VMRUN | INTERCEPT_VMMCALL |
+					     INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
+					     INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT |
+					     INTERCEPT_WBINVD | INTERCEPT_MONITOR |
+					     INTERCEPT_MWAIT | INTERCEPT_XSETBV;
+	*vmcb64(vmcb, VMCB_IOPM_BASE) = (uint64_t)(uintptr_t)svm.iopm;
+	*vmcb64(vmcb, VMCB_MSRPM_BASE) = (uint64_t)(uintptr_t)svm.msrpm;
+	/* One ASID per vCPU while they last; past that, vCPUs share the last one and every
+	 * VMRUN flushes (DESIGN.md: TLB tags belong to vCPUs). */
+	uint32_t asid = svm.next_asid < svm.nr_asids ? svm.next_asid++ : svm.nr_asids - 1;
+	*vmcb32(vmcb, VMCB_ASID) = asid;
+	/* V_INTR_MASKING: the guest's IF masks only virtual interrupts (AMD APM vol 2, 15.21.1) */
+	*vmcb64(vmcb, VMCB_V_INTR) = 1ull << 24;
+	*vmcb64(vmcb, VMCB_NP_ENABLE) = 1;
+	*vmcb64(vmcb, VMCB_NCR3) = v->vm->stage2.root;
+	*vmcb64(vmcb, VMCB_G_PAT) = 0x0007040600070406ull; /* the reset value of IA32_PAT */
+	return 0;
+}
+
+static void put_seg(void *vmcb, unsigned off, const struct segment *sg)
+{
+	*vmcb16(vmcb, off + VMCB_SEG_SEL) = sg->selector;
+	*vmcb16(vmcb, off + VMCB_SEG_ATTR) = sg->attr;
+	*vmcb32(vmcb, off + VMCB_SEG_LIMIT) = sg->limit;
+	*vmcb64(vmcb, off + VMCB_SEG_BASE) = sg->base;
+}
+
+static void get_seg(void *vmcb, unsigned off, struct segment *sg)
+{
+	sg->selector = *vmcb16(vmcb, off + VMCB_SEG_SEL);
+	sg->attr = *vmcb16(vmcb, off + VMCB_SEG_ATTR);
+	sg->limit = *vmcb32(vmcb, off + VMCB_SEG_LIMIT);
+	sg->base = *vmcb64(vmcb, off + VMCB_SEG_BASE);
+}
+
+static void svm_vcpu_load_state(struct vcpu *v, const struct vcpu_sregs *s)
+{
+	void *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+
+	put_seg(vmcb, VMCB_CS, &s->cs);
+	put_seg(vmcb, VMCB_DS, &s->ds);
+	put_seg(vmcb, VMCB_ES, &s->es);
+	put_seg(vmcb, VMCB_FS, &s->fs);
+	put_seg(vmcb, VMCB_GS, &s->gs);
+	put_seg(vmcb, VMCB_SS, &s->ss);
+	put_seg(vmcb, VMCB_TR, &s->tr);
+	put_seg(vmcb, VMCB_LDTR, &s->ldtr);
+	*vmcb32(vmcb, VMCB_GDTR + VMCB_SEG_LIMIT) = s->gdtr.limit;
+	*vmcb64(vmcb, VMCB_GDTR + VMCB_SEG_BASE) = s->gdtr.base;
+	*vmcb32(vmcb, VMCB_IDTR + VMCB_SEG_LIMIT) = s->idtr.limit;
+	*vmcb64(vmcb, VMCB_IDTR + VMCB_SEG_BASE) = s->idtr.base;
+	*vmcb8(vmcb, VMCB_CPL) = (uint8_t)((s->ss.attr >> 5) & 3);
+	*vmcb64(vmcb, VMCB_CR0) = s->cr0;
+	*vmcb64(vmcb, VMCB_CR2) = s->cr2;
+	*vmcb64(vmcb, VMCB_CR3) = s->cr3;
+	*vmcb64(vmcb, VMCB_CR4) = s->cr4;
+	/* EFER.SVME must be set in the guest's EFER image or VMRUN fails (AMD APM vol 2, 15.5.1);
+	 * the guest never sees it: RDMSR of EFER is intercepted. */
+	*vmcb64(vmcb, VMCB_EFER) = s->efer | EFER_SVME;
+	*vmcb64(vmcb, VMCB_G_PAT) = s->pat ? s->pat : 0x0007040600070406ull;
+	*vmcb64(vmcb, VMCB_DR7) = 0x400;
+	*vmcb64(vmcb, VMCB_DR6) = 0xffff0ff0;
+	*vmcb64(vmcb, VMCB_EVENTINJ) = 0;
+	((struct svm_vcpu *)v->arch)->flush_tlb = true;
+}
+
+static void svm_vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
+{
+	void *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+
+	get_seg(vmcb, VMCB_CS, &s->cs);
+	get_seg(vmcb, VMCB_DS, &s->ds);
+	get_seg(vmcb, VMCB_ES, &s->es);
+	get_seg(vmcb, VMCB_FS, &s->fs);
+	get_seg(vmcb, VMCB_GS, &s->gs);
+	get_seg(vmcb, VMCB_SS, &s->ss);
+	get_seg(vmcb, VMCB_TR, &s->tr);
+	get_seg(vmcb, VMCB_LDTR, &s->ldtr);
+	s->gdtr.limit = (uint16_t)*vmcb32(vmcb, VMCB_GDTR + VMCB_SEG_LIMIT);
+	s->gdtr.base = *vmcb64(vmcb, VMCB_GDTR + VMCB_SEG_BASE);
+	s->idtr.limit = (uint16_t)*vmcb32(vmcb, VMCB_IDTR + VMCB_SEG_LIMIT);
+	s->idtr.base = *vmcb64(vmcb, VMCB_IDTR + VMCB_SEG_BASE);
+	s->cr0 = *vmcb64(vmcb, VMCB_CR0);
+	s->cr2 = *vmcb64(vmcb, VMCB_CR2);
+	s->cr3 = *vmcb64(vmcb, VMCB_CR3);
+	s->cr4 = *vmcb64(vmcb, VMCB_CR4);
+	s->efer = *vmcb64(vmcb, VMCB_EFER) & ~EFER_SVME;
+	s->pat = *vmcb64(vmcb, VMCB_G_PAT);
+}
+
+/* Fixed lengths of the intercepted instructions, for CPUs without NRIPS (QEMU TCG): Linux
+ * issues them without redundant prefixes. */
+static uint8_t fixed_insn_len(uint32_t code)
+{
+	switch (code) {
+	case SVM_EXIT_HLT: return 1;
+	case SVM_EXIT_CPUID:
+	case SVM_EXIT_MSR:
+	case SVM_EXIT_RDTSC:
+	case SVM_EXIT_WBINVD:
+	case SVM_EXIT_INVD:
+	case SVM_EXIT_PAUSE: return 2;
+	case SVM_EXIT_RDTSCP:
+	case SVM_EXIT_VMMCALL:
+	case SVM_EXIT_XSETBV:
+	case SVM_EXIT_MONITOR:
+	case SVM_EXIT_MWAIT: return 3;
+	default: return 0;
+	}
+}
+
+static void decode_exit(struct svm_vcpu *s, struct vcpu *v, struct vm_exit *e)
+{
+	void *vmcb = s->vmcb;
+	uint64_t code = *vmcb64(vmcb, VMCB_EXITCODE);
+	uint64_t info1 = *vmcb64(vmcb, VMCB_EXITINFO1);
+	uint64_t info2 = *vmcb64(vmcb, VMCB_EXITINFO2);
+	uint32_t c = (uint32_t)code;
+
+	memset(e, 0, sizeof(*e));
+	e->hw_code = code;
+	e->hw_info1 = info1;
+	e->hw_info2 = info2;
+	if (svm.features & SVM_FEAT_NRIPS) {
+		uint64_t nrip = *vmcb64(vmcb, VMCB_NRIP);
+		if (nrip > v->regs.rip && nrip - v->regs.rip <= 15)
+			e->insn_len = (uint8_t)(nrip - v->regs.rip);
+	}
+	if (!e->insn_len)
+		e->insn_len = fixed_insn_len(c);
+
+	switch (c) {
+	case SVM_EXIT_IOIO:
+		/* EXITINFO1 (AMD APM vol 2, 15.10.2): bit 0 IN, 2 string, 3 REP, 4-6 size, 16-31
+		 * port; EXITINFO2 is the next RIP even without NRIPS. */
+		e->reason = EXIT_IO;
+		e->io.in = info1 & 1;
+		e->io.string = (info1 >> 2) & 1;
+		e->io.rep = (info1 >> 3) & 1;
+		e->io.size = (info1 & (1u << 6)) ? 4 : (info1 & (1u << 5)) ? 2 : 1;
+		e->io.port = (uint16_t)(info1 >> 16);
+		if (info2 > v->regs.rip && info2 - v->regs.rip <= 15)
+			e->insn_len = (uint8_t)(info2 - v->regs.rip);
+		break;
+	case SVM_EXIT_NPF:
+		/* EXITINFO1 is a page-fault error code, EXITINFO2 the guest-physical address */
+		e->reason = EXIT_NPF;
+		e->npf.gpa = info2;
+		e->npf.present = info1 & 1;
+		e->npf.write = (info1 >> 1) & 1;
+		e->npf.fetch = (info1 >> 4) & 1;
+		break;
+	case SVM_EXIT_MSR:
+		e->reason = info1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
+		e->msr.index = (uint32_t)v->regs.gpr[GPR_RCX];
+		break;
+	case SVM_EXIT_CPUID: e->reason = EXIT_CPUID; break;
+	case SVM_EXIT_HLT: e->reason = EXIT_HLT; break;
+	case SVM_EXIT_INTR: e->reason = EXIT_EXT_INTR; break;
+	case SVM_EXIT_NMI: e->reason = EXIT_NMI; break;
+	case SVM_EXIT_SMI: e->reason = EXIT_EXT_INTR; break;
+	case SVM_EXIT_VINTR: e->reason = EXIT_IRQ_WINDOW; break;
+	case SVM_EXIT_SHUTDOWN: e->reason = EXIT_SHUTDOWN; break;
+	case SVM_EXIT_VMMCALL: e->reason = EXIT_VMCALL; break;
+	case SVM_EXIT_VMRUN:
+	case SVM_EXIT_VMLOAD:
+	case SVM_EXIT_VMSAVE:
+	case SVM_EXIT_STGI:
+	case SVM_EXIT_CLGI:
+	case SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA: e->reason = EXIT_VIRT_INSN; break;
+	case SVM_EXIT_RDTSC: e->reason = EXIT_RDTSC; break;
+	case SVM_EXIT_RDTSCP: e->reason = EXIT_RDTSCP; break;
+	case SVM_EXIT_XSETBV: e->reason = EXIT_XSETBV; break;
+	case SVM_EXIT_WBINVD:
+	case SVM_EXIT_INVD: e->reason = EXIT_WBINVD; break;
+	case SVM_EXIT_PAUSE: e->reason = EXIT_PAUSE; break;
+	case SVM_EXIT_MONITOR: e->reason = EXIT_MONITOR; break;
+	case SVM_EXIT_MWAIT:
+	case SVM_EXIT_MWAIT_COND: e->reason = EXIT_MWAIT; break;
+	case SVM_EXIT_INVALID: e->reason = EXIT_ENTRY_FAILED; break;
+	default:
+		if (c >= SVM_EXIT_EXCP_BASE && c < SVM_EXIT_EXCP_BASE + 32) {
+			e->reason = EXIT_EXCEPTION;
+			e->exc.vector = (uint8_t)(c - SVM_EXIT_EXCP_BASE);
+			e->exc.error_code = (uint32_t)info1;
+		} else {
+			e->reason = EXIT_UNKNOWN;
+		}
+	}
+}
+
+static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
+{
+	struct svm_vcpu *s = v->arch;
+	void *vmcb = s->vmcb;
+
+	*vmcb64(vmcb, VMCB_RAX) = v->regs.gpr[GPR_RAX];
+	*vmcb64(vmcb, VMCB_RSP) = v->regs.gpr[GPR_RSP];
+	*vmcb64(vmcb, VMCB_RIP) = v->regs.rip;
+	*vmcb64(vmcb, VMCB_RFLAGS) = v->regs.rflags;
+	/* TLB_CONTROL 1 flushes every ASID: QEMU TCG has no flush-by-ASID (EMULATION.md) */
+	*vmcb8(vmcb, VMCB_TLB_CONTROL) = s->flush_tlb ? 1 : 0;
+	*vmcb32(vmcb, VMCB_CLEAN) = 0;
+	s->flush_tlb = false;
+
+	svm_vmrun(s->vmcb_pa, &v->regs, (uint64_t)(uintptr_t)svm.host_vmcb);
+
+	v->regs.gpr[GPR_RAX] = *vmcb64(vmcb, VMCB_RAX);
+	v->regs.gpr[GPR_RSP] = *vmcb64(vmcb, VMCB_RSP);
+	v->regs.rip = *vmcb64(vmcb, VMCB_RIP);
+	v->regs.rflags = *vmcb64(vmcb, VMCB_RFLAGS);
+	decode_exit(s, v, exit);
+
+	/* An event that was being delivered when the exit happened must be delivered again
+	 * (AMD APM vol 2, 15.7.2 EXITINTINFO). */
+	uint64_t intinfo = *vmcb64(vmcb, VMCB_EXITINTINFO);
+	if (intinfo & SVM_EVT_VALID)
+		*vmcb64(vmcb, VMCB_EVENTINJ) = intinfo;
+	else
+		*vmcb64(vmcb, VMCB_EVENTINJ) = 0;
+}
+
+static void svm_inject_event(struct vcpu *v, enum event_type type, uint8_t vector, bool has_error,
+			     uint32_t error_code)
+{
+	void *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+	uint64_t ev = SVM_EVT_VALID | vector;
+
+	switch (type) {
+	case EVENT_EXTINT: ev |= SVM_EVT_TYPE_INTR; break;
+	case EVENT_NMI: ev |= SVM_EVT_TYPE_NMI; break;
+	case EVENT_EXCEPTION: ev |= SVM_EVT_TYPE_EXC; break;
+	case EVENT_SOFT_INT: ev |= SVM_EVT_TYPE_SOFT; break;
+	}
+	if (has_error)
+		ev |= SVM_EVT_ERR_VALID | ((uint64_t)error_code << 32);
+	*vmcb64(vmcb, VMCB_EVENTINJ) = ev;
+}
+
+static bool svm_interrupt_allowed(struct vcpu *v)
+{
+	void *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+	return (v->regs.rflags & RFLAGS_IF) && !(*vmcb64(vmcb, VMCB_INT_STATE) & 1) &&
+	       !(*vmcb64(vmcb, VMCB_EVENTINJ) & SVM_EVT_VALID);
+}
+
+/* A virtual interrupt with V_IGN_TPR makes the CPU exit (VINTR) the moment the guest could take
+ * it, which is exactly the interrupt window (AMD APM vol 2, 15.21.4). */
+static void svm_request_irq_window(struct vcpu *v, bool on)
+{
+	void *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+	uint64_t vintr = *vmcb64(vmcb, VMCB_V_INTR);
+
+	if (on) {
+		*vmcb64(vmcb, VMCB_V_INTR) = vintr | (1ull << 8) | (1ull << 20) | (0xfull << 16);
+		*vmcb32(vmcb, VMCB_INTERCEPT_MISC1) |= INTERCEPT_VINTR;
+	} else {
+		*vmcb64(vmcb, VMCB_V_INTR) = vintr & ~((1ull << 8) | (1ull << 20) | (0xfull << 16));
+		*vmcb32(vmcb, VMCB_INTERCEPT_MISC1) &= ~INTERCEPT_VINTR;
+	}
+}
+
+static void svm_flush_guest_tlb(struct vcpu *v)
+{
+	((struct svm_vcpu *)v->arch)->flush_tlb = true;
+}
+
+static void *vmcb_of(struct vcpu *v)
+{
+	return ((struct svm_vcpu *)v->arch)->vmcb;
+}
+
+static uint64_t svm_get_efer(struct vcpu *v)
+{
+	return *vmcb64(vmcb_of(v), VMCB_EFER) & ~EFER_SVME;
+}
+
+static void svm_set_efer(struct vcpu *v, uint64_t efer)
+{
+	*vmcb64(vmcb_of(v), VMCB_EFER) = efer | EFER_SVME;
+}
+
+static uint64_t svm_get_pat(struct vcpu *v)
+{
+	return *vmcb64(vmcb_of(v), VMCB_G_PAT);
+}
+
+static void svm_set_pat(struct vcpu *v, uint64_t pat)
+{
+	*vmcb64(vmcb_of(v), VMCB_G_PAT) = pat;
+}
+
+static uint64_t svm_get_cr(struct vcpu *v, unsigned cr)
+{
+	switch (cr) {
+	case 0: return *vmcb64(vmcb_of(v), VMCB_CR0);
+	case 2: return *vmcb64(vmcb_of(v), VMCB_CR2);
+	case 3: return *vmcb64(vmcb_of(v), VMCB_CR3);
+	case 4: return *vmcb64(vmcb_of(v), VMCB_CR4);
+	default: return 0;
+	}
+}
+
+static void svm_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+	*vmcb64(vmcb_of(v), VMCB_TSC_OFFSET) = offset;
+}
+
+static void svm_dump(struct vcpu *v)
+{
+	void *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+	klog("  svm: exitcode %llx info1 %llx info2 %llx intinfo %llx eventinj %llx",
+	     (unsigned long long)*vmcb64(vmcb, VMCB_EXITCODE),
+	     (unsigned long long)*vmcb64(vmcb, VMCB_EXITINFO1),
+	     (unsigned long long)*vmcb64(vmcb, VMCB_EXITINFO2),
+	     (unsigned long long)*vmcb64(vmcb, VMCB_EXITINTINFO),
+	     (unsigned long long)*vmcb64(vmcb, VMCB_EVENTINJ));
+	klog("  svm: asid %u cpl %u int_state %llx v_intr %llx ncr3 %llx",
+	     *vmcb32(vmcb, VMCB_ASID), *vmcb8(vmcb, VMCB_CPL),
+	     (unsigned long long)*vmcb64(vmcb, VMCB_INT_STATE),
+	     (unsigned long long)*vmcb64(vmcb, VMCB_V_INTR),
+	     (unsigned long long)*vmcb64(vmcb, VMCB_NCR3));
+}
+
+const struct virt_ops svm_ops = {
+	.name = "AMD-V",
+	.cpu_enable = svm_cpu_enable,
+	.stage2_format = svm_stage2_format,
+	.vcpu_create = svm_vcpu_create,
+	.vcpu_load_state = svm_vcpu_load_state,
+	.vcpu_get_sregs = svm_vcpu_get_sregs,
+	.vcpu_run = svm_vcpu_run,
+	.inject_event = svm_inject_event,
+	.interrupt_allowed = svm_interrupt_allowed,
+	.request_irq_window = svm_request_irq_window,
+	.flush_guest_tlb = svm_flush_guest_tlb,
+	.get_efer = svm_get_efer,
+	.set_efer = svm_set_efer,
+	.get_pat = svm_get_pat,
+	.set_pat = svm_set_pat,
+	.get_cr = svm_get_cr,
+	.set_tsc_offset = svm_set_tsc_offset,
+	.dump = svm_dump,
+};

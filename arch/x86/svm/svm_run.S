@@ -1,0 +1,78 @@
+/* void svm_vmrun(uint64_t vmcb_pa, struct vcpu_regs *regs, uint64_t host_vmcb_pa)
+ *
+ * Enters the guest whose VMCB is at vmcb_pa. VMRUN itself loads and saves RAX, RSP, RIP and
+ * RFLAGS through the VMCB; the other general registers are ours to move (AMD APM vol 2, 15.5).
+ * VMLOAD/VMSAVE move the guest's FS, GS, TR, LDTR, KernelGSBase, STAR/LSTAR/CSTAR/SFMASK and
+ * SYSENTER MSRs; keel's own copies come back from the host VMCB. GIF is cleared around the
+ * switch so nothing interrupts a half-switched CPU.
+ * struct vcpu_regs: gpr[16] in hardware order (rax 0x00 ... r15 0x78), then rip, rflags. */
+	.text
+	.globl svm_vmrun
+svm_vmrun:
+	push %rbp
+	push %rbx
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	push %rsi		/* regs */
+	push %rdx		/* host VMCB */
+
+	clgi
+	mov %rdi, %rax
+	mov 0x08(%rsi), %rcx
+	mov 0x10(%rsi), %rdx
+	mov 0x18(%rsi), %rbx
+	mov 0x28(%rsi), %rbp
+	mov 0x38(%rsi), %rdi
+	mov 0x40(%rsi), %r8
+	mov 0x48(%rsi), %r9
+	mov 0x50(%rsi), %r10
+	mov 0x58(%rsi), %r11
+	mov 0x60(%rsi), %r12
+	mov 0x68(%rsi), %r13
+	mov 0x70(%rsi), %r14
+	mov 0x78(%rsi), %r15
+	mov 0x30(%rsi), %rsi
+	vmload %rax
+	vmrun %rax
+	vmsave %rax
+
+	push %rsi		/* the guest's rsi, while rsi finds regs */
+	mov 0x10(%rsp), %rsi
+	mov %rcx, 0x08(%rsi)
+	mov %rdx, 0x10(%rsi)
+	mov %rbx, 0x18(%rsi)
+	mov %rbp, 0x28(%rsi)
+	mov %rdi, 0x38(%rsi)
+	mov %r8, 0x40(%rsi)
+	mov %r9, 0x48(%rsi)
+	mov %r10, 0x50(%rsi)
+	mov %r11, 0x58(%rsi)
+	mov %r12, 0x60(%rsi)
+	mov %r13, 0x68(%rsi)
+	mov %r14, 0x70(%rsi)
+	mov %r15, 0x78(%rsi)
+	pop %rcx
+	mov %rcx, 0x30(%rsi)
+
+	pop %rax		/* host VMCB: keel's TR, FS, GS ... */
+	vmload %rax
+	stgi
+	add $8, %rsp
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbx
+	pop %rbp
+	ret
+
+/* void svm_vmsave(uint64_t pa) */
+	.globl svm_vmsave
+svm_vmsave:
+	mov %rdi, %rax
+	vmsave %rax
+	ret
+
+	.section .note.GNU-stack,"",@progbits

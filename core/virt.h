@@ -1,0 +1,58 @@
+/* The one interface between core and a virtualization backend (arch/x86/svm, arch/x86/vmx),
+ * bound once at boot (DESIGN.md "Vendor split bound once"). core never includes a backend header. */
+#ifndef KEEL_CORE_VIRT_H
+#define KEEL_CORE_VIRT_H
+
+#include "core/vcpu_state.h"
+#include "core/vm_exit.h"
+#include "lib/types.h"
+
+struct vcpu;
+struct vm;
+struct stage2_format;
+
+enum event_type {
+	EVENT_EXTINT,	 /* external interrupt (vector from the PIC or APIC) */
+	EVENT_NMI,
+	EVENT_EXCEPTION, /* a fault or trap, with or without an error code */
+	EVENT_SOFT_INT,
+};
+
+struct virt_ops {
+	const char *name;
+	/* Enables virtualization on this CPU. -1 with a message in err when it cannot. */
+	int (*cpu_enable)(char *err, size_t err_size);
+	/* Stage-2 entry format of this CPU (NPT or EPT) */
+	const struct stage2_format *(*stage2_format)(void);
+	int (*vcpu_create)(struct vcpu *v);
+	/* Loads the whole architectural state (boot, reset, INIT/SIPI) */
+	void (*vcpu_load_state)(struct vcpu *v, const struct vcpu_sregs *s);
+	void (*vcpu_get_sregs)(struct vcpu *v, struct vcpu_sregs *s);
+	/* Enters the guest with v->regs and returns the next exit, with v->regs updated. */
+	void (*vcpu_run)(struct vcpu *v, struct vm_exit *exit);
+	void (*inject_event)(struct vcpu *v, enum event_type type, uint8_t vector, bool has_error,
+			     uint32_t error_code);
+	/* True when an external interrupt can be delivered now (IF set, no shadow, none pending). */
+	bool (*interrupt_allowed)(struct vcpu *v);
+	/* Asks for an EXIT_IRQ_WINDOW as soon as the guest can take an interrupt. */
+	void (*request_irq_window)(struct vcpu *v, bool on);
+	/* The stage-2 root changed or lost mappings: make this vCPU's TLB forget them. */
+	void (*flush_guest_tlb)(struct vcpu *v);
+	/* Guest control state that exits change (MSR and CR emulation) */
+	uint64_t (*get_efer)(struct vcpu *v);
+	void (*set_efer)(struct vcpu *v, uint64_t efer);
+	uint64_t (*get_pat)(struct vcpu *v);
+	void (*set_pat)(struct vcpu *v, uint64_t pat);
+	uint64_t (*get_cr)(struct vcpu *v, unsigned cr);
+	/* Guest TSC = host TSC + offset */
+	void (*set_tsc_offset)(struct vcpu *v, uint64_t offset);
+	/* Logs the backend's view of the vCPU (control fields, exit info) for a fatal exit. */
+	void (*dump)(struct vcpu *v);
+};
+
+/* The backend hv_main picked for this CPU's vendor (arch/x86/virt_select.c); NULL when keel has
+ * no backend for it. */
+const struct virt_ops *virt_select(void);
+extern const struct virt_ops *virt;
+
+#endif

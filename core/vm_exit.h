@@ -1,0 +1,63 @@
+/* One exit model for both backends (DESIGN.md): each backend turns its VMCB or VMCS exit into a
+ * struct vm_exit, and core dispatches it through a table indexed by reason. */
+#ifndef KEEL_CORE_VM_EXIT_H
+#define KEEL_CORE_VM_EXIT_H
+
+#include "lib/types.h"
+
+enum exit_reason {
+	EXIT_IO,		/* IN/OUT/INS/OUTS to an intercepted port */
+	EXIT_NPF,		/* stage-2 fault: MMIO or a bad address */
+	EXIT_CPUID,
+	EXIT_MSR_READ,
+	EXIT_MSR_WRITE,
+	EXIT_HLT,
+	EXIT_EXT_INTR,		/* a host interrupt arrived while the guest ran */
+	EXIT_NMI,
+	EXIT_IRQ_WINDOW,	/* the guest can take an interrupt now */
+	EXIT_SHUTDOWN,		/* triple fault */
+	EXIT_VMCALL,		/* VMMCALL / VMCALL */
+	EXIT_VIRT_INSN,		/* the guest used SVM/VMX instructions */
+	EXIT_RDTSC,
+	EXIT_RDTSCP,
+	EXIT_XSETBV,
+	EXIT_WBINVD,
+	EXIT_PAUSE,
+	EXIT_INVLPG,
+	EXIT_MONITOR,
+	EXIT_MWAIT,
+	EXIT_EXCEPTION,
+	EXIT_ENTRY_FAILED,	/* VMRUN / VMLAUNCH refused the state */
+	EXIT_UNKNOWN,		/* anything else: fatal for the VM, with a state dump */
+	NR_EXIT_REASONS
+};
+
+struct vm_exit {
+	enum exit_reason reason;
+	uint64_t hw_code;	/* the backend's own exit code, for dumps */
+	uint64_t hw_info1, hw_info2;
+	uint8_t insn_len;	/* 0 when the hardware did not say (SVM without NRIPS) */
+	union {
+		struct {
+			uint16_t port;
+			uint8_t size;	/* 1, 2 or 4 */
+			bool in, string, rep;
+		} io;
+		struct {
+			uint64_t gpa;
+			bool write, fetch, present;
+		} npf;
+		struct {
+			uint32_t index;
+		} msr;
+		struct {
+			uint8_t vector;
+			bool has_error;
+			uint32_t error_code;
+		} exc;
+	};
+};
+
+const char *exit_reason_name(enum exit_reason r);
+
+#endif

@@ -277,7 +277,8 @@ static void aml_namestring(struct aml *a, const char *path)
 		aml_byte(a, (uint8_t)*path++);
 	for (const char *p = path; *p; p += p[4] == '.' ? 5 : 4) {
 		if (kstrnlen(p, 4) != 4 || (p[4] && p[4] != '.')) {
-			a->overflow = true; /* a bug in keel, not the guest's doing: fail the build */
+			/* a bug in keel, not the guest's doing: fail the build */
+			a->overflow = true;
 			return;
 		}
 		segs++;
@@ -480,8 +481,8 @@ static bool vcpu_needs_x2apic(const struct acpi_guest_config *cfg, unsigned i)
 
 static int build_madt(struct acpi_window *w, const struct acpi_guest_config *cfg, uint64_t *gpa)
 {
-	size_t len = sizeof(struct madt) + sizeof(struct madt_ioapic) + 2 * sizeof(struct madt_iso) +
-		     sizeof(struct madt_lapic_nmi);
+	size_t len = sizeof(struct madt) + sizeof(struct madt_ioapic) +
+		     2 * sizeof(struct madt_iso) + sizeof(struct madt_lapic_nmi);
 	bool any_x2apic = false;
 	struct madt *t;
 	uint8_t *p;

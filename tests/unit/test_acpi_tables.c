@@ -29,7 +29,8 @@ static int setup(void **state)
 {
 	(void)state;
 	mem.nr = 1;
-	mem.regions[0] = (struct gmem_region){ .gpa = 0, .size = RAM_SIZE, .hva = malloc(RAM_SIZE) };
+	mem.regions[0] =
+		(struct gmem_region){ .gpa = 0, .size = RAM_SIZE, .hva = malloc(RAM_SIZE) };
 	memset(mem.regions[0].hva, 0xA5, RAM_SIZE);
 	return mem.regions[0].hva ? 0 : -1;
 }
@@ -548,6 +549,7 @@ static void expect_in(const char *text, const char *what, const char *file)
 		fail_msg("%s: no '%s' in iasl's output:\n%s", file, what, text);
 }
 
+static const char *const xsdt_expect[] = { "Table Length : 00000034", NULL };
 static const char *const facp_expect[] = {
 	"Table Length : 00000114",
 	"SCI Interrupt : 0009",
@@ -605,7 +607,7 @@ static void iasl_disassembly(void **state)
 		size_t len;
 		const char *const *expect;
 	} files[] = {
-		{ "xsdt", x, rd32(x + 4), (const char *const[]){ "Table Length : 00000034", NULL } },
+		{ "xsdt", x, rd32(x + 4), xsdt_expect },
 		{ "facp", f, rd32(f + 4), facp_expect },
 		{ "apic", m, rd32(m + 4), apic_expect },
 		{ "facs", gpa(rd64(f + 132), 64), 64,

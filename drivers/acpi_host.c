@@ -28,7 +28,7 @@
 #define MADT_CPU_ENABLED (1u << 0)
 #define MADT_CPU_ONLINE_CAPABLE (1u << 1) /* MADT revision 5 (ACPI 6.3) and later */
 
-/* 5.2.9 FADT, Table 5.9 */
+/* 5.2.9 FADT */
 #define FADT_FIRMWARE_CTRL 36
 #define FADT_DSDT 40
 #define FADT_SCI_INT 46
@@ -341,7 +341,7 @@ static void madt_add_cpu(struct acpi_host_madt *out, uint32_t apic_id, uint32_t 
 	};
 }
 
-/* One interrupt controller structure (5.2.12, Table 5.21); e points at len >= 2 bytes. */
+/* One interrupt controller structure (5.2.12); e points at len >= 2 bytes. */
 static void madt_entry(struct acpi_host_madt *out, const uint8_t *e, uint8_t len)
 {
 	static const uint8_t min_len[] = {

@@ -52,7 +52,7 @@ _Static_assert(sizeof(struct gas) == 12, "5.2.3.2");
 #define GAS_ACCESS_WORD 2
 #define GAS_ACCESS_DWORD 3
 
-/* 5.2.9 Fixed ACPI Description Table, the revision 6 layout (Table 5.9). */
+/* 5.2.9 Fixed ACPI Description Table, the revision 6 layout. */
 struct fadt {
 	struct sdt_header h;
 	uint32_t firmware_ctrl;
@@ -111,18 +111,18 @@ struct fadt {
 	struct gas sleep_status_reg;
 	uint64_t hypervisor_vendor_id;
 } PACKED;
-_Static_assert(__builtin_offsetof(struct fadt, sci_int) == 46, "Table 5.9");
-_Static_assert(__builtin_offsetof(struct fadt, pm1a_evt_blk) == 56, "Table 5.9");
-_Static_assert(__builtin_offsetof(struct fadt, pm1_evt_len) == 88, "Table 5.9");
-_Static_assert(__builtin_offsetof(struct fadt, century) == 108, "Table 5.9");
-_Static_assert(__builtin_offsetof(struct fadt, flags) == 112, "Table 5.9");
-_Static_assert(__builtin_offsetof(struct fadt, reset_reg) == 116, "Table 5.9");
-_Static_assert(__builtin_offsetof(struct fadt, x_firmware_ctrl) == 132, "Table 5.9");
-_Static_assert(__builtin_offsetof(struct fadt, x_pm1a_evt_blk) == 148, "Table 5.9");
-_Static_assert(__builtin_offsetof(struct fadt, sleep_control_reg) == 244, "Table 5.9");
-_Static_assert(sizeof(struct fadt) == 276, "Table 5.9");
+_Static_assert(__builtin_offsetof(struct fadt, sci_int) == 46, "5.2.9");
+_Static_assert(__builtin_offsetof(struct fadt, pm1a_evt_blk) == 56, "5.2.9");
+_Static_assert(__builtin_offsetof(struct fadt, pm1_evt_len) == 88, "5.2.9");
+_Static_assert(__builtin_offsetof(struct fadt, century) == 108, "5.2.9");
+_Static_assert(__builtin_offsetof(struct fadt, flags) == 112, "5.2.9");
+_Static_assert(__builtin_offsetof(struct fadt, reset_reg) == 116, "5.2.9");
+_Static_assert(__builtin_offsetof(struct fadt, x_firmware_ctrl) == 132, "5.2.9");
+_Static_assert(__builtin_offsetof(struct fadt, x_pm1a_evt_blk) == 148, "5.2.9");
+_Static_assert(__builtin_offsetof(struct fadt, sleep_control_reg) == 244, "5.2.9");
+_Static_assert(sizeof(struct fadt) == 276, "5.2.9");
 
-/* FADT Flags (5.2.9, Table 5.10). */
+/* FADT Flags (5.2.9). */
 #define FADT_WBINVD (1u << 0)
 #define FADT_PROC_C1 (1u << 2)
 #define FADT_PWR_BUTTON (1u << 4) /* set: no fixed-feature power button */
@@ -130,12 +130,12 @@ _Static_assert(sizeof(struct fadt) == 276, "Table 5.9");
 #define FADT_FIX_RTC (1u << 6)    /* set: no RTC wake status in the fixed registers */
 #define FADT_RESET_REG_SUP (1u << 10)
 
-/* IA-PC Boot Architecture Flags (5.2.9.3, Table 5.11). */
+/* IA-PC Boot Architecture Flags (5.2.9.3). */
 #define IAPC_LEGACY_DEVICES (1u << 0)
 #define IAPC_8042 (1u << 1)
 #define IAPC_VGA_NOT_PRESENT (1u << 2)
 
-/* 5.2.10 Firmware ACPI Control Structure (Table 5.14). */
+/* 5.2.10 Firmware ACPI Control Structure. */
 struct facs {
 	char signature[4];
 	uint32_t length;
@@ -149,7 +149,7 @@ struct facs {
 	uint32_t ospm_flags;
 	uint8_t reserved1[24];
 } PACKED;
-_Static_assert(sizeof(struct facs) == 64, "Table 5.14");
+_Static_assert(sizeof(struct facs) == 64, "5.2.10");
 
 /* 5.2.12 Multiple APIC Description Table and its interrupt controller structures. */
 struct madt {
@@ -199,7 +199,7 @@ _Static_assert(sizeof(struct madt) == 44 && sizeof(struct madt_lapic) == 8 &&
 	       "5.2.12");
 
 #define MADT_CPU_ENABLED (1u << 0)
-/* MPS INTI flags (5.2.12.5, Table 5.26): polarity in bits 1:0, trigger mode in bits 3:2. */
+/* MPS INTI flags (5.2.12.5): polarity in bits 1:0, trigger mode in bits 3:2. */
 #define MPS_ACTIVE_HIGH 0x1
 #define MPS_ACTIVE_LOW 0x3
 #define MPS_EDGE (0x1 << 2)
@@ -607,7 +607,7 @@ static void build_fadt(struct fadt *f, const struct acpi_guest_config *cfg, uint
 	f->x_pm1a_evt_blk = gas_io(cfg->pm1a_evt_port, ACPI_PM1_EVT_LEN, GAS_ACCESS_WORD);
 	f->x_pm1a_cnt_blk = gas_io(cfg->pm1a_cnt_port, ACPI_PM1_CNT_LEN, GAS_ACCESS_WORD);
 	f->x_pm_tmr_blk = gas_io(cfg->pm_tmr_port, ACPI_PM_TMR_LEN, GAS_ACCESS_DWORD);
-	/* no C2/C3: latencies above 100 and 1000 us say so (Table 5.9) */
+	/* no C2/C3: latencies above 100 and 1000 us say so (5.2.9) */
 	f->p_lvl2_lat = 101;
 	f->p_lvl3_lat = 1001;
 	f->century = 0x32; /* the CMOS RTC's century register */

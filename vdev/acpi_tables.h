@@ -29,7 +29,7 @@
 #define ACPI_RESET_VALUE 0x06
 #define ACPI_SCI_IRQ 9
 
-/* PM1 control register bits (ACPI 6.4, 4.8.3.2.1, Table 4.14). */
+/* PM1 control register bits (ACPI 6.4, 4.8.3.2.1). */
 #define ACPI_PM1_CNT_SCI_EN (1u << 0)
 #define ACPI_PM1_CNT_SLP_TYP_SHIFT 10
 #define ACPI_PM1_CNT_SLP_TYP_MASK (7u << ACPI_PM1_CNT_SLP_TYP_SHIFT)

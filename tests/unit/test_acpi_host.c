@@ -147,7 +147,7 @@ static uint64_t root(bool xsdt, const uint64_t *tables, unsigned n)
  * control at 0x420 and the PM timer at 0x408. */
 static uint64_t fadt(uint32_t len, uint8_t rev, uint64_t dsdt)
 {
-	uint8_t f[276] = { 0 }; /* the header is table()'s; offsets read as in Table 5.9 */
+	uint8_t f[276] = { 0 }; /* the header is table()'s; offsets read as in 5.2.9 */
 
 	put32(f + 40, (uint32_t)dsdt);
 	put16(f + 46, 9);

@@ -215,7 +215,7 @@ static void fadt_fields(void **state)
 	assert_true(build(2) > 0);
 	const uint8_t *f = fadt();
 
-	/* ACPI 6.4, 5.2.9, Table 5.9 */
+	/* ACPI 6.4, 5.2.9 */
 	assert_int_equal(rd32(f + 4), 276);
 	assert_int_equal(rd32(f + 36), 0);       /* FIRMWARE_CTRL: X_FIRMWARE_CTRL is used */
 	assert_int_equal(rd32(f + 40), rd64(f + 140)); /* DSDT == X_DSDT */

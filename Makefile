@@ -68,7 +68,8 @@ all: $(BUILD)/keel.efi
 # ---- host builds of the arch-neutral logic (unit tests with ASan + UBSan, fuzzers) ------------
 HOST_DIRS := lib core mm guest vdev arch/x86/emul drivers
 # Files in those folders that need the real machine (privileged instructions, firmware):
-NOHOST    := $(wildcard core/main.c core/console.c drivers/uart16550.c drivers/fbcon.c)
+NOHOST    := $(wildcard core/main.c core/console.c core/vm.c core/vm_run.c core/launch.c \
+	drivers/uart16550.c drivers/fbcon.c)
 HOST_SRCS := $(filter-out $(NOHOST),$(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c)))
 SUPPORT_SRCS := $(wildcard tests/support/*.c)
 
@@ -125,6 +126,19 @@ fuzz-regress: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tools/run-fuzz campaign $(FUZZ_BINS)
 
+# ---- test guests: tiny Multiboot v1 kernels (tests/guests, CONVENTIONS.md) ----------------------
+GUEST_SRCS := $(filter-out tests/guests/common.S,$(wildcard tests/guests/*.S))
+GUEST_ELFS := $(patsubst tests/guests/%.S,$(BUILD)/guests/%.elf,$(GUEST_SRCS))
+$(BUILD)/guests/%.o: tests/guests/%.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -m32 -c $< -o $@
+$(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(BUILD)/guests/common.o tests/guests/guest.lds
+	@echo '  GUEST $@'
+	$(Q)$(LD) -m elf_i386 --no-warn-rwx-segments -T tests/guests/guest.lds $< $(BUILD)/guests/common.o -o $@
+.SECONDARY: $(patsubst %.elf,%.o,$(GUEST_ELFS)) $(BUILD)/guests/common.o
+.PHONY: test-guests
+test-guests: $(GUEST_ELFS)
+
 # ---- test inputs: Debian's kernel and a busybox initramfs --------------------------------------
 .PHONY: guest-images
 guest-images:
@@ -140,7 +154,7 @@ run: deps
 	tools/make-esp $(BUILD)/esp-demo tools/demo/keel.cfg $(BUILD)/guest/vmlinuz $(BUILD)/guest/initrd.gz
 	tools/run-qemu --interactive $(BUILD)/esp-demo
 
-e2e-svm: all
+e2e-svm: all test-guests guest-images
 	tests/e2e/run-svm
 
 test: all

@@ -4,6 +4,7 @@
 #include "arch/x86/paging.h"
 #include "core/boot_info.h"
 #include "core/console.h"
+#include "core/kmem.h"
 #include "core/panic.h"
 #include "lib/kstring.h"
 #include "mm/phys.h"
@@ -66,7 +67,8 @@ NORETURN void hv_main(struct boot_info *bi)
 
 	phys_pool_init(&phys_pool);
 	add_memory(bi, MEM_FREE);
-	paging_init(bi, &phys_pool);
+	kmem_init(&phys_pool);
+	paging_init(bi);
 	add_memory(bi, MEM_FREE_LATER);
 	klog("keel: %llu MiB of RAM free", (unsigned long long)(phys_pool.free_bytes / MiB));
 

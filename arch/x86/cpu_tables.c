@@ -61,6 +61,11 @@ static void set_gate(unsigned vec, uint64_t handler, unsigned ist)
 	};
 }
 
+void idt_set_handler(unsigned vec, uint64_t handler)
+{
+	set_gate(vec & 0xff, handler, 0);
+}
+
 void cpu_tables_init(void)
 {
 	uint64_t tss_base = (uint64_t)(uintptr_t)&tss;

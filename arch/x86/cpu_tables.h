@@ -20,5 +20,7 @@ struct trap_frame {
 /* Loads this CPU's GDT, TSS and IDT. */
 void cpu_tables_init(void);
 void exception_handler(struct trap_frame *f);
+/* Points IDT vector vec at handler (an interrupt gate on keel's stack). */
+void idt_set_handler(unsigned vec, uint64_t handler);
 
 #endif

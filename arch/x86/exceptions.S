@@ -52,3 +52,41 @@ exception_stubs:
 	.endr
 
 	.section .note.GNU-stack,"",@progbits
+
+/* Host interrupt entries: save the caller-saved registers, call the C handler, return. */
+.macro IRQ_ENTRY name, handler
+	.text
+	.globl \name
+	.align 16
+\name:
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %rbp
+	movq %rsp, %rbp
+	andq $-16, %rsp
+	cld
+	call \handler
+	movq %rbp, %rsp
+	popq %rbp
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rax
+	iretq
+.endm
+
+	IRQ_ENTRY host_timer_entry, host_timer_interrupt
+	IRQ_ENTRY host_spurious_entry, host_spurious_interrupt
+	.section .note.GNU-stack,"",@progbits

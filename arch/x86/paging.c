@@ -4,6 +4,7 @@
 #include "core/boot_info.h"
 #include "core/panic.h"
 #include "lib/kstring.h"
+#include "core/kmem.h"
 #include "lib/log.h"
 #include "mm/phys.h"
 
@@ -16,16 +17,13 @@ extern char ImageBase[], __keel_image_end[];
 #define LEAF_RODATA (PTE_P | PTE_NX)
 #define LEAF_NONE 0ull
 
-static struct phys_pool *pt_pool;
 static uint64_t *pml4;
 
 static uint64_t *new_table(void)
 {
-	uint64_t pa = phys_alloc_range(pt_pool, PAGE_SIZE, PAGE_SIZE, 0, 1ull << 40);
-	if (!pa)
+	uint64_t *t = kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
+	if (!t)
 		panic("out of memory for keel's page tables");
-	uint64_t *t = (uint64_t *)(uintptr_t)pa;
-	memset(t, 0, PAGE_SIZE);
 	return t;
 }
 
@@ -73,12 +71,11 @@ static void set_flags(uint64_t base, uint64_t size, uint64_t flags)
 	}
 }
 
-void paging_init(const struct boot_info *bi, struct phys_pool *pool)
+void paging_init(const struct boot_info *bi)
 {
 	uint64_t top = 4 * GiB;
 	bool gib_pages = cpuid(0x80000001, 0).edx & (1u << 26); /* AMD APM vol 3, CPUID Fn8000_0001 */
 
-	pt_pool = pool;
 	for (unsigned i = 0; i < bi->nr_memmap; i++)
 		top = MAX(top, bi->memmap[i].base + bi->memmap[i].size);
 	top = ALIGN_UP(top, GiB);

@@ -6,7 +6,6 @@
 #include "lib/types.h"
 
 struct boot_info;
-struct phys_pool;
 
 #define PTE_P (1ull << 0)
 #define PTE_W (1ull << 1)
@@ -20,7 +19,8 @@ struct phys_pool;
 #define PTE_NX (1ull << 63)
 #define PTE_ADDR_MASK 0x000ffffffffff000ull
 
-/* Builds and loads keel's page tables; page-table pages come from pool. */
-void paging_init(const struct boot_info *bi, struct phys_pool *pool);
+/* Builds and loads keel's page tables (pages from core/kmem, which must only hand out RAM that
+ * the firmware's page tables do not occupy yet). */
+void paging_init(const struct boot_info *bi);
 
 #endif

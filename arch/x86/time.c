@@ -25,6 +25,14 @@ uint64_t time_now_us(void)
 	return d / tsc_hz * 1000000ull + d % tsc_hz * 1000000ull / tsc_hz;
 }
 
+uint64_t time_now_ns(void)
+{
+	if (!tsc_hz)
+		return 0;
+	uint64_t d = rdtsc() - tsc_start;
+	return d / tsc_hz * 1000000000ull + d % tsc_hz * 1000000000ull / tsc_hz;
+}
+
 void time_delay_us(uint64_t us)
 {
 	uint64_t end = time_now_us() + us;

@@ -9,6 +9,8 @@ void time_init(uint64_t tsc_hz);
 uint64_t time_tsc_hz(void);
 /* Microseconds since time_init (0 before it). */
 uint64_t time_now_us(void);
+/* Nanoseconds since time_init. */
+uint64_t time_now_ns(void);
 /* Spins for at least us microseconds. */
 void time_delay_us(uint64_t us);
 

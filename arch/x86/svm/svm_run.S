@@ -4,7 +4,8 @@
  * RFLAGS through the VMCB; the other general registers are ours to move (AMD APM vol 2, 15.5).
  * VMLOAD/VMSAVE move the guest's FS, GS, TR, LDTR, KernelGSBase, STAR/LSTAR/CSTAR/SFMASK and
  * SYSENTER MSRs; keel's own copies come back from the host VMCB. GIF is cleared around the
- * switch so nothing interrupts a half-switched CPU.
+ * switch so nothing interrupts a half-switched CPU; RFLAGS.IF is set for the guest's time, so a
+ * host interrupt (keel's timer) ends it with an INTR exit (AMD APM vol 2, 15.21.1).
  * struct vcpu_regs: gpr[16] in hardware order (rax 0x00 ... r15 0x78), then rip, rflags. */
 	.text
 	.globl svm_vmrun
@@ -19,6 +20,7 @@ svm_vmrun:
 	push %rdx		/* host VMCB */
 
 	clgi
+	sti			/* host interrupts exit the guest (INTR intercept); GIF holds them now */
 	mov %rdi, %rax
 	mov 0x08(%rsi), %rcx
 	mov 0x10(%rsi), %rdx
@@ -58,6 +60,7 @@ svm_vmrun:
 
 	pop %rax		/* host VMCB: keel's TR, FS, GS ... */
 	vmload %rax
+	cli			/* a pending host interrupt waits for keel's next sti */
 	stgi
 	add $8, %rsp
 	pop %r15

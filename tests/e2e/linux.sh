@@ -1,0 +1,42 @@
+# Debian's kernel to its busybox init, through the bzImage path and through PVH (sourced by
+# run-svm). /init prints the facts checked here, then powers the VM off.
+
+linux_case() {
+	local name=$1 kernel=$2 memory_mib=$3 cpus=$4
+	local dir=$out/$name guest=$root/build/guest
+	local cmdline="console=ttyS0 keel.test=$name"
+	mkdir -p "$dir"
+	cat >"$dir/keel.cfg" <<CFG
+[vm linux]
+memory = ${memory_mib}M
+cpus = $cpus
+kernel = $kernel
+initrd = initrd.gz
+cmdline = $cmdline
+CFG
+	e2e_boot_svm "$name" "$dir/keel.cfg" "${LINUX_TIMEOUT:-400}" "$guest/$kernel" "$guest/initrd.gz"
+	local log=$out/$name.log
+	e2e_ended "$name" || return
+	e2e_expect "$name" "KEEL-GUEST-INIT" || return
+	local want_version got_version nproc memkb got_cmdline
+	want_version=$(cat "$guest/kernel-version")
+	got_version=$(sed -n 's/^KEEL-KERNEL: \([^[:space:]]*\).*/\1/p' "$log" | head -n1)
+	[ "$got_version" = "$want_version" ] ||
+		{ e2e_fail "$name" "kernel version '$got_version', expected '$want_version'"; return; }
+	nproc=$(sed -n 's/^KEEL-NPROC: \([0-9]*\).*/\1/p' "$log" | head -n1)
+	[ "$nproc" = "$cpus" ] || { e2e_fail "$name" "nproc '$nproc', expected $cpus"; return; }
+	memkb=$(sed -n 's/^KEEL-MEMTOTAL-KB: \([0-9]*\).*/\1/p' "$log" | head -n1)
+	local total=$((memory_mib * 1024))
+	[ -n "$memkb" ] && [ "$memkb" -ge $((total * 85 / 100)) ] && [ "$memkb" -le "$total" ] ||
+		{ e2e_fail "$name" "MemTotal '$memkb' kB is not 85-100 % of $total kB"; return; }
+	got_cmdline=$(sed -n 's/^KEEL-CMDLINE: \(.*\)/\1/p' "$log" | head -n1 | tr -d '\r')
+	[ "$got_cmdline" = "$cmdline" ] ||
+		{ e2e_fail "$name" "cmdline '$got_cmdline', expected '$cmdline'"; return; }
+	e2e_expect "$name" "vm linux: powered off" && e2e_expect "$name" "vm linux: exits total" &&
+		e2e_pass "$name"
+}
+
+linux_boots() {
+	linux_case linux-bzimage vmlinuz 256 1
+	linux_case linux-pvh vmlinux 256 1
+}

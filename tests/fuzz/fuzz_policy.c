@@ -1,0 +1,63 @@
+/* CPUID and MSR policy: any leaf, subleaf, vCPU numbering, MSR index and value. Input: 4-byte
+ * leaf, 4-byte subleaf, 4-byte MSR, 8-byte value, 1 byte of flags, then host CPUID answers
+ * (16 bytes each, cycled) so the policy sees arbitrary host CPUs too. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cpuid_policy.h"
+#include "core/msr_policy.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const uint8_t *host_data;
+static size_t host_size;
+
+static void fake_host(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (host_size >= sizeof(*r)) {
+		size_t slots = host_size / sizeof(*r);
+		memcpy(r, host_data + ((leaf ^ subleaf) % slots) * sizeof(*r), sizeof(*r));
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint32_t leaf, subleaf, msr;
+	uint64_t val;
+	if (size < 21)
+		return 0;
+	memcpy(&leaf, data, 4);
+	memcpy(&subleaf, data + 4, 4);
+	memcpy(&msr, data + 8, 4);
+	memcpy(&val, data + 12, 8);
+	uint8_t flags = data[20];
+	host_data = data + 21;
+	host_size = size - 21;
+
+	struct cpuid_env env = { fake_host, flags & 7, 1 + (flags >> 3), (flags & 0x80) != 0,
+				 2000000, 1000000 };
+	struct cpuid_result r;
+	cpuid_policy(leaf, subleaf, &env, &r);
+	/* invariants whatever the host says: SVM and VMX hidden, hypervisor bit set (leaf 1 is
+	 * all zeros only when the host claims no leaf 1 at all) */
+	bool leaf1_present = r.eax | r.ebx | r.ecx | r.edx;
+	if (leaf == 1 && leaf1_present && (!(r.ecx & (1u << 31)) || (r.ecx & (1u << 5))))
+		abort();
+	if (leaf == 0x80000001u && (r.ecx & (1u << 2)))
+		abort();
+	if (leaf == 0x8000000au && (r.eax | r.ebx | r.ecx | r.edx))
+		abort();
+
+	enum msr_action a = msr_policy_lookup(msr);
+	if (a > MSR_MISC_ENABLE)
+		abort();
+	if ((msr >= 0x480 && msr <= 0x491) || msr == 0xc0010117) /* VMX caps, VM_HSAVE_PA */
+		if (a != MSR_GP)
+			abort();
+	if (efer_write_ok(val, flags & 1, flags & 2) && (val & (1ull << 12)))
+		abort();
+	(void)pat_write_ok(val);
+	return 0;
+}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "arch/x86/emul/decode.h"
+#include "lib/kstring.h"
 
 /* The Zydis machine modes we compare, with the keel mode that decodes the same way. */
 struct zc_mode {

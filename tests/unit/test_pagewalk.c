@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "arch/x86/emul/pagewalk.h"

@@ -162,6 +162,7 @@ int guest_walk(const struct guest_mem *m, const struct paging_state *ps, uint64_
 {
 	bool lma = ps->efer & X86_EFER_LMA;
 	struct rights r = { .rw = true, .us = true };
+	uint64_t pa = 0;
 	uint32_t rsvd = 0;
 	int rc;
 
@@ -179,9 +180,9 @@ int guest_walk(const struct guest_mem *m, const struct paging_state *ps, uint64_
 		return 0;
 	}
 	if (lma || (ps->cr4 & X86_CR4_PAE))
-		rc = walk64(m, ps, gva, &r, gpa, &rsvd);
+		rc = walk64(m, ps, gva, &r, &pa, &rsvd);
 	else
-		rc = walk32(m, ps, (uint32_t)gva, &r, gpa, &rsvd);
+		rc = walk32(m, ps, (uint32_t)gva, &r, &pa, &rsvd);
 	if (rc == -GW_EFAULT) {
 		/* a reserved bit is a fault on a present entry: P = 1 with RSVD */
 		*pf_error_code = fault_bits(ps, access) | (rsvd ? PF_ERR_P | rsvd : 0);
@@ -193,6 +194,7 @@ int guest_walk(const struct guest_mem *m, const struct paging_state *ps, uint64_
 		*pf_error_code = fault_bits(ps, access) | PF_ERR_P;
 		return -GW_EFAULT;
 	}
+	*gpa = pa;
 	return 0;
 }
 

@@ -58,12 +58,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		if ((gpa & 0xfff) != (gva & 0xfff) || ec)
 			abort();
-		if (!(ps.cr0 & X86_CR0_PG) && gpa != ((ps.efer & X86_EFER_LMA) ? gva : gva & 0xffffffffull))
+		uint64_t flat = (ps.efer & X86_EFER_LMA) ? gva : gva & 0xffffffffull;
+		if (!(ps.cr0 & X86_CR0_PG) && gpa != flat)
 			abort();
 	} else if (rc == -GW_EFAULT) {
 		if (ec & ~0x1fu)
 			abort();
-		if (!!(ec & PF_ERR_W) != !!(acc & GW_WRITE) || !!(ec & PF_ERR_U) != !!(acc & GW_USER))
+		if (!!(ec & PF_ERR_W) != !!(acc & GW_WRITE) ||
+		    !!(ec & PF_ERR_U) != !!(acc & GW_USER))
 			abort();
 		if ((ec & PF_ERR_RSVD) && !(ec & PF_ERR_P))
 			abort();

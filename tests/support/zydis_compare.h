@@ -30,8 +30,8 @@ static const struct zc_mode zc_modes[] = {
 
 struct zc_state {
 	ZydisDecoder dec[ZC_NR_MODES];
-	unsigned long compared; /* encodings both decoders accepted and agreed on */
-	unsigned long rejected; /* listed-opcode encodings both rejected, or unlisted ones */
+	unsigned long compared;	    /* encodings both decoders accepted and agreed on */
+	unsigned long rejected;	    /* listed-opcode encodings both rejected, or unlisted ones */
 	unsigned long zydis_bug592; /* known Zydis 4.0.0 mistakes tolerated (zc_mem_equal) */
 	char msg[512];
 };
@@ -47,9 +47,7 @@ static inline void zc_init(struct zc_state *s)
 static inline ZydisRegister zc_gpr(unsigned num, unsigned size, bool high8)
 {
 	switch (size) {
-	case 1:
-		return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR8,
-					   high8 || num < 4 ? num : num + 4);
+	case 1: return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR8, high8 || num < 4 ? num : num + 4);
 	case 2: return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR16, num);
 	case 4: return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR32, num);
 	default: return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR64, num);
@@ -88,10 +86,14 @@ static inline bool zc_mnemonic_ok(const struct x86_insn *in, ZydisMnemonic m)
 		ZYDIS_MNEMONIC_ADD, ZYDIS_MNEMONIC_OR,	ZYDIS_MNEMONIC_ADC, ZYDIS_MNEMONIC_SBB,
 		ZYDIS_MNEMONIC_AND, ZYDIS_MNEMONIC_SUB, ZYDIS_MNEMONIC_XOR, ZYDIS_MNEMONIC_CMP,
 	};
-	static const ZydisMnemonic movs[9] = { [1] = ZYDIS_MNEMONIC_MOVSB, [2] = ZYDIS_MNEMONIC_MOVSW,
-					       [4] = ZYDIS_MNEMONIC_MOVSD, [8] = ZYDIS_MNEMONIC_MOVSQ };
-	static const ZydisMnemonic stos[9] = { [1] = ZYDIS_MNEMONIC_STOSB, [2] = ZYDIS_MNEMONIC_STOSW,
-					       [4] = ZYDIS_MNEMONIC_STOSD, [8] = ZYDIS_MNEMONIC_STOSQ };
+	static const ZydisMnemonic movs[9] = { [1] = ZYDIS_MNEMONIC_MOVSB,
+					       [2] = ZYDIS_MNEMONIC_MOVSW,
+					       [4] = ZYDIS_MNEMONIC_MOVSD,
+					       [8] = ZYDIS_MNEMONIC_MOVSQ };
+	static const ZydisMnemonic stos[9] = { [1] = ZYDIS_MNEMONIC_STOSB,
+					       [2] = ZYDIS_MNEMONIC_STOSW,
+					       [4] = ZYDIS_MNEMONIC_STOSD,
+					       [8] = ZYDIS_MNEMONIC_STOSQ };
 	switch (in->op) {
 	case X86_OP_MOV: return m == ZYDIS_MNEMONIC_MOV;
 	case X86_OP_MOVZX: return m == ZYDIS_MNEMONIC_MOVZX;
@@ -100,7 +102,9 @@ static inline bool zc_mnemonic_ok(const struct x86_insn *in, ZydisMnemonic m)
 	case X86_OP_XCHG: return m == ZYDIS_MNEMONIC_XCHG;
 	case X86_OP_MOVS: return m == movs[in->op_size];
 	case X86_OP_STOS: return m == stos[in->op_size];
-	default: return in->op >= X86_OP_ADD && in->op <= X86_OP_CMP && m == alu[in->op - X86_OP_ADD];
+	default:
+		return in->op >= X86_OP_ADD && in->op <= X86_OP_CMP &&
+		       m == alu[in->op - X86_OP_ADD];
 	}
 }
 
@@ -115,20 +119,21 @@ static inline ZydisRegister zc_base_reg(const struct x86_insn *in, uint8_t r)
 static inline bool zc_mem_equal(struct zc_state *s, const struct x86_insn *in,
 				const struct x86_mem *m, const ZydisDecodedOperand *zo)
 {
-	ZydisRegister base = m->rip_rel ? (in->addr_size == 8 ? ZYDIS_REGISTER_RIP
-							       : ZYDIS_REGISTER_EIP)
-					: zc_base_reg(in, m->base);
+	ZydisRegister base =
+		m->rip_rel ? (in->addr_size == 8 ? ZYDIS_REGISTER_RIP : ZYDIS_REGISTER_EIP)
+			   : zc_base_reg(in, m->base);
 	ZydisRegister index = zc_base_reg(in, m->index);
 	uint64_t amask = in->addr_size == 8 ? ~0ull : (1ull << (8 * in->addr_size)) - 1;
 	unsigned zscale = zo->mem.scale ? zo->mem.scale : 1;
 
 	/* Zydis 4.0.0 bug (zyantific/zydis#592, fixed after 4.0.0 by #593): with 67 and REX.B in
-	 * 64-bit mode, SIB base=101 mod=00 is reported as [r13d] without its disp32; the SDM (vol 2,
-	 * Table 2-5) says no base, disp32, and so do Zydis's own length and non-67 forms. */
+	 * 64-bit mode, SIB base=101 mod=00 is reported as [r13d] without its disp32; the SDM (vol
+	 * 2, Table 2-5) says no base, disp32, and so do Zydis's own length and non-67 forms. */
 	if (in->mode == X86_MODE_LONG64 && in->addr_size == 4 && m->base == X86_REG_NONE &&
 	    !m->rip_rel && zo->mem.base == ZYDIS_REGISTER_R13D && zo->mem.disp.value == 0) {
 		s->zydis_bug592++;
-		return zo->mem.index == index && (index == ZYDIS_REGISTER_NONE || zscale == m->scale);
+		return zo->mem.index == index &&
+		       (index == ZYDIS_REGISTER_NONE || zscale == m->scale);
 	}
 
 	if (zo->mem.base != base || zo->mem.index != index ||
@@ -167,8 +172,9 @@ static inline bool zc_check(struct zc_state *s, unsigned mi, const uint8_t *byte
 	s->msg[0] = 0;
 	if (rc) {
 		if (zok && zc_listed(&zi, md->zmode)) {
-			snprintf(s->msg, sizeof(s->msg), "keel rejects (%d) what zydis decodes as %s",
-				 rc, ZydisMnemonicGetString(zi.mnemonic));
+			snprintf(s->msg, sizeof(s->msg),
+				 "keel rejects (%d) what zydis decodes as %s", rc,
+				 ZydisMnemonicGetString(zi.mnemonic));
 			goto fail;
 		}
 		s->rejected++;
@@ -237,8 +243,9 @@ static inline bool zc_check(struct zc_state *s, unsigned mi, const uint8_t *byte
 			same = found;
 		}
 		if (!same) {
-			snprintf(s->msg, sizeof(s->msg), "registers: keel %u (%s %s), zydis %u (%s %s)",
-				 nwant, nwant > 0 ? ZydisRegisterGetString(want_regs[0]) : "-",
+			snprintf(s->msg, sizeof(s->msg),
+				 "registers: keel %u (%s %s), zydis %u (%s %s)", nwant,
+				 nwant > 0 ? ZydisRegisterGetString(want_regs[0]) : "-",
 				 nwant > 1 ? ZydisRegisterGetString(want_regs[1]) : "-", ngot,
 				 ngot > 0 ? ZydisRegisterGetString(got_regs[0]) : "-",
 				 ngot > 1 ? ZydisRegisterGetString(got_regs[1]) : "-");
@@ -246,7 +253,8 @@ static inline bool zc_check(struct zc_state *s, unsigned mi, const uint8_t *byte
 		}
 	}
 	if (!!zimm != in.has_imm) {
-		snprintf(s->msg, sizeof(s->msg), "immediate: keel %d, zydis %d", in.has_imm, !!zimm);
+		snprintf(s->msg, sizeof(s->msg), "immediate: keel %d, zydis %d", in.has_imm,
+			 !!zimm);
 		goto fail;
 	}
 	if (zimm) {

@@ -15,23 +15,23 @@
 
 /* Runs `insn y, x` on the host with RFLAGS = fin, returns x and the flags after. The stack pointer
  * steps over the red zone first, since push/pop would clobber it under the compiler's feet. */
-#define HOST_ALU(name, insn, type)                                                              \
-	static uint64_t name(uint64_t a, uint64_t b, uint64_t fin, uint64_t *fout)             \
-	{                                                                                       \
-		type x = (type)a, y = (type)b;                                                  \
-		uint64_t f;                                                                     \
-		__asm__ volatile("add $-128, %%rsp\n\tpush %[fin]\n\tpopfq\n\t" insn             \
+#define HOST_ALU(name, insn, type)                                                                 \
+	static uint64_t name(uint64_t a, uint64_t b, uint64_t fin, uint64_t *fout)                 \
+	{                                                                                          \
+		type x = (type)a, y = (type)b;                                                     \
+		uint64_t f;                                                                        \
+		__asm__ volatile("add $-128, %%rsp\n\tpush %[fin]\n\tpopfq\n\t" insn               \
 				 " %[y], %[x]\n\tpushfq\n\tpop %[f]\n\tsub $-128, %%rsp"           \
 				 : [x] "+q"(x), [f] "=&r"(f)                                       \
 				 : [y] "q"(y), [fin] "r"(fin)                                      \
 				 : "cc", "memory");                                                \
-		*fout = f;                                                                      \
-		return x;                                                                       \
+		*fout = f;                                                                         \
+		return x;                                                                          \
 	}
-#define HOST_ALU_SIZES(op)                                                                      \
-	HOST_ALU(host_##op##8, #op "b", uint8_t)                                                \
-	HOST_ALU(host_##op##16, #op "w", uint16_t)                                              \
-	HOST_ALU(host_##op##32, #op "l", uint32_t)                                              \
+#define HOST_ALU_SIZES(op)                                                                         \
+	HOST_ALU(host_##op##8, #op "b", uint8_t)                                                   \
+	HOST_ALU(host_##op##16, #op "w", uint16_t)                                                 \
+	HOST_ALU(host_##op##32, #op "l", uint32_t)                                                 \
 	HOST_ALU(host_##op##64, #op "q", uint64_t)
 HOST_ALU_SIZES(add)
 HOST_ALU_SIZES(or)
@@ -44,7 +44,10 @@ HOST_ALU_SIZES(cmp)
 HOST_ALU_SIZES(test)
 
 typedef uint64_t (*host_fn)(uint64_t, uint64_t, uint64_t, uint64_t *);
-#define ROW(op) { host_##op##8, host_##op##16, host_##op##32, host_##op##64 }
+#define ROW(op)                                                                                    \
+	{                                                                                          \
+		host_##op##8, host_##op##16, host_##op##32, host_##op##64                          \
+	}
 /* indexed [op - X86_OP_ADD][log2 size] */
 static const host_fn host_alu[9][4] = {
 	ROW(add), ROW(or), ROW(adc), ROW(sbb), ROW(and), ROW(sub), ROW(xor), ROW(cmp), ROW(test),
@@ -84,10 +87,10 @@ static uint64_t rnd(void)
 /* Operand values that hit every flag edge: zero, one, sign boundaries, all ones, and random. */
 static uint64_t interesting(void)
 {
-	static const uint64_t v[] = { 0,	   1,	       2,	   0x0f,       0x10,
-				      0x7f,	   0x80,       0xff,	   0x7fff,     0x8000,
-				      0xffff,	   0x7fffffff, 0x80000000, 0xffffffff, 1ull << 63,
-				      ~0ull >> 1,  ~0ull,      0x5555,	   0xaaaaaaaa, 0x100 };
+	static const uint64_t v[] = { 0,	  1,	      2,	  0x0f,	      0x10,
+				      0x7f,	  0x80,	      0xff,	  0x7fff,     0x8000,
+				      0xffff,	  0x7fffffff, 0x80000000, 0xffffffff, 1ull << 63,
+				      ~0ull >> 1, ~0ull,      0x5555,	  0xaaaaaaaa, 0x100 };
 	uint64_t r = rnd();
 	return (r & 3) ? v[(r >> 2) % ARRAY_SIZE(v)] - ((r >> 10) & 1) : rnd();
 }
@@ -109,15 +112,16 @@ static void alu_flags_vs_host(void **state)
 				uint64_t fm = defined_flags(op);
 
 				if (op == X86_OP_CMP || op == X86_OP_TEST)
-					rh = x86_alu(op == X86_OP_CMP ? X86_OP_SUB : X86_OP_AND, size,
-						     a, b, &(uint64_t){ fin });
+					rh = x86_alu(op == X86_OP_CMP ? X86_OP_SUB : X86_OP_AND,
+						     size, a, b, &(uint64_t){ fin });
 				if ((rh & mask) != rk || (fhost & fm) != (fkeel & fm))
-					fail_msg("op %u size %u a %#llx b %#llx fin %#llx: host %#llx "
+					fail_msg("op %u size %u a %#llx b %#llx fin %#llx: host "
+						 "%#llx "
 						 "flags %#llx, keel %#llx flags %#llx",
-						 op, size, (unsigned long long)a, (unsigned long long)b,
-						 (unsigned long long)fin, (unsigned long long)rh,
-						 (unsigned long long)fhost, (unsigned long long)rk,
-						 (unsigned long long)fkeel);
+						 op, size, (unsigned long long)a,
+						 (unsigned long long)b, (unsigned long long)fin,
+						 (unsigned long long)rh, (unsigned long long)fhost,
+						 (unsigned long long)rk, (unsigned long long)fkeel);
 				n++;
 			}
 	printf("ALU: %lu operations compared with the host CPU\n", n);
@@ -264,14 +268,16 @@ static void alu_forms_vs_host(void **state)
 					op = X86_OP_TEST;
 					opc = t[form - 64];
 					b[len++] = (uint8_t)opc;
-					b[len++] = (uint8_t)((opc >= 0xf6 ? 0 : regf << 3) | modrm_rm);
+					b[len++] =
+						(uint8_t)((opc >= 0xf6 ? 0 : regf << 3) | modrm_rm);
 					for (unsigned k = 0; k < 4; k++)
 						b[len++] = (uint8_t)rnd();
 				}
 				random_regs(&r);
 				r0 = r;
 				assert_int_equal(x86_decode(b, len, mode, &in), 0);
-				assert_int_equal(x86_emulate_mmio(&in, &r, 0xfee00010, &ops, &d), 0);
+				assert_int_equal(x86_emulate_mmio(&in, &r, 0xfee00010, &ops, &d),
+						 0);
 				size = in.op_size;
 				mask = size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
 				/* the other operand as the CPU sees it */
@@ -307,8 +313,8 @@ static void alu_forms_vs_host(void **state)
 					assert_memory_equal(r.gpr, r0.gpr, sizeof(r.gpr));
 				}
 				if ((r.rflags & defined_flags(op)) != (fexp & defined_flags(op)))
-					fail_msg("opcode %02x op %u: flags %#llx, host %#llx", opc, op,
-						 (unsigned long long)r.rflags,
+					fail_msg("opcode %02x op %u: flags %#llx, host %#llx", opc,
+						 op, (unsigned long long)r.rflags,
 						 (unsigned long long)fexp);
 				assert_int_equal(r.rip, 0x1000 + in.len);
 				n++;
@@ -346,7 +352,8 @@ static void mov_extension_rules(void **state)
 	run("4c 8b 3f", X86_MODE_LONG64, &r, &d, &in);
 	assert_int_equal(r.gpr[15], 0x8899aabbccddeeffull);
 	assert_int_equal(d.rsize, 8);
-	/* movzx ecx, byte [rdi]; movzx cx, byte; movsx rcx, word; movsx ecx, byte; movsx cx, byte */
+	/* movzx ecx, byte [rdi]; movzx cx, byte; movsx rcx, word; movsx ecx, byte; movsx cx, byte
+	 */
 	r.gpr[X86_RCX] = ~0ull;
 	run("0f b6 0f", X86_MODE_LONG64, &r, &d, &in);
 	assert_int_equal(r.gpr[X86_RCX], 0xff);
@@ -503,7 +510,8 @@ static void rep_string(void **state)
 	assert_int_equal(x86_emulate_mmio(&in, &r, 0, &ops, &d), 0);
 	assert_int_equal(d.writes, 2);
 	assert_int_equal(r.rip, 0x1002);
-	/* std; stosw with 16-bit addressing counts di down and wraps at 64 KiB, keeping edi's top */
+	/* std; stosw with 16-bit addressing counts di down and wraps at 64 KiB, keeping edi's top
+	 */
 	r.rflags |= X86_FLAGS_DF;
 	r.gpr[X86_RDI] = 0xabcd0000;
 	r.rip = 0x10;
@@ -550,8 +558,8 @@ static void rep_string(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(alu_flags_vs_host),   cmocka_unit_test(alu_forms_vs_host),
-		cmocka_unit_test(mov_extension_rules), cmocka_unit_test(stores_and_xchg),
+		cmocka_unit_test(alu_flags_vs_host),	cmocka_unit_test(alu_forms_vs_host),
+		cmocka_unit_test(mov_extension_rules),	cmocka_unit_test(stores_and_xchg),
 		cmocka_unit_test(rip_advance_and_wrap), cmocka_unit_test(effective_addresses),
 		cmocka_unit_test(rep_string),
 	};

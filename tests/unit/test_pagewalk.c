@@ -215,9 +215,9 @@ static void paging_4level(void **state)
 	(void)state;
 
 	ps.cr3 = pml4 | 0x5; /* PCID bits are not part of the address */
-	map64(pml4, 3, 0xffffffff81000000ull, 0x1000000, 1, P | RW, P | RW);	  /* 2 MiB */
+	map64(pml4, 3, 0xffffffff81000000ull, 0x1000000, 1, P | RW, P | RW);	   /* 2 MiB */
 	map64(pml4, 3, 0xffff888000000000ull, 0x40000000, 2, P | RW, P | RW | NX); /* 1 GiB */
-	map64(pml4, 3, 0x00007fffffffe000ull, 0x2000, 0, P | RW | US, P | US);	  /* 4 KiB */
+	map64(pml4, 3, 0x00007fffffffe000ull, 0x2000, 0, P | RW | US, P | US);	   /* 4 KiB */
 	expect_gpa(&ps, 0xffffffff81034567ull, GW_EXEC, 0x1034567);
 	expect_gpa(&ps, 0xffff888012345678ull, GW_WRITE, 0x52345678);
 	expect_pf(&ps, 0xffff888012345678ull, GW_EXEC, PF_ERR_P | PF_ERR_I);
@@ -307,7 +307,7 @@ static void fetch_across_pages(void **state)
 	assert_int_equal(guest_fetch_insn(&gm, &ps, 0x400ff9, GW_USER, buf, 15, &len, &ec), 0);
 	assert_int_equal(len, 15);
 	assert_memory_equal(buf, want, 15);
-	/* the second page not present: the bytes of the first, and walking the rest gives the #PF */
+	/* second page not present: the first page's bytes; walking the rest gives the #PF */
 	put64(second, 0);
 	assert_int_equal(guest_fetch_insn(&gm, &ps, 0x400ff9, GW_USER, buf, 15, &len, &ec), 0);
 	assert_int_equal(len, 7);

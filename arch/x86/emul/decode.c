@@ -231,7 +231,10 @@ int x86_decode(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode, struct 
 		b = next_byte(&c);
 		out->opcode = b;
 		switch (b) {
-		case 0xb6: case 0xb7: case 0xbe: case 0xbf:
+		case 0xb6:
+		case 0xb7:
+		case 0xbe:
+		case 0xbf:
 			out->op = b < 0xbe ? X86_OP_MOVZX : X86_OP_MOVSX;
 			out->op_size = full_size;
 			out->mem_size = (b & 1) ? 2 : 1;
@@ -241,7 +244,7 @@ int x86_decode(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode, struct 
 			return c.err ? c.err : -X86_EUNSUPPORTED;
 		}
 	} else if (b < 0x40 && (b & 7) < 4) {
-		/* 00-3B: the ALU op is in bits 5:3, d (bit 1) says the register is the destination */
+		/* 00-3B: ALU op in bits 5:3; d (bit 1) set means the register is the destination */
 		out->op = X86_OP_ADD + (b >> 3);
 		reg = decode_modrm(&c, &p, out);
 		out->mem_is_dst = !(b & 2);

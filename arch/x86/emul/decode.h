@@ -36,7 +36,7 @@ enum x86_op {
 	X86_OP_MOV,   /* 88-8B, A0-A3, C6/C7 /0 */
 	X86_OP_MOVZX, /* 0F B6/B7 */
 	X86_OP_MOVSX, /* 0F BE/BF */
-	/* The eight group-1 ALU operations, in ModRM.reg / opcode bits 5:3 order (SDM vol 2, A.4). */
+	/* The eight group-1 ALU operations in ModRM.reg / opcode bits 5:3 order (SDM vol 2, A.4) */
 	X86_OP_ADD,
 	X86_OP_OR,
 	X86_OP_ADC,
@@ -108,9 +108,9 @@ struct x86_insn {
 	bool has_mem; /* false for the register-only ModRM forms (mod = 11) */
 	bool mem_is_dst; /* the memory operand is written (or, for CMP/TEST, is the left operand) */
 	bool has_imm;
-	struct x86_mem mem;  /* the ModRM/moffs operand; MOVS: the source DS:[rSI]; STOS: ES:[rDI] */
+	struct x86_mem mem;  /* ModRM/moffs operand; MOVS: the source DS:[rSI]; STOS: ES:[rDI] */
 	struct x86_mem mem2; /* MOVS only: the destination ES:[rDI] */
-	uint8_t reg;	     /* register operand (ModRM.reg, or rAX for moffs), or X86_REG_NONE */
+	uint8_t reg;	     /* register operand (ModRM.reg; rAX for moffs), or X86_REG_NONE */
 	bool reg_high8;	     /* reg (4-7) names AH, CH, DH or BH */
 	uint8_t rm_reg;	     /* !has_mem: the ModRM.rm register; else X86_REG_NONE */
 	bool rm_high8;

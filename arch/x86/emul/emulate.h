@@ -23,7 +23,7 @@
 	(X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF)
 
 struct x86_regs {
-	uint64_t gpr[16]; /* indexed by enum x86_gpr: rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8.. */
+	uint64_t gpr[16]; /* by enum x86_gpr: rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8.. */
 	uint64_t rip;
 	uint64_t rflags;
 };
@@ -55,7 +55,10 @@ uint64_t x86_mem_linear(const struct x86_insn *insn, const struct x86_mem *m,
 
 /* Performs insn's access at guest-physical gpa (ignored by MOVS, see struct mmio_ops) and its
  * effect on regs, then advances RIP, or leaves RIP on the instruction when a REP string
- * instruction has iterations left (one iteration per exit; the guest re-executes it).
+ * instruction has iterations left (one iteration per exit; the guest re-executes it). The whole
+ * insn->mem_size access goes to gpa: the caller rejects an access that crosses a page (check
+ * x86_mem_linear() + mem_size). LOCK needs nothing more: a device access is never concurrent
+ * with the vCPU's own. Single-step (RFLAGS.TF) is the caller's to deliver.
  * 0, -X86_EUNSUPPORTED (register-only form, MOVS without the _virt callbacks), or a callback's
  * error. */
 int x86_emulate_mmio(const struct x86_insn *insn, struct x86_regs *regs, uint64_t gpa,

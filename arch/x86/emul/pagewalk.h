@@ -49,7 +49,7 @@ struct paging_state {
 enum guest_walk_err {
 	GW_EFAULT = 1,	  /* #PF with *pf_error_code (CR2 = the address) */
 	GW_ENONCANONICAL, /* non-canonical address: #GP, or #SS for a stack access */
-	GW_ENOTRAM,	  /* a paging structure (or, for a fetch, the code) is outside guest RAM */
+	GW_ENOTRAM,	  /* a paging structure (for a fetch: the code) is outside guest RAM */
 };
 
 /* Translates gva for an access of kind `access` (GW_* flags; 0 = supervisor read) into *gpa.

@@ -1,0 +1,36 @@
+/* Decoder differential fuzzing against Zydis 4 (tests/support/zydis_compare.h): any instruction
+ * keel accepts must match Zydis in length, sizes, operands and memory operand, and keel must
+ * accept every listed opcode Zydis decodes. A disagreement aborts.
+ *
+ * Input layout: byte 0 selects the mode (index into zc_modes, modulo its size: real, prot16,
+ * prot32, compat16, compat32, long64); the rest (at most 16 bytes used) are the instruction. */
+#include "tests/support/zydis_compare.h"
+
+#include <stdlib.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct zc_state zc;
+	static bool ready;
+	size_t len;
+	uint8_t *bytes;
+
+	if (!ready) {
+		zc_init(&zc);
+		ready = true;
+	}
+	if (size < 1)
+		return 0;
+	len = MIN(size - 1, (size_t)16);
+	/* exact-size copy so ASan catches any read past the end */
+	bytes = malloc(len ? len : 1);
+	memcpy(bytes, data + 1, len);
+	if (!zc_check(&zc, data[0] % ZC_NR_MODES, bytes, len)) {
+		fprintf(stderr, "decoder disagrees with zydis: %s\n", zc.msg);
+		abort();
+	}
+	free(bytes);
+	return 0;
+}

@@ -1,0 +1,291 @@
+/* Decoder (arch/x86/emul/decode.h): a few known answers, then a differential test against Zydis 4
+ * over systematic sweeps (modes x prefixes x opcodes x ModRM x SIB) and a deterministic random
+ * sweep. Whenever keel accepts, Zydis must agree on length, sizes, operands and memory operand;
+ * for the opcodes keel lists, keel must accept everything Zydis accepts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+
+#include "arch/x86/emul/decode.h"
+#include "lib/kstring.h"
+#include "tests/support/zydis_compare.h"
+
+static struct zc_state zc;
+static unsigned long total_compared;
+
+static void check_or_fail(unsigned mi, const uint8_t *b, size_t len)
+{
+	if (!zc_check(&zc, mi, b, len))
+		fail_msg("%s", zc.msg);
+}
+
+static int decode(const char *hex, enum x86_cpu_mode mode, struct x86_insn *in)
+{
+	uint8_t b[32];
+	size_t n = 0;
+	unsigned v;
+	while (*hex && n < sizeof(b)) {
+		if (*hex == ' ') {
+			hex++;
+			continue;
+		}
+		sscanf(hex, "%2x", &v);
+		b[n++] = (uint8_t)v;
+		hex += 2;
+	}
+	return x86_decode(b, n, mode, in);
+}
+
+static void known_answers(void **state)
+{
+	struct x86_insn in;
+	(void)state;
+
+	/* mov dword [rip+0x10], eax */
+	assert_int_equal(decode("89 05 10 00 00 00", X86_MODE_LONG64, &in), 0);
+	assert_int_equal(in.len, 6);
+	assert_int_equal(in.op, X86_OP_MOV);
+	assert_true(in.mem_is_dst && in.has_mem && in.mem.rip_rel);
+	assert_int_equal(in.mem.disp, 0x10);
+	assert_int_equal(in.reg, X86_RAX);
+	assert_int_equal(in.op_size, 4);
+	assert_int_equal(in.addr_size, 8);
+
+	/* mov r9b, [r12 + r13*4 - 8] */
+	assert_int_equal(decode("47 8a 4c ac f8", X86_MODE_LONG64, &in), 0);
+	assert_int_equal(in.reg, 9);
+	assert_int_equal(in.mem.base, 12);
+	assert_int_equal(in.mem.index, 13);
+	assert_int_equal(in.mem.scale, 4);
+	assert_int_equal(in.mem.disp, -8);
+	assert_false(in.mem_is_dst);
+	assert_int_equal(in.op_size, 1);
+	assert_false(in.reg_high8);
+
+	/* mov ah, [bx+si+0x1234] in real mode; bp-based forms default to SS */
+	assert_int_equal(decode("8a a0 34 12", X86_MODE_REAL, &in), 0);
+	assert_true(in.reg_high8);
+	assert_int_equal(in.reg, 4);
+	assert_int_equal(in.mem.base, X86_RBX);
+	assert_int_equal(in.mem.index, X86_RSI);
+	assert_int_equal(in.mem.disp, 0x1234);
+	assert_int_equal(in.addr_size, 2);
+	assert_int_equal(decode("8b 46 fe", X86_MODE_REAL, &in), 0);
+	assert_int_equal(in.mem.seg, X86_SEG_SS);
+	assert_int_equal(in.mem.disp, -2);
+
+	/* lock or dword [rdi], 0x80 (83 /1 ib: sign-extended) */
+	assert_int_equal(decode("f0 83 0f 80", X86_MODE_LONG64, &in), 0);
+	assert_true(in.lock && in.has_imm);
+	assert_int_equal(in.op, X86_OP_OR);
+	assert_int_equal(in.imm, (uint64_t)-128);
+
+	/* movzx eax, word [fs:rbx] and movsx rax, byte [rdx] */
+	assert_int_equal(decode("64 0f b7 03", X86_MODE_LONG64, &in), 0);
+	assert_int_equal(in.op, X86_OP_MOVZX);
+	assert_int_equal(in.mem_size, 2);
+	assert_int_equal(in.op_size, 4);
+	assert_int_equal(in.mem.seg, X86_SEG_FS);
+	assert_int_equal(decode("48 0f be 02", X86_MODE_LONG64, &in), 0);
+	assert_int_equal(in.op, X86_OP_MOVSX);
+	assert_int_equal(in.op_size, 8);
+
+	/* mov eax, [moffs64]; in 32-bit mode with 67 the offset is 16 bits */
+	assert_int_equal(decode("a1 88 77 66 55 44 33 22 11", X86_MODE_LONG64, &in), 0);
+	assert_int_equal(in.len, 9);
+	assert_int_equal((uint64_t)in.mem.disp, 0x1122334455667788ull);
+	assert_int_equal(decode("67 a3 34 12", X86_MODE_PROT32, &in), 0);
+	assert_int_equal(in.len, 4);
+	assert_true(in.mem_is_dst);
+
+	/* rep stosd and rep movsq */
+	assert_int_equal(decode("f3 ab", X86_MODE_PROT32, &in), 0);
+	assert_int_equal(in.op, X86_OP_STOS);
+	assert_int_equal(in.rep, X86_REP_E);
+	assert_int_equal(in.mem.seg, X86_SEG_ES);
+	assert_int_equal(decode("f3 48 a5", X86_MODE_LONG64, &in), 0);
+	assert_int_equal(in.op, X86_OP_MOVS);
+	assert_int_equal(in.op_size, 8);
+
+	/* errors: LOCK on MOV, unsupported opcode, truncation, more than 15 bytes, REX not last */
+	assert_int_equal(decode("f0 89 07", X86_MODE_LONG64, &in), -X86_EINVALID);
+	assert_int_equal(decode("0f 0b", X86_MODE_LONG64, &in), -X86_EUNSUPPORTED);
+	assert_int_equal(decode("c7 05 00 00", X86_MODE_LONG64, &in), -X86_ETRUNC);
+	assert_int_equal(decode("", X86_MODE_LONG64, &in), -X86_ETRUNC);
+	assert_int_equal(decode("67 67 67 67 67 67 67 67 67 67 67 c7 00 01 00 00 00",
+				X86_MODE_LONG64, &in),
+			 -X86_ETOOLONG);
+	assert_int_equal(decode("48 66 89 00", X86_MODE_LONG64, &in), 0);
+	assert_int_equal(in.op_size, 2); /* REX before 66 is dropped */
+}
+
+/* Prefix sequences each systematic encoding is tried with. */
+static const char *const prefix_sets[] = {
+	"",   "66", "67", "66 67", "f0",    "f2",    "f3",	 "2e",	  "36",	   "3e",
+	"26", "64", "65", "f0 66", "66 f3", "f3 67", "65 67 66", "26 64", "64 26",
+};
+static const uint8_t rexes[] = { 0, 0x40, 0x41, 0x42, 0x44, 0x48, 0x4f, 0x45, 0x4a };
+
+static size_t parse_hex(const char *hex, uint8_t *b)
+{
+	size_t n = 0;
+	unsigned v;
+	while (*hex) {
+		if (*hex == ' ') {
+			hex++;
+			continue;
+		}
+		sscanf(hex, "%2x", &v);
+		b[n++] = (uint8_t)v;
+		hex += 2;
+	}
+	return n;
+}
+
+/* Every (mode, prefixes, REX, opcode, ModRM) for the listed opcodes and their neighbours, with a
+ * fixed tail for SIB/displacement/immediate, also cut short at every length. */
+static void systematic_modrm(void **state)
+{
+	static const uint8_t tail[] = { 0x24, 0x81, 0x92, 0xa3, 0xb4, 0xc5, 0xd6, 0xe7,
+					0xf8, 0x09, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e };
+	unsigned long before = zc.compared;
+	(void)state;
+
+	for (unsigned mi = 0; mi < ZC_NR_MODES; mi++) {
+		for (unsigned pi = 0; pi < ARRAY_SIZE(prefix_sets); pi++) {
+			for (unsigned ri = 0; ri < ARRAY_SIZE(rexes); ri++) {
+				if (rexes[ri] && zc_modes[mi].mode != X86_MODE_LONG64)
+					continue;
+				for (unsigned op = 0; op < 512; op++) {
+					uint8_t b[40];
+					size_t n = parse_hex(prefix_sets[pi], b);
+					bool two = op >= 256;
+					uint8_t o = op & 0xff;
+
+					bool skip = two ? !(o >= 0xb0 && o <= 0xbf)
+							: (o >= 0x40 && o < 0x80) ||
+								    (o >= 0xc0 && o < 0xf6);
+					if (skip)
+						continue;
+					if (rexes[ri])
+						b[n++] = rexes[ri];
+					if (two)
+						b[n++] = 0x0f;
+					b[n++] = o;
+					for (unsigned modrm = 0; modrm < 256; modrm++) {
+						size_t m = n;
+						b[m++] = (uint8_t)modrm;
+						memcpy(b + m, tail, sizeof(tail));
+						m += sizeof(tail);
+						check_or_fail(mi, b, m);
+						/* a few cut-short buffers */
+						if ((modrm & 0x1f) == 4)
+							for (size_t cut = n; cut < n + 8; cut++)
+								check_or_fail(mi, b, cut);
+					}
+				}
+			}
+		}
+	}
+	total_compared += zc.compared - before;
+	printf("systematic ModRM sweep: %lu encodings compared\n", zc.compared - before);
+}
+
+/* Every SIB byte under every memory ModRM form that takes one, for a load and a store. */
+static void systematic_sib(void **state)
+{
+	unsigned long before = zc.compared;
+	(void)state;
+
+	for (unsigned mi = 0; mi < ZC_NR_MODES; mi++)
+		for (unsigned a = 0; a < 2; a++)
+			for (unsigned ri = 0; ri < 16; ri++) {
+				if (ri && zc_modes[mi].mode != X86_MODE_LONG64)
+					continue;
+				for (unsigned mod = 0; mod < 3; mod++)
+					for (unsigned sib = 0; sib < 256; sib++)
+						for (unsigned op = 0; op < 3; op++) {
+							static const uint8_t ops[] = { 0x8b, 0x89,
+										       0x81 };
+							uint8_t b[24] = { 0 };
+							size_t n = 0;
+							if (a)
+								b[n++] = 0x67;
+							if (ri)
+								b[n++] = 0x40 | ri;
+							b[n++] = ops[op];
+							b[n++] = (uint8_t)(mod << 6 | 0x1c);
+							b[n++] = (uint8_t)sib;
+							for (unsigned k = 0; k < 8; k++)
+								b[n++] = (uint8_t)(0x80 + 17 * k);
+							check_or_fail(mi, b, n);
+						}
+			}
+	total_compared += zc.compared - before;
+	printf("systematic SIB sweep: %lu encodings compared\n", zc.compared - before);
+}
+
+/* Deterministic pseudo-random byte strings; prefixes and listed opcodes are made likely so most
+ * strings decode. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void random_sweep(void **state)
+{
+	static const uint8_t pfx[] = { 0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e,
+				       0x26, 0x64, 0x65, 0x40, 0x48, 0x44, 0x41, 0x4c };
+	static const uint8_t ops[] = { 0x00, 0x01, 0x02, 0x03, 0x08, 0x0b, 0x10, 0x13, 0x18,
+				       0x1a, 0x20, 0x23, 0x28, 0x29, 0x30, 0x33, 0x38, 0x3b,
+				       0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88,
+				       0x89, 0x8a, 0x8b, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5,
+				       0xaa, 0xab, 0xc6, 0xc7, 0xf6, 0xf7, 0x0f };
+	unsigned long before = zc.compared;
+	(void)state;
+
+	for (unsigned iter = 0; iter < 300000; iter++) {
+		uint8_t b[16];
+		unsigned n = 0, mi = rnd() % ZC_NR_MODES, np = rnd() % 5;
+		size_t len;
+
+		for (unsigned i = 0; i < 16; i++)
+			b[i] = (uint8_t)rnd();
+		if (iter % 4) {
+			for (unsigned i = 0; i < np; i++)
+				b[n++] = pfx[rnd() % ARRAY_SIZE(pfx)];
+			b[n++] = ops[rnd() % ARRAY_SIZE(ops)];
+			if (b[n - 1] == 0x0f)
+				b[n++] = 0xb6 + (rnd() % 2) + 8 * (rnd() % 2);
+		}
+		len = iter % 7 ? 16 : 1 + rnd() % 16;
+		check_or_fail(mi, b, len);
+	}
+	total_compared += zc.compared - before;
+	printf("random sweep: %lu encodings compared\n", zc.compared - before);
+}
+
+static void summary(void **state)
+{
+	(void)state;
+	printf("decoder vs zydis: %lu encodings compared, %lu rejected by both or unlisted\n",
+	       total_compared, zc.rejected);
+	assert_true(total_compared > 100000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(known_answers),  cmocka_unit_test(systematic_modrm),
+		cmocka_unit_test(systematic_sib), cmocka_unit_test(random_sweep),
+		cmocka_unit_test(summary),
+	};
+	zc_init(&zc);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -30,9 +30,9 @@
 #define HDR_END_MIN 0x264 /* through init_size, the last field keel reads (protocol 2.10) */
 #define HDR_END_MAX 0x290 /* boot_params holds the header up to edd_mbr_sig_buffer at 0x290 */
 
-#define LOADED_HIGH 0x01   /* loadflags: protected-mode code at 0x100000 (a bzImage) */
-#define CAN_USE_HEAP 0x80  /* loadflags: heap_end_ptr is valid */
-#define XLF_KERNEL_64 0x01 /* xloadflags: the 64-bit entry at 0x200 exists */
+#define LOADED_HIGH 0x01      /* loadflags: protected-mode code at 0x100000 (a bzImage) */
+#define CAN_USE_HEAP 0x80     /* loadflags: heap_end_ptr is valid */
+#define XLF_KERNEL_64 0x01    /* xloadflags: the 64-bit entry at 0x200 exists */
 #define LOADER_UNDEFINED 0xFF /* type_of_loader: a boot loader with no assigned ID */
 /* heap_end_ptr: the end of the setup heap relative to the real-mode code, minus 0x200; only the
  * real-mode setup code uses it, which keel skips: the customary full 64 KiB segment */
@@ -49,7 +49,8 @@
 #define PROTOCOL_RSDP 0x020E /* 2.14: acpi_rsdp_addr */
 
 /* Paging-structure entry bits (Intel SDM vol 3A, 4.5 "4-Level Paging", tables "Format of a
- * PML4 Entry", "... PDPTE that References a Page Directory", "... PDE that Maps a 2-MByte Page"). */
+ * PML4 Entry", "... a PDPTE that References a Page Directory", "... a PDE that Maps a 2-MByte
+ * Page"). */
 #define PTE_P 0x1ull
 #define PTE_RW 0x2ull
 #define PTE_PS 0x80ull
@@ -90,8 +91,9 @@ static int place_kernel(const struct load_ctx *c, const uint8_t *k, uint64_t pm_
 
 	if (k[HDR_RELOCATABLE]) {
 		if (align == 0 || (align & (align - 1)) || align > GiB)
-			return load_fail(c, "bzImage kernel_alignment 0x%llx is not a power of two "
-					    "up to 1 GiB",
+			return load_fail(c,
+					 "bzImage kernel_alignment 0x%llx is not a power of two "
+					 "up to 1 GiB",
 					 (unsigned long long)align);
 		if (pref >= GUEST_HIGH_RAM_BASE && IS_ALIGNED(pref, align) &&
 		    range_within(pref, need, c->low_end) && load_range_ok(c, pref, need))
@@ -102,8 +104,9 @@ static int place_kernel(const struct load_ctx *c, const uint8_t *k, uint64_t pm_
 		*end = *load + need; /* load <= 1 GiB and need < 4 GiB: no wrap */
 	} else {
 		if (pref < GUEST_HIGH_RAM_BASE || !range_within(pref, init_size, UINT64_MAX))
-			return load_fail(c, "non-relocatable bzImage wants to run at 0x%llx; expected "
-					    "1 MiB or above",
+			return load_fail(c,
+					 "non-relocatable bzImage wants to run at 0x%llx; expected "
+					 "1 MiB or above",
 					 (unsigned long long)pref);
 		*load = GUEST_HIGH_RAM_BASE;
 		*start = GUEST_HIGH_RAM_BASE;
@@ -125,7 +128,8 @@ static int check_header(const struct load_ctx *c, size_t *hdr_end)
 	unsigned version;
 
 	if (size < HDR_VERSION + 2)
-		return load_fail(c, "bzImage is truncated inside its setup header (%zu bytes)", size);
+		return load_fail(c, "bzImage is truncated inside its setup header (%zu bytes)",
+				 size);
 	version = ld16(k + HDR_VERSION);
 	if (version < PROTOCOL_MIN)
 		return load_fail(c, "bzImage setup header %u.%u is too old; expected 2.12 or later",
@@ -139,8 +143,9 @@ static int check_header(const struct load_ctx *c, size_t *hdr_end)
 		return load_fail(c, "bzImage setup header ends at 0x%zx, before init_size (0x%x)",
 				 *hdr_end, HDR_END_MIN + 4);
 	if (*hdr_end > size)
-		return load_fail(c, "bzImage is truncated inside its setup header (%zu bytes, header "
-				    "ends at 0x%zx)",
+		return load_fail(c,
+				 "bzImage is truncated inside its setup header (%zu bytes, header "
+				 "ends at 0x%zx)",
 				 size, *hdr_end);
 	*hdr_end = MIN(*hdr_end, (size_t)HDR_END_MAX);
 	if (!(k[HDR_LOADFLAGS] & LOADED_HIGH))
@@ -170,11 +175,12 @@ int bzimage_load(const struct load_ctx *c, struct guest_boot *out)
 	if (pm_size == 0)
 		return load_fail(c, "bzImage syssize is 0: no protected-mode kernel");
 	if (!range_within(setup_size, pm_size, c->kernel_size))
-		return load_fail(c,
-				 "bzImage is truncated: setup (%s) and kernel (%s) need %llu bytes, "
-				 "the file has %zu",
-				 size_str(setup_size).s, size_str(pm_size).s,
-				 (unsigned long long)(setup_size + pm_size), c->kernel_size);
+		return load_fail(
+			c,
+			"bzImage is truncated: setup (%s) and kernel (%s) need %llu bytes, "
+			"the file has %zu",
+			size_str(setup_size).s, size_str(pm_size).s,
+			(unsigned long long)(setup_size + pm_size), c->kernel_size);
 	if (place_kernel(c, k, pm_size, &load, &start, &end))
 		return -1;
 	if (load_cmdline(c, ld32(k + HDR_CMDLINE_SIZE), out))

@@ -55,7 +55,9 @@ static int elf_fail(char *err, size_t err_size, const char *fmt, ...)
 
 bool elf_is_elf(const void *data, size_t size)
 {
-	return size >= 4 && memcmp(data, "\x7f" "ELF", 4) == 0;
+	static const uint8_t magic[4] = { 0x7f, 'E', 'L', 'F' };
+
+	return size >= 4 && memcmp(data, magic, sizeof(magic)) == 0;
 }
 
 int elf_open(struct elf_file *f, const void *data, size_t size, char *err, size_t err_size)
@@ -68,7 +70,8 @@ int elf_open(struct elf_file *f, const void *data, size_t size, char *err, size_
 	if (size < EHDR32_SIZE)
 		return elf_fail(err, err_size, "ELF header truncated (file is %zu bytes)", size);
 	if (p[EI_CLASS] != ELFCLASS32 && p[EI_CLASS] != ELFCLASS64)
-		return elf_fail(err, err_size, "ELF class %u unknown; expected 1 (32-bit) or 2 (64-bit)",
+		return elf_fail(err, err_size,
+				"ELF class %u unknown; expected 1 (32-bit) or 2 (64-bit)",
 				p[EI_CLASS]);
 	if (p[EI_DATA] != ELFDATA2LSB)
 		return elf_fail(err, err_size, "ELF is not little-endian (EI_DATA %u)", p[EI_DATA]);
@@ -99,8 +102,9 @@ int elf_open(struct elf_file *f, const void *data, size_t size, char *err, size_
 		return elf_fail(err, err_size, "ELF has no program headers");
 	/* 0xffff (PN_XNUM) means the count is in section header 0: far more than a kernel has */
 	if (f->phnum > ELF_MAX_PHNUM)
-		return elf_fail(err, err_size, "ELF has %u program headers; keel accepts at most %u",
-				f->phnum, ELF_MAX_PHNUM);
+		return elf_fail(err, err_size,
+				"ELF has %u program headers; keel accepts at most %u", f->phnum,
+				ELF_MAX_PHNUM);
 	if (f->phentsize != (f->is64 ? PHDR64_SIZE : PHDR32_SIZE))
 		return elf_fail(err, err_size, "ELF program header size %u; expected %u",
 				f->phentsize, f->is64 ? PHDR64_SIZE : PHDR32_SIZE);
@@ -152,11 +156,11 @@ static int find_in_segment(const struct elf_file *f, unsigned idx, const struct 
 	uint64_t off = 0;
 
 	if (!range_within(s->offset, s->filesz, f->size))
-		return elf_fail(err, err_size,
-				"ELF note segment %u (offset 0x%llx, %llu bytes) runs past the end of "
-				"the file (%zu bytes)",
-				idx, (unsigned long long)s->offset, (unsigned long long)s->filesz,
-				f->size);
+		return elf_fail(
+			err, err_size,
+			"ELF note segment %u (offset 0x%llx, %llu bytes) runs past the end of "
+			"the file (%zu bytes)",
+			idx, (unsigned long long)s->offset, (unsigned long long)s->filesz, f->size);
 	seg = f->data + s->offset;
 	while (s->filesz - off >= NHDR_SIZE) {
 		uint64_t namesz = rd32(seg + off), descsz = rd32(seg + off + 4);

@@ -11,9 +11,9 @@
  * every usable code and data segment (SDM vol 3C, "Checks on Guest Segment Registers"). */
 #define AR_CODE32 0xC09B /* G, D, P, S, type 0xB: execute/read, accessed */
 #define AR_CODE64 0xA09B /* G, L, P, S, type 0xB */
-#define AR_DATA 0xC093   /* G, B, P, S, type 0x3: read/write, accessed */
-#define AR_TSS 0x008B    /* P, type 0xB: busy 32-bit (in long mode 64-bit) TSS ("TSS Descriptor") */
-#define TSS_LIMIT 0x67   /* the 104-byte 32-bit TSS; pvh.pandoc asks for exactly this limit */
+#define AR_DATA 0xC093	 /* G, B, P, S, type 0x3: read/write, accessed */
+#define AR_TSS 0x008B	 /* P, type 0xB: busy 32-bit (in long mode 64-bit) TSS ("TSS Descriptor") */
+#define TSS_LIMIT 0x67	 /* the 104-byte 32-bit TSS; pvh.pandoc asks for exactly this limit */
 #define FLAT_LIMIT 0xFFFFFFFFu
 
 int load_fail(const struct load_ctx *c, const char *fmt, ...)
@@ -35,7 +35,8 @@ struct size_str size_str(uint64_t bytes)
 	if (bytes < KiB)
 		ksnprintf(r.s, sizeof(r.s), "%llu bytes", (unsigned long long)bytes);
 	else if (bytes < MiB)
-		ksnprintf(r.s, sizeof(r.s), "%llu KiB", (unsigned long long)((bytes + KiB - 1) / KiB));
+		ksnprintf(r.s, sizeof(r.s), "%llu KiB",
+			  (unsigned long long)((bytes + KiB - 1) / KiB));
 	else
 		ksnprintf(r.s, sizeof(r.s), "%llu MiB",
 			  (unsigned long long)(bytes / MiB + (bytes % MiB != 0)));
@@ -48,7 +49,8 @@ bool load_range_ok(const struct load_ctx *c, uint64_t gpa, uint64_t len)
 		return false;
 	for (unsigned i = 0; i < c->nr_e820; i++) {
 		const struct e820_entry *e = &c->e820[i];
-		if (e->type == E820_RAM && gpa >= e->addr && range_within(gpa - e->addr, len, e->size))
+		if (e->type == E820_RAM && gpa >= e->addr &&
+		    range_within(gpa - e->addr, len, e->size))
 			return gmem_ptr(c->m, gpa, len) != NULL;
 	}
 	return false;
@@ -80,14 +82,16 @@ int load_elf_segments(const struct load_ctx *c, const struct elf_file *f, uint64
 		if (s.type != ELF_PT_LOAD)
 			continue;
 		if (s.filesz > s.memsz)
-			return load_fail(c, "ELF segment %u: p_filesz 0x%llx is larger than p_memsz 0x%llx",
-					 i, (unsigned long long)s.filesz, (unsigned long long)s.memsz);
+			return load_fail(
+				c, "ELF segment %u: p_filesz 0x%llx is larger than p_memsz 0x%llx",
+				i, (unsigned long long)s.filesz, (unsigned long long)s.memsz);
 		if (!range_within(s.offset, s.filesz, f->size))
-			return load_fail(c,
-					 "ELF segment %u: %llu bytes at file offset 0x%llx run past the "
-					 "end of the file (%zu bytes)",
-					 i, (unsigned long long)s.filesz, (unsigned long long)s.offset,
-					 f->size);
+			return load_fail(
+				c,
+				"ELF segment %u: %llu bytes at file offset 0x%llx run past the "
+				"end of the file (%zu bytes)",
+				i, (unsigned long long)s.filesz, (unsigned long long)s.offset,
+				f->size);
 		if (s.memsz == 0)
 			continue;
 		if (!range_within(s.paddr, s.memsz, UINT64_MAX) ||
@@ -101,7 +105,8 @@ int load_elf_segments(const struct load_ctx *c, const struct elf_file *f, uint64
 			elf_phdr(f, j, &t);
 			if (t.type == ELF_PT_LOAD && t.memsz && s.paddr < t.paddr + t.memsz &&
 			    t.paddr < s.paddr + s.memsz)
-				return load_fail(c, "ELF segments %u and %u overlap in memory", j, i);
+				return load_fail(c, "ELF segments %u and %u overlap in memory", j,
+						 i);
 		}
 		low = MIN(low, s.paddr);
 		high = MAX(high, s.paddr + s.memsz);
@@ -158,8 +163,9 @@ int load_cmdline(const struct load_ctx *c, uint64_t max, struct guest_boot *out)
 {
 	max = MIN(max, GUEST_CMDLINE_MAX - 1);
 	if (c->cmdline_len > max)
-		return load_fail(c, "command line of %zu%s bytes is longer than the %llu the kernel "
-				    "accepts",
+		return load_fail(c,
+				 "command line of %zu%s bytes is longer than the %llu the kernel "
+				 "accepts",
 				 c->cmdline_len, c->cmdline_len >= GUEST_CMDLINE_MAX ? "+" : "",
 				 (unsigned long long)max);
 	if (gmem_write(c->m, GUEST_CMDLINE, c->cmdline, c->cmdline_len) ||
@@ -173,9 +179,9 @@ int load_cmdline(const struct load_ctx *c, uint64_t max, struct guest_boot *out)
  * 20-bit field, in 4 KiB units when G is set in ar. */
 static uint64_t gdt_desc(uint32_t base, uint32_t limit, uint16_t ar)
 {
-	return (limit & 0xFFFFull) | (uint64_t)(base & 0xFFFFFF) << 16 | (uint64_t)(ar & 0xFF) << 40 |
-	       (uint64_t)((limit >> 16) & 0xF) << 48 | (uint64_t)((ar >> 12) & 0xF) << 52 |
-	       (uint64_t)(base >> 24) << 56;
+	return (limit & 0xFFFFull) | (uint64_t)(base & 0xFFFFFF) << 16 |
+	       (uint64_t)(ar & 0xFF) << 40 | (uint64_t)((limit >> 16) & 0xF) << 48 |
+	       (uint64_t)((ar >> 12) & 0xF) << 52 | (uint64_t)(base >> 24) << 56;
 }
 
 static struct guest_seg seg(uint16_t sel, uint16_t ar, uint32_t limit)
@@ -222,9 +228,9 @@ void entry_long64(struct guest_boot *out)
 	out->mode = GUEST_ENTRY_LONG64;
 	out->cr0 = 0x80000031; /* PG, NE, ET, PE */
 	out->cr3 = GUEST_PAGE_TABLES;
-	out->cr4 = 0x20;    /* PAE */
-	out->efer = 0x500;  /* LMA, LME */
-	out->rflags = 0x2;  /* interrupts off */
+	out->cr4 = 0x20;   /* PAE */
+	out->efer = 0x500; /* LMA, LME */
+	out->rflags = 0x2; /* interrupts off */
 	out->rsp = BOOT_SCRATCH_STACK;
 	out->cs = seg(GDT_SEL_CODE64, AR_CODE64, FLAT_LIMIT);
 	flat_data(out);
@@ -258,7 +264,8 @@ int guest_load(const struct guest_mem *m, uint64_t memory, const void *kernel, s
 	nr = guest_ram_regions(memory, gpa, size);
 	for (unsigned i = 0; i < nr; i++)
 		if (!gmem_ptr(m, gpa[i], size[i]))
-			return load_fail(&c, "guest memory does not cover the VM's RAM at 0x%llx (%s)",
+			return load_fail(&c,
+					 "guest memory does not cover the VM's RAM at 0x%llx (%s)",
 					 (unsigned long long)gpa[i], size_str(size[i]).s);
 	c.low_end = size[0];
 	c.nr_e820 = guest_e820(memory, c.e820);
@@ -292,6 +299,7 @@ int guest_load(const struct guest_mem *m, uint64_t memory, const void *kernel, s
 	if (fp)
 		return load_fail(&c, "ELF kernel has neither a PVH entry note "
 				     "(XEN_ELFNOTE_PHYS32_ENTRY) nor a Multiboot header");
-	return load_fail(&c, "kernel is not a bzImage, an ELF with a PVH entry note, or a Multiboot "
-			     "image (no known magic)");
+	return load_fail(&c,
+			 "kernel is not a bzImage, an ELF with a PVH entry note, or a Multiboot "
+			 "image (no known magic)");
 }

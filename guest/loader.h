@@ -15,8 +15,8 @@
 #include "lib/types.h"
 
 enum guest_entry_mode {
-	GUEST_ENTRY_LONG64,  /* long mode, paging on (identity map), CS a 64-bit code segment */
-	GUEST_ENTRY_PROT32,  /* flat 32-bit protected mode, paging off */
+	GUEST_ENTRY_LONG64, /* long mode, paging on (identity map), CS a 64-bit code segment */
+	GUEST_ENTRY_PROT32, /* flat 32-bit protected mode, paging off */
 };
 
 /* A segment register as both backends hold it: the hidden part already expanded.
@@ -50,10 +50,12 @@ struct guest_boot {
 	uint16_t gdt_limit;
 	struct guest_seg cs, ds, es, fs, gs, ss, tr, ldtr;
 
-	/* guest-physical placement, for the log and the tests */
-	uint64_t kernel_start, kernel_end; /* the range the kernel may use before it reads the map */
-	uint64_t initrd_addr, initrd_size; /* 0, 0 without an initrd */
-	uint64_t boot_info;                /* boot_params, hvm_start_info or multiboot_info */
+	/* Guest-physical placement, for the log and the tests: the range the kernel may use before
+	 * it reads the memory map; the initrd (0, 0 without one); boot_params, hvm_start_info or
+	 * multiboot_info; the command line. */
+	uint64_t kernel_start, kernel_end;
+	uint64_t initrd_addr, initrd_size;
+	uint64_t boot_info;
 	uint64_t cmdline_addr;
 };
 

@@ -1,7 +1,8 @@
 /* Multiboot v1 (the Multiboot Specification 0.6.96): keel's tiny test guests (tests/guests/) are
  * Multiboot ELF32 kernels. The image is loaded from its ELF program headers, or from the header's
  * address fields (the "a.out kludge", flags bit 16), and entered in flat 32-bit protected mode
- * with paging off, EAX = 0x2BADB002 and EBX = the multiboot_info structure (3.2 "Machine state"). */
+ * with paging off, EAX = 0x2BADB002 and EBX = the multiboot_info structure (3.2 "Machine
+ * state"). */
 #include "guest/loader_priv.h"
 #include "lib/fmt.h"
 
@@ -20,9 +21,9 @@
 
 /* 3.1.2 "The magic fields of Multiboot header": bits 0-15 are requirements a loader must refuse
  * when it does not know them; 16-31 are optional. */
-#define MB_FLAG_PAGE_ALIGN 0x1     /* modules page aligned: keel always does */
-#define MB_FLAG_MEMORY_INFO 0x2    /* mem_* (and mmap): keel always gives them */
-#define MB_FLAG_VIDEO_MODE 0x4     /* a video mode: keel's VMs have no display, so none is set */
+#define MB_FLAG_PAGE_ALIGN 0x1	/* modules page aligned: keel always does */
+#define MB_FLAG_MEMORY_INFO 0x2 /* mem_* (and mmap): keel always gives them */
+#define MB_FLAG_VIDEO_MODE 0x4	/* a video mode: keel's VMs have no display, so none is set */
 #define MB_FLAG_AOUT_KLUDGE 0x10000
 #define MB_FLAGS_REQUIRED_KNOWN 0x7
 
@@ -59,7 +60,8 @@ long multiboot_find_header(const uint8_t *data, size_t size)
 		uint32_t magic = ld32(data + off), flags = ld32(data + off + 4);
 
 		/* the checksum makes magic + flags + checksum zero (mod 2^32) */
-		if (magic == MB_HEADER_MAGIC && (uint32_t)(magic + flags + ld32(data + off + 8)) == 0)
+		if (magic == MB_HEADER_MAGIC &&
+		    (uint32_t)(magic + flags + ld32(data + off + 8)) == 0)
 			return (long)off;
 	}
 	return -1;
@@ -77,8 +79,9 @@ static int load_kludge(const struct load_ctx *c, const uint8_t *h, size_t hdr_of
 
 	*entry = ld32(h + MB_HDR_ENTRY_ADDR);
 	if (load_addr > header_addr || header_addr - load_addr > hdr_off)
-		return load_fail(c, "Multiboot load_addr 0x%llx does not fit header_addr 0x%llx and "
-				    "the header's file offset 0x%zx",
+		return load_fail(c,
+				 "Multiboot load_addr 0x%llx does not fit header_addr 0x%llx and "
+				 "the header's file offset 0x%zx",
 				 (unsigned long long)load_addr, (unsigned long long)header_addr,
 				 hdr_off);
 	image_off = hdr_off - (header_addr - load_addr);
@@ -90,23 +93,28 @@ static int load_kludge(const struct load_ctx *c, const uint8_t *h, size_t hdr_of
 		return load_fail(c, "Multiboot load_end_addr 0x%llx is not above load_addr 0x%llx",
 				 (unsigned long long)load_end, (unsigned long long)load_addr);
 	if (!range_within(image_off, load_len, c->kernel_size))
-		return load_fail(c, "Multiboot image of %s at file offset 0x%llx runs past the end "
-				    "of the file (%zu bytes)",
-				 size_str(load_len).s, (unsigned long long)image_off, c->kernel_size);
+		return load_fail(c,
+				 "Multiboot image of %s at file offset 0x%llx runs past the end "
+				 "of the file (%zu bytes)",
+				 size_str(load_len).s, (unsigned long long)image_off,
+				 c->kernel_size);
 	mem_end = load_addr + load_len;
 	if (bss_end) {
 		if (bss_end < mem_end)
-			return load_fail(c, "Multiboot bss_end_addr 0x%llx is below the loaded image's "
-					    "end 0x%llx",
-					 (unsigned long long)bss_end, (unsigned long long)mem_end);
+			return load_fail(
+				c,
+				"Multiboot bss_end_addr 0x%llx is below the loaded image's "
+				"end 0x%llx",
+				(unsigned long long)bss_end, (unsigned long long)mem_end);
 		mem_end = bss_end;
 	}
 	if (!load_range_ok(c, load_addr, mem_end - load_addr))
-		return load_fail(c, "Multiboot image at 0x%llx (%s) %s", (unsigned long long)load_addr,
-				 size_str(mem_end - load_addr).s,
-				 load_addr < KEEL_AREA_END ? "overlaps keel's boot structures below "
-							     "0x20000"
-							   : "is not inside the VM's RAM");
+		return load_fail(c, "Multiboot image at 0x%llx (%s) %s",
+				 (unsigned long long)load_addr, size_str(mem_end - load_addr).s,
+				 load_addr < KEEL_AREA_END
+					 ? "overlaps keel's boot structures below "
+					   "0x20000"
+					 : "is not inside the VM's RAM");
 	if (*entry < load_addr || *entry >= mem_end)
 		return load_fail(c, "Multiboot entry_addr 0x%llx is outside the loaded image",
 				 (unsigned long long)*entry);
@@ -179,18 +187,20 @@ int multiboot_load(const struct load_ctx *c, const struct elf_file *f, size_t hd
 {
 	const uint8_t *h = c->kernel + hdr_off;
 	uint32_t flags = ld32(h + MB_HDR_FLAGS);
-	size_t hdr_size = (flags & MB_FLAG_VIDEO_MODE)    ? MB_HDR_SIZE_VIDEO
+	size_t hdr_size = (flags & MB_FLAG_VIDEO_MODE)	  ? MB_HDR_SIZE_VIDEO
 			  : (flags & MB_FLAG_AOUT_KLUDGE) ? MB_HDR_SIZE_ADDR
 							  : MB_HDR_SIZE_BASIC;
 	uint64_t lo = 0, hi = 0, entry = 0;
 
 	if (hdr_off + hdr_size > MIN(c->kernel_size, (size_t)MB_SEARCH_END))
-		return load_fail(c, "Multiboot header at 0x%zx is cut off (it needs %zu bytes within "
-				    "the first 8 KiB of the file)",
+		return load_fail(c,
+				 "Multiboot header at 0x%zx is cut off (it needs %zu bytes within "
+				 "the first 8 KiB of the file)",
 				 hdr_off, hdr_size);
 	if (flags & 0xFFFF & ~MB_FLAGS_REQUIRED_KNOWN)
-		return load_fail(c, "Multiboot header requires features keel does not know (flags "
-				    "0x%x; known: bits 0-2)",
+		return load_fail(c,
+				 "Multiboot header requires features keel does not know (flags "
+				 "0x%x; known: bits 0-2)",
 				 flags);
 	if (flags & MB_FLAG_AOUT_KLUDGE) {
 		if (load_kludge(c, h, hdr_off, &lo, &hi, &entry))

@@ -46,12 +46,14 @@ int pvh_find_entry(const struct load_ctx *c, const struct elf_file *f, uint32_t 
 	else if (desc_size == 8)
 		v = ld64(desc);
 	else
-		return load_fail(c, "PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY) has %u bytes; "
-				    "expected 4 or 8",
+		return load_fail(c,
+				 "PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY) has %u bytes; "
+				 "expected 4 or 8",
 				 desc_size);
 	if (v >= GUEST_4G)
-		return load_fail(c, "PVH entry 0x%llx is above 4 GiB; the 32-bit entry cannot "
-				    "reach it",
+		return load_fail(c,
+				 "PVH entry 0x%llx is above 4 GiB; the 32-bit entry cannot "
+				 "reach it",
 				 (unsigned long long)v);
 	*entry = (uint32_t)v;
 	return 1;

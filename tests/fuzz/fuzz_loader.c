@@ -32,12 +32,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(kernel, data, size);
 	memcpy(initrd, data + size - isize, isize);
 
-	if (guest_load(&m, VM_MEMORY, kernel, size, isize ? initrd : NULL, isize,
-		       "console=ttyS0", &boot, err, sizeof(err)) == 0) {
+	if (guest_load(&m, VM_MEMORY, kernel, size, isize ? initrd : NULL, isize, "console=ttyS0",
+		       &boot, err, sizeof(err)) == 0) {
 		if (!boot.format[0] || boot.gdt_base != GUEST_GDT || boot.rflags != 2)
 			abort();
 		if (boot.mode == GUEST_ENTRY_PROT32) {
-			if (boot.rip >= VM_MEMORY || boot.cr0 != 0x11 || boot.rbx != GUEST_BOOT_INFO)
+			if (boot.rip >= VM_MEMORY || boot.cr0 != 0x11 ||
+			    boot.rbx != GUEST_BOOT_INFO)
 				abort();
 		} else if (boot.mode == GUEST_ENTRY_LONG64) {
 			if (boot.rip >= VM_MEMORY || boot.rsi != GUEST_BOOT_INFO)

@@ -125,8 +125,7 @@ static int load(struct vm *v, const void *k, size_t ksize, const void *ird, size
 		const char *cmdline)
 {
 	memset(err, 0x5a, sizeof(err));
-	return guest_load(&v->m, v->memory, k, ksize, ird, isize, cmdline, &boot, err,
-			  sizeof(err));
+	return guest_load(&v->m, v->memory, k, ksize, ird, isize, cmdline, &boot, err, sizeof(err));
 }
 
 /* The load fails with a terminated message containing want (NULL: any message). */
@@ -136,8 +135,8 @@ static void expect_fail(struct vm *v, const void *k, size_t ksize, const void *i
 	int r = load(v, k, ksize, ird, isize, cmdline);
 
 	if (r != -1)
-		fail_msg("load of %zu bytes succeeded (%s); wanted failure '%s'", ksize, boot.format,
-			 want ? want : "");
+		fail_msg("load of %zu bytes succeeded (%s); wanted failure '%s'", ksize,
+			 boot.format, want ? want : "");
 	assert_true(memchr(err, 0, sizeof(err)) != NULL);
 	assert_true(err[0] != 0);
 	if (want && !strstr(err, want))
@@ -270,7 +269,8 @@ static void check_bzimage(struct vm *v, const char *cmdline, uint64_t want_load)
 	for (unsigned i = 1; i < 512; i++)
 		assert_int_equal(r64(pt + 8 * i), 0);
 	for (unsigned i = 0; i < 4; i++)
-		assert_int_equal(r64(pt + 0x1000 + 8 * i), GUEST_PAGE_TABLES + 0x2000 + i * 0x1000 + 3);
+		assert_int_equal(r64(pt + 0x1000 + 8 * i),
+				 GUEST_PAGE_TABLES + 0x2000 + i * 0x1000 + 3);
 	assert_int_equal(r64(pt + 0x1000 + 32), 0);
 	for (uint64_t i = 0; i < 2048; i++)
 		assert_int_equal(r64(pt + 0x2000 + 8 * i), (i << 21) | 0x83);
@@ -287,9 +287,10 @@ static void check_bzimage(struct vm *v, const char *cmdline, uint64_t want_load)
 		assert_int_equal(bp[off], 0);
 	assert_int_equal(r16(bp + 0x1FE), 0xAA55);
 	assert_memory_equal(bp + 0x202, "HdrS", 4);
-	assert_int_equal(bp[0x210], 0xFF);                   /* type_of_loader */
-	assert_int_equal(bp[0x211], vmlinuz[0x211] | 0x80); /* CAN_USE_HEAP added */
-	assert_true(bp[0x211] & 0x01);                       /* LOADED_HIGH kept */
+	/* type_of_loader; loadflags gain CAN_USE_HEAP and keep LOADED_HIGH */
+	assert_int_equal(bp[0x210], 0xFF);
+	assert_int_equal(bp[0x211], vmlinuz[0x211] | 0x80);
+	assert_true(bp[0x211] & 0x01);
 	assert_int_equal(r16(bp + 0x224), 0xFE00);
 	assert_int_equal(r32(bp + 0x228), GUEST_CMDLINE);
 	assert_int_equal(r64(bp + 0x250), 0);
@@ -320,9 +321,8 @@ static void bzimage_256m(void **state)
 	struct vm v;
 	(void)state;
 	vm_init(&v, 256 * MiB);
-	assert_int_equal(load(&v, vmlinuz, vmlinuz_size, initrd, initrd_size,
-			      "console=ttyS0 quiet"),
-			 0);
+	assert_int_equal(
+		load(&v, vmlinuz, vmlinuz_size, initrd, initrd_size, "console=ttyS0 quiet"), 0);
 	assert_int_equal(err[0], 0);
 	check_bzimage(&v, "console=ttyS0 quiet", bz_facts(vmlinuz).pref);
 	vm_free(&v);
@@ -386,53 +386,62 @@ static void bzimage_truncated(void **state)
 	vm_free(&v);
 }
 
-/* A corrupted copy of the kernel: edit(k) changes it, the load must fail with want. */
-static void bz_corrupt(struct vm *v, void (*edit)(uint8_t *k), const char *want)
+/* One or two field edits of the kernel's setup header, and the message the load must give. */
+struct bz_edit {
+	unsigned off, width;
+	uint64_t val;
+	unsigned off2, width2;
+	uint64_t val2;
+	const char *want;
+};
+
+static void poke(uint8_t *p, unsigned width, uint64_t val)
 {
-	uint8_t *k = exact_copy(vmlinuz, vmlinuz_size);
-	edit(k);
-	expect_fail(v, k, vmlinuz_size, initrd, initrd_size, "c", want);
-	free(k);
+	if (width == 1)
+		*p = (uint8_t)val;
+	else if (width == 2)
+		w16(p, (uint16_t)val);
+	else if (width == 4)
+		w32(p, (uint32_t)val);
+	else
+		w64(p, val);
 }
 
-static void ed_version_2_11(uint8_t *k) { w16(k + 0x206, 0x020B); }
-static void ed_no_kernel_64(uint8_t *k) { w16(k + 0x236, r16(k + 0x236) & ~1); }
-static void ed_not_high(uint8_t *k) { k[0x211] &= ~1; }
-static void ed_setup_sects_huge(uint8_t *k) { k[0x1F1] = 0xFF; }
-static void ed_init_size_huge(uint8_t *k) { w32(k + 0x260, 0xF0000000); }
-static void ed_alignment_bad(uint8_t *k) { w32(k + 0x230, 0x300000); }
-static void ed_alignment_zero(uint8_t *k) { w32(k + 0x230, 0); }
-static void ed_no_jump(uint8_t *k) { k[0x200] = 0x90; }
-static void ed_short_header(uint8_t *k) { k[0x201] = 0x20; }
-static void ed_syssize_zero(uint8_t *k) { w32(k + 0x1F4, 0); }
-static void ed_syssize_huge(uint8_t *k) { w32(k + 0x1F4, 0xFFFFFFFF); }
-static void ed_magic(uint8_t *k) { k[0x205] = 'X'; }
-static void ed_boot_flag(uint8_t *k) { k[0x1FE] = 0; }
-static void ed_fixed_low(uint8_t *k) { k[0x234] = 0; w64(k + 0x258, 0x1000); }
-static void ed_fixed_huge(uint8_t *k) { k[0x234] = 0; w64(k + 0x258, ~0ull - 0x1000); }
-static void ed_initrd_max_low(uint8_t *k) { w32(k + 0x22C, 0x1000000); }
+static const struct bz_edit bz_edits[] = {
+	{ 0x206, 2, 0x020B, 0, 0, 0,
+	  "bzImage setup header 2.11 is too old; expected 2.12 or later" },
+	{ 0x236, 2, 0x7E, 0, 0, 0, "no 64-bit entry point" }, /* xloadflags without KERNEL_64 */
+	{ 0x211, 1, 0x00, 0, 0, 0, "zImage" },		      /* loadflags without LOADED_HIGH */
+	{ 0x1F1, 1, 0xFF, 0, 0, 0, "bzImage is truncated" },  /* setup_sects */
+	{ 0x260, 4, 0xF0000000, 0, 0, 0, "(init_size)" },
+	{ 0x230, 4, 0x300000, 0, 0, 0, "kernel_alignment" },
+	{ 0x230, 4, 0, 0, 0, 0, "kernel_alignment" },
+	{ 0x200, 1, 0x90, 0, 0, 0, "short jump" },
+	{ 0x201, 1, 0x20, 0, 0, 0, "before init_size" },
+	{ 0x1F4, 4, 0, 0, 0, 0, "syssize is 0" },
+	{ 0x1F4, 4, 0xFFFFFFFF, 0, 0, 0, "bzImage is truncated" },
+	{ 0x205, 1, 'X', 0, 0, 0, "not a bzImage" }, /* "HdrX" */
+	{ 0x1FE, 1, 0, 0, 0, 0, "not a bzImage" },   /* boot_flag */
+	{ 0x234, 1, 0, 0x258, 8, 0x1000, "non-relocatable" },
+	{ 0x234, 1, 0, 0x258, 8, ~0ull - 0x1000, "non-relocatable" },
+	{ 0x22C, 4, 0x1000000, 0, 0, 0, "does not fit below initrd_addr_max" },
+};
 
 static void bzimage_corrupt_headers(void **state)
 {
+	uint8_t *k = malloc(vmlinuz_size);
 	struct vm v;
 	(void)state;
 	vm_init(&v, 256 * MiB);
-	bz_corrupt(&v, ed_version_2_11, "bzImage setup header 2.11 is too old; expected 2.12 or later");
-	bz_corrupt(&v, ed_no_kernel_64, "no 64-bit entry point");
-	bz_corrupt(&v, ed_not_high, "zImage");
-	bz_corrupt(&v, ed_setup_sects_huge, "bzImage is truncated");
-	bz_corrupt(&v, ed_init_size_huge, "(init_size)");
-	bz_corrupt(&v, ed_alignment_bad, "kernel_alignment");
-	bz_corrupt(&v, ed_alignment_zero, "kernel_alignment");
-	bz_corrupt(&v, ed_no_jump, "short jump");
-	bz_corrupt(&v, ed_short_header, "before init_size");
-	bz_corrupt(&v, ed_syssize_zero, "syssize is 0");
-	bz_corrupt(&v, ed_syssize_huge, "bzImage is truncated");
-	bz_corrupt(&v, ed_magic, "not a bzImage");
-	bz_corrupt(&v, ed_boot_flag, "not a bzImage");
-	bz_corrupt(&v, ed_fixed_low, "non-relocatable");
-	bz_corrupt(&v, ed_fixed_huge, "non-relocatable");
-	bz_corrupt(&v, ed_initrd_max_low, "does not fit below initrd_addr_max");
+	for (unsigned i = 0; i < ARRAY_SIZE(bz_edits); i++) {
+		const struct bz_edit *e = &bz_edits[i];
+		memcpy(k, vmlinuz, vmlinuz_size);
+		poke(k + e->off, e->width, e->val);
+		if (e->width2)
+			poke(k + e->off2, e->width2, e->val2);
+		expect_fail(&v, k, vmlinuz_size, initrd, initrd_size, "c", e->want);
+	}
+	free(k);
 	vm_free(&v);
 }
 
@@ -440,8 +449,8 @@ static void bzimage_initrd_and_cmdline_limits(void **state)
 {
 	struct bz_facts f = bz_facts(vmlinuz);
 	size_t big = 200 * MiB;
-	uint8_t *huge = mmap(NULL, big, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-			     0);
+	uint8_t *huge =
+		mmap(NULL, big, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	char *cmd = malloc(f.cmdline_size + 2);
 	struct vm v;
 	(void)state;
@@ -608,7 +617,7 @@ struct seg_spec {
 static void put_elf(uint8_t *buf, bool is64, uint16_t machine, uint64_t entry,
 		    const struct seg_spec *s, unsigned n)
 {
-	memcpy(buf, "\x7f" "ELF", 4);
+	memcpy(buf, ELFMAG, SELFMAG);
 	buf[4] = is64 ? 2 : 1;
 	buf[5] = 1;
 	buf[6] = 1;
@@ -693,7 +702,7 @@ static void put_mb_header(uint8_t *h, uint32_t flags)
 {
 	w32(h, 0x1BADB002);
 	w32(h + 4, flags);
-	w32(h + 8, (uint32_t)-(0x1BADB002u + flags));
+	w32(h + 8, (uint32_t) - (0x1BADB002u + flags));
 }
 
 /* ELF32 i386 (or ELF64 linked high, is64): the Multiboot header opens the one PT_LOAD at 1 MiB,
@@ -721,8 +730,8 @@ static void build_kludge(uint8_t buf[TINY_SIZE])
 	memset(buf, 0x90, TINY_SIZE);
 	put_mb_header(h, 0x10003);
 	w32(h + 12, KL_LOAD + 0x40); /* header_addr */
-	w32(h + 16, KL_LOAD);        /* load_addr */
-	w32(h + 20, 0);              /* load_end_addr: the whole file */
+	w32(h + 16, KL_LOAD);	     /* load_addr */
+	w32(h + 20, 0);		     /* load_end_addr: the whole file */
 	w32(h + 24, KL_LOAD + 0x2000);
 	w32(h + 28, KL_LOAD + 0x80); /* entry */
 }
@@ -797,18 +806,18 @@ static void tiny_pvh_corrupt(void **state)
 	pvh_bad(&v, "run past the end of the file", 64 + PH_OFFSET, 8, 0x250);
 	pvh_bad(&v, "run past the end of the file", 64 + PH_OFFSET, 8, ~0ull - 0x10);
 	pvh_bad(&v, "is larger than p_memsz", 64 + PH_FILESZ, 8, ~0ull);
-	pvh_bad(&v, "keel accepts at most", 56, 2, 0xFFFF);     /* e_phnum */
+	pvh_bad(&v, "keel accepts at most", 56, 2, 0xFFFF); /* e_phnum */
 	pvh_bad(&v, "keel accepts at most", 56, 2, 129);
-	pvh_bad(&v, "program headers (100 at", 56, 2, 100);     /* table past the end */
+	pvh_bad(&v, "program headers (100 at", 56, 2, 100); /* table past the end */
 	pvh_bad(&v, "no program headers", 56, 2, 0);
-	pvh_bad(&v, "program header size", 54, 2, 32);          /* e_phentsize */
+	pvh_bad(&v, "program header size", 54, 2, 32);		   /* e_phentsize */
 	pvh_bad(&v, "run past the end of the file", 32, 8, 0x2F0); /* e_phoff */
 	pvh_bad(&v, "run past the end of the file", 32, 8, ~0ull - 8);
 	pvh_bad(&v, "ELF class 3", 4, 1, 3);
 	pvh_bad(&v, "little-endian", 5, 1, 2);
 	pvh_bad(&v, "ELF version", 6, 1, 0);
-	pvh_bad(&v, "not an executable", 16, 2, 3);             /* ET_DYN */
-	pvh_bad(&v, "ELF machine 40", 18, 2, 40);               /* ARM */
+	pvh_bad(&v, "not an executable", 16, 2, 3); /* ET_DYN */
+	pvh_bad(&v, "ELF machine 40", 18, 2, 40);   /* ARM */
 	/* notes */
 	pvh_bad(&v, "has 2 bytes; expected 4 or 8", XEN_NOTE + 4, 4, 2);
 	pvh_bad(&v, "run past the segment", XEN_NOTE + 4, 4, 0xFFFFFFF0);
@@ -823,7 +832,9 @@ static void tiny_pvh_corrupt(void **state)
 	/* a third program header (it fits before the notes): a PT_LOAD over the first */
 	{
 		uint8_t buf[TINY_SIZE];
-		const struct seg_spec over = { PT_LOAD, 0x200, 0, PVH_LOAD + 0x2000, 0x10, 0x2000, 0 };
+		const struct seg_spec over = {
+			PT_LOAD, 0x200, 0, PVH_LOAD + 0x2000, 0x10, 0x2000, 0
+		};
 		build_pvh(buf);
 		w16(buf + 56, 3);
 		w32(buf + 64 + 112, over.type);
@@ -945,8 +956,14 @@ static void mb_bad(struct vm *v, void (*make)(uint8_t *), size_t off, uint32_t v
 	free(k);
 }
 
-static void make_mb32(uint8_t *b) { build_mb(b, false); }
-static void make_kludge(uint8_t *b) { build_kludge(b); }
+static void make_mb32(uint8_t *b)
+{
+	build_mb(b, false);
+}
+static void make_kludge(uint8_t *b)
+{
+	build_kludge(b);
+}
 
 static void multiboot_corrupt(void **state)
 {
@@ -955,7 +972,7 @@ static void multiboot_corrupt(void **state)
 	(void)state;
 	vm_init(&v, 32 * MiB);
 	mb_bad(&v, make_mb32, MB_HDR_OFF + 8, 0, "nor a Multiboot header");
-	mb_bad(&v, make_mb32, 24, 0x200000, "not inside any loaded segment"); /* e_entry */
+	mb_bad(&v, make_mb32, 24, 0x200000, "not inside any loaded segment");	/* e_entry */
 	mb_bad(&v, make_mb32, 52 + 12, 0x40000000, "lies beyond the VM's RAM"); /* p_paddr */
 	mb_bad(&v, make_mb32, 52 + 12, 0x1000, "overlaps keel's boot structures");
 	mb_bad(&v, make_mb32, 52 + 16, 0x2000, "larger than p_memsz");
@@ -993,7 +1010,8 @@ static void multiboot_corrupt(void **state)
 	{
 		size_t isize = 32 * MiB;
 		uint8_t *ird = mmap(NULL, isize, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		expect_fail(&v, buf, sizeof(buf), ird, isize, NULL, "initrd of 32 MiB does not fit");
+		expect_fail(&v, buf, sizeof(buf), ird, isize, NULL,
+			    "initrd of 32 MiB does not fit");
 		munmap(ird, isize);
 	}
 	vm_free(&v);
@@ -1010,7 +1028,7 @@ static void misc_failures(void **state)
 	expect_fail(&v, NULL, 0, NULL, 0, NULL, "kernel file is empty");
 	expect_fail(&v, buf, 0, NULL, 0, NULL, "kernel file is empty");
 	expect_fail(&v, "garbage!", 8, NULL, 0, NULL, "no known magic");
-	expect_fail(&v, "\x7f" "ELF", 4, NULL, 0, NULL, "ELF header truncated");
+	expect_fail(&v, ELFMAG, SELFMAG, NULL, 0, NULL, "ELF header truncated");
 	/* a command line longer than keel's area */
 	{
 		size_t n = GUEST_CMDLINE_MAX + 10;

@@ -140,8 +140,10 @@ static int check_header(const struct load_ctx *c, size_t *hdr_end)
 		return load_fail(c, "bzImage has no short jump at 0x200 to size its setup header");
 	*hdr_end = 0x202 + (size_t)k[HDR_JUMP + 1];
 	if (*hdr_end < HDR_END_MIN)
-		return load_fail(c, "bzImage setup header ends at 0x%zx, before init_size (0x%x)",
-				 *hdr_end, HDR_END_MIN + 4);
+		return load_fail(c,
+				 "bzImage setup header ends at 0x%zx, before init_size (it must "
+				 "reach 0x%x)",
+				 *hdr_end, HDR_END_MIN);
 	if (*hdr_end > size)
 		return load_fail(c,
 				 "bzImage is truncated inside its setup header (%zu bytes, header "

@@ -1,0 +1,67 @@
+/* Guest kernel loader: any bytes as the kernel file (the last byte * 16 of them, from the end, are
+ * also passed as the initrd) into a 32 MiB VM. It must load or fail with a message, never crash
+ * or touch memory outside the VM's RAM, and what it reports must hold: the entry point and
+ * the initrd inside RAM, the initrd bytes where it says. Seeds: tests/fuzz/corpus/loader/, made
+ * by KEEL_LOADER_SEEDS=DIR build/unit/test_loader. */
+#include "core/guest_layout.h"
+#include "guest/loader.h"
+#include "lib/kstring.h"
+
+#include <stdlib.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define VM_MEMORY (32 * MiB)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t *ram;
+	static struct guest_mem m;
+	struct guest_boot boot;
+	char err[160];
+	size_t isize = size ? MIN((size_t)data[size - 1] * 16, size) : 0;
+	/* exact-size copies so ASan catches any read past the end */
+	uint8_t *kernel = malloc(size ? size : 1);
+	uint8_t *initrd = malloc(isize ? isize : 1);
+
+	if (!ram) {
+		ram = calloc(1, VM_MEMORY);
+		m.regions[0] = (struct gmem_region){ 0, VM_MEMORY, ram };
+		m.nr = 1;
+	}
+	memcpy(kernel, data, size);
+	memcpy(initrd, data + size - isize, isize);
+
+	if (guest_load(&m, VM_MEMORY, kernel, size, isize ? initrd : NULL, isize, "console=ttyS0",
+		       &boot, err, sizeof(err)) == 0) {
+		if (!boot.format[0] || boot.gdt_base != GUEST_GDT || boot.rflags != 2)
+			abort();
+		if (boot.mode == GUEST_ENTRY_PROT32) {
+			if (boot.rip >= VM_MEMORY || boot.cr0 != 0x11 ||
+			    boot.rbx != GUEST_BOOT_INFO)
+				abort();
+		} else if (boot.mode == GUEST_ENTRY_LONG64) {
+			if (boot.rip >= VM_MEMORY || boot.rsi != GUEST_BOOT_INFO)
+				abort();
+		} else {
+			abort();
+		}
+		if (boot.kernel_start < GUEST_CMDLINE + GUEST_CMDLINE_MAX ||
+		    boot.kernel_end > VM_MEMORY || boot.kernel_start >= boot.kernel_end)
+			abort();
+		if (boot.initrd_size) {
+			if (boot.initrd_size != isize || boot.initrd_addr % 4096 ||
+			    boot.initrd_addr < boot.kernel_end ||
+			    boot.initrd_addr + boot.initrd_size > VM_MEMORY ||
+			    memcmp(ram + boot.initrd_addr, initrd, isize) != 0)
+				abort();
+		}
+		if (strcmp((const char *)ram + GUEST_CMDLINE, "console=ttyS0") != 0)
+			abort();
+	} else if (!err[0] || strlen(err) >= sizeof(err)) {
+		abort();
+	}
+	free(kernel);
+	free(initrd);
+	return 0;
+}

@@ -205,7 +205,7 @@ static size_t hex(const char *s, uint8_t *b)
 }
 
 /* Decodes and emulates bytes with regs, device d; asserts both succeed. */
-static void run(const char *bytes, enum x86_cpu_mode mode, struct x86_regs *regs, struct dev *d,
+static void run(const char *bytes, enum x86_cpu_mode mode, struct vcpu_regs *regs, struct dev *d,
 		struct x86_insn *in)
 {
 	uint8_t b[16];
@@ -218,7 +218,7 @@ static void run(const char *bytes, enum x86_cpu_mode mode, struct x86_regs *regs
 		fail_msg("emulate %s: %d", bytes, rc);
 }
 
-static void random_regs(struct x86_regs *r)
+static void random_regs(struct vcpu_regs *r)
 {
 	for (unsigned i = 0; i < 16; i++)
 		r->gpr[i] = rnd();
@@ -238,7 +238,7 @@ static void alu_forms_vs_host(void **state)
 		unsigned modrm_rm = mi ? 7 : 7; /* [bx] / [rdi] */
 		for (unsigned form = 0; form < 8 * 4 + 4 * 8 + 4; form++) {
 			for (unsigned it = 0; it < 200; it++) {
-				struct x86_regs r, r0;
+				struct vcpu_regs r, r0;
 				struct dev d = { .value = interesting() };
 				struct x86_insn in;
 				uint8_t b[16];
@@ -326,7 +326,7 @@ static void alu_forms_vs_host(void **state)
 
 static void mov_extension_rules(void **state)
 {
-	struct x86_regs r = { .rip = 0x1000 };
+	struct vcpu_regs r = { .rip = 0x1000 };
 	struct dev d = { .value = 0x8899aabbccddeeffull };
 	struct x86_insn in;
 	(void)state;
@@ -381,7 +381,7 @@ static void mov_extension_rules(void **state)
 
 static void stores_and_xchg(void **state)
 {
-	struct x86_regs r = { .rip = 0x1000 };
+	struct vcpu_regs r = { .rip = 0x1000 };
 	struct dev d = { .value = 0xabcdef0123456789ull };
 	struct x86_insn in;
 	(void)state;
@@ -417,7 +417,7 @@ static void stores_and_xchg(void **state)
 	/* a failing device leaves the registers and RIP alone and returns its error */
 	d.fail = 1;
 	{
-		struct x86_regs r0 = r;
+		struct vcpu_regs r0 = r;
 		uint8_t b[] = { 0x87, 0x0f };
 		assert_int_equal(x86_decode(b, 2, X86_MODE_LONG64, &in), 0);
 		assert_int_equal(x86_emulate_mmio(&in, &r, 0, &ops, &d), -99);
@@ -427,7 +427,7 @@ static void stores_and_xchg(void **state)
 
 static void rip_advance_and_wrap(void **state)
 {
-	struct x86_regs r = { .rip = 0xfffe };
+	struct vcpu_regs r = { .rip = 0xfffe };
 	struct dev d = { .value = 1 };
 	struct x86_insn in;
 	(void)state;
@@ -452,7 +452,7 @@ static void rip_advance_and_wrap(void **state)
 
 static void effective_addresses(void **state)
 {
-	struct x86_regs r = { .rip = 0x401000 };
+	struct vcpu_regs r = { .rip = 0x401000 };
 	struct x86_insn in;
 	uint8_t b[16];
 	(void)state;
@@ -484,7 +484,7 @@ static void effective_addresses(void **state)
 
 static void rep_string(void **state)
 {
-	struct x86_regs r = { .rip = 0x1000, .rflags = 2 };
+	struct vcpu_regs r = { .rip = 0x1000, .rflags = 2 };
 	struct dev d = { 0 };
 	struct x86_insn in;
 	uint8_t b[16];

@@ -13,7 +13,7 @@ static uint64_t sign_bit(unsigned size)
 	return 1ull << (8 * size - 1);
 }
 
-static uint64_t reg_read(const struct x86_regs *regs, unsigned num, unsigned size, bool high8)
+static uint64_t reg_read(const struct vcpu_regs *regs, unsigned num, unsigned size, bool high8)
 {
 	uint64_t v = regs->gpr[num & 15];
 	if (high8)
@@ -21,7 +21,7 @@ static uint64_t reg_read(const struct x86_regs *regs, unsigned num, unsigned siz
 	return v & size_mask(size);
 }
 
-static void reg_write(struct x86_regs *regs, unsigned num, unsigned size, bool high8, uint64_t v)
+static void reg_write(struct vcpu_regs *regs, unsigned num, unsigned size, bool high8, uint64_t v)
 {
 	uint64_t *r = high8 ? &regs->gpr[num & 3] : &regs->gpr[num & 15];
 
@@ -34,7 +34,7 @@ static void reg_write(struct x86_regs *regs, unsigned num, unsigned size, bool h
 }
 
 uint64_t x86_mem_offset(const struct x86_insn *insn, const struct x86_mem *m,
-			const struct x86_regs *regs)
+			const struct vcpu_regs *regs)
 {
 	/* Register values wider than the address size do not matter: the sum is taken modulo
 	 * 2^(8 * addr_size), so adding whole registers and truncating once is exact. */
@@ -50,7 +50,7 @@ uint64_t x86_mem_offset(const struct x86_insn *insn, const struct x86_mem *m,
 }
 
 uint64_t x86_mem_linear(const struct x86_insn *insn, const struct x86_mem *m,
-			const struct x86_regs *regs, uint64_t seg_base)
+			const struct vcpu_regs *regs, uint64_t seg_base)
 {
 	uint64_t la = seg_base + x86_mem_offset(insn, m, regs);
 	return insn->mode == X86_MODE_LONG64 ? la : la & 0xffffffffull;
@@ -118,13 +118,13 @@ uint64_t x86_alu(unsigned op, unsigned size, uint64_t a, uint64_t b, uint64_t *r
 }
 
 /* rSI/rDI/rCX updates of string instructions use the address size (SDM vol 2, MOVS, REP). */
-static void addr_reg_write(struct x86_regs *regs, const struct x86_insn *insn, unsigned num,
+static void addr_reg_write(struct vcpu_regs *regs, const struct x86_insn *insn, unsigned num,
 			   uint64_t v)
 {
 	reg_write(regs, num, insn->addr_size, false, v);
 }
 
-static void advance_rip(const struct x86_insn *insn, struct x86_regs *regs)
+static void advance_rip(const struct x86_insn *insn, struct vcpu_regs *regs)
 {
 	uint64_t rip = regs->rip + insn->len;
 
@@ -138,7 +138,7 @@ static void advance_rip(const struct x86_insn *insn, struct x86_regs *regs)
 	regs->rflags &= ~X86_FLAGS_RF;
 }
 
-static int emulate_string(const struct x86_insn *insn, struct x86_regs *regs, uint64_t gpa,
+static int emulate_string(const struct x86_insn *insn, struct vcpu_regs *regs, uint64_t gpa,
 			  const struct mmio_ops *ops, void *ctx)
 {
 	unsigned size = insn->op_size;
@@ -179,7 +179,7 @@ static int emulate_string(const struct x86_insn *insn, struct x86_regs *regs, ui
 	return 0;
 }
 
-int x86_emulate_mmio(const struct x86_insn *insn, struct x86_regs *regs, uint64_t gpa,
+int x86_emulate_mmio(const struct x86_insn *insn, struct vcpu_regs *regs, uint64_t gpa,
 		     const struct mmio_ops *ops, void *ctx)
 {
 	unsigned size = insn->mem_size, op = insn->op;

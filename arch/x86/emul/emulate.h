@@ -9,6 +9,7 @@
 #define KEEL_ARCH_X86_EMUL_EMULATE_H
 
 #include "arch/x86/emul/decode.h"
+#include "core/vcpu_state.h"
 
 /* RFLAGS bits (Intel SDM vol 1, 3.4.3) */
 #define X86_FLAGS_CF (1ull << 0)
@@ -22,11 +23,7 @@
 #define X86_FLAGS_ARITH                                                                       \
 	(X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF)
 
-struct x86_regs {
-	uint64_t gpr[16]; /* by enum x86_gpr: rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8.. */
-	uint64_t rip;
-	uint64_t rflags;
-};
+/* Registers as keel keeps them for every vCPU (core/vcpu_state.h): gpr[] by hardware number. */
 
 /* Device access callbacks; each returns 0, or a negative value that x86_emulate_mmio() returns
  * unchanged (nothing in *regs has changed then). size is 1, 2, 4 or 8; a read fills the low size
@@ -47,11 +44,11 @@ struct mmio_ops {
  * scale + disp (+ the next instruction's RIP when RIP-relative), truncated to the address size
  * (Intel SDM vol 1, 3.7.5). */
 uint64_t x86_mem_offset(const struct x86_insn *insn, const struct x86_mem *m,
-			const struct x86_regs *regs);
+			const struct vcpu_regs *regs);
 /* Its linear address, given the base of m->seg (in 64-bit mode the caller passes 0 for ES, CS, SS
  * and DS, Intel SDM vol 1, 3.4.2.1); wraps at 4 GiB outside 64-bit mode. No limit checks. */
 uint64_t x86_mem_linear(const struct x86_insn *insn, const struct x86_mem *m,
-			const struct x86_regs *regs, uint64_t seg_base);
+			const struct vcpu_regs *regs, uint64_t seg_base);
 
 /* Performs insn's access at guest-physical gpa (ignored by MOVS, see struct mmio_ops) and its
  * effect on regs, then advances RIP, or leaves RIP on the instruction when a REP string
@@ -61,7 +58,7 @@ uint64_t x86_mem_linear(const struct x86_insn *insn, const struct x86_mem *m,
  * with the vCPU's own. Single-step (RFLAGS.TF) is the caller's to deliver.
  * 0, -X86_EUNSUPPORTED (register-only form, MOVS without the _virt callbacks), or a callback's
  * error. */
-int x86_emulate_mmio(const struct x86_insn *insn, struct x86_regs *regs, uint64_t gpa,
+int x86_emulate_mmio(const struct x86_insn *insn, struct vcpu_regs *regs, uint64_t gpa,
 		     const struct mmio_ops *ops, void *ctx);
 
 /* The result of ALU operation op (X86_OP_ADD..X86_OP_TEST) on size-byte operands a and b, with

@@ -68,15 +68,6 @@ static struct io_range *find(struct io_bus *bus, uint16_t port)
 	return NULL;
 }
 
-/* True when a device claims any of the ports [port, port + size). */
-static bool claimed_within(struct io_bus *bus, uint16_t port, unsigned size)
-{
-	for (unsigned i = 0; i < size; i++)
-		if (find(bus, (uint16_t)(port + i)))
-			return true;
-	return false;
-}
-
 static void log_unclaimed(struct io_bus *bus, uint16_t port, unsigned size, bool write,
 			  uint32_t val)
 {
@@ -97,35 +88,35 @@ static bool size_ok(unsigned size)
 	return size == 1 || size == 2 || size == 4;
 }
 
+/* The device whose range holds the first port takes the access: whole when it accepts that
+ * size, else byte by byte as an 8-bit ISA device sees it, with the bytes past its range reading
+ * ones. The ports after the first never pull in a second device: a dword access to 0xCF8 (PCI
+ * CONFIG_ADDRESS) must not reach the reset register at 0xCF9. */
 int io_bus_read(struct io_bus *bus, uint16_t port, unsigned size, uint32_t *val)
 {
 	*val = 0xFFFFFFFFu;
 	if (!size_ok(size))
 		return -1;
+	uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
 	struct io_range *r = find(bus, port);
-	if (r && (r->sizes & (1u << size))) {
-		uint32_t v = 0;
-		int rc = r->ops->read(r->dev, port, size, &v);
-		*val = size == 4 ? v : (v & ((1u << (8 * size)) - 1));
-		return rc;
-	}
-	if (!r && !claimed_within(bus, port, size)) {
+	if (!r) {
 		log_unclaimed(bus, port, size, false, 0);
-		*val = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+		*val = mask;
 		return 0;
 	}
-	/* Split into bytes, as an 8-bit ISA device sees a wider access; ports wrap at 0xFFFF. */
+	if (r->sizes & (1u << size)) {
+		uint32_t v = 0;
+		int rc = r->ops->read(r->dev, port, size, &v);
+		*val = v & mask;
+		return rc;
+	}
 	uint32_t out = 0;
 	int rc = 0;
 	for (unsigned i = 0; i < size; i++) {
-		uint16_t p = (uint16_t)(port + i);
-		struct io_range *b = find(bus, p);
-		uint32_t v = 0xFF;
-		if (b) {
-			int r2 = b->ops->read(b->dev, p, 1, &v);
+		uint32_t p = (uint32_t)port + i, v = 0xFF;
+		if (p <= r->last) {
+			int r2 = r->ops->read(r->dev, (uint16_t)p, 1, &v);
 			rc = rc ? rc : r2;
-		} else {
-			log_unclaimed(bus, p, 1, false, 0);
 		}
 		out |= (v & 0xFF) << (8 * i);
 	}
@@ -140,23 +131,19 @@ int io_bus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val)
 	if (size < 4)
 		val &= (1u << (8 * size)) - 1;
 	struct io_range *r = find(bus, port);
-	if (r && (r->sizes & (1u << size)))
-		return r->ops->write(r->dev, port, size, val);
-	if (!r && !claimed_within(bus, port, size)) {
+	if (!r) {
 		log_unclaimed(bus, port, size, true, val);
 		return 0;
 	}
+	if (r->sizes & (1u << size))
+		return r->ops->write(r->dev, port, size, val);
 	int rc = 0;
 	for (unsigned i = 0; i < size; i++) {
-		uint16_t p = (uint16_t)(port + i);
-		struct io_range *b = find(bus, p);
-		uint32_t byte = (val >> (8 * i)) & 0xFF;
-		if (b) {
-			int r2 = b->ops->write(b->dev, p, 1, byte);
-			rc = rc ? rc : r2;
-		} else {
-			log_unclaimed(bus, p, 1, true, byte);
-		}
+		uint32_t p = (uint32_t)port + i;
+		if (p > r->last)
+			break;
+		int r2 = r->ops->write(r->dev, (uint16_t)p, 1, (val >> (8 * i)) & 0xFF);
+		rc = rc ? rc : r2;
 	}
 	return rc;
 }

@@ -58,8 +58,10 @@ struct io_bus {
 };
 
 void io_bus_init(struct io_bus *bus, const struct vdev_env *env);
-/* Claims [base, base + len) for dev. sizes (IO_SIZE_*) must include IO_SIZE_1: an access of
- * another size is split into byte accesses, as the ISA bus does. -1 when the range is empty,
+/* Claims [base, base + len) for dev. sizes (IO_SIZE_*) must include IO_SIZE_1. The range holding
+ * an access's first port takes it: whole when sizes has its size (the handler then sees ports past
+ * its range as part of that access), else split into byte accesses as the ISA bus does, the bytes
+ * past the range reading ones. -1 when the range is empty,
  * wraps, overlaps a claimed one or the table is full. */
 int io_bus_register(struct io_bus *bus, uint16_t base, uint32_t len, unsigned sizes,
 		    const struct io_ops *ops, void *dev);

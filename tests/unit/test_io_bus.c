@@ -83,12 +83,19 @@ static void dispatch_and_split(void **state)
 	assert_int_equal(v, 0xA3A2);
 	assert_int_equal(bytes.reads, 2);
 	assert_int_equal(io_bus_write(&bus, 0x106, 4, 0xDDCCBBAA), 0);
-	/* 0x106, 0x107 reach the device; 0x108, 0x109 are unclaimed */
+	/* 0x106, 0x107 reach the device; 0x108, 0x109 are past its range: dropped */
 	assert_int_equal(bytes.writes, 2);
 	assert_int_equal(bytes.port, 0x107);
 	assert_int_equal(bytes.val, 0xBB);
 	assert_int_equal(io_bus_read(&bus, 0x107, 2, &v), 0);
 	assert_int_equal(v, 0xFFA7);
+
+	/* an access starting on an unclaimed port never reaches the next device */
+	bytes.writes = 0;
+	assert_int_equal(io_bus_write(&bus, 0xFE, 4, 0x04040404), 0);
+	assert_int_equal(bytes.writes, 0);
+	assert_int_equal(io_bus_read(&bus, 0xFF, 2, &v), 0);
+	assert_int_equal(v, 0xFFFF);
 
 	assert_int_equal(io_bus_write(&bus, 0x600, 2, 0xABCDEF), 0);
 	assert_int_equal(wide.val, 0xCDEF);

@@ -24,8 +24,10 @@ struct vdev_env {
 	const char *vm_name;
 	/* Guest-visible monotonic time in nanoseconds; never goes backwards. */
 	uint64_t (*now_ns)(void *ctx);
-	/* Drives global system interrupt gsi (0-23) to level. Edge devices pulse it (true, false). */
-	void (*set_irq)(void *ctx, unsigned gsi, bool level);
+	/* Drives interrupt line irq to level: 0-15 are ISA IRQs (to the 8259 pair and, through the
+	 * ISA overrides, to the IOAPIC: IRQ0 is GSI 2), 16-23 IOAPIC pins only. Edge devices pulse
+	 * it (true, then false). */
+	void (*set_irq)(void *ctx, unsigned irq, bool level);
 	/* The VM must stop (code: the exit port's value, else 0). Devices do not log: the VM prints
 	 * the console line ("vm NAME: exit code N", "powered off", "reset") when it stops. */
 	void (*request_stop)(void *ctx, enum vm_stop_reason reason, uint32_t code);

@@ -33,6 +33,9 @@ struct vdev_env {
 	void (*request_stop)(void *ctx, enum vm_stop_reason reason, uint32_t code);
 	/* Bytes the guest wrote to its console UART, in order, at line ends or when the buffer fills. */
 	void (*uart_tx)(void *ctx, const uint8_t *buf, size_t n);
+	/* The guest TSC value tsc as guest nanoseconds (for the local APIC's TSC-deadline timer).
+	 * NULL: the guest TSC runs at 1 GHz from guest time 0. */
+	uint64_t (*tsc_to_ns)(void *ctx, uint64_t tsc);
 	/* An interrupt became pending for vCPU cpu (wake it from HLT, or kick it out of guest mode).
 	 * Optional (NULL): the vCPU loop then polls platform_pending_interrupt(). */
 	void (*kick)(void *ctx, unsigned cpu);

@@ -142,6 +142,19 @@ static void chip_ack(struct pic_chip *c, unsigned ir)
 	}
 }
 
+int pic_peek_vector(const struct pic8259 *pic)
+{
+	const struct pic_chip *m = &pic->chip[0], *s = &pic->chip[1];
+	unsigned irq = chip_pending(m, true);
+	if (irq == 8)
+		return -1;
+	if (irq == PIC_CASCADE_IRQ && !m->single) {
+		unsigned sirq = chip_pending(s, false);
+		return s->vector_base | (sirq == 8 ? 7 : sirq);
+	}
+	return m->vector_base | irq;
+}
+
 uint8_t pic_get_interrupt(struct pic8259 *pic)
 {
 	struct pic_chip *m = &pic->chip[0], *s = &pic->chip[1];

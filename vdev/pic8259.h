@@ -39,6 +39,8 @@ bool pic_has_interrupt(const struct pic8259 *pic);
 /* The INTA cycle: the vector to inject, with ISR/IRR updated (and auto-EOI applied). With
  * nothing pending the chip answers with its spurious vector (IR7 of master or slave). */
 uint8_t pic_get_interrupt(struct pic8259 *pic);
+/* The vector pic_get_interrupt() would return now, without acknowledging; -1 with INTR low. */
+int pic_peek_vector(const struct pic8259 *pic);
 /* True when irq (0-15) is masked in IMR (for the slave's lines: or the cascade is). */
 bool pic_irq_masked(const struct pic8259 *pic, unsigned irq);
 

@@ -1,0 +1,117 @@
+/* One VM's virtual platform: every device of vdev/, wired together and registered on the VM's
+ * I/O and MMIO buses. The vCPU loop (core/) calls in here for port I/O, MMIO, the APIC MSRs,
+ * interrupt injection and "when must I wake up". A VM embeds or allocates one struct platform;
+ * it must not move after platform_init (devices keep pointers into it).
+ *
+ *   ports   0x20-0x21, 0xA0-0xA1, 0x4D0-0x4D1  8259 pair, ELCR
+ *           0x40-0x43, 0x61                    8254 PIT, NMI status/control
+ *           0x60, 0x64, 0x92                   8042 (reset), System Control Port A
+ *           0x70-0x71                          RTC/CMOS (IRQ 8, century at 0x32)
+ *           0xF4                               exit port (unless disabled)
+ *           0x3F8-0x3FF                        COM1 (IRQ 4)
+ *           0x600-0x603, 0x604-0x605, 0x608    ACPI PM1a event, PM1a control, PM timer (SCI 9)
+ *           0xCF9                              reset control
+ *   MMIO    0xFEC00000                         IOAPIC (24 pins)
+ *           IA32_APIC_BASE (0xFEE00000)        local APIC of the accessing vCPU, xAPIC mode
+ *   MSRs    0x1B, 0x6E0, 0x800-0x8FF           APIC base, TSC deadline, x2APIC */
+#ifndef KEEL_VDEV_PLATFORM_H
+#define KEEL_VDEV_PLATFORM_H
+
+#include "lib/types.h"
+#include "vdev/acpi_pm.h"
+#include "vdev/exit_port.h"
+#include "vdev/i8042.h"
+#include "vdev/io_bus.h"
+#include "vdev/ioapic.h"
+#include "vdev/irq_router.h"
+#include "vdev/lapic.h"
+#include "vdev/mmio_bus.h"
+#include "vdev/pic8259.h"
+#include "vdev/pit8254.h"
+#include "vdev/rtc_cmos.h"
+#include "vdev/uart16550.h"
+#include "vdev/vdev.h"
+
+#define PLATFORM_MAX_CPUS 8
+#define PLATFORM_IOAPIC_BASE 0xFEC00000ull
+
+struct platform_config {
+	unsigned cpus;		     /* 1..PLATFORM_MAX_CPUS; APIC IDs 0..cpus-1 */
+	bool exit_port;		     /* CONVENTIONS.md: on unless the config says no */
+	struct rtc_time time;	     /* wall-clock time at guest time "now" */
+	struct acpi_pm_config pm;    /* ports, timer width, S5 value, SCI: as the ACPI tables say */
+	uint32_t phys_bits;	     /* guest MAXPHYADDR (IA32_APIC_BASE reserved bits); 0: 48 */
+};
+
+/* The defaults: 1 CPU, exit port on, ACPI PM at 0x600/0x604/0x608 with a 24-bit timer,
+ * S5 = 5, SCI on IRQ 9. */
+void platform_default_config(struct platform_config *cfg);
+
+enum platform_result {
+	PLATFORM_GP = -1,  /* MSR: inject #GP; I/O or MMIO: a malformed request (bad size) */
+	PLATFORM_OK = 0,
+	PLATFORM_STOP = 1, /* the access asked the VM to stop: platform_stop_reason() says why */
+};
+
+/* Where each kind of interrupt comes from, for the vCPU loop's statistics and tracing. */
+enum platform_irq_source { PLATFORM_IRQ_NONE, PLATFORM_IRQ_LAPIC, PLATFORM_IRQ_PIC };
+
+struct platform {
+	struct vdev_env env;	 /* the VM's, as given */
+	struct vdev_env dev_env; /* the devices': ctx = this platform, set_irq = the router */
+	unsigned nr_cpus;
+	struct io_bus io;
+	struct mmio_bus mmio;
+	struct irq_router router;
+	struct exit_port exit;
+	bool has_exit_port;
+	struct uart16550 uart;
+	struct pic8259 pic;
+	struct pit8254 pit;
+	struct rtc_cmos rtc;
+	struct acpi_pm pm;
+	struct i8042 kbc;
+	struct ioapic ioapic;
+	struct lapic_bus lapic_bus;
+	struct lapic lapic[PLATFORM_MAX_CPUS];
+	enum platform_irq_source offered[PLATFORM_MAX_CPUS];
+	enum vm_stop_reason stop;
+	uint32_t stop_code;
+};
+
+/* env: the VM's time, stop, console and kick callbacks (its set_irq is not used). -1 when cfg is
+ * out of range. The BSP's local APIC starts in virtual-wire mode, as a BIOS leaves it. */
+int platform_init(struct platform *p, const struct vdev_env *env, const struct platform_config *cfg);
+/* Every device back to its power-on state (after a guest reset). */
+void platform_reset(struct platform *p);
+
+/* Port I/O: size 1, 2 or 4; *val in for a write, out for a read. */
+int platform_io(struct platform *p, uint16_t port, unsigned size, bool write, uint32_t *val);
+/* MMIO from vCPU cpu (its local APIC page first): size 1, 2, 4 or 8. */
+int platform_mmio(struct platform *p, unsigned cpu, uint64_t gpa, unsigned size, bool write,
+		  uint64_t *val);
+/* True for the MSRs platform_msr_read/write handle (IA32_APIC_BASE, TSC deadline, x2APIC). */
+bool platform_msr_is_apic(uint32_t msr);
+int platform_msr_read(struct platform *p, unsigned cpu, uint32_t msr, uint64_t *val);
+int platform_msr_write(struct platform *p, unsigned cpu, uint32_t msr, uint64_t val);
+
+/* Brings timers up to date (raising their interrupts), hands out buffered console output, and
+ * returns when vCPU cpu must next wake for a device event (guest ns), or UINT64_MAX. Call it
+ * before a vCPU sleeps in HLT. */
+uint64_t platform_next_event_ns(struct platform *p, unsigned cpu);
+/* The vector vCPU cpu should take next (local APIC above its PPR, or the 8259 through LINT0),
+ * or -1. No side effects beyond bringing timers up to date. */
+int platform_pending_interrupt(struct platform *p, unsigned cpu);
+/* The vCPU injected vector, which platform_pending_interrupt offered: acknowledge it at its
+ * source (IRR to ISR, or the 8259's INTA). */
+void platform_ack_interrupt(struct platform *p, unsigned cpu, int vector);
+/* NMI for vCPU cpu, once per NMI. */
+bool platform_take_nmi(struct platform *p, unsigned cpu);
+/* A byte typed at the VM's console; false when the UART's FIFO is full (retry later). */
+bool platform_uart_input(struct platform *p, uint8_t byte);
+/* The host asks the guest to shut down (ACPI power button). */
+void platform_power_button(struct platform *p);
+
+enum vm_stop_reason platform_stop_reason(const struct platform *p, uint32_t *code);
+
+#endif

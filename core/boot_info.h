@@ -39,6 +39,11 @@ struct boot_framebuffer {
 	bool bgr; /* pixel byte order: true for B,G,R,x */
 };
 
+struct wall_time {
+	uint16_t year;
+	uint8_t month, day, hour, minute, second;
+};
+
 struct boot_info {
 	const char *config_text;
 	size_t config_len;
@@ -55,6 +60,8 @@ struct boot_info {
 	/* Firmware services that outlive boot; NULL where the entry has none. */
 	void (*firmware_poweroff)(void);
 	void (*firmware_reset)(void);
+	/* The wall-clock time (UTC as the firmware keeps it); 0 on success. */
+	int (*firmware_get_time)(struct wall_time *t);
 };
 
 const struct boot_module *boot_find_module(const struct boot_info *bi, const char *path);

@@ -1,10 +1,13 @@
 /* hv_main: from a firmware-neutral boot_info to running VMs. */
+#include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_tables.h"
 #include "arch/x86/paging.h"
 #include "core/boot_info.h"
 #include "core/console.h"
+#include "core/hv_api.h"
 #include "core/kmem.h"
+#include "core/launch.h"
 #include "core/panic.h"
 #include "lib/kstring.h"
 #include "mm/phys.h"
@@ -13,6 +16,24 @@
 #define KEEL_RESERVED_RAM (32 * MiB)
 
 static struct phys_pool phys_pool;
+static struct vm *vms[CFG_MAX_VMS];
+
+extern char ImageBase[], __keel_text_start[], __keel_text_end[], __keel_rodata_start[],
+	__keel_rodata_end[], __keel_data_start[], __keel_image_end[];
+
+/* keel's own footprint: its image and the structures it allocated (guest RAM excluded). */
+static void log_footprint(void)
+{
+	uint64_t text = (uint64_t)(__keel_text_end - __keel_text_start);
+	uint64_t ro = (uint64_t)(__keel_rodata_end - __keel_rodata_start);
+	uint64_t data = (uint64_t)(__keel_image_end - __keel_data_start);
+	uint64_t dyn = kmem_used_bytes();
+	klog("keel: footprint %llu KiB: code %llu KiB, rodata %llu KiB, data %llu KiB, "
+	     "allocated %llu KiB (page tables, VM and vCPU structures)",
+	     (unsigned long long)((text + ro + data + dyn) / KiB), (unsigned long long)(text / KiB),
+	     (unsigned long long)(ro / KiB), (unsigned long long)(data / KiB),
+	     (unsigned long long)(dyn / KiB));
+}
 
 static const char *mem_type_name(enum mem_type t)
 {
@@ -80,5 +101,21 @@ NORETURN void hv_main(struct boot_info *bi)
 		klog("keel: stopping; no VM started");
 		machine_poweroff(bi);
 	}
+
+	char why[160];
+	if (hv_init(why, sizeof(why))) {
+		klog("keel: cannot run VMs: %s", why);
+		klog("keel: stopping; no VM started");
+		machine_poweroff(bi);
+	}
+	host_apic_init();
+	if (launch_vms(bi, vms)) {
+		klog("keel: stopping; no VM started");
+		machine_poweroff(bi);
+	}
+	log_footprint();
+	for (unsigned i = 0; i < bi->config->nr_vms; i++)
+		hv_vm_run(vms[i]);
+	klog("keel: every VM has stopped");
 	machine_poweroff(bi);
 }

@@ -1,33 +1,35 @@
 #include "core/msr_policy.h"
 
+#include "arch/x86/cpu.h"
+#include "vdev/platform.h"
+
+#define MSR_IA32_MISC_ENABLE 0x1a0
+
 enum msr_action msr_policy_lookup(uint32_t msr)
 {
-	if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST)
-		return MSR_APIC;
+	if (platform_msr_is_apic(msr))
+		return MSR_ACT_APIC;
 	switch (msr) {
-	case MSR_IA32_EFER:
-		return MSR_EFER;
-	case MSR_IA32_PAT:
-		return MSR_PAT;
-	case MSR_IA32_TSC:
-		return MSR_TSC;
-	case MSR_IA32_APIC_BASE:
-	case MSR_IA32_TSC_DEADLINE:
-		return MSR_APIC;
+	case MSR_EFER:
+		return MSR_ACT_EFER;
+	case MSR_PAT:
+		return MSR_ACT_PAT;
+	case MSR_TSC:
+		return MSR_ACT_TSC;
 	case MSR_IA32_MISC_ENABLE:
-		return MSR_MISC_ENABLE;
+		return MSR_ACT_MISC_ENABLE;
 	case 0x8b:	   /* microcode patch level: "no update loaded" */
 	case 0x3a:	   /* IA32_FEATURE_CONTROL: locked off, so VMX stays hidden */
 	case 0xc0010015:   /* AMD HWCR */
 	case 0xc001001f:   /* AMD NB_CFG */
 	case 0xc0011029:   /* AMD DE_CFG */
 	case 0xc0010114:   /* AMD VM_CR: SVM is hidden */
-		return MSR_READ_ZERO_GP_WRITE;
+		return MSR_ACT_ZERO_RO;
 	case 0x79:	   /* microcode update trigger: ignored */
 	case 0xc0010020:   /* AMD patch loader: ignored */
-		return MSR_READ_ZERO;
+		return MSR_ACT_ZERO;
 	default:
-		return MSR_GP;
+		return MSR_ACT_GP;
 	}
 }
 

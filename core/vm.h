@@ -7,6 +7,8 @@
 #include "core/vcpu_state.h"
 #include "core/vm_exit.h"
 #include "mm/stage2.h"
+#include "vdev/rtc_cmos.h"
+#include "vdev/vdev.h"
 
 #define VM_MAX_VCPUS 1
 
@@ -25,6 +27,8 @@ struct vcpu {
 	void *arch; /* the backend's per-vCPU state (VMCB, VMCS ...) */
 	uint64_t exits[NR_EXIT_REASONS];
 	bool halted;
+	uint64_t tsc_offset; /* guest TSC = host TSC + tsc_offset */
+	uint64_t xcr0;
 };
 
 struct vm {
@@ -38,9 +42,19 @@ struct vm {
 	unsigned nr_vcpus;
 	bool exit_port;
 	struct platform *platform;
-	/* why the VM stopped, for the log */
-	int exit_code;
-	bool has_exit_code;
+	/* what hv_vm_load_kernel / _initrd were given (kept to reload, and to restart the VM) */
+	const void *kernel;
+	size_t kernel_size;
+	const void *initrd;
+	size_t initrd_size;
+	const char *cmdline;
+	char kernel_format[32];
+	struct rtc_time start_time; /* wall-clock time for the guest's RTC */
+	uint64_t start_ns;	    /* keel's clock when the VM started: guest time 0 */
+	enum vm_stop_reason stop_reason;
+	uint32_t exit_code;	    /* the exit port's value */
+	uint32_t msr_logged[32];    /* MSRs already reported as refused */
+	unsigned nr_msr_logged;
 };
 
 #endif

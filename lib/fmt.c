@@ -57,13 +57,15 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			continue;
 		}
 		p++;
-		bool left = false;
+		bool left = false, alt = false;
 		char pad = ' ';
 		for (;; p++) {
 			if (*p == '-')
 				left = true;
 			else if (*p == '0')
 				pad = '0';
+			else if (*p == '#')
+				alt = true;
 			else
 				break;
 		}
@@ -130,7 +132,16 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				u = (unsigned short)u;
 			else if (shorts > 1 && !longs && !size_t_arg)
 				u = (unsigned char)u;
-			put_padded(&o, tmp, utoa(tmp, u, *p == 'u' ? 10 : 16, *p == 'X'), width, left, pad);
+			if (alt && *p != 'u' && u) {
+				/* "%#x": 0x prefix, counted in the width as C does */
+				tmp[0] = '0';
+				tmp[1] = *p == 'X' ? 'X' : 'x';
+				size_t n = utoa(tmp + 2, u, 16, *p == 'X') + 2;
+				put_padded(&o, tmp, n, width, left, ' ');
+			} else {
+				put_padded(&o, tmp, utoa(tmp, u, *p == 'u' ? 10 : 16, *p == 'X'),
+					   width, left, pad);
+			}
 			break;
 		case 'p':
 			put(&o, '0');

@@ -16,6 +16,7 @@ enum vm_stop_reason {
 	VM_STOP_EXIT_PORT, /* a write to the exit port: "vm NAME: exit code N" */
 	VM_STOP_POWER_OFF, /* ACPI S5: "vm NAME: powered off" */
 	VM_STOP_RESET,	   /* 0xCF9, keyboard controller 0xFE, port 0x92: "vm NAME: reset" */
+	VM_STOP_CRASH,	   /* keel stopped it: "vm NAME: crashed: WHY" (core/vm_run.c) */
 };
 
 struct vdev_env {

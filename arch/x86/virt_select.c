@@ -6,7 +6,6 @@
 
 extern const struct virt_ops svm_ops;
 
-const struct virt_ops *virt;
 
 const struct virt_ops *virt_select(void)
 {

@@ -38,6 +38,15 @@ static void efi_reset(void)
 	efi_rt->ResetSystem(EfiResetCold, EFI_SUCCESS, 0, NULL);
 }
 
+static int efi_get_time(struct wall_time *t)
+{
+	EFI_TIME et;
+	if (EFI_ERROR(efi_rt->GetTime(&et, NULL)))
+		return -1;
+	*t = (struct wall_time){ et.Year, et.Month, et.Day, et.Hour, et.Minute, et.Second };
+	return 0;
+}
+
 /* Before ExitBootServices a fatal error powers off through the firmware. */
 static NORETURN void boot_fail(void)
 {
@@ -329,6 +338,7 @@ static NORETURN __attribute__((noinline)) void efi_boot(EFI_HANDLE image)
 	boot.firmware = "UEFI";
 	boot.firmware_poweroff = efi_poweroff;
 	boot.firmware_reset = efi_reset;
+	boot.firmware_get_time = efi_get_time;
 	bs->SetWatchdogTimer(0, 0, 0, NULL);
 	console_init_serial();
 	time_init(calibrate_tsc());

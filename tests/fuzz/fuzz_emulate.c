@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint64_t flag_bits[6] = { X86_FLAGS_PF, X86_FLAGS_AF, X86_FLAGS_ZF,
 					       X86_FLAGS_SF, X86_FLAGS_OF, X86_FLAGS_RF };
-	struct mmio_ops ops = { f_read, f_write, f_read_virt, f_write_virt };
+	struct emul_mem_ops ops = { f_read, f_write, f_read_virt, f_write_virt };
 	struct vcpu_regs regs, before;
 	struct x86_insn in;
 	struct fctx c = { 0 };

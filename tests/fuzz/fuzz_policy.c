@@ -51,10 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 
 	enum msr_action a = msr_policy_lookup(msr);
-	if (a > MSR_MISC_ENABLE)
+	if (a > MSR_ACT_MISC_ENABLE)
 		abort();
 	if ((msr >= 0x480 && msr <= 0x491) || msr == 0xc0010117) /* VMX caps, VM_HSAVE_PA */
-		if (a != MSR_GP)
+		if (a != MSR_ACT_GP)
 			abort();
 	if (efer_write_ok(val, flags & 1, flags & 2) && (val & (1ull << 12)))
 		abort();

@@ -186,7 +186,7 @@ static int dev_write_virt(void *ctx, enum x86_seg seg, uint64_t off, unsigned si
 	return 0;
 }
 
-static const struct mmio_ops ops = { dev_read, dev_write, dev_read_virt, dev_write_virt };
+static const struct emul_mem_ops ops = { dev_read, dev_write, dev_read_virt, dev_write_virt };
 
 static size_t hex(const char *s, uint8_t *b)
 {
@@ -550,7 +550,7 @@ static void rep_string(void **state)
 	assert_int_equal(r.gpr[X86_RDI], 0x88);
 	/* without the _virt callbacks MOVS is unsupported */
 	{
-		struct mmio_ops o2 = { dev_read, dev_write, NULL, NULL };
+		struct emul_mem_ops o2 = { dev_read, dev_write, NULL, NULL };
 		assert_int_equal(x86_emulate_mmio(&in, &r, 0, &o2, &d), -X86_EUNSUPPORTED);
 	}
 }

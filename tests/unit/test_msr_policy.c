@@ -9,21 +9,21 @@
 static void lookup(void **state)
 {
 	(void)state;
-	assert_int_equal(msr_policy_lookup(0xc0000080), MSR_EFER);
-	assert_int_equal(msr_policy_lookup(0x277), MSR_PAT);
-	assert_int_equal(msr_policy_lookup(0x10), MSR_TSC);
-	assert_int_equal(msr_policy_lookup(0x1b), MSR_APIC);
-	assert_int_equal(msr_policy_lookup(0x6e0), MSR_APIC);
-	assert_int_equal(msr_policy_lookup(0x800), MSR_APIC);
-	assert_int_equal(msr_policy_lookup(0x8ff), MSR_APIC);
-	assert_int_equal(msr_policy_lookup(0x7ff), MSR_GP);
-	assert_int_equal(msr_policy_lookup(0x900), MSR_GP);
+	assert_int_equal(msr_policy_lookup(0xc0000080), MSR_ACT_EFER);
+	assert_int_equal(msr_policy_lookup(0x277), MSR_ACT_PAT);
+	assert_int_equal(msr_policy_lookup(0x10), MSR_ACT_TSC);
+	assert_int_equal(msr_policy_lookup(0x1b), MSR_ACT_APIC);
+	assert_int_equal(msr_policy_lookup(0x6e0), MSR_ACT_APIC);
+	assert_int_equal(msr_policy_lookup(0x800), MSR_ACT_APIC);
+	assert_int_equal(msr_policy_lookup(0x8ff), MSR_ACT_APIC);
+	assert_int_equal(msr_policy_lookup(0x7ff), MSR_ACT_GP);
+	assert_int_equal(msr_policy_lookup(0x900), MSR_ACT_GP);
 	/* keel's own virtualization MSRs never reach a guest */
-	assert_int_equal(msr_policy_lookup(0xc0010117), MSR_GP); /* VM_HSAVE_PA */
-	assert_int_equal(msr_policy_lookup(0x480), MSR_GP);	   /* IA32_VMX_BASIC */
-	assert_int_equal(msr_policy_lookup(0xc0010114), MSR_READ_ZERO_GP_WRITE);
-	assert_int_equal(msr_policy_lookup(0xffffffff), MSR_GP);
-	assert_int_equal(msr_policy_lookup(0), MSR_GP);
+	assert_int_equal(msr_policy_lookup(0xc0010117), MSR_ACT_GP); /* VM_HSAVE_PA */
+	assert_int_equal(msr_policy_lookup(0x480), MSR_ACT_GP);	   /* IA32_VMX_BASIC */
+	assert_int_equal(msr_policy_lookup(0xc0010114), MSR_ACT_ZERO_RO);
+	assert_int_equal(msr_policy_lookup(0xffffffff), MSR_ACT_GP);
+	assert_int_equal(msr_policy_lookup(0), MSR_ACT_GP);
 }
 
 static void efer(void **state)

@@ -139,7 +139,7 @@ static void advance_rip(const struct x86_insn *insn, struct vcpu_regs *regs)
 }
 
 static int emulate_string(const struct x86_insn *insn, struct vcpu_regs *regs, uint64_t gpa,
-			  const struct mmio_ops *ops, void *ctx)
+			  const struct emul_mem_ops *ops, void *ctx)
 {
 	unsigned size = insn->op_size;
 	uint64_t amask = size_mask(insn->addr_size), count = 0, step, val;
@@ -180,7 +180,7 @@ static int emulate_string(const struct x86_insn *insn, struct vcpu_regs *regs, u
 }
 
 int x86_emulate_mmio(const struct x86_insn *insn, struct vcpu_regs *regs, uint64_t gpa,
-		     const struct mmio_ops *ops, void *ctx)
+		     const struct emul_mem_ops *ops, void *ctx)
 {
 	unsigned size = insn->mem_size, op = insn->op;
 	uint64_t mem = 0, other, res, flags;

@@ -28,7 +28,7 @@
 /* Device access callbacks; each returns 0, or a negative value that x86_emulate_mmio() returns
  * unchanged (nothing in *regs has changed then). size is 1, 2, 4 or 8; a read fills the low size
  * bytes of *val, the rest zero. */
-struct mmio_ops {
+struct emul_mem_ops {
 	int (*read)(void *ctx, uint64_t gpa, unsigned size, uint64_t *val);
 	int (*write)(void *ctx, uint64_t gpa, unsigned size, uint64_t val);
 	/* MOVS only, which has two memory operands of which either (or both) may be a device:
@@ -50,7 +50,7 @@ uint64_t x86_mem_offset(const struct x86_insn *insn, const struct x86_mem *m,
 uint64_t x86_mem_linear(const struct x86_insn *insn, const struct x86_mem *m,
 			const struct vcpu_regs *regs, uint64_t seg_base);
 
-/* Performs insn's access at guest-physical gpa (ignored by MOVS, see struct mmio_ops) and its
+/* Performs insn's access at guest-physical gpa (ignored by MOVS, see struct emul_mem_ops) and its
  * effect on regs, then advances RIP, or leaves RIP on the instruction when a REP string
  * instruction has iterations left (one iteration per exit; the guest re-executes it). The whole
  * insn->mem_size access goes to gpa: the caller rejects an access that crosses a page (check
@@ -59,7 +59,7 @@ uint64_t x86_mem_linear(const struct x86_insn *insn, const struct x86_mem *m,
  * 0, -X86_EUNSUPPORTED (register-only form, MOVS without the _virt callbacks), or a callback's
  * error. */
 int x86_emulate_mmio(const struct x86_insn *insn, struct vcpu_regs *regs, uint64_t gpa,
-		     const struct mmio_ops *ops, void *ctx);
+		     const struct emul_mem_ops *ops, void *ctx);
 
 /* The result of ALU operation op (X86_OP_ADD..X86_OP_TEST) on size-byte operands a and b, with
  * CF, PF, AF, ZF, SF and OF of *rflags updated (CF is also ADC/SBB's carry in). Exposed for

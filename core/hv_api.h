@@ -1,0 +1,43 @@
+/* keel's C API: how a VM is built and run. The keel.cfg launcher (core/launch.c) uses exactly
+ * these calls, in this order; anything that wants a VM (a test, a future shell command) does too.
+ *
+ *	char err[160];
+ *	if (hv_init(err, sizeof(err)))                   // once: pick AMD-V or VT-x, enable it
+ *		fail(err);
+ *	struct vm *vm = hv_vm_create("demo", err, sizeof(err));
+ *	struct vcpu *boot = hv_vcpu_create(vm, err, sizeof(err));   // vCPU 0 boots the kernel
+ *	hv_vm_setup_memory(vm, 256 * MiB, err, sizeof(err));        // RAM + stage-2 tables
+ *	hv_vm_load_kernel(vm, image, image_size, "console=ttyS0", err, sizeof(err));
+ *	hv_vm_load_initrd(vm, initrd, initrd_size, err, sizeof(err)); // optional
+ *	hv_vm_run(vm);                                   // until the guest powers off or stops
+ *	hv_vm_destroy(vm);
+ *
+ * Every call but hv_vm_run returns 0 (or the object) on success and -1 (NULL) with a one-line
+ * reason in err; a VM whose set-up failed must be destroyed, never run. Loading the kernel sets
+ * the boot vCPU's entry state from the kernel's format (bzImage, PVH ELF or Multiboot ELF, found
+ * from the content); loading an initrd afterwards loads the kernel again together with it,
+ * because each boot protocol records the initrd's place in the kernel's boot structures. */
+#ifndef KEEL_CORE_HV_API_H
+#define KEEL_CORE_HV_API_H
+
+#include "core/boot_info.h"
+#include "core/vm.h"
+#include "lib/types.h"
+
+int hv_init(char *err, size_t err_size);
+struct vm *hv_vm_create(const char *name, char *err, size_t err_size);
+struct vcpu *hv_vcpu_create(struct vm *vm, char *err, size_t err_size);
+int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size);
+int hv_vm_load_kernel(struct vm *vm, const void *image, size_t size, const char *cmdline,
+		      char *err, size_t err_size);
+int hv_vm_load_initrd(struct vm *vm, const void *image, size_t size, char *err,
+		      size_t err_size);
+/* Options that are not part of the boot sequence */
+void hv_vm_set_exit_port(struct vm *vm, bool enabled);
+/* The time the guest's RTC shows when the VM starts (default: 2000-01-01 00:00:00). */
+void hv_vm_set_wall_clock(struct vm *vm, const struct wall_time *t);
+/* Runs the VM until it stops; returns why (VM_STOP_* of vdev/vdev.h). */
+int hv_vm_run(struct vm *vm);
+void hv_vm_destroy(struct vm *vm);
+
+#endif

@@ -1,0 +1,207 @@
+/* The VM life cycle behind core/hv_api.h: RAM and stage-2 tables, vCPUs, kernel loading. */
+#include "arch/x86/cpu.h"
+#include "arch/x86/time.h"
+#include "core/guest_layout.h"
+#include "core/hv_api.h"
+#include "core/kmem.h"
+#include "core/virt.h"
+#include "core/vm_run.h"
+#include "guest/loader.h"
+#include "lib/fmt.h"
+#include "lib/kstring.h"
+#include "lib/log.h"
+#include "mm/phys.h"
+
+const struct virt_ops *virt;
+
+static int fail(char *err, size_t n, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static int fail(char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int hv_init(char *err, size_t err_size)
+{
+	virt = virt_select();
+	if (!virt)
+		return fail(err, err_size, "no virtualization backend for this CPU vendor");
+	return virt->cpu_enable(err, err_size);
+}
+
+static uint64_t s2_alloc_page(void *ctx)
+{
+	(void)ctx;
+	return (uint64_t)(uintptr_t)kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
+}
+
+static uint64_t *s2_table_ptr(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	return (uint64_t *)(uintptr_t)pa;
+}
+
+struct vm *hv_vm_create(const char *name, char *err, size_t err_size)
+{
+	struct vm *vm = kmem_alloc_pages(sizeof(*vm), PAGE_SIZE);
+	if (!vm) {
+		fail(err, err_size, "out of memory for the VM structure");
+		return NULL;
+	}
+	kstrlcpy(vm->name, name, sizeof(vm->name));
+	vm->exit_port = true;
+	vm->start_time = (struct rtc_time){ 0, 0, 0, 1, 1, 2000 };
+	struct stage2_alloc a = { s2_alloc_page, s2_table_ptr, NULL };
+	if (stage2_init(&vm->stage2, virt->stage2_format(), &a)) {
+		fail(err, err_size, "out of memory for stage-2 tables");
+		kmem_free_pages(vm, sizeof(*vm));
+		return NULL;
+	}
+	return vm;
+}
+
+struct vcpu *hv_vcpu_create(struct vm *vm, char *err, size_t err_size)
+{
+	if (vm->nr_vcpus == VM_MAX_VCPUS) {
+		fail(err, err_size, "more than %d vCPUs", VM_MAX_VCPUS);
+		return NULL;
+	}
+	struct vcpu *v = kmem_alloc_pages(sizeof(*v), PAGE_SIZE);
+	if (!v) {
+		fail(err, err_size, "out of memory for a vCPU");
+		return NULL;
+	}
+	v->vm = vm;
+	v->id = vm->nr_vcpus;
+	if (virt->vcpu_create(v)) {
+		kmem_free_pages(v, sizeof(*v));
+		fail(err, err_size, "out of memory for the vCPU's %s state", virt->name);
+		return NULL;
+	}
+	vm->vcpus[vm->nr_vcpus++] = v;
+	return v;
+}
+
+int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size)
+{
+	uint64_t gpa[2], size[2];
+	unsigned n = guest_ram_regions(bytes, gpa, size);
+
+	if (vm->mem.nr)
+		return fail(err, err_size, "memory is already set up");
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t hpa = kmem_alloc_guest_ram(size[i]);
+		if (!hpa)
+			return fail(err, err_size,
+				    "no %llu MiB block of host RAM free (largest: %llu MiB)",
+				    (unsigned long long)(size[i] / MiB),
+				    (unsigned long long)(kmem_free_bytes() / MiB));
+		vm->ram_hpa[i] = hpa;
+		vm->mem.regions[i] = (struct gmem_region){ gpa[i], size[i],
+							   (uint8_t *)(uintptr_t)hpa };
+		vm->mem.nr = i + 1;
+		/* nothing of a previous owner of this RAM may reach the guest */
+		memset((void *)(uintptr_t)hpa, 0, size[i]);
+		if (stage2_map(&vm->stage2, gpa[i], hpa, size[i]))
+			return fail(err, err_size, "out of memory for stage-2 tables");
+	}
+	vm->memory = bytes;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		virt->flush_guest_tlb(vm->vcpus[i]);
+	return 0;
+}
+
+/* The loader describes segments with VMCS-style access rights; core keeps the VMCB layout. */
+static struct segment seg_from_loader(const struct guest_seg *g)
+{
+	return (struct segment){ g->sel, guest_seg_svm_attrib(g), g->limit, g->base };
+}
+
+static void set_boot_state(struct vcpu *v, const struct guest_boot *b)
+{
+	struct vcpu_sregs s;
+
+	memset(&s, 0, sizeof(s));
+	s.cs = seg_from_loader(&b->cs);
+	s.ds = seg_from_loader(&b->ds);
+	s.es = seg_from_loader(&b->es);
+	s.fs = seg_from_loader(&b->fs);
+	s.gs = seg_from_loader(&b->gs);
+	s.ss = seg_from_loader(&b->ss);
+	s.tr = seg_from_loader(&b->tr);
+	s.ldtr = seg_from_loader(&b->ldtr);
+	s.gdtr = (struct table_reg){ b->gdt_base, b->gdt_limit };
+	s.idtr = (struct table_reg){ 0, 0 };
+	s.cr0 = b->cr0;
+	s.cr3 = b->cr3;
+	s.cr4 = b->cr4;
+	s.efer = b->efer;
+	virt->vcpu_load_state(v, &s);
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.gpr[GPR_RAX] = b->rax;
+	v->regs.gpr[GPR_RBX] = b->rbx;
+	v->regs.gpr[GPR_RSI] = b->rsi;
+	v->regs.gpr[GPR_RSP] = b->rsp;
+	v->regs.rip = b->rip;
+	v->regs.rflags = b->rflags | RFLAGS_FIXED;
+}
+
+static int load(struct vm *vm, char *err, size_t err_size)
+{
+	struct guest_boot boot;
+	char why[160];
+
+	if (!vm->mem.nr)
+		return fail(err, err_size, "load the kernel after setting up memory");
+	if (!vm->nr_vcpus)
+		return fail(err, err_size, "create the boot vCPU before loading the kernel");
+	if (guest_load(&vm->mem, vm->memory, vm->kernel, vm->kernel_size, vm->initrd,
+		       vm->initrd_size, vm->cmdline, &boot, why, sizeof(why)))
+		return fail(err, err_size, "%s", why);
+	set_boot_state(vm->vcpus[0], &boot);
+	kstrlcpy(vm->kernel_format, boot.format, sizeof(vm->kernel_format));
+	return 0;
+}
+
+int hv_vm_load_kernel(struct vm *vm, const void *image, size_t size, const char *cmdline,
+		      char *err, size_t err_size)
+{
+	vm->kernel = image;
+	vm->kernel_size = size;
+	vm->cmdline = cmdline ? cmdline : "";
+	vm->initrd = NULL;
+	vm->initrd_size = 0;
+	return load(vm, err, err_size);
+}
+
+int hv_vm_load_initrd(struct vm *vm, const void *image, size_t size, char *err, size_t err_size)
+{
+	if (!vm->kernel)
+		return fail(err, err_size, "load the kernel before the initrd");
+	vm->initrd = image;
+	vm->initrd_size = size;
+	return load(vm, err, err_size);
+}
+
+void hv_vm_set_exit_port(struct vm *vm, bool enabled)
+{
+	vm->exit_port = enabled;
+}
+
+void hv_vm_set_wall_clock(struct vm *vm, const struct wall_time *t)
+{
+	vm->start_time = (struct rtc_time){ t->second, t->minute, t->hour,
+					    t->day,    t->month,  t->year };
+}
+
+void hv_vm_destroy(struct vm *vm)
+{
+	/* Guest RAM goes back to the pool; keel's own structures of the VM (VMCBs, stage-2
+	 * tables) are small and are kept until restarts need them back (issue 5). */
+	for (unsigned i = 0; i < vm->mem.nr; i++)
+		kmem_free_guest_ram(vm->ram_hpa[i], vm->mem.regions[i].size);
+	vm->mem.nr = 0;
+}

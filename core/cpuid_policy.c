@@ -1,5 +1,6 @@
 #include "core/cpuid_policy.h"
 
+#include "core/kvmclock.h"
 #include "lib/kstring.h"
 
 /* Leaf 1 (Intel SDM vol 2, CPUID; AMD APM vol 3, E.3.2). ECX: SSE3, PCLMUL, SSSE3, FMA, CX16,
@@ -54,15 +55,17 @@ static void hv_leaves(uint32_t leaf, const struct cpuid_env *env, struct cpuid_r
 {
 	switch (leaf - CPUID_HV_BASE) {
 	case 0x00:
-		/* The KVM signature with no paravirtual features set: guests then trust the x2APIC
-		 * without interrupt remapping but use nothing keel does not implement. */
+		/* The KVM signature: guests then trust the x2APIC without interrupt remapping;
+		 * leaf 0x40000001 lists the only paravirtual features keel implements. */
 		r->eax = CPUID_HV_BASE + 0x10;
 		memcpy(&r->ebx, "KVMK", 4);
 		memcpy(&r->ecx, "VMKV", 4);
 		memcpy(&r->edx, "M\0\0\0", 4);
 		break;
 	case 0x01:
-		/* KVM feature bits: none (no kvm-clock, no PV EOI yet) */
+		/* KVM feature bits: kvm-clock through the new MSRs, with a stable TSC; nothing
+		 * else (no PV EOI, steal time or async page faults) */
+		r->eax = KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
 		break;
 	case 0x10:
 		/* timing leaf (the VMware convention): TSC and APIC bus in kHz */

@@ -15,6 +15,9 @@ enum msr_action {
 	MSR_ACT_ZERO,	     /* reads 0, writes ignored: harmless model-specific MSRs */
 	MSR_ACT_ZERO_RO,     /* reads 0, writes #GP */
 	MSR_ACT_MISC_ENABLE, /* reads fast-strings only, writes of the same value accepted */
+	MSR_ACT_TSC_AUX,     /* RDTSCP's auxiliary value, per vCPU */
+	MSR_ACT_KVM_WALL_CLOCK,	 /* kvm-clock (core/kvmclock.h) */
+	MSR_ACT_KVM_SYSTEM_TIME,
 };
 
 enum msr_action msr_policy_lookup(uint32_t msr);

@@ -29,6 +29,8 @@ struct vcpu {
 	bool halted;
 	uint64_t tsc_offset; /* guest TSC = host TSC + tsc_offset */
 	uint64_t xcr0;
+	uint64_t tsc_aux;
+	uint64_t kvm_system_time; /* the MSR's value: structure address | enable */
 };
 
 struct vm {
@@ -53,6 +55,7 @@ struct vm {
 	uint64_t start_ns;	    /* keel's clock when the VM started: guest time 0 */
 	enum vm_stop_reason stop_reason;
 	uint32_t exit_code;	    /* the exit port's value */
+	uint64_t kvm_wall_clock;    /* the MSR's last value */
 	uint32_t msr_logged[32];    /* MSRs already reported as refused */
 	unsigned nr_msr_logged;
 };

@@ -13,6 +13,7 @@
 #include "core/cpuid_policy.h"
 #include "core/guest_layout.h"
 #include "core/hv_api.h"
+#include "core/kvmclock.h"
 #include "core/kmem.h"
 #include "core/msr_policy.h"
 #include "core/virt.h"
@@ -404,6 +405,42 @@ static enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e)
 			val = 1; /* fast strings */
 		else
 			ok = val == 1;
+		break;
+	case MSR_ACT_TSC_AUX:
+		/* one vCPU per CPU: the guest's value can live in the real MSR, which keel does
+		 * not use */
+		if (!write) {
+			val = v->tsc_aux;
+		} else if (val >> 32) {
+			ok = false;
+		} else {
+			v->tsc_aux = val;
+			wrmsr(MSR_TSC_AUX, val);
+		}
+		break;
+	case MSR_ACT_KVM_WALL_CLOCK:
+		if (!write) {
+			val = v->vm->kvm_wall_clock;
+		} else {
+			const struct rtc_time *t = &v->vm->start_time;
+			uint64_t epoch = epoch_seconds(t->year, t->mon, t->day, t->hour, t->min, t->sec);
+			ok = kvmclock_write_wall(&v->vm->mem, val, epoch) == 0;
+			if (ok)
+				v->vm->kvm_wall_clock = val;
+		}
+		break;
+	case MSR_ACT_KVM_SYSTEM_TIME:
+		if (!write) {
+			val = v->kvm_system_time;
+		} else {
+			/* bit 0 enables; the structure is 4-byte aligned in RAM */
+			if (val & 1)
+				ok = kvmclock_write_time(&v->vm->mem, val & ~1ull,
+							 rdtsc() + v->tsc_offset,
+							 vm_now_ns(v->vm), time_tsc_hz()) == 0;
+			if (ok)
+				v->kvm_system_time = val;
+		}
 		break;
 	case MSR_ACT_ZERO:
 		val = 0;

@@ -143,5 +143,6 @@ static inline NORETURN void cpu_halt_forever(void)
 #define MSR_SYSENTER_EIP 0x176
 #define MSR_APIC_BASE 0x1b
 #define MSR_TSC 0x10
+#define MSR_TSC_AUX 0xc0000103
 
 #endif

@@ -5,6 +5,11 @@
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	void *ret = dst;
+	if (n >= 64) {
+		size_t q = n / 8;
+		__asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(q) : : "memory");
+		n &= 7;
+	}
 	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
 	return ret;
 }
@@ -24,6 +29,14 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	void *ret = dst;
+	/* whole quadwords first: under emulation (QEMU TCG) each iteration costs the same, so
+	 * eight bytes at a time zero a guest's RAM eight times faster */
+	if (n >= 64 && IS_ALIGNED((uintptr_t)dst, 8)) {
+		size_t q = n / 8;
+		uint64_t v = 0x0101010101010101ull * (uint8_t)c;
+		__asm__ volatile("rep stosq" : "+D"(dst), "+c"(q) : "a"(v) : "memory");
+		n &= 7;
+	}
 	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
 	return ret;
 }

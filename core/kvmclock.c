@@ -1,0 +1,97 @@
+#include "core/kvmclock.h"
+
+#include "lib/kstring.h"
+
+struct pvclock_scale pvclock_scale_for(uint64_t tsc_hz)
+{
+	/* the smallest shift with tsc_hz * 2^shift > 1e9 keeps mul < 2^32 and >= 2^31 */
+	int shift = 0;
+	uint64_t scaled = tsc_hz;
+	while (scaled > 2000000000ull && shift > -31) {
+		scaled >>= 1;
+		shift--;
+	}
+	while (scaled <= 1000000000ull && shift < 31) {
+		scaled <<= 1;
+		shift++;
+	}
+	struct pvclock_scale s = { (uint32_t)((1000000000ull << 32) / scaled), (int8_t)shift };
+	return s;
+}
+
+uint64_t pvclock_scale_apply(struct pvclock_scale s, uint64_t d)
+{
+	d = s.shift < 0 ? d >> -s.shift : d << s.shift;
+	/* 64 x 32 bit product, shifted right by 32, without 128-bit arithmetic */
+	uint64_t lo = (d & 0xffffffffull) * s.mul, hi = (d >> 32) * s.mul;
+	return hi + (lo >> 32);
+}
+
+struct pvclock_time {
+	uint32_t version;
+	uint32_t pad0;
+	uint64_t tsc_timestamp;
+	uint64_t system_time;
+	uint32_t tsc_to_system_mul;
+	int8_t tsc_shift;
+	uint8_t flags;
+	uint8_t pad[2];
+} PACKED;
+
+struct pvclock_wall {
+	uint32_t version;
+	uint32_t sec;
+	uint32_t nsec;
+} PACKED;
+
+int kvmclock_write_time(const struct guest_mem *m, uint64_t gpa, uint64_t tsc, uint64_t system_ns,
+			uint64_t tsc_hz)
+{
+	struct pvclock_time *t = gmem_ptr(m, gpa, sizeof(*t));
+	if (!t || !IS_ALIGNED(gpa, 4))
+		return -1;
+	struct pvclock_scale s = pvclock_scale_for(tsc_hz);
+	/* odd version while the fields change (one vCPU writes it; the guest retries on odd) */
+	uint32_t v = t->version;
+	t->version = v | 1;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	t->tsc_timestamp = tsc;
+	t->system_time = system_ns;
+	t->tsc_to_system_mul = s.mul;
+	t->tsc_shift = s.shift;
+	t->flags = PVCLOCK_TSC_STABLE_BIT;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	t->version = (v | 1) + 1;
+	return 0;
+}
+
+int kvmclock_write_wall(const struct guest_mem *m, uint64_t gpa, uint64_t epoch_sec)
+{
+	struct pvclock_wall *w = gmem_ptr(m, gpa, sizeof(*w));
+	if (!w || !IS_ALIGNED(gpa, 4))
+		return -1;
+	uint32_t v = w->version;
+	w->version = v | 1;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	w->sec = (uint32_t)epoch_sec;
+	w->nsec = 0;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	w->version = (v | 1) + 1;
+	return 0;
+}
+
+uint64_t epoch_seconds(unsigned year, unsigned month, unsigned day, unsigned hour,
+		       unsigned minute, unsigned second)
+{
+	static const uint16_t before_month[12] = { 0,	31,  59,  90,  120, 151,
+						   181, 212, 243, 273, 304, 334 };
+	if (year < 1970 || year > 9999 || month < 1 || month > 12 || day < 1 || day > 31 ||
+	    hour > 23 || minute > 59 || second > 60)
+		return 0;
+	uint64_t y = year - 1970;
+	/* leap days from 1970 up to the start of this year: years 1972, 1976, ... */
+	uint64_t leaps = (year - 1969) / 4 - (year - 1901) / 100 + (year - 1601) / 400;
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	uint64_t days = y * 365 + leaps + before_month[month - 1] + (leap && month > 2) + day - 1;
+	return ((days * 24 + hour) * 60 + minute) * 60 + second;
+}

@@ -2,7 +2,8 @@
  * "Keyboard/Auxiliary Device Controller": status register, commands 0x20/0x60/0xAA/0xAB/0xD0/
  * 0xD1/0xFx) and System Control Port A at 0x92 (same reference, "System Control Port A":
  * bit 0 fast reset, bit 1 A20). Input is never full, so drivers that wait for it to drain (Linux
- * kb_wait before writing 0xFE) do not hang. A20 is always enabled: the gate bits are stored only. */
+ * kb_wait before writing 0xFE) do not hang. A20 is always enabled: the gate bits are stored
+ * only. */
 #include "vdev/i8042.h"
 
 #include "lib/kstring.h"

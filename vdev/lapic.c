@@ -265,7 +265,8 @@ bool lapic_match_dest(const struct lapic *a, uint32_t dest, bool logical, bool s
 
 static unsigned divisor(const struct lapic *a)
 {
-	/* divide configuration bits 0, 1, 3 (11.5.4, figure 11-10): 000 = 2 ... 110 = 128, 111 = 1 */
+	/* divide configuration bits 0, 1, 3 (11.5.4, figure 11-10): 000 = 2 .. 110 = 128,
+	 * 111 = 1 */
 	unsigned v = (a->timer_divide & 3) | ((a->timer_divide >> 1) & 4);
 	return v == 7 ? 1 : 2u << v;
 }
@@ -284,7 +285,9 @@ static void timer_interrupt(struct lapic *a)
 
 static uint64_t deadline_ns(const struct lapic *a)
 {
-	return a->env->tsc_to_ns ? a->env->tsc_to_ns(a->env->ctx, a->tsc_deadline) : a->tsc_deadline;
+	if (!a->env->tsc_to_ns)
+		return a->tsc_deadline;
+	return a->env->tsc_to_ns(a->env->ctx, a->tsc_deadline);
 }
 
 void lapic_update(struct lapic *a)
@@ -352,7 +355,8 @@ static uint32_t timer_current(const struct lapic *a)
 		el %= a->timer_period_ns;
 	else if (el >= a->timer_period_ns || a->timer_fired)
 		return 0;
-	uint64_t left = vdev_muldiv(a->timer_period_ns - el, LAPIC_TIMER_HZ, NS_PER_SEC) / divisor(a);
+	uint64_t left = vdev_muldiv(a->timer_period_ns - el, LAPIC_TIMER_HZ, NS_PER_SEC);
+	left /= divisor(a);
 	return (uint32_t)MIN(left, (uint64_t)a->timer_initial);
 }
 
@@ -797,7 +801,7 @@ int lapic_base_write(struct lapic *a, uint64_t v)
 		/* disabling loses the APIC's state (11.4.3) */
 		reset_registers(a);
 	} else if (extd && !was_x2) {
-		/* into x2APIC: the ID is the 32-bit x2APIC ID, the LDR derived from it (11.12.10.2) */
+		/* into x2APIC: the ID is the 32-bit x2APIC ID, the LDR is derived (11.12.10.2) */
 		a->ldr = x2apic_ldr(a);
 		a->icr_hi = 0;
 	}

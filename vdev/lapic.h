@@ -15,7 +15,8 @@
  * count is one nanosecond at divide-by-1. CPUID leaf 0x40000010 EBX reports it in kHz. */
 #define LAPIC_TIMER_HZ 1000000000u
 #define LAPIC_TIMER_KHZ (LAPIC_TIMER_HZ / 1000u)
-#define LAPIC_VERSION 0x00050014u /* version 0x14, 6 LVT entries (max index 5), no EOI suppression */
+/* version 0x14, 6 LVT entries (max index 5), no EOI-broadcast suppression */
+#define LAPIC_VERSION 0x00050014u
 
 #define MSR_IA32_APIC_BASE 0x1B
 #define MSR_IA32_TSC_DEADLINE 0x6E0

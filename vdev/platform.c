@@ -149,7 +149,8 @@ void platform_default_config(struct platform_config *cfg)
 	cfg->phys_bits = 48;
 }
 
-int platform_init(struct platform *p, const struct vdev_env *env, const struct platform_config *cfg)
+int platform_init(struct platform *p, const struct vdev_env *env,
+		  const struct platform_config *cfg)
 {
 	if (!env || !env->now_ns || cfg->cpus < 1 || cfg->cpus > PLATFORM_MAX_CPUS ||
 	    cfg->pm.sci_gsi >= IRQ_LINES || (cfg->phys_bits && (cfg->phys_bits < 36 ||
@@ -234,7 +235,8 @@ static int result(const struct platform *p, int rc)
 
 int platform_io(struct platform *p, uint16_t port, unsigned size, bool write, uint32_t *val)
 {
-	int rc = write ? io_bus_write(&p->io, port, size, *val) : io_bus_read(&p->io, port, size, val);
+	int rc = write ? io_bus_write(&p->io, port, size, *val)
+		       : io_bus_read(&p->io, port, size, val);
 	return result(p, rc);
 }
 

@@ -81,7 +81,8 @@ struct platform {
 
 /* env: the VM's time, stop, console and kick callbacks (its set_irq is not used). -1 when cfg is
  * out of range. The BSP's local APIC starts in virtual-wire mode, as a BIOS leaves it. */
-int platform_init(struct platform *p, const struct vdev_env *env, const struct platform_config *cfg);
+int platform_init(struct platform *p, const struct vdev_env *env,
+		  const struct platform_config *cfg);
 /* Every device back to its power-on state (after a guest reset). */
 void platform_reset(struct platform *p);
 

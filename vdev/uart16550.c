@@ -253,8 +253,8 @@ void uart_write(struct uart16550 *u, unsigned offset, uint8_t val)
 		}
 		break;
 	case REG_IIR_FCR:
-		/* FIFO enable toggling clears both FIFOs; the other bits only take effect with bit 0
-		 * set (8.7). There is no TX FIFO to clear: transmission is instant. */
+		/* FIFO enable toggling clears both FIFOs; the other bits only take effect with
+		 * bit 0 set (8.7). There is no TX FIFO to clear: transmission is instant. */
 		if ((val ^ u->fcr) & FCR_ENABLE)
 			u->rx_head = u->rx_count = 0;
 		if (val & FCR_ENABLE) {

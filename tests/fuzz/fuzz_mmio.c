@@ -134,12 +134,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				platform_ack_interrupt(&plat, cpu, v);
 				if (val & 1) {
 					uint64_t z = 0;
+					uint64_t eoi = lapic_mmio_base(&plat.lapic[cpu]) + 0xB0;
 					if (lapic_x2apic(&plat.lapic[cpu]))
 						platform_msr_write(&plat, cpu, 0x80B, 0);
 					else
-						platform_mmio(&plat, cpu,
-							      lapic_mmio_base(&plat.lapic[cpu]) + 0xB0,
-							      4, true, &z);
+						platform_mmio(&plat, cpu, eoi, 4, true, &z);
 				}
 			}
 			platform_take_nmi(&plat, cpu);

@@ -70,8 +70,8 @@ static int setup(void **state)
 
 static void go_x2apic(void)
 {
-	assert_int_equal(lapic_base_write(&apic, LAPIC_DEFAULT_BASE | APIC_BASE_EN | APIC_BASE_EXTD),
-			 0);
+	uint64_t v = LAPIC_DEFAULT_BASE | APIC_BASE_EN | APIC_BASE_EXTD;
+	assert_int_equal(lapic_base_write(&apic, v), 0);
 	assert_true(lapic_x2apic(&apic));
 }
 

@@ -75,7 +75,8 @@ static void time_advances(void **state)
 	assert_int_equal(rd(0x00), 0x00);
 	assert_int_equal(rd(0x02), 0x35);
 	/* to the end of the year and the century */
-	struct rtc_time t = { .sec = 59, .min = 59, .hour = 23, .day = 31, .mon = 12, .year = 2099 };
+	struct rtc_time t = { .sec = 59, .min = 59, .hour = 23, .day = 31, .mon = 12,
+			      .year = 2099 };
 	start(t);
 	assert_int_equal(rd(0x32), 0x20);
 	vm.now += NS_PER_SEC;
@@ -85,7 +86,8 @@ static void time_advances(void **state)
 	assert_int_equal(rd(0x07), 0x01);
 	assert_int_equal(rd(0x04), 0x00);
 	/* a leap day */
-	start((struct rtc_time){ .sec = 0, .min = 0, .hour = 0, .day = 28, .mon = 2, .year = 2028 });
+	start((struct rtc_time){ .sec = 0, .min = 0, .hour = 0, .day = 28, .mon = 2,
+				 .year = 2028 });
 	vm.now += 86400ull * NS_PER_SEC;
 	assert_int_equal(rd(0x07), 0x29);
 	vm.now += 86400ull * NS_PER_SEC;

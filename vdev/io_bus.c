@@ -22,8 +22,8 @@ bool unclaimed_log_should_print(struct unclaimed_log *log, const struct vdev_env
 	log->next = (log->next + 1) % UNCLAIMED_SEEN;
 
 	uint64_t now = env && env->now_ns ? env->now_ns(env->ctx) : 0;
-	if (now >= log->refill_ns + NS_PER_SEC) {
-		uint64_t add = (now - log->refill_ns) / NS_PER_SEC;
+	if (now >= log->refill_ns + VDEV_NS_PER_SEC) {
+		uint64_t add = (now - log->refill_ns) / VDEV_NS_PER_SEC;
 		uint64_t t = log->tokens + MIN(add, (uint64_t)UNCLAIMED_BURST);
 		log->tokens = (unsigned)MIN(t, (uint64_t)UNCLAIMED_BURST);
 		log->refill_ns = now;

@@ -50,7 +50,7 @@ static inline uint64_t vdev_muldiv(uint64_t a, uint32_t mul, uint32_t div)
 	return (a / div) * mul + (a % div) * mul / div;
 }
 
-#define NS_PER_SEC 1000000000u
+#define VDEV_NS_PER_SEC 1000000000u
 
 /* Bytes [0, size) of v, for a narrower access at byte offset off of a wider register. */
 static inline uint32_t vdev_extract(uint64_t v, unsigned off, unsigned size)

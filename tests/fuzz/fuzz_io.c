@@ -39,7 +39,7 @@ static size_t out_bytes;
 static void fz_tx(void *ctx, const uint8_t *buf, size_t n)
 {
 	(void)ctx;
-	if (!n || n > UART_TX_LINE)
+	if (!n || n > VUART_TX_LINE)
 		abort();
 	out_bytes += n;
 	(void)buf[n - 1];
@@ -50,15 +50,15 @@ static struct platform plat;
 static void check(void)
 {
 	for (unsigned c = 0; c < plat.nr_cpus; c++) {
-		const struct lapic *a = &plat.lapic[c];
+		const struct vlapic *a = &plat.lapic[c];
 		/* vectors 0-15 never enter IRR or ISR */
 		if ((a->irr[0] | a->isr[0]) & 0xFFFF)
 			abort();
 	}
-	if (plat.uart.rx_count > UART_FIFO_SIZE || plat.uart.tx_len >= UART_TX_LINE)
+	if (plat.uart.rx_count > VUART_FIFO_SIZE || plat.uart.tx_len >= VUART_TX_LINE)
 		abort();
 	for (unsigned i = 0; i < 3; i++) {
-		const struct pit_channel *ch = &plat.pit.ch[i];
+		const struct vpit_channel *ch = &plat.pit.ch[i];
 		if (ch->loaded && (ch->period < 1 || ch->period > 65536))
 			abort();
 	}

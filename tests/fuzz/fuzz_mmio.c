@@ -42,18 +42,18 @@ static struct platform plat;
 static void check(void)
 {
 	for (unsigned c = 0; c < plat.nr_cpus; c++) {
-		const struct lapic *a = &plat.lapic[c];
+		const struct vlapic *a = &plat.lapic[c];
 		if ((a->irr[0] | a->isr[0]) & 0xFFFF)
 			abort();
-		if (lapic_ppr(a) > 0xFF)
+		if (vlapic_ppr(a) > 0xFF)
 			abort();
-		if (!lapic_enabled(a) && (a->base_msr & APIC_BASE_EXTD))
+		if (!vlapic_enabled(a) && (a->base_msr & VLAPIC_BASE_EXTD))
 			abort(); /* an illegal IA32_APIC_BASE state was accepted */
 		for (unsigned i = 0; i < 6; i++)
 			if (!(a->svr & 0x100) && !(a->lvt[i] & (1u << 16)))
 				abort(); /* software-disabled with an LVT unmasked */
 	}
-	for (unsigned i = 0; i < IOAPIC_PINS; i++)
+	for (unsigned i = 0; i < VIOAPIC_PINS; i++)
 		if ((plat.ioapic.redir[i] & (1ull << 14)) && !(plat.ioapic.redir[i] & (1ull << 15)))
 			abort(); /* Remote IRR on an edge entry */
 }
@@ -77,16 +77,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t val = 0;
 		for (int i = 7; i >= 0; i--)
 			val = val << 8 | r[4 + i];
-		uint64_t gpa = page == 0 ? lapic_mmio_base(&plat.lapic[cpu])
+		uint64_t gpa = page == 0 ? vlapic_mmio_base(&plat.lapic[cpu])
 			     : page == 1 ? PLATFORM_IOAPIC_BASE
-			     : page == 2 ? LAPIC_DEFAULT_BASE
+			     : page == 2 ? VLAPIC_DEFAULT_BASE
 					 : 0xD0000000ull;
 		gpa += off;
 		uint32_t msr;
 		if (r[2] & 0x80)
 			msr = 0x800u + r[1];
 		else
-			msr = (uint32_t[]){ MSR_IA32_APIC_BASE, MSR_IA32_TSC_DEADLINE,
+			msr = (uint32_t[]){ VLAPIC_MSR_APIC_BASE, VLAPIC_MSR_TSC_DEADLINE,
 					    0x800u + r[2], (uint32_t)(r[1] | r[2] << 8) }[r[1] & 3];
 		int rc;
 
@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint64_t v;
 			rc = platform_msr_read(&plat, cpu, msr, &v);
 			/* x2APIC registers exist only in x2APIC mode */
-			if (msr >= 0x800 && msr <= 0x8FF && !lapic_x2apic(&plat.lapic[cpu]) &&
+			if (msr >= 0x800 && msr <= 0x8FF && !vlapic_x2apic(&plat.lapic[cpu]) &&
 			    rc != PLATFORM_GP)
 				abort();
 			if (msr == 0x80B && rc != PLATFORM_GP)
@@ -114,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		case 3:
 			rc = platform_msr_write(&plat, cpu, msr, val);
-			if (msr >= 0x800 && msr <= 0x8FF && !lapic_x2apic(&plat.lapic[cpu]) &&
+			if (msr >= 0x800 && msr <= 0x8FF && !vlapic_x2apic(&plat.lapic[cpu]) &&
 			    rc != PLATFORM_GP)
 				abort();
 			if (msr >= 0x800 && msr <= 0x83F && msr != 0x830 && (val >> 32) &&
@@ -134,16 +134,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				platform_ack_interrupt(&plat, cpu, v);
 				if (val & 1) {
 					uint64_t z = 0;
-					uint64_t eoi = lapic_mmio_base(&plat.lapic[cpu]) + 0xB0;
-					if (lapic_x2apic(&plat.lapic[cpu]))
+					uint64_t eoi = vlapic_mmio_base(&plat.lapic[cpu]) + 0xB0;
+					if (vlapic_x2apic(&plat.lapic[cpu]))
 						platform_msr_write(&plat, cpu, 0x80B, 0);
 					else
 						platform_mmio(&plat, cpu, eoi, 4, true, &z);
 				}
 			}
 			platform_take_nmi(&plat, cpu);
-			lapic_take_init(&plat.lapic[cpu]);
-			lapic_take_sipi(&plat.lapic[cpu]);
+			vlapic_take_init(&plat.lapic[cpu]);
+			vlapic_take_sipi(&plat.lapic[cpu]);
 			break;
 		}
 		case 6:

@@ -145,7 +145,7 @@ static void unclaimed_log_is_rate_limited(void **state)
 	assert_int_equal(count_lines(), UNCLAIMED_BURST);
 	/* one more line per second of guest time, saying that some were left out */
 	host_log_clear();
-	vm.now += 2ull * NS_PER_SEC;
+	vm.now += 2ull * VDEV_NS_PER_SEC;
 	for (uint16_t p = 0x5000; p < 0x5000 + 10; p++)
 		io_bus_read(&bus, p, 1, &v);
 	assert_int_equal(count_lines(), 2);

@@ -38,8 +38,7 @@ struct vdev_env {
 	 * NULL: the guest TSC runs at 1 GHz from guest time 0. */
 	uint64_t (*tsc_to_ns)(void *ctx, uint64_t tsc);
 	/* An interrupt became pending for vCPU cpu (wake it from HLT, or kick it out of guest
-	 * mode).
-	 * Optional (NULL): the vCPU loop then polls platform_pending_interrupt(). */
+	 * mode). Optional (NULL): the vCPU loop then polls platform_pending_interrupt(). */
 	void (*kick)(void *ctx, unsigned cpu);
 };
 

@@ -2,7 +2,8 @@
  * "Keyboard/Auxiliary Device Controller": status register, commands 0x20/0x60/0xAA/0xAB/0xD0/
  * 0xD1/0xFx) and System Control Port A at 0x92 (same reference, "System Control Port A":
  * bit 0 fast reset, bit 1 A20). Input is never full, so drivers that wait for it to drain (Linux
- * kb_wait before writing 0xFE) do not hang. A20 is always enabled: the gate bits are stored only. */
+ * kb_wait before writing 0xFE) do not hang. A20 is always enabled: the gate bits are stored
+ * only. */
 #include "vdev/i8042.h"
 
 #include "lib/kstring.h"
@@ -14,14 +15,14 @@
 
 #define CCB_DEFAULT 0x45 /* keyboard interrupt on, system flag, translation */
 
-void i8042_init(struct i8042 *k, const struct vdev_env *env)
+void vi8042_init(struct vi8042 *k, const struct vdev_env *env)
 {
 	memset(k, 0, sizeof(*k));
 	k->env = env;
-	i8042_reset(k);
+	vi8042_reset(k);
 }
 
-void i8042_reset(struct i8042 *k)
+void vi8042_reset(struct vi8042 *k)
 {
 	k->ccb = CCB_DEFAULT;
 	k->out = 0;
@@ -32,19 +33,19 @@ void i8042_reset(struct i8042 *k)
 	k->output_port = 0x03;
 }
 
-static void reset_system(struct i8042 *k)
+static void reset_system(struct vi8042 *k)
 {
 	if (k->env->request_stop)
 		k->env->request_stop(k->env->ctx, VM_STOP_RESET, 0);
 }
 
-static void respond(struct i8042 *k, uint8_t byte)
+static void respond(struct vi8042 *k, uint8_t byte)
 {
 	k->out = byte;
 	k->out_full = true;
 }
 
-static void command(struct i8042 *k, uint8_t cmd)
+static void command(struct vi8042 *k, uint8_t cmd)
 {
 	switch (cmd) {
 	case 0x20: /* read command byte */
@@ -85,7 +86,7 @@ static void command(struct i8042 *k, uint8_t cmd)
 	}
 }
 
-static void data(struct i8042 *k, uint8_t v)
+static void data(struct vi8042 *k, uint8_t v)
 {
 	uint8_t cmd = k->pending;
 	k->pending = 0;
@@ -101,9 +102,9 @@ static void data(struct i8042 *k, uint8_t v)
 
 static int kbc_read(void *dev, uint16_t port, unsigned size, uint32_t *val)
 {
-	struct i8042 *k = dev;
+	struct vi8042 *k = dev;
 	(void)size;
-	if (port == I8042_CMD_PORT) {
+	if (port == VI8042_CMD_PORT) {
 		*val = STS_SYS | STS_UNLOCKED | (k->last_was_cmd ? STS_CMD : 0) |
 		       (k->out_full ? STS_OBF : 0);
 	} else {
@@ -115,10 +116,10 @@ static int kbc_read(void *dev, uint16_t port, unsigned size, uint32_t *val)
 
 static int kbc_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 {
-	struct i8042 *k = dev;
+	struct vi8042 *k = dev;
 	(void)size;
-	k->last_was_cmd = port == I8042_CMD_PORT;
-	if (port == I8042_CMD_PORT)
+	k->last_was_cmd = port == VI8042_CMD_PORT;
+	if (port == VI8042_CMD_PORT)
 		command(k, (uint8_t)val);
 	else
 		data(k, (uint8_t)val);
@@ -127,7 +128,7 @@ static int kbc_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 
 static int port_a_read(void *dev, uint16_t port, unsigned size, uint32_t *val)
 {
-	struct i8042 *k = dev;
+	struct vi8042 *k = dev;
 	(void)port, (void)size;
 	*val = k->port_a & 0xFE; /* the reset bit reads 0 once the pulse is over */
 	return 0;
@@ -135,7 +136,7 @@ static int port_a_read(void *dev, uint16_t port, unsigned size, uint32_t *val)
 
 static int port_a_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 {
-	struct i8042 *k = dev;
+	struct vi8042 *k = dev;
 	(void)port, (void)size;
 	bool rise = (val & 1) && !(k->port_a & 1);
 	k->port_a = (uint8_t)val;
@@ -148,11 +149,11 @@ static int port_a_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 static const struct io_ops kbc_ops = { .read = kbc_read, .write = kbc_write };
 static const struct io_ops port_a_ops = { .read = port_a_read, .write = port_a_write };
 
-int i8042_register(struct i8042 *k, struct io_bus *bus)
+int vi8042_register(struct vi8042 *k, struct io_bus *bus)
 {
-	if (io_bus_register(bus, I8042_DATA_PORT, 1, IO_SIZE_1, &kbc_ops, k) ||
-	    io_bus_register(bus, I8042_CMD_PORT, 1, IO_SIZE_1, &kbc_ops, k) ||
-	    io_bus_register(bus, PORT_A_PORT, 1, IO_SIZE_1, &port_a_ops, k))
+	if (io_bus_register(bus, VI8042_DATA_PORT, 1, IO_SIZE_1, &kbc_ops, k) ||
+	    io_bus_register(bus, VI8042_CMD_PORT, 1, IO_SIZE_1, &kbc_ops, k) ||
+	    io_bus_register(bus, VI8042_PORT_A, 1, IO_SIZE_1, &port_a_ops, k))
 		return -1;
 	return 0;
 }

@@ -8,11 +8,11 @@
 #include "vdev/io_bus.h"
 #include "vdev/vdev.h"
 
-#define I8042_DATA_PORT 0x60
-#define I8042_CMD_PORT 0x64
-#define PORT_A_PORT 0x92
+#define VI8042_DATA_PORT 0x60
+#define VI8042_CMD_PORT 0x64
+#define VI8042_PORT_A 0x92
 
-struct i8042 {
+struct vi8042 {
 	const struct vdev_env *env;
 	uint8_t ccb;	    /* controller command byte */
 	uint8_t out;	    /* output buffer */
@@ -23,8 +23,8 @@ struct i8042 {
 	uint8_t output_port; /* 8042 output port: bit 0 reset line (active low), bit 1 A20 */
 };
 
-void i8042_init(struct i8042 *k, const struct vdev_env *env);
-void i8042_reset(struct i8042 *k);
-int i8042_register(struct i8042 *k, struct io_bus *bus);
+void vi8042_init(struct vi8042 *k, const struct vdev_env *env);
+void vi8042_reset(struct vi8042 *k);
+int vi8042_register(struct vi8042 *k, struct io_bus *bus);
 
 #endif

@@ -22,10 +22,10 @@ bool unclaimed_log_should_print(struct unclaimed_log *log, const struct vdev_env
 	log->next = (log->next + 1) % UNCLAIMED_SEEN;
 
 	uint64_t now = env && env->now_ns ? env->now_ns(env->ctx) : 0;
-	if (now >= log->refill_ns + NS_PER_SEC) {
-		uint64_t add = (now - log->refill_ns) / NS_PER_SEC;
-		log->tokens = add >= UNCLAIMED_BURST ? UNCLAIMED_BURST
-						     : MIN(UNCLAIMED_BURST, log->tokens + (unsigned)add);
+	if (now >= log->refill_ns + VDEV_NS_PER_SEC) {
+		uint64_t add = (now - log->refill_ns) / VDEV_NS_PER_SEC;
+		uint64_t t = log->tokens + MIN(add, (uint64_t)UNCLAIMED_BURST);
+		log->tokens = (unsigned)MIN(t, (uint64_t)UNCLAIMED_BURST);
 		log->refill_ns = now;
 	}
 	if (!log->tokens) {
@@ -55,8 +55,9 @@ int io_bus_register(struct io_bus *bus, uint16_t base, uint32_t len, unsigned si
 	for (unsigned i = 0; i < bus->nr; i++)
 		if (base <= bus->ranges[i].last && bus->ranges[i].base <= last)
 			return -1;
-	bus->ranges[bus->nr++] = (struct io_range){ .base = base, .last = last,
-						    .sizes = (uint8_t)sizes, .ops = ops, .dev = dev };
+	struct io_range *r = &bus->ranges[bus->nr++];
+	*r = (struct io_range){ .base = base, .last = last, .sizes = (uint8_t)sizes, .ops = ops,
+				.dev = dev };
 	return 0;
 }
 

@@ -9,7 +9,7 @@
 
 struct io_ops {
 	/* port is the first port accessed (inside the device's range); size is 1, 2 or 4 and one of
-	 * the sizes the range was registered with. Return 0; anything else is passed to the caller. */
+	 * the sizes the range was registered with. Return 0; anything else goes to the caller. */
 	int (*read)(void *dev, uint16_t port, unsigned size, uint32_t *val);
 	int (*write)(void *dev, uint16_t port, unsigned size, uint32_t val);
 };

@@ -26,35 +26,35 @@
 #define RTE_WRITABLE (0xFF00000000000000ull | RTE_MASK | RTE_LEVEL | RTE_POLARITY | \
 		      RTE_DESTMODE | 0x7FFull)
 
-void ioapic_init(struct ioapic *io, const struct vdev_env *env,
-		 void (*deliver)(void *ctx, const struct apic_msg *msg), void *deliver_ctx)
+void vioapic_init(struct vioapic *io, const struct vdev_env *env,
+		 void (*deliver)(void *ctx, const struct vapic_msg *msg), void *deliver_ctx)
 {
 	memset(io, 0, sizeof(*io));
 	io->env = env;
 	io->deliver = deliver;
 	io->deliver_ctx = deliver_ctx;
-	ioapic_reset(io);
+	vioapic_reset(io);
 }
 
-void ioapic_reset(struct ioapic *io)
+void vioapic_reset(struct vioapic *io)
 {
 	io->sel = 0;
 	io->id = 0;
 	io->irr = 0;
 	/* every entry masked after reset (3.2.4, bit 16) */
-	for (unsigned i = 0; i < IOAPIC_PINS; i++)
+	for (unsigned i = 0; i < VIOAPIC_PINS; i++)
 		io->redir[i] = RTE_MASK;
 }
 
-bool ioapic_pin_masked(const struct ioapic *io, unsigned pin)
+bool vioapic_pin_masked(const struct vioapic *io, unsigned pin)
 {
-	return pin >= IOAPIC_PINS || (io->redir[pin] & RTE_MASK);
+	return pin >= VIOAPIC_PINS || (io->redir[pin] & RTE_MASK);
 }
 
-static void send(struct ioapic *io, unsigned pin)
+static void send(struct vioapic *io, unsigned pin)
 {
 	uint64_t e = io->redir[pin];
-	struct apic_msg m = {
+	struct vapic_msg m = {
 		.vector = (uint8_t)(e & RTE_VECTOR),
 		.delivery = (uint8_t)((e >> RTE_DELMODE_SHIFT) & 7),
 		.logical = e & RTE_DESTMODE,
@@ -66,7 +66,7 @@ static void send(struct ioapic *io, unsigned pin)
 }
 
 /* Delivers what pin has pending, if the entry lets it through. */
-static void service(struct ioapic *io, unsigned pin)
+static void service(struct vioapic *io, unsigned pin)
 {
 	uint64_t *e = &io->redir[pin];
 	uint32_t bit = 1u << pin;
@@ -78,7 +78,7 @@ static void service(struct ioapic *io, unsigned pin)
 		/* Remote IRR: accepted by a local APIC, no EOI yet (3.2.4, bit 14). Fixed and
 		 * lowest-priority only: the other modes have no EOI. */
 		unsigned dm = (*e >> RTE_DELMODE_SHIFT) & 7;
-		if (dm == APIC_DM_FIXED || dm == APIC_DM_LOWEST)
+		if (dm == VAPIC_DM_FIXED || dm == VAPIC_DM_LOWEST)
 			*e |= RTE_REMOTE_IRR;
 		send(io, pin);
 	} else if (io->irr & bit) {
@@ -87,9 +87,9 @@ static void service(struct ioapic *io, unsigned pin)
 	}
 }
 
-void ioapic_set_irq(struct ioapic *io, unsigned pin, bool level)
+void vioapic_set_irq(struct vioapic *io, unsigned pin, bool level)
 {
-	if (pin >= IOAPIC_PINS)
+	if (pin >= VIOAPIC_PINS)
 		return;
 	uint32_t bit = 1u << pin;
 	bool was = io->lines & bit;
@@ -103,9 +103,9 @@ void ioapic_set_irq(struct ioapic *io, unsigned pin, bool level)
 		service(io, pin);
 }
 
-void ioapic_eoi(struct ioapic *io, uint8_t vector)
+void vioapic_eoi(struct vioapic *io, uint8_t vector)
 {
-	for (unsigned i = 0; i < IOAPIC_PINS; i++) {
+	for (unsigned i = 0; i < VIOAPIC_PINS; i++) {
 		uint64_t *e = &io->redir[i];
 		if ((*e & RTE_VECTOR) != vector || !(*e & RTE_REMOTE_IRR))
 			continue;
@@ -114,17 +114,17 @@ void ioapic_eoi(struct ioapic *io, uint8_t vector)
 	}
 }
 
-static uint32_t read_reg(const struct ioapic *io, uint8_t reg)
+static uint32_t read_reg(const struct vioapic *io, uint8_t reg)
 {
 	switch (reg) {
 	case REG_ID:
 		return io->id;
 	case REG_VER:
-		return IOAPIC_VERSION;
+		return VIOAPIC_VERSION;
 	case REG_ARB:
 		return io->id; /* the arbitration ID loads from the APIC ID (3.2.3) */
 	default:
-		if (reg >= REG_REDIR && reg < REG_REDIR + 2 * IOAPIC_PINS) {
+		if (reg >= REG_REDIR && reg < REG_REDIR + 2 * VIOAPIC_PINS) {
 			uint64_t e = io->redir[(reg - REG_REDIR) / 2];
 			return (uint32_t)(reg & 1 ? e >> 32 : e);
 		}
@@ -132,13 +132,13 @@ static uint32_t read_reg(const struct ioapic *io, uint8_t reg)
 	}
 }
 
-static void write_reg(struct ioapic *io, uint8_t reg, uint32_t v)
+static void write_reg(struct vioapic *io, uint8_t reg, uint32_t v)
 {
 	if (reg == REG_ID) {
 		io->id = v & 0x0F000000u;
 		return;
 	}
-	if (reg < REG_REDIR || reg >= REG_REDIR + 2 * IOAPIC_PINS)
+	if (reg < REG_REDIR || reg >= REG_REDIR + 2 * VIOAPIC_PINS)
 		return; /* version, arbitration: read-only */
 	unsigned pin = (reg - REG_REDIR) / 2;
 	uint64_t *e = &io->redir[pin];
@@ -154,7 +154,7 @@ static void write_reg(struct ioapic *io, uint8_t reg, uint32_t v)
 
 /* The page holds IOREGSEL at 0x00 and IOWIN at 0x10, 32 bits each (3.1); narrower accesses see
  * their bytes of those, wider ones cover the next dword too (nothing there). */
-static uint32_t read_dword(struct ioapic *io, uint64_t off)
+static uint32_t read_dword(struct vioapic *io, uint64_t off)
 {
 	if (off == 0x00)
 		return io->sel;
@@ -163,7 +163,7 @@ static uint32_t read_dword(struct ioapic *io, uint64_t off)
 	return 0;
 }
 
-void ioapic_mmio_read(struct ioapic *io, uint64_t off, unsigned size, uint64_t *val)
+void vioapic_mmio_read(struct vioapic *io, uint64_t off, unsigned size, uint64_t *val)
 {
 	uint64_t base = off & ~3ull;
 	uint64_t v = read_dword(io, base);
@@ -172,7 +172,7 @@ void ioapic_mmio_read(struct ioapic *io, uint64_t off, unsigned size, uint64_t *
 	*val = size == 8 ? v >> (8 * (off & 3)) : vdev_extract(v, (unsigned)(off & 3), size);
 }
 
-void ioapic_mmio_write(struct ioapic *io, uint64_t off, unsigned size, uint64_t val)
+void vioapic_mmio_write(struct vioapic *io, uint64_t off, unsigned size, uint64_t val)
 {
 	uint64_t base = off & ~3ull;
 	unsigned shift = 8 * (unsigned)(off & 3);

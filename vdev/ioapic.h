@@ -7,33 +7,33 @@
 #include "vdev/apic_msg.h"
 #include "vdev/vdev.h"
 
-#define IOAPIC_PINS 24
-#define IOAPIC_MMIO_SIZE 0x1000
-#define IOAPIC_VERSION 0x00170011u /* 24 entries (max index 0x17), version 0x11 */
+#define VIOAPIC_PINS 24
+#define VIOAPIC_MMIO_SIZE 0x1000
+#define VIOAPIC_VERSION 0x00170011u /* 24 entries (max index 0x17), version 0x11 */
 
-struct ioapic {
+struct vioapic {
 	const struct vdev_env *env;
-	void (*deliver)(void *ctx, const struct apic_msg *msg);
+	void (*deliver)(void *ctx, const struct vapic_msg *msg);
 	void *deliver_ctx;
 	uint8_t sel;	  /* IOREGSEL */
 	uint32_t id;	  /* IOAPICID bits 27-24 */
 	uint32_t lines;	  /* asserted input pins */
 	uint32_t irr;	  /* edge pins with a latched, undelivered edge */
-	uint64_t redir[IOAPIC_PINS];
+	uint64_t redir[VIOAPIC_PINS];
 };
 
-void ioapic_init(struct ioapic *io, const struct vdev_env *env,
-		 void (*deliver)(void *ctx, const struct apic_msg *msg), void *deliver_ctx);
-void ioapic_reset(struct ioapic *io);
+void vioapic_init(struct vioapic *io, const struct vdev_env *env,
+		 void (*deliver)(void *ctx, const struct vapic_msg *msg), void *deliver_ctx);
+void vioapic_reset(struct vioapic *io);
 /* Pin (0-23) to level (asserted or not). */
-void ioapic_set_irq(struct ioapic *io, unsigned pin, bool level);
+void vioapic_set_irq(struct vioapic *io, unsigned pin, bool level);
 /* A local APIC's EOI for a level-triggered vector: clears Remote IRR on the entries with that
  * vector, and delivers again where the line is still asserted. */
-void ioapic_eoi(struct ioapic *io, uint8_t vector);
+void vioapic_eoi(struct vioapic *io, uint8_t vector);
 /* MMIO at offset off (0-0xFFF) of the IOAPIC page; sizes 1, 2, 4, 8. */
-void ioapic_mmio_read(struct ioapic *io, uint64_t off, unsigned size, uint64_t *val);
-void ioapic_mmio_write(struct ioapic *io, uint64_t off, unsigned size, uint64_t val);
+void vioapic_mmio_read(struct vioapic *io, uint64_t off, unsigned size, uint64_t *val);
+void vioapic_mmio_write(struct vioapic *io, uint64_t off, unsigned size, uint64_t val);
 /* True when pin is masked (a sleeping vCPU need not wake for it). */
-bool ioapic_pin_masked(const struct ioapic *io, unsigned pin);
+bool vioapic_pin_masked(const struct vioapic *io, unsigned pin);
 
 #endif

@@ -4,7 +4,7 @@
 
 #include "lib/kstring.h"
 
-void irq_router_init(struct irq_router *r, struct pic8259 *pic, struct ioapic *ioapic)
+void irq_router_init(struct irq_router *r, struct vpic8259 *pic, struct vioapic *ioapic)
 {
 	memset(r, 0, sizeof(*r));
 	r->pic = pic;
@@ -13,30 +13,30 @@ void irq_router_init(struct irq_router *r, struct pic8259 *pic, struct ioapic *i
 
 int irq_router_gsi(unsigned irq)
 {
-	if (irq >= IRQ_LINES || irq == 2)
+	if (irq >= IRQ_ROUTER_LINES || irq == 2)
 		return -1;
 	return irq == 0 ? 2 : (int)irq;
 }
 
 void irq_router_set(struct irq_router *r, unsigned irq, bool level)
 {
-	if (irq >= IRQ_LINES)
+	if (irq >= IRQ_ROUTER_LINES)
 		return;
 	if (level)
 		r->levels |= 1u << irq;
 	else
 		r->levels &= ~(1u << irq);
-	if (irq < IRQ_ISA_LINES && r->pic)
-		pic_set_irq(r->pic, irq, level);
+	if (irq < IRQ_ROUTER_ISA_LINES && r->pic)
+		vpic_set_irq(r->pic, irq, level);
 	int gsi = irq_router_gsi(irq);
 	if (gsi >= 0 && r->ioapic)
-		ioapic_set_irq(r->ioapic, (unsigned)gsi, level);
+		vioapic_set_irq(r->ioapic, (unsigned)gsi, level);
 }
 
 bool irq_router_masked(const struct irq_router *r, unsigned irq)
 {
-	bool pic_masked = !r->pic || irq >= IRQ_ISA_LINES || pic_irq_masked(r->pic, irq);
+	bool vpic_masked = !r->pic || irq >= IRQ_ROUTER_ISA_LINES || vpic_irq_masked(r->pic, irq);
 	int gsi = irq_router_gsi(irq);
-	bool io_masked = !r->ioapic || gsi < 0 || ioapic_pin_masked(r->ioapic, (unsigned)gsi);
-	return pic_masked && io_masked;
+	bool io_masked = !r->ioapic || gsi < 0 || vioapic_pin_masked(r->ioapic, (unsigned)gsi);
+	return vpic_masked && io_masked;
 }

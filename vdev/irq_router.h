@@ -9,16 +9,16 @@
 #include "vdev/ioapic.h"
 #include "vdev/pic8259.h"
 
-#define IRQ_LINES 24
-#define IRQ_ISA_LINES 16
+#define IRQ_ROUTER_LINES 24
+#define IRQ_ROUTER_ISA_LINES 16
 
 struct irq_router {
-	struct pic8259 *pic;	/* may be NULL */
-	struct ioapic *ioapic;	/* may be NULL */
+	struct vpic8259 *pic;	/* may be NULL */
+	struct vioapic *ioapic;	/* may be NULL */
 	uint32_t levels;	/* each line's current level */
 };
 
-void irq_router_init(struct irq_router *r, struct pic8259 *pic, struct ioapic *ioapic);
+void irq_router_init(struct irq_router *r, struct vpic8259 *pic, struct vioapic *ioapic);
 void irq_router_set(struct irq_router *r, unsigned irq, bool level);
 /* The IOAPIC pin an ISA IRQ or line reaches, or -1. */
 int irq_router_gsi(unsigned irq);

@@ -55,7 +55,7 @@ enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR };
 #define ICR_WRITABLE 0x000CCFFFu /* vector, mode, dest mode, level, trigger, shorthand */
 
 /* A periodic timer faster than this is slowed to it: a guest must not make keel spin. */
-#define LAPIC_MIN_PERIOD_NS 100000u
+#define VLAPIC_MIN_PERIOD_NS 100000u
 
 /* Bits software may write in each LVT (11.5.1, figure 11-8). */
 static const uint32_t lvt_writable[6] = {
@@ -67,12 +67,12 @@ static const uint32_t lvt_writable[6] = {
 	[LVT_ERROR] = 0x000100FF,
 };
 
-static uint64_t now_ns(const struct lapic *a)
+static uint64_t now_ns(const struct vlapic *a)
 {
 	return a->env->now_ns(a->env->ctx);
 }
 
-static void kick(struct lapic *a)
+static void kick(struct vlapic *a)
 {
 	if (a->env->kick)
 		a->env->kick(a->env->ctx, a->cpu);
@@ -102,27 +102,28 @@ static int highest_bit(const uint32_t *v)
 	return -1;
 }
 
-bool lapic_enabled(const struct lapic *a)
+bool vlapic_enabled(const struct vlapic *a)
 {
-	return a->base_msr & APIC_BASE_EN;
+	return a->base_msr & VLAPIC_BASE_EN;
 }
 
-bool lapic_x2apic(const struct lapic *a)
+bool vlapic_x2apic(const struct vlapic *a)
 {
-	return (a->base_msr & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
+	const uint64_t both = VLAPIC_BASE_EN | VLAPIC_BASE_EXTD;
+	return (a->base_msr & both) == both;
 }
 
-uint64_t lapic_mmio_base(const struct lapic *a)
+uint64_t vlapic_mmio_base(const struct vlapic *a)
 {
 	return a->base_msr & ~0xFFFull & ((1ull << a->phys_bits) - 1);
 }
 
-static bool sw_enabled(const struct lapic *a)
+static bool sw_enabled(const struct vlapic *a)
 {
 	return a->svr & SVR_ENABLE;
 }
 
-static void reset_registers(struct lapic *a)
+static void reset_registers(struct vlapic *a)
 {
 	a->id = a->apic_id << 24;
 	a->tpr = 0;
@@ -144,7 +145,7 @@ static void reset_registers(struct lapic *a)
 	a->nmi_pending = a->init_pending = a->sipi_pending = a->extint_pending = false;
 }
 
-void lapic_init(struct lapic *a, const struct vdev_env *env, const struct lapic_bus *bus,
+void vlapic_init(struct vlapic *a, const struct vdev_env *env, const struct vlapic_bus *bus,
 		unsigned cpu, uint32_t apic_id, bool bsp)
 {
 	memset(a, 0, sizeof(*a));
@@ -153,41 +154,41 @@ void lapic_init(struct lapic *a, const struct vdev_env *env, const struct lapic_
 	a->cpu = cpu;
 	a->apic_id = apic_id;
 	a->phys_bits = 48;
-	a->base_msr = bsp ? APIC_BASE_BSP : 0;
-	lapic_reset(a);
+	a->base_msr = bsp ? VLAPIC_BASE_BSP : 0;
+	vlapic_reset(a);
 }
 
-void lapic_reset(struct lapic *a)
+void vlapic_reset(struct vlapic *a)
 {
-	a->base_msr = LAPIC_DEFAULT_BASE | APIC_BASE_EN | (a->base_msr & APIC_BASE_BSP);
+	a->base_msr = VLAPIC_DEFAULT_BASE | VLAPIC_BASE_EN | (a->base_msr & VLAPIC_BASE_BSP);
 	reset_registers(a);
 }
 
-void lapic_virtual_wire(struct lapic *a)
+void vlapic_virtual_wire(struct vlapic *a)
 {
 	a->svr = SVR_ENABLE | 0xFF;
-	a->lvt[LVT_LINT0] = APIC_DM_EXTINT << 8;
-	a->lvt[LVT_LINT1] = APIC_DM_NMI << 8;
+	a->lvt[LVT_LINT0] = VAPIC_DM_EXTINT << 8;
+	a->lvt[LVT_LINT1] = VAPIC_DM_NMI << 8;
 }
 
-uint32_t lapic_ppr(const struct lapic *a)
+uint32_t vlapic_ppr(const struct vlapic *a)
 {
 	int isrv = highest_bit(a->isr);
 	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xF0;
 	return (a->tpr & 0xF0) >= isr_class ? a->tpr & 0xFF : isr_class;
 }
 
-static uint32_t apr(const struct lapic *a)
+static uint32_t apr(const struct vlapic *a)
 {
 	int irrv = highest_bit(a->irr), isrv = highest_bit(a->isr);
 	uint32_t cls = (uint32_t)MAX(MAX(irrv, isrv), 0) & 0xF0;
 	return (a->tpr & 0xF0) >= cls ? a->tpr & 0xFF : cls;
 }
 
-static void accept_fixed(struct lapic *a, uint8_t vector, bool level);
+static void accept_fixed(struct vlapic *a, uint8_t vector, bool level);
 
 /* An error (11.5.3): latched for the next ESR write, and the LVT error interrupt. */
-static void error(struct lapic *a, uint32_t bits)
+static void error(struct vlapic *a, uint32_t bits)
 {
 	a->esr_pending |= bits;
 	uint32_t lvt = a->lvt[LVT_ERROR];
@@ -195,7 +196,7 @@ static void error(struct lapic *a, uint32_t bits)
 		accept_fixed(a, (uint8_t)lvt, false);
 }
 
-static void accept_fixed(struct lapic *a, uint8_t vector, bool level)
+static void accept_fixed(struct vlapic *a, uint8_t vector, bool level)
 {
 	if (vector < 16) { /* vectors 0-15 are exceptions: "receive illegal vector" */
 		error(a, ESR_RECV_ILLEGAL_VECTOR);
@@ -209,29 +210,29 @@ static void accept_fixed(struct lapic *a, uint8_t vector, bool level)
 	kick(a);
 }
 
-void lapic_deliver(struct lapic *a, const struct apic_msg *m)
+void vlapic_deliver(struct vlapic *a, const struct vapic_msg *m)
 {
-	if (!lapic_enabled(a))
+	if (!vlapic_enabled(a))
 		return;
 	switch (m->delivery) {
-	case APIC_DM_FIXED:
-	case APIC_DM_LOWEST:
+	case VAPIC_DM_FIXED:
+	case VAPIC_DM_LOWEST:
 		accept_fixed(a, m->vector, m->level);
 		break;
-	case APIC_DM_NMI:
+	case VAPIC_DM_NMI:
 		a->nmi_pending = true;
 		kick(a);
 		break;
-	case APIC_DM_INIT:
+	case VAPIC_DM_INIT:
 		a->init_pending = true;
 		kick(a);
 		break;
-	case APIC_DM_SIPI:
+	case VAPIC_DM_SIPI:
 		a->sipi_pending = true;
 		a->sipi_vector = m->vector;
 		kick(a);
 		break;
-	case APIC_DM_EXTINT:
+	case VAPIC_DM_EXTINT:
 		a->extint_pending = true;
 		kick(a);
 		break;
@@ -240,11 +241,11 @@ void lapic_deliver(struct lapic *a, const struct apic_msg *m)
 	}
 }
 
-bool lapic_match_dest(const struct lapic *a, uint32_t dest, bool logical, bool short_dest)
+bool vlapic_match_dest(const struct vlapic *a, uint32_t dest, bool logical, bool short_dest)
 {
-	if (!lapic_enabled(a))
+	if (!vlapic_enabled(a))
 		return false;
-	if (lapic_x2apic(a)) {
+	if (vlapic_x2apic(a)) {
 		if (dest == 0xFFFFFFFFu || (short_dest && dest == 0xFF))
 			return true;
 		if (!logical)
@@ -263,31 +264,34 @@ bool lapic_match_dest(const struct lapic *a, uint32_t dest, bool logical, bool s
 	return (d >> 4) == (ldr >> 4) && (d & ldr & 0xF); /* cluster model */
 }
 
-static unsigned divisor(const struct lapic *a)
+static unsigned divisor(const struct vlapic *a)
 {
-	/* divide configuration bits 0, 1, 3 (11.5.4, figure 11-10): 000 = 2 ... 110 = 128, 111 = 1 */
+	/* divide configuration bits 0, 1, 3 (11.5.4, figure 11-10): 000 = 2 .. 110 = 128,
+	 * 111 = 1 */
 	unsigned v = (a->timer_divide & 3) | ((a->timer_divide >> 1) & 4);
 	return v == 7 ? 1 : 2u << v;
 }
 
-static unsigned timer_mode(const struct lapic *a)
+static unsigned timer_mode(const struct vlapic *a)
 {
 	return LVT_TIMER_MODE(a->lvt[LVT_TIMER]);
 }
 
-static void timer_interrupt(struct lapic *a)
+static void timer_interrupt(struct vlapic *a)
 {
 	uint32_t lvt = a->lvt[LVT_TIMER];
 	if (!(lvt & LVT_MASKED))
 		accept_fixed(a, (uint8_t)lvt, false);
 }
 
-static uint64_t deadline_ns(const struct lapic *a)
+static uint64_t deadline_ns(const struct vlapic *a)
 {
-	return a->env->tsc_to_ns ? a->env->tsc_to_ns(a->env->ctx, a->tsc_deadline) : a->tsc_deadline;
+	if (!a->env->tsc_to_ns)
+		return a->tsc_deadline;
+	return a->env->tsc_to_ns(a->env->ctx, a->tsc_deadline);
 }
 
-void lapic_update(struct lapic *a)
+void vlapic_update(struct vlapic *a)
 {
 	uint64_t now = now_ns(a);
 	if (timer_mode(a) == TIMER_DEADLINE) {
@@ -310,10 +314,10 @@ void lapic_update(struct lapic *a)
 	}
 }
 
-uint64_t lapic_next_event_ns(struct lapic *a)
+uint64_t vlapic_next_event_ns(struct vlapic *a)
 {
-	lapic_update(a);
-	if (!lapic_enabled(a) || (a->lvt[LVT_TIMER] & LVT_MASKED))
+	vlapic_update(a);
+	if (!vlapic_enabled(a) || (a->lvt[LVT_TIMER] & LVT_MASKED))
 		return UINT64_MAX;
 	if (timer_mode(a) == TIMER_DEADLINE)
 		return a->tsc_deadline ? deadline_ns(a) : UINT64_MAX;
@@ -322,28 +326,28 @@ uint64_t lapic_next_event_ns(struct lapic *a)
 	return a->timer_start_ns + a->timer_period_ns;
 }
 
-static void timer_stop(struct lapic *a)
+static void timer_stop(struct vlapic *a)
 {
 	a->timer_period_ns = 0;
 	a->timer_fired = false;
 }
 
-static void timer_load(struct lapic *a, uint32_t count)
+static void timer_load(struct vlapic *a, uint32_t count)
 {
 	a->timer_initial = count;
 	if (!count) {
 		timer_stop(a);
 		return;
 	}
-	uint64_t ns = vdev_muldiv((uint64_t)count * divisor(a), NS_PER_SEC, LAPIC_TIMER_HZ);
-	if (timer_mode(a) == TIMER_PERIODIC && ns < LAPIC_MIN_PERIOD_NS)
-		ns = LAPIC_MIN_PERIOD_NS;
+	uint64_t ns = vdev_muldiv((uint64_t)count * divisor(a), VDEV_NS_PER_SEC, VLAPIC_TIMER_HZ);
+	if (timer_mode(a) == TIMER_PERIODIC && ns < VLAPIC_MIN_PERIOD_NS)
+		ns = VLAPIC_MIN_PERIOD_NS;
 	a->timer_period_ns = ns ? ns : 1;
 	a->timer_start_ns = now_ns(a);
 	a->timer_fired = false;
 }
 
-static uint32_t timer_current(const struct lapic *a)
+static uint32_t timer_current(const struct vlapic *a)
 {
 	if (timer_mode(a) == TIMER_DEADLINE || !a->timer_period_ns)
 		return 0;
@@ -352,22 +356,23 @@ static uint32_t timer_current(const struct lapic *a)
 		el %= a->timer_period_ns;
 	else if (el >= a->timer_period_ns || a->timer_fired)
 		return 0;
-	uint64_t left = vdev_muldiv(a->timer_period_ns - el, LAPIC_TIMER_HZ, NS_PER_SEC) / divisor(a);
+	uint64_t left = vdev_muldiv(a->timer_period_ns - el, VLAPIC_TIMER_HZ, VDEV_NS_PER_SEC);
+	left /= divisor(a);
 	return (uint32_t)MIN(left, (uint64_t)a->timer_initial);
 }
 
-int lapic_pending_vector(struct lapic *a)
+int vlapic_pending_vector(struct vlapic *a)
 {
-	lapic_update(a);
-	if (!lapic_enabled(a) || !sw_enabled(a))
+	vlapic_update(a);
+	if (!vlapic_enabled(a) || !sw_enabled(a))
 		return -1;
 	int irrv = highest_bit(a->irr);
-	if (irrv < 0 || ((uint32_t)irrv & 0xF0) <= (lapic_ppr(a) & 0xF0))
+	if (irrv < 0 || ((uint32_t)irrv & 0xF0) <= (vlapic_ppr(a) & 0xF0))
 		return -1;
 	return irrv;
 }
 
-void lapic_ack(struct lapic *a, uint8_t vector)
+void vlapic_ack(struct vlapic *a, uint8_t vector)
 {
 	if (!bit_test(a->irr, vector))
 		return;
@@ -375,24 +380,24 @@ void lapic_ack(struct lapic *a, uint8_t vector)
 	bit_set(a->isr, vector);
 }
 
-bool lapic_accepts_extint(const struct lapic *a)
+bool vlapic_accepts_extint(const struct vlapic *a)
 {
-	if (!lapic_enabled(a))
+	if (!vlapic_enabled(a))
 		return true; /* the APIC is out of the way: INTR goes to the core */
 	if (a->extint_pending)
 		return true;
 	uint32_t l = a->lvt[LVT_LINT0];
-	return sw_enabled(a) && !(l & LVT_MASKED) && ((l >> 8) & 7) == APIC_DM_EXTINT;
+	return sw_enabled(a) && !(l & LVT_MASKED) && ((l >> 8) & 7) == VAPIC_DM_EXTINT;
 }
 
-bool lapic_take_init(struct lapic *a)
+bool vlapic_take_init(struct vlapic *a)
 {
 	bool i = a->init_pending;
 	a->init_pending = false;
 	return i;
 }
 
-int lapic_take_sipi(struct lapic *a)
+int vlapic_take_sipi(struct vlapic *a)
 {
 	if (!a->sipi_pending)
 		return -1;
@@ -400,26 +405,26 @@ int lapic_take_sipi(struct lapic *a)
 	return a->sipi_vector;
 }
 
-bool lapic_take_nmi(struct lapic *a)
+bool vlapic_take_nmi(struct vlapic *a)
 {
 	bool n = a->nmi_pending;
 	a->nmi_pending = false;
 	return n;
 }
 
-void lapic_set_lint(struct lapic *a, unsigned pin, bool level)
+void vlapic_set_lint(struct vlapic *a, unsigned pin, bool level)
 {
-	if (pin > 1 || !level || !lapic_enabled(a))
+	if (pin > 1 || !level || !vlapic_enabled(a))
 		return;
 	uint32_t l = a->lvt[LVT_LINT0 + pin];
 	if (l & LVT_MASKED)
 		return;
-	struct apic_msg m = { .vector = (uint8_t)l, .delivery = (uint8_t)((l >> 8) & 7),
+	struct vapic_msg m = { .vector = (uint8_t)l, .delivery = (uint8_t)((l >> 8) & 7),
 			      .level = l & (1u << 15) };
-	lapic_deliver(a, &m);
+	vlapic_deliver(a, &m);
 }
 
-static void eoi(struct lapic *a)
+static void eoi(struct vlapic *a)
 {
 	int v = highest_bit(a->isr);
 	if (v < 0)
@@ -432,63 +437,63 @@ static void eoi(struct lapic *a)
 		kick(a);
 }
 
-static void send_ipi(struct lapic *a, uint32_t lo, uint32_t dest)
+static void send_ipi(struct vlapic *a, uint32_t lo, uint32_t dest)
 {
-	struct apic_msg m = {
+	struct vapic_msg m = {
 		.vector = (uint8_t)lo,
 		.delivery = (uint8_t)((lo >> 8) & 7),
 		.logical = lo & ICR_DESTMODE,
 		.level = lo & ICR_TRIGGER_LEVEL,
 		.dest = dest,
 	};
-	enum apic_shorthand sh = (enum apic_shorthand)((lo >> 18) & 3);
+	enum vapic_shorthand sh = (enum vapic_shorthand)((lo >> 18) & 3);
 	switch (m.delivery) {
-	case APIC_DM_FIXED:
-	case APIC_DM_LOWEST:
+	case VAPIC_DM_FIXED:
+	case VAPIC_DM_LOWEST:
 		if (m.vector < 16) {
 			error(a, ESR_SEND_ILLEGAL_VECTOR);
 			return;
 		}
-		if (m.delivery == APIC_DM_LOWEST && sh != APIC_SH_NONE)
+		if (m.delivery == VAPIC_DM_LOWEST && sh != VAPIC_SH_NONE)
 			return; /* lowest priority to a shorthand is invalid (11.6.1) */
 		break;
-	case APIC_DM_INIT:
+	case VAPIC_DM_INIT:
 		/* "INIT level de-assert" only synchronises arbitration IDs */
 		if ((lo & ICR_TRIGGER_LEVEL) && !(lo & ICR_LEVEL_ASSERT))
 			return;
 		break;
-	case APIC_DM_NMI:
-	case APIC_DM_SIPI:
+	case VAPIC_DM_NMI:
+	case VAPIC_DM_SIPI:
 		break;
 	default: /* SMI, ExtINT and the reserved modes are not sent by keel's guests */
 		return;
 	}
-	if (sh == APIC_SH_SELF) {
-		lapic_deliver(a, &m);
+	if (sh == VAPIC_SH_SELF) {
+		vlapic_deliver(a, &m);
 		return;
 	}
 	if (a->bus && a->bus->send_ipi)
 		a->bus->send_ipi(a->bus->ctx, a, &m, sh);
-	else if (sh == APIC_SH_ALL || (sh == APIC_SH_NONE && lapic_match_dest(a, dest, m.logical,
-									       !lapic_x2apic(a))))
-		lapic_deliver(a, &m);
+	else if (sh == VAPIC_SH_ALL || (sh == VAPIC_SH_NONE && vlapic_match_dest(a, dest, m.logical,
+									       !vlapic_x2apic(a))))
+		vlapic_deliver(a, &m);
 }
 
-static uint32_t x2apic_ldr(const struct lapic *a)
+static uint32_t x2apic_ldr(const struct vlapic *a)
 {
 	return ((a->apic_id >> 4) << 16) | (1u << (a->apic_id & 0xF));
 }
 
 /* A register's value; -1 when there is none (in x2APIC mode also for write-only ones). */
-static int read_reg(struct lapic *a, unsigned idx, bool x2, uint64_t *v)
+static int read_reg(struct vlapic *a, unsigned idx, bool x2, uint64_t *v)
 {
-	lapic_update(a);
+	vlapic_update(a);
 	switch (idx) {
 	case REG_ID:
 		*v = x2 ? a->apic_id : a->id;
 		return 0;
 	case REG_VER:
-		*v = LAPIC_VERSION;
+		*v = VLAPIC_VERSION;
 		return 0;
 	case REG_TPR:
 		*v = a->tpr;
@@ -499,7 +504,7 @@ static int read_reg(struct lapic *a, unsigned idx, bool x2, uint64_t *v)
 		*v = apr(a);
 		return 0;
 	case REG_PPR:
-		*v = lapic_ppr(a);
+		*v = vlapic_ppr(a);
 		return 0;
 	case REG_EOI:
 		if (x2)
@@ -567,7 +572,7 @@ static bool implemented(unsigned idx)
 	       idx == REG_TIMER_DIV;
 }
 
-static void write_lvt(struct lapic *a, unsigned n, uint32_t v)
+static void write_lvt(struct vlapic *a, unsigned n, uint32_t v)
 {
 	uint32_t keep = a->lvt[n] & ~lvt_writable[n] & (1u << 14); /* LINT Remote IRR */
 	uint32_t nv = (v & lvt_writable[n]) | keep;
@@ -620,10 +625,10 @@ static bool x2_reserved(unsigned idx, uint64_t v)
 	return (uint32_t)v & ~ok;
 }
 
-static int write_reg(struct lapic *a, unsigned idx, uint64_t v64, bool x2)
+static int write_reg(struct vlapic *a, unsigned idx, uint64_t v64, bool x2)
 {
 	uint32_t v = (uint32_t)v64;
-	lapic_update(a);
+	vlapic_update(a);
 	if (x2 && x2_reserved(idx, v64))
 		return -1;
 	switch (idx) {
@@ -698,14 +703,14 @@ static int write_reg(struct lapic *a, unsigned idx, uint64_t v64, bool x2)
 	return -1;
 }
 
-void lapic_mmio_read(struct lapic *a, uint64_t off, unsigned size, uint64_t *val)
+void vlapic_mmio_read(struct vlapic *a, uint64_t off, unsigned size, uint64_t *val)
 {
 	uint64_t v = 0;
-	if (!lapic_enabled(a) || lapic_x2apic(a)) {
+	if (!vlapic_enabled(a) || vlapic_x2apic(a)) {
 		*val = size == 8 ? ~0ull : vdev_extract(~0ull, 0, size);
 		return;
 	}
-	off &= LAPIC_MMIO_SIZE - 1;
+	off &= VLAPIC_MMIO_SIZE - 1;
 	/* bytes 4-15 of each 16-byte slot are reserved and read 0 */
 	if ((off & 0xF) < 4 && read_reg(a, (unsigned)(off >> 4), false, &v)) {
 		v = 0;
@@ -718,11 +723,11 @@ void lapic_mmio_read(struct lapic *a, uint64_t off, unsigned size, uint64_t *val
 	*val = size == 8 ? v >> (8 * (off & 3)) : vdev_extract(v, (unsigned)(off & 3), size);
 }
 
-void lapic_mmio_write(struct lapic *a, uint64_t off, unsigned size, uint64_t val)
+void vlapic_mmio_write(struct vlapic *a, uint64_t off, unsigned size, uint64_t val)
 {
-	if (!lapic_enabled(a) || lapic_x2apic(a))
+	if (!vlapic_enabled(a) || vlapic_x2apic(a))
 		return;
-	off &= LAPIC_MMIO_SIZE - 1;
+	off &= VLAPIC_MMIO_SIZE - 1;
 	/* Only aligned 32-bit stores reach a register (11.4.1); an 8-byte store writes its low half
 	 * to the register and the rest to reserved space. */
 	if ((off & 0xF) || size < 4)
@@ -730,21 +735,21 @@ void lapic_mmio_write(struct lapic *a, uint64_t off, unsigned size, uint64_t val
 	write_reg(a, (unsigned)(off >> 4), val & 0xFFFFFFFFull, false);
 }
 
-int lapic_msr_read(struct lapic *a, uint32_t msr, uint64_t *val)
+int vlapic_msr_read(struct vlapic *a, uint32_t msr, uint64_t *val)
 {
 	*val = 0;
-	if (msr == MSR_IA32_APIC_BASE) {
-		*val = lapic_base_read(a);
+	if (msr == VLAPIC_MSR_APIC_BASE) {
+		*val = vlapic_base_read(a);
 		return 0;
 	}
-	if (msr == MSR_IA32_TSC_DEADLINE) {
-		lapic_update(a);
+	if (msr == VLAPIC_MSR_TSC_DEADLINE) {
+		vlapic_update(a);
 		*val = timer_mode(a) == TIMER_DEADLINE ? a->tsc_deadline : 0;
 		return 0;
 	}
-	if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST || !lapic_x2apic(a))
+	if (msr < VLAPIC_MSR_X2APIC_FIRST || msr > VLAPIC_MSR_X2APIC_LAST || !vlapic_x2apic(a))
 		return -1;
-	unsigned idx = msr - MSR_X2APIC_FIRST;
+	unsigned idx = msr - VLAPIC_MSR_X2APIC_FIRST;
 	if (idx >= 0x40 || idx == REG_SELF_IPI)
 		return -1;
 	if (read_reg(a, idx, true, val))
@@ -752,52 +757,52 @@ int lapic_msr_read(struct lapic *a, uint32_t msr, uint64_t *val)
 	return 0;
 }
 
-int lapic_msr_write(struct lapic *a, uint32_t msr, uint64_t val)
+int vlapic_msr_write(struct vlapic *a, uint32_t msr, uint64_t val)
 {
-	if (msr == MSR_IA32_APIC_BASE)
-		return lapic_base_write(a, val);
-	if (msr == MSR_IA32_TSC_DEADLINE) {
-		lapic_update(a);
+	if (msr == VLAPIC_MSR_APIC_BASE)
+		return vlapic_base_write(a, val);
+	if (msr == VLAPIC_MSR_TSC_DEADLINE) {
+		vlapic_update(a);
 		/* outside TSC-deadline mode writes are ignored (11.5.4.1) */
 		if (timer_mode(a) == TIMER_DEADLINE) {
 			a->tsc_deadline = val;
-			lapic_update(a);
+			vlapic_update(a);
 		}
 		return 0;
 	}
-	if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST || !lapic_x2apic(a))
+	if (msr < VLAPIC_MSR_X2APIC_FIRST || msr > VLAPIC_MSR_X2APIC_LAST || !vlapic_x2apic(a))
 		return -1;
-	unsigned idx = msr - MSR_X2APIC_FIRST;
+	unsigned idx = msr - VLAPIC_MSR_X2APIC_FIRST;
 	if (idx >= 0x40)
 		return -1;
 	return write_reg(a, idx, val, true);
 }
 
-uint64_t lapic_base_read(const struct lapic *a)
+uint64_t vlapic_base_read(const struct vlapic *a)
 {
 	return a->base_msr;
 }
 
-int lapic_base_write(struct lapic *a, uint64_t v)
+int vlapic_base_write(struct vlapic *a, uint64_t v)
 {
 	uint64_t reserved = 0x2FFull | ~((1ull << a->phys_bits) - 1);
-	if (v & reserved & ~APIC_BASE_BSP)
+	if (v & reserved & ~VLAPIC_BASE_BSP)
 		return -1;
-	bool en = v & APIC_BASE_EN, extd = v & APIC_BASE_EXTD;
-	bool was_en = lapic_enabled(a), was_x2 = lapic_x2apic(a);
+	bool en = v & VLAPIC_BASE_EN, extd = v & VLAPIC_BASE_EXTD;
+	bool was_en = vlapic_enabled(a), was_x2 = vlapic_x2apic(a);
 	if (extd && !en)
 		return -1; /* invalid state */
 	if (was_x2 && en && !extd)
 		return -1; /* x2APIC to xAPIC must go through disabled */
 	if (!was_en && en && extd)
 		return -1; /* disabled to x2APIC must go through xAPIC */
-	uint64_t bsp = a->base_msr & APIC_BASE_BSP; /* read-only */
-	a->base_msr = (v & ~(reserved | APIC_BASE_BSP)) | bsp;
+	uint64_t bsp = a->base_msr & VLAPIC_BASE_BSP; /* read-only */
+	a->base_msr = (v & ~(reserved | VLAPIC_BASE_BSP)) | bsp;
 	if (!en) {
 		/* disabling loses the APIC's state (11.4.3) */
 		reset_registers(a);
 	} else if (extd && !was_x2) {
-		/* into x2APIC: the ID is the 32-bit x2APIC ID, the LDR derived from it (11.12.10.2) */
+		/* into x2APIC: the ID is the 32-bit x2APIC ID, the LDR is derived (11.12.10.2) */
 		a->ldr = x2apic_ldr(a);
 		a->icr_hi = 0;
 	}

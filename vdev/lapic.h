@@ -9,45 +9,46 @@
 #include "vdev/apic_msg.h"
 #include "vdev/vdev.h"
 
-#define LAPIC_DEFAULT_BASE 0xFEE00000ull
-#define LAPIC_MMIO_SIZE 0x1000
+#define VLAPIC_DEFAULT_BASE 0xFEE00000ull
+#define VLAPIC_MMIO_SIZE 0x1000
 /* The timer's input clock (the "bus clock" the divide configuration divides): 1 GHz, so one
  * count is one nanosecond at divide-by-1. CPUID leaf 0x40000010 EBX reports it in kHz. */
-#define LAPIC_TIMER_HZ 1000000000u
-#define LAPIC_TIMER_KHZ (LAPIC_TIMER_HZ / 1000u)
-#define LAPIC_VERSION 0x00050014u /* version 0x14, 6 LVT entries (max index 5), no EOI suppression */
+#define VLAPIC_TIMER_HZ 1000000000u
+#define VLAPIC_TIMER_KHZ (VLAPIC_TIMER_HZ / 1000u)
+/* version 0x14, 6 LVT entries (max index 5), no EOI-broadcast suppression */
+#define VLAPIC_VERSION 0x00050014u
 
-#define MSR_IA32_APIC_BASE 0x1B
-#define MSR_IA32_TSC_DEADLINE 0x6E0
-#define MSR_X2APIC_FIRST 0x800
-#define MSR_X2APIC_LAST 0x8FF
+#define VLAPIC_MSR_APIC_BASE 0x1B
+#define VLAPIC_MSR_TSC_DEADLINE 0x6E0
+#define VLAPIC_MSR_X2APIC_FIRST 0x800
+#define VLAPIC_MSR_X2APIC_LAST 0x8FF
 
-#define APIC_BASE_BSP (1ull << 8)
-#define APIC_BASE_EXTD (1ull << 10)
-#define APIC_BASE_EN (1ull << 11)
+#define VLAPIC_BASE_BSP (1ull << 8)
+#define VLAPIC_BASE_EXTD (1ull << 10)
+#define VLAPIC_BASE_EN (1ull << 11)
 
 /* ICR destination shorthands (bits 19-18) */
-enum apic_shorthand {
-	APIC_SH_NONE = 0,
-	APIC_SH_SELF = 1,
-	APIC_SH_ALL = 2,
-	APIC_SH_OTHERS = 3,
+enum vapic_shorthand {
+	VAPIC_SH_NONE = 0,
+	VAPIC_SH_SELF = 1,
+	VAPIC_SH_ALL = 2,
+	VAPIC_SH_OTHERS = 3,
 };
 
-struct lapic;
+struct vlapic;
 
 /* What a local APIC needs from the platform: IPIs out, and EOIs of level-triggered vectors to
  * the IOAPIC(s). */
-struct lapic_bus {
+struct vlapic_bus {
 	void *ctx;
-	void (*send_ipi)(void *ctx, struct lapic *src, const struct apic_msg *msg,
-			 enum apic_shorthand sh);
+	void (*send_ipi)(void *ctx, struct vlapic *src, const struct vapic_msg *msg,
+			 enum vapic_shorthand sh);
 	void (*eoi_broadcast)(void *ctx, uint8_t vector);
 };
 
-struct lapic {
+struct vlapic {
 	const struct vdev_env *env;
-	const struct lapic_bus *bus;
+	const struct vlapic_bus *bus;
 	unsigned cpu;	   /* vCPU index */
 	uint32_t apic_id;  /* initial APIC ID */
 	uint32_t phys_bits; /* MAXPHYADDR: IA32_APIC_BASE bits above it are reserved */
@@ -68,59 +69,59 @@ struct lapic {
 	uint8_t sipi_vector;
 };
 
-void lapic_init(struct lapic *a, const struct vdev_env *env, const struct lapic_bus *bus,
+void vlapic_init(struct vlapic *a, const struct vdev_env *env, const struct vlapic_bus *bus,
 		unsigned cpu, uint32_t apic_id, bool bsp);
 /* Power-up/INIT state (SDM 11.4.7.1): enabled in xAPIC mode at the default base, software
  * disabled, every LVT masked. */
-void lapic_reset(struct lapic *a);
+void vlapic_reset(struct vlapic *a);
 /* The state a PC BIOS leaves the BSP in ("virtual wire" mode, MP spec 3.6.2.2): software
  * enabled, LINT0 ExtINT (the 8259's INTR), LINT1 NMI. A kernel booted directly expects it. */
-void lapic_virtual_wire(struct lapic *a);
+void vlapic_virtual_wire(struct vlapic *a);
 
 /* State */
-bool lapic_enabled(const struct lapic *a);	 /* IA32_APIC_BASE.EN */
-bool lapic_x2apic(const struct lapic *a);	 /* x2APIC mode */
-uint64_t lapic_mmio_base(const struct lapic *a); /* the page, valid in xAPIC mode */
+bool vlapic_enabled(const struct vlapic *a);	 /* IA32_APIC_BASE.EN */
+bool vlapic_x2apic(const struct vlapic *a);	 /* x2APIC mode */
+uint64_t vlapic_mmio_base(const struct vlapic *a); /* the page, valid in xAPIC mode */
 
 /* IA32_APIC_BASE. Write returns -1 (inject #GP) for reserved bits or an illegal transition
  * (SDM 11.12.5: x2APIC to xAPIC, disabled to x2APIC, EXTD without EN). */
-uint64_t lapic_base_read(const struct lapic *a);
-int lapic_base_write(struct lapic *a, uint64_t v);
+uint64_t vlapic_base_read(const struct vlapic *a);
+int vlapic_base_write(struct vlapic *a, uint64_t v);
 
 /* xAPIC page accesses at offset off (0-0xFFF). Registers are 32 bits wide; a narrower read
  * sees its bytes, a narrower write is dropped, an 8-byte access covers the 4 reserved bytes
  * after the register. */
-void lapic_mmio_read(struct lapic *a, uint64_t off, unsigned size, uint64_t *val);
-void lapic_mmio_write(struct lapic *a, uint64_t off, unsigned size, uint64_t val);
+void vlapic_mmio_read(struct vlapic *a, uint64_t off, unsigned size, uint64_t *val);
+void vlapic_mmio_write(struct vlapic *a, uint64_t off, unsigned size, uint64_t val);
 /* x2APIC MSRs 0x800-0x8FF and IA32_TSC_DEADLINE. -1: inject #GP (not in x2APIC mode, no such
  * register, read of a write-only or write of a read-only one, reserved bits set). */
-int lapic_msr_read(struct lapic *a, uint32_t msr, uint64_t *val);
-int lapic_msr_write(struct lapic *a, uint32_t msr, uint64_t val);
+int vlapic_msr_read(struct vlapic *a, uint32_t msr, uint64_t *val);
+int vlapic_msr_write(struct vlapic *a, uint32_t msr, uint64_t val);
 
 /* An interrupt message for this APIC (the platform matched the destination). */
-void lapic_deliver(struct lapic *a, const struct apic_msg *msg);
-/* True when this APIC is a destination of (dest, logical) (SDM 11.6.2). ioapic_dest: an 8-bit
+void vlapic_deliver(struct vlapic *a, const struct vapic_msg *msg);
+/* True when this APIC is a destination of (dest, logical) (SDM 11.6.2). vioapic_dest: an 8-bit
  * destination from an IOAPIC or xAPIC ICR, where 0xFF is the broadcast in either mode. */
-bool lapic_match_dest(const struct lapic *a, uint32_t dest, bool logical, bool ioapic_dest);
+bool vlapic_match_dest(const struct vlapic *a, uint32_t dest, bool logical, bool vioapic_dest);
 /* Local interrupt pins: LINT0/LINT1 (pin 0/1), as the LVT entry programs them. */
-void lapic_set_lint(struct lapic *a, unsigned pin, bool level);
+void vlapic_set_lint(struct vlapic *a, unsigned pin, bool level);
 
 /* Fires the timer if it expired. */
-void lapic_update(struct lapic *a);
+void vlapic_update(struct vlapic *a);
 /* When the timer next expires with an unmasked LVT (guest ns), or UINT64_MAX. */
-uint64_t lapic_next_event_ns(struct lapic *a);
+uint64_t vlapic_next_event_ns(struct vlapic *a);
 /* The highest IRR vector above the processor priority, or -1 (SDM 11.8.3.1). */
-int lapic_pending_vector(struct lapic *a);
+int vlapic_pending_vector(struct vlapic *a);
 /* The vCPU injected vector: IRR to ISR. */
-void lapic_ack(struct lapic *a, uint8_t vector);
+void vlapic_ack(struct vlapic *a, uint8_t vector);
 /* The 8259's INTR reaches this CPU: APIC globally disabled, or LINT0 programmed ExtINT and
  * unmasked. */
-bool lapic_accepts_extint(const struct lapic *a);
+bool vlapic_accepts_extint(const struct vlapic *a);
 /* INIT and SIPI messages for this vCPU (the vCPU loop resets / starts the vCPU). */
-bool lapic_take_init(struct lapic *a);
-int lapic_take_sipi(struct lapic *a); /* the start-up vector, or -1 */
+bool vlapic_take_init(struct vlapic *a);
+int vlapic_take_sipi(struct vlapic *a); /* the start-up vector, or -1 */
 /* NMI (from LINT1, ICR or IOAPIC): true once per NMI. */
-bool lapic_take_nmi(struct lapic *a);
-uint32_t lapic_ppr(const struct lapic *a);
+bool vlapic_take_nmi(struct vlapic *a);
+uint32_t vlapic_ppr(const struct vlapic *a);
 
 #endif

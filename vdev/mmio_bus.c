@@ -55,7 +55,8 @@ void mmio_bus_log_unclaimed(struct mmio_bus *bus, uint64_t gpa, unsigned size, b
 	const char *name = bus->env && bus->env->vm_name ? bus->env->vm_name : "?";
 	const char *more = suppressed ? " (earlier pages not logged)" : "";
 	if (write)
-		klog("vm %s: unclaimed MMIO page 0x%llx: %u-byte write of 0x%llx at 0x%llx dropped%s",
+		klog("vm %s: unclaimed MMIO page 0x%llx: %u-byte write of 0x%llx at 0x%llx "
+		     "dropped%s",
 		     name, (unsigned long long)(gpa & ~0xFFFull), size, (unsigned long long)val,
 		     (unsigned long long)gpa, more);
 	else

@@ -19,33 +19,33 @@
 #define OCW3_SMM 0x20
 #define OCW3_ESMM 0x40
 
-static void reset_chip(struct pic_chip *c, uint8_t elcr_mask)
+static void reset_chip(struct vpic_chip *c, uint8_t elcr_mask)
 {
 	memset(c, 0, sizeof(*c));
 	c->elcr_mask = elcr_mask;
 	c->lowest = 7;
 }
 
-void pic_init(struct pic8259 *pic, const struct vdev_env *env)
+void vpic_init(struct vpic8259 *pic, const struct vdev_env *env)
 {
 	memset(pic, 0, sizeof(*pic));
 	pic->env = env;
-	pic_reset(pic);
+	vpic_reset(pic);
 }
 
-void pic_reset(struct pic8259 *pic)
+void vpic_reset(struct vpic8259 *pic)
 {
 	reset_chip(&pic->chip[0], 0xF8);
 	reset_chip(&pic->chip[1], 0xDE);
 }
 
-static uint8_t level_mask(const struct pic_chip *c)
+static uint8_t level_mask(const struct vpic_chip *c)
 {
 	return c->ltim ? 0xFF : c->elcr;
 }
 
 /* The highest-priority set bit of mask under the chip's rotation, or 8 for none. */
-static unsigned highest(const struct pic_chip *c, uint8_t mask)
+static unsigned highest(const struct vpic_chip *c, uint8_t mask)
 {
 	for (unsigned i = 1; i <= 8; i++) {
 		unsigned irq = (c->lowest + i) & 7;
@@ -58,7 +58,7 @@ static unsigned highest(const struct pic_chip *c, uint8_t mask)
 /* The IR the chip would interrupt for now, or 8. An in-service IR blocks equal and lower
  * priorities, except: special mask mode (masked ISR bits do not block) and, on a master in
  * special fully nested mode, the cascade input (the slave does its own nesting). */
-static unsigned chip_pending(const struct pic_chip *c, bool master)
+static unsigned chip_pending(const struct vpic_chip *c, bool master)
 {
 	uint8_t req = c->irr & (uint8_t)~c->imr;
 	unsigned irq = highest(c, req);
@@ -68,7 +68,7 @@ static unsigned chip_pending(const struct pic_chip *c, bool master)
 	if (c->special_mask)
 		blocking &= (uint8_t)~c->imr;
 	if (master && c->sfnm)
-		blocking &= (uint8_t)~(1u << PIC_CASCADE_IRQ);
+		blocking &= (uint8_t)~(1u << VPIC_CASCADE_IRQ);
 	unsigned in_service = highest(c, blocking);
 	if (in_service == 8)
 		return irq;
@@ -77,7 +77,7 @@ static unsigned chip_pending(const struct pic_chip *c, bool master)
 	return p_irq < p_isr ? irq : 8;
 }
 
-static void chip_set_line(struct pic_chip *c, unsigned ir, bool level)
+static void chip_set_line(struct vpic_chip *c, unsigned ir, bool level)
 {
 	uint8_t bit = (uint8_t)(1u << ir);
 	if (level_mask(c) & bit) {
@@ -97,39 +97,39 @@ static void chip_set_line(struct pic_chip *c, unsigned ir, bool level)
 
 /* The slave's INTR drives the master's IR2. It is taken as a level: the slave holds INTR while
  * it has a request, so a second slave request behind an acknowledged one is not lost. */
-static void update_cascade(struct pic8259 *pic)
+static void update_cascade(struct vpic8259 *pic)
 {
-	struct pic_chip *m = &pic->chip[0];
+	struct vpic_chip *m = &pic->chip[0];
 	if (chip_pending(&pic->chip[1], false) != 8)
-		m->irr |= 1u << PIC_CASCADE_IRQ;
+		m->irr |= 1u << VPIC_CASCADE_IRQ;
 	else
-		m->irr &= (uint8_t)~(1u << PIC_CASCADE_IRQ);
+		m->irr &= (uint8_t)~(1u << VPIC_CASCADE_IRQ);
 }
 
-void pic_set_irq(struct pic8259 *pic, unsigned irq, bool level)
+void vpic_set_irq(struct vpic8259 *pic, unsigned irq, bool level)
 {
-	if (irq >= 16 || irq == PIC_CASCADE_IRQ)
+	if (irq >= 16 || irq == VPIC_CASCADE_IRQ)
 		return; /* IR2 of the master is wired to the slave, not to a device */
 	chip_set_line(&pic->chip[irq >> 3], irq & 7, level);
 	update_cascade(pic);
 }
 
-bool pic_has_interrupt(const struct pic8259 *pic)
+bool vpic_has_interrupt(const struct vpic8259 *pic)
 {
 	return chip_pending(&pic->chip[0], true) != 8;
 }
 
-bool pic_irq_masked(const struct pic8259 *pic, unsigned irq)
+bool vpic_irq_masked(const struct vpic8259 *pic, unsigned irq)
 {
 	if (irq >= 16)
 		return true;
-	if (irq >= 8 && (pic->chip[0].imr & (1u << PIC_CASCADE_IRQ)))
+	if (irq >= 8 && (pic->chip[0].imr & (1u << VPIC_CASCADE_IRQ)))
 		return true;
 	return pic->chip[irq >> 3].imr & (1u << (irq & 7));
 }
 
 /* The first INTA pulse on one chip: IRR to ISR (unless auto-EOI), edge IRR cleared. */
-static void chip_ack(struct pic_chip *c, unsigned ir)
+static void chip_ack(struct vpic_chip *c, unsigned ir)
 {
 	uint8_t bit = (uint8_t)(1u << ir);
 	if (!(level_mask(c) & bit))
@@ -142,29 +142,29 @@ static void chip_ack(struct pic_chip *c, unsigned ir)
 	}
 }
 
-int pic_peek_vector(const struct pic8259 *pic)
+int vpic_peek_vector(const struct vpic8259 *pic)
 {
-	const struct pic_chip *m = &pic->chip[0], *s = &pic->chip[1];
+	const struct vpic_chip *m = &pic->chip[0], *s = &pic->chip[1];
 	unsigned irq = chip_pending(m, true);
 	if (irq == 8)
 		return -1;
-	if (irq == PIC_CASCADE_IRQ && !m->single) {
+	if (irq == VPIC_CASCADE_IRQ && !m->single) {
 		unsigned sirq = chip_pending(s, false);
 		return s->vector_base | (sirq == 8 ? 7 : sirq);
 	}
 	return m->vector_base | irq;
 }
 
-uint8_t pic_get_interrupt(struct pic8259 *pic)
+uint8_t vpic_get_interrupt(struct vpic8259 *pic)
 {
-	struct pic_chip *m = &pic->chip[0], *s = &pic->chip[1];
+	struct vpic_chip *m = &pic->chip[0], *s = &pic->chip[1];
 	unsigned irq = chip_pending(m, true);
 	uint8_t vec;
 
 	if (irq == 8) /* the request went away before INTA: spurious IR7 (data sheet) */
 		return (uint8_t)(m->vector_base | 7);
 	chip_ack(m, irq);
-	if (irq == PIC_CASCADE_IRQ && !m->single) {
+	if (irq == VPIC_CASCADE_IRQ && !m->single) {
 		unsigned sirq = chip_pending(s, false);
 		if (sirq == 8) {
 			vec = (uint8_t)(s->vector_base | 7);
@@ -179,7 +179,7 @@ uint8_t pic_get_interrupt(struct pic8259 *pic)
 	return vec;
 }
 
-static void eoi(struct pic8259 *pic, struct pic_chip *c, unsigned ir, bool rotate)
+static void eoi(struct vpic8259 *pic, struct vpic_chip *c, unsigned ir, bool rotate)
 {
 	if (ir == 8)
 		return;
@@ -189,7 +189,7 @@ static void eoi(struct pic8259 *pic, struct pic_chip *c, unsigned ir, bool rotat
 	update_cascade(pic);
 }
 
-static void write_command(struct pic8259 *pic, struct pic_chip *c, uint8_t v)
+static void write_command(struct vpic8259 *pic, struct vpic_chip *c, uint8_t v)
 {
 	if (v & ICW1_INIT) {
 		/* ICW1 clears IMR and ISR, resets priorities and the special mask, and reads IRR
@@ -249,7 +249,7 @@ static void write_command(struct pic8259 *pic, struct pic_chip *c, uint8_t v)
 	}
 }
 
-static void write_data(struct pic8259 *pic, struct pic_chip *c, uint8_t v)
+static void write_data(struct vpic8259 *pic, struct vpic_chip *c, uint8_t v)
 {
 	switch (c->init_step) {
 	case 2:
@@ -275,7 +275,7 @@ static void write_data(struct pic8259 *pic, struct pic_chip *c, uint8_t v)
 
 /* Poll command: the next read of the command port acknowledges as INTA would and returns
  * 0x80 | IR, or 0 with nothing pending. */
-static uint8_t poll_read(struct pic8259 *pic, struct pic_chip *c)
+static uint8_t poll_read(struct vpic8259 *pic, struct vpic_chip *c)
 {
 	bool master = c == &pic->chip[0];
 	unsigned ir = chip_pending(c, master);
@@ -287,15 +287,15 @@ static uint8_t poll_read(struct pic8259 *pic, struct pic_chip *c)
 	return (uint8_t)(0x80 | ir);
 }
 
-static int pic_read(void *dev, uint16_t port, unsigned size, uint32_t *val)
+static int vpic_read(void *dev, uint16_t port, unsigned size, uint32_t *val)
 {
-	struct pic8259 *pic = dev;
+	struct vpic8259 *pic = dev;
 	(void)size;
-	if (port == PIC_ELCR_BASE || port == PIC_ELCR_BASE + 1) {
-		*val = pic->chip[port - PIC_ELCR_BASE].elcr;
+	if (port == VPIC_ELCR_BASE || port == VPIC_ELCR_BASE + 1) {
+		*val = pic->chip[port - VPIC_ELCR_BASE].elcr;
 		return 0;
 	}
-	struct pic_chip *c = &pic->chip[port >= PIC_SLAVE_BASE];
+	struct vpic_chip *c = &pic->chip[port >= VPIC_SLAVE_BASE];
 	if (c->poll)
 		*val = poll_read(pic, c);
 	else if (port & 1)
@@ -305,18 +305,18 @@ static int pic_read(void *dev, uint16_t port, unsigned size, uint32_t *val)
 	return 0;
 }
 
-static int pic_write(void *dev, uint16_t port, unsigned size, uint32_t val)
+static int vpic_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 {
-	struct pic8259 *pic = dev;
+	struct vpic8259 *pic = dev;
 	uint8_t v = (uint8_t)val;
 	(void)size;
-	if (port == PIC_ELCR_BASE || port == PIC_ELCR_BASE + 1) {
-		struct pic_chip *c = &pic->chip[port - PIC_ELCR_BASE];
+	if (port == VPIC_ELCR_BASE || port == VPIC_ELCR_BASE + 1) {
+		struct vpic_chip *c = &pic->chip[port - VPIC_ELCR_BASE];
 		c->elcr = v & c->elcr_mask;
 		update_cascade(pic);
 		return 0;
 	}
-	struct pic_chip *c = &pic->chip[port >= PIC_SLAVE_BASE];
+	struct vpic_chip *c = &pic->chip[port >= VPIC_SLAVE_BASE];
 	if (port & 1)
 		write_data(pic, c, v);
 	else
@@ -324,13 +324,13 @@ static int pic_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 	return 0;
 }
 
-static const struct io_ops pic_ops = { .read = pic_read, .write = pic_write };
+static const struct io_ops vpic_ops = { .read = vpic_read, .write = vpic_write };
 
-int pic_register(struct pic8259 *pic, struct io_bus *bus)
+int vpic_register(struct vpic8259 *pic, struct io_bus *bus)
 {
-	if (io_bus_register(bus, PIC_MASTER_BASE, 2, IO_SIZE_1, &pic_ops, pic) ||
-	    io_bus_register(bus, PIC_SLAVE_BASE, 2, IO_SIZE_1, &pic_ops, pic) ||
-	    io_bus_register(bus, PIC_ELCR_BASE, 2, IO_SIZE_1, &pic_ops, pic))
+	if (io_bus_register(bus, VPIC_MASTER_BASE, 2, IO_SIZE_1, &vpic_ops, pic) ||
+	    io_bus_register(bus, VPIC_SLAVE_BASE, 2, IO_SIZE_1, &vpic_ops, pic) ||
+	    io_bus_register(bus, VPIC_ELCR_BASE, 2, IO_SIZE_1, &vpic_ops, pic))
 		return -1;
 	return 0;
 }

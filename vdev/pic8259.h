@@ -8,12 +8,12 @@
 #include "vdev/io_bus.h"
 #include "vdev/vdev.h"
 
-#define PIC_MASTER_BASE 0x20
-#define PIC_SLAVE_BASE 0xA0
-#define PIC_ELCR_BASE 0x4D0
-#define PIC_CASCADE_IRQ 2
+#define VPIC_MASTER_BASE 0x20
+#define VPIC_SLAVE_BASE 0xA0
+#define VPIC_ELCR_BASE 0x4D0
+#define VPIC_CASCADE_IRQ 2
 
-struct pic_chip {
+struct vpic_chip {
 	uint8_t irr, isr, imr;
 	uint8_t lines;	     /* input levels, for edge detection */
 	uint8_t elcr, elcr_mask;
@@ -24,24 +24,24 @@ struct pic_chip {
 	bool icw4_needed, single, ltim, aeoi, rotate_aeoi, sfnm, special_mask, read_isr, poll;
 };
 
-struct pic8259 {
+struct vpic8259 {
 	const struct vdev_env *env;
-	struct pic_chip chip[2];
+	struct vpic_chip chip[2];
 };
 
-void pic_init(struct pic8259 *pic, const struct vdev_env *env);
-void pic_reset(struct pic8259 *pic);
-int pic_register(struct pic8259 *pic, struct io_bus *bus);
+void vpic_init(struct vpic8259 *pic, const struct vdev_env *env);
+void vpic_reset(struct vpic8259 *pic);
+int vpic_register(struct vpic8259 *pic, struct io_bus *bus);
 /* Input line irq (0-15) to level. Edge-triggered inputs latch a rising edge in IRR. */
-void pic_set_irq(struct pic8259 *pic, unsigned irq, bool level);
+void vpic_set_irq(struct vpic8259 *pic, unsigned irq, bool level);
 /* True while the master's INTR output is asserted. */
-bool pic_has_interrupt(const struct pic8259 *pic);
+bool vpic_has_interrupt(const struct vpic8259 *pic);
 /* The INTA cycle: the vector to inject, with ISR/IRR updated (and auto-EOI applied). With
  * nothing pending the chip answers with its spurious vector (IR7 of master or slave). */
-uint8_t pic_get_interrupt(struct pic8259 *pic);
-/* The vector pic_get_interrupt() would return now, without acknowledging; -1 with INTR low. */
-int pic_peek_vector(const struct pic8259 *pic);
+uint8_t vpic_get_interrupt(struct vpic8259 *pic);
+/* The vector vpic_get_interrupt() would return now, without acknowledging; -1 with INTR low. */
+int vpic_peek_vector(const struct vpic8259 *pic);
 /* True when irq (0-15) is masked in IMR (for the slave's lines: or the cascade is). */
-bool pic_irq_masked(const struct pic8259 *pic, unsigned irq);
+bool vpic_irq_masked(const struct vpic8259 *pic, unsigned irq);
 
 #endif

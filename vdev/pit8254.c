@@ -16,12 +16,12 @@
 #define P61_REFRESH 0x10
 #define P61_OUT2 0x20
 
-static uint64_t now_ticks(const struct pit8254 *pit)
+static uint64_t now_ticks(const struct vpit8254 *pit)
 {
-	return vdev_muldiv(pit->env->now_ns(pit->env->ctx), PIT_HZ, NS_PER_SEC);
+	return vdev_muldiv(pit->env->now_ns(pit->env->ctx), VPIT_HZ, VDEV_NS_PER_SEC);
 }
 
-static void reset_channel(struct pit_channel *c, bool gate)
+static void reset_channel(struct vpit_channel *c, bool gate)
 {
 	memset(c, 0, sizeof(*c));
 	c->gate = gate;
@@ -29,14 +29,14 @@ static void reset_channel(struct pit_channel *c, bool gate)
 	c->period = 65536;
 }
 
-void pit_init(struct pit8254 *pit, const struct vdev_env *env)
+void vpit_init(struct vpit8254 *pit, const struct vdev_env *env)
 {
 	memset(pit, 0, sizeof(*pit));
 	pit->env = env;
-	pit_reset(pit);
+	vpit_reset(pit);
 }
 
-void pit_reset(struct pit8254 *pit)
+void vpit_reset(struct vpit8254 *pit)
 {
 	/* Gates of channels 0 and 1 are tied high on a PC; channel 2's is port 0x61 bit 0. */
 	reset_channel(&pit->ch[0], true);
@@ -45,7 +45,7 @@ void pit_reset(struct pit8254 *pit)
 	pit->port61 = 0;
 }
 
-static uint64_t elapsed(const struct pit_channel *c, uint64_t now)
+static uint64_t elapsed(const struct vpit_channel *c, uint64_t now)
 {
 	if (!c->loaded)
 		return 0;
@@ -53,7 +53,7 @@ static uint64_t elapsed(const struct pit_channel *c, uint64_t now)
 }
 
 /* The value in the counting element (8254 data sheet, "Mode 0" to "Mode 5"). */
-static uint32_t counter_value(const struct pit_channel *c, uint64_t e)
+static uint32_t counter_value(const struct vpit_channel *c, uint64_t e)
 {
 	uint32_t n = c->period, wrap = c->bcd ? 10000 : 65536;
 	if (!c->loaded)
@@ -70,7 +70,7 @@ static uint32_t counter_value(const struct pit_channel *c, uint64_t e)
 	}
 }
 
-static bool output(const struct pit_channel *c, uint64_t e)
+static bool output(const struct vpit_channel *c, uint64_t e)
 {
 	uint32_t n = c->period;
 	if (!c->loaded)
@@ -92,7 +92,7 @@ static bool output(const struct pit_channel *c, uint64_t e)
 }
 
 /* OUT rising edges since the count was loaded: these are channel 0's IRQ0 pulses. */
-static uint64_t edges(const struct pit_channel *c, uint64_t e)
+static uint64_t edges(const struct vpit_channel *c, uint64_t e)
 {
 	switch (c->mode) {
 	case 0:
@@ -119,7 +119,7 @@ static uint32_t from_bcd(uint16_t v)
 	return (v >> 12) * 1000u + ((v >> 8) & 0xF) * 100u + ((v >> 4) & 0xF) * 10u + (v & 0xF);
 }
 
-static uint16_t read_value(const struct pit8254 *pit, const struct pit_channel *c)
+static uint16_t read_value(const struct vpit8254 *pit, const struct vpit_channel *c)
 {
 	uint32_t v = counter_value(c, elapsed(c, now_ticks(pit)));
 	return c->bcd ? to_bcd(v) : (uint16_t)v;
@@ -127,7 +127,7 @@ static uint16_t read_value(const struct pit8254 *pit, const struct pit_channel *
 
 /* Counting runs in modes 0, 2, 3 and 4 while the gate is high; modes 1 and 5 wait for a gate
  * rising edge (never, on channels 0 and 1). */
-static void start_counting(struct pit_channel *c, uint64_t now)
+static void start_counting(struct vpit_channel *c, uint64_t now)
 {
 	c->triggered = false;
 	c->edges_seen = 0;
@@ -136,7 +136,7 @@ static void start_counting(struct pit_channel *c, uint64_t now)
 	c->start = now;
 }
 
-static void load_count(struct pit8254 *pit, struct pit_channel *c, uint16_t raw)
+static void load_count(struct vpit8254 *pit, struct vpit_channel *c, uint16_t raw)
 {
 	uint32_t n = c->bcd ? from_bcd(raw) : raw;
 	if (!n)
@@ -150,7 +150,7 @@ static void load_count(struct pit8254 *pit, struct pit_channel *c, uint16_t raw)
 	start_counting(c, now_ticks(pit));
 }
 
-static void set_gate(struct pit8254 *pit, struct pit_channel *c, bool gate)
+static void set_gate(struct vpit8254 *pit, struct vpit_channel *c, bool gate)
 {
 	uint64_t now = now_ticks(pit);
 	bool rise = gate && !c->gate;
@@ -181,14 +181,14 @@ static void set_gate(struct pit8254 *pit, struct pit_channel *c, bool gate)
 	}
 }
 
-static uint8_t status_byte(const struct pit8254 *pit, const struct pit_channel *c)
+static uint8_t status_byte(const struct vpit8254 *pit, const struct vpit_channel *c)
 {
 	bool out = output(c, elapsed(c, now_ticks(pit)));
 	return (uint8_t)((out ? 0x80 : 0) | (c->null_count ? 0x40 : 0) | c->rw << 4 |
 			 c->mode << 1 | (c->bcd ? 1 : 0));
 }
 
-static void latch_count(struct pit8254 *pit, struct pit_channel *c)
+static void latch_count(struct vpit8254 *pit, struct vpit_channel *c)
 {
 	if (c->latch_reads)
 		return; /* a second latch before the first is read is ignored */
@@ -197,12 +197,12 @@ static void latch_count(struct pit8254 *pit, struct pit_channel *c)
 	c->latch_hi_next = c->rw == RW_MSB;
 }
 
-static void control_word(struct pit8254 *pit, uint8_t v)
+static void control_word(struct vpit8254 *pit, uint8_t v)
 {
 	unsigned sc = v >> 6, rw = (v >> 4) & 3;
 	if (sc == 3) { /* read-back: bit 5 low latches counts, bit 4 low latches status */
 		for (unsigned i = 0; i < 3; i++) {
-			struct pit_channel *c = &pit->ch[i];
+			struct vpit_channel *c = &pit->ch[i];
 			if (!(v & (2u << i)))
 				continue;
 			if (!(v & 0x20))
@@ -214,7 +214,7 @@ static void control_word(struct pit8254 *pit, uint8_t v)
 		}
 		return;
 	}
-	struct pit_channel *c = &pit->ch[sc];
+	struct vpit_channel *c = &pit->ch[sc];
 	if (rw == RW_LATCH) {
 		latch_count(pit, c);
 		return;
@@ -232,7 +232,7 @@ static void control_word(struct pit8254 *pit, uint8_t v)
 	c->edges_seen = 0;
 }
 
-static void write_counter(struct pit8254 *pit, struct pit_channel *c, uint8_t v)
+static void write_counter(struct vpit8254 *pit, struct vpit_channel *c, uint8_t v)
 {
 	switch (c->rw) {
 	case RW_LSB:
@@ -258,7 +258,7 @@ static void write_counter(struct pit8254 *pit, struct pit_channel *c, uint8_t v)
 	}
 }
 
-static uint8_t read_counter(struct pit8254 *pit, struct pit_channel *c)
+static uint8_t read_counter(struct vpit8254 *pit, struct vpit_channel *c)
 {
 	if (c->status_latched) {
 		c->status_latched = false;
@@ -282,24 +282,24 @@ static uint8_t read_counter(struct pit8254 *pit, struct pit_channel *c)
 	}
 }
 
-void pit_update(struct pit8254 *pit)
+void vpit_update(struct vpit8254 *pit)
 {
-	struct pit_channel *c = &pit->ch[0];
+	struct vpit_channel *c = &pit->ch[0];
 	if (!c->loaded || !c->counting)
 		return;
 	uint64_t e = edges(c, elapsed(c, now_ticks(pit)));
 	if (e > c->edges_seen) {
 		c->edges_seen = e;
 		if (pit->env->set_irq) {
-			pit->env->set_irq(pit->env->ctx, PIT_IRQ, true);
-			pit->env->set_irq(pit->env->ctx, PIT_IRQ, false);
+			pit->env->set_irq(pit->env->ctx, VPIT_IRQ, true);
+			pit->env->set_irq(pit->env->ctx, VPIT_IRQ, false);
 		}
 	}
 }
 
-uint64_t pit_next_event_ns(struct pit8254 *pit)
+uint64_t vpit_next_event_ns(struct vpit8254 *pit)
 {
-	struct pit_channel *c = &pit->ch[0];
+	struct vpit_channel *c = &pit->ch[0];
 	uint64_t at;
 	if (!c->loaded || !c->counting)
 		return UINT64_MAX;
@@ -322,50 +322,50 @@ uint64_t pit_next_event_ns(struct pit8254 *pit)
 		return UINT64_MAX;
 	}
 	/* The first nanosecond at which now_ticks() has reached the edge's tick. */
-	return vdev_muldiv(c->start + at, NS_PER_SEC, PIT_HZ) + 1;
+	return vdev_muldiv(c->start + at, VDEV_NS_PER_SEC, VPIT_HZ) + 1;
 }
 
-static int pit_read(void *dev, uint16_t port, unsigned size, uint32_t *val)
+static int vpit_read(void *dev, uint16_t port, unsigned size, uint32_t *val)
 {
-	struct pit8254 *pit = dev;
+	struct vpit8254 *pit = dev;
 	(void)size;
-	if (port == PIT_PORT_61) {
+	if (port == VPIT_PORT_61) {
 		/* 8254 data sheet does not cover port 0x61: it is the PC's "NMI status and
 		 * control" register (Intel ICH data sheets): bit 4 toggles with DRAM refresh every
 		 * 15.085 us, bit 5 is channel 2's OUT. */
 		uint64_t ns = pit->env->now_ns(pit->env->ctx);
-		struct pit_channel *c = &pit->ch[2];
+		struct vpit_channel *c = &pit->ch[2];
 		*val = (pit->port61 & 0x0F) | ((ns / 15085) & 1 ? P61_REFRESH : 0) |
 		       (output(c, elapsed(c, now_ticks(pit))) ? P61_OUT2 : 0);
 		return 0;
 	}
-	unsigned i = (unsigned)(port - PIT_BASE);
+	unsigned i = (unsigned)(port - VPIT_BASE);
 	*val = i < 3 ? read_counter(pit, &pit->ch[i]) : 0xFF; /* the control word is write-only */
 	return 0;
 }
 
-static int pit_write(void *dev, uint16_t port, unsigned size, uint32_t val)
+static int vpit_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 {
-	struct pit8254 *pit = dev;
+	struct vpit8254 *pit = dev;
 	(void)size;
-	if (port == PIT_PORT_61) {
+	if (port == VPIT_PORT_61) {
 		pit->port61 = (uint8_t)(val & 0x0F);
 		set_gate(pit, &pit->ch[2], val & P61_GATE2);
-	} else if (port == PIT_BASE + 3) {
+	} else if (port == VPIT_BASE + 3) {
 		control_word(pit, (uint8_t)val);
 	} else {
-		write_counter(pit, &pit->ch[port - PIT_BASE], (uint8_t)val);
+		write_counter(pit, &pit->ch[port - VPIT_BASE], (uint8_t)val);
 	}
-	pit_update(pit);
+	vpit_update(pit);
 	return 0;
 }
 
-static const struct io_ops pit_ops = { .read = pit_read, .write = pit_write };
+static const struct io_ops vpit_ops = { .read = vpit_read, .write = vpit_write };
 
-int pit_register(struct pit8254 *pit, struct io_bus *bus)
+int vpit_register(struct vpit8254 *pit, struct io_bus *bus)
 {
-	if (io_bus_register(bus, PIT_BASE, 4, IO_SIZE_1, &pit_ops, pit) ||
-	    io_bus_register(bus, PIT_PORT_61, 1, IO_SIZE_1, &pit_ops, pit))
+	if (io_bus_register(bus, VPIT_BASE, 4, IO_SIZE_1, &vpit_ops, pit) ||
+	    io_bus_register(bus, VPIT_PORT_61, 1, IO_SIZE_1, &vpit_ops, pit))
 		return -1;
 	return 0;
 }

@@ -8,12 +8,12 @@
 #include "vdev/io_bus.h"
 #include "vdev/vdev.h"
 
-#define PIT_HZ 1193182u
-#define PIT_BASE 0x40
-#define PIT_PORT_61 0x61
-#define PIT_IRQ 0
+#define VPIT_HZ 1193182u
+#define VPIT_BASE 0x40
+#define VPIT_PORT_61 0x61
+#define VPIT_IRQ 0
 
-struct pit_channel {
+struct vpit_channel {
 	uint8_t mode, rw;    /* control word fields (8254 data sheet, control word format) */
 	bool bcd;
 	bool loaded;	     /* a full count was written since the control word */
@@ -34,18 +34,18 @@ struct pit_channel {
 	uint8_t status;
 };
 
-struct pit8254 {
+struct vpit8254 {
 	const struct vdev_env *env;
-	struct pit_channel ch[3];
+	struct vpit_channel ch[3];
 	uint8_t port61; /* bits 0-3 as written */
 };
 
-void pit_init(struct pit8254 *pit, const struct vdev_env *env);
-void pit_reset(struct pit8254 *pit);
-int pit_register(struct pit8254 *pit, struct io_bus *bus);
+void vpit_init(struct vpit8254 *pit, const struct vdev_env *env);
+void vpit_reset(struct vpit8254 *pit);
+int vpit_register(struct vpit8254 *pit, struct io_bus *bus);
 /* Pulses IRQ0 when channel 0's output rose since the last call (several rises: one pulse). */
-void pit_update(struct pit8254 *pit);
+void vpit_update(struct vpit8254 *pit);
 /* When channel 0's next rising edge is due (guest ns), or UINT64_MAX when none is coming. */
-uint64_t pit_next_event_ns(struct pit8254 *pit);
+uint64_t vpit_next_event_ns(struct vpit8254 *pit);
 
 #endif

@@ -30,7 +30,7 @@ static void dev_set_irq(void *ctx, unsigned irq, bool level)
 	struct platform *p = from_ctx(ctx);
 	irq_router_set(&p->router, irq, level);
 	/* the 8259's INTR reaches the BSP through LINT0 (or past a disabled APIC) */
-	if (level && pic_has_interrupt(&p->pic) && lapic_accepts_extint(&p->lapic[0]))
+	if (level && vpic_has_interrupt(&p->pic) && vlapic_accepts_extint(&p->lapic[0]))
 		dev_kick(ctx, 0);
 }
 
@@ -62,74 +62,75 @@ static uint64_t dev_tsc_to_ns(void *ctx, uint64_t tsc)
 
 /* Lowest priority goes to the matching APIC with the lowest processor priority (SDM vol 3A,
  * 11.6.2.4); the others to every match. */
-static void route_msg(struct platform *p, const struct apic_msg *m, bool short_dest,
-		      const struct lapic *skip)
+static void route_msg(struct platform *p, const struct vapic_msg *m, bool short_dest,
+		      const struct vlapic *skip)
 {
-	if (m->delivery == APIC_DM_LOWEST) {
-		struct lapic *best = NULL;
+	if (m->delivery == VAPIC_DM_LOWEST) {
+		struct vlapic *best = NULL;
 		for (unsigned i = 0; i < p->nr_cpus; i++) {
-			struct lapic *a = &p->lapic[i];
-			if (a == skip || !lapic_match_dest(a, m->dest, m->logical, short_dest))
+			struct vlapic *a = &p->lapic[i];
+			if (a == skip || !vlapic_match_dest(a, m->dest, m->logical, short_dest))
 				continue;
-			if (!best || lapic_ppr(a) < lapic_ppr(best))
+			if (!best || vlapic_ppr(a) < vlapic_ppr(best))
 				best = a;
 		}
 		if (best)
-			lapic_deliver(best, m);
+			vlapic_deliver(best, m);
 		return;
 	}
 	for (unsigned i = 0; i < p->nr_cpus; i++) {
-		struct lapic *a = &p->lapic[i];
-		if (a != skip && lapic_match_dest(a, m->dest, m->logical, short_dest))
-			lapic_deliver(a, m);
+		struct vlapic *a = &p->lapic[i];
+		if (a != skip && vlapic_match_dest(a, m->dest, m->logical, short_dest))
+			vlapic_deliver(a, m);
 	}
 }
 
-static void ioapic_deliver(void *ctx, const struct apic_msg *m)
+static void vioapic_deliver(void *ctx, const struct vapic_msg *m)
 {
 	route_msg(from_ctx(ctx), m, true, NULL);
 }
 
-static void lapic_send_ipi(void *ctx, struct lapic *src, const struct apic_msg *m,
-			   enum apic_shorthand sh)
+static void vlapic_send_ipi(void *ctx, struct vlapic *src, const struct vapic_msg *m,
+			   enum vapic_shorthand sh)
 {
 	struct platform *p = from_ctx(ctx);
 	switch (sh) {
-	case APIC_SH_SELF:
-		lapic_deliver(src, m);
+	case VAPIC_SH_SELF:
+		vlapic_deliver(src, m);
 		break;
-	case APIC_SH_ALL:
-	case APIC_SH_OTHERS:
+	case VAPIC_SH_ALL:
+	case VAPIC_SH_OTHERS:
 		for (unsigned i = 0; i < p->nr_cpus; i++)
-			if (sh == APIC_SH_ALL || &p->lapic[i] != src)
-				lapic_deliver(&p->lapic[i], m);
+			if (sh == VAPIC_SH_ALL || &p->lapic[i] != src)
+				vlapic_deliver(&p->lapic[i], m);
 		break;
 	default:
-		route_msg(p, m, !lapic_x2apic(src), NULL);
+		route_msg(p, m, !vlapic_x2apic(src), NULL);
 		break;
 	}
 }
 
-static void lapic_eoi_broadcast(void *ctx, uint8_t vector)
+static void vlapic_eoi_broadcast(void *ctx, uint8_t vector)
 {
-	ioapic_eoi(&from_ctx(ctx)->ioapic, vector);
+	vioapic_eoi(&from_ctx(ctx)->ioapic, vector);
 }
 
 /* ---- MMIO glue ---------------------------------------------------------------------------- */
 
-static int ioapic_mmio_rd(void *dev, uint64_t off, unsigned size, uint64_t *val)
+static int vioapic_mmio_rd(void *dev, uint64_t off, unsigned size, uint64_t *val)
 {
-	ioapic_mmio_read(dev, off, size, val);
+	vioapic_mmio_read(dev, off, size, val);
 	return 0;
 }
 
-static int ioapic_mmio_wr(void *dev, uint64_t off, unsigned size, uint64_t val)
+static int vioapic_mmio_wr(void *dev, uint64_t off, unsigned size, uint64_t val)
 {
-	ioapic_mmio_write(dev, off, size, val);
+	vioapic_mmio_write(dev, off, size, val);
 	return 0;
 }
 
-static const struct mmio_ops ioapic_mmio_ops = { .read = ioapic_mmio_rd, .write = ioapic_mmio_wr };
+static const struct mmio_ops vioapic_mmio_ops = { .read = vioapic_mmio_rd,
+						  .write = vioapic_mmio_wr };
 
 /* ---- creation ----------------------------------------------------------------------------- */
 
@@ -138,21 +139,22 @@ void platform_default_config(struct platform_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->cpus = 1;
 	cfg->exit_port = true;
-	cfg->time = (struct rtc_time){ .sec = 0, .min = 0, .hour = 0, .day = 1, .mon = 1,
+	cfg->time = (struct vrtc_time){ .sec = 0, .min = 0, .hour = 0, .day = 1, .mon = 1,
 				       .year = 2026 };
-	cfg->pm = (struct acpi_pm_config){ .pm1a_evt = ACPI_PM1A_EVT_DEFAULT,
-					   .pm1a_cnt = ACPI_PM1A_CNT_DEFAULT,
-					   .pm_tmr = ACPI_PM_TMR_DEFAULT,
-					   .slp_typ_s5 = ACPI_SLP_TYP_S5_DEFAULT,
+	cfg->pm = (struct vacpi_pm_config){ .pm1a_evt = VACPI_PM1A_EVT_DEFAULT,
+					   .pm1a_cnt = VACPI_PM1A_CNT_DEFAULT,
+					   .pm_tmr = VACPI_PM_TMR_DEFAULT,
+					   .slp_typ_s5 = VACPI_SLP_TYP_S5_DEFAULT,
 					   .timer_32bit = false,
-					   .sci_gsi = ACPI_SCI_GSI_DEFAULT };
+					   .sci_gsi = VACPI_SCI_GSI_DEFAULT };
 	cfg->phys_bits = 48;
 }
 
-int platform_init(struct platform *p, const struct vdev_env *env, const struct platform_config *cfg)
+int platform_init(struct platform *p, const struct vdev_env *env,
+		  const struct platform_config *cfg)
 {
 	if (!env || !env->now_ns || cfg->cpus < 1 || cfg->cpus > PLATFORM_MAX_CPUS ||
-	    cfg->pm.sci_gsi >= IRQ_LINES || (cfg->phys_bits && (cfg->phys_bits < 36 ||
+	    cfg->pm.sci_gsi >= IRQ_ROUTER_LINES || (cfg->phys_bits && (cfg->phys_bits < 36 ||
 								  cfg->phys_bits > 52)))
 		return -1;
 	memset(p, 0, sizeof(*p));
@@ -174,51 +176,51 @@ int platform_init(struct platform *p, const struct vdev_env *env, const struct p
 	io_bus_init(&p->io, de);
 	mmio_bus_init(&p->mmio, de);
 
-	pic_init(&p->pic, de);
-	ioapic_init(&p->ioapic, de, ioapic_deliver, p);
+	vpic_init(&p->pic, de);
+	vioapic_init(&p->ioapic, de, vioapic_deliver, p);
 	irq_router_init(&p->router, &p->pic, &p->ioapic);
-	p->lapic_bus = (struct lapic_bus){ .ctx = p, .send_ipi = lapic_send_ipi,
-					   .eoi_broadcast = lapic_eoi_broadcast };
+	p->vlapic_bus = (struct vlapic_bus){ .ctx = p, .send_ipi = vlapic_send_ipi,
+					   .eoi_broadcast = vlapic_eoi_broadcast };
 	for (unsigned i = 0; i < p->nr_cpus; i++) {
-		lapic_init(&p->lapic[i], de, &p->lapic_bus, i, i, i == 0);
+		vlapic_init(&p->lapic[i], de, &p->vlapic_bus, i, i, i == 0);
 		p->lapic[i].phys_bits = cfg->phys_bits ? cfg->phys_bits : 48;
 	}
-	uart_init(&p->uart, de, UART_COM1_BASE, UART_COM1_GSI);
-	pit_init(&p->pit, de);
-	rtc_init(&p->rtc, de, &cfg->time);
-	acpi_pm_init(&p->pm, de, &cfg->pm);
-	i8042_init(&p->kbc, de);
+	vuart_init(&p->uart, de, VUART_COM1_BASE, VUART_COM1_GSI);
+	vpit_init(&p->pit, de);
+	vrtc_init(&p->rtc, de, &cfg->time);
+	vacpi_pm_init(&p->pm, de, &cfg->pm);
+	vi8042_init(&p->kbc, de);
 	exit_port_init(&p->exit, de);
 	p->has_exit_port = cfg->exit_port;
 
-	if (pic_register(&p->pic, &p->io) || pit_register(&p->pit, &p->io) ||
-	    uart_register(&p->uart, &p->io) || rtc_register(&p->rtc, &p->io) ||
-	    acpi_pm_register(&p->pm, &p->io) || i8042_register(&p->kbc, &p->io) ||
+	if (vpic_register(&p->pic, &p->io) || vpit_register(&p->pit, &p->io) ||
+	    vuart_register(&p->uart, &p->io) || vrtc_register(&p->rtc, &p->io) ||
+	    vacpi_pm_register(&p->pm, &p->io) || vi8042_register(&p->kbc, &p->io) ||
 	    (p->has_exit_port && exit_port_register(&p->exit, &p->io)) ||
-	    mmio_bus_register(&p->mmio, PLATFORM_IOAPIC_BASE, IOAPIC_MMIO_SIZE, &ioapic_mmio_ops,
+	    mmio_bus_register(&p->mmio, PLATFORM_IOAPIC_BASE, VIOAPIC_MMIO_SIZE, &vioapic_mmio_ops,
 			      &p->ioapic))
 		return -1; /* overlapping ports: the PM ports in cfg collide with a device */
-	lapic_virtual_wire(&p->lapic[0]);
+	vlapic_virtual_wire(&p->lapic[0]);
 	return 0;
 }
 
 void platform_reset(struct platform *p)
 {
-	uart_reset(&p->uart);
-	pic_reset(&p->pic);
-	pit_reset(&p->pit);
-	rtc_reset(&p->rtc);
-	acpi_pm_reset(&p->pm);
-	i8042_reset(&p->kbc);
+	vuart_reset(&p->uart);
+	vpic_reset(&p->pic);
+	vpit_reset(&p->pit);
+	vrtc_reset(&p->rtc);
+	vacpi_pm_reset(&p->pm);
+	vi8042_reset(&p->kbc);
 	exit_port_reset(&p->exit);
-	ioapic_reset(&p->ioapic);
+	vioapic_reset(&p->ioapic);
 	/* lines stay as their devices drive them; the controllers forget what they latched */
 	p->router.levels = 0;
 	for (unsigned i = 0; i < p->nr_cpus; i++) {
-		lapic_reset(&p->lapic[i]);
+		vlapic_reset(&p->lapic[i]);
 		p->offered[i] = PLATFORM_IRQ_NONE;
 	}
-	lapic_virtual_wire(&p->lapic[0]);
+	vlapic_virtual_wire(&p->lapic[0]);
 	p->stop = VM_STOP_NONE;
 	p->stop_code = 0;
 }
@@ -234,15 +236,16 @@ static int result(const struct platform *p, int rc)
 
 int platform_io(struct platform *p, uint16_t port, unsigned size, bool write, uint32_t *val)
 {
-	int rc = write ? io_bus_write(&p->io, port, size, *val) : io_bus_read(&p->io, port, size, val);
+	int rc = write ? io_bus_write(&p->io, port, size, *val)
+		       : io_bus_read(&p->io, port, size, val);
 	return result(p, rc);
 }
 
-static bool lapic_page(const struct platform *p, unsigned cpu, uint64_t gpa)
+static bool vlapic_page(const struct platform *p, unsigned cpu, uint64_t gpa)
 {
-	const struct lapic *a = &p->lapic[cpu];
-	return lapic_enabled(a) && !lapic_x2apic(a) && gpa >= lapic_mmio_base(a) &&
-	       gpa - lapic_mmio_base(a) < LAPIC_MMIO_SIZE;
+	const struct vlapic *a = &p->lapic[cpu];
+	return vlapic_enabled(a) && !vlapic_x2apic(a) && gpa >= vlapic_mmio_base(a) &&
+	       gpa - vlapic_mmio_base(a) < VLAPIC_MMIO_SIZE;
 }
 
 int platform_mmio(struct platform *p, unsigned cpu, uint64_t gpa, unsigned size, bool write,
@@ -253,13 +256,13 @@ int platform_mmio(struct platform *p, unsigned cpu, uint64_t gpa, unsigned size,
 			*val = ~0ull;
 		return PLATFORM_GP;
 	}
-	if (lapic_page(p, cpu, gpa)) {
-		struct lapic *a = &p->lapic[cpu];
-		uint64_t off = gpa - lapic_mmio_base(a);
+	if (vlapic_page(p, cpu, gpa)) {
+		struct vlapic *a = &p->lapic[cpu];
+		uint64_t off = gpa - vlapic_mmio_base(a);
 		if (write)
-			lapic_mmio_write(a, off, size, *val);
+			vlapic_mmio_write(a, off, size, *val);
 		else
-			lapic_mmio_read(a, off, size, val);
+			vlapic_mmio_read(a, off, size, val);
 		return result(p, 0);
 	}
 	int rc = write ? mmio_bus_write(&p->mmio, gpa, size, *val)
@@ -269,8 +272,8 @@ int platform_mmio(struct platform *p, unsigned cpu, uint64_t gpa, unsigned size,
 
 bool platform_msr_is_apic(uint32_t msr)
 {
-	return msr == MSR_IA32_APIC_BASE || msr == MSR_IA32_TSC_DEADLINE ||
-	       (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST);
+	return msr == VLAPIC_MSR_APIC_BASE || msr == VLAPIC_MSR_TSC_DEADLINE ||
+	       (msr >= VLAPIC_MSR_X2APIC_FIRST && msr <= VLAPIC_MSR_X2APIC_LAST);
 }
 
 int platform_msr_read(struct platform *p, unsigned cpu, uint32_t msr, uint64_t *val)
@@ -278,20 +281,20 @@ int platform_msr_read(struct platform *p, unsigned cpu, uint32_t msr, uint64_t *
 	*val = 0;
 	if (cpu >= p->nr_cpus || !platform_msr_is_apic(msr))
 		return PLATFORM_GP;
-	return lapic_msr_read(&p->lapic[cpu], msr, val) ? PLATFORM_GP : PLATFORM_OK;
+	return vlapic_msr_read(&p->lapic[cpu], msr, val) ? PLATFORM_GP : PLATFORM_OK;
 }
 
 int platform_msr_write(struct platform *p, unsigned cpu, uint32_t msr, uint64_t val)
 {
 	if (cpu >= p->nr_cpus || !platform_msr_is_apic(msr))
 		return PLATFORM_GP;
-	return lapic_msr_write(&p->lapic[cpu], msr, val) ? PLATFORM_GP : PLATFORM_OK;
+	return vlapic_msr_write(&p->lapic[cpu], msr, val) ? PLATFORM_GP : PLATFORM_OK;
 }
 
 static void update_timers(struct platform *p)
 {
-	pit_update(&p->pit);
-	rtc_update(&p->rtc);
+	vpit_update(&p->pit);
+	vrtc_update(&p->rtc);
 }
 
 uint64_t platform_next_event_ns(struct platform *p, unsigned cpu)
@@ -299,14 +302,14 @@ uint64_t platform_next_event_ns(struct platform *p, unsigned cpu)
 	if (cpu >= p->nr_cpus)
 		return UINT64_MAX;
 	update_timers(p);
-	uart_flush(&p->uart);
-	uint64_t next = lapic_next_event_ns(&p->lapic[cpu]);
+	vuart_flush(&p->uart);
+	uint64_t next = vlapic_next_event_ns(&p->lapic[cpu]);
 	/* the ISA timers interrupt the BSP (IOAPIC or 8259); masked lines need no wake-up */
 	if (cpu == 0) {
-		if (!irq_router_masked(&p->router, PIT_IRQ))
-			next = MIN(next, pit_next_event_ns(&p->pit));
-		if (!irq_router_masked(&p->router, RTC_IRQ))
-			next = MIN(next, rtc_next_event_ns(&p->rtc));
+		if (!irq_router_masked(&p->router, VPIT_IRQ))
+			next = MIN(next, vpit_next_event_ns(&p->pit));
+		if (!irq_router_masked(&p->router, VRTC_IRQ))
+			next = MIN(next, vrtc_next_event_ns(&p->rtc));
 	}
 	return next;
 }
@@ -316,14 +319,14 @@ int platform_pending_interrupt(struct platform *p, unsigned cpu)
 	if (cpu >= p->nr_cpus)
 		return -1;
 	update_timers(p);
-	struct lapic *a = &p->lapic[cpu];
-	int v = lapic_pending_vector(a);
+	struct vlapic *a = &p->lapic[cpu];
+	int v = vlapic_pending_vector(a);
 	if (v >= 0) {
 		p->offered[cpu] = PLATFORM_IRQ_LAPIC;
 		return v;
 	}
-	if (cpu == 0 && lapic_accepts_extint(a)) {
-		v = pic_peek_vector(&p->pic);
+	if (cpu == 0 && vlapic_accepts_extint(a)) {
+		v = vpic_peek_vector(&p->pic);
 		if (v >= 0) {
 			p->offered[cpu] = PLATFORM_IRQ_PIC;
 			return v;
@@ -337,13 +340,13 @@ void platform_ack_interrupt(struct platform *p, unsigned cpu, int vector)
 {
 	if (cpu >= p->nr_cpus || vector < 0 || vector > 255)
 		return;
-	struct lapic *a = &p->lapic[cpu];
+	struct vlapic *a = &p->lapic[cpu];
 	switch (p->offered[cpu]) {
 	case PLATFORM_IRQ_LAPIC:
-		lapic_ack(a, (uint8_t)vector);
+		vlapic_ack(a, (uint8_t)vector);
 		break;
 	case PLATFORM_IRQ_PIC:
-		pic_get_interrupt(&p->pic);
+		vpic_get_interrupt(&p->pic);
 		a->extint_pending = false;
 		break;
 	default:
@@ -354,19 +357,19 @@ void platform_ack_interrupt(struct platform *p, unsigned cpu, int vector)
 
 bool platform_take_nmi(struct platform *p, unsigned cpu)
 {
-	return cpu < p->nr_cpus && lapic_take_nmi(&p->lapic[cpu]);
+	return cpu < p->nr_cpus && vlapic_take_nmi(&p->lapic[cpu]);
 }
 
 bool platform_uart_input(struct platform *p, uint8_t byte)
 {
-	if (!uart_can_receive(&p->uart))
+	if (!vuart_can_receive(&p->uart))
 		return false;
-	return uart_receive(&p->uart, byte);
+	return vuart_receive(&p->uart, byte);
 }
 
 void platform_power_button(struct platform *p)
 {
-	acpi_pm_power_button(&p->pm);
+	vacpi_pm_power_button(&p->pm);
 }
 
 enum vm_stop_reason platform_stop_reason(const struct platform *p, uint32_t *code)

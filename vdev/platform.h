@@ -36,11 +36,11 @@
 #define PLATFORM_IOAPIC_BASE 0xFEC00000ull
 
 struct platform_config {
-	unsigned cpus;		     /* 1..PLATFORM_MAX_CPUS; APIC IDs 0..cpus-1 */
-	bool exit_port;		     /* CONVENTIONS.md: on unless the config says no */
-	struct rtc_time time;	     /* wall-clock time at guest time "now" */
-	struct acpi_pm_config pm;    /* ports, timer width, S5 value, SCI: as the ACPI tables say */
-	uint32_t phys_bits;	     /* guest MAXPHYADDR (IA32_APIC_BASE reserved bits); 0: 48 */
+	unsigned cpus;		    /* 1..PLATFORM_MAX_CPUS; APIC IDs 0..cpus-1 */
+	bool exit_port;		    /* CONVENTIONS.md: on unless the config says no */
+	struct vrtc_time time;	    /* wall-clock time at guest time "now" */
+	struct vacpi_pm_config pm;  /* ports, timer width, S5 value, SCI: as the ACPI tables say */
+	uint32_t phys_bits;	    /* guest MAXPHYADDR (IA32_APIC_BASE reserved bits); 0: 48 */
 };
 
 /* The defaults: 1 CPU, exit port on, ACPI PM at 0x600/0x604/0x608 with a 24-bit timer,
@@ -65,15 +65,15 @@ struct platform {
 	struct irq_router router;
 	struct exit_port exit;
 	bool has_exit_port;
-	struct uart16550 uart;
-	struct pic8259 pic;
-	struct pit8254 pit;
-	struct rtc_cmos rtc;
-	struct acpi_pm pm;
-	struct i8042 kbc;
-	struct ioapic ioapic;
-	struct lapic_bus lapic_bus;
-	struct lapic lapic[PLATFORM_MAX_CPUS];
+	struct vuart16550 uart;
+	struct vpic8259 pic;
+	struct vpit8254 pit;
+	struct vrtc_cmos rtc;
+	struct vacpi_pm pm;
+	struct vi8042 kbc;
+	struct vioapic ioapic;
+	struct vlapic_bus vlapic_bus;
+	struct vlapic lapic[PLATFORM_MAX_CPUS];
 	enum platform_irq_source offered[PLATFORM_MAX_CPUS];
 	enum vm_stop_reason stop;
 	uint32_t stop_code;
@@ -81,7 +81,8 @@ struct platform {
 
 /* env: the VM's time, stop, console and kick callbacks (its set_irq is not used). -1 when cfg is
  * out of range. The BSP's local APIC starts in virtual-wire mode, as a BIOS leaves it. */
-int platform_init(struct platform *p, const struct vdev_env *env, const struct platform_config *cfg);
+int platform_init(struct platform *p, const struct vdev_env *env,
+		  const struct platform_config *cfg);
 /* Every device back to its power-on state (after a guest reset). */
 void platform_reset(struct platform *p);
 

@@ -53,7 +53,7 @@ static int64_t days_from_date(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void date_from_days(int64_t z, struct rtc_time *t)
+static void date_from_days(int64_t z, struct vrtc_time *t)
 {
 	z += 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -74,7 +74,7 @@ static unsigned days_in_month(unsigned year, unsigned mon)
 }
 
 /* Guest-written fields are clamped into a real date before any arithmetic. */
-static int64_t secs_from_time(const struct rtc_time *t)
+static int64_t secs_from_time(const struct vrtc_time *t)
 {
 	unsigned year = MIN(MAX(t->year, 1900u), 9999u);
 	unsigned mon = MIN(MAX(t->mon, 1u), 12u);
@@ -83,7 +83,7 @@ static int64_t secs_from_time(const struct rtc_time *t)
 	return days * 86400 + MIN(t->hour, 23u) * 3600 + MIN(t->min, 59u) * 60 + MIN(t->sec, 59u);
 }
 
-static void time_from_secs(int64_t s, struct rtc_time *t)
+static void time_from_secs(int64_t s, struct vrtc_time *t)
 {
 	int64_t days = s >= 0 ? s / 86400 : (s - 86399) / 86400;
 	int64_t rem = s - days * 86400;
@@ -93,26 +93,26 @@ static void time_from_secs(int64_t s, struct rtc_time *t)
 	t->sec = (uint8_t)(rem % 60);
 }
 
-static uint64_t now_ns(const struct rtc_cmos *rtc)
+static uint64_t now_ns(const struct vrtc_cmos *rtc)
 {
 	return rtc->env->now_ns(rtc->env->ctx);
 }
 
-static int64_t current_secs(const struct rtc_cmos *rtc)
+static int64_t current_secs(const struct vrtc_cmos *rtc)
 {
 	if (rtc->reg_b & B_SET)
 		return rtc->frozen_secs;
 	uint64_t now = now_ns(rtc);
 	uint64_t el = now > rtc->base_ns ? now - rtc->base_ns : 0;
-	return rtc->base_secs + (int64_t)(el / NS_PER_SEC);
+	return rtc->base_secs + (int64_t)(el / VDEV_NS_PER_SEC);
 }
 
-void rtc_now(const struct rtc_cmos *rtc, struct rtc_time *out)
+void vrtc_now(const struct vrtc_cmos *rtc, struct vrtc_time *out)
 {
 	time_from_secs(current_secs(rtc), out);
 }
 
-static void set_secs(struct rtc_cmos *rtc, int64_t secs)
+static void set_secs(struct vrtc_cmos *rtc, int64_t secs)
 {
 	if (rtc->reg_b & B_SET) {
 		rtc->frozen_secs = secs;
@@ -120,19 +120,19 @@ static void set_secs(struct rtc_cmos *rtc, int64_t secs)
 		/* keep the phase of the second: the divider chain runs on */
 		uint64_t now = now_ns(rtc);
 		uint64_t el = now > rtc->base_ns ? now - rtc->base_ns : 0;
-		rtc->base_secs = secs - (int64_t)(el / NS_PER_SEC);
+		rtc->base_secs = secs - (int64_t)(el / VDEV_NS_PER_SEC);
 	}
 }
 
-void rtc_init(struct rtc_cmos *rtc, const struct vdev_env *env, const struct rtc_time *when)
+void vrtc_init(struct vrtc_cmos *rtc, const struct vdev_env *env, const struct vrtc_time *when)
 {
 	memset(rtc, 0, sizeof(*rtc));
 	rtc->env = env;
 	rtc->initial = *when;
-	rtc_reset(rtc);
+	vrtc_reset(rtc);
 }
 
-void rtc_reset(struct rtc_cmos *rtc)
+void vrtc_reset(struct vrtc_cmos *rtc)
 {
 	rtc->index = 0;
 	rtc->nmi_disabled = false;
@@ -146,27 +146,27 @@ void rtc_reset(struct rtc_cmos *rtc)
 	memset(rtc->alarm, 0, sizeof(rtc->alarm));
 	memset(rtc->ram, 0, sizeof(rtc->ram));
 	if (rtc->irq_level && rtc->env->set_irq)
-		rtc->env->set_irq(rtc->env->ctx, RTC_IRQ, false);
+		rtc->env->set_irq(rtc->env->ctx, VRTC_IRQ, false);
 	rtc->irq_level = false;
 }
 
-bool rtc_nmi_disabled(const struct rtc_cmos *rtc)
+bool vrtc_nmi_disabled(const struct vrtc_cmos *rtc)
 {
 	return rtc->nmi_disabled;
 }
 
-static uint8_t encode(const struct rtc_cmos *rtc, unsigned v)
+static uint8_t encode(const struct vrtc_cmos *rtc, unsigned v)
 {
 	v %= 100;
 	return (uint8_t)(rtc->reg_b & B_DM_BINARY ? v : (v / 10) << 4 | v % 10);
 }
 
-static unsigned decode(const struct rtc_cmos *rtc, uint8_t v)
+static unsigned decode(const struct vrtc_cmos *rtc, uint8_t v)
 {
 	return rtc->reg_b & B_DM_BINARY ? v : (v >> 4) * 10u + (v & 0xF);
 }
 
-static uint8_t encode_hour(const struct rtc_cmos *rtc, unsigned h)
+static uint8_t encode_hour(const struct vrtc_cmos *rtc, unsigned h)
 {
 	if (rtc->reg_b & B_24H)
 		return encode(rtc, h);
@@ -175,7 +175,7 @@ static uint8_t encode_hour(const struct rtc_cmos *rtc, unsigned h)
 	return (uint8_t)(encode(rtc, h12) | (h >= 12 ? 0x80 : 0));
 }
 
-static unsigned decode_hour(const struct rtc_cmos *rtc, uint8_t v)
+static unsigned decode_hour(const struct vrtc_cmos *rtc, uint8_t v)
 {
 	if (rtc->reg_b & B_24H)
 		return decode(rtc, v);
@@ -183,40 +183,41 @@ static unsigned decode_hour(const struct rtc_cmos *rtc, uint8_t v)
 	return v & 0x80 ? h + 12 : h;
 }
 
-static bool uip(const struct rtc_cmos *rtc)
+static bool uip(const struct vrtc_cmos *rtc)
 {
 	if (rtc->reg_b & B_SET)
 		return false;
 	uint64_t now = now_ns(rtc);
-	uint64_t phase = (now - rtc->base_ns) % NS_PER_SEC;
-	return phase >= NS_PER_SEC - UIP_BEFORE_NS || (now - rtc->base_ns >= NS_PER_SEC &&
+	uint64_t phase = (now - rtc->base_ns) % VDEV_NS_PER_SEC;
+	return phase >= VDEV_NS_PER_SEC - UIP_BEFORE_NS || (now - rtc->base_ns >= VDEV_NS_PER_SEC &&
 						      phase < UIP_AFTER_NS);
 }
 
 /* The periodic interrupt's period from register A's rate select ("Periodic Interrupt Rate"):
  * 0 none; 1 and 2 are 3.90625 and 7.8125 ms; 3-15 are 2^(rs-1) cycles of 32.768 kHz. */
-static uint64_t periodic_ns(const struct rtc_cmos *rtc)
+static uint64_t periodic_ns(const struct vrtc_cmos *rtc)
 {
 	unsigned rs = rtc->reg_a & 0xF;
 	if (!rs)
 		return 0;
 	unsigned cycles = rs <= 2 ? 1u << (rs + 6) : 1u << (rs - 1);
-	return vdev_muldiv(cycles, NS_PER_SEC, 32768);
+	return vdev_muldiv(cycles, VDEV_NS_PER_SEC, 32768);
 }
 
 /* Register C's flags for the events between flags_ns and now. The update flag follows second
  * boundaries (none while SET holds updates); the alarm flag is set when the time read now matches
  * the alarm (don't-care values 0xC0-0xFF match anything). */
-static void collect_flags(struct rtc_cmos *rtc)
+static void collect_flags(struct vrtc_cmos *rtc)
 {
 	uint64_t now = now_ns(rtc);
 	if (now <= rtc->flags_ns)
 		return;
-	if (!(rtc->reg_b & B_SET) &&
-	    (rtc->flags_ns - rtc->base_ns) / NS_PER_SEC != (now - rtc->base_ns) / NS_PER_SEC) {
+	uint64_t sec_then = (rtc->flags_ns - rtc->base_ns) / VDEV_NS_PER_SEC;
+	uint64_t sec_now = (now - rtc->base_ns) / VDEV_NS_PER_SEC;
+	if (!(rtc->reg_b & B_SET) && sec_then != sec_now) {
 		rtc->reg_c |= C_UF;
-		struct rtc_time t;
-		rtc_now(rtc, &t);
+		struct vrtc_time t;
+		vrtc_now(rtc, &t);
 		unsigned vals[3] = { t.sec, t.min, t.hour };
 		bool match = true;
 		for (unsigned i = 0; i < 3; i++) {
@@ -235,7 +236,7 @@ static void collect_flags(struct rtc_cmos *rtc)
 	rtc->flags_ns = now;
 }
 
-static void update_irq(struct rtc_cmos *rtc)
+static void update_irq(struct vrtc_cmos *rtc)
 {
 	uint8_t enabled = rtc->reg_c & rtc->reg_b & (C_PF | C_AF | C_UF);
 	if (enabled)
@@ -244,11 +245,11 @@ static void update_irq(struct rtc_cmos *rtc)
 	if (level != rtc->irq_level) {
 		rtc->irq_level = level;
 		if (rtc->env->set_irq)
-			rtc->env->set_irq(rtc->env->ctx, RTC_IRQ, level);
+			rtc->env->set_irq(rtc->env->ctx, VRTC_IRQ, level);
 	}
 }
 
-void rtc_update(struct rtc_cmos *rtc)
+void vrtc_update(struct vrtc_cmos *rtc)
 {
 	if (!(rtc->reg_b & (B_PIE | B_AIE | B_UIE)))
 		return;
@@ -256,24 +257,25 @@ void rtc_update(struct rtc_cmos *rtc)
 	update_irq(rtc);
 }
 
-uint64_t rtc_next_event_ns(const struct rtc_cmos *rtc)
+uint64_t vrtc_next_event_ns(const struct vrtc_cmos *rtc)
 {
 	uint64_t next = UINT64_MAX, now = now_ns(rtc);
 	if (rtc->irq_level)
 		return UINT64_MAX; /* IRQ 8 stays high until register C is read */
 	if ((rtc->reg_b & (B_UIE | B_AIE)) && !(rtc->reg_b & B_SET))
-		next = rtc->base_ns + ((now - rtc->base_ns) / NS_PER_SEC + 1) * NS_PER_SEC;
+		next = rtc->base_ns +
+		       ((now - rtc->base_ns) / VDEV_NS_PER_SEC + 1) * VDEV_NS_PER_SEC;
 	uint64_t p = periodic_ns(rtc);
 	if ((rtc->reg_b & B_PIE) && p)
 		next = MIN(next, (now / p + 1) * p);
 	return next;
 }
 
-static uint8_t read_reg(struct rtc_cmos *rtc, unsigned idx)
+static uint8_t read_reg(struct vrtc_cmos *rtc, unsigned idx)
 {
-	struct rtc_time t;
-	if (idx <= REG_YEAR || idx == RTC_CENTURY_REG)
-		rtc_now(rtc, &t);
+	struct vrtc_time t;
+	if (idx <= REG_YEAR || idx == VRTC_CENTURY_REG)
+		vrtc_now(rtc, &t);
 	switch (idx) {
 	case REG_SEC:
 		return encode(rtc, t.sec);
@@ -295,7 +297,7 @@ static uint8_t read_reg(struct rtc_cmos *rtc, unsigned idx)
 		return encode(rtc, t.mon);
 	case REG_YEAR:
 		return encode(rtc, t.year % 100);
-	case RTC_CENTURY_REG:
+	case VRTC_CENTURY_REG:
 		return encode(rtc, t.year / 100);
 	case REG_A:
 		return (uint8_t)((rtc->reg_a & 0x7F) | (uip(rtc) ? A_UIP : 0));
@@ -316,10 +318,10 @@ static uint8_t read_reg(struct rtc_cmos *rtc, unsigned idx)
 	}
 }
 
-static void write_time_field(struct rtc_cmos *rtc, unsigned idx, uint8_t v)
+static void write_time_field(struct vrtc_cmos *rtc, unsigned idx, uint8_t v)
 {
-	struct rtc_time t;
-	rtc_now(rtc, &t);
+	struct vrtc_time t;
+	vrtc_now(rtc, &t);
 	switch (idx) {
 	case REG_SEC:
 		t.sec = (uint8_t)MIN(decode(rtc, v & 0x7F), 59u);
@@ -339,7 +341,7 @@ static void write_time_field(struct rtc_cmos *rtc, unsigned idx, uint8_t v)
 	case REG_YEAR:
 		t.year = (uint16_t)(t.year / 100 * 100 + decode(rtc, v) % 100);
 		break;
-	case RTC_CENTURY_REG:
+	case VRTC_CENTURY_REG:
 		t.year = (uint16_t)(MIN(MAX(decode(rtc, v), 19u), 99u) * 100 + t.year % 100);
 		break;
 	default:
@@ -348,7 +350,7 @@ static void write_time_field(struct rtc_cmos *rtc, unsigned idx, uint8_t v)
 	set_secs(rtc, secs_from_time(&t));
 }
 
-static void write_reg(struct rtc_cmos *rtc, unsigned idx, uint8_t v)
+static void write_reg(struct vrtc_cmos *rtc, unsigned idx, uint8_t v)
 {
 	switch (idx) {
 	case REG_SEC_ALARM:
@@ -385,7 +387,7 @@ static void write_reg(struct rtc_cmos *rtc, unsigned idx, uint8_t v)
 	case REG_MDAY:
 	case REG_MON:
 	case REG_YEAR:
-	case RTC_CENTURY_REG:
+	case VRTC_CENTURY_REG:
 		write_time_field(rtc, idx, v);
 		break;
 	default:
@@ -394,22 +396,22 @@ static void write_reg(struct rtc_cmos *rtc, unsigned idx, uint8_t v)
 	}
 }
 
-static int rtc_read(void *dev, uint16_t port, unsigned size, uint32_t *val)
+static int vrtc_read(void *dev, uint16_t port, unsigned size, uint32_t *val)
 {
-	struct rtc_cmos *rtc = dev;
+	struct vrtc_cmos *rtc = dev;
 	(void)size;
-	if (port == RTC_INDEX_PORT)
+	if (port == VRTC_INDEX_PORT)
 		*val = 0xFF; /* the index register is write-only on PC chipsets */
 	else
 		*val = read_reg(rtc, rtc->index);
 	return 0;
 }
 
-static int rtc_write(void *dev, uint16_t port, unsigned size, uint32_t val)
+static int vrtc_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 {
-	struct rtc_cmos *rtc = dev;
+	struct vrtc_cmos *rtc = dev;
 	(void)size;
-	if (port == RTC_INDEX_PORT) {
+	if (port == VRTC_INDEX_PORT) {
 		rtc->index = val & 0x7F;
 		rtc->nmi_disabled = val & 0x80;
 	} else {
@@ -418,9 +420,9 @@ static int rtc_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 	return 0;
 }
 
-static const struct io_ops rtc_ops = { .read = rtc_read, .write = rtc_write };
+static const struct io_ops vrtc_ops = { .read = vrtc_read, .write = vrtc_write };
 
-int rtc_register(struct rtc_cmos *rtc, struct io_bus *bus)
+int vrtc_register(struct vrtc_cmos *rtc, struct io_bus *bus)
 {
-	return io_bus_register(bus, RTC_INDEX_PORT, 2, IO_SIZE_1, &rtc_ops, rtc);
+	return io_bus_register(bus, VRTC_INDEX_PORT, 2, IO_SIZE_1, &vrtc_ops, rtc);
 }

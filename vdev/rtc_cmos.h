@@ -8,19 +8,19 @@
 #include "vdev/io_bus.h"
 #include "vdev/vdev.h"
 
-#define RTC_INDEX_PORT 0x70
-#define RTC_DATA_PORT 0x71
-#define RTC_IRQ 8
-#define RTC_CENTURY_REG 0x32
-#define RTC_CMOS_SIZE 128
+#define VRTC_INDEX_PORT 0x70
+#define VRTC_DATA_PORT 0x71
+#define VRTC_IRQ 8
+#define VRTC_CENTURY_REG 0x32
+#define VRTC_CMOS_SIZE 128
 
-struct rtc_time {
+struct vrtc_time {
 	uint8_t sec, min, hour; /* 0-59, 0-59, 0-23 */
 	uint8_t day, mon;	/* 1-31, 1-12 */
 	uint16_t year;		/* e.g. 2026 */
 };
 
-struct rtc_cmos {
+struct vrtc_cmos {
 	const struct vdev_env *env;
 	uint8_t index;
 	bool nmi_disabled; /* port 0x70 bit 7 */
@@ -31,21 +31,21 @@ struct rtc_cmos {
 	uint64_t flags_ns;   /* register C's update/periodic flags cover events up to here */
 	bool irq_level;
 	uint8_t alarm[3];			/* seconds, minutes, hours alarm, as written */
-	uint8_t ram[RTC_CMOS_SIZE - 0x0E];	/* 0x0E-0x7F */
-	struct rtc_time initial;
+	uint8_t ram[VRTC_CMOS_SIZE - 0x0E];	/* 0x0E-0x7F */
+	struct vrtc_time initial;
 };
 
 /* when: the wall-clock time at the current guest time (invalid fields are clamped). */
-void rtc_init(struct rtc_cmos *rtc, const struct vdev_env *env, const struct rtc_time *when);
-void rtc_reset(struct rtc_cmos *rtc);
-int rtc_register(struct rtc_cmos *rtc, struct io_bus *bus);
+void vrtc_init(struct vrtc_cmos *rtc, const struct vdev_env *env, const struct vrtc_time *when);
+void vrtc_reset(struct vrtc_cmos *rtc);
+int vrtc_register(struct vrtc_cmos *rtc, struct io_bus *bus);
 /* The time the RTC shows now. */
-void rtc_now(const struct rtc_cmos *rtc, struct rtc_time *out);
+void vrtc_now(const struct vrtc_cmos *rtc, struct vrtc_time *out);
 /* Raises IRQ 8 when an enabled periodic or update-ended event happened since the last call. */
-void rtc_update(struct rtc_cmos *rtc);
+void vrtc_update(struct vrtc_cmos *rtc);
 /* When the next enabled periodic or update-ended interrupt is due, or UINT64_MAX. */
-uint64_t rtc_next_event_ns(const struct rtc_cmos *rtc);
+uint64_t vrtc_next_event_ns(const struct vrtc_cmos *rtc);
 /* Port 0x70 bit 7: the guest asked for NMIs to be masked. */
-bool rtc_nmi_disabled(const struct rtc_cmos *rtc);
+bool vrtc_nmi_disabled(const struct vrtc_cmos *rtc);
 
 #endif

@@ -59,18 +59,18 @@ enum {
 #define MSR_DCD 0x80
 #define MSR_DELTAS 0x0F
 
-void uart_init(struct uart16550 *u, const struct vdev_env *env, uint16_t base, unsigned gsi)
+void vuart_init(struct vuart16550 *u, const struct vdev_env *env, uint16_t base, unsigned gsi)
 {
 	memset(u, 0, sizeof(*u));
 	u->env = env;
 	u->base = base;
 	u->gsi = gsi;
-	uart_reset(u);
+	vuart_reset(u);
 }
 
 /* The modem lines the far end drives: in loopback, MCR's outputs (8.8: RTS->CTS, DTR->DSR,
  * OUT1->RI, OUT2->DCD); otherwise a connected terminal (carrier, DSR, CTS). */
-static uint8_t modem_inputs(const struct uart16550 *u)
+static uint8_t modem_inputs(const struct vuart16550 *u)
 {
 	if (!(u->mcr & MCR_LOOP))
 		return MSR_DCD | MSR_DSR | MSR_CTS;
@@ -82,7 +82,7 @@ static uint8_t modem_inputs(const struct uart16550 *u)
 	return m;
 }
 
-static void update_msr(struct uart16550 *u)
+static void update_msr(struct vuart16550 *u)
 {
 	uint8_t now = modem_inputs(u), old = u->msr & 0xF0, changed = now ^ old;
 	uint8_t delta = 0;
@@ -93,14 +93,14 @@ static void update_msr(struct uart16550 *u)
 	u->msr = (uint8_t)(now | (u->msr & MSR_DELTAS) | delta);
 }
 
-static unsigned rx_trigger(const struct uart16550 *u)
+static unsigned rx_trigger(const struct vuart16550 *u)
 {
 	static const uint8_t levels[4] = { 1, 4, 8, 14 };
 	return u->fcr & FCR_ENABLE ? levels[u->fcr >> 6] : 1;
 }
 
 /* IIR's interrupt identification, highest priority first (data sheet table 4). */
-static uint8_t pending_iir(const struct uart16550 *u)
+static uint8_t pending_iir(const struct vuart16550 *u)
 {
 	if ((u->ier & IER_ELSI) && (u->lsr_err & LSR_OE))
 		return IIR_RLSI;
@@ -114,7 +114,7 @@ static uint8_t pending_iir(const struct uart16550 *u)
 }
 
 /* On a PC the INTR pin reaches the PIC through OUT2; loopback disconnects it (8.8). */
-static void update_irq(struct uart16550 *u)
+static void update_irq(struct vuart16550 *u)
 {
 	bool level = pending_iir(u) != IIR_NO_INT && (u->mcr & MCR_OUT2) && !(u->mcr & MCR_LOOP);
 	if (level != u->irq_level) {
@@ -124,16 +124,16 @@ static void update_irq(struct uart16550 *u)
 	}
 }
 
-void uart_flush(struct uart16550 *u)
+void vuart_flush(struct vuart16550 *u)
 {
 	if (u->tx_len && u->env && u->env->uart_tx)
 		u->env->uart_tx(u->env->ctx, u->tx, u->tx_len);
 	u->tx_len = 0;
 }
 
-void uart_reset(struct uart16550 *u)
+void vuart_reset(struct vuart16550 *u)
 {
-	uart_flush(u);
+	vuart_flush(u);
 	u->ier = u->fcr = u->lcr = u->mcr = u->lsr_err = u->scr = 0;
 	u->dll = 0x0C; /* 9600 baud, as after a PC BIOS; nothing depends on it */
 	u->dlm = 0;
@@ -143,47 +143,47 @@ void uart_reset(struct uart16550 *u)
 	update_irq(u);
 }
 
-static void rx_push(struct uart16550 *u, uint8_t byte)
+static void rx_push(struct vuart16550 *u, uint8_t byte)
 {
-	unsigned cap = u->fcr & FCR_ENABLE ? UART_FIFO_SIZE : 1;
+	unsigned cap = u->fcr & FCR_ENABLE ? VUART_FIFO_SIZE : 1;
 	if (u->rx_count >= cap) {
 		u->lsr_err |= LSR_OE; /* the new byte is lost, as on the chip (8.10, OE) */
 		return;
 	}
-	u->rx[(u->rx_head + u->rx_count) % UART_FIFO_SIZE] = byte;
+	u->rx[(u->rx_head + u->rx_count) % VUART_FIFO_SIZE] = byte;
 	u->rx_count++;
 }
 
-bool uart_can_receive(const struct uart16550 *u)
+bool vuart_can_receive(const struct vuart16550 *u)
 {
 	/* loopback cuts the serial input off the pins (8.8) */
-	return !(u->mcr & MCR_LOOP) && u->rx_count < (u->fcr & FCR_ENABLE ? UART_FIFO_SIZE : 1);
+	return !(u->mcr & MCR_LOOP) && u->rx_count < (u->fcr & FCR_ENABLE ? VUART_FIFO_SIZE : 1);
 }
 
-bool uart_receive(struct uart16550 *u, uint8_t byte)
+bool vuart_receive(struct vuart16550 *u, uint8_t byte)
 {
 	if (u->mcr & MCR_LOOP)
 		return false;
-	bool ok = uart_can_receive(u);
+	bool ok = vuart_can_receive(u);
 	rx_push(u, byte);
 	update_irq(u);
 	return ok;
 }
 
-static void transmit(struct uart16550 *u, uint8_t byte)
+static void transmit(struct vuart16550 *u, uint8_t byte)
 {
 	if (u->mcr & MCR_LOOP) {
 		rx_push(u, byte);
 	} else {
 		u->tx[u->tx_len++] = byte;
-		if (byte == '\n' || u->tx_len == UART_TX_LINE)
-			uart_flush(u);
+		if (byte == '\n' || u->tx_len == VUART_TX_LINE)
+			vuart_flush(u);
 	}
 	/* The byte moved on at once: THR is empty again, which raises THRE anew (8.4). */
 	u->thre_pending = true;
 }
 
-uint8_t uart_read(struct uart16550 *u, unsigned offset)
+uint8_t vuart_read(struct vuart16550 *u, unsigned offset)
 {
 	uint8_t v = 0xFF;
 
@@ -193,7 +193,7 @@ uint8_t uart_read(struct uart16550 *u, unsigned offset)
 			v = u->dll;
 		} else if (u->rx_count) {
 			v = u->rx[u->rx_head];
-			u->rx_head = (uint8_t)((u->rx_head + 1) % UART_FIFO_SIZE);
+			u->rx_head = (uint8_t)((u->rx_head + 1) % VUART_FIFO_SIZE);
 			u->rx_count--;
 		} else {
 			v = 0;
@@ -232,7 +232,7 @@ uint8_t uart_read(struct uart16550 *u, unsigned offset)
 	return v;
 }
 
-void uart_write(struct uart16550 *u, unsigned offset, uint8_t val)
+void vuart_write(struct vuart16550 *u, unsigned offset, uint8_t val)
 {
 	switch (offset & 7) {
 	case REG_RBR_THR:
@@ -253,8 +253,8 @@ void uart_write(struct uart16550 *u, unsigned offset, uint8_t val)
 		}
 		break;
 	case REG_IIR_FCR:
-		/* FIFO enable toggling clears both FIFOs; the other bits only take effect with bit 0
-		 * set (8.7). There is no TX FIFO to clear: transmission is instant. */
+		/* FIFO enable toggling clears both FIFOs; the other bits only take effect with
+		 * bit 0 set (8.7). There is no TX FIFO to clear: transmission is instant. */
 		if ((val ^ u->fcr) & FCR_ENABLE)
 			u->rx_head = u->rx_count = 0;
 		if (val & FCR_ENABLE) {
@@ -270,7 +270,7 @@ void uart_write(struct uart16550 *u, unsigned offset, uint8_t val)
 		break;
 	case REG_MCR:
 		if ((val ^ u->mcr) & MCR_LOOP)
-			uart_flush(u);
+			vuart_flush(u);
 		u->mcr = val & 0x1F;
 		update_msr(u);
 		break;
@@ -285,25 +285,25 @@ void uart_write(struct uart16550 *u, unsigned offset, uint8_t val)
 	update_irq(u);
 }
 
-static int uart_io_read(void *dev, uint16_t port, unsigned size, uint32_t *val)
+static int vuart_io_read(void *dev, uint16_t port, unsigned size, uint32_t *val)
 {
-	struct uart16550 *u = dev;
+	struct vuart16550 *u = dev;
 	(void)size;
-	*val = uart_read(u, (unsigned)(port - u->base));
+	*val = vuart_read(u, (unsigned)(port - u->base));
 	return 0;
 }
 
-static int uart_io_write(void *dev, uint16_t port, unsigned size, uint32_t val)
+static int vuart_io_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 {
-	struct uart16550 *u = dev;
+	struct vuart16550 *u = dev;
 	(void)size;
-	uart_write(u, (unsigned)(port - u->base), (uint8_t)val);
+	vuart_write(u, (unsigned)(port - u->base), (uint8_t)val);
 	return 0;
 }
 
-static const struct io_ops uart_ops = { .read = uart_io_read, .write = uart_io_write };
+static const struct io_ops vuart_ops = { .read = vuart_io_read, .write = vuart_io_write };
 
-int uart_register(struct uart16550 *u, struct io_bus *bus)
+int vuart_register(struct vuart16550 *u, struct io_bus *bus)
 {
-	return io_bus_register(bus, u->base, 8, IO_SIZE_1, &uart_ops, u);
+	return io_bus_register(bus, u->base, 8, IO_SIZE_1, &vuart_ops, u);
 }

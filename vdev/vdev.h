@@ -32,13 +32,14 @@ struct vdev_env {
 	/* The VM must stop (code: the exit port's value, else 0). Devices do not log: the VM prints
 	 * the console line ("vm NAME: exit code N", "powered off", "reset") when it stops. */
 	void (*request_stop)(void *ctx, enum vm_stop_reason reason, uint32_t code);
-	/* Bytes the guest wrote to its console UART, in order, at line ends or when the buffer fills. */
+	/* Bytes the guest wrote to its console UART, in order: at line ends, when the line buffer
+	 * fills, or when the platform flushes it. */
 	void (*uart_tx)(void *ctx, const uint8_t *buf, size_t n);
 	/* The guest TSC value tsc as guest nanoseconds (for the local APIC's TSC-deadline timer).
 	 * NULL: the guest TSC runs at 1 GHz from guest time 0. */
 	uint64_t (*tsc_to_ns)(void *ctx, uint64_t tsc);
-	/* An interrupt became pending for vCPU cpu (wake it from HLT, or kick it out of guest mode).
-	 * Optional (NULL): the vCPU loop then polls platform_pending_interrupt(). */
+	/* An interrupt became pending for vCPU cpu (wake it from HLT, or kick it out of guest
+	 * mode). Optional (NULL): the vCPU loop then polls platform_pending_interrupt(). */
 	void (*kick)(void *ctx, unsigned cpu);
 };
 
@@ -49,7 +50,7 @@ static inline uint64_t vdev_muldiv(uint64_t a, uint32_t mul, uint32_t div)
 	return (a / div) * mul + (a % div) * mul / div;
 }
 
-#define NS_PER_SEC 1000000000u
+#define VDEV_NS_PER_SEC 1000000000u
 
 /* Bytes [0, size) of v, for a narrower access at byte offset off of a wider register. */
 static inline uint32_t vdev_extract(uint64_t v, unsigned off, unsigned size)

@@ -8,7 +8,7 @@
 #include "vdev/i8042.h"
 
 static struct fake_vm vm;
-static struct i8042 k;
+static struct vi8042 k;
 static struct io_bus bus;
 
 static uint8_t in(uint16_t port)
@@ -28,8 +28,8 @@ static int setup(void **state)
 	(void)state;
 	fake_vm_init(&vm);
 	io_bus_init(&bus, &vm.env);
-	i8042_init(&k, &vm.env);
-	assert_int_equal(i8042_register(&k, &bus), 0);
+	vi8042_init(&k, &vm.env);
+	assert_int_equal(vi8042_register(&k, &bus), 0);
 	return 0;
 }
 

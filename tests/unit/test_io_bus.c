@@ -117,7 +117,8 @@ static void unclaimed_reads_ones_and_logs_once(void **state)
 	assert_int_equal(io_bus_write(&bus, 0x80, 1, 0x42), 0);
 	assert_true(host_log_contains("vm t: unclaimed I/O port 0x2f8: 1-byte read, all ones"));
 	assert_true(host_log_contains("vm t: unclaimed I/O port 0xcfc: 4-byte read"));
-	assert_true(host_log_contains("vm t: unclaimed I/O port 0x80: 1-byte write of 0x42 dropped"));
+	assert_true(host_log_contains("vm t: unclaimed I/O port 0x80: 1-byte write of 0x42 "
+				      "dropped"));
 	host_log_clear();
 	for (int i = 0; i < 100; i++) {
 		io_bus_write(&bus, 0x80, 1, (uint32_t)i);
@@ -144,7 +145,7 @@ static void unclaimed_log_is_rate_limited(void **state)
 	assert_int_equal(count_lines(), UNCLAIMED_BURST);
 	/* one more line per second of guest time, saying that some were left out */
 	host_log_clear();
-	vm.now += 2ull * NS_PER_SEC;
+	vm.now += 2ull * VDEV_NS_PER_SEC;
 	for (uint16_t p = 0x5000; p < 0x5000 + 10; p++)
 		io_bus_read(&bus, p, 1, &v);
 	assert_int_equal(count_lines(), 2);

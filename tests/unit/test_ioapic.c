@@ -10,11 +10,11 @@
 #include "vdev/irq_router.h"
 
 static struct fake_vm vm;
-static struct ioapic io;
-static struct apic_msg sent[64];
+static struct vioapic io;
+static struct vapic_msg sent[64];
 static unsigned nsent;
 
-static void deliver(void *ctx, const struct apic_msg *m)
+static void deliver(void *ctx, const struct vapic_msg *m)
 {
 	assert_ptr_equal(ctx, &vm);
 	if (nsent < 64)
@@ -25,15 +25,15 @@ static void deliver(void *ctx, const struct apic_msg *m)
 static uint32_t rd(uint8_t reg)
 {
 	uint64_t v;
-	ioapic_mmio_write(&io, 0x00, 4, reg);
-	ioapic_mmio_read(&io, 0x10, 4, &v);
+	vioapic_mmio_write(&io, 0x00, 4, reg);
+	vioapic_mmio_read(&io, 0x10, 4, &v);
 	return (uint32_t)v;
 }
 
 static void wr(uint8_t reg, uint32_t v)
 {
-	ioapic_mmio_write(&io, 0x00, 4, reg);
-	ioapic_mmio_write(&io, 0x10, 4, v);
+	vioapic_mmio_write(&io, 0x00, 4, reg);
+	vioapic_mmio_write(&io, 0x10, 4, v);
 }
 
 static void set_entry(unsigned pin, uint64_t e)
@@ -46,7 +46,7 @@ static int setup(void **state)
 {
 	(void)state;
 	fake_vm_init(&vm);
-	ioapic_init(&io, &vm.env, deliver, &vm);
+	vioapic_init(&io, &vm.env, deliver, &vm);
 	nsent = 0;
 	memset(sent, 0, sizeof(sent));
 	return 0;
@@ -70,10 +70,10 @@ static void id_version_and_reset_state(void **state)
 	assert_int_equal(rd(0xFF), 0xFFFFFFFF);
 	/* IOREGSEL reads back; byte access */
 	uint64_t v;
-	ioapic_mmio_write(&io, 0x00, 1, 0x13);
-	ioapic_mmio_read(&io, 0x00, 4, &v);
+	vioapic_mmio_write(&io, 0x00, 1, 0x13);
+	vioapic_mmio_read(&io, 0x00, 4, &v);
 	assert_int_equal(v, 0x13);
-	ioapic_mmio_read(&io, 0x20, 4, &v);
+	vioapic_mmio_read(&io, 0x20, 4, &v);
 	assert_int_equal(v, 0);
 	/* read-only bits of an entry: delivery status, Remote IRR; reserved bits dropped */
 	set_entry(3, 0xFFFFFFFFFFFFFFFFull);
@@ -81,8 +81,8 @@ static void id_version_and_reset_state(void **state)
 	assert_int_equal(rd(0x17), 0xFF000000);
 	/* a partial IOWIN write merges */
 	wr(0x16, 0x00010000);
-	ioapic_mmio_write(&io, 0x00, 1, 0x16);
-	ioapic_mmio_write(&io, 0x10, 1, 0x41);
+	vioapic_mmio_write(&io, 0x00, 1, 0x16);
+	vioapic_mmio_write(&io, 0x10, 1, 0x41);
 	assert_int_equal(rd(0x16), 0x00010041);
 }
 
@@ -91,23 +91,23 @@ static void edge_delivery(void **state)
 	(void)state;
 	/* Linux's timer: pin 2, vector 0x30, fixed, physical, edge, to APIC 0 */
 	set_entry(2, 0x30);
-	ioapic_set_irq(&io, 2, true);
-	ioapic_set_irq(&io, 2, false);
+	vioapic_set_irq(&io, 2, true);
+	vioapic_set_irq(&io, 2, false);
 	assert_int_equal(nsent, 1);
 	assert_int_equal(sent[0].vector, 0x30);
-	assert_int_equal(sent[0].delivery, APIC_DM_FIXED);
+	assert_int_equal(sent[0].delivery, VAPIC_DM_FIXED);
 	assert_false(sent[0].level);
 	assert_false(sent[0].logical);
 	assert_int_equal(sent[0].dest, 0);
 	/* a high line is one edge */
-	ioapic_set_irq(&io, 2, true);
-	ioapic_set_irq(&io, 2, true);
+	vioapic_set_irq(&io, 2, true);
+	vioapic_set_irq(&io, 2, true);
 	assert_int_equal(nsent, 2);
-	ioapic_set_irq(&io, 2, false);
+	vioapic_set_irq(&io, 2, false);
 	/* masked: the edge waits for the unmask */
 	set_entry(2, 0x10030);
-	ioapic_set_irq(&io, 2, true);
-	ioapic_set_irq(&io, 2, false);
+	vioapic_set_irq(&io, 2, true);
+	vioapic_set_irq(&io, 2, false);
 	assert_int_equal(nsent, 2);
 	set_entry(2, 0x0100000000000831ull); /* logical, dest 1, vector 0x31 */
 	assert_int_equal(nsent, 3);
@@ -122,27 +122,27 @@ static void level_remote_irr_and_eoi(void **state)
 	(void)state;
 	/* the SCI: pin 9, level, vector 0x39 */
 	set_entry(9, 0x8039);
-	ioapic_set_irq(&io, 9, true);
+	vioapic_set_irq(&io, 9, true);
 	assert_int_equal(nsent, 1);
 	assert_true(sent[0].level);
 	assert_int_equal(rd(0x22) & (1u << 14), 1u << 14);
 	/* still asserted, Remote IRR set: no second message */
-	ioapic_set_irq(&io, 9, true);
+	vioapic_set_irq(&io, 9, true);
 	assert_int_equal(nsent, 1);
 	/* EOI for another vector: nothing */
-	ioapic_eoi(&io, 0x40);
+	vioapic_eoi(&io, 0x40);
 	assert_int_equal(nsent, 1);
 	/* EOI while still asserted: delivered again */
-	ioapic_eoi(&io, 0x39);
+	vioapic_eoi(&io, 0x39);
 	assert_int_equal(nsent, 2);
 	/* line drops, EOI: Remote IRR clear, nothing more */
-	ioapic_set_irq(&io, 9, false);
-	ioapic_eoi(&io, 0x39);
+	vioapic_set_irq(&io, 9, false);
+	vioapic_eoi(&io, 0x39);
 	assert_int_equal(nsent, 2);
 	assert_int_equal(rd(0x22) & (1u << 14), 0);
 	/* a masked level line is delivered when unmasked while still asserted */
 	set_entry(9, 0x18039);
-	ioapic_set_irq(&io, 9, true);
+	vioapic_set_irq(&io, 9, true);
 	assert_int_equal(nsent, 2);
 	set_entry(9, 0x8039);
 	assert_int_equal(nsent, 3);
@@ -150,23 +150,23 @@ static void level_remote_irr_and_eoi(void **state)
 	set_entry(9, 0x0039);
 	assert_int_equal(rd(0x22) & (1u << 14), 0);
 	/* NMI delivery sets no Remote IRR */
-	ioapic_set_irq(&io, 9, false);
+	vioapic_set_irq(&io, 9, false);
 	set_entry(10, 0x8400);
-	ioapic_set_irq(&io, 10, true);
-	assert_int_equal(sent[nsent - 1].delivery, APIC_DM_NMI);
+	vioapic_set_irq(&io, 10, true);
+	assert_int_equal(sent[nsent - 1].delivery, VAPIC_DM_NMI);
 	assert_int_equal(rd(0x24) & (1u << 14), 0);
 	/* out-of-range pins are ignored */
-	ioapic_set_irq(&io, 24, true);
-	ioapic_set_irq(&io, 1000, true);
+	vioapic_set_irq(&io, 24, true);
+	vioapic_set_irq(&io, 1000, true);
 }
 
-static struct pic8259 pic;
+static struct vpic8259 pic;
 
 static void router_isa_wiring(void **state)
 {
 	(void)state;
 	struct irq_router r;
-	pic_init(&pic, &vm.env);
+	vpic_init(&pic, &vm.env);
 	irq_router_init(&r, &pic, &io);
 	assert_int_equal(irq_router_gsi(0), 2);
 	assert_int_equal(irq_router_gsi(2), -1);

@@ -9,7 +9,7 @@
 #include "vdev/pit8254.h"
 
 static struct fake_vm vm;
-static struct pit8254 pit;
+static struct vpit8254 pit;
 static struct io_bus bus;
 
 static uint8_t in(uint16_t port)
@@ -27,7 +27,7 @@ static void out(uint16_t port, uint8_t v)
 /* guest time at which `ticks` PIT clocks have passed since t0 */
 static uint64_t at_ticks(uint64_t t0, uint64_t ticks)
 {
-	return t0 + vdev_muldiv(ticks, NS_PER_SEC, PIT_HZ) + 1;
+	return t0 + vdev_muldiv(ticks, VDEV_NS_PER_SEC, VPIT_HZ) + 1;
 }
 
 /* Within one PIT clock: the counter's phase is whole ticks of guest time, not of the load. */
@@ -39,19 +39,19 @@ static int setup(void **state)
 	fake_vm_init(&vm);
 	vm.now = 12345678; /* not zero: counts are relative to the load */
 	io_bus_init(&bus, &vm.env);
-	pit_init(&pit, &vm.env);
-	assert_int_equal(pit_register(&pit, &bus), 0);
+	vpit_init(&pit, &vm.env);
+	assert_int_equal(vpit_register(&pit, &bus), 0);
 	return 0;
 }
 
-/* arch/x86/kernel/tsc.c pit_calibrate_tsc(): gate high, speaker off, channel 2 mode 0 with a
+/* arch/x86/kernel/tsc.c vpit_calibrate_tsc(): gate high, speaker off, channel 2 mode 0 with a
  * 50 ms count, then poll port 0x61 bit 5 until OUT2 rises. */
 static void linux_pit_calibrate(void **state)
 {
 	(void)state;
 	out(0x61, (uint8_t)((in(0x61) & ~0x02) | 0x01));
 	out(0x43, 0xB0);
-	uint16_t latch = (uint16_t)(PIT_HZ / 20);
+	uint16_t latch = (uint16_t)(VPIT_HZ / 20);
 	out(0x42, latch & 0xFF);
 	assert_int_equal(in(0x61) & 0x20, 0); /* OUT low while counting */
 	out(0x42, latch >> 8);
@@ -114,28 +114,28 @@ static void mode2_periodic_irq0(void **state)
 {
 	(void)state;
 	/* Linux's PIT clockevent, periodic: mode 2, LATCH = 1193182 / 250 Hz */
-	uint16_t latch = (uint16_t)((PIT_HZ + 125) / 250);
+	uint16_t latch = (uint16_t)((VPIT_HZ + 125) / 250);
 	out(0x43, 0x34);
 	out(0x40, latch & 0xFF);
 	out(0x40, latch >> 8);
 	uint64_t t0 = vm.now;
-	uint64_t next = pit_next_event_ns(&pit);
+	uint64_t next = vpit_next_event_ns(&pit);
 	assert_near(next, at_ticks(t0, latch));
 	assert_true(next - t0 > 3990000 && next - t0 < 4010000);
 	vm.now = next - 1;
-	pit_update(&pit);
+	vpit_update(&pit);
 	assert_int_equal(vm.raises[0], 0);
 	vm.now = next;
-	pit_update(&pit);
+	vpit_update(&pit);
 	assert_int_equal(vm.raises[0], 1);
 	assert_false(vm.irq[0]); /* a pulse */
-	pit_update(&pit);
+	vpit_update(&pit);
 	assert_int_equal(vm.raises[0], 1);
 	/* ten periods late: one pulse, and the next edge is the following period boundary */
 	vm.now = at_ticks(t0, 11ull * latch + 5);
-	pit_update(&pit);
+	vpit_update(&pit);
 	assert_int_equal(vm.raises[0], 2);
-	assert_near(pit_next_event_ns(&pit), at_ticks(t0, 12ull * latch));
+	assert_near(vpit_next_event_ns(&pit), at_ticks(t0, 12ull * latch));
 	/* counter runs latch .. 1 */
 	vm.now = at_ticks(t0, 3ull * latch + 7);
 	out(0x43, 0x00);
@@ -167,9 +167,9 @@ static void mode3_square_wave(void **state)
 	out(0x40, 0); /* 65536: 18.2 Hz */
 	uint64_t t1 = vm.now;
 	vm.now = at_ticks(t1, 65536);
-	pit_update(&pit);
+	vpit_update(&pit);
 	assert_int_equal(vm.raises[0], 1);
-	assert_near(pit_next_event_ns(&pit), at_ticks(t1, 2 * 65536));
+	assert_near(vpit_next_event_ns(&pit), at_ticks(t1, 2 * 65536));
 }
 
 static void mode0_oneshot_and_reprogram(void **state)
@@ -180,13 +180,13 @@ static void mode0_oneshot_and_reprogram(void **state)
 	out(0x40, 0x10);
 	out(0x40, 0x00);
 	uint64_t t0 = vm.now;
-	assert_near(pit_next_event_ns(&pit), at_ticks(t0, 16));
+	assert_near(vpit_next_event_ns(&pit), at_ticks(t0, 16));
 	vm.now = at_ticks(t0, 100);
-	pit_update(&pit);
+	vpit_update(&pit);
 	assert_int_equal(vm.raises[0], 1);
-	assert_int_equal(pit_next_event_ns(&pit), UINT64_MAX);
+	assert_int_equal(vpit_next_event_ns(&pit), UINT64_MAX);
 	vm.now = at_ticks(t0, 1000);
-	pit_update(&pit);
+	vpit_update(&pit);
 	assert_int_equal(vm.raises[0], 1);
 	/* counter wraps after 0 in mode 0 */
 	out(0x43, 0x00);
@@ -195,18 +195,18 @@ static void mode0_oneshot_and_reprogram(void **state)
 	assert_int_equal(v, (uint16_t)(16 - 1000));
 	/* a control word alone stops the channel */
 	out(0x43, 0x34);
-	assert_int_equal(pit_next_event_ns(&pit), UINT64_MAX);
-	vm.now += NS_PER_SEC;
-	pit_update(&pit);
+	assert_int_equal(vpit_next_event_ns(&pit), UINT64_MAX);
+	vm.now += VDEV_NS_PER_SEC;
+	vpit_update(&pit);
 	assert_int_equal(vm.raises[0], 1);
 	/* mode 4 strobe: one pulse after n + 1 clocks */
 	out(0x43, 0x38);
 	out(0x40, 5);
 	out(0x40, 0);
 	t0 = vm.now;
-	assert_near(pit_next_event_ns(&pit), at_ticks(t0, 6));
+	assert_near(vpit_next_event_ns(&pit), at_ticks(t0, 6));
 	vm.now = at_ticks(t0, 6);
-	pit_update(&pit);
+	vpit_update(&pit);
 	assert_int_equal(vm.raises[0], 2);
 }
 
@@ -250,7 +250,7 @@ static void latch_readback_and_access_modes(void **state)
 	vm.now = at_ticks(t0, 1);
 	assert_int_equal(in(0x40), 0x99);
 	assert_int_equal(in(0x40), 0x09);
-	assert_near(pit_next_event_ns(&pit), at_ticks(t0, 1000));
+	assert_near(vpit_next_event_ns(&pit), at_ticks(t0, 1000));
 	/* read of the control port, modes 6/7 alias 2/3 */
 	assert_int_equal(in(0x43), 0xFF);
 	out(0x43, 0x3E);
@@ -260,12 +260,12 @@ static void latch_readback_and_access_modes(void **state)
 	out(0x43, 0x35);
 	out(0x40, 0xFF);
 	out(0x40, 0xFF);
-	assert_true(pit_next_event_ns(&pit) < vm.now + 20000000);
+	assert_true(vpit_next_event_ns(&pit) < vm.now + 20000000);
 	/* count 1 in mode 2 is raised to 2: no storm */
 	out(0x43, 0x14);
 	out(0x40, 1);
 	t0 = vm.now;
-	assert_near(pit_next_event_ns(&pit), at_ticks(t0, 2));
+	assert_near(vpit_next_event_ns(&pit), at_ticks(t0, 2));
 }
 
 int main(void)

@@ -38,7 +38,7 @@ static uint32_t mmio_rd(unsigned cpu, uint64_t gpa)
 	return (uint32_t)x;
 }
 
-static void ioapic_entry(unsigned pin, uint64_t e)
+static void vioapic_entry(unsigned pin, uint64_t e)
 {
 	mmio_wr(0, 0xFEC00000, 0x11 + 2 * pin);
 	mmio_wr(0, 0xFEC00010, (uint32_t)(e >> 32));
@@ -126,7 +126,7 @@ static void power_off_and_reset(void **state)
 }
 
 /* Boot-time path: the 8259 behind LINT0 in virtual-wire mode, IRQ0 from the PIT. */
-static void pit_through_8259(void **state)
+static void vpit_through_8259(void **state)
 {
 	(void)state;
 	out(0x21, 1, 0xFF);
@@ -162,13 +162,13 @@ static void pit_through_8259(void **state)
 }
 
 /* Linux's APIC path: IOAPIC pin 2 for IRQ0, then the LAPIC timer; UART level-triggered. */
-static void ioapic_to_lapic(void **state)
+static void vioapic_to_lapic(void **state)
 {
 	(void)state;
 	out(0x21, 1, 0xFF);
 	out(0xA1, 1, 0xFF);
 	mmio_wr(0, 0xFEE000F0, 0x1FF);
-	ioapic_entry(2, 0x30);
+	vioapic_entry(2, 0x30);
 	out(0x43, 1, 0x34);
 	out(0x40, 1, 0x9C);
 	out(0x40, 1, 0x2E);
@@ -179,7 +179,7 @@ static void ioapic_to_lapic(void **state)
 	assert_int_equal(mmio_rd(0, 0xFEE00100 + 0x10), 1u << 16); /* ISR 0x30 */
 	mmio_wr(0, 0xFEE000B0, 0);
 	/* the UART's THRE interrupt on pin 4, level-triggered */
-	ioapic_entry(4, 0x8034);
+	vioapic_entry(4, 0x8034);
 	out(0x3FC, 1, 0x08); /* OUT2 */
 	out(0x3F9, 1, 0x02); /* ETBEI */
 	assert_int_equal(platform_pending_interrupt(&plat, 0), 0x34);
@@ -207,7 +207,7 @@ static void ioapic_to_lapic(void **state)
 	vm.now += 500000;
 	assert_int_equal(platform_pending_interrupt(&plat, 0), 0xEC);
 	/* the SCI on a power-button press */
-	ioapic_entry(9, 0x8039);
+	vioapic_entry(9, 0x8039);
 	out(0x602, 2, 0x0100);
 	platform_power_button(&plat);
 	platform_ack_interrupt(&plat, 0, 0xEC);
@@ -281,9 +281,9 @@ static void ipis_between_two_cpus(void **state)
 	/* INIT and SIPI to all but self */
 	mmio_wr(0, 0xFEE00300, 0xC4500);
 	mmio_wr(0, 0xFEE00300, 0xC0610);
-	assert_true(lapic_take_init(&plat.lapic[1]));
-	assert_int_equal(lapic_take_sipi(&plat.lapic[1]), 0x10);
-	assert_false(lapic_take_init(&plat.lapic[0]));
+	assert_true(vlapic_take_init(&plat.lapic[1]));
+	assert_int_equal(vlapic_take_sipi(&plat.lapic[1]), 0x10);
+	assert_false(vlapic_take_init(&plat.lapic[0]));
 	/* NMI to all */
 	mmio_wr(0, 0xFEE00300, 0x80400);
 	assert_true(platform_take_nmi(&plat, 0));
@@ -293,13 +293,13 @@ static void ipis_between_two_cpus(void **state)
 	mmio_wr(0, 0xFEE000D0, 0x01000000);
 	mmio_wr(1, 0xFEE000D0, 0x02000000);
 	mmio_wr(0, 0xFEE00080, 0x20);
-	ioapic_entry(5, 0x0300000000000945ull); /* lowest priority, logical, dest 3 */
+	vioapic_entry(5, 0x0300000000000945ull); /* lowest priority, logical, dest 3 */
 	out(0x4D0, 1, 0x20);
 	irq_router_set(&plat.router, 5, true);
 	assert_int_equal(plat.lapic[1].irr[2], 1u << 5);
 	assert_int_equal(plat.lapic[0].irr[2], 0);
 	/* an IOAPIC broadcast reaches both */
-	ioapic_entry(6, 0xFF00000000000046ull);
+	vioapic_entry(6, 0xFF00000000000046ull);
 	irq_router_set(&plat.router, 6, true);
 	assert_int_equal(plat.lapic[0].irr[2], 1u << 6);
 	assert_int_equal(plat.lapic[1].irr[2] & (1u << 6), 1u << 6);
@@ -316,8 +316,8 @@ int main(void)
 		cmocka_unit_test_setup(config_is_checked, setup),
 		cmocka_unit_test_setup(console_and_exit_port, setup),
 		cmocka_unit_test_setup(power_off_and_reset, setup),
-		cmocka_unit_test_setup(pit_through_8259, setup),
-		cmocka_unit_test_setup(ioapic_to_lapic, setup),
+		cmocka_unit_test_setup(vpit_through_8259, setup),
+		cmocka_unit_test_setup(vioapic_to_lapic, setup),
 		cmocka_unit_test_setup(x2apic_msrs_and_the_page, setup),
 		cmocka_unit_test_setup(unclaimed_mmio_and_bad_sizes, setup),
 		cmocka_unit_test_setup(ipis_between_two_cpus, setup),

@@ -9,7 +9,7 @@
 #include "vdev/uart16550.h"
 
 static struct fake_vm vm;
-static struct uart16550 u;
+static struct vuart16550 u;
 static struct io_bus bus;
 
 enum { RBR = 0, IER = 1, IIR = 2, FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
@@ -17,13 +17,13 @@ enum { RBR = 0, IER = 1, IIR = 2, FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, S
 static uint8_t in(unsigned reg)
 {
 	uint32_t v;
-	assert_int_equal(io_bus_read(&bus, (uint16_t)(UART_COM1_BASE + reg), 1, &v), 0);
+	assert_int_equal(io_bus_read(&bus, (uint16_t)(VUART_COM1_BASE + reg), 1, &v), 0);
 	return (uint8_t)v;
 }
 
 static void out(unsigned reg, uint8_t v)
 {
-	assert_int_equal(io_bus_write(&bus, (uint16_t)(UART_COM1_BASE + reg), 1, v), 0);
+	assert_int_equal(io_bus_write(&bus, (uint16_t)(VUART_COM1_BASE + reg), 1, v), 0);
 }
 
 static int setup(void **state)
@@ -31,8 +31,8 @@ static int setup(void **state)
 	(void)state;
 	fake_vm_init(&vm);
 	io_bus_init(&bus, &vm.env);
-	uart_init(&u, &vm.env, UART_COM1_BASE, UART_COM1_GSI);
-	assert_int_equal(uart_register(&u, &bus), 0);
+	vuart_init(&u, &vm.env, VUART_COM1_BASE, VUART_COM1_GSI);
+	assert_int_equal(vuart_register(&u, &bus), 0);
 	return 0;
 }
 
@@ -147,20 +147,20 @@ static void rx_fifo(void **state)
 	out(FCR, 0x87); /* FIFO on, cleared, trigger 8 */
 	out(IER, 0x01);
 	assert_false(vm.irq[4]);
-	assert_true(uart_receive(&u, 'a'));
+	assert_true(vuart_receive(&u, 'a'));
 	/* below the trigger: character timeout */
 	assert_int_equal(in(IIR), 0xCC);
 	assert_true(vm.irq[4]);
 	for (int i = 1; i < 8; i++)
-		assert_true(uart_receive(&u, (uint8_t)('a' + i)));
+		assert_true(vuart_receive(&u, (uint8_t)('a' + i)));
 	assert_int_equal(in(IIR), 0xC4);
-	for (int i = 8; i < UART_FIFO_SIZE; i++)
-		assert_true(uart_receive(&u, (uint8_t)('a' + i)));
-	assert_false(uart_can_receive(&u));
-	assert_false(uart_receive(&u, '!'));
+	for (int i = 8; i < VUART_FIFO_SIZE; i++)
+		assert_true(vuart_receive(&u, (uint8_t)('a' + i)));
+	assert_false(vuart_can_receive(&u));
+	assert_false(vuart_receive(&u, '!'));
 	assert_int_equal(in(LSR) & 0x03, 0x03); /* DR, OE */
 	assert_int_equal(in(LSR) & 0x03, 0x01); /* OE cleared by the read */
-	for (int i = 0; i < UART_FIFO_SIZE; i++)
+	for (int i = 0; i < VUART_FIFO_SIZE; i++)
 		assert_int_equal(in(RBR), 'a' + i);
 	assert_int_equal(in(LSR) & 0x01, 0);
 	assert_false(vm.irq[4]);
@@ -168,8 +168,8 @@ static void rx_fifo(void **state)
 	/* line status interrupt on overrun, highest priority */
 	out(IER, 0x05);
 	out(FCR, 0); /* FIFO off: one byte holds */
-	assert_true(uart_receive(&u, '1'));
-	assert_false(uart_receive(&u, '2'));
+	assert_true(vuart_receive(&u, '1'));
+	assert_false(vuart_receive(&u, '2'));
 	assert_int_equal(in(IIR), 0x06);
 	in(LSR);
 	assert_int_equal(in(IIR), 0x04);
@@ -186,7 +186,7 @@ static void loopback_data_and_msr_deltas(void **state)
 	assert_int_equal(vm.out_len, 0);
 	assert_int_equal(in(LSR) & 1, 1);
 	assert_int_equal(in(RBR), 'Q');
-	assert_false(uart_receive(&u, 'z')); /* outside input is cut off */
+	assert_false(vuart_receive(&u, 'z')); /* outside input is cut off */
 	out(MCR, 0x1F);
 	assert_int_equal(in(MSR), 0xFB); /* all four lines up, deltas DCTS DDSR DDCD */
 	assert_int_equal(in(MSR), 0xF0);
@@ -203,12 +203,12 @@ static void output_is_line_buffered(void **state)
 	for (const char *p = msg; *p; p++)
 		out(RBR, (uint8_t)*p);
 	assert_string_equal(vm.out, "hello\n");
-	uart_flush(&u);
+	vuart_flush(&u);
 	assert_string_equal(vm.out, "hello\nworld");
 	for (int i = 0; i < 300; i++)
 		out(RBR, 'x');
-	assert_int_equal(vm.out_len, 11 + 2 * UART_TX_LINE);
-	uart_flush(&u);
+	assert_int_equal(vm.out_len, 11 + 2 * VUART_TX_LINE);
+	vuart_flush(&u);
 	assert_int_equal(vm.out_len, 311);
 	assert_int_equal(vm.tx_calls, 5);
 }
@@ -218,10 +218,10 @@ static void reset_clears_state(void **state)
 	(void)state;
 	out(MCR, 0x08);
 	out(IER, 0x0F);
-	uart_receive(&u, 1);
+	vuart_receive(&u, 1);
 	assert_true(vm.irq[4]);
 	out(RBR, 'p');
-	uart_reset(&u);
+	vuart_reset(&u);
 	assert_false(vm.irq[4]);
 	assert_string_equal(vm.out, "p");
 	assert_int_equal(in(IER), 0);

@@ -53,7 +53,7 @@ struct vm *hv_vm_create(const char *name, char *err, size_t err_size)
 	}
 	kstrlcpy(vm->name, name, sizeof(vm->name));
 	vm->exit_port = true;
-	vm->start_time = (struct rtc_time){ 0, 0, 0, 1, 1, 2000 };
+	vm->start_time = (struct vrtc_time){ 0, 0, 0, 1, 1, 2000 };
 	struct stage2_alloc a = { s2_alloc_page, s2_table_ptr, NULL };
 	if (stage2_init(&vm->stage2, virt->stage2_format(), &a)) {
 		fail(err, err_size, "out of memory for stage-2 tables");
@@ -193,7 +193,7 @@ void hv_vm_set_exit_port(struct vm *vm, bool enabled)
 
 void hv_vm_set_wall_clock(struct vm *vm, const struct wall_time *t)
 {
-	vm->start_time = (struct rtc_time){ t->second, t->minute, t->hour,
+	vm->start_time = (struct vrtc_time){ t->second, t->minute, t->hour,
 					    t->day,    t->month,  t->year };
 }
 

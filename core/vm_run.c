@@ -325,7 +325,7 @@ static void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct 
 		.nr_vcpus = v->vm->nr_vcpus,
 		.guest_osxsave = (virt->get_cr(v, 4) & CR4_OSXSAVE) != 0,
 		.tsc_khz = (uint32_t)(time_tsc_hz() / 1000),
-		.apic_khz = LAPIC_TIMER_KHZ,
+		.apic_khz = VLAPIC_TIMER_KHZ,
 	};
 	cpuid_policy(leaf, subleaf, &env, r);
 }
@@ -422,7 +422,7 @@ static enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e)
 		if (!write) {
 			val = v->vm->kvm_wall_clock;
 		} else {
-			const struct rtc_time *t = &v->vm->start_time;
+			const struct vrtc_time *t = &v->vm->start_time;
 			uint64_t epoch = epoch_seconds(t->year, t->mon, t->day, t->hour, t->min, t->sec);
 			ok = kvmclock_write_wall(&v->vm->mem, val, epoch) == 0;
 			if (ok)
@@ -590,11 +590,19 @@ static void deliver_interrupts(struct vcpu *v)
 	}
 }
 
+/* Moves typed bytes from the host's serial port to the guest's UART, keeping what its FIFO has
+ * no room for: nothing typed is dropped unless keel's own buffer overflows. */
 static void poll_console_input(struct vm *vm)
 {
 	int c;
-	while ((c = host_uart_read()) >= 0)
-		platform_uart_input(vm->platform, (uint8_t)c);
+	while (vm->input_len < sizeof(vm->input) && (c = host_uart_read()) >= 0) {
+		vm->input[(vm->input_head + vm->input_len) % sizeof(vm->input)] = (uint8_t)c;
+		vm->input_len++;
+	}
+	while (vm->input_len && platform_uart_input(vm->platform, vm->input[vm->input_head])) {
+		vm->input_head = (vm->input_head + 1) % sizeof(vm->input);
+		vm->input_len--;
+	}
 }
 
 /* Microseconds until the platform's next timer event, capped at POLL_US. */

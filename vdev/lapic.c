@@ -615,7 +615,10 @@ static bool x2_reserved(unsigned idx, uint64_t v)
 		break;
 	default:
 		if (idx >= REG_LVT_TIMER && idx <= REG_LVT_ERROR) {
-			ok = lvt_writable[idx - REG_LVT_TIMER];
+			/* delivery status (12) and remote IRR (14) are read-only, not reserved:
+			 * writes to them are ignored, never #GP (Linux's disconnect_bsp_APIC
+			 * writes both into LINT0 at power-off) */
+			ok = lvt_writable[idx - REG_LVT_TIMER] | (1u << 12) | (1u << 14);
 			if (idx == REG_LVT_TIMER && LVT_TIMER_MODE(v) == 3)
 				return true; /* the reserved timer mode */
 			break;

@@ -145,7 +145,10 @@ guest-images:
 	tools/build-guest-images $(BUILD)/guest
 
 # ---- emulator runs ------------------------------------------------------------------------------
-.PHONY: deps run e2e-svm test lint coverage cloc clean
+.PHONY: deps run e2e-svm test bench lint coverage cloc clean
+bench: all guest-images
+	tools/bench
+
 deps:
 	tools/install-deps
 

@@ -1,6 +1,7 @@
 /* hv_main: from a firmware-neutral boot_info to running VMs. */
 #include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/cpu_features.h"
 #include "arch/x86/cpu_tables.h"
 #include "arch/x86/paging.h"
 #include "core/boot_info.h"
@@ -91,6 +92,7 @@ NORETURN void hv_main(struct boot_info *bi)
 	kmem_init(&phys_pool);
 	paging_init(bi);
 	add_memory(bi, MEM_FREE_LATER);
+	cpu_features_init();
 	klog("keel: %llu MiB of RAM free", (unsigned long long)(phys_pool.free_bytes / MiB));
 
 	struct config_error err;

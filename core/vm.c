@@ -11,6 +11,7 @@
 #include "lib/kstring.h"
 #include "lib/log.h"
 #include "mm/phys.h"
+#include "vdev/platform.h"
 
 const struct virt_ops *virt;
 
@@ -55,8 +56,11 @@ struct vm *hv_vm_create(const char *name, char *err, size_t err_size)
 	vm->exit_port = true;
 	vm->start_time = (struct vrtc_time){ 0, 0, 0, 1, 1, 2000 };
 	struct stage2_alloc a = { s2_alloc_page, s2_table_ptr, NULL };
-	if (stage2_init(&vm->stage2, virt->stage2_format(), &a)) {
-		fail(err, err_size, "out of memory for stage-2 tables");
+	vm->platform = kmem_alloc_pages(sizeof(struct platform), PAGE_SIZE);
+	if (!vm->platform || stage2_init(&vm->stage2, virt->stage2_format(), &a)) {
+		fail(err, err_size, "out of memory for the VM's devices and stage-2 tables");
+		if (vm->platform)
+			kmem_free_pages(vm->platform, sizeof(struct platform));
 		kmem_free_pages(vm, sizeof(*vm));
 		return NULL;
 	}

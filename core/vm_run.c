@@ -668,8 +668,7 @@ int hv_vm_run(struct vm *vm)
 	pcfg.time = vm->start_time;
 	struct acpi_guest_config acfg;
 	acpi_guest_config_default(&acfg, vm->nr_vcpus);
-	vm->platform = kmem_alloc_pages(sizeof(struct platform), PAGE_SIZE);
-	if (!vm->platform || platform_init(vm->platform, &env, &pcfg) ||
+	if (platform_init(vm->platform, &env, &pcfg) ||
 	    acpi_build_guest_tables(&vm->mem, &acfg) < 0) {
 		klog("vm %s: crashed: cannot build its devices and ACPI tables", vm->name);
 		return VM_STOP_CRASH;

@@ -32,10 +32,7 @@ void kmem_free_pages(void *p, uint64_t bytes)
 
 uint64_t kmem_alloc_guest_ram(uint64_t bytes)
 {
-	uint64_t pa = 0;
-	if (bytes >= GiB)
-		pa = phys_alloc(pool, bytes, GiB);
-	return pa ? pa : phys_alloc(pool, bytes, 2 * MiB);
+	return phys_alloc_guest_ram(pool, bytes);
 }
 
 void kmem_free_guest_ram(uint64_t pa, uint64_t bytes)

@@ -6,6 +6,7 @@
 #include "arch/x86/paging.h"
 #include "core/boot_info.h"
 #include "core/console.h"
+#include "core/host_memory.h"
 #include "core/hv_api.h"
 #include "core/kmem.h"
 #include "core/launch.h"
@@ -55,18 +56,6 @@ static NORETURN void machine_poweroff(const struct boot_info *bi)
 	panic("power-off did not happen");
 }
 
-static void add_memory(struct boot_info *bi, enum mem_type type)
-{
-	for (unsigned i = 0; i < bi->nr_memmap; i++) {
-		const struct mem_range *r = &bi->memmap[i];
-		if (r->type == type && phys_add(&phys_pool, r->base, r->size))
-			klog("keel: memory range %llx+%llx overlaps another; left unused",
-			     (unsigned long long)r->base, (unsigned long long)r->size);
-	}
-	/* The first MiB stays with keel for later use (AP start-up trampolines). */
-	phys_reserve(&phys_pool, 0, MiB);
-}
-
 static void log_memory_map(const struct boot_info *bi)
 {
 	for (unsigned i = 0; i < bi->nr_memmap; i++) {
@@ -88,10 +77,10 @@ NORETURN void hv_main(struct boot_info *bi)
 	log_memory_map(bi);
 
 	phys_pool_init(&phys_pool);
-	add_memory(bi, MEM_FREE);
+	host_memory_add(&phys_pool, bi, MEM_FREE);
 	kmem_init(&phys_pool);
 	paging_init(bi);
-	add_memory(bi, MEM_FREE_LATER);
+	host_memory_add(&phys_pool, bi, MEM_FREE_LATER);
 	cpu_features_init();
 	klog("keel: %llu MiB of RAM free", (unsigned long long)(phys_pool.free_bytes / MiB));
 

@@ -133,6 +133,14 @@ uint64_t phys_alloc(struct phys_pool *p, uint64_t size, uint64_t align)
 	return phys_alloc_range(p, size, align, 0, UINT64_MAX);
 }
 
+uint64_t phys_alloc_guest_ram(struct phys_pool *p, uint64_t size)
+{
+	uint64_t pa = 0;
+	if (size >= GiB)
+		pa = phys_alloc(p, size, GiB);
+	return pa ? pa : phys_alloc(p, size, 2 * MiB);
+}
+
 void phys_free(struct phys_pool *p, uint64_t base, uint64_t size)
 {
 	if (insert(p, base, ALIGN_UP(size, PAGE_SIZE)))

@@ -33,6 +33,9 @@ uint64_t phys_alloc_range(struct phys_pool *p, uint64_t size, uint64_t align, ui
 			  uint64_t max);
 uint64_t phys_alloc(struct phys_pool *p, uint64_t size, uint64_t align);
 void phys_free(struct phys_pool *p, uint64_t base, uint64_t size);
+/* Guest RAM: 1 GiB aligned when it is that large and such a block is free, else 2 MiB aligned,
+ * so stage 2 can map it with the largest leaves. 0 when nothing fits. */
+uint64_t phys_alloc_guest_ram(struct phys_pool *p, uint64_t size);
 /* The largest block of size align-multiple that could be allocated at that alignment now. */
 uint64_t phys_largest_free(const struct phys_pool *p, uint64_t align);
 

@@ -74,7 +74,8 @@ HOST_SRCS := $(filter-out $(NOHOST),$(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c
 SUPPORT_SRCS := $(wildcard tests/support/*.c)
 
 SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all
-HOST_CFLAGS := -std=gnu11 -O1 -g -DKEEL_HOST $(WARN) -Wno-missing-prototypes -I. $(SAN) -MMD -MP
+HOST_CFLAGS := -std=gnu11 -O1 -g -DKEEL_HOST $(WARN) -Wno-missing-prototypes -I. $(SAN) -MMD -MP \
+	$(HOST_CFLAGS_EXTRA)
 HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(HOST_SRCS) $(SUPPORT_SRCS))
 
 $(BUILD)/host/%.c.o: %.c
@@ -146,6 +147,9 @@ guest-images:
 
 # ---- emulator runs ------------------------------------------------------------------------------
 .PHONY: deps run e2e-svm test bench lint coverage cloc clean
+coverage: guest-images
+	tools/coverage
+
 bench: all guest-images
 	tools/bench
 

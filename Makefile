@@ -11,7 +11,8 @@ LD      := ld
 OBJCOPY := objcopy
 
 # ---- keel itself (freestanding, one set of objects) -------------------------------------------
-KEEL_DIRS := lib lib/rt core mm guest vdev arch/x86 arch/x86/svm arch/x86/emul drivers boot/efi
+KEEL_DIRS := lib lib/rt core mm guest vdev arch/x86 arch/x86/svm arch/x86/vmx arch/x86/emul drivers \
+	boot/efi
 KEEL_SRCS := $(foreach d,$(KEEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
 KEEL_OBJS := $(patsubst %,$(BUILD)/keel/%.o,$(KEEL_SRCS))
 

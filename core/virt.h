@@ -44,6 +44,8 @@ struct virt_ops {
 	uint64_t (*get_pat)(struct vcpu *v);
 	void (*set_pat)(struct vcpu *v, uint64_t pat);
 	uint64_t (*get_cr)(struct vcpu *v, unsigned cr);
+	/* The faulting address a #PF keel injects reports (before inject_event) */
+	void (*set_cr2)(struct vcpu *v, uint64_t cr2);
 	/* Guest TSC = host TSC + offset */
 	void (*set_tsc_offset)(struct vcpu *v, uint64_t offset);
 	/* Logs the backend's view of the vCPU (control fields, exit info) for a fatal exit. */

@@ -104,9 +104,14 @@ static enum exit_result inject_exception(struct vcpu *v, uint8_t vector, bool ha
 	return EXIT_RESUME;
 }
 
+static enum exit_result inject_page_fault(struct vcpu *v, uint64_t address, uint32_t error_code)
+{
+	virt->set_cr2(v, address);
+	return inject_exception(v, 14, true, error_code);
+}
+
 #define EXC_UD 6
 #define EXC_GP 13
-#define EXC_PF 14
 
 /* ---- guest mode and memory helpers --------------------------------------------------------- */
 
@@ -192,11 +197,17 @@ static enum exit_result handle_npf(struct vcpu *v, const struct vm_exit *e)
 	int r = guest_fetch_insn(&vm->mem, &ps, la, access, bytes, sizeof(bytes), &n, &pfec);
 	if (r == -GW_EFAULT)
 		/* the code page went away under us: let the guest take the fault */
-		return inject_exception(v, EXC_PF, true, pfec);
+		return inject_page_fault(v, la, pfec);
 	if (r)
 		return vm_crash(v, e, "cannot fetch the instruction at %llx touching MMIO %llx",
 				(unsigned long long)la, (unsigned long long)e->npf.gpa);
 	r = x86_decode(bytes, n, mode, &insn);
+	if (r == -X86_ETRUNC && n < sizeof(bytes)) {
+		/* the instruction runs onto a page the guest cannot fetch: that page faults */
+		uint64_t gpa;
+		if (guest_walk(&vm->mem, &ps, la + n, access, &gpa, &pfec) == -GW_EFAULT)
+			return inject_page_fault(v, la + n, pfec);
+	}
 	if (r)
 		return vm_crash(v, e,
 				"MMIO access at %llx by an instruction keel does not emulate "
@@ -257,7 +268,7 @@ static enum exit_result io_string(struct vcpu *v, const struct vm_exit *e)
 		if (r == -GW_EFAULT) {
 			if (e->io.rep)
 				v->regs.gpr[GPR_RCX] = (v->regs.gpr[GPR_RCX] & ~amask) | count;
-			return inject_exception(v, EXC_PF, true, pfec);
+			return inject_page_fault(v, la, pfec);
 		}
 		void *p = r ? NULL : gmem_ptr(&vm->mem, gpa, e->io.size);
 		if (!p)

@@ -4,7 +4,7 @@
 #include "core/virt.h"
 #include "lib/kstring.h"
 
-extern const struct virt_ops svm_ops;
+extern const struct virt_ops svm_ops, vmx_ops;
 
 
 const struct virt_ops *virt_select(void)
@@ -18,5 +18,7 @@ const struct virt_ops *virt_select(void)
 	vendor[12] = '\0';
 	if (!strcmp(vendor, "AuthenticAMD") || !strcmp(vendor, "HygonGenuine"))
 		return &svm_ops;
+	if (!strcmp(vendor, "GenuineIntel"))
+		return &vmx_ops;
 	return NULL;
 }

@@ -441,6 +441,11 @@ static uint64_t svm_get_cr(struct vcpu *v, unsigned cr)
 	}
 }
 
+static void svm_set_cr2(struct vcpu *v, uint64_t cr2)
+{
+	*vmcb64(vmcb_of(v), VMCB_CR2) = cr2;
+}
+
 static void svm_set_tsc_offset(struct vcpu *v, uint64_t offset)
 {
 	*vmcb64(vmcb_of(v), VMCB_TSC_OFFSET) = offset;
@@ -479,6 +484,7 @@ const struct virt_ops svm_ops = {
 	.get_pat = svm_get_pat,
 	.set_pat = svm_set_pat,
 	.get_cr = svm_get_cr,
+	.set_cr2 = svm_set_cr2,
 	.set_tsc_offset = svm_set_tsc_offset,
 	.dump = svm_dump,
 };

@@ -2,6 +2,7 @@
 #include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_features.h"
+#include "arch/x86/fpu.h"
 #include "arch/x86/cpu_tables.h"
 #include "arch/x86/paging.h"
 #include "core/boot_info.h"
@@ -82,6 +83,7 @@ NORETURN void hv_main(struct boot_info *bi)
 	paging_init(bi);
 	host_memory_add(&phys_pool, bi, MEM_FREE_LATER);
 	cpu_features_init();
+	fpu_init();
 	klog("keel: %llu MiB of RAM free", (unsigned long long)(phys_pool.free_bytes / MiB));
 
 	struct config_error err;

@@ -8,6 +8,7 @@
 #include "arch/x86/emul/decode.h"
 #include "arch/x86/emul/emulate.h"
 #include "arch/x86/emul/pagewalk.h"
+#include "arch/x86/fpu.h"
 #include "arch/x86/time.h"
 #include "core/console.h"
 #include "core/cpuid_policy.h"
@@ -688,6 +689,7 @@ int hv_vm_run(struct vm *vm)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		virt->set_tsc_offset(vm->vcpus[i], vm->vcpus[i]->tsc_offset = (uint64_t)0 - rdtsc());
 	vm->state = VM_RUNNING;
+	fpu_reset(); /* nothing of an earlier VM's registers reaches this one */
 	klog("vm %s: starting", vm->name);
 	while (vm->stop_reason == VM_STOP_NONE) {
 		poll_console_input(vm);
@@ -703,6 +705,7 @@ int hv_vm_run(struct vm *vm)
 			break;
 	}
 	host_timer_arm_us(0);
+	fpu_reset();
 	vm->state = VM_STOPPED;
 	log_stop(vm);
 	return vm->stop_reason;

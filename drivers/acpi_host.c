@@ -3,6 +3,7 @@
  * carry no alignment promise. */
 #include "drivers/acpi_host.h"
 
+#include "lib/acpi_aml.h"
 #include "lib/kstring.h"
 
 #define SDT_HEADER_LEN 36 /* 5.2.6 */
@@ -56,17 +57,6 @@
 #define FADT_SLEEP_CONTROL_REG 244
 #define FADT_SLEEP_STATUS_REG 256
 #define GAS_LEN 12
-
-/* AML opcodes (20.2) */
-#define AML_ZERO_OP 0x00
-#define AML_ONE_OP 0x01
-#define AML_NAME_OP 0x08
-#define AML_BYTE_PREFIX 0x0A
-#define AML_WORD_PREFIX 0x0B
-#define AML_DWORD_PREFIX 0x0C
-#define AML_QWORD_PREFIX 0x0E
-#define AML_PACKAGE_OP 0x12
-#define AML_ONES_OP 0xFF
 
 static uint16_t le16(const uint8_t *p)
 {

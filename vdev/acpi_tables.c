@@ -3,6 +3,7 @@
 #include "vdev/acpi_tables.h"
 
 #include "core/guest_layout.h"
+#include "lib/acpi_aml.h"
 #include "lib/kstring.h"
 
 #define OEM_ID "KEEL  "
@@ -205,22 +206,7 @@ _Static_assert(sizeof(struct madt) == 44 && sizeof(struct madt_lapic) == 8 &&
 #define MPS_EDGE (0x1 << 2)
 #define MPS_LEVEL (0x3 << 2)
 
-/* ---- AML (chapter 20) ------------------------------------------------------------------------ */
-
-#define AML_ZERO_OP 0x00
-#define AML_ONE_OP 0x01
-#define AML_NAME_OP 0x08
-#define AML_BYTE_PREFIX 0x0A
-#define AML_WORD_PREFIX 0x0B
-#define AML_DWORD_PREFIX 0x0C
-#define AML_QWORD_PREFIX 0x0E
-#define AML_SCOPE_OP 0x10
-#define AML_PACKAGE_OP 0x12
-#define AML_DUAL_NAME_PREFIX 0x2E
-#define AML_MULTI_NAME_PREFIX 0x2F
-#define AML_ROOT_CHAR '\\'
-#define AML_PARENT_CHAR '^'
-#define AML_ONES_OP 0xFF
+/* ---- AML (chapter 20; opcodes in lib/acpi_aml.h) ----------------------------------------------- */
 
 /* An AML byte stream being built into a fixed buffer; overflow is sticky and checked once. */
 struct aml {

@@ -14,6 +14,8 @@ static struct {
 	uint32_t *base;
 	uint32_t width, height, pitch;
 	uint32_t cols, rows, col, row;
+	/* inside an escape sequence (ECMA-48): 1 after ESC, 2 inside CSI "ESC [" */
+	int esc;
 } fb;
 
 void fbcon_init(const struct boot_framebuffer *bfb)
@@ -61,7 +63,19 @@ void fbcon_write(const char *s, size_t n)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '\n') {
+		/* escape sequences (colours, cursor queries) are not drawn: skip ESC [ params final */
+		if (fb.esc == 1) {
+			fb.esc = c == '[' ? 2 : 0;
+			continue;
+		}
+		if (fb.esc == 2) {
+			if (c >= 0x40 && c <= 0x7e)
+				fb.esc = 0;
+			continue;
+		}
+		if (c == 0x1b) {
+			fb.esc = 1;
+		} else if (c == '\n') {
 			newline();
 		} else if (c == '\r') {
 			fb.col = 0;

@@ -168,7 +168,17 @@ e2e-svm: all test-guests guest-images
 test: all
 	$(MAKE) unit
 	$(MAKE) fuzz-regress
+	$(MAKE) lint
 	$(MAKE) e2e-svm
+
+# Static checks: clang-tidy, cppcheck, gcc -fanalyzer, clang-format (tools/lint, docs/testing.md).
+# LINT_FORMAT=1 makes the clang-format step a check (off until the tree is reformatted once).
+LINT_FORMAT ?= 0
+TEST_SRCS := $(UNIT_SRCS) $(FUZZ_SRCS) $(SUPPORT_SRCS)
+lint:
+	$(Q)KEEL_SRCS='$(KEEL_SRCS)' KEEL_CFLAGS='$(KEEL_CFLAGS)' \
+		EFI_CFLAGS='$(EFI_INC) -DGNU_EFI_USE_MS_ABI' HOST_CFLAGS='$(HOST_CFLAGS)' \
+		TEST_SRCS='$(TEST_SRCS)' LINT_FORMAT='$(LINT_FORMAT)' tools/lint
 
 # Lines of keel itself (not tests or tools): DESIGN.md asks us to say the size.
 cloc:

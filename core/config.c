@@ -240,7 +240,7 @@ static int open_section(struct parser *p, const char *s, size_t n)
 {
 	/* s is the text between '[' and ']' */
 	trim(&s, &n);
-	if (n < 3 || strncmp(s, "vm", 2) || !is_blank(s[2]))
+	if (n < 3 || strncmp(s, "vm", 2) != 0 || !is_blank(s[2]))
 		return fail(p, p->line, "unknown section '[%.*s]'; expected [vm NAME]",
 			    (int)MIN(n, 40), s);
 	s += 2, n -= 2;

@@ -27,9 +27,9 @@ extern char ImageBase[], __keel_text_start[], __keel_text_end[], __keel_rodata_s
 /* keel's own footprint: its image and the structures it allocated (guest RAM excluded). */
 static void log_footprint(void)
 {
-	uint64_t text = (uint64_t)(__keel_text_end - __keel_text_start);
-	uint64_t ro = (uint64_t)(__keel_rodata_end - __keel_rodata_start);
-	uint64_t data = (uint64_t)(__keel_image_end - __keel_data_start);
+	uint64_t text = (uintptr_t)__keel_text_end - (uintptr_t)__keel_text_start;
+	uint64_t ro = (uintptr_t)__keel_rodata_end - (uintptr_t)__keel_rodata_start;
+	uint64_t data = (uintptr_t)__keel_image_end - (uintptr_t)__keel_data_start;
 	uint64_t dyn = kmem_used_bytes();
 	klog("keel: footprint %llu KiB: code %llu KiB, rodata %llu KiB, data %llu KiB, "
 	     "allocated %llu KiB (page tables, VM and vCPU structures)",

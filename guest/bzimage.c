@@ -72,7 +72,7 @@ static int write_page_tables(const struct load_ctx *c)
 	st64(pt, (GUEST_PAGE_TABLES + PAGE_SIZE) | PTE_P | PTE_RW);
 	for (uint64_t i = 0; i < 4; i++)
 		st64(pdpt + 8 * i, (GUEST_PAGE_TABLES + (2 + i) * PAGE_SIZE) | PTE_P | PTE_RW);
-	for (uint64_t i = 0; i < 4 * 512; i++)
+	for (uint64_t i = 0; i < 4 * 512ull; i++)
 		st64(pd + 8 * i, (i * 2 * MiB) | PTE_P | PTE_RW | PTE_PS);
 	return 0;
 }
@@ -182,7 +182,7 @@ int bzimage_load(const struct load_ctx *c, struct guest_boot *out)
 			"bzImage is truncated: setup (%s) and kernel (%s) need %llu bytes, "
 			"the file has %zu",
 			size_str(setup_size).s, size_str(pm_size).s,
-			(unsigned long long)(setup_size + pm_size), c->kernel_size);
+			(unsigned long long)setup_size + pm_size, c->kernel_size);
 	if (place_kernel(c, k, pm_size, &load, &start, &end))
 		return -1;
 	if (load_cmdline(c, ld32(k + HDR_CMDLINE_SIZE), out))
@@ -213,7 +213,7 @@ int bzimage_load(const struct load_ctx *c, struct guest_boot *out)
 		st64(bp + BP_ACPI_RSDP_ADDR, GUEST_ACPI_BASE);
 	st8(bp + BP_E820_ENTRIES, (uint8_t)c->nr_e820);
 	for (unsigned i = 0; i < c->nr_e820; i++) {
-		uint8_t *e = bp + BP_E820_TABLE + i * BP_E820_ENTRY_SIZE;
+		uint8_t *e = bp + BP_E820_TABLE + (size_t)i * BP_E820_ENTRY_SIZE;
 		st64(e, c->e820[i].addr);
 		st64(e + 8, c->e820[i].size);
 		st32(e + 16, c->e820[i].type);

@@ -146,7 +146,7 @@ static int elf_entry_phys(const struct load_ctx *c, const struct elf_file *f, ui
 static int write_info(const struct load_ctx *c, const struct guest_boot *out)
 {
 	uint8_t *mbi = gmem_ptr(c->m, GUEST_BOOT_INFO, PAGE_SIZE);
-	uint8_t *mm = gmem_ptr(c->m, GUEST_BOOT_MEMMAP, c->nr_e820 * MB_MMAP_ENTRY_SIZE);
+	uint8_t *mm = gmem_ptr(c->m, GUEST_BOOT_MEMMAP, (uint64_t)c->nr_e820 * MB_MMAP_ENTRY_SIZE);
 	uint32_t flags = MBI_F_MEM | MBI_F_CMDLINE | MBI_F_MMAP | MBI_F_LOADER_NAME;
 
 	if (!mbi || !mm)
@@ -170,7 +170,7 @@ static int write_info(const struct load_ctx *c, const struct guest_boot *out)
 	st32(mbi + MBI_MMAP_LENGTH, c->nr_e820 * MB_MMAP_ENTRY_SIZE);
 	st32(mbi + MBI_MMAP_ADDR, GUEST_BOOT_MEMMAP);
 	for (unsigned i = 0; i < c->nr_e820; i++) {
-		uint8_t *e = mm + i * MB_MMAP_ENTRY_SIZE;
+		uint8_t *e = mm + (size_t)i * MB_MMAP_ENTRY_SIZE;
 		st32(e, MB_MMAP_ENTRY_SIZE - 4);
 		st64(e + 4, c->e820[i].addr);
 		st64(e + 12, c->e820[i].size);

@@ -88,7 +88,7 @@ int pvh_load(const struct load_ctx *c, const struct elf_file *f, uint32_t entry,
 		return -1;
 
 	si = gmem_ptr(c->m, GUEST_BOOT_INFO, PAGE_SIZE);
-	mm = gmem_ptr(c->m, GUEST_BOOT_MEMMAP, c->nr_e820 * MEMMAP_ENTRY_SIZE);
+	mm = gmem_ptr(c->m, GUEST_BOOT_MEMMAP, (uint64_t)c->nr_e820 * MEMMAP_ENTRY_SIZE);
 	if (!si || !mm)
 		return load_fail(c, "hvm_start_info could not be written");
 	memset(si, 0, PAGE_SIZE);
@@ -109,7 +109,7 @@ int pvh_load(const struct load_ctx *c, const struct elf_file *f, uint32_t entry,
 	st64(si + SI_MEMMAP_PADDR, GUEST_BOOT_MEMMAP);
 	st32(si + SI_MEMMAP_ENTRIES, c->nr_e820);
 	for (unsigned i = 0; i < c->nr_e820; i++) {
-		uint8_t *e = mm + i * MEMMAP_ENTRY_SIZE;
+		uint8_t *e = mm + (size_t)i * MEMMAP_ENTRY_SIZE;
 		st64(e, c->e820[i].addr);
 		st64(e + 8, c->e820[i].size);
 		st32(e + 16, c->e820[i].type);

@@ -108,7 +108,7 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			if (shorts == 1)
 				s = (short)s;
 			else if (shorts > 1)
-				s = (signed char)s;
+				s = (signed char)s; /* NOLINT(bugprone-signed-char-misuse): %hhd */
 			if (s < 0) {
 				tmp[0] = '-';
 				u = (uint64_t)0 - (uint64_t)s;
@@ -120,6 +120,7 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'u':
 		case 'x':
 		case 'X':
+			/* NOLINTBEGIN(bugprone-branch-clone): it ignores va_arg's type */
 			if (size_t_arg)
 				u = va_arg(ap, size_t);
 			else if (longs == 1)
@@ -128,6 +129,7 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				u = va_arg(ap, unsigned long long);
 			else
 				u = va_arg(ap, unsigned int);
+			/* NOLINTEND(bugprone-branch-clone) */
 			if (shorts == 1 && !longs && !size_t_arg)
 				u = (unsigned short)u;
 			else if (shorts > 1 && !longs && !size_t_arg)

@@ -279,7 +279,7 @@ static void aml_namestring(struct aml *a, const char *path)
 		return;
 	}
 	for (unsigned i = 0; i < segs; i++)
-		aml_bytes(a, path + 5 * i, 4);
+		aml_bytes(a, path + 5 * (size_t)i, 4);
 }
 
 /* The shortest ComputationalData for v (20.2.3): ZeroOp, OneOp, OnesOp or a prefixed constant. */
@@ -535,6 +535,7 @@ static int build_madt(struct acpi_window *w, const struct acpi_guest_config *cfg
 			.type = 10, .length = sizeof(xnmi), .uid = 0xFFFFFFFF, .lint = 1
 		};
 		memcpy(p, &xnmi, sizeof(xnmi));
+		/* NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): p kept at the end */
 		p += sizeof(xnmi);
 	}
 	sdt_seal(&t->h);
@@ -632,8 +633,8 @@ int acpi_build_guest_tables(const struct guest_mem *m, const struct acpi_guest_c
 	 * (5.2.5.1); the FACS must be 64-byte aligned (5.2.10). */
 	rsdp = window_alloc(&w, sizeof(*rsdp), 16, &rsdp_gpa);
 	facs = window_alloc(&w, sizeof(*facs), 64, &facs_gpa);
-	rsdt = window_alloc(&w, sizeof(*rsdt) + 2 * 4, 16, &rsdt_gpa);
-	xsdt = window_alloc(&w, sizeof(*xsdt) + 2 * 8, 16, &xsdt_gpa);
+	rsdt = window_alloc(&w, sizeof(*rsdt) + 2 * sizeof(uint32_t), 16, &rsdt_gpa);
+	xsdt = window_alloc(&w, sizeof(*xsdt) + 2 * sizeof(uint64_t), 16, &xsdt_gpa);
 	fadt = window_alloc(&w, sizeof(*fadt), 16, &fadt_gpa);
 	if (!rsdp || !facs || !rsdt || !xsdt || !fadt)
 		return -1;
@@ -647,12 +648,12 @@ int acpi_build_guest_tables(const struct guest_mem *m, const struct acpi_guest_c
 	build_fadt(fadt, cfg, dsdt_gpa, facs_gpa);
 
 	/* 5.2.7 RSDT (32-bit entries) for ACPI 1.0 readers, 5.2.8 XSDT (64-bit) for the rest */
-	sdt_header_init(rsdt, "RSDT", sizeof(*rsdt) + 2 * 4, 1);
+	sdt_header_init(rsdt, "RSDT", sizeof(*rsdt) + 2 * sizeof(uint32_t), 1);
 	entries = (uint8_t *)(rsdt + 1);
 	memcpy(entries, &(uint32_t){ (uint32_t)fadt_gpa }, 4);
 	memcpy(entries + 4, &(uint32_t){ (uint32_t)madt_gpa }, 4);
 	sdt_seal(rsdt);
-	sdt_header_init(xsdt, "XSDT", sizeof(*xsdt) + 2 * 8, 1);
+	sdt_header_init(xsdt, "XSDT", sizeof(*xsdt) + 2 * sizeof(uint64_t), 1);
 	entries = (uint8_t *)(xsdt + 1);
 	memcpy(entries, &fadt_gpa, 8);
 	memcpy(entries + 8, &madt_gpa, 8);

@@ -150,9 +150,9 @@ int vpic_peek_vector(const struct vpic8259 *pic)
 		return -1;
 	if (irq == VPIC_CASCADE_IRQ && !m->single) {
 		unsigned sirq = chip_pending(s, false);
-		return s->vector_base | (sirq == 8 ? 7 : sirq);
+		return (int)(s->vector_base | (sirq == 8 ? 7 : sirq));
 	}
-	return m->vector_base | irq;
+	return (int)(m->vector_base | irq);
 }
 
 uint8_t vpic_get_interrupt(struct vpic8259 *pic)

@@ -80,7 +80,8 @@ static int64_t secs_from_time(const struct vrtc_time *t)
 	unsigned mon = MIN(MAX(t->mon, 1u), 12u);
 	unsigned day = MIN(MAX(t->day, 1u), days_in_month(year, mon));
 	int64_t days = days_from_date(year, mon, day);
-	return days * 86400 + MIN(t->hour, 23u) * 3600 + MIN(t->min, 59u) * 60 + MIN(t->sec, 59u);
+	return days * 86400 + MIN(t->hour, 23u) * 3600LL + MIN(t->min, 59u) * 60LL +
+	       MIN(t->sec, 59u);
 }
 
 static void time_from_secs(int64_t s, struct vrtc_time *t)

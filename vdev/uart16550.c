@@ -274,8 +274,7 @@ void vuart_write(struct vuart16550 *u, unsigned offset, uint8_t val)
 		u->mcr = val & 0x1F;
 		update_msr(u);
 		break;
-	case REG_LSR:
-		break; /* factory test only */
+	case REG_LSR: /* factory test only */
 	case REG_MSR:
 		break;
 	case REG_SCR:

@@ -90,7 +90,7 @@ void paging_init(const struct boot_info *bi)
 		}
 		uint64_t *pd = next_level(pdpt, i3);
 		for (unsigned i2 = 0; i2 < 512; i2++)
-			pd[i2] = (va + i2 * 2 * MiB) | LEAF_DATA | PTE_PS;
+			pd[i2] = (va + i2 * (2 * MiB)) | LEAF_DATA | PTE_PS;
 	}
 	/* Firmware runtime code must stay executable for ResetSystem and GetTime. */
 	for (unsigned i = 0; i < bi->nr_memmap; i++)

@@ -165,7 +165,7 @@ static void load_module(EFI_FILE_HANDLE root, const CHAR16 *folder, const char *
 {
 	if (boot_find_module(&boot, path))
 		return;
-	struct loaded_file lf;
+	struct loaded_file lf = { 0 }; /* a gcc -fanalyzer false positive without it */
 	EFI_STATUS s = read_file(root, folder, path, &lf);
 	if (EFI_ERROR(s)) {
 		klog("keel.cfg:%u: cannot read %s '%s': %s; expected a file beside keel.cfg", line,
@@ -197,7 +197,7 @@ static void load_config_and_files(EFI_HANDLE image)
 	boot.image_end = boot.image_base + li->ImageSize;
 	image_folder(li, folder, ARRAY_SIZE(folder));
 
-	struct loaded_file cfg;
+	struct loaded_file cfg = { 0 }; /* (as lf in load_module) */
 	EFI_STATUS s = read_file(root, folder, "keel.cfg", &cfg);
 	if (EFI_ERROR(s)) {
 		klog("keel.cfg:0: cannot read keel.cfg: %s; expected it beside keel.efi",
@@ -227,9 +227,9 @@ static void find_acpi_and_gop(void)
 {
 	for (UINTN i = 0; i < efi_st->NumberOfTableEntries; i++) {
 		EFI_CONFIGURATION_TABLE *t = &efi_st->ConfigurationTable[i];
-		if (guid_eq(&t->VendorGuid, &acpi20_guid))
-			boot.acpi_rsdp = (uint64_t)(uintptr_t)t->VendorTable;
-		else if (guid_eq(&t->VendorGuid, &acpi10_guid) && !boot.acpi_rsdp)
+		/* ACPI 2.0+ wins; a 1.0 RSDP only when none came before */
+		if (guid_eq(&t->VendorGuid, &acpi20_guid) ||
+		    (guid_eq(&t->VendorGuid, &acpi10_guid) && !boot.acpi_rsdp))
 			boot.acpi_rsdp = (uint64_t)(uintptr_t)t->VendorTable;
 	}
 	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop;

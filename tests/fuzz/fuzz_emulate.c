@@ -119,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = x86_emulate_mmio(&in, &regs, 0xfee00000, &ops, &c);
 	if (rc) {
 		/* failure: nothing architectural changed */
-		if (memcmp(&regs, &before, sizeof(regs)))
+		if (memcmp(&regs, &before, sizeof(regs)) != 0)
 			abort();
 		if (rc != -1000 && rc != -1001 && rc != -X86_EUNSUPPORTED)
 			abort();

@@ -235,7 +235,7 @@ static void alu_forms_vs_host(void **state)
 
 	for (unsigned mi = 0; mi < 2; mi++) {
 		enum x86_cpu_mode mode = mi ? X86_MODE_REAL : X86_MODE_LONG64;
-		unsigned modrm_rm = mi ? 7 : 7; /* [bx] / [rdi] */
+		unsigned modrm_rm = 7; /* [bx] in real mode, [rdi] in long mode */
 		for (unsigned form = 0; form < 8 * 4 + 4 * 8 + 4; form++) {
 			for (unsigned it = 0; it < 200; it++) {
 				struct vcpu_regs r, r0;

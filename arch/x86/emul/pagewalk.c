@@ -70,7 +70,7 @@ static int walk32(const struct guest_mem *m, const struct paging_state *ps, uint
 	unsigned maxphy = maxphy_of(ps);
 	uint64_t pde, pte;
 
-	if (!read_entry(m, (ps->cr3 & 0xfffff000ull) + (va >> 22) * 4, 4, &pde))
+	if (!read_entry(m, (ps->cr3 & 0xfffff000ull) + (va >> 22) * 4ull, 4, &pde))
 		return -GW_ENOTRAM;
 	if (!(pde & PTE_P))
 		return -GW_EFAULT;
@@ -88,7 +88,7 @@ static int walk32(const struct guest_mem *m, const struct paging_state *ps, uint
 		*gpa = (pde & 0xffc00000ull) | ((pde >> 13) & 0xff) << 32 | (va & 0x3fffff);
 		return 0;
 	}
-	if (!read_entry(m, (pde & 0xfffff000ull) + ((va >> 12) & 0x3ff) * 4, 4, &pte))
+	if (!read_entry(m, (pde & 0xfffff000ull) + ((va >> 12) & 0x3ff) * 4ull, 4, &pte))
 		return -GW_ENOTRAM;
 	if (!(pte & PTE_P))
 		return -GW_EFAULT;

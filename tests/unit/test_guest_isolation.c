@@ -96,6 +96,10 @@ static uint64_t check_leaves(const struct vm_ram *vm, const struct vm_ram *all, 
 			     uint64_t table, int level, uint64_t gpa_base)
 {
 	uint64_t mapped = 0, *t = table_ptr(NULL, table);
+	if (level < 1 || level > 4) { /* 4-level tables only; keeps the shifts below defined */
+		fail_msg("bad paging level %d", level);
+		return 0;
+	}
 	for (unsigned i = 0; i < 512; i++) {
 		if (!(t[i] & 1))
 			continue;

@@ -10,6 +10,7 @@
 #include "boot/mb2/mb2_platform.h"
 #include "core/boot_info.h"
 #include "core/console.h"
+#include "core/panic.h"
 #include "drivers/acpi_host.h"
 #include "lib/kstring.h"
 #include "lib/rt/stack_protector.h"
@@ -95,7 +96,7 @@ static const void *map_low(void *ctx, uint64_t phys, size_t len)
 /* ACPI: GRUB's tags hold a copy of the RSDP, not its address. keel points boot.acpi_rsdp at that
  * copy, kept in keel's own image (mi.rsdp), which works wherever GRUB found the RSDP (BIOS low
  * memory or a UEFI configuration table); only without either tag does it scan low memory. */
-static void find_acpi(void)
+static const char *find_acpi(void)
 {
 	const char *why = NULL;
 
@@ -110,8 +111,7 @@ static void find_acpi(void)
 		why = "no RSDP";
 	else
 		mb2_acpi_init(boot.acpi_rsdp, &why);
-	if (why)
-		klog("keel: host ACPI tables unusable (%s): no power-off, PIT only", why);
+	return why;
 }
 
 static void build_memmap(uint64_t info_phys)
@@ -142,9 +142,10 @@ static void build_memmap(uint64_t info_phys)
 static NORETURN __attribute__((noinline)) void mb2_boot(uint64_t info_phys)
 {
 	char err[160];
-	const char *how;
+	const char *how, *no_acpi = NULL;
 
 	boot.firmware = "Multiboot2";
+	panic_image_name = "keel.elf";
 	boot.firmware_poweroff = mb2_poweroff;
 	boot.firmware_reset = mb2_reset;
 	boot.firmware_get_time = mb2_rtc_get_time;
@@ -152,12 +153,20 @@ static NORETURN __attribute__((noinline)) void mb2_boot(uint64_t info_phys)
 	mb2_pic_mask();
 
 	/* the structure's size is its first word; entry.S mapped the first 4 GiB */
-	uint32_t total = *(const volatile uint32_t *)(uintptr_t)info_phys;
-	uint64_t avail = MIN((uint64_t)MB2_INFO_MAX, 4 * GiB - info_phys);
-	int bad = mb2_parse((const void *)(uintptr_t)info_phys, MIN((uint64_t)total, avail), &mi,
-			    err, sizeof(err));
+	int bad = -1;
+	kstrlcpy(err, "it is not below 4 GiB", sizeof(err));
+	if (info_phys <= BOOT_MAP_LIMIT - 16) {
+		uint32_t total = *(const volatile uint32_t *)(uintptr_t)info_phys;
+		uint64_t avail = MIN((uint64_t)MB2_INFO_MAX, BOOT_MAP_LIMIT - info_phys);
+		bad = mb2_parse((const void *)(uintptr_t)info_phys, MIN((uint64_t)total, avail),
+				&mi, err, sizeof(err));
+	}
+	if (!bad && !mi.nr_mmap) {
+		kstrlcpy(err, "no memory map (tag 6)", sizeof(err));
+		bad = -1;
+	}
 	if (!bad)
-		find_acpi();
+		no_acpi = find_acpi();
 	uint64_t hz = mb2_calibrate_tsc(&how);
 	time_init(hz);
 	if (bad) {
@@ -171,12 +180,17 @@ static NORETURN __attribute__((noinline)) void mb2_boot(uint64_t info_phys)
 		     (unsigned long long)(hz / 1000000), (unsigned long long)(hz / 1000 % 1000), how);
 	else
 		klog("keel: cannot measure the TSC (no PIT, no PM timer); assuming 1 GHz");
+	if (no_acpi)
+		klog("keel: host ACPI tables unusable (%s): no power-off", no_acpi);
 	uint16_t pm1a;
 	uint8_t typa, typb;
 	if (mb2_acpi_s5(&pm1a, &typa, &typb))
 		klog("keel: power-off through ACPI S5 (PM1a_CNT %#x, SLP_TYP %u/%u)", pm1a, typa,
 		     typb);
 
+	boot.cmdline = mi.cmdline ? mi.cmdline : "";
+	if (boot.cmdline[0])
+		klog("keel: command line '%s'", boot.cmdline);
 	boot.image_base = (uint64_t)(uintptr_t)ImageBase;
 	boot.image_end = (uint64_t)(uintptr_t)__keel_image_end;
 	read_config();

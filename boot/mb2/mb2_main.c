@@ -143,6 +143,7 @@ static NORETURN __attribute__((noinline)) void mb2_boot(uint64_t info_phys)
 {
 	char err[160];
 	const char *how, *no_acpi = NULL;
+	uint32_t ppm = 0;
 
 	boot.firmware = "Multiboot2";
 	panic_image_name = "keel.elf";
@@ -167,7 +168,7 @@ static NORETURN __attribute__((noinline)) void mb2_boot(uint64_t info_phys)
 	}
 	if (!bad)
 		no_acpi = find_acpi();
-	uint64_t hz = mb2_calibrate_tsc(&how);
+	uint64_t hz = mb2_calibrate_tsc(&how, &ppm);
 	time_init(hz);
 	if (bad) {
 		klog("keel: bad Multiboot2 boot information at %llx: %s",
@@ -176,8 +177,9 @@ static NORETURN __attribute__((noinline)) void mb2_boot(uint64_t info_phys)
 	}
 	klog("keel: booting from Multiboot2 (%s)", mi.loader_name ? mi.loader_name : "loader?");
 	if (hz)
-		klog("keel: TSC %llu.%03llu MHz (measured against the %s)",
-		     (unsigned long long)(hz / 1000000), (unsigned long long)(hz / 1000 % 1000), how);
+		klog("keel: TSC %llu.%03llu MHz (measured against the %s, within %u ppm)",
+		     (unsigned long long)(hz / 1000000), (unsigned long long)(hz / 1000 % 1000), how,
+		     ppm);
 	else
 		klog("keel: cannot measure the TSC (no PIT, no PM timer); assuming 1 GHz");
 	if (no_acpi)

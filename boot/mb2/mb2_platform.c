@@ -10,7 +10,7 @@
 
 #define PIT_HZ 1193182u		/* 8254 input clock */
 #define PM_TIMER_HZ 3579545u	/* ACPI 6.4, 4.8.3.3 */
-#define CALIBRATE_MS 50
+#define CALIBRATE_MS 40
 #define POLL_LIMIT 20000000u	/* reads of a counter before giving up on it (seconds of polling) */
 
 #define FADT_TMR_VAL_EXT (1u << 8) /* the PM timer is 32 bits wide (else 24) */
@@ -83,62 +83,112 @@ bool mb2_acpi_s5(uint16_t *pm1a_cnt, uint8_t *slp_typa, uint8_t *slp_typb)
 	return acpi.s5;
 }
 
-/* ---- TSC calibration ---- */
+/* ---- TSC calibration ----
+ * The TSC is read around a read of a reference counter, and of five such brackets the narrowest
+ * is kept: its midpoint is the TSC value of that counter reading, within half its width. Two
+ * such samples 40 ms apart give the rate. Being descheduled (under an emulator) or an SMI in
+ * between costs nothing but a wider bracket, which the best-of-five mostly avoids; the error
+ * left is the two half-widths (a few port reads: microseconds) against 40 ms, reported in ppm. */
 
-/* Channel 2 in mode 0 counts PIT_HZ * CALIBRATE_MS / 1000 ticks down with its gate (port 0x61
- * bit 0) up; its output (port 0x61 bit 5) rises at zero. The error is the time between two
- * polls of port 0x61 (about a microsecond on hardware) plus one PIT tick (0.84 us) against
- * 50 ms: under 0.01 %. */
-static uint64_t calibrate_pit(void)
+struct tsc_sample {
+	uint64_t tsc;
+	uint64_t width;
+	uint32_t count; /* the reference counter, counting up */
+};
+
+static struct tsc_sample sample(uint32_t (*read_counter)(void))
 {
-	const uint32_t latch = PIT_HZ / (1000 / CALIBRATE_MS);
-	uint8_t p61 = inb(0x61);
-	uint32_t n = 0;
+	struct tsc_sample best = { 0, UINT64_MAX, 0 };
 
-	outb(0x61, (uint8_t)((p61 & ~0x02) | 0x01)); /* gate on, speaker off */
-	outb(0x43, 0xb0);			      /* channel 2, lobyte/hibyte, mode 0, binary */
-	outb(0x42, latch & 0xff);
-	outb(0x42, (uint8_t)(latch >> 8));
-	uint64_t t0 = rdtsc();
-	while (!(inb(0x61) & 0x20))
-		if (++n == POLL_LIMIT) {
-			outb(0x61, p61);
-			return 0;
-		}
-	uint64_t t1 = rdtsc();
-	outb(0x61, p61);
-	return (t1 - t0) * PIT_HZ / latch;
+	for (int i = 0; i < 5; i++) {
+		uint64_t a = rdtsc();
+		uint32_t c = read_counter();
+		uint64_t b = rdtsc();
+		if (b - a < best.width)
+			best = (struct tsc_sample){ a + (b - a) / 2, b - a, c };
+	}
+	return best;
 }
 
-/* The ACPI PM timer (3.579545 MHz, 24 or 32 bits) over the same 50 ms; same accuracy. */
-static uint64_t calibrate_pm_timer(void)
+/* Measures against a counter of hz ticks per second, mask wide; 0 when it does not move. */
+static uint64_t measure(uint32_t (*read_counter)(void), uint32_t hz, uint32_t mask,
+			uint32_t *ppm)
+{
+	const uint32_t target = hz / (1000 / CALIBRATE_MS);
+	struct tsc_sample s0 = sample(read_counter), s1;
+	uint32_t n = 0;
+
+	do {
+		if (++n == POLL_LIMIT)
+			return 0;
+		s1 = sample(read_counter);
+	} while (((s1.count - s0.count) & mask) < target);
+	uint64_t ticks = (s1.count - s0.count) & mask;
+	uint64_t cycles = s1.tsc - s0.tsc;
+	*ppm = (uint32_t)MIN((s0.width + s1.width) / 2 * 1000000 / (cycles ? cycles : 1),
+			     (uint64_t)UINT32_MAX);
+	return cycles * hz / ticks;
+}
+
+/* PIT channel 2 (gate: port 0x61 bit 0) counting down from 0xFFFF in mode 0, read through the
+ * counter-latch command; as an up-counter that wraps after 65536 ticks (55 ms). */
+static uint32_t pit_read(void)
+{
+	outb(0x43, 0x80); /* latch channel 2 */
+	uint8_t lo = inb(0x42), hi = inb(0x42);
+	return 0xffffu - (uint32_t)(lo | hi << 8);
+}
+
+static uint64_t calibrate_pit(uint32_t *ppm)
+{
+	uint8_t p61 = inb(0x61);
+	uint64_t hz = 0;
+
+	for (int tries = 0; tries < 3 && !hz; tries++) {
+		outb(0x61, (uint8_t)((p61 & ~0x02) | 0x01)); /* gate on, speaker off */
+		outb(0x43, 0xb0); /* channel 2, lobyte/hibyte, mode 0, binary */
+		outb(0x42, 0xff);
+		outb(0x42, 0xff);
+		/* the count loads on the next input clock: until then a read is the old one */
+		uint32_t up = 0, n = 0;
+		while ((up < 1 || up > 5000) && ++n < POLL_LIMIT)
+			up = pit_read();
+		hz = measure(pit_read, PIT_HZ, 0xffff, ppm);
+		/* OUT (port 0x61 bit 5) rises when the count passes 0: the 16 bits wrapped, so the
+		 * tick count is wrong (a stall of 15 ms or more); measure again */
+		if (inb(0x61) & 0x20)
+			hz = 0;
+	}
+	outb(0x61, p61);
+	return hz;
+}
+
+static uint16_t pm_timer_port;
+
+static uint32_t pm_timer_read(void)
+{
+	return inl(pm_timer_port);
+}
+
+/* The ACPI PM timer (3.579545 MHz, 24 or 32 bits: wraps after 4.7 s at the least). */
+static uint64_t calibrate_pm_timer(uint32_t *ppm)
 {
 	const struct acpi_host_gas *g = &acpi.fadt.pm_tmr;
 	uint32_t mask = acpi.fadt.flags & FADT_TMR_VAL_EXT ? 0xffffffffu : 0xffffffu;
-	const uint32_t target = PM_TIMER_HZ / (1000 / CALIBRATE_MS);
-	uint32_t elapsed = 0, n = 0;
 
 	if (!acpi.ok || g->space_id != ACPI_GAS_IO || !g->address || g->address > 0xffff)
 		return 0;
-	uint16_t port = (uint16_t)g->address;
-	uint32_t start = inl(port) & mask;
-	uint64_t t0 = rdtsc();
-	while (elapsed < target) {
-		if (++n == POLL_LIMIT)
-			return 0;
-		elapsed = ((inl(port) & mask) - start) & mask;
-	}
-	uint64_t t1 = rdtsc();
-	return (t1 - t0) * PM_TIMER_HZ / elapsed;
+	pm_timer_port = (uint16_t)g->address;
+	return measure(pm_timer_read, PM_TIMER_HZ, mask, ppm);
 }
 
-uint64_t mb2_calibrate_tsc(const char **how)
+uint64_t mb2_calibrate_tsc(const char **how, uint32_t *ppm)
 {
-	uint64_t hz = calibrate_pit();
+	uint64_t hz = calibrate_pit(ppm);
 
 	*how = "PIT channel 2";
 	if (!hz) {
-		hz = calibrate_pm_timer();
+		hz = calibrate_pm_timer(ppm);
 		*how = "ACPI PM timer";
 	}
 	return hz;

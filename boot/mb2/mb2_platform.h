@@ -16,9 +16,10 @@ int mb2_acpi_init(uint64_t rsdp_phys, const char **why);
 /* The PM1 registers and \_S5 values found (for the log); false when power-off cannot work. */
 bool mb2_acpi_s5(uint16_t *pm1a_cnt, uint8_t *slp_typa, uint8_t *slp_typb);
 
-/* The TSC's rate in Hz, measured over 50 ms of the PIT's channel 2, or of the ACPI PM timer when
- * the PIT does not count; *how names the reference. 0 when neither works. */
-uint64_t mb2_calibrate_tsc(const char **how);
+/* The TSC's rate in Hz, measured over 40 ms of the PIT's channel 2, or of the ACPI PM timer when
+ * the PIT does not count; *how names the reference, *ppm bounds the measuring error (the
+ * reference's own crystal tolerance aside). 0 when neither works. */
+uint64_t mb2_calibrate_tsc(const char **how, uint32_t *ppm);
 
 /* firmware_get_time: the host CMOS RTC. */
 int mb2_rtc_get_time(struct wall_time *t);

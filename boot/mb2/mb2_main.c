@@ -52,8 +52,8 @@ static void use_module(const char *path, unsigned line, const char *key)
 		return;
 	const struct mb2_module *m = mb2_find_module(&mi, path);
 	if (!m) {
-		klog("keel.cfg:%u: cannot read %s '%s': not found; expected a module2 line with the "
-		     "string '%s'", line, key, path, path);
+		klog("keel.cfg:%u: cannot read %s '%s': not found; expected a module2 line "
+		     "with the string '%s'", line, key, path, path);
 		boot_fail();
 	}
 	add_module(m, path);
@@ -64,8 +64,8 @@ static void read_config(void)
 	const struct mb2_module *cfg = mb2_find_module(&mi, "keel.cfg");
 
 	if (!cfg) {
-		klog("keel.cfg:0: cannot read keel.cfg: not found; expected a module2 line with the "
-		     "string 'keel.cfg'");
+		klog("keel.cfg:0: cannot read keel.cfg: not found; expected a module2 line "
+		     "with the string 'keel.cfg'");
 		boot_fail();
 	}
 	boot.config_text = (const char *)(uintptr_t)cfg->start;
@@ -178,8 +178,8 @@ static NORETURN __attribute__((noinline)) void mb2_boot(uint64_t info_phys)
 	klog("keel: booting from Multiboot2 (%s)", mi.loader_name ? mi.loader_name : "loader?");
 	if (hz)
 		klog("keel: TSC %llu.%03llu MHz (measured against the %s, within %u ppm)",
-		     (unsigned long long)(hz / 1000000), (unsigned long long)(hz / 1000 % 1000), how,
-		     ppm);
+		     (unsigned long long)(hz / 1000000), (unsigned long long)(hz / 1000 % 1000),
+		     how, ppm);
 	else
 		klog("keel: cannot measure the TSC (no PIT, no PM timer); assuming 1 GHz");
 	if (no_acpi)

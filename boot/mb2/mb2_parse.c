@@ -49,13 +49,13 @@ static int parse_mmap(const uint8_t *tag, uint32_t size, uint32_t at, struct mb2
 		      char *err, size_t err_len)
 {
 	if (size < MMAP_HDR)
-		return fail(err, err_len, "memory-map tag at offset %u: size %u is under %u", at, size,
-			    MMAP_HDR);
+		return fail(err, err_len, "memory-map tag at offset %u: size %u is under %u", at,
+			    size, MMAP_HDR);
 	uint32_t esize = rd32(tag + 8);
 	if (esize < MMAP_ENTRY_MIN || esize % 8)
 		return fail(err, err_len,
-			    "memory-map tag at offset %u: entry size %u; expected a multiple of 8, at "
-			    "least %u", at, esize, MMAP_ENTRY_MIN);
+			    "memory-map tag at offset %u: entry size %u; expected a multiple of 8, "
+			    "at least %u", at, esize, MMAP_ENTRY_MIN);
 	/* a second memory-map tag replaces the first: keep only the last one's entries */
 	out->nr_mmap = 0;
 	out->nr_mmap_dropped = 0;
@@ -145,9 +145,8 @@ int mb2_parse(const void *info, size_t avail, struct mb2_info *out, char *err, s
 		const uint8_t *tag = p + off;
 		uint32_t type = rd32(tag), size = rd32(tag + 4);
 		if (size < TAG_HDR || size > total - off)
-			return fail(err, err_len,
-				    "tag %u at offset %u: size %u; expected 8 to %u", type, off, size,
-				    total - off);
+			return fail(err, err_len, "tag %u at offset %u: size %u; expected 8 to %u",
+				    type, off, size, total - off);
 		switch (type) {
 		case MB2_TAG_END:
 			return 0;
@@ -182,7 +181,7 @@ int mb2_parse(const void *info, size_t avail, struct mb2_info *out, char *err, s
 			out->nr_unknown++;
 			break;
 		}
-		/* the next tag starts at the next 8-byte boundary; total % 8 == 0 keeps it inside */
+		/* the next tag starts at the next 8-byte boundary (total % 8 == 0 keeps it in) */
 		off += ALIGN_UP(size, 8u);
 		if (off >= total)
 			return fail(err, err_len, "no end tag within the total size %u", total);

@@ -309,9 +309,8 @@ void mb2_poweroff(void)
 		cpu_halt_forever();
 	}
 	if (f->hw_reduced) {
-		gas_write(&f->sleep_control,
-			  (uint16_t)((acpi.slp_typa & 7u) << SLEEP_CTL_SLP_TYP_SHIFT | SLEEP_CTL_SLP_EN),
-			  true);
+		uint16_t v = (uint16_t)((acpi.slp_typa & 7u) << SLEEP_CTL_SLP_TYP_SHIFT);
+		gas_write(&f->sleep_control, v | SLEEP_CTL_SLP_EN, true);
 	} else {
 		acpi_enable_mode();
 		/* SLP_TYP first, then SLP_TYP with SLP_EN, to both blocks (as ACPICA does) */

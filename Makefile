@@ -11,10 +11,16 @@ LD      := ld
 OBJCOPY := objcopy
 
 # ---- keel itself (freestanding, one set of objects) -------------------------------------------
-KEEL_DIRS := lib lib/rt core mm guest vdev arch/x86 arch/x86/svm arch/x86/vmx arch/x86/emul drivers \
-	boot/efi
+# COMMON_OBJS go into both images; each image adds only its own firmware entry: keel.efi the UEFI
+# one (boot/efi, with gnu-efi), keel.elf the Multiboot2 one (boot/mb2).
+COMMON_DIRS := lib lib/rt core mm guest vdev arch/x86 arch/x86/svm arch/x86/vmx arch/x86/emul \
+	drivers
+KEEL_DIRS := $(COMMON_DIRS) boot/efi boot/mb2
 KEEL_SRCS := $(foreach d,$(KEEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
-KEEL_OBJS := $(patsubst %,$(BUILD)/keel/%.o,$(KEEL_SRCS))
+src2obj = $(patsubst %,$(BUILD)/keel/%.o,$(1))
+COMMON_OBJS := $(call src2obj,$(foreach d,$(COMMON_DIRS),$(wildcard $(d)/*.c $(d)/*.S)))
+EFI_OBJS := $(call src2obj,$(wildcard boot/efi/*.c boot/efi/*.S))
+MB2_OBJS := $(call src2obj,$(wildcard boot/mb2/*.c boot/mb2/*.S))
 
 EFI_INC   := -isystem /usr/include/efi -isystem /usr/include/efi/x86_64
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
@@ -39,7 +45,7 @@ $(BUILD)/keel/%.S.o: %.S
 
 # The console font is generated from Debian's console-setup-linux at build time (tools/psf2c.c).
 FONT_PSF := /usr/share/consolefonts/Lat15-VGA16.psf.gz
-KEEL_OBJS += $(BUILD)/keel/gen/font8x16.c.o
+COMMON_OBJS += $(BUILD)/keel/gen/font8x16.c.o
 $(BUILD)/tools/psf2c: tools/psf2c.c
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -O2 -Wall -Wextra -Werror $< -o $@
@@ -53,24 +59,37 @@ $(BUILD)/keel/gen/%.c.o: $(BUILD)/gen/%.c
 
 # gnu-efi's crt0 applies the relocations and calls efi_main; our own linker script keeps
 # .text, .rodata and .data on separate pages so keel can map them RX, R and RW+NX.
-$(BUILD)/keel.so: $(KEEL_OBJS) boot/efi/keel-efi.lds
+$(BUILD)/keel.so: $(COMMON_OBJS) $(EFI_OBJS) boot/efi/keel-efi.lds
 	$(LD) -shared -Bsymbolic -nostdlib -znocombreloc -T boot/efi/keel-efi.lds \
-		/usr/lib/crt0-efi-x86_64.o $(KEEL_OBJS) -L/usr/lib -lefi -lgnuefi -o $@
+		/usr/lib/crt0-efi-x86_64.o $(COMMON_OBJS) $(EFI_OBJS) -L/usr/lib -lefi -lgnuefi -o $@
 
 $(BUILD)/keel.efi: $(BUILD)/keel.so
 	$(OBJCOPY) -j .text -j .rodata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
 		-j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
 	@echo "built $@ ($$(stat -c %s $@) bytes)"
 
+# keel.elf: a static, non-PIE link at the fixed address of boot/mb2/keel-mb2.lds. The objects are
+# -fpic; ld resolves their GOT references at link time, so nothing is left to relocate at run
+# time: the recipe fails if readelf finds a relocation section or a dynamic segment.
+$(BUILD)/keel.elf: $(COMMON_OBJS) $(MB2_OBJS) boot/mb2/keel-mb2.lds
+	$(LD) -static -nostdlib --no-dynamic-linker -z noexecstack -z max-page-size=4096 \
+		-T boot/mb2/keel-mb2.lds $(MB2_OBJS) $(COMMON_OBJS) -o $@.tmp
+	$(Q)if readelf -rlW $@.tmp | grep -qE '^Relocation section|DYNAMIC|INTERP'; then \
+		echo "$@: run-time relocations left:"; readelf -rW $@.tmp | head; exit 1; fi
+	$(Q)! command -v grub-file >/dev/null || grub-file --is-x86-multiboot2 $@.tmp || \
+		{ echo "$@: grub-file finds no Multiboot2 header"; exit 1; }
+	$(Q)mv $@.tmp $@
+	@echo "built $@ ($$(stat -c %s $@) bytes)"
+
 .DEFAULT_GOAL := all
 .PHONY: all
-all: $(BUILD)/keel.efi
+all: $(BUILD)/keel.efi $(BUILD)/keel.elf
 
 # ---- host builds of the arch-neutral logic (unit tests with ASan + UBSan, fuzzers) ------------
-HOST_DIRS := lib core mm guest vdev arch/x86/emul drivers
+HOST_DIRS := lib core mm guest vdev arch/x86/emul drivers boot/mb2
 # Files in those folders that need the real machine (privileged instructions, firmware):
 NOHOST    := $(wildcard core/main.c core/console.c core/vm.c core/vm_run.c core/launch.c \
-	drivers/uart16550.c drivers/fbcon.c)
+	drivers/uart16550.c drivers/fbcon.c boot/mb2/mb2_main.c boot/mb2/mb2_platform.c)
 HOST_SRCS := $(filter-out $(NOHOST),$(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c)))
 SUPPORT_SRCS := $(wildcard tests/support/*.c)
 

@@ -57,6 +57,7 @@ struct boot_info {
 	uint64_t image_base, image_end; /* keel's own image, physical */
 	uint64_t stack_guard, stack_top; /* keel's boot stack: guard page, then the stack */
 	const char *firmware; /* "UEFI" or "Multiboot2", for the log */
+	const char *cmdline;  /* keel's own command line from the boot loader; "" when none */
 	/* Firmware services that outlive boot; NULL where the entry has none. */
 	void (*firmware_poweroff)(void);
 	void (*firmware_reset)(void);

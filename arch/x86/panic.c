@@ -7,6 +7,11 @@
 
 extern char ImageBase[];
 
+/* keel.efi's backtraces name offsets into build/keel.so (`addr2line -e build/keel.so OFFSET`);
+ * keel.elf is linked where it runs, so there the absolute address is what
+ * `addr2line -e build/keel.elf ADDRESS` wants. The Multiboot2 entry sets "keel.elf". */
+const char *panic_image_name = "keel.so";
+
 void backtrace_from(uint64_t rbp)
 {
 	uint64_t base = (uint64_t)(uintptr_t)ImageBase;
@@ -17,8 +22,7 @@ void backtrace_from(uint64_t rbp)
 		uint64_t ret = frame[1];
 		if (!ret)
 			break;
-		/* keel.so+OFFSET is what `addr2line -e build/keel.so OFFSET` wants */
-		klog("  #%d %016llx (keel.so+%llx)", depth, (unsigned long long)ret,
+		klog("  #%d %016llx (%s+%llx)", depth, (unsigned long long)ret, panic_image_name,
 		     (unsigned long long)(ret - base));
 		if (frame[0] <= rbp) /* frames grow upwards; anything else is corrupt */
 			break;

@@ -336,6 +336,7 @@ static NORETURN __attribute__((noinline)) void efi_boot(EFI_HANDLE image)
 
 	efi_rt = efi_st->RuntimeServices;
 	boot.firmware = "UEFI";
+	boot.cmdline = ""; /* keel.efi takes no load options yet */
 	boot.firmware_poweroff = efi_poweroff;
 	boot.firmware_reset = efi_reset;
 	boot.firmware_get_time = efi_get_time;

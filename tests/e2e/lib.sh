@@ -6,17 +6,34 @@ mkdir -p "$out"
 e2e_passed=0
 e2e_failed=0
 
-# e2e_boot_svm NAME CONFIG TIMEOUT [FILE...]: boots keel.efi with CONFIG under QEMU; the serial
-# log lands in $out/NAME.log. Sets qemu_rc (124 when the timeout killed QEMU).
+# e2e_boot_svm NAME CONFIG TIMEOUT [FILE...]: boots keel.efi with CONFIG under QEMU and OVMF; the
+# serial log lands in $out/NAME.log. Sets qemu_rc (124 when the timeout killed QEMU) and
+# e2e_firmware (what keel's first line must name, checked by e2e_ended).
 e2e_boot_svm() {
 	local name=$1 cfg=$2 timeout=$3
 	shift 3
+	e2e_firmware=UEFI
 	"$root/tools/make-esp" "$out/esp-$name" "$cfg" "$@"
 	local start=$SECONDS
 	"$root/tools/run-qemu" --log "$out/$name.log" --timeout "$timeout" ${QEMU_OPTS:-} \
 		"$out/esp-$name" 2>"$out/$name.qemu-stderr"
 	qemu_rc=$?
 	qemu_secs=$((SECONDS - start))
+}
+
+# e2e_boot_mb2 NAME CONFIG TIMEOUT [FILE...]: the same with keel.elf from a GRUB ISO
+# (tools/make-iso, Multiboot2) under SeaBIOS. The ISO is deleted after the run unless KEEP_ISO=1.
+e2e_boot_mb2() {
+	local name=$1 cfg=$2 timeout=$3
+	shift 3
+	e2e_firmware=Multiboot2
+	local start=$SECONDS
+	"$root/tools/make-iso" "$out/$name.iso" "$cfg" "$@" || { qemu_rc=1; return; }
+	"$root/tools/run-qemu" --log "$out/$name.log" --timeout "$timeout" ${QEMU_OPTS:-} \
+		--iso "$out/$name.iso" 2>"$out/$name.qemu-stderr"
+	qemu_rc=$?
+	qemu_secs=$((SECONDS - start))
+	[ "${KEEP_ISO:-0}" = 1 ] || rm -f "$out/$name.iso"
 }
 
 # e2e_fail NAME WHY: reports a failed check with the tail of the serial log.
@@ -44,8 +61,10 @@ e2e_reject() {
 	! grep -aqF -- "$2" "$out/$1.log" || e2e_fail "$1" "unexpected '$2' in the log"
 }
 
-# e2e_ended NAME: QEMU must have exited by itself (guest or keel powered the machine off).
+# e2e_ended NAME: the entry the boot function chose started keel, and QEMU exited by itself
+# (guest or keel powered the machine off).
 e2e_ended() {
+	e2e_expect "$1" "keel: booting from $e2e_firmware" || return
 	[ "$qemu_rc" -ne 124 ] && [ "$qemu_rc" -ne 137 ] ||
 		e2e_fail "$1" "QEMU did not exit by itself (killed after its timeout)"
 }

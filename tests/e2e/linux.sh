@@ -1,8 +1,9 @@
 # Debian's kernel to its busybox init, through the bzImage path and through PVH (sourced by
 # run-svm). /init prints the facts checked here, then powers the VM off.
 
+# linux_case BOOT NAME KERNEL MEMORY_MIB CPUS: BOOT is e2e_boot_svm or e2e_boot_mb2 (lib.sh).
 linux_case() {
-	local name=$1 kernel=$2 memory_mib=$3 cpus=$4
+	local boot=$1 name=$2 kernel=$3 memory_mib=$4 cpus=$5
 	local dir=$out/$name guest=$root/build/guest
 	local cmdline="console=ttyS0 keel.test=$name"
 	mkdir -p "$dir"
@@ -14,7 +15,7 @@ kernel = $kernel
 initrd = initrd.gz
 cmdline = $cmdline
 CFG
-	e2e_boot_svm "$name" "$dir/keel.cfg" "${LINUX_TIMEOUT:-400}" "$guest/$kernel" "$guest/initrd.gz"
+	"$boot" "$name" "$dir/keel.cfg" "${LINUX_TIMEOUT:-400}" "$guest/$kernel" "$guest/initrd.gz"
 	local log=$out/$name.log
 	e2e_ended "$name" || return
 	e2e_expect "$name" "KEEL-GUEST-INIT" || return
@@ -38,6 +39,6 @@ CFG
 
 linux_boots() {
 	# 512 MiB: with less, the kernel's own reservations put MemTotal under the 85 % bound
-	linux_case linux-bzimage vmlinuz 512 1
-	linux_case linux-pvh vmlinux 512 1
+	linux_case e2e_boot_svm linux-bzimage vmlinuz 512 1
+	linux_case e2e_boot_svm linux-pvh vmlinux 512 1
 }

@@ -75,7 +75,8 @@ check_mmio_log() {
 
 hostile_guests() {
 	# the attacks that run to their end: exit code 0
-	hostile_boot hostile 180 "msr msr" "ports ports"
+	hostile_boot hostile 180 "msr msr" "ports ports" "memory memory"
 	hostile_case hostile msr "exit code 0" check_msr_log
 	hostile_case hostile ports "exit code 0" check_ports_log
+	hostile_case hostile memory "exit code 0" check_mmio_log
 }

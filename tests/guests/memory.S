@@ -33,6 +33,9 @@ guest_main:
 	call puthex
 	mov $msg_nl, %esi
 	call puts
+	mov $mode_straddle, %esi
+	call cmdline_has
+	jz straddle
 
 	/* the device pages answer: IOAPIC version (IOREGSEL = 1, IOWIN), local APIC version */
 	movl $1, IOAPIC
@@ -238,6 +241,25 @@ guest_main:
 	mov $1, %eax
 	ret
 
+/* mode=straddle: a dword read across the end of RAM, two bytes in RAM and two outside */
+straddle:
+	mov $msg_straddle, %esi
+	call puts
+	mov ram_end, %edi
+	movw $0x1234, -2(%edi)
+	mov -2(%edi), %eax
+	mov $msg_straddle_read, %esi
+	call puts
+	call puthex
+	mov $msg_nl, %esi
+	call puts
+	cmp $0xffff1234, %eax
+	jne 1f
+	xor %eax, %eax
+	ret
+1:	mov $1, %eax
+	ret
+
 /* probe: checks the dword at guest-physical edx:eax, reached at linear edi (see the top) */
 probe:
 	pusha
@@ -316,6 +338,9 @@ edges:
 	.long 0xfffff000, 0xfffffffc
 edges_end:
 msg_start:	.asciz "memory: RAM ends at 0x"
+mode_straddle:	.asciz "mode=straddle"
+msg_straddle:	.asciz "memory: a dword read across the end of RAM\n"
+msg_straddle_read: .asciz "memory: read 0x"
 msg_vers:	.asciz "memory: IOAPIC version 0x"
 msg_sp:		.asciz " APIC version 0x"
 msg_phase1:	.asciz "memory: paging off done, probes 0x"

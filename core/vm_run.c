@@ -222,8 +222,19 @@ static enum exit_result handle_npf(struct vcpu *v, const struct vm_exit *e)
 					      seg_base(&s, (enum x86_seg)insn.mem.seg, mode));
 		uint64_t gpa;
 		uint32_t pf2;
-		if (guest_walk(&vm->mem, &ps, mla, 0, &gpa, &pf2) ||
-		    (gpa >> 12) != (e->npf.gpa >> 12))
+		int w = guest_walk(&vm->mem, &ps, mla, 0, &gpa, &pf2);
+		/* Re-running these would fault the same way forever: the CPU's own walk read a
+		 * paging structure outside RAM (keel has no page-table entries to give it from a
+		 * device), or the operand runs from RAM into the faulting page (keel emulates
+		 * one page at a time). Both stop the VM. */
+		if (w == -GW_ENOTRAM)
+			return vm_crash(v, e, "page table outside RAM on the way to %llx (fault at %llx)",
+					(unsigned long long)mla, (unsigned long long)e->npf.gpa);
+		if (!w && (gpa >> 12) != (e->npf.gpa >> 12) &&
+		    ((mla + insn.mem_size - 1) >> 12) != (mla >> 12))
+			return vm_crash(v, e, "MMIO access at %llx crossing a page boundary into %llx",
+					(unsigned long long)mla, (unsigned long long)e->npf.gpa);
+		if (w || (gpa >> 12) != (e->npf.gpa >> 12))
 			return EXIT_RESUME;
 	}
 	struct mmio_ctx c = { v, &s, mode };

@@ -206,6 +206,24 @@ static void paging_pae(void **state)
 	expect_pf(&ps, 0xc0800000, 0, PF_ERR_P | PF_ERR_RSVD);
 }
 
+/* The layout of the hostile memory guest (tests/guests/memory.S): PAE, 2 MiB pages, EFER.NXE
+ * clear, an instruction fetch from an identity-mapped page and a data access through a 2 MiB
+ * window on a page outside RAM, after QEMU TCG set bit 5 (accessed) in the PDPTEs it walked:
+ * keel must translate what the CPU translated, or the guest's MMIO access becomes a #PF. */
+static void paging_pae_2m_fetch(void **state)
+{
+	struct paging_state ps = { .cr0 = X86_CR0_PG | 0x11, .cr4 = X86_CR4_PAE, .cr3 = 0x203000 };
+	(void)state;
+	gmem_fill(&gm, 0x201000, 0, 0x3000);
+	for (uint64_t i = 0; i < 512; i++)
+		put64(0x201000 + i * 8, (i << 21) | 0x83);
+	put64(0x202000, 0xc0000083);
+	put64(0x203000, 0x201021);
+	put64(0x203000 + 24, 0x202021);
+	expect_gpa(&ps, 0x2001c0, GW_EXEC, 0x2001c0);
+	expect_gpa(&ps, 0xc0000030, 0, 0xc0000030);
+}
+
 static void paging_4level(void **state)
 {
 	struct paging_state ps = { .cr0 = X86_CR0_PG | X86_CR0_WP,
@@ -343,7 +361,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(paging_off),	 cmocka_unit_test(paging_32bit),
-		cmocka_unit_test(paging_pae),	 cmocka_unit_test(paging_4level),
+		cmocka_unit_test(paging_pae), cmocka_unit_test(paging_pae_2m_fetch),	 cmocka_unit_test(paging_4level),
 		cmocka_unit_test(paging_5level), cmocka_unit_test(fetch_across_pages),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -115,12 +115,15 @@ static int walk64(const struct guest_mem *m, const struct paging_state *ps, uint
 		table = ps->cr3 & ADDR_4K & ~above_maxphy(maxphy);
 	} else {
 		/* PAE: the 4 PDPTEs sit at CR3[31:5]; they carry no access rights, and besides
-		 * the address only P is defined: bits 2:1, 8:5 and 63 are reserved (Table 4-8) */
+		 * the address only P is defined: bits 2:1, 8:5 and 63 are reserved (Table 4-8).
+		 * Bit 5 excepted: QEMU TCG sets it (as an accessed bit) when it walks a PDPTE, and
+		 * keel only walks what the CPU has just translated; refusing it would turn a
+		 * PAE guest's MMIO access into a #PF the CPU never raised. */
 		if (!read_entry(m, (ps->cr3 & 0xffffffe0ull) + ((va >> 30) & 3) * 8, 8, &e))
 			return -GW_ENOTRAM;
 		if (!(e & PTE_P))
 			return -GW_EFAULT;
-		if (e & (above_maxphy(maxphy) | 0x1e6ull | PTE_NX)) {
+		if (e & (above_maxphy(maxphy) | 0x1c6ull | PTE_NX)) {
 			*rsvd = PF_ERR_RSVD;
 			return -GW_EFAULT;
 		}

@@ -166,7 +166,7 @@ guest-images:
 	tools/build-guest-images $(BUILD)/guest
 
 # ---- emulator runs ------------------------------------------------------------------------------
-.PHONY: deps run e2e-svm test bench lint coverage cloc clean
+.PHONY: deps run e2e-svm e2e-vmx test bench lint coverage cloc clean
 coverage: guest-images
 	tools/coverage
 
@@ -181,6 +181,9 @@ run: deps
 	tools/make-esp $(BUILD)/esp-demo tools/demo/keel.cfg $(BUILD)/guest/vmlinuz $(BUILD)/guest/initrd.gz
 	tools/run-qemu --interactive $(BUILD)/esp-demo
 
+e2e-vmx: all test-guests guest-images
+	tests/e2e/run-vmx
+
 e2e-svm: all test-guests guest-images
 	tests/e2e/run-svm
 
@@ -189,6 +192,7 @@ test: all
 	$(MAKE) fuzz-regress
 	$(MAKE) lint
 	$(MAKE) e2e-svm
+	$(MAKE) e2e-vmx
 
 # Static checks: clang-tidy, cppcheck, gcc -fanalyzer, clang-format (tools/lint, docs/testing.md).
 # LINT_FORMAT=1 makes the clang-format step a check (off until the tree is reformatted once).

@@ -31,19 +31,16 @@ mb2_header:
 	.long mb2_header_end - mb2_header
 	.long 0x100000000 - (MB2_HEADER_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
 
-	/* information request (3.1.4): command line, modules, memory map, framebuffer, ACPI */
+	/* information request (3.1.4): command line, modules, memory map, ACPI. No framebuffer
+	 * request and no framebuffer header tag (3.1.10): with either, GRUB 2.06 crashes under Bochs
+	 * before it starts keel. GRUB still passes a framebuffer tag when it runs in a graphics mode
+	 * with gfxpayload=keep, and keel then uses it. */
 	.balign 8
 info_request:
 	.short 1, 0
 	.long info_request_end - info_request
-	.long 1, 3, 6, 8, 14, 15
+	.long 1, 3, 6, 14, 15
 info_request_end:
-
-	/* framebuffer (3.1.10), optional: any size, 32 bits per pixel */
-	.balign 8
-	.short 5, 1
-	.long 20
-	.long 0, 0, 32
 
 	/* end tag */
 	.balign 8

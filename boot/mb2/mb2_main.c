@@ -55,6 +55,7 @@ static void use_module(const char *path, unsigned line, const char *key)
 		klog("keel.cfg:%u: cannot read %s '%s': not found; expected a module2 line "
 		     "with the string '%s'", line, key, path, path);
 		boot_fail();
+		return; /* not reached: boot_fail powers off */
 	}
 	add_module(m, path);
 }
@@ -67,6 +68,7 @@ static void read_config(void)
 		klog("keel.cfg:0: cannot read keel.cfg: not found; expected a module2 line "
 		     "with the string 'keel.cfg'");
 		boot_fail();
+		return; /* not reached: boot_fail powers off */
 	}
 	boot.config_text = (const char *)(uintptr_t)cfg->start;
 	boot.config_len = cfg->end - cfg->start;
@@ -120,7 +122,8 @@ static void build_memmap(uint64_t info_phys)
 	unsigned nr_keep = 0, dropped = 0;
 
 	keep[nr_keep++] = (struct mem_range){ (uint64_t)(uintptr_t)ImageBase,
-					      (uint64_t)(__keel_image_end - ImageBase), MEM_KEEL };
+					      (uint64_t)((uintptr_t)__keel_image_end - (uintptr_t)ImageBase),
+					      MEM_KEEL };
 	keep[nr_keep++] = (struct mem_range){ info_phys, mi.total_size, MEM_KEEL };
 	/* every module, used or not: the allocator must not hand out what GRUB placed there */
 	for (unsigned i = 0; i < mi.nr_modules; i++)

@@ -129,7 +129,7 @@ static uint64_t measure(uint32_t (*read_counter)(void), uint32_t hz, uint32_t ma
 	/* each end: half its bracket, plus up to one tick, since a reading only says the
 	 * counter was at that tick somewhere within it */
 	uint64_t err = (s0.width + s1.width) / 2 * 1000000 / (cycles ? cycles : 1) +
-		       2 * 1000000 / ticks;
+		       2ull * 1000000 / ticks;
 	*ppm = (uint32_t)MIN(err, (uint64_t)UINT32_MAX);
 	return cycles * hz / ticks;
 }

@@ -36,6 +36,21 @@ e2e_boot_mb2() {
 	[ "${KEEP_ISO:-0}" = 1 ] || rm -f "$out/$name.iso"
 }
 
+# e2e_boot_vmx NAME CONFIG TIMEOUT [FILE...]: keel.elf from a GRUB ISO under Bochs
+# (corei7_skylake_x: VT-x with EPT, VPID, unrestricted guest), 1 GiB of RAM.
+e2e_boot_vmx() {
+	local name=$1 cfg=$2 timeout=$3
+	shift 3
+	e2e_firmware=Multiboot2
+	local start=$SECONDS
+	"$root/tools/make-iso" "$out/$name.iso" "$cfg" "$@" || { qemu_rc=1; return; }
+	"$root/tools/run-bochs" --megs 1024 --log "$out/$name.log" --timeout "$timeout" \
+		"$out/$name.iso" 2>"$out/$name.bochs-stderr"
+	qemu_rc=$?
+	qemu_secs=$((SECONDS - start))
+	[ "${KEEP_ISO:-0}" = 1 ] || rm -f "$out/$name.iso"
+}
+
 # e2e_fail NAME WHY: reports a failed check with the tail of the serial log.
 e2e_fail() {
 	echo "FAIL $1: $2"

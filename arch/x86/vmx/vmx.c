@@ -374,9 +374,11 @@ static void get_seg(unsigned n, struct segment *sg)
 
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
 
+/* The CR0 the CPU runs the guest with: the guest's value plus the bits VMX forces, except PE and
+ * PG, which unrestricted guest leaves to the guest (SDM 24.8). */
 static uint64_t real_cr0(uint64_t guest)
 {
-	return ((guest | vmx.cr0_fixed0) & vmx.cr0_fixed1) | (guest & (CR0_PE | CR0_PG));
+	return (guest | (vmx.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & vmx.cr0_fixed1;
 }
 
 static uint64_t real_cr4(uint64_t guest)

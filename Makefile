@@ -195,8 +195,8 @@ test: all
 	$(MAKE) e2e-vmx
 
 # Static checks: clang-tidy, cppcheck, gcc -fanalyzer, clang-format (tools/lint, docs/testing.md).
-# LINT_FORMAT=1 makes the clang-format step a check (off until the tree is reformatted once).
-LINT_FORMAT ?= 0
+# The clang-format step is a check (LINT_FORMAT=0 only reports what `clang-format -i` would change).
+LINT_FORMAT ?= 1
 TEST_SRCS := $(UNIT_SRCS) $(FUZZ_SRCS) $(SUPPORT_SRCS)
 lint:
 	$(Q)KEEL_SRCS='$(KEEL_SRCS)' KEEL_CFLAGS='$(KEEL_CFLAGS)' \

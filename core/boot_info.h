@@ -17,13 +17,13 @@ struct boot_module {
 };
 
 enum mem_type {
-	MEM_FREE,	     /* RAM keel may hand out */
-	MEM_FREE_LATER,	     /* firmware boot-time RAM: free once keel runs on its own page tables */
-	MEM_RESERVED,	     /* never touch */
-	MEM_ACPI,	     /* ACPI tables (reclaimable only after keel has read them) */
+	MEM_FREE,	/* RAM keel may hand out */
+	MEM_FREE_LATER, /* firmware boot-time RAM: free once keel runs on its own page tables */
+	MEM_RESERVED,	/* never touch */
+	MEM_ACPI,	/* ACPI tables (reclaimable only after keel has read them) */
 	MEM_FIRMWARE_RUNTIME, /* UEFI runtime code and data: keep mapped, keep out of guests */
 	MEM_RUNTIME_CODE,     /* the executable part of the above */
-	MEM_KEEL,	     /* keel's image and the modules it loaded */
+	MEM_KEEL,	      /* keel's image and the modules it loaded */
 	MEM_MMIO,
 };
 
@@ -54,10 +54,10 @@ struct boot_info {
 	unsigned nr_memmap;
 	uint64_t acpi_rsdp;
 	struct boot_framebuffer fb;
-	uint64_t image_base, image_end; /* keel's own image, physical */
+	uint64_t image_base, image_end;	 /* keel's own image, physical */
 	uint64_t stack_guard, stack_top; /* keel's boot stack: guard page, then the stack */
-	const char *firmware; /* "UEFI" or "Multiboot2", for the log */
-	const char *cmdline;  /* keel's own command line from the boot loader; "" when none */
+	const char *firmware;		 /* "UEFI" or "Multiboot2", for the log */
+	const char *cmdline; /* keel's own command line from the boot loader; "" when none */
 	/* Firmware services that outlive boot; NULL where the entry has none. */
 	void (*firmware_poweroff)(void);
 	void (*firmware_reset)(void);

@@ -61,11 +61,24 @@ int config_parse_size(const char *s, uint64_t *out)
 	}
 	unsigned shift;
 	switch (s[i]) {
-	case 'K': case 'k': shift = 10; break;
-	case 'M': case 'm': shift = 20; break;
-	case 'G': case 'g': shift = 30; break;
-	case 'T': case 't': shift = 40; break;
-	default: return -1;
+	case 'K':
+	case 'k':
+		shift = 10;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		break;
+	case 'T':
+	case 't':
+		shift = 40;
+		break;
+	default:
+		return -1;
 	}
 	if (s[i + 1] != '\0' || v > (UINT64_MAX >> shift))
 		return -1;
@@ -100,15 +113,16 @@ static int parse_path(struct parser *p, const char *key, const char *v, char *ds
 			    n, CFG_PATH_MAX);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
-			return fail(p, p->line, "%s path has byte 0x%02x; expected printable ASCII", key,
-				    (unsigned char)v[i]);
+			return fail(p, p->line, "%s path has byte 0x%02x; expected printable ASCII",
+				    key, (unsigned char)v[i]);
 	kstrlcpy(dst, v, CFG_PATH_MAX + 1);
 	for (char *c = dst; *c; c++)
 		if (*c == '\\')
 			*c = '/';
 	if (dst[0] == '/' || (dst[0] && dst[1] == ':'))
-		return fail(p, p->line, "%s path '%s' is absolute; expected a path relative to keel.cfg",
-			    key, v);
+		return fail(p, p->line,
+			    "%s path '%s' is absolute; expected a path relative to keel.cfg", key,
+			    v);
 	/* reject any ".." component */
 	for (const char *c = dst; *c;) {
 		const char *end = c;
@@ -116,10 +130,11 @@ static int parse_path(struct parser *p, const char *key, const char *v, char *ds
 			end++;
 		if (end - c == 2 && c[0] == '.' && c[1] == '.')
 			return fail(p, p->line,
-				    "%s path '%s' leaves keel.cfg's folder; expected no '..'", key, v);
+				    "%s path '%s' leaves keel.cfg's folder; expected no '..'", key,
+				    v);
 		if (end == c)
-			return fail(p, p->line, "%s path '%s' has an empty component; expected a/b/c",
-				    key, v);
+			return fail(p, p->line,
+				    "%s path '%s' has an empty component; expected a/b/c", key, v);
 		c = *end ? end + 1 : end;
 		if (!*c && *end)
 			return fail(p, p->line, "%s path '%s' ends with '/'; expected a file name",
@@ -141,8 +156,8 @@ static const struct {
 	const char *name;
 	enum key_bit bit;
 } keys[] = {
-	{ "memory", KEY_MEMORY },   { "cpus", KEY_CPUS },	  { "kernel", KEY_KERNEL },
-	{ "initrd", KEY_INITRD },   { "cmdline", KEY_CMDLINE }, { "exit_port", KEY_EXIT_PORT },
+	{ "memory", KEY_MEMORY }, { "cpus", KEY_CPUS },	      { "kernel", KEY_KERNEL },
+	{ "initrd", KEY_INITRD }, { "cmdline", KEY_CMDLINE }, { "exit_port", KEY_EXIT_PORT },
 };
 
 #define KEY_LIST "memory, cpus, kernel, initrd, cmdline, exit_port"
@@ -158,8 +173,8 @@ static int set_key(struct parser *p, const char *key, const char *v)
 	if (!bit)
 		return fail(p, p->line, "unknown key '%.40s'; expected one of " KEY_LIST, key);
 	if (!vm)
-		return fail(p, p->line, "'%s' outside a VM section; expected a [vm NAME] line first",
-			    key);
+		return fail(p, p->line,
+			    "'%s' outside a VM section; expected a [vm NAME] line first", key);
 	if (p->seen & bit)
 		return fail(p, p->line, "'%s' set twice in [vm %s]; expected each key once", key,
 			    vm->name);
@@ -169,42 +184,48 @@ static int set_key(struct parser *p, const char *key, const char *v)
 	case KEY_MEMORY:
 		vm->memory_line = p->line;
 		if (config_parse_size(v, &vm->memory))
-			return fail(p, p->line,
-				    "bad memory size '%.40s'; expected a number with a K, M or G suffix, "
-				    "e.g. 512M",
-				    v);
+			return fail(
+				p, p->line,
+				"bad memory size '%.40s'; expected a number with a K, M or G suffix, "
+				"e.g. 512M",
+				v);
 		if (vm->memory < CFG_MEMORY_MIN || vm->memory > CFG_MEMORY_MAX)
 			return fail(p, p->line,
 				    "memory = %.40s is out of range; expected 16M to 1024G", v);
 		if (!IS_ALIGNED(vm->memory, CFG_MEMORY_ALIGN))
 			return fail(p, p->line,
-				    "memory = %.40s is not a multiple of 2M; expected e.g. 256M", v);
+				    "memory = %.40s is not a multiple of 2M; expected e.g. 256M",
+				    v);
 		break;
 	case KEY_CPUS: {
 		vm->cpus_line = p->line;
 		int r = parse_uint(v, 1000000, &vm->cpus);
 		if (r == -1 || vm->cpus == 0)
-			return fail(p, p->line, "bad cpus value '%.40s'; expected a whole number, 1 or more",
+			return fail(p, p->line,
+				    "bad cpus value '%.40s'; expected a whole number, 1 or more",
 				    v);
 		if (r == -2 || vm->cpus > p->limits->max_cpus)
 			return fail(p, p->line,
-				    "cpus = %.40s is more than keel supports yet; expected 1 to %u", v,
-				    p->limits->max_cpus);
+				    "cpus = %.40s is more than keel supports yet; expected 1 to %u",
+				    v, p->limits->max_cpus);
 		break;
 	}
 	case KEY_KERNEL:
 		vm->kernel_line = p->line;
 		if (!*v)
-			return fail(p, p->line, "empty kernel path; expected a file beside keel.cfg");
+			return fail(p, p->line,
+				    "empty kernel path; expected a file beside keel.cfg");
 		return parse_path(p, "kernel", v, vm->kernel);
 	case KEY_INITRD:
 		vm->initrd_line = p->line;
 		if (!*v)
-			return fail(p, p->line, "empty initrd path; expected a file beside keel.cfg");
+			return fail(p, p->line,
+				    "empty initrd path; expected a file beside keel.cfg");
 		return parse_path(p, "initrd", v, vm->initrd);
 	case KEY_CMDLINE:
 		if (strlen(v) > CFG_CMDLINE_MAX)
-			return fail(p, p->line, "cmdline is %zu characters long; expected at most %d",
+			return fail(p, p->line,
+				    "cmdline is %zu characters long; expected at most %d",
 				    strlen(v), CFG_CMDLINE_MAX);
 		kstrlcpy(vm->cmdline, v, sizeof(vm->cmdline));
 		break;
@@ -214,7 +235,8 @@ static int set_key(struct parser *p, const char *key, const char *v)
 		else if (!strcmp(v, "no"))
 			vm->exit_port = false;
 		else
-			return fail(p, p->line, "bad exit_port value '%.40s'; expected yes or no", v);
+			return fail(p, p->line, "bad exit_port value '%.40s'; expected yes or no",
+				    v);
 		break;
 	}
 	return 0;
@@ -251,15 +273,17 @@ static int open_section(struct parser *p, const char *s, size_t n)
 			    (int)MIN(n, 40), s, CFG_NAME_MAX);
 	for (size_t i = 0; i < n; i++)
 		if (!is_name_char(s[i]))
-			return fail(p, p->line,
-				    "bad VM name '%.*s'; expected 1 to %d letters, digits, '-' or '_'",
-				    (int)n, s, CFG_NAME_MAX);
+			return fail(
+				p, p->line,
+				"bad VM name '%.*s'; expected 1 to %d letters, digits, '-' or '_'",
+				(int)n, s, CFG_NAME_MAX);
 	for (unsigned i = 0; i < p->cfg->nr_vms; i++) {
 		const struct vm_config *o = &p->cfg->vms[i];
 		if (strlen(o->name) == n && !strncmp(o->name, s, n))
-			return fail(p, p->line,
-				    "duplicate VM name '%s' (first at line %u); expected unique names",
-				    o->name, o->line);
+			return fail(
+				p, p->line,
+				"duplicate VM name '%s' (first at line %u); expected unique names",
+				o->name, o->line);
 	}
 	if (close_section(p))
 		return -1;
@@ -296,7 +320,8 @@ static int parse_line(struct parser *p, const char *s, size_t n)
 	}
 	const char *eq = memchr(s, '=', n);
 	if (!eq)
-		return fail(p, p->line, "'%.*s' is not a setting; expected [vm NAME] or key = value",
+		return fail(p, p->line,
+			    "'%.*s' is not a setting; expected [vm NAME] or key = value",
 			    (int)MIN(n, 40), s);
 	const char *k = s, *v = eq + 1;
 	size_t kn = (size_t)(eq - s), vn = n - kn - 1;
@@ -333,8 +358,8 @@ int config_parse(const char *text, size_t len, const struct config_limits *limit
 		if (memchr(s, '\0', n))
 			return fail(&p, p.line, "NUL byte; expected a text file");
 		if (n >= LINE_MAX_LEN)
-			return fail(&p, p.line, "line is %zu characters long; expected at most %d", n,
-				    LINE_MAX_LEN - 1);
+			return fail(&p, p.line, "line is %zu characters long; expected at most %d",
+				    n, LINE_MAX_LEN - 1);
 		if (parse_line(&p, s, n))
 			return -1;
 	}

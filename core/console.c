@@ -29,8 +29,8 @@ void klog(const char *fmt, ...)
 {
 	char line[512];
 	uint64_t us = time_now_us();
-	int n = ksnprintf(line, sizeof(line), "[%04llu.%06llu] ", (unsigned long long)(us / 1000000),
-			  (unsigned long long)(us % 1000000));
+	int n = ksnprintf(line, sizeof(line), "[%04llu.%06llu] ",
+			  (unsigned long long)(us / 1000000), (unsigned long long)(us % 1000000));
 	va_list ap;
 
 	va_start(ap, fmt);

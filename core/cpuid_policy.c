@@ -7,10 +7,9 @@
  * SSE4.1/4.2, x2APIC (emulated), MOVBE, POPCNT, TSC-deadline (emulated), AES, XSAVE, OSXSAVE
  * (from guest CR4), AVX, F16C, RDRAND, hypervisor. Hidden: MONITOR, VMX, SMX, EST, TM2, PDCM,
  * PCID (no INVPCID plumbing yet), DCA. */
-#define L1_ECX_ALLOW                                                                       \
-	((1u << 0) | (1u << 1) | (1u << 9) | (1u << 12) | (1u << 13) | (1u << 19) |           \
-	 (1u << 20) | (1u << 22) | (1u << 23) | (1u << 25) | (1u << 26) | (1u << 28) |        \
-	 (1u << 29) | (1u << 30))
+#define L1_ECX_ALLOW                                                                               \
+	((1u << 0) | (1u << 1) | (1u << 9) | (1u << 12) | (1u << 13) | (1u << 19) | (1u << 20) |   \
+	 (1u << 22) | (1u << 23) | (1u << 25) | (1u << 26) | (1u << 28) | (1u << 29) | (1u << 30))
 #define L1_ECX_X2APIC (1u << 21)
 #define L1_ECX_TSC_DEADLINE (1u << 24)
 #define L1_ECX_OSXSAVE (1u << 27)
@@ -18,31 +17,31 @@
 /* EDX: FPU, VME, DE, PSE, TSC, MSR, PAE, CX8, APIC, SEP, PGE, CMOV, PAT, PSE36, CLFSH, MMX,
  * FXSR, SSE, SSE2. Hidden: MCE/MCA (no machine-check MSRs), MTRR (no MTRR emulation), PSN, DS,
  * ACPI thermal, SS, HTT (set below from the vCPU count), TM, PBE. */
-#define L1_EDX_ALLOW                                                                        \
-	((1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) |  \
-	 (1u << 8) | (1u << 9) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) |           \
-	 (1u << 17) | (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26))
+#define L1_EDX_ALLOW                                                                               \
+	((1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) |       \
+	 (1u << 8) | (1u << 9) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) |  \
+	 (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26))
 /* Leaf 7.0 EBX: FSGSBASE, BMI1, AVX2, SMEP, BMI2, ERMS, ADX, SMAP, CLFLUSHOPT, CLWB, SHA,
  * AVX-512 F/DQ/CD/BW/VL/IFMA. Hidden: TSC_ADJUST, SGX, HLE/RTM, INVPCID, PQM/PQE, MPX, PT. */
-#define L7_EBX_ALLOW                                                                       \
-	((1u << 0) | (1u << 3) | (1u << 5) | (1u << 7) | (1u << 8) | (1u << 9) | (1u << 16) | \
-	 (1u << 17) | (1u << 19) | (1u << 20) | (1u << 21) | (1u << 23) | (1u << 24) |        \
+#define L7_EBX_ALLOW                                                                               \
+	((1u << 0) | (1u << 3) | (1u << 5) | (1u << 7) | (1u << 8) | (1u << 9) | (1u << 16) |      \
+	 (1u << 17) | (1u << 19) | (1u << 20) | (1u << 21) | (1u << 23) | (1u << 24) |             \
 	 (1u << 28) | (1u << 29) | (1u << 30) | (1u << 31))
 /* 7.0 ECX: AVX512_VBMI, UMIP, AVX512_VBMI2, GFNI, VAES, VPCLMULQDQ, AVX512_VNNI, BITALG,
  * VPOPCNTDQ, RDPID. Hidden: PKU/OSPKE, WAITPKG, LA57, SGX_LC. EDX: FSRM, AVX512 4VNNIW/4FMAPS
  * only; no speculation-control MSRs are emulated, so none of those bits. */
-#define L7_ECX_ALLOW                                                                       \
-	((1u << 1) | (1u << 2) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) | \
+#define L7_ECX_ALLOW                                                                               \
+	((1u << 1) | (1u << 2) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) |     \
 	 (1u << 12) | (1u << 14) | (1u << 22))
 #define L7_EDX_ALLOW ((1u << 2) | (1u << 3) | (1u << 4))
 /* 0x8000_0001 ECX: LAHF, CMP_LEGACY off, ABM/LZCNT, SSE4A, misaligned SSE, 3DNowPrefetch, XOP,
  * FMA4, TBM. Hidden: SVM, extended APIC space, OSVW, IBS, SKINIT, WDT, topology, perf counters.
  * EDX: SYSCALL, NX, MMXEXT, FXSR_OPT, Page1GB, RDTSCP, LM (and the leaf-1 duplicates). */
-#define LX1_ECX_ALLOW                                                                      \
-	((1u << 0) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 11) | (1u << 16) | \
+#define LX1_ECX_ALLOW                                                                              \
+	((1u << 0) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 11) | (1u << 16) |     \
 	 (1u << 21))
-#define LX1_EDX_ALLOW                                                                       \
-	((L1_EDX_ALLOW & 0x0183f3ffu) | (1u << 11) | (1u << 20) | (1u << 22) | (1u << 25) |    \
+#define LX1_EDX_ALLOW                                                                              \
+	((L1_EDX_ALLOW & 0x0183f3ffu) | (1u << 11) | (1u << 20) | (1u << 22) | (1u << 25) |        \
 	 (1u << 26) | (1u << 27) | (1u << 29))
 /* XSAVE components keel lets guests enable: x87, SSE, AVX, AVX-512 (opmask, ZMM_Hi256,
  * Hi16_ZMM). Not MPX, PT, PKRU or the supervisor states. */
@@ -177,7 +176,8 @@ void cpuid_policy(uint32_t leaf, uint32_t subleaf, const struct cpuid_env *env,
 		if (leaf == 2 || leaf == 4)
 			*r = h;
 		if (leaf == 4)
-			r->eax &= 0x3ff; /* one thread per cache: the vCPU topology is not the host's */
+			r->eax &=
+				0x3ff; /* one thread per cache: the vCPU topology is not the host's */
 		break;
 	}
 }

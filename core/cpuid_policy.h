@@ -13,7 +13,7 @@ struct cpuid_result {
 struct cpuid_env {
 	/* the real CPU's answer */
 	void (*host)(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r);
-	unsigned vcpu_id;  /* also its APIC ID */
+	unsigned vcpu_id; /* also its APIC ID */
 	unsigned nr_vcpus;
 	bool guest_osxsave; /* guest CR4.OSXSAVE, mirrored in leaf 1 ECX bit 27 */
 	uint32_t tsc_khz;   /* guest TSC frequency */

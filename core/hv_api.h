@@ -28,10 +28,9 @@ int hv_init(char *err, size_t err_size);
 struct vm *hv_vm_create(const char *name, char *err, size_t err_size);
 struct vcpu *hv_vcpu_create(struct vm *vm, char *err, size_t err_size);
 int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size);
-int hv_vm_load_kernel(struct vm *vm, const void *image, size_t size, const char *cmdline,
-		      char *err, size_t err_size);
-int hv_vm_load_initrd(struct vm *vm, const void *image, size_t size, char *err,
+int hv_vm_load_kernel(struct vm *vm, const void *image, size_t size, const char *cmdline, char *err,
 		      size_t err_size);
+int hv_vm_load_initrd(struct vm *vm, const void *image, size_t size, char *err, size_t err_size);
 /* Options that are not part of the boot sequence */
 void hv_vm_set_exit_port(struct vm *vm, bool enabled);
 /* The time the guest's RTC shows when the VM starts (default: 2000-01-01 00:00:00). */

@@ -80,8 +80,8 @@ int kvmclock_write_wall(const struct guest_mem *m, uint64_t gpa, uint64_t epoch_
 	return 0;
 }
 
-uint64_t epoch_seconds(unsigned year, unsigned month, unsigned day, unsigned hour,
-		       unsigned minute, unsigned second)
+uint64_t epoch_seconds(unsigned year, unsigned month, unsigned day, unsigned hour, unsigned minute,
+		       unsigned second)
 {
 	static const uint16_t before_month[12] = { 0,	31,  59,  90,  120, 151,
 						   181, 212, 243, 273, 304, 334 };

@@ -34,7 +34,7 @@ int kvmclock_write_time(const struct guest_mem *m, uint64_t gpa, uint64_t tsc, u
 int kvmclock_write_wall(const struct guest_mem *m, uint64_t gpa, uint64_t epoch_sec);
 
 /* Seconds since 1970-01-01 of a UTC calendar time (proleptic Gregorian), or 0 when invalid. */
-uint64_t epoch_seconds(unsigned year, unsigned month, unsigned day, unsigned hour,
-		       unsigned minute, unsigned second);
+uint64_t epoch_seconds(unsigned year, unsigned month, unsigned day, unsigned hour, unsigned minute,
+		       unsigned second);
 
 #endif

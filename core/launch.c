@@ -13,8 +13,8 @@ int launch_vms(const struct boot_info *bi, struct vm **vms)
 	for (unsigned i = 0; i < cfg->nr_vms; i++) {
 		const struct vm_config *c = &cfg->vms[i];
 		const struct boot_module *kernel = boot_find_module(bi, c->kernel);
-		const struct boot_module *initrd = c->initrd[0] ? boot_find_module(bi, c->initrd)
-								: NULL;
+		const struct boot_module *initrd =
+			c->initrd[0] ? boot_find_module(bi, c->initrd) : NULL;
 		unsigned line = c->line;
 		struct vm *vm = hv_vm_create(c->name, err, sizeof(err));
 		if (!vm)

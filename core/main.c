@@ -41,10 +41,14 @@ static void log_footprint(void)
 static const char *mem_type_name(enum mem_type t)
 {
 	static const char *const names[] = {
-		[MEM_FREE] = "free",	   [MEM_FREE_LATER] = "boot-services",
-		[MEM_RESERVED] = "reserved", [MEM_ACPI] = "acpi",
-		[MEM_FIRMWARE_RUNTIME] = "fw-runtime", [MEM_RUNTIME_CODE] = "fw-runtime-code",
-		[MEM_KEEL] = "keel",	   [MEM_MMIO] = "mmio",
+		[MEM_FREE] = "free",
+		[MEM_FREE_LATER] = "boot-services",
+		[MEM_RESERVED] = "reserved",
+		[MEM_ACPI] = "acpi",
+		[MEM_FIRMWARE_RUNTIME] = "fw-runtime",
+		[MEM_RUNTIME_CODE] = "fw-runtime-code",
+		[MEM_KEEL] = "keel",
+		[MEM_MMIO] = "mmio",
 	};
 	return t < ARRAY_SIZE(names) ? names[t] : "?";
 }

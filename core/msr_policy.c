@@ -25,15 +25,15 @@ enum msr_action msr_policy_lookup(uint32_t msr)
 		return MSR_ACT_KVM_WALL_CLOCK;
 	case MSR_KVM_SYSTEM_TIME_NEW:
 		return MSR_ACT_KVM_SYSTEM_TIME;
-	case 0x8b:	   /* microcode patch level: "no update loaded" */
-	case 0x3a:	   /* IA32_FEATURE_CONTROL: locked off, so VMX stays hidden */
-	case 0xc0010015:   /* AMD HWCR */
-	case 0xc0011029:   /* AMD DE_CFG */
-	case 0xc0010114:   /* AMD VM_CR: SVM is hidden */
+	case 0x8b:	 /* microcode patch level: "no update loaded" */
+	case 0x3a:	 /* IA32_FEATURE_CONTROL: locked off, so VMX stays hidden */
+	case 0xc0010015: /* AMD HWCR */
+	case 0xc0011029: /* AMD DE_CFG */
+	case 0xc0010114: /* AMD VM_CR: SVM is hidden */
 		return MSR_ACT_ZERO_RO;
-	case 0x79:	   /* microcode update trigger: ignored */
-	case 0xc001001f:   /* AMD NB_CFG: Linux sets its extended-config-space bit; no effect */
-	case 0xc0010020:   /* AMD patch loader: ignored */
+	case 0x79:	 /* microcode update trigger: ignored */
+	case 0xc001001f: /* AMD NB_CFG: Linux sets its extended-config-space bit; no effect */
+	case 0xc0010020: /* AMD patch loader: ignored */
 		return MSR_ACT_ZERO;
 	default:
 		return MSR_ACT_GP;

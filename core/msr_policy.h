@@ -7,16 +7,16 @@
 #include "lib/types.h"
 
 enum msr_action {
-	MSR_ACT_GP,	     /* not offered: #GP */
-	MSR_ACT_EFER,	     /* guest EFER, validated on write */
-	MSR_ACT_PAT,	     /* guest PAT, validated on write */
-	MSR_ACT_TSC,	     /* read: guest TSC; write: moves the TSC offset */
-	MSR_ACT_APIC,	     /* IA32_APIC_BASE, TSC_DEADLINE, x2APIC: the virtual local APIC */
-	MSR_ACT_ZERO,	     /* reads 0, writes ignored: harmless model-specific MSRs */
-	MSR_ACT_ZERO_RO,     /* reads 0, writes #GP */
-	MSR_ACT_MISC_ENABLE, /* reads fast-strings only, writes of the same value accepted */
-	MSR_ACT_TSC_AUX,     /* RDTSCP's auxiliary value, per vCPU */
-	MSR_ACT_KVM_WALL_CLOCK,	 /* kvm-clock (core/kvmclock.h) */
+	MSR_ACT_GP,		/* not offered: #GP */
+	MSR_ACT_EFER,		/* guest EFER, validated on write */
+	MSR_ACT_PAT,		/* guest PAT, validated on write */
+	MSR_ACT_TSC,		/* read: guest TSC; write: moves the TSC offset */
+	MSR_ACT_APIC,		/* IA32_APIC_BASE, TSC_DEADLINE, x2APIC: the virtual local APIC */
+	MSR_ACT_ZERO,		/* reads 0, writes ignored: harmless model-specific MSRs */
+	MSR_ACT_ZERO_RO,	/* reads 0, writes #GP */
+	MSR_ACT_MISC_ENABLE,	/* reads fast-strings only, writes of the same value accepted */
+	MSR_ACT_TSC_AUX,	/* RDTSCP's auxiliary value, per vCPU */
+	MSR_ACT_KVM_WALL_CLOCK, /* kvm-clock (core/kvmclock.h) */
 	MSR_ACT_KVM_SYSTEM_TIME,
 };
 

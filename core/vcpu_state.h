@@ -7,8 +7,22 @@
 
 /* General registers in hardware encoding order (ModRM reg numbers). */
 enum gpr {
-	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
-	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	GPR_RAX,
+	GPR_RCX,
+	GPR_RDX,
+	GPR_RBX,
+	GPR_RSP,
+	GPR_RBP,
+	GPR_RSI,
+	GPR_RDI,
+	GPR_R8,
+	GPR_R9,
+	GPR_R10,
+	GPR_R11,
+	GPR_R12,
+	GPR_R13,
+	GPR_R14,
+	GPR_R15,
 	NR_GPRS
 };
 
@@ -20,9 +34,9 @@ struct vcpu_regs {
 
 /* Segment attributes packed as in the VMCB (AMD APM vol 2, 15.5.1): descriptor bits 40-47 in
  * 0-7 (type, S, DPL, P) and bits 52-55 in 8-11 (AVL, L, D/B, G). A VMX backend converts. */
-#define SEG_ATTR_TYPE(t) ((t) & 0xf)
+#define SEG_ATTR_TYPE(t) ((t)&0xf)
 #define SEG_ATTR_S (1u << 4)
-#define SEG_ATTR_DPL(d) (((d) & 3) << 5)
+#define SEG_ATTR_DPL(d) (((d)&3) << 5)
 #define SEG_ATTR_P (1u << 7)
 #define SEG_ATTR_L (1u << 9)
 #define SEG_ATTR_DB (1u << 10)

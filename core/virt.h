@@ -12,7 +12,7 @@ struct vm;
 struct stage2_format;
 
 enum event_type {
-	EVENT_EXTINT,	 /* external interrupt (vector from the PIC or APIC) */
+	EVENT_EXTINT, /* external interrupt (vector from the PIC or APIC) */
 	EVENT_NMI,
 	EVENT_EXCEPTION, /* a fault or trap, with or without an error code */
 	EVENT_SOFT_INT,

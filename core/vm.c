@@ -104,8 +104,8 @@ int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size
 				    (unsigned long long)(size[i] / MiB),
 				    (unsigned long long)(kmem_free_bytes() / MiB));
 		vm->ram_hpa[i] = hpa;
-		vm->mem.regions[i] = (struct gmem_region){ gpa[i], size[i],
-							   (uint8_t *)(uintptr_t)hpa };
+		vm->mem.regions[i] =
+			(struct gmem_region){ gpa[i], size[i], (uint8_t *)(uintptr_t)hpa };
 		vm->mem.nr = i + 1;
 		/* nothing of a previous owner of this RAM may reach the guest */
 		memset((void *)(uintptr_t)hpa, 0, size[i]);
@@ -170,8 +170,8 @@ static int load(struct vm *vm, char *err, size_t err_size)
 	return 0;
 }
 
-int hv_vm_load_kernel(struct vm *vm, const void *image, size_t size, const char *cmdline,
-		      char *err, size_t err_size)
+int hv_vm_load_kernel(struct vm *vm, const void *image, size_t size, const char *cmdline, char *err,
+		      size_t err_size)
 {
 	vm->kernel = image;
 	vm->kernel_size = size;
@@ -197,8 +197,8 @@ void hv_vm_set_exit_port(struct vm *vm, bool enabled)
 
 void hv_vm_set_wall_clock(struct vm *vm, const struct wall_time *t)
 {
-	vm->start_time = (struct vrtc_time){ t->second, t->minute, t->hour,
-					    t->day,    t->month,  t->year };
+	vm->start_time =
+		(struct vrtc_time){ t->second, t->minute, t->hour, t->day, t->month, t->year };
 }
 
 void hv_vm_destroy(struct vm *vm)

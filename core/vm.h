@@ -52,14 +52,14 @@ struct vm {
 	const char *cmdline;
 	char kernel_format[32];
 	struct vrtc_time start_time; /* wall-clock time for the guest's RTC */
-	uint64_t start_ns;	    /* keel's clock when the VM started: guest time 0 */
+	uint64_t start_ns;	     /* keel's clock when the VM started: guest time 0 */
 	enum vm_stop_reason stop_reason;
-	uint32_t exit_code;	    /* the exit port's value */
-	uint64_t kvm_wall_clock;    /* the MSR's last value */
+	uint32_t exit_code;	 /* the exit port's value */
+	uint64_t kvm_wall_clock; /* the MSR's last value */
 	/* console input the guest's UART had no room for yet (a paste outruns its FIFO) */
 	uint8_t input[512];
 	unsigned input_head, input_len;
-	uint32_t msr_logged[32];    /* MSRs already reported as refused */
+	uint32_t msr_logged[32]; /* MSRs already reported as refused */
 	unsigned nr_msr_logged;
 };
 

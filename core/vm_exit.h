@@ -6,18 +6,18 @@
 #include "lib/types.h"
 
 enum exit_reason {
-	EXIT_IO,		/* IN/OUT/INS/OUTS to an intercepted port */
-	EXIT_NPF,		/* stage-2 fault: MMIO or a bad address */
+	EXIT_IO,  /* IN/OUT/INS/OUTS to an intercepted port */
+	EXIT_NPF, /* stage-2 fault: MMIO or a bad address */
 	EXIT_CPUID,
 	EXIT_MSR_READ,
 	EXIT_MSR_WRITE,
 	EXIT_HLT,
-	EXIT_EXT_INTR,		/* a host interrupt arrived while the guest ran */
+	EXIT_EXT_INTR, /* a host interrupt arrived while the guest ran */
 	EXIT_NMI,
-	EXIT_IRQ_WINDOW,	/* the guest can take an interrupt now */
-	EXIT_SHUTDOWN,		/* triple fault */
-	EXIT_VMCALL,		/* VMMCALL / VMCALL */
-	EXIT_VIRT_INSN,		/* the guest used SVM/VMX instructions */
+	EXIT_IRQ_WINDOW, /* the guest can take an interrupt now */
+	EXIT_SHUTDOWN,	 /* triple fault */
+	EXIT_VMCALL,	 /* VMMCALL / VMCALL */
+	EXIT_VIRT_INSN,	 /* the guest used SVM/VMX instructions */
 	EXIT_RDTSC,
 	EXIT_RDTSCP,
 	EXIT_XSETBV,
@@ -27,20 +27,20 @@ enum exit_reason {
 	EXIT_MONITOR,
 	EXIT_MWAIT,
 	EXIT_EXCEPTION,
-	EXIT_ENTRY_FAILED,	/* VMRUN / VMLAUNCH refused the state */
-	EXIT_UNKNOWN,		/* anything else: fatal for the VM, with a state dump */
+	EXIT_ENTRY_FAILED, /* VMRUN / VMLAUNCH refused the state */
+	EXIT_UNKNOWN,	   /* anything else: fatal for the VM, with a state dump */
 	NR_EXIT_REASONS
 };
 
 struct vm_exit {
 	enum exit_reason reason;
-	uint64_t hw_code;	/* the backend's own exit code, for dumps */
+	uint64_t hw_code; /* the backend's own exit code, for dumps */
 	uint64_t hw_info1, hw_info2;
-	uint8_t insn_len;	/* 0 when the hardware did not say (SVM without NRIPS) */
+	uint8_t insn_len; /* 0 when the hardware did not say (SVM without NRIPS) */
 	union {
 		struct {
 			uint16_t port;
-			uint8_t size;	/* 1, 2 or 4 */
+			uint8_t size; /* 1, 2 or 4 */
 			bool in, string, rep;
 		} io;
 		struct {

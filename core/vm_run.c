@@ -134,17 +134,24 @@ static uint64_t seg_base(const struct vcpu_sregs *s, enum x86_seg seg, enum x86_
 {
 	/* in 64-bit mode only FS and GS have bases (Intel SDM vol 1, 3.4.2.1) */
 	switch (seg) {
-	case X86_SEG_FS: return s->fs.base;
-	case X86_SEG_GS: return s->gs.base;
-	default: break;
+	case X86_SEG_FS:
+		return s->fs.base;
+	case X86_SEG_GS:
+		return s->gs.base;
+	default:
+		break;
 	}
 	if (mode == X86_MODE_LONG64)
 		return 0;
 	switch (seg) {
-	case X86_SEG_ES: return s->es.base;
-	case X86_SEG_CS: return s->cs.base;
-	case X86_SEG_SS: return s->ss.base;
-	default: return s->ds.base;
+	case X86_SEG_ES:
+		return s->es.base;
+	case X86_SEG_CS:
+		return s->cs.base;
+	case X86_SEG_SS:
+		return s->ss.base;
+	default:
+		return s->ds.base;
 	}
 }
 
@@ -228,11 +235,13 @@ static enum exit_result handle_npf(struct vcpu *v, const struct vm_exit *e)
 		 * device), or the operand runs from RAM into the faulting page (keel emulates
 		 * one page at a time). Both stop the VM. */
 		if (w == -GW_ENOTRAM)
-			return vm_crash(v, e, "page table outside RAM on the way to %llx (fault at %llx)",
+			return vm_crash(v, e,
+					"page table outside RAM on the way to %llx (fault at %llx)",
 					(unsigned long long)mla, (unsigned long long)e->npf.gpa);
 		if (!w && (gpa >> 12) != (e->npf.gpa >> 12) &&
 		    ((mla + insn.mem_size - 1) >> 12) != (mla >> 12))
-			return vm_crash(v, e, "MMIO access at %llx crossing a page boundary into %llx",
+			return vm_crash(v, e,
+					"MMIO access at %llx crossing a page boundary into %llx",
 					(unsigned long long)mla, (unsigned long long)e->npf.gpa);
 		if (w || (gpa >> 12) != (e->npf.gpa >> 12))
 			return EXIT_RESUME;
@@ -446,7 +455,8 @@ static enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e)
 			val = v->vm->kvm_wall_clock;
 		} else {
 			const struct vrtc_time *t = &v->vm->start_time;
-			uint64_t epoch = epoch_seconds(t->year, t->mon, t->day, t->hour, t->min, t->sec);
+			uint64_t epoch =
+				epoch_seconds(t->year, t->mon, t->day, t->hour, t->min, t->sec);
 			ok = kvmclock_write_wall(&v->vm->mem, val, epoch) == 0;
 			if (ok)
 				v->vm->kvm_wall_clock = val;
@@ -459,8 +469,8 @@ static enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e)
 			/* bit 0 enables; the structure is 4-byte aligned in RAM */
 			if (val & 1)
 				ok = kvmclock_write_time(&v->vm->mem, val & ~1ull,
-							 rdtsc() + v->tsc_offset,
-							 vm_now_ns(v->vm), time_tsc_hz()) == 0;
+							 rdtsc() + v->tsc_offset, vm_now_ns(v->vm),
+							 time_tsc_hz()) == 0;
 			if (ok)
 				v->kvm_system_time = val;
 		}
@@ -698,7 +708,8 @@ int hv_vm_run(struct vm *vm)
 	}
 	vm->start_ns = time_now_ns();
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		virt->set_tsc_offset(vm->vcpus[i], vm->vcpus[i]->tsc_offset = (uint64_t)0 - rdtsc());
+		virt->set_tsc_offset(vm->vcpus[i],
+				     vm->vcpus[i]->tsc_offset = (uint64_t)0 - rdtsc());
 	vm->state = VM_RUNNING;
 	fpu_reset(); /* nothing of an earlier VM's registers reaches this one */
 	klog("vm %s: starting", vm->name);

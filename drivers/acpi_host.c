@@ -310,8 +310,8 @@ static const uint8_t *find_and_map(const struct acpi_host *h, const char *sig, u
 
 /* ---- MADT ---- */
 
-static void madt_add_cpu(struct acpi_host_madt *out, uint32_t apic_id, uint32_t uid,
-			 uint32_t flags, bool x2apic)
+static void madt_add_cpu(struct acpi_host_madt *out, uint32_t apic_id, uint32_t uid, uint32_t flags,
+			 bool x2apic)
 {
 	for (unsigned i = 0; i < out->nr_cpus; i++)
 		if (out->cpus[i].apic_id == apic_id) {
@@ -335,8 +335,9 @@ static void madt_add_cpu(struct acpi_host_madt *out, uint32_t apic_id, uint32_t 
 static void madt_entry(struct acpi_host_madt *out, const uint8_t *e, uint8_t len)
 {
 	static const uint8_t min_len[] = {
-		[MADT_LAPIC] = 8, [MADT_IOAPIC] = 12, [MADT_ISO] = 10,
-		[MADT_LAPIC_ADDR_OVERRIDE] = 12, [MADT_X2APIC] = 16,
+		[MADT_LAPIC] = 8,   [MADT_IOAPIC] = 12,
+		[MADT_ISO] = 10,    [MADT_LAPIC_ADDR_OVERRIDE] = 12,
+		[MADT_X2APIC] = 16,
 	};
 	uint8_t type = e[0];
 
@@ -484,8 +485,8 @@ int acpi_host_parse_fadt(const struct acpi_host *h, struct acpi_host_fadt *out)
 	if (len >= FADT_RESET_VALUE + 1) {
 		out->reset_reg = gas_read(t + FADT_RESET_REG);
 		out->reset_value = t[FADT_RESET_VALUE];
-		out->reset_supported = (out->flags & ACPI_FADT_RESET_REG_SUP) &&
-				       out->reset_reg.address != 0;
+		out->reset_supported =
+			(out->flags & ACPI_FADT_RESET_REG_SUP) && out->reset_reg.address != 0;
 	}
 	if (len >= FADT_SLEEP_STATUS_REG + GAS_LEN) {
 		out->sleep_control = gas_read(t + FADT_SLEEP_CONTROL_REG);

@@ -17,10 +17,10 @@ typedef const void *(*acpi_map_fn)(void *ctx, uint64_t phys, size_t len);
 
 enum acpi_host_error {
 	ACPI_HOST_OK = 0,
-	ACPI_HOST_ENOMAP = -1,     /* a range the table set points at is not readable */
-	ACPI_HOST_EBADSIG = -2,    /* not the signature expected there */
-	ACPI_HOST_EBADSUM = -3,    /* checksum does not sum to zero */
-	ACPI_HOST_EBADLEN = -4,    /* a length field too small, too big or past its container */
+	ACPI_HOST_ENOMAP = -1,	   /* a range the table set points at is not readable */
+	ACPI_HOST_EBADSIG = -2,	   /* not the signature expected there */
+	ACPI_HOST_EBADSUM = -3,	   /* checksum does not sum to zero */
+	ACPI_HOST_EBADLEN = -4,	   /* a length field too small, too big or past its container */
 	ACPI_HOST_ENOTFOUND = -5,  /* no such table or object */
 	ACPI_HOST_EMALFORMED = -6, /* contents that cannot be walked (entry length 0, bad AML) */
 };
@@ -76,7 +76,7 @@ struct acpi_host_cpu {
 	uint32_t uid; /* ACPI processor UID */
 	bool enabled;
 	bool online_capable; /* may be enabled later (MADT revision 5 and later only) */
-	bool x2apic;         /* from a Processor Local x2APIC entry */
+	bool x2apic;	     /* from a Processor Local x2APIC entry */
 };
 
 struct acpi_host_ioapic {
@@ -86,7 +86,7 @@ struct acpi_host_ioapic {
 };
 
 struct acpi_host_override {
-	uint8_t bus;    /* 0: ISA */
+	uint8_t bus;	/* 0: ISA */
 	uint8_t source; /* the bus IRQ */
 	uint32_t gsi;
 	uint16_t flags; /* MPS INTI flags: polarity bits 1:0, trigger mode bits 3:2 */
@@ -94,7 +94,7 @@ struct acpi_host_override {
 
 struct acpi_host_madt {
 	uint8_t revision;
-	uint32_t flags; /* bit 0 PCAT_COMPAT */
+	uint32_t flags;	     /* bit 0 PCAT_COMPAT */
 	uint64_t lapic_addr; /* from the header, or the Local APIC Address Override */
 	unsigned nr_cpus;
 	struct acpi_host_cpu cpus[ACPI_HOST_MAX_CPUS];

@@ -27,7 +27,11 @@ int cmos_rtc_decode(const struct cmos_rtc_regs *r, struct wall_time *t)
 	if (sec < 0 || sec > 59 || min < 0 || min > 59 || hour < 0 || hour > 23 || day < 1 ||
 	    day > 31 || mon < 1 || mon > 12 || year < 0 || year > 99 || cent < 19 || cent > 99)
 		return -1;
-	*t = (struct wall_time){ (uint16_t)(cent * 100 + year), (uint8_t)mon, (uint8_t)day,
-				 (uint8_t)hour, (uint8_t)min, (uint8_t)sec };
+	*t = (struct wall_time){ (uint16_t)(cent * 100 + year),
+				 (uint8_t)mon,
+				 (uint8_t)day,
+				 (uint8_t)hour,
+				 (uint8_t)min,
+				 (uint8_t)sec };
 	return 0;
 }

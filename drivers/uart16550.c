@@ -21,13 +21,13 @@ static uint16_t uart_base;
 void host_uart_init(uint16_t base)
 {
 	uart_base = base;
-	outb(base + UART_IER, 0);		/* polled: no interrupts */
+	outb(base + UART_IER, 0); /* polled: no interrupts */
 	outb(base + UART_LCR, LCR_DLAB);
-	outb(base + UART_DLL, 1);		/* 115200 baud */
+	outb(base + UART_DLL, 1); /* 115200 baud */
 	outb(base + UART_DLM, 0);
 	outb(base + UART_LCR, LCR_8N1);
-	outb(base + UART_FCR, 0x07);		/* FIFOs on and cleared */
-	outb(base + UART_MCR, 0x03);		/* DTR, RTS */
+	outb(base + UART_FCR, 0x07); /* FIFOs on and cleared */
+	outb(base + UART_MCR, 0x03); /* DTR, RTS */
 }
 
 static void put_byte(uint8_t c)

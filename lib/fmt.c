@@ -102,7 +102,8 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'd':
 		case 'i':
 			if (size_t_arg || longs)
-				s = longs == 1 || size_t_arg ? (int64_t)va_arg(ap, long) : va_arg(ap, long long);
+				s = longs == 1 || size_t_arg ? (int64_t)va_arg(ap, long)
+							     : va_arg(ap, long long);
 			else
 				s = va_arg(ap, int);
 			if (shorts == 1)
@@ -112,9 +113,11 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			if (s < 0) {
 				tmp[0] = '-';
 				u = (uint64_t)0 - (uint64_t)s;
-				put_padded(&o, tmp, utoa(tmp + 1, u, 10, false) + 1, width, left, ' ');
+				put_padded(&o, tmp, utoa(tmp + 1, u, 10, false) + 1, width, left,
+					   ' ');
 			} else {
-				put_padded(&o, tmp, utoa(tmp, (uint64_t)s, 10, false), width, left, pad);
+				put_padded(&o, tmp, utoa(tmp, (uint64_t)s, 10, false), width, left,
+					   pad);
 			}
 			break;
 		case 'u':

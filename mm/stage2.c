@@ -1,7 +1,7 @@
 #include "mm/stage2.h"
 
 #define ADDR_MASK 0x000ffffffffff000ull
-#define LEVEL_SHIFT(l) (12 + 9 * ((l) - 1))
+#define LEVEL_SHIFT(l) (12 + 9 * ((l)-1))
 
 int stage2_init(struct stage2 *s2, const struct stage2_format *fmt, const struct stage2_alloc *a)
 {

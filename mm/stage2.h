@@ -28,7 +28,7 @@ struct stage2_alloc {
 struct stage2 {
 	const struct stage2_format *fmt;
 	struct stage2_alloc alloc;
-	uint64_t root; /* physical address of the top table (PML4) */
+	uint64_t root;			       /* physical address of the top table (PML4) */
 	uint64_t pages_4k, pages_2m, pages_1g; /* leaves in use, for the log and the tests */
 	uint64_t table_pages;
 };

@@ -128,7 +128,7 @@ _Static_assert(sizeof(struct fadt) == 276, "5.2.9");
 #define FADT_PROC_C1 (1u << 2)
 #define FADT_PWR_BUTTON (1u << 4) /* set: no fixed-feature power button */
 #define FADT_SLP_BUTTON (1u << 5) /* set: no fixed-feature sleep button */
-#define FADT_FIX_RTC (1u << 6)    /* set: no RTC wake status in the fixed registers */
+#define FADT_FIX_RTC (1u << 6)	  /* set: no RTC wake status in the fixed registers */
 #define FADT_RESET_REG_SUP (1u << 10)
 
 /* IA-PC Boot Architecture Flags (5.2.9.3). */
@@ -292,14 +292,14 @@ static void aml_integer(struct aml *a, uint64_t v)
 	else if (v == ~0ull)
 		aml_byte(a, AML_ONES_OP);
 	else {
-		uint8_t prefix = v <= 0xFF ? AML_BYTE_PREFIX
-				 : v <= 0xFFFF ? AML_WORD_PREFIX
+		uint8_t prefix = v <= 0xFF	   ? AML_BYTE_PREFIX
+				 : v <= 0xFFFF	   ? AML_WORD_PREFIX
 				 : v <= 0xFFFFFFFF ? AML_DWORD_PREFIX
 						   : AML_QWORD_PREFIX;
-		unsigned n = prefix == AML_BYTE_PREFIX ? 1
-			     : prefix == AML_WORD_PREFIX ? 2
+		unsigned n = prefix == AML_BYTE_PREFIX	  ? 1
+			     : prefix == AML_WORD_PREFIX  ? 2
 			     : prefix == AML_DWORD_PREFIX ? 4
-							 : 8;
+							  : 8;
 		aml_byte(a, prefix);
 		for (unsigned i = 0; i < n; i++)
 			aml_byte(a, (uint8_t)(v >> (8 * i)));
@@ -519,9 +519,15 @@ static int build_madt(struct acpi_window *w, const struct acpi_guest_config *cfg
 	/* The PIT's IRQ0 is wired to IOAPIC pin 2 (pin 0 is the 8259's cascade), as on every PC;
 	 * the SCI is a shareable level interrupt, active-low by convention (5.2.12.5). */
 	struct madt_iso iso[2] = {
-		{ .type = 2, .length = sizeof(iso[0]), .source = 0, .gsi = 2,
+		{ .type = 2,
+		  .length = sizeof(iso[0]),
+		  .source = 0,
+		  .gsi = 2,
 		  .flags = MPS_ACTIVE_HIGH | MPS_EDGE },
-		{ .type = 2, .length = sizeof(iso[0]), .source = ACPI_SCI_IRQ, .gsi = ACPI_SCI_IRQ,
+		{ .type = 2,
+		  .length = sizeof(iso[0]),
+		  .source = ACPI_SCI_IRQ,
+		  .gsi = ACPI_SCI_IRQ,
 		  .flags = MPS_ACTIVE_LOW | MPS_LEVEL },
 	};
 	memcpy(p, iso, sizeof(iso));

@@ -34,7 +34,7 @@
 #define ACPI_PM1_CNT_SLP_TYP_SHIFT 10
 #define ACPI_PM1_CNT_SLP_TYP_MASK (7u << ACPI_PM1_CNT_SLP_TYP_SHIFT)
 #define ACPI_PM1_CNT_SLP_EN (1u << 13)
-#define ACPI_PM1_CNT_SLP_TYP(v) (((v) & ACPI_PM1_CNT_SLP_TYP_MASK) >> ACPI_PM1_CNT_SLP_TYP_SHIFT)
+#define ACPI_PM1_CNT_SLP_TYP(v) (((v)&ACPI_PM1_CNT_SLP_TYP_MASK) >> ACPI_PM1_CNT_SLP_TYP_SHIFT)
 
 /* SLP_TYP values of the DSDT's \_Sx packages: a PM1a_CNT write with SLP_EN set and SLP_TYP ==
  * ACPI_S5_SLP_TYP powers the VM off. S0 is "working", so 0 must not mean off. */
@@ -52,7 +52,7 @@ struct acpi_guest_config {
 	uint8_t ioapic_id;
 	uint16_t pm1a_evt_port; /* ACPI_PM1_EVT_LEN bytes */
 	uint16_t pm1a_cnt_port; /* ACPI_PM1_CNT_LEN bytes */
-	uint16_t pm_tmr_port;   /* ACPI_PM_TMR_LEN bytes */
+	uint16_t pm_tmr_port;	/* ACPI_PM_TMR_LEN bytes */
 };
 
 /* A config for nr_vcpus vCPUs with APIC IDs 0..n-1, the default IOAPIC ID and ports. */

@@ -14,12 +14,12 @@
 
 struct vi8042 {
 	const struct vdev_env *env;
-	uint8_t ccb;	    /* controller command byte */
-	uint8_t out;	    /* output buffer */
+	uint8_t ccb; /* controller command byte */
+	uint8_t out; /* output buffer */
 	bool out_full;
-	uint8_t pending;    /* command waiting for its data byte on port 0x60, or 0 */
-	bool last_was_cmd;  /* status bit 3: the last write went to port 0x64 */
-	uint8_t port_a;	    /* port 0x92 */
+	uint8_t pending;     /* command waiting for its data byte on port 0x60, or 0 */
+	bool last_was_cmd;   /* status bit 3: the last write went to port 0x64 */
+	uint8_t port_a;	     /* port 0x92 */
 	uint8_t output_port; /* 8042 output port: bit 0 reset line (active low), bit 1 A20 */
 };
 

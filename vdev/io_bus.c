@@ -10,8 +10,8 @@ void unclaimed_log_init(struct unclaimed_log *log)
 	log->tokens = UNCLAIMED_BURST;
 }
 
-bool unclaimed_log_should_print(struct unclaimed_log *log, const struct vdev_env *env,
-				uint64_t key, unsigned *suppressed)
+bool unclaimed_log_should_print(struct unclaimed_log *log, const struct vdev_env *env, uint64_t key,
+				unsigned *suppressed)
 {
 	for (unsigned i = 0; i < UNCLAIMED_SEEN; i++)
 		if (log->seen[i] == key + 1)
@@ -56,8 +56,9 @@ int io_bus_register(struct io_bus *bus, uint16_t base, uint32_t len, unsigned si
 		if (base <= bus->ranges[i].last && bus->ranges[i].base <= last)
 			return -1;
 	struct io_range *r = &bus->ranges[bus->nr++];
-	*r = (struct io_range){ .base = base, .last = last, .sizes = (uint8_t)sizes, .ops = ops,
-				.dev = dev };
+	*r = (struct io_range){
+		.base = base, .last = last, .sizes = (uint8_t)sizes, .ops = ops, .dev = dev
+	};
 	return 0;
 }
 

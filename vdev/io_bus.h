@@ -37,8 +37,8 @@ struct unclaimed_log {
 void unclaimed_log_init(struct unclaimed_log *log);
 /* True when key has not been reported yet and a line may be printed now; *suppressed then holds
  * the number of first accesses that were not printed since the last line (and is reset). */
-bool unclaimed_log_should_print(struct unclaimed_log *log, const struct vdev_env *env,
-				uint64_t key, unsigned *suppressed);
+bool unclaimed_log_should_print(struct unclaimed_log *log, const struct vdev_env *env, uint64_t key,
+				unsigned *suppressed);
 
 #define IO_BUS_MAX_RANGES 32
 

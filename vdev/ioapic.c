@@ -23,11 +23,11 @@
 #define RTE_MASK (1ull << 16)
 #define RTE_DEST_SHIFT 56
 /* what a guest may write: all but delivery status and Remote IRR, and bits 17-55 reserved */
-#define RTE_WRITABLE (0xFF00000000000000ull | RTE_MASK | RTE_LEVEL | RTE_POLARITY | \
-		      RTE_DESTMODE | 0x7FFull)
+#define RTE_WRITABLE                                                                               \
+	(0xFF00000000000000ull | RTE_MASK | RTE_LEVEL | RTE_POLARITY | RTE_DESTMODE | 0x7FFull)
 
 void vioapic_init(struct vioapic *io, const struct vdev_env *env,
-		 void (*deliver)(void *ctx, const struct vapic_msg *msg), void *deliver_ctx)
+		  void (*deliver)(void *ctx, const struct vapic_msg *msg), void *deliver_ctx)
 {
 	memset(io, 0, sizeof(*io));
 	io->env = env;

@@ -15,15 +15,15 @@ struct vioapic {
 	const struct vdev_env *env;
 	void (*deliver)(void *ctx, const struct vapic_msg *msg);
 	void *deliver_ctx;
-	uint8_t sel;	  /* IOREGSEL */
-	uint32_t id;	  /* IOAPICID bits 27-24 */
-	uint32_t lines;	  /* asserted input pins */
-	uint32_t irr;	  /* edge pins with a latched, undelivered edge */
+	uint8_t sel;	/* IOREGSEL */
+	uint32_t id;	/* IOAPICID bits 27-24 */
+	uint32_t lines; /* asserted input pins */
+	uint32_t irr;	/* edge pins with a latched, undelivered edge */
 	uint64_t redir[VIOAPIC_PINS];
 };
 
 void vioapic_init(struct vioapic *io, const struct vdev_env *env,
-		 void (*deliver)(void *ctx, const struct vapic_msg *msg), void *deliver_ctx);
+		  void (*deliver)(void *ctx, const struct vapic_msg *msg), void *deliver_ctx);
 void vioapic_reset(struct vioapic *io);
 /* Pin (0-23) to level (asserted or not). */
 void vioapic_set_irq(struct vioapic *io, unsigned pin, bool level);

@@ -14,7 +14,7 @@
 
 struct irq_router {
 	struct vpic8259 *pic;	/* may be NULL */
-	struct vioapic *ioapic;	/* may be NULL */
+	struct vioapic *ioapic; /* may be NULL */
 	uint32_t levels;	/* each line's current level */
 };
 

@@ -146,7 +146,7 @@ static void reset_registers(struct vlapic *a)
 }
 
 void vlapic_init(struct vlapic *a, const struct vdev_env *env, const struct vlapic_bus *bus,
-		unsigned cpu, uint32_t apic_id, bool bsp)
+		 unsigned cpu, uint32_t apic_id, bool bsp)
 {
 	memset(a, 0, sizeof(*a));
 	a->env = env;
@@ -419,8 +419,9 @@ void vlapic_set_lint(struct vlapic *a, unsigned pin, bool level)
 	uint32_t l = a->lvt[LVT_LINT0 + pin];
 	if (l & LVT_MASKED)
 		return;
-	struct vapic_msg m = { .vector = (uint8_t)l, .delivery = (uint8_t)((l >> 8) & 7),
-			      .level = l & (1u << 15) };
+	struct vapic_msg m = { .vector = (uint8_t)l,
+			       .delivery = (uint8_t)((l >> 8) & 7),
+			       .level = l & (1u << 15) };
 	vlapic_deliver(a, &m);
 }
 
@@ -474,8 +475,8 @@ static void send_ipi(struct vlapic *a, uint32_t lo, uint32_t dest)
 	}
 	if (a->bus && a->bus->send_ipi)
 		a->bus->send_ipi(a->bus->ctx, a, &m, sh);
-	else if (sh == VAPIC_SH_ALL || (sh == VAPIC_SH_NONE && vlapic_match_dest(a, dest, m.logical,
-									       !vlapic_x2apic(a))))
+	else if (sh == VAPIC_SH_ALL ||
+		 (sh == VAPIC_SH_NONE && vlapic_match_dest(a, dest, m.logical, !vlapic_x2apic(a))))
 		vlapic_deliver(a, &m);
 }
 
@@ -798,7 +799,7 @@ int vlapic_base_write(struct vlapic *a, uint64_t v)
 	if (was_x2 && en && !extd)
 		return -1; /* x2APIC to xAPIC must go through disabled */
 	if (!was_en && en && extd)
-		return -1; /* disabled to x2APIC must go through xAPIC */
+		return -1;			      /* disabled to x2APIC must go through xAPIC */
 	uint64_t bsp = a->base_msr & VLAPIC_BASE_BSP; /* read-only */
 	a->base_msr = (v & ~(reserved | VLAPIC_BASE_BSP)) | bsp;
 	if (!en) {

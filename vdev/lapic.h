@@ -49,12 +49,12 @@ struct vlapic_bus {
 struct vlapic {
 	const struct vdev_env *env;
 	const struct vlapic_bus *bus;
-	unsigned cpu;	   /* vCPU index */
-	uint32_t apic_id;  /* initial APIC ID */
+	unsigned cpu;	    /* vCPU index */
+	uint32_t apic_id;   /* initial APIC ID */
 	uint32_t phys_bits; /* MAXPHYADDR: IA32_APIC_BASE bits above it are reserved */
-	uint64_t base_msr; /* IA32_APIC_BASE */
+	uint64_t base_msr;  /* IA32_APIC_BASE */
 
-	uint32_t id;	   /* xAPIC ID register (bits 31-24) */
+	uint32_t id; /* xAPIC ID register (bits 31-24) */
 	uint32_t tpr, ldr, dfr, svr;
 	uint32_t irr[8], isr[8], tmr[8];
 	uint32_t esr, esr_pending;
@@ -70,7 +70,7 @@ struct vlapic {
 };
 
 void vlapic_init(struct vlapic *a, const struct vdev_env *env, const struct vlapic_bus *bus,
-		unsigned cpu, uint32_t apic_id, bool bsp);
+		 unsigned cpu, uint32_t apic_id, bool bsp);
 /* Power-up/INIT state (SDM 11.4.7.1): enabled in xAPIC mode at the default base, software
  * disabled, every LVT masked. */
 void vlapic_reset(struct vlapic *a);
@@ -79,8 +79,8 @@ void vlapic_reset(struct vlapic *a);
 void vlapic_virtual_wire(struct vlapic *a);
 
 /* State */
-bool vlapic_enabled(const struct vlapic *a);	 /* IA32_APIC_BASE.EN */
-bool vlapic_x2apic(const struct vlapic *a);	 /* x2APIC mode */
+bool vlapic_enabled(const struct vlapic *a);	   /* IA32_APIC_BASE.EN */
+bool vlapic_x2apic(const struct vlapic *a);	   /* x2APIC mode */
 uint64_t vlapic_mmio_base(const struct vlapic *a); /* the page, valid in xAPIC mode */
 
 /* IA32_APIC_BASE. Write returns -1 (inject #GP) for reserved bits or an illegal transition

@@ -23,8 +23,8 @@ int mmio_bus_register(struct mmio_bus *bus, uint64_t base, uint64_t size,
 		if (base <= r->base + r->size - 1 && r->base <= last)
 			return -1;
 	}
-	bus->ranges[bus->nr++] = (struct mmio_range){ .base = base, .size = size, .ops = ops,
-						      .dev = dev };
+	bus->ranges[bus->nr++] =
+		(struct mmio_range){ .base = base, .size = size, .ops = ops, .dev = dev };
 	return 0;
 }
 

@@ -68,7 +68,7 @@ static unsigned chip_pending(const struct vpic_chip *c, bool master)
 	if (c->special_mask)
 		blocking &= (uint8_t)~c->imr;
 	if (master && c->sfnm)
-		blocking &= (uint8_t)~(1u << VPIC_CASCADE_IRQ);
+		blocking &= (uint8_t) ~(1u << VPIC_CASCADE_IRQ);
 	unsigned in_service = highest(c, blocking);
 	if (in_service == 8)
 		return irq;
@@ -103,7 +103,7 @@ static void update_cascade(struct vpic8259 *pic)
 	if (chip_pending(&pic->chip[1], false) != 8)
 		m->irr |= 1u << VPIC_CASCADE_IRQ;
 	else
-		m->irr &= (uint8_t)~(1u << VPIC_CASCADE_IRQ);
+		m->irr &= (uint8_t) ~(1u << VPIC_CASCADE_IRQ);
 }
 
 void vpic_set_irq(struct vpic8259 *pic, unsigned irq, bool level)
@@ -183,7 +183,7 @@ static void eoi(struct vpic8259 *pic, struct vpic_chip *c, unsigned ir, bool rot
 {
 	if (ir == 8)
 		return;
-	c->isr &= (uint8_t)~(1u << ir);
+	c->isr &= (uint8_t) ~(1u << ir);
 	if (rotate)
 		c->lowest = (uint8_t)ir;
 	update_cascade(pic);

@@ -15,12 +15,12 @@
 
 struct vpic_chip {
 	uint8_t irr, isr, imr;
-	uint8_t lines;	     /* input levels, for edge detection */
+	uint8_t lines; /* input levels, for edge detection */
 	uint8_t elcr, elcr_mask;
 	uint8_t vector_base; /* ICW2, bits 7-3 */
 	uint8_t icw3;
-	uint8_t lowest;	     /* priority rotation: the IR with the lowest priority */
-	uint8_t init_step;   /* 0: ready; 2, 3, 4: expecting that ICW next */
+	uint8_t lowest;	   /* priority rotation: the IR with the lowest priority */
+	uint8_t init_step; /* 0: ready; 2, 3, 4: expecting that ICW next */
 	bool icw4_needed, single, ltim, aeoi, rotate_aeoi, sfnm, special_mask, read_isr, poll;
 };
 

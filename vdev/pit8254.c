@@ -184,8 +184,8 @@ static void set_gate(struct vpit8254 *pit, struct vpit_channel *c, bool gate)
 static uint8_t status_byte(const struct vpit8254 *pit, const struct vpit_channel *c)
 {
 	bool out = output(c, elapsed(c, now_ticks(pit)));
-	return (uint8_t)((out ? 0x80 : 0) | (c->null_count ? 0x40 : 0) | c->rw << 4 |
-			 c->mode << 1 | (c->bcd ? 1 : 0));
+	return (uint8_t)((out ? 0x80 : 0) | (c->null_count ? 0x40 : 0) | c->rw << 4 | c->mode << 1 |
+			 (c->bcd ? 1 : 0));
 }
 
 static void latch_count(struct vpit8254 *pit, struct vpit_channel *c)

@@ -14,11 +14,11 @@
 #define VPIT_IRQ 0
 
 struct vpit_channel {
-	uint8_t mode, rw;    /* control word fields (8254 data sheet, control word format) */
+	uint8_t mode, rw; /* control word fields (8254 data sheet, control word format) */
 	bool bcd;
-	bool loaded;	     /* a full count was written since the control word */
-	bool counting;	     /* the clock runs into the counter (gate, trigger) */
-	bool triggered;	     /* modes 1 and 5: a gate rising edge started the count */
+	bool loaded;	/* a full count was written since the control word */
+	bool counting;	/* the clock runs into the counter (gate, trigger) */
+	bool triggered; /* modes 1 and 5: a gate rising edge started the count */
 	bool gate;
 	bool null_count;
 	uint32_t period;     /* the count as a number of clocks, 1..65536 (10000 in BCD) */

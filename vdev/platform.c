@@ -91,7 +91,7 @@ static void vioapic_deliver(void *ctx, const struct vapic_msg *m)
 }
 
 static void vlapic_send_ipi(void *ctx, struct vlapic *src, const struct vapic_msg *m,
-			   enum vapic_shorthand sh)
+			    enum vapic_shorthand sh)
 {
 	struct platform *p = from_ctx(ctx);
 	switch (sh) {
@@ -139,23 +139,23 @@ void platform_default_config(struct platform_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->cpus = 1;
 	cfg->exit_port = true;
-	cfg->time = (struct vrtc_time){ .sec = 0, .min = 0, .hour = 0, .day = 1, .mon = 1,
-				       .year = 2026 };
+	cfg->time = (struct vrtc_time){
+		.sec = 0, .min = 0, .hour = 0, .day = 1, .mon = 1, .year = 2026
+	};
 	cfg->pm = (struct vacpi_pm_config){ .pm1a_evt = VACPI_PM1A_EVT_DEFAULT,
-					   .pm1a_cnt = VACPI_PM1A_CNT_DEFAULT,
-					   .pm_tmr = VACPI_PM_TMR_DEFAULT,
-					   .slp_typ_s5 = VACPI_SLP_TYP_S5_DEFAULT,
-					   .timer_32bit = false,
-					   .sci_gsi = VACPI_SCI_GSI_DEFAULT };
+					    .pm1a_cnt = VACPI_PM1A_CNT_DEFAULT,
+					    .pm_tmr = VACPI_PM_TMR_DEFAULT,
+					    .slp_typ_s5 = VACPI_SLP_TYP_S5_DEFAULT,
+					    .timer_32bit = false,
+					    .sci_gsi = VACPI_SCI_GSI_DEFAULT };
 	cfg->phys_bits = 48;
 }
 
-int platform_init(struct platform *p, const struct vdev_env *env,
-		  const struct platform_config *cfg)
+int platform_init(struct platform *p, const struct vdev_env *env, const struct platform_config *cfg)
 {
 	if (!env || !env->now_ns || cfg->cpus < 1 || cfg->cpus > PLATFORM_MAX_CPUS ||
-	    cfg->pm.sci_gsi >= IRQ_ROUTER_LINES || (cfg->phys_bits && (cfg->phys_bits < 36 ||
-								  cfg->phys_bits > 52)))
+	    cfg->pm.sci_gsi >= IRQ_ROUTER_LINES ||
+	    (cfg->phys_bits && (cfg->phys_bits < 36 || cfg->phys_bits > 52)))
 		return -1;
 	memset(p, 0, sizeof(*p));
 	p->env = *env;
@@ -179,8 +179,9 @@ int platform_init(struct platform *p, const struct vdev_env *env,
 	vpic_init(&p->pic, de);
 	vioapic_init(&p->ioapic, de, vioapic_deliver, p);
 	irq_router_init(&p->router, &p->pic, &p->ioapic);
-	p->vlapic_bus = (struct vlapic_bus){ .ctx = p, .send_ipi = vlapic_send_ipi,
-					   .eoi_broadcast = vlapic_eoi_broadcast };
+	p->vlapic_bus = (struct vlapic_bus){ .ctx = p,
+					     .send_ipi = vlapic_send_ipi,
+					     .eoi_broadcast = vlapic_eoi_broadcast };
 	for (unsigned i = 0; i < p->nr_cpus; i++) {
 		vlapic_init(&p->lapic[i], de, &p->vlapic_bus, i, i, i == 0);
 		p->lapic[i].phys_bits = cfg->phys_bits ? cfg->phys_bits : 48;

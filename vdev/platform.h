@@ -36,11 +36,11 @@
 #define PLATFORM_IOAPIC_BASE 0xFEC00000ull
 
 struct platform_config {
-	unsigned cpus;		    /* 1..PLATFORM_MAX_CPUS; APIC IDs 0..cpus-1 */
-	bool exit_port;		    /* CONVENTIONS.md: on unless the config says no */
-	struct vrtc_time time;	    /* wall-clock time at guest time "now" */
-	struct vacpi_pm_config pm;  /* ports, timer width, S5 value, SCI: as the ACPI tables say */
-	uint32_t phys_bits;	    /* guest MAXPHYADDR (IA32_APIC_BASE reserved bits); 0: 48 */
+	unsigned cpus;		   /* 1..PLATFORM_MAX_CPUS; APIC IDs 0..cpus-1 */
+	bool exit_port;		   /* CONVENTIONS.md: on unless the config says no */
+	struct vrtc_time time;	   /* wall-clock time at guest time "now" */
+	struct vacpi_pm_config pm; /* ports, timer width, S5 value, SCI: as the ACPI tables say */
+	uint32_t phys_bits;	   /* guest MAXPHYADDR (IA32_APIC_BASE reserved bits); 0: 48 */
 };
 
 /* The defaults: 1 CPU, exit port on, ACPI PM at 0x600/0x604/0x608 with a 24-bit timer,
@@ -48,7 +48,7 @@ struct platform_config {
 void platform_default_config(struct platform_config *cfg);
 
 enum platform_result {
-	PLATFORM_GP = -1,  /* MSR: inject #GP; I/O or MMIO: a malformed request (bad size) */
+	PLATFORM_GP = -1, /* MSR: inject #GP; I/O or MMIO: a malformed request (bad size) */
 	PLATFORM_OK = 0,
 	PLATFORM_STOP = 1, /* the access asked the VM to stop: platform_stop_reason() says why */
 };

@@ -190,8 +190,8 @@ static bool uip(const struct vrtc_cmos *rtc)
 		return false;
 	uint64_t now = now_ns(rtc);
 	uint64_t phase = (now - rtc->base_ns) % VDEV_NS_PER_SEC;
-	return phase >= VDEV_NS_PER_SEC - UIP_BEFORE_NS || (now - rtc->base_ns >= VDEV_NS_PER_SEC &&
-						      phase < UIP_AFTER_NS);
+	return phase >= VDEV_NS_PER_SEC - UIP_BEFORE_NS ||
+	       (now - rtc->base_ns >= VDEV_NS_PER_SEC && phase < UIP_AFTER_NS);
 }
 
 /* The periodic interrupt's period from register A's rate select ("Periodic Interrupt Rate"):

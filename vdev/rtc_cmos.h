@@ -30,8 +30,8 @@ struct vrtc_cmos {
 	int64_t frozen_secs; /* the time while register B.SET holds updates */
 	uint64_t flags_ns;   /* register C's update/periodic flags cover events up to here */
 	bool irq_level;
-	uint8_t alarm[3];			/* seconds, minutes, hours alarm, as written */
-	uint8_t ram[VRTC_CMOS_SIZE - 0x0E];	/* 0x0E-0x7F */
+	uint8_t alarm[3];		    /* seconds, minutes, hours alarm, as written */
+	uint8_t ram[VRTC_CMOS_SIZE - 0x0E]; /* 0x0E-0x7F */
 	struct vrtc_time initial;
 };
 

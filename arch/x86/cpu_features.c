@@ -11,7 +11,8 @@
 void cpu_features_init(void)
 {
 	uint64_t cr4 = read_cr4();
-	struct cpuid_regs l7 = cpuid(0, 0).eax >= 7 ? cpuid(7, 0) : (struct cpuid_regs){ 0, 0, 0, 0 };
+	struct cpuid_regs l7 =
+		cpuid(0, 0).eax >= 7 ? cpuid(7, 0) : (struct cpuid_regs){ 0, 0, 0, 0 };
 
 	if (l7.ebx & CPUID7_SMEP)
 		cr4 |= CR4_SMEP;

@@ -41,11 +41,27 @@ static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
 extern const uint64_t exception_stubs[32];
 
 static const char *const exception_names[32] = {
-	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-	"#BR bound range", "#UD invalid opcode", "#NM device not available", "#DF double fault",
-	"coprocessor overrun", "#TS invalid TSS", "#NP segment not present", "#SS stack fault",
-	"#GP general protection", "#PF page fault", "reserved 15", "#MF x87 error",
-	"#AC alignment check", "#MC machine check", "#XM SIMD error", "#VE virtualization",
+	"#DE divide error",
+	"#DB debug",
+	"NMI",
+	"#BP breakpoint",
+	"#OF overflow",
+	"#BR bound range",
+	"#UD invalid opcode",
+	"#NM device not available",
+	"#DF double fault",
+	"coprocessor overrun",
+	"#TS invalid TSS",
+	"#NP segment not present",
+	"#SS stack fault",
+	"#GP general protection",
+	"#PF page fault",
+	"reserved 15",
+	"#MF x87 error",
+	"#AC alignment check",
+	"#MC machine check",
+	"#XM SIMD error",
+	"#VE virtualization",
 	"#CP control protection",
 };
 
@@ -114,7 +130,7 @@ void cpu_tables_init(void)
 void exception_handler(struct trap_frame *f)
 {
 	const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector]
-									 : "exception";
+									: "exception";
 	klog("keel: EXCEPTION %llu %s, error code %#llx", (unsigned long long)f->vector, name,
 	     (unsigned long long)f->error_code);
 	klog("  rip %016llx cs %04llx rflags %016llx rsp %016llx ss %04llx",

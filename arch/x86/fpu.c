@@ -6,7 +6,7 @@
 #define CPUID1_XSAVE (1u << 26)
 
 static bool has_xsave;
-static uint64_t xcr0_all;  /* every component the CPU supports */
+static uint64_t xcr0_all; /* every component the CPU supports */
 /* An XSAVE header with XSTATE_BV = 0 makes XRSTOR load the initial state of every component,
  * except MXCSR, which it always takes from the legacy area (SDM 13.8.1): 0x1F80, its reset value.
  * FXRSTOR takes everything from the area: FCW 0x37F, the rest zero. */
@@ -34,8 +34,11 @@ void fpu_reset(void)
 {
 	if (has_xsave) {
 		set_xcr0(xcr0_all);
-		__asm__ volatile("xrstor %0" : : "m"(init_area), "a"((uint32_t)xcr0_all),
-				 "d"((uint32_t)(xcr0_all >> 32)) : "memory");
+		__asm__ volatile("xrstor %0"
+				 :
+				 : "m"(init_area), "a"((uint32_t)xcr0_all),
+				   "d"((uint32_t)(xcr0_all >> 32))
+				 : "memory");
 		set_xcr0(1);
 	} else {
 		__asm__ volatile("fxrstor %0" : : "m"(init_area) : "memory");

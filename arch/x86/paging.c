@@ -74,7 +74,8 @@ static void set_flags(uint64_t base, uint64_t size, uint64_t flags)
 void paging_init(const struct boot_info *bi)
 {
 	uint64_t top = 4 * GiB;
-	bool gib_pages = cpuid(0x80000001, 0).edx & (1u << 26); /* AMD APM vol 3, CPUID Fn8000_0001 */
+	bool gib_pages =
+		cpuid(0x80000001, 0).edx & (1u << 26); /* AMD APM vol 3, CPUID Fn8000_0001 */
 
 	for (unsigned i = 0; i < bi->nr_memmap; i++)
 		top = MAX(top, bi->memmap[i].base + bi->memmap[i].size);
@@ -101,8 +102,8 @@ void paging_init(const struct boot_info *bi)
 	uint64_t text_end = (uint64_t)(uintptr_t)__keel_text_end;
 	uint64_t ro = (uint64_t)(uintptr_t)__keel_rodata_start;
 	uint64_t ro_end = (uint64_t)(uintptr_t)__keel_rodata_end;
-	set_flags(ALIGN_DOWN(text, PAGE_SIZE), ALIGN_UP(text_end, PAGE_SIZE) - ALIGN_DOWN(text, PAGE_SIZE),
-		  LEAF_CODE);
+	set_flags(ALIGN_DOWN(text, PAGE_SIZE),
+		  ALIGN_UP(text_end, PAGE_SIZE) - ALIGN_DOWN(text, PAGE_SIZE), LEAF_CODE);
 	set_flags(ro, ALIGN_UP(ro_end, PAGE_SIZE) - ro, LEAF_RODATA);
 	/* the page below keel's stack: an overflow faults (on the #DF IST stack) */
 	set_flags(bi->stack_guard, PAGE_SIZE, LEAF_NONE);

@@ -6,7 +6,6 @@
 
 extern const struct virt_ops svm_ops, vmx_ops;
 
-
 const struct virt_ops *virt_select(void)
 {
 	struct cpuid_regs r = cpuid(0, 0);

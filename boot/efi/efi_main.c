@@ -63,13 +63,20 @@ static bool guid_eq(const EFI_GUID *a, const EFI_GUID *b)
 static const char *efi_status_str(EFI_STATUS s)
 {
 	switch (s) {
-	case EFI_NOT_FOUND: return "not found";
-	case EFI_OUT_OF_RESOURCES: return "out of memory";
-	case EFI_ACCESS_DENIED: return "access denied";
-	case EFI_DEVICE_ERROR: return "device error";
-	case EFI_VOLUME_CORRUPTED: return "volume corrupted";
-	case EFI_INVALID_PARAMETER: return "invalid parameter";
-	default: return "firmware error";
+	case EFI_NOT_FOUND:
+		return "not found";
+	case EFI_OUT_OF_RESOURCES:
+		return "out of memory";
+	case EFI_ACCESS_DENIED:
+		return "access denied";
+	case EFI_DEVICE_ERROR:
+		return "device error";
+	case EFI_VOLUME_CORRUPTED:
+		return "volume corrupted";
+	case EFI_INVALID_PARAMETER:
+		return "invalid parameter";
+	default:
+		return "firmware error";
 	}
 }
 
@@ -81,7 +88,8 @@ static void image_folder(EFI_LOADED_IMAGE *li, CHAR16 *out, size_t cap)
 	EFI_DEVICE_PATH *dp = li->FilePath;
 
 	out[0] = 0;
-	while (dp && !(dp->Type == END_DEVICE_PATH_TYPE && dp->SubType == END_ENTIRE_DEVICE_PATH_SUBTYPE)) {
+	while (dp && !(dp->Type == END_DEVICE_PATH_TYPE &&
+		       dp->SubType == END_ENTIRE_DEVICE_PATH_SUBTYPE)) {
 		size_t len = (size_t)dp->Length[0] | ((size_t)dp->Length[1] << 8);
 		if (len < 4)
 			break;
@@ -160,8 +168,8 @@ out:
 	return s;
 }
 
-static void load_module(EFI_FILE_HANDLE root, const CHAR16 *folder, const char *path,
-			unsigned line, const char *key)
+static void load_module(EFI_FILE_HANDLE root, const CHAR16 *folder, const char *path, unsigned line,
+			const char *key)
 {
 	if (boot_find_module(&boot, path))
 		return;
@@ -350,8 +358,8 @@ static NORETURN __attribute__((noinline)) void efi_boot(EFI_HANDLE image)
 	find_acpi_and_gop();
 
 	EFI_PHYSICAL_ADDRESS stack = 0;
-	if (EFI_ERROR(bs->AllocatePages(AllocateAnyPages, EfiLoaderData,
-					KEEL_STACK_SIZE / 4096 + 1, &stack))) {
+	if (EFI_ERROR(bs->AllocatePages(AllocateAnyPages, EfiLoaderData, KEEL_STACK_SIZE / 4096 + 1,
+					&stack))) {
 		klog("keel: no memory for keel's stack");
 		boot_fail();
 	}

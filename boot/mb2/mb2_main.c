@@ -53,7 +53,8 @@ static void use_module(const char *path, unsigned line, const char *key)
 	const struct mb2_module *m = mb2_find_module(&mi, path);
 	if (!m) {
 		klog("keel.cfg:%u: cannot read %s '%s': not found; expected a module2 line "
-		     "with the string '%s'", line, key, path, path);
+		     "with the string '%s'",
+		     line, key, path, path);
 		boot_fail();
 		return; /* not reached: boot_fail powers off */
 	}
@@ -121,15 +122,16 @@ static void build_memmap(uint64_t info_phys)
 	struct mem_range keep[2 + MB2_MAX_MODULES];
 	unsigned nr_keep = 0, dropped = 0;
 
-	keep[nr_keep++] = (struct mem_range){ (uint64_t)(uintptr_t)ImageBase,
-					      (uint64_t)((uintptr_t)__keel_image_end - (uintptr_t)ImageBase),
-					      MEM_KEEL };
+	keep[nr_keep++] =
+		(struct mem_range){ (uint64_t)(uintptr_t)ImageBase,
+				    (uint64_t)((uintptr_t)__keel_image_end - (uintptr_t)ImageBase),
+				    MEM_KEEL };
 	keep[nr_keep++] = (struct mem_range){ info_phys, mi.total_size, MEM_KEEL };
 	/* every module, used or not: the allocator must not hand out what GRUB placed there */
 	for (unsigned i = 0; i < mi.nr_modules; i++)
-		keep[nr_keep++] = (struct mem_range){ mi.modules[i].start,
-						      mi.modules[i].end - mi.modules[i].start,
-						      MEM_KEEL };
+		keep[nr_keep++] =
+			(struct mem_range){ mi.modules[i].start,
+					    mi.modules[i].end - mi.modules[i].start, MEM_KEEL };
 	int n = mb2_build_memmap(&mi, keep, nr_keep, BOOT_MAP_LIMIT, boot.memmap, BOOT_MAX_MEMMAP,
 				 &dropped);
 	if (n < 0) {

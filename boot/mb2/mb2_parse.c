@@ -6,12 +6,12 @@
 #include "lib/fmt.h"
 #include "lib/kstring.h"
 
-#define TAG_HDR 8	 /* u32 type, u32 size */
-#define MODULE_MIN 17	 /* header, mod_start, mod_end, at least the string's NUL */
-#define MMAP_HDR 16	 /* header, entry_size, entry_version */
+#define TAG_HDR 8	  /* u32 type, u32 size */
+#define MODULE_MIN 17	  /* header, mod_start, mod_end, at least the string's NUL */
+#define MMAP_HDR 16	  /* header, entry_size, entry_version */
 #define MMAP_ENTRY_MIN 24 /* base_addr, length, type, reserved */
-#define FB_COMMON 31	 /* up to and including framebuffer_type (3.6.12) */
-#define FB_RGB_END 38	 /* the six direct-RGB colour bytes end here */
+#define FB_COMMON 31	  /* up to and including framebuffer_type (3.6.12) */
+#define FB_RGB_END 38	  /* the six direct-RGB colour bytes end here */
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -55,7 +55,8 @@ static int parse_mmap(const uint8_t *tag, uint32_t size, uint32_t at, struct mb2
 	if (esize < MMAP_ENTRY_MIN || esize % 8)
 		return fail(err, err_len,
 			    "memory-map tag at offset %u: entry size %u; expected a multiple of 8, "
-			    "at least %u", at, esize, MMAP_ENTRY_MIN);
+			    "at least %u",
+			    at, esize, MMAP_ENTRY_MIN);
 	/* a second memory-map tag replaces the first: keep only the last one's entries */
 	out->nr_mmap = 0;
 	out->nr_mmap_dropped = 0;
@@ -65,8 +66,8 @@ static int parse_mmap(const uint8_t *tag, uint32_t size, uint32_t at, struct mb2
 			out->nr_mmap_dropped++;
 			continue;
 		}
-		out->mmap[out->nr_mmap++] = (struct mb2_mmap_entry){ rd64(e), rd64(e + 8),
-								     rd32(e + 16) };
+		out->mmap[out->nr_mmap++] =
+			(struct mb2_mmap_entry){ rd64(e), rd64(e + 8), rd32(e + 16) };
 	}
 	return 0;
 }
@@ -134,9 +135,8 @@ int mb2_parse(const void *info, size_t avail, struct mb2_info *out, char *err, s
 			    avail);
 	uint32_t total = rd32(p);
 	if (total < 16 || total > avail || total > MB2_INFO_MAX || total % 8)
-		return fail(err, err_len,
-			    "total size %u; expected a multiple of 8 from 16 to %zu", total,
-			    MIN(avail, (size_t)MB2_INFO_MAX));
+		return fail(err, err_len, "total size %u; expected a multiple of 8 from 16 to %zu",
+			    total, MIN(avail, (size_t)MB2_INFO_MAX));
 	out->total_size = total;
 
 	for (uint32_t off = 8;;) {

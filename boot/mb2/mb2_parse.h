@@ -53,7 +53,7 @@ struct mb2_framebuffer {
 
 struct mb2_info {
 	uint32_t total_size;
-	const char *cmdline;     /* NULL when absent */
+	const char *cmdline;	 /* NULL when absent */
 	const char *loader_name; /* NULL when absent */
 	unsigned nr_mmap;
 	struct mb2_mmap_entry mmap[MB2_MAX_MMAP];

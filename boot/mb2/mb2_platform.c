@@ -8,16 +8,16 @@
 #include "lib/kstring.h"
 #include "lib/log.h"
 
-#define PIT_HZ 1193182u		/* 8254 input clock */
-#define PM_TIMER_HZ 3579545u	/* ACPI 6.4, 4.8.3.3 */
+#define PIT_HZ 1193182u	     /* 8254 input clock */
+#define PM_TIMER_HZ 3579545u /* ACPI 6.4, 4.8.3.3 */
 #define CALIBRATE_MS 40
-#define POLL_LIMIT 20000000u	/* reads of a counter before giving up on it (seconds of polling) */
+#define POLL_LIMIT 20000000u /* reads of a counter before giving up on it (seconds of polling) */
 
 #define FADT_TMR_VAL_EXT (1u << 8) /* the PM timer is 32 bits wide (else 24) */
 #define PM1_SCI_EN (1u << 0)
 #define PM1_SLP_TYP_SHIFT 10
 #define PM1_SLP_TYP_MASK (7u << PM1_SLP_TYP_SHIFT)
-#define PM1_SLP_EN (1u << 13)	/* ACPI 6.4, 4.8.3.2.1 */
+#define PM1_SLP_EN (1u << 13) /* ACPI 6.4, 4.8.3.2.1 */
 #define SLEEP_CTL_SLP_TYP_SHIFT 2
 #define SLEEP_CTL_SLP_EN (1u << 5) /* 4.8.3.7, hardware-reduced ACPI */
 
@@ -112,8 +112,7 @@ static struct tsc_sample sample(uint32_t (*read_counter)(void))
 }
 
 /* Measures against a counter of hz ticks per second, mask wide; 0 when it does not move. */
-static uint64_t measure(uint32_t (*read_counter)(void), uint32_t hz, uint32_t mask,
-			uint32_t *ppm)
+static uint64_t measure(uint32_t (*read_counter)(void), uint32_t hz, uint32_t mask, uint32_t *ppm)
 {
 	const uint32_t target = hz / (1000 / CALIBRATE_MS);
 	struct tsc_sample s0 = sample(read_counter), s1;

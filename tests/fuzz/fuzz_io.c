@@ -66,8 +66,11 @@ static void check(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct vdev_env env = { .ctx = NULL, .vm_name = "fuzz", .now_ns = fz_now,
-				.request_stop = fz_stop, .uart_tx = fz_tx };
+	struct vdev_env env = { .ctx = NULL,
+				.vm_name = "fuzz",
+				.now_ns = fz_now,
+				.request_stop = fz_stop,
+				.uart_tx = fz_tx };
 	struct platform_config cfg;
 
 	now = 1000;

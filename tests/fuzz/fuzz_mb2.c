@@ -26,9 +26,9 @@ static void check_memmap(const struct mb2_info *mi)
 	keep[nr_keep++] = (struct mem_range){ 0x200000, 0x59000, MEM_KEEL };
 	keep[nr_keep++] = (struct mem_range){ 0x189010, mi->total_size, MEM_KEEL };
 	for (unsigned i = 0; i < mi->nr_modules; i++)
-		keep[nr_keep++] = (struct mem_range){ mi->modules[i].start,
-						      mi->modules[i].end - mi->modules[i].start,
-						      MEM_KEEL };
+		keep[nr_keep++] =
+			(struct mem_range){ mi->modules[i].start,
+					    mi->modules[i].end - mi->modules[i].start, MEM_KEEL };
 	int n = mb2_build_memmap(mi, keep, nr_keep, LIMIT, out, BOOT_MAX_MEMMAP, &dropped);
 	if (n < 0 || n > BOOT_MAX_MEMMAP)
 		abort(); /* at most 256 entries and 66 keeps always fit 512 ranges */

@@ -60,8 +60,9 @@ static void check(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct vdev_env env = { .ctx = NULL, .vm_name = "fuzz", .now_ns = fz_now,
-				.tsc_to_ns = fz_tsc };
+	struct vdev_env env = {
+		.ctx = NULL, .vm_name = "fuzz", .now_ns = fz_now, .tsc_to_ns = fz_tsc
+	};
 	struct platform_config cfg;
 
 	now = 1000;
@@ -77,10 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t val = 0;
 		for (int i = 7; i >= 0; i--)
 			val = val << 8 | r[4 + i];
-		uint64_t gpa = page == 0 ? vlapic_mmio_base(&plat.lapic[cpu])
-			     : page == 1 ? PLATFORM_IOAPIC_BASE
-			     : page == 2 ? VLAPIC_DEFAULT_BASE
-					 : 0xD0000000ull;
+		uint64_t gpa = page == 0   ? vlapic_mmio_base(&plat.lapic[cpu])
+			       : page == 1 ? PLATFORM_IOAPIC_BASE
+			       : page == 2 ? VLAPIC_DEFAULT_BASE
+					   : 0xD0000000ull;
 		gpa += off;
 		uint32_t msr;
 		if (r[2] & 0x80)

@@ -36,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	host_data = data + 21;
 	host_size = size - 21;
 
-	struct cpuid_env env = { fake_host, flags & 7, 1 + (flags >> 3), (flags & 0x80) != 0,
-				 2000000, 1000000 };
+	struct cpuid_env env = { fake_host,	      flags & 7, 1 + (flags >> 3),
+				 (flags & 0x80) != 0, 2000000,	 1000000 };
 	struct cpuid_result r;
 	cpuid_policy(leaf, subleaf, &env, &r);
 	/* invariants whatever the host says: SVM and VMX hidden, hypervisor bit set (leaf 1 is

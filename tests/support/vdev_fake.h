@@ -65,9 +65,13 @@ static inline void fake_kick(void *ctx, unsigned cpu)
 static inline void fake_vm_init(struct fake_vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
-	vm->env = (struct vdev_env){ .ctx = vm, .vm_name = "t", .now_ns = fake_now,
-				     .set_irq = fake_set_irq, .request_stop = fake_stop,
-				     .uart_tx = fake_tx, .kick = fake_kick };
+	vm->env = (struct vdev_env){ .ctx = vm,
+				     .vm_name = "t",
+				     .now_ns = fake_now,
+				     .set_irq = fake_set_irq,
+				     .request_stop = fake_stop,
+				     .uart_tx = fake_tx,
+				     .kick = fake_kick };
 }
 
 #endif

@@ -47,10 +47,14 @@ static inline void zc_init(struct zc_state *s)
 static inline ZydisRegister zc_gpr(unsigned num, unsigned size, bool high8)
 {
 	switch (size) {
-	case 1: return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR8, high8 || num < 4 ? num : num + 4);
-	case 2: return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR16, num);
-	case 4: return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR32, num);
-	default: return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR64, num);
+	case 1:
+		return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR8, high8 || num < 4 ? num : num + 4);
+	case 2:
+		return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR16, num);
+	case 4:
+		return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR32, num);
+	default:
+		return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR64, num);
 	}
 }
 
@@ -95,13 +99,20 @@ static inline bool zc_mnemonic_ok(const struct x86_insn *in, ZydisMnemonic m)
 					       [4] = ZYDIS_MNEMONIC_STOSD,
 					       [8] = ZYDIS_MNEMONIC_STOSQ };
 	switch (in->op) {
-	case X86_OP_MOV: return m == ZYDIS_MNEMONIC_MOV;
-	case X86_OP_MOVZX: return m == ZYDIS_MNEMONIC_MOVZX;
-	case X86_OP_MOVSX: return m == ZYDIS_MNEMONIC_MOVSX;
-	case X86_OP_TEST: return m == ZYDIS_MNEMONIC_TEST;
-	case X86_OP_XCHG: return m == ZYDIS_MNEMONIC_XCHG;
-	case X86_OP_MOVS: return m == movs[in->op_size];
-	case X86_OP_STOS: return m == stos[in->op_size];
+	case X86_OP_MOV:
+		return m == ZYDIS_MNEMONIC_MOV;
+	case X86_OP_MOVZX:
+		return m == ZYDIS_MNEMONIC_MOVZX;
+	case X86_OP_MOVSX:
+		return m == ZYDIS_MNEMONIC_MOVSX;
+	case X86_OP_TEST:
+		return m == ZYDIS_MNEMONIC_TEST;
+	case X86_OP_XCHG:
+		return m == ZYDIS_MNEMONIC_XCHG;
+	case X86_OP_MOVS:
+		return m == movs[in->op_size];
+	case X86_OP_STOS:
+		return m == stos[in->op_size];
 	default:
 		return in->op >= X86_OP_ADD && in->op <= X86_OP_CMP &&
 		       m == alu[in->op - X86_OP_ADD];

@@ -192,14 +192,14 @@ static void write_seed(const char *name)
 	fclose(f);
 }
 
-static const uint8_t s5_7[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-				0x0A, 0x07, 0x0A, 0x07, 0x00, 0x00 };
+static const uint8_t s5_7[] = { 0x08, '_',  'S',  '5',	'_',  0x12, 0x08,
+				0x04, 0x0A, 0x07, 0x0A, 0x07, 0x00, 0x00 };
 
 static const uint8_t madt_two_cpus[] = {
-	0x00, 8, 0, 0, 1, 0, 0, 0,             /* CPU 0: APIC ID 0, enabled */
-	0x00, 8, 1, 2, 1, 0, 0, 0,             /* CPU 1: APIC ID 2, enabled */
+	0x00, 8,  0, 0, 1, 0, 0,    0,		      /* CPU 0: APIC ID 0, enabled */
+	0x00, 8,  1, 2, 1, 0, 0,    0,		      /* CPU 1: APIC ID 2, enabled */
 	0x01, 12, 3, 0, 0, 0, 0xC0, 0xFE, 0, 0, 0, 0, /* IOAPIC 3 at 0xFEC00000 */
-	0x02, 10, 0, 0, 2, 0, 0, 0, 0, 0,      /* IRQ0 -> GSI2 */
+	0x02, 10, 0, 0, 2, 0, 0,    0,	  0, 0,	      /* IRQ0 -> GSI2 */
 };
 
 static uint64_t madt(uint8_t rev, const uint8_t *entries, size_t len)
@@ -495,20 +495,22 @@ static void madt_odd_entries(void **state)
 	assert_int_equal(parse_madt(1, trailing, sizeof(trailing), &m), ACPI_HOST_EMALFORMED);
 
 	static const uint8_t odd[] = {
-		0x00, 10, 0, 4, 1, 0, 0, 0, 0xAA, 0xBB, /* longer than 8: fine, read the 8 */
-		0x00, 6, 1, 5, 1, 0,                    /* shorter than 8: skipped */
-		0x7F, 3, 0,                             /* unknown type: skipped */
-		0x00, 8, 2, 4, 1, 0, 0, 0,              /* APIC ID 4 again: dropped */
-		0x00, 8, 3, 0xFF, 0, 0, 0, 0,           /* APIC ID 0xFF: not a processor */
-		0x00, 8, 4, 6, 0, 0, 0, 0,              /* disabled, not online capable */
-		0x00, 8, 5, 7, 2, 0, 0, 0,              /* online capable (revision 5 only) */
-		0x09, 16, 0, 0, 0x00, 0x01, 0, 0, 1, 0, 0, 0, 9, 0, 0, 0, /* x2APIC ID 256 */
-		0x09, 16, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 1, 0, 0, 0, 10, 0, 0, 0, /* invalid ID */
-		0x09, 12, 0, 0, 0x01, 0x01, 0, 0, 1, 0, 0, 0, /* too short: skipped */
-		0x05, 12, 0, 0, 0, 0, 0xE0, 0xFE, 1, 0, 0, 0, /* LAPIC address override */
-		0x01, 12, 1, 0, 0, 0, 0xC0, 0xFE, 0, 0, 0, 0,
-		0x01, 12, 2, 0, 0, 0x10, 0xC0, 0xFE, 24, 0, 0, 0,
-		0x02, 10, 0, 9, 9, 0, 0, 0, 0x0D, 0,
+		0x00, 10, 0, 4,	   1,	 0,    0,    0,	   0xAA, 0xBB, /* longer than 8: fine, read the 8 */
+		0x00, 6,  1, 5,	   1,	 0,			       /* shorter than 8: skipped */
+		0x7F, 3,  0,					       /* unknown type: skipped */
+		0x00, 8,  2, 4,	   1,	 0,    0,    0, /* APIC ID 4 again: dropped */
+		0x00, 8,  3, 0xFF, 0,	 0,    0,    0, /* APIC ID 0xFF: not a processor */
+		0x00, 8,  4, 6,	   0,	 0,    0,    0, /* disabled, not online capable */
+		0x00, 8,  5, 7,	   2,	 0,    0,    0, /* online capable (revision 5 only) */
+		0x09, 16, 0, 0,	   0x00, 0x01, 0,    0,	   1,	 0,    0, 0,	9,
+		0,    0,  0, /* x2APIC ID 256 */
+		0x09, 16, 0, 0,	   0xFF, 0xFF, 0xFF, 0xFF, 1,	 0,    0, 0,	10,
+		0,    0,  0,						     /* invalid ID */
+		0x09, 12, 0, 0,	   0x01, 0x01, 0,    0,	   1,	 0,    0, 0, /* too short: skipped */
+		0x05, 12, 0, 0,	   0,	 0,    0xE0, 0xFE, 1,	 0,    0, 0, /* LAPIC address override */
+		0x01, 12, 1, 0,	   0,	 0,    0xC0, 0xFE, 0,	 0,    0, 0,	0x01,
+		12,   2,  0, 0,	   0x10, 0xC0, 0xFE, 24,   0,	 0,    0, 0x02, 10,
+		0,    9,  9, 0,	   0,	 0,    0x0D, 0,
 	};
 	assert_int_equal(parse_madt(5, odd, sizeof(odd), &m), 0);
 	write_seed("madt-odd");
@@ -562,20 +564,20 @@ static int s5(const uint8_t *aml, size_t len, uint8_t *a, uint8_t *b)
 	return r;
 }
 
-#define S5_OK(want_a, want_b, ...)                                                             \
-	do {                                                                                   \
-		static const uint8_t aml_[] = { __VA_ARGS__ };                                 \
-		uint8_t a_, b_;                                                                \
-		assert_int_equal(s5(aml_, sizeof(aml_), &a_, &b_), 0);                         \
-		assert_int_equal(a_, want_a);                                                  \
-		assert_int_equal(b_, want_b);                                                  \
+#define S5_OK(want_a, want_b, ...)                                                                 \
+	do {                                                                                       \
+		static const uint8_t aml_[] = { __VA_ARGS__ };                                     \
+		uint8_t a_, b_;                                                                    \
+		assert_int_equal(s5(aml_, sizeof(aml_), &a_, &b_), 0);                             \
+		assert_int_equal(a_, want_a);                                                      \
+		assert_int_equal(b_, want_b);                                                      \
 	} while (0)
 
-#define S5_NONE(...)                                                                           \
-	do {                                                                                   \
-		static const uint8_t aml_[] = { __VA_ARGS__ };                                 \
-		uint8_t a_, b_;                                                                \
-		assert_int_equal(s5(aml_, sizeof(aml_), &a_, &b_), ACPI_HOST_ENOTFOUND);       \
+#define S5_NONE(...)                                                                               \
+	do {                                                                                       \
+		static const uint8_t aml_[] = { __VA_ARGS__ };                                     \
+		uint8_t a_, b_;                                                                    \
+		assert_int_equal(s5(aml_, sizeof(aml_), &a_, &b_), ACPI_HOST_ENOTFOUND);           \
 	} while (0)
 
 #define NAME_S5 0x08, '_', 'S', '5', '_'
@@ -603,8 +605,8 @@ static void s5_encodings(void **state)
 	/* a two-byte PkgLength (not the shortest form: still valid) */
 	S5_OK(7, 7, NAME_S5, 0x12, 0x49, 0x00, 0x04, 0x0A, 0x07, 0x0A, 0x07, 0x00, 0x00);
 	/* a decoy: "_S5_" in a string and after a MethodOp's PkgLength, then the real one */
-	S5_OK(3, 4, 0x0D, '_', 'S', '5', '_', 0x00, 0x14, 0x08, '_', 'S', '5', '_', 0x00,
-	      0xA4, 0x00, NAME_S5, 0x12, 0x06, 0x02, 0x0A, 0x03, 0x0A, 0x04);
+	S5_OK(3, 4, 0x0D, '_', 'S', '5', '_', 0x00, 0x14, 0x08, '_', 'S', '5', '_', 0x00, 0xA4,
+	      0x00, NAME_S5, 0x12, 0x06, 0x02, 0x0A, 0x03, 0x0A, 0x04);
 	/* a NameOp _S5_ whose value is not a package, then a good one */
 	S5_OK(2, 2, NAME_S5, 0x0A, 0x05, NAME_S5, 0x12, 0x06, 0x02, 0x0A, 0x02, 0x0A, 0x02);
 
@@ -612,18 +614,18 @@ static void s5_encodings(void **state)
 	S5_NONE('_', 'S', '5', '_', 0x12, 0x04, 0x02, 0x0A, 0x02);
 	S5_NONE(NAME_S5);
 	S5_NONE(NAME_S5, 0x12);
-	S5_NONE(NAME_S5, 0x12, 0x02, 0x00);                   /* no elements */
+	S5_NONE(NAME_S5, 0x12, 0x02, 0x00); /* no elements */
 	/* two elements promised, one given */
 	S5_NONE(NAME_S5, 0x0A, 0x05, NAME_S5, 0x12, 0x04, 0x02, 0x0A, 0x02);
-	S5_NONE(NAME_S5, 0x12, 0x05, 0x02, 0x0A, 0x02);       /* PkgLength past the end */
-	S5_NONE(NAME_S5, 0x12, 0x05, 0x02, 0x0A, 0x02, 0x0A); /* element cut by the end */
+	S5_NONE(NAME_S5, 0x12, 0x05, 0x02, 0x0A, 0x02);		    /* PkgLength past the end */
+	S5_NONE(NAME_S5, 0x12, 0x05, 0x02, 0x0A, 0x02, 0x0A);	    /* element cut by the end */
 	S5_NONE(NAME_S5, 0x12, 0x04, 0x02, 0x0A, 0x02, 0x0A, 0x02); /* ... by the PkgLength */
 	S5_NONE(NAME_S5, 0x12, 0x00, 0x02, 0x0A, 0x02, 0x0A, 0x02); /* PkgLength 0 */
 	S5_NONE(NAME_S5, 0x12, 0x01, 0x02, 0x0A, 0x02, 0x0A, 0x02); /* PkgLength under itself */
 	S5_NONE(NAME_S5, 0x12, 0x59, 0x00, 0x02, 0x0A, 0x02, 0x0A, 0x02); /* reserved bits */
 	S5_NONE(NAME_S5, 0x12, 0xC9, 0xFF, 0xFF, 0xFF, 0x02, 0x00, 0x00); /* huge PkgLength */
-	S5_NONE(NAME_S5, 0x12, 0x07, 0x02, 'A', 'B', 'C', 'D', 0x00); /* a name, not a value */
-	S5_NONE(NAME_S5, 0x13, 0x05, 0x0A, 0x02, 0x0A, 0x02);         /* VarPackageOp */
+	S5_NONE(NAME_S5, 0x12, 0x07, 0x02, 'A', 'B', 'C', 'D', 0x00);	  /* a name, not a value */
+	S5_NONE(NAME_S5, 0x13, 0x05, 0x0A, 0x02, 0x0A, 0x02);		  /* VarPackageOp */
 	S5_NONE(0x08, '_', 'S', '4', '_', 0x12, 0x04, 0x02, 0x0A, 0x02);
 
 	/* a big package (PkgLength over 63) whose first two elements are S5's */

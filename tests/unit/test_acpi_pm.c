@@ -62,8 +62,12 @@ static void pm_timer_rate(void **state)
 static void pm_timer_32bit_and_tmr_sts(void **state)
 {
 	(void)state;
-	struct vacpi_pm_config cfg = { .pm1a_evt = 0xB000, .pm1a_cnt = 0xB004, .pm_tmr = 0xB008,
-				      .slp_typ_s5 = 0, .timer_32bit = true, .sci_gsi = 9 };
+	struct vacpi_pm_config cfg = { .pm1a_evt = 0xB000,
+				       .pm1a_cnt = 0xB004,
+				       .pm_tmr = 0xB008,
+				       .slp_typ_s5 = 0,
+				       .timer_32bit = true,
+				       .sci_gsi = 9 };
 	vacpi_pm_init(&pm, &vm.env, &cfg);
 	io_bus_init(&bus, &vm.env);
 	assert_int_equal(vacpi_pm_register(&pm, &bus), 0);

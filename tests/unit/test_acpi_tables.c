@@ -97,8 +97,7 @@ static const uint8_t *table(uint64_t addr, const char *sig, uint8_t revision)
 	return t;
 }
 
-static void check_gas(const uint8_t *g, uint8_t space, uint8_t width, uint8_t access,
-		      uint64_t addr)
+static void check_gas(const uint8_t *g, uint8_t space, uint8_t width, uint8_t access, uint64_t addr)
 {
 	assert_int_equal(g[0], space);
 	assert_int_equal(g[1], width);
@@ -218,37 +217,37 @@ static void fadt_fields(void **state)
 
 	/* ACPI 6.4, 5.2.9 */
 	assert_int_equal(rd32(f + 4), 276);
-	assert_int_equal(rd32(f + 36), 0);       /* FIRMWARE_CTRL: X_FIRMWARE_CTRL is used */
+	assert_int_equal(rd32(f + 36), 0);	       /* FIRMWARE_CTRL: X_FIRMWARE_CTRL is used */
 	assert_int_equal(rd32(f + 40), rd64(f + 140)); /* DSDT == X_DSDT */
-	assert_int_equal(rd16(f + 46), 9);       /* SCI_INT */
-	assert_int_equal(rd32(f + 48), 0);       /* SMI_CMD: no SMM, always in ACPI mode */
-	assert_int_equal(f[52] | f[53], 0);      /* ACPI_ENABLE/DISABLE */
-	assert_int_equal(rd32(f + 56), 0x600);   /* PM1a_EVT_BLK */
-	assert_int_equal(rd32(f + 60), 0);       /* PM1b_EVT_BLK */
-	assert_int_equal(rd32(f + 64), 0x604);   /* PM1a_CNT_BLK */
-	assert_int_equal(rd32(f + 68), 0);       /* PM1b_CNT_BLK */
-	assert_int_equal(rd32(f + 72), 0);       /* PM2_CNT_BLK */
-	assert_int_equal(rd32(f + 76), 0x608);   /* PM_TMR_BLK */
-	assert_int_equal(rd32(f + 80), 0);       /* GPE0_BLK */
-	assert_int_equal(f[88], 4);              /* PM1_EVT_LEN */
-	assert_int_equal(f[89], 2);              /* PM1_CNT_LEN */
-	assert_int_equal(f[91], 4);              /* PM_TMR_LEN */
-	assert_int_equal(rd16(f + 96), 101);     /* P_LVL2_LAT: no C2 */
-	assert_int_equal(rd16(f + 98), 1001);    /* P_LVL3_LAT: no C3 */
-	assert_int_equal(f[108], 0x32);          /* CENTURY */
+	assert_int_equal(rd16(f + 46), 9);	       /* SCI_INT */
+	assert_int_equal(rd32(f + 48), 0);	       /* SMI_CMD: no SMM, always in ACPI mode */
+	assert_int_equal(f[52] | f[53], 0);	       /* ACPI_ENABLE/DISABLE */
+	assert_int_equal(rd32(f + 56), 0x600);	       /* PM1a_EVT_BLK */
+	assert_int_equal(rd32(f + 60), 0);	       /* PM1b_EVT_BLK */
+	assert_int_equal(rd32(f + 64), 0x604);	       /* PM1a_CNT_BLK */
+	assert_int_equal(rd32(f + 68), 0);	       /* PM1b_CNT_BLK */
+	assert_int_equal(rd32(f + 72), 0);	       /* PM2_CNT_BLK */
+	assert_int_equal(rd32(f + 76), 0x608);	       /* PM_TMR_BLK */
+	assert_int_equal(rd32(f + 80), 0);	       /* GPE0_BLK */
+	assert_int_equal(f[88], 4);		       /* PM1_EVT_LEN */
+	assert_int_equal(f[89], 2);		       /* PM1_CNT_LEN */
+	assert_int_equal(f[91], 4);		       /* PM_TMR_LEN */
+	assert_int_equal(rd16(f + 96), 101);	       /* P_LVL2_LAT: no C2 */
+	assert_int_equal(rd16(f + 98), 1001);	       /* P_LVL3_LAT: no C3 */
+	assert_int_equal(f[108], 0x32);		       /* CENTURY */
 	assert_int_equal(rd16(f + 109), 0x0005); /* LEGACY_DEVICES | VGA Not Present, no 8042 */
 	/* WBINVD, PROC_C1, PWR_BUTTON, SLP_BUTTON, FIX_RTC, RESET_REG_SUP; not HW_REDUCED */
 	assert_int_equal(rd32(f + 112), 0x475);
 	assert_int_equal(rd32(f + 112) & (1u << 20), 0);
-	check_gas(f + 116, 1, 8, 1, 0xCF9);      /* RESET_REG */
-	assert_int_equal(f[128], 6);             /* RESET_VALUE */
-	assert_int_equal(f[131], 4);             /* FADT minor version */
-	check_gas(f + 148, 1, 32, 2, 0x600);     /* X_PM1a_EVT_BLK */
-	check_gas(f + 160, 0, 0, 0, 0);          /* X_PM1b_EVT_BLK */
-	check_gas(f + 172, 1, 16, 2, 0x604);     /* X_PM1a_CNT_BLK */
-	check_gas(f + 184, 0, 0, 0, 0);          /* X_PM1b_CNT_BLK */
-	check_gas(f + 208, 1, 32, 3, 0x608);     /* X_PM_TMR_BLK */
-	check_gas(f + 244, 0, 0, 0, 0);          /* SLEEP_CONTROL_REG: not hardware-reduced */
+	check_gas(f + 116, 1, 8, 1, 0xCF9);	 /* RESET_REG */
+	assert_int_equal(f[128], 6);		 /* RESET_VALUE */
+	assert_int_equal(f[131], 4);		 /* FADT minor version */
+	check_gas(f + 148, 1, 32, 2, 0x600);	 /* X_PM1a_EVT_BLK */
+	check_gas(f + 160, 0, 0, 0, 0);		 /* X_PM1b_EVT_BLK */
+	check_gas(f + 172, 1, 16, 2, 0x604);	 /* X_PM1a_CNT_BLK */
+	check_gas(f + 184, 0, 0, 0, 0);		 /* X_PM1b_CNT_BLK */
+	check_gas(f + 208, 1, 32, 3, 0x608);	 /* X_PM_TMR_BLK */
+	check_gas(f + 244, 0, 0, 0, 0);		 /* SLEEP_CONTROL_REG: not hardware-reduced */
 	assert_memory_equal(f + 268, "KEEL", 4); /* hypervisor vendor identity */
 
 	/* 5.2.10 FACS at X_FIRMWARE_CTRL: 64-byte aligned, no checksum */
@@ -282,11 +281,41 @@ static void dsdt_aml(void **state)
 	const uint8_t *d = table(rd64(f + 140), "DSDT", 2);
 	static const uint8_t want[] = {
 		/* Name (_S0, Package (0x04) { Zero, Zero, Zero, Zero }) */
-		0x08, '_', 'S', '0', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00,
+		0x08,
+		'_',
+		'S',
+		'0',
+		'_',
+		0x12,
+		0x06,
+		0x04,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
 		/* Name (_S5, Package (0x04) { 0x05, 0x05, Zero, Zero }) */
-		0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0A, 0x05, 0x0A, 0x05, 0x00, 0x00,
+		0x08,
+		'_',
+		'S',
+		'5',
+		'_',
+		0x12,
+		0x08,
+		0x04,
+		0x0A,
+		0x05,
+		0x0A,
+		0x05,
+		0x00,
+		0x00,
 		/* Scope (\_SB) {} */
-		0x10, 0x06, '\\', '_', 'S', 'B', '_',
+		0x10,
+		0x06,
+		'\\',
+		'_',
+		'S',
+		'B',
+		'_',
 	};
 	assert_int_equal(rd32(d + 4), 36 + sizeof(want));
 	assert_memory_equal(d + 36, want, sizeof(want));
@@ -411,7 +440,8 @@ static void bad_configs(void **state)
 
 	/* the window must be guest RAM, in one region */
 	struct guest_mem small = { .nr = 1 };
-	small.regions[0] = (struct gmem_region){ .gpa = 0, .size = GUEST_ACPI_BASE + 0x1000,
+	small.regions[0] = (struct gmem_region){ .gpa = 0,
+						 .size = GUEST_ACPI_BASE + 0x1000,
 						 .hva = mem.regions[0].hva };
 	acpi_guest_config_default(&cfg, 1);
 	assert_int_equal(acpi_build_guest_tables(&small, &cfg), -1);
@@ -579,11 +609,7 @@ static const char *const apic_expect[] = {
 	NULL,
 };
 static const char *const dsdt_expect[] = {
-	"Name (_S0, Package (0x04)",
-	"Name (_S5, Package (0x04)",
-	"0x05,",
-	"Scope (\\_SB)",
-	NULL,
+	"Name (_S0, Package (0x04)", "Name (_S5, Package (0x04)", "0x05,", "Scope (\\_SB)", NULL,
 };
 
 static void iasl_disassembly(void **state)
@@ -664,14 +690,10 @@ static void write_seeds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(pkglen_forms),
-		cmocka_unit_test(rsdp_and_roots),
-		cmocka_unit_test(fadt_fields),
-		cmocka_unit_test(dsdt_aml),
-		cmocka_unit_test(madt_vcpu_counts),
-		cmocka_unit_test(bad_configs),
-		cmocka_unit_test(round_trip),
-		cmocka_unit_test(iasl_disassembly),
+		cmocka_unit_test(pkglen_forms),	    cmocka_unit_test(rsdp_and_roots),
+		cmocka_unit_test(fadt_fields),	    cmocka_unit_test(dsdt_aml),
+		cmocka_unit_test(madt_vcpu_counts), cmocka_unit_test(bad_configs),
+		cmocka_unit_test(round_trip),	    cmocka_unit_test(iasl_disassembly),
 		cmocka_unit_test(write_seeds),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

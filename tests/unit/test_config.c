@@ -22,16 +22,17 @@ static void expect_error(const char *text, unsigned line, const char *want)
 {
 	assert_int_equal(parse(text), -1);
 	if (err.line != line || !strstr(err.msg, want))
-		fail_msg("got line %u '%s'; wanted line %u containing '%s'", err.line, err.msg, line,
-			 want);
+		fail_msg("got line %u '%s'; wanted line %u containing '%s'", err.line, err.msg,
+			 line, want);
 }
 
 static void good_single_vm(void **state)
 {
 	(void)state;
-	assert_int_equal(parse("# demo\n[vm linux]\nmemory = 512M\nkernel = vmlinuz\n"
-			       "initrd = boot\\initrd.gz\ncmdline =  console=ttyS0 root=/dev/vda rw  \n"),
-			 0);
+	assert_int_equal(
+		parse("# demo\n[vm linux]\nmemory = 512M\nkernel = vmlinuz\n"
+		      "initrd = boot\\initrd.gz\ncmdline =  console=ttyS0 root=/dev/vda rw  \n"),
+		0);
 	assert_int_equal(cfg.nr_vms, 1);
 	assert_string_equal(cfg.vms[0].name, "linux");
 	assert_int_equal(cfg.vms[0].memory, 512ull << 20);
@@ -90,7 +91,8 @@ static void bad_files(void **state)
 	expect_error("[vm a]\nmemory = 1G\nkernel = a//k\n", 3, "empty component");
 	expect_error("[vm a]\nmemory = 1G\nkernel = a/\n", 3, "ends with '/'");
 	expect_error("[vm a]\nmemory = 1G\nkernel =\n", 3, "empty kernel path");
-	expect_error("[vm a]\nmemory = 1G\nkernel = k\xe9\n", 3, "byte 0xe9; expected printable ASCII");
+	expect_error("[vm a]\nmemory = 1G\nkernel = k\xe9\n", 3,
+		     "byte 0xe9; expected printable ASCII");
 	expect_error("[vm a]\nmemory = 1G\nkernel = k\nexit_port = maybe\n", 4, "yes or no");
 	expect_error("[vm]\n", 1, "unknown section");
 	expect_error("[vmx a]\n", 1, "unknown section");

@@ -47,14 +47,14 @@ static void hidden_and_forced_bits(void **state)
 {
 	(void)state;
 	struct cpuid_result r = q(1, 0);
-	assert_true(r.ecx & (1u << 31));   /* hypervisor */
-	assert_false(r.ecx & (1u << 5));   /* VMX */
-	assert_false(r.ecx & (1u << 3));   /* MONITOR */
-	assert_true(r.ecx & (1u << 21));   /* x2APIC (emulated) */
-	assert_false(r.ecx & (1u << 27));  /* OSXSAVE follows guest CR4 */
-	assert_false(r.edx & (1u << 12));  /* MTRR */
-	assert_false(r.edx & (1u << 7));   /* MCE */
-	assert_false(r.edx & (1u << 28));  /* HTT with one vCPU */
+	assert_true(r.ecx & (1u << 31));		 /* hypervisor */
+	assert_false(r.ecx & (1u << 5));		 /* VMX */
+	assert_false(r.ecx & (1u << 3));		 /* MONITOR */
+	assert_true(r.ecx & (1u << 21));		 /* x2APIC (emulated) */
+	assert_false(r.ecx & (1u << 27));		 /* OSXSAVE follows guest CR4 */
+	assert_false(r.edx & (1u << 12));		 /* MTRR */
+	assert_false(r.edx & (1u << 7));		 /* MCE */
+	assert_false(r.edx & (1u << 28));		 /* HTT with one vCPU */
 	assert_false(q(0x80000001u, 0).ecx & (1u << 2)); /* SVM */
 	r = q(0x8000000au, 0);
 	assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
@@ -111,10 +111,8 @@ static void xsave_components(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(vendor_and_limits),
-		cmocka_unit_test(hidden_and_forced_bits),
-		cmocka_unit_test(per_vcpu_ids),
-		cmocka_unit_test(hypervisor_leaves),
+		cmocka_unit_test(vendor_and_limits), cmocka_unit_test(hidden_and_forced_bits),
+		cmocka_unit_test(per_vcpu_ids),	     cmocka_unit_test(hypervisor_leaves),
 		cmocka_unit_test(xsave_components),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,13 +8,13 @@
 #include "lib/fmt.h"
 #include "lib/kstring.h"
 
-#define CHECK(...)                                                                 \
-	do {                                                                       \
-		char a[128], b[128];                                               \
-		int na = ksnprintf(a, sizeof(a), __VA_ARGS__);                     \
-		int nb = snprintf(b, sizeof(b), __VA_ARGS__);                      \
-		assert_string_equal(a, b);                                         \
-		assert_int_equal(na, nb);                                          \
+#define CHECK(...)                                                                                 \
+	do {                                                                                       \
+		char a[128], b[128];                                                               \
+		int na = ksnprintf(a, sizeof(a), __VA_ARGS__);                                     \
+		int nb = snprintf(b, sizeof(b), __VA_ARGS__);                                      \
+		assert_string_equal(a, b);                                                         \
+		assert_int_equal(na, nb);                                                          \
 	} while (0)
 
 static void matches_libc(void **state)

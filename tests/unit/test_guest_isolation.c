@@ -106,8 +106,8 @@ static uint64_t check_leaves(const struct vm_ram *vm, const struct vm_ram *all, 
 		uint64_t gpa = gpa_base + ((uint64_t)i << (12 + 9 * (level - 1)));
 		bool leaf = level == 1 || (level <= 3 && (t[i] & 0x80));
 		if (!leaf) {
-			mapped += check_leaves(vm, all, nr_vms, t[i] & 0xffffffffff000ull, level - 1,
-					       gpa);
+			mapped += check_leaves(vm, all, nr_vms, t[i] & 0xffffffffff000ull,
+					       level - 1, gpa);
 			continue;
 		}
 		uint64_t span = 1ull << (12 + 9 * (level - 1));
@@ -117,8 +117,8 @@ static uint64_t check_leaves(const struct vm_ram *vm, const struct vm_ram *all, 
 			own |= gpa >= vm->gpa[r] && gpa + span <= vm->gpa[r] + vm->size[r] &&
 			       hpa == vm->hpa[r] + (gpa - vm->gpa[r]);
 		if (!own)
-			fail_msg("gpa %llx -> hpa %llx is not this VM's RAM", (unsigned long long)gpa,
-				 (unsigned long long)hpa);
+			fail_msg("gpa %llx -> hpa %llx is not this VM's RAM",
+				 (unsigned long long)gpa, (unsigned long long)hpa);
 		if (overlaps_non_free(hpa, span) || hpa < 0x100000)
 			fail_msg("hpa %llx+%llx is keel's, firmware or device memory",
 				 (unsigned long long)hpa, (unsigned long long)span);
@@ -127,7 +127,8 @@ static uint64_t check_leaves(const struct vm_ram *vm, const struct vm_ram *all, 
 		for (const struct vm_ram *o = all; o < all + nr_vms; o++)
 			for (unsigned r = 0; o != vm && r < o->n; r++)
 				if (hpa < o->hpa[r] + o->size[r] && o->hpa[r] < hpa + span)
-					fail_msg("hpa %llx belongs to another VM", (unsigned long long)hpa);
+					fail_msg("hpa %llx belongs to another VM",
+						 (unsigned long long)hpa);
 		mapped += span;
 	}
 	return mapped;
@@ -138,7 +139,8 @@ static void no_keel_memory_in_any_guest(void **state)
 	(void)state;
 	static struct phys_pool pool;
 	/* 1.2 GiB of VMs in 1.5 GiB of free RAM: they fill the ranges around keel's own */
-	static const uint64_t sizes[] = { 512 * MiB, 16 * MiB, 300 * MiB, 34 * MiB, 256 * MiB, 128 * MiB };
+	static const uint64_t sizes[] = { 512 * MiB, 16 * MiB,	300 * MiB,
+					  34 * MiB,  256 * MiB, 128 * MiB };
 	enum { NR = sizeof(sizes) / sizeof(sizes[0]) };
 	struct vm_ram vms[NR];
 	struct stage2_alloc a = { alloc_page, table_ptr, NULL };
@@ -156,7 +158,8 @@ static void no_keel_memory_in_any_guest(void **state)
 		for (unsigned r = 0; r < vm->n; r++) {
 			vm->hpa[r] = phys_alloc_guest_ram(&pool, vm->size[r]);
 			assert_true(vm->hpa[r] != 0);
-			assert_int_equal(stage2_map(&vm->s2, vm->gpa[r], vm->hpa[r], vm->size[r]), 0);
+			assert_int_equal(stage2_map(&vm->s2, vm->gpa[r], vm->hpa[r], vm->size[r]),
+					 0);
 		}
 	}
 	uint64_t lowest = UINT64_MAX;

@@ -60,7 +60,8 @@ static void register_rejects_overlap_and_bad_ranges(void **state)
 	assert_int_equal(io_bus_register(&bus, 0x108, 1, IO_SIZE_1, &rec_ops, &a), 0);
 	for (unsigned i = bus.nr; i < IO_BUS_MAX_RANGES; i++)
 		assert_int_equal(io_bus_register(&bus, (uint16_t)(0x1000 + i), 1, IO_SIZE_1,
-						 &rec_ops, &a), 0);
+						 &rec_ops, &a),
+				 0);
 	assert_int_equal(io_bus_register(&bus, 0x3000, 1, IO_SIZE_1, &rec_ops, &a), -1);
 }
 

@@ -12,8 +12,8 @@
 static void scale_matches_exact_division(void **state)
 {
 	(void)state;
-	static const uint64_t rates[] = { 1000,	      999999,	   1000000000, 1000000001,
-					  1999999999, 2000000000, 2100000000, 3700000000,
+	static const uint64_t rates[] = { 1000,		 999999,	 1000000000, 1000000001,
+					  1999999999,	 2000000000,	 2100000000, 3700000000,
 					  4294967296ull, 100000000000ull };
 	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
 		struct pvclock_scale s = pvclock_scale_for(rates[i]);
@@ -22,8 +22,9 @@ static void scale_matches_exact_division(void **state)
 			unsigned __int128 exact = (unsigned __int128)d * 1000000000u / rates[i];
 			uint64_t got = pvclock_scale_apply(s, d);
 			/* off by at most a few parts in 2^31, plus the bits a negative shift drops */
-			uint64_t tol = (uint64_t)(exact >> 29) + 2 +
-				       (s.shift < 0 ? (1ull << -s.shift) * 1000000000u / rates[i] : 0);
+			uint64_t tol =
+				(uint64_t)(exact >> 29) + 2 +
+				(s.shift < 0 ? (1ull << -s.shift) * 1000000000u / rates[i] : 0);
 			uint64_t diff = got > exact ? got - (uint64_t)exact : (uint64_t)exact - got;
 			if (diff > tol)
 				fail_msg("rate %llu delta %llu: got %llu want %llu",

@@ -37,7 +37,8 @@ static void bus_eoi(void *ctx, uint8_t vector)
 	neois++;
 }
 
-static const struct vlapic_bus bus = { .ctx = NULL, .send_ipi = bus_send,
+static const struct vlapic_bus bus = { .ctx = NULL,
+				       .send_ipi = bus_send,
 				       .eoi_broadcast = bus_eoi };
 
 static uint32_t rd(unsigned off)
@@ -171,7 +172,7 @@ static void priority_ack_and_eoi(void **state)
 	assert_int_equal(vlapic_pending_vector(&apic), 0x62);
 	vlapic_ack(&apic, 0x62);
 	assert_int_equal(rd(0x100 + 0x10 * 3), 1u << 2);
-	assert_int_equal(rd(0xA0), 0x60); /* PPR = ISR class */
+	assert_int_equal(rd(0xA0), 0x60);		    /* PPR = ISR class */
 	assert_int_equal(vlapic_pending_vector(&apic), -1); /* 0x41 below PPR */
 	m.vector = 0x63;
 	m.level = false;
@@ -377,8 +378,8 @@ static void x2apic_registers(void **state)
 	/* reserved bits */
 	assert_int_equal(vlapic_msr_write(&apic, 0x808, 0x100), -1);
 	assert_int_equal(vlapic_msr_write(&apic, 0x808, 1ull << 32), -1);
-	assert_int_equal(vlapic_msr_write(&apic, 0x80B, 1), -1); /* EOI must be 0 */
-	assert_int_equal(vlapic_msr_write(&apic, 0x828, 1), -1); /* ESR must be 0 */
+	assert_int_equal(vlapic_msr_write(&apic, 0x80B, 1), -1);      /* EOI must be 0 */
+	assert_int_equal(vlapic_msr_write(&apic, 0x828, 1), -1);      /* ESR must be 0 */
 	assert_int_equal(vlapic_msr_write(&apic, 0x80F, 0x1000), -1); /* no EOI suppression */
 	assert_int_equal(vlapic_msr_write(&apic, 0x83E, 0x4), -1);
 	assert_int_equal(vlapic_msr_write(&apic, 0x832, 0x600EC), -1); /* timer mode 3 */

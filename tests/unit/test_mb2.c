@@ -119,9 +119,10 @@ static int parse(void)
 }
 
 static const struct mb2_mmap_entry qemu_map[] = {
-	{ 0, 0x9fc00, 1 },	       { 0x9fc00, 0x400, 2 },	    { 0xf0000, 0x10000, 2 },
-	{ 0x100000, 0x3fee0000, 1 }, { 0x3ffe0000, 0x20000, 2 }, { 0xfeffc000, 0x4000, 2 },
-	{ 0xfffc0000, 0x40000, 2 },  { 0xfd00000000, 0x300000000, 2 },
+	{ 0, 0x9fc00, 1 },	    { 0x9fc00, 0x400, 2 },
+	{ 0xf0000, 0x10000, 2 },    { 0x100000, 0x3fee0000, 1 },
+	{ 0x3ffe0000, 0x20000, 2 }, { 0xfeffc000, 0x4000, 2 },
+	{ 0xfffc0000, 0x40000, 2 }, { 0xfd00000000, 0x300000000, 2 },
 };
 
 static void grub_like(void)
@@ -205,11 +206,11 @@ static void rejects_malformed(void **state)
 	memcpy(keep, buf, sizeof(buf));
 	keep_len = len;
 #define RESET() (memcpy(buf, keep, sizeof(buf)), len = keep_len)
-#define REFUSED(what)                                                                      \
-	do {                                                                               \
-		assert_int_equal(parse(), -1);                                             \
-		assert_non_null(strstr(err, what));                                        \
-		RESET();                                                                   \
+#define REFUSED(what)                                                                              \
+	do {                                                                                       \
+		assert_int_equal(parse(), -1);                                                     \
+		assert_non_null(strstr(err, what));                                                \
+		RESET();                                                                           \
 	} while (0)
 
 	len = 12;
@@ -246,9 +247,8 @@ static void rejects_malformed(void **state)
 
 	/* memory-map entry sizes */
 	size_t mm = 0;
-	for (size_t off = 8; off < keep_len; off = ALIGN_UP(off + (size_t)buf[off + 4] +
-								      ((size_t)buf[off + 5] << 8),
-								  (size_t)8))
+	for (size_t off = 8; off < keep_len;
+	     off = ALIGN_UP(off + (size_t)buf[off + 4] + ((size_t)buf[off + 5] << 8), (size_t)8))
 		if (buf[off] == MB2_TAG_MMAP)
 			mm = off;
 	assert_true(mm != 0);
@@ -297,15 +297,15 @@ static void memmap_carves_keel_and_modules(void **state)
 	struct mem_range out[64];
 	unsigned dropped;
 	const struct mb2_mmap_entry map[] = {
-		{ 0x100000, 0x3ff00000, 1 },  /* 1 MiB - 1 GiB free */
-		{ 0, 0x9fc00, 1 },	       /* unsorted input */
-		{ 0x3ff00000, 0x100000, 2 },  /* overlaps the free range's end: reserved wins */
-		{ 0x3fe00000, 0x100000, 3 },  /* ACPI inside the free range */
+		{ 0x100000, 0x3ff00000, 1 },	/* 1 MiB - 1 GiB free */
+		{ 0, 0x9fc00, 1 },		/* unsorted input */
+		{ 0x3ff00000, 0x100000, 2 },	/* overlaps the free range's end: reserved wins */
+		{ 0x3fe00000, 0x100000, 3 },	/* ACPI inside the free range */
 		{ 0x100000000, 0x80000000, 1 }, /* above the boot mapping: free later */
-		{ 0xffff000, 0, 1 },	       /* empty: dropped */
+		{ 0xffff000, 0, 1 },		/* empty: dropped */
 	};
 	const struct mem_range keep[] = {
-		{ 0x200000, 0x59000, MEM_KEEL },  /* keel's image */
+		{ 0x200000, 0x59000, MEM_KEEL },   /* keel's image */
 		{ 0x189010, 0x100, MEM_KEEL },	   /* the information, not page aligned */
 		{ 0x259000, 0x4000000, MEM_KEEL }, /* a module right after keel */
 		{ 0x5000000, 0, MEM_KEEL },	   /* an empty module: nothing to keep */
@@ -344,10 +344,13 @@ static void memmap_limits(void **state)
 	struct mem_range out[4];
 	unsigned dropped;
 	const struct mb2_mmap_entry map[] = {
-		{ 0x100000, 0x100000, 1 }, { 0x300000, 0x100000, 2 }, { 0x500000, 0x100000, 1 },
-		{ 0x700000, 0x100000, 1 }, { 0x900000, 0x100000, 1 },
+		{ 0x100000, 0x100000, 1 },
+		{ 0x300000, 0x100000, 2 },
+		{ 0x500000, 0x100000, 1 },
+		{ 0x700000, 0x100000, 1 },
+		{ 0x900000, 0x100000, 1 },
 		{ 0xfffffffffffff000ull, 0x10000, 2 }, /* runs past the address space: clamped */
-		{ 0x3ff00000, 0x200000, 1 },	        /* crosses the boot-mapping limit */
+		{ 0x3ff00000, 0x200000, 1 },	       /* crosses the boot-mapping limit */
 	};
 
 	begin();

@@ -20,7 +20,7 @@ static void lookup(void **state)
 	assert_int_equal(msr_policy_lookup(0x900), MSR_ACT_GP);
 	/* keel's own virtualization MSRs never reach a guest */
 	assert_int_equal(msr_policy_lookup(0xc0010117), MSR_ACT_GP); /* VM_HSAVE_PA */
-	assert_int_equal(msr_policy_lookup(0x480), MSR_ACT_GP);	   /* IA32_VMX_BASIC */
+	assert_int_equal(msr_policy_lookup(0x480), MSR_ACT_GP);	     /* IA32_VMX_BASIC */
 	assert_int_equal(msr_policy_lookup(0xc0010114), MSR_ACT_ZERO_RO);
 	assert_int_equal(msr_policy_lookup(0xffffffff), MSR_ACT_GP);
 	assert_int_equal(msr_policy_lookup(0), MSR_ACT_GP);

@@ -360,9 +360,10 @@ static void fetch_across_pages(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(paging_off),	 cmocka_unit_test(paging_32bit),
-		cmocka_unit_test(paging_pae), cmocka_unit_test(paging_pae_2m_fetch),	 cmocka_unit_test(paging_4level),
-		cmocka_unit_test(paging_5level), cmocka_unit_test(fetch_across_pages),
+		cmocka_unit_test(paging_off),	      cmocka_unit_test(paging_32bit),
+		cmocka_unit_test(paging_pae),	      cmocka_unit_test(paging_pae_2m_fetch),
+		cmocka_unit_test(paging_4level),      cmocka_unit_test(paging_5level),
+		cmocka_unit_test(fetch_across_pages),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -62,7 +62,8 @@ static void reserve_carves(void **state)
 	phys_pool_init(&pool);
 	phys_add(&pool, 0x100000, 0x100000);
 	phys_add(&pool, 0x300000, 0x100000);
-	phys_reserve(&pool, 0x180000, 0x200000); /* takes the top of one and the bottom of the other */
+	phys_reserve(&pool, 0x180000,
+		     0x200000); /* takes the top of one and the bottom of the other */
 	assert_int_equal(pool.nr, 2);
 	assert_int_equal(pool.ranges[0].base, 0x100000);
 	assert_int_equal(pool.ranges[0].size, 0x80000);
@@ -83,7 +84,9 @@ static void random_against_model(void **state)
 	(void)state;
 	enum { PAGES = 4096 };
 	static unsigned char used[PAGES];
-	struct { uint64_t base, size; } live[512];
+	struct {
+		uint64_t base, size;
+	} live[512];
 	unsigned nlive = 0;
 	srand(1);
 	phys_pool_init(&pool);

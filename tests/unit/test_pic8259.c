@@ -82,7 +82,7 @@ static void linux_probe_and_init(void **state)
 	assert_int_equal(in(0x20), 0x00);
 	pulse(0);
 	assert_false(vpic_has_interrupt(&pic)); /* IR0 in service blocks itself */
-	out(0x20, 0x60); /* specific EOI for IR0 */
+	out(0x20, 0x60);			/* specific EOI for IR0 */
 	assert_true(vpic_has_interrupt(&pic));
 	assert_int_equal(vpic_get_interrupt(&pic), 0x30);
 	out(0x20, 0x20); /* non-specific EOI */
@@ -98,11 +98,11 @@ static void priorities_and_nesting(void **state)
 	pulse(4);
 	pulse(1);
 	assert_int_equal(vpic_get_interrupt(&pic), 0x31); /* IR1 before IR4 */
-	assert_false(vpic_has_interrupt(&pic)); /* IR4 is lower than IR1 in service */
+	assert_false(vpic_has_interrupt(&pic));		  /* IR4 is lower than IR1 in service */
 	pulse(0);
 	assert_int_equal(vpic_get_interrupt(&pic), 0x30); /* higher nests */
-	out(0x20, 0x20); /* EOI for IR0 (highest in service) */
-	out(0x20, 0x20); /* EOI for IR1 */
+	out(0x20, 0x20);				  /* EOI for IR0 (highest in service) */
+	out(0x20, 0x20);				  /* EOI for IR1 */
 	assert_int_equal(vpic_get_interrupt(&pic), 0x34);
 	out(0x20, 0x20);
 	assert_int_equal(in(0x20), 0);

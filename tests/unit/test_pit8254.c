@@ -237,7 +237,7 @@ static void latch_readback_and_access_modes(void **state)
 	vm.now = at_ticks(t0, 0x10);
 	assert_int_equal(in(0x40), 0x70);
 	assert_int_equal(in(0x40), 0x70); /* LSB every time */
-	out(0x43, 0x24); /* MSB only */
+	out(0x43, 0x24);		  /* MSB only */
 	out(0x40, 0x02);
 	t0 = vm.now;
 	vm.now = at_ticks(t0, 0x100);

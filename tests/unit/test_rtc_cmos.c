@@ -37,8 +37,8 @@ static int setup(void **state)
 	fake_vm_init(&vm);
 	vm.now = 5 * VDEV_NS_PER_SEC + 123;
 	io_bus_init(&bus, &vm.env);
-	start((struct vrtc_time){ .sec = 56, .min = 34, .hour = 13, .day = 26, .mon = 11,
-				 .year = 2026 });
+	start((struct vrtc_time){
+		.sec = 56, .min = 34, .hour = 13, .day = 26, .mon = 11, .year = 2026 });
 	assert_int_equal(vrtc_register(&rtc, &bus), 0);
 	return 0;
 }
@@ -75,8 +75,9 @@ static void time_advances(void **state)
 	assert_int_equal(rd(0x00), 0x00);
 	assert_int_equal(rd(0x02), 0x35);
 	/* to the end of the year and the century */
-	struct vrtc_time t = { .sec = 59, .min = 59, .hour = 23, .day = 31, .mon = 12,
-			      .year = 2099 };
+	struct vrtc_time t = {
+		.sec = 59, .min = 59, .hour = 23, .day = 31, .mon = 12, .year = 2099
+	};
 	start(t);
 	assert_int_equal(rd(0x32), 0x20);
 	vm.now += VDEV_NS_PER_SEC;
@@ -86,8 +87,8 @@ static void time_advances(void **state)
 	assert_int_equal(rd(0x07), 0x01);
 	assert_int_equal(rd(0x04), 0x00);
 	/* a leap day */
-	start((struct vrtc_time){ .sec = 0, .min = 0, .hour = 0, .day = 28, .mon = 2,
-				 .year = 2028 });
+	start((struct vrtc_time){
+		.sec = 0, .min = 0, .hour = 0, .day = 28, .mon = 2, .year = 2028 });
 	vm.now += 86400ull * VDEV_NS_PER_SEC;
 	assert_int_equal(rd(0x07), 0x29);
 	vm.now += 86400ull * VDEV_NS_PER_SEC;

@@ -34,13 +34,21 @@ static const struct stage2_alloc alloc = { alloc_page, table_ptr, NULL };
 
 /* NPT: ordinary x86 entries, U/S set everywhere */
 static struct stage2_format npt = {
-	.table_bits = 0x7, .leaf_rwx = 0x7, .large_bit = 0x80, .present_mask = 0x1,
-	.gib_leaves = true, .mib_leaves = true,
+	.table_bits = 0x7,
+	.leaf_rwx = 0x7,
+	.large_bit = 0x80,
+	.present_mask = 0x1,
+	.gib_leaves = true,
+	.mib_leaves = true,
 };
 /* EPT-like: R/W/X in bits 0-2, WB memory type */
 static struct stage2_format ept = {
-	.table_bits = 0x7, .leaf_rwx = 0x7 | (6 << 3), .large_bit = 0x80, .present_mask = 0x7,
-	.gib_leaves = false, .mib_leaves = true,
+	.table_bits = 0x7,
+	.leaf_rwx = 0x7 | (6 << 3),
+	.large_bit = 0x80,
+	.present_mask = 0x7,
+	.gib_leaves = false,
+	.mib_leaves = true,
 };
 
 static int setup(void **state)

@@ -43,9 +43,9 @@ static void linux_autoconfig_finds_16550a(void **state)
 	/* IER test: only bits 0-3 exist */
 	uint8_t save_ier = in(IER);
 	out(IER, 0);
-	assert_int_equal(in(IER) & 0x0F, 0);
+	assert_int_equal(in(IER)&0x0F, 0);
 	out(IER, 0x0F);
-	assert_int_equal(in(IER) & 0x0F, 0x0F);
+	assert_int_equal(in(IER)&0x0F, 0x0F);
 	out(IER, 0xFF);
 	assert_int_equal(in(IER), 0x0F);
 	out(IER, save_ier);
@@ -57,7 +57,7 @@ static void linux_autoconfig_finds_16550a(void **state)
 	/* loopback: MCR = LOOP | OUT2 | RTS must read MSR status 0x90 (DCD, CTS) */
 	uint8_t save_mcr = in(MCR), save_lcr = in(LCR);
 	out(MCR, 0x1A);
-	assert_int_equal(in(MSR) & 0xF0, 0x90);
+	assert_int_equal(in(MSR)&0xF0, 0x90);
 	out(MCR, save_mcr);
 	/* EFR probe with LCR 0xBF then FIFO detection through IIR bits 6-7 */
 	out(LCR, 0xBF);
@@ -93,7 +93,7 @@ static void linux_autoconfig_finds_16550a(void **state)
 	out(LCR, 0);
 	/* XScale: IER bit 6 does not stick */
 	out(IER, 0x40);
-	assert_int_equal(in(IER) & 0x40, 0);
+	assert_int_equal(in(IER)&0x40, 0);
 	out(LCR, save_lcr);
 	/* serial8250_do_startup: LSR must not read 0xFF */
 	assert_int_not_equal(in(LSR), 0xFF);
@@ -116,7 +116,7 @@ static void thre_interrupt(void **state)
 {
 	(void)state;
 	out(MCR, 0x0B); /* DTR RTS OUT2: the IRQ line is connected */
-	assert_int_equal(in(IIR) & 0x0F, 0x01);
+	assert_int_equal(in(IIR)&0x0F, 0x01);
 	out(IER, 0x02);
 	assert_true(vm.irq[4]);
 	assert_int_equal(in(IIR), 0x02);
@@ -126,18 +126,18 @@ static void thre_interrupt(void **state)
 	/* Linux's THRE test: IER 0 then THRI again raises it again */
 	out(IER, 0);
 	out(IER, 0x02);
-	assert_int_equal(in(IIR) & 0x0F, 0x02);
+	assert_int_equal(in(IIR)&0x0F, 0x02);
 	/* each byte written empties THR at once and raises THRE */
 	out(RBR, 'x');
 	assert_true(vm.irq[4]);
-	assert_int_equal(in(LSR) & 0x60, 0x60);
+	assert_int_equal(in(LSR)&0x60, 0x60);
 	out(IER, 0);
 	assert_false(vm.irq[4]);
 	/* without OUT2 the line stays low even with an interrupt pending */
 	out(MCR, 0x03);
 	out(IER, 0x02);
 	assert_false(vm.irq[4]);
-	assert_int_equal(in(IIR) & 0x0F, 0x02);
+	assert_int_equal(in(IIR)&0x0F, 0x02);
 }
 
 static void rx_fifo(void **state)
@@ -158,11 +158,11 @@ static void rx_fifo(void **state)
 		assert_true(vuart_receive(&u, (uint8_t)('a' + i)));
 	assert_false(vuart_can_receive(&u));
 	assert_false(vuart_receive(&u, '!'));
-	assert_int_equal(in(LSR) & 0x03, 0x03); /* DR, OE */
-	assert_int_equal(in(LSR) & 0x03, 0x01); /* OE cleared by the read */
+	assert_int_equal(in(LSR)&0x03, 0x03); /* DR, OE */
+	assert_int_equal(in(LSR)&0x03, 0x01); /* OE cleared by the read */
 	for (int i = 0; i < VUART_FIFO_SIZE; i++)
 		assert_int_equal(in(RBR), 'a' + i);
-	assert_int_equal(in(LSR) & 0x01, 0);
+	assert_int_equal(in(LSR)&0x01, 0);
 	assert_false(vm.irq[4]);
 	assert_int_equal(in(IIR), 0xC1);
 	/* line status interrupt on overrun, highest priority */
@@ -181,10 +181,10 @@ static void loopback_data_and_msr_deltas(void **state)
 {
 	(void)state;
 	out(MCR, 0x10);
-	assert_int_equal(in(MSR) & 0xF0, 0x00);
+	assert_int_equal(in(MSR)&0xF0, 0x00);
 	out(RBR, 'Q');
 	assert_int_equal(vm.out_len, 0);
-	assert_int_equal(in(LSR) & 1, 1);
+	assert_int_equal(in(LSR)&1, 1);
 	assert_int_equal(in(RBR), 'Q');
 	assert_false(vuart_receive(&u, 'z')); /* outside input is cut off */
 	out(MCR, 0x1F);
@@ -193,7 +193,7 @@ static void loopback_data_and_msr_deltas(void **state)
 	out(MCR, 0x1B); /* OUT1 off: RI trailing edge */
 	assert_int_equal(in(MSR), 0xB4);
 	out(MCR, 0x0B);
-	assert_int_equal(in(MSR) & 0xF0, 0xB0);
+	assert_int_equal(in(MSR)&0xF0, 0xB0);
 }
 
 static void output_is_line_buffered(void **state)

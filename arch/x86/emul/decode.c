@@ -55,13 +55,20 @@ struct prefixes {
 static int seg_of_prefix(uint8_t b)
 {
 	switch (b) {
-	case 0x26: return X86_SEG_ES;
-	case 0x2e: return X86_SEG_CS;
-	case 0x36: return X86_SEG_SS;
-	case 0x3e: return X86_SEG_DS;
-	case 0x64: return X86_SEG_FS;
-	case 0x65: return X86_SEG_GS;
-	default: return -1;
+	case 0x26:
+		return X86_SEG_ES;
+	case 0x2e:
+		return X86_SEG_CS;
+	case 0x36:
+		return X86_SEG_SS;
+	case 0x3e:
+		return X86_SEG_DS;
+	case 0x64:
+		return X86_SEG_FS;
+	case 0x65:
+		return X86_SEG_GS;
+	default:
+		return -1;
 	}
 }
 

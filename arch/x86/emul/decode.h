@@ -104,7 +104,7 @@ struct x86_insn {
 	uint8_t addr_size; /* 2, 4 or 8 */
 	uint8_t rep;	   /* enum x86_rep, only kept for MOVS/STOS */
 	bool lock;
-	bool rex; /* a REX prefix was in effect (byte registers 4-7 are SPL..DIL, not AH..BH) */
+	bool rex;     /* a REX prefix was in effect (byte registers 4-7 are SPL..DIL, not AH..BH) */
 	bool has_mem; /* false for the register-only ModRM forms (mod = 11) */
 	bool mem_is_dst; /* the memory operand is written (or, for CMP/TEST, is the left operand) */
 	bool has_imm;

@@ -20,7 +20,7 @@
 #define X86_FLAGS_DF (1ull << 10)
 #define X86_FLAGS_OF (1ull << 11)
 #define X86_FLAGS_RF (1ull << 16)
-#define X86_FLAGS_ARITH                                                                       \
+#define X86_FLAGS_ARITH                                                                            \
 	(X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF)
 
 /* Registers as keel keeps them for every vCPU (core/vcpu_state.h): gpr[] by hardware number. */

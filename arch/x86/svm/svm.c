@@ -43,8 +43,8 @@ static struct {
 /* MSRs a guest reads and writes directly: their guest values live in the VMCB and are switched
  * by VMRUN, VMLOAD and VMSAVE, so passing them through leaks nothing of keel's. */
 static const uint32_t passthrough_msrs[] = {
-	MSR_FS_BASE,	MSR_GS_BASE,	  MSR_KERNEL_GS_BASE, MSR_STAR,	       MSR_LSTAR,
-	MSR_CSTAR,	MSR_SFMASK,	  MSR_SYSENTER_CS,    MSR_SYSENTER_ESP, MSR_SYSENTER_EIP,
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR,		MSR_LSTAR,
+	MSR_CSTAR,   MSR_SFMASK,  MSR_SYSENTER_CS,    MSR_SYSENTER_ESP, MSR_SYSENTER_EIP,
 };
 
 /* MSR permission map: two bits per MSR (read, write) in three 2 KiB blocks (AMD APM vol 2,
@@ -134,14 +134,13 @@ static int svm_vcpu_create(struct vcpu *v)
 	v->arch = s;
 
 	*vmcb32(vmcb, VMCB_INTERCEPT_MISC1) = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
-					     INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_HLT |
-					     INTERCEPT_INVLPGA | INTERCEPT_IOIO | INTERCEPT_MSR |
-					     INTERCEPT_SHUTDOWN;
-	*vmcb32(vmcb, VMCB_INTERCEPT_MISC2) = INTERCEPT_VMRUN | INTERCEPT_VMMCALL |
-					     INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
-					     INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT |
-					     INTERCEPT_WBINVD | INTERCEPT_MONITOR |
-					     INTERCEPT_MWAIT | INTERCEPT_XSETBV;
+					      INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_HLT |
+					      INTERCEPT_INVLPGA | INTERCEPT_IOIO | INTERCEPT_MSR |
+					      INTERCEPT_SHUTDOWN;
+	*vmcb32(vmcb, VMCB_INTERCEPT_MISC2) =
+		INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
+		INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT | INTERCEPT_WBINVD |
+		INTERCEPT_MONITOR | INTERCEPT_MWAIT | INTERCEPT_XSETBV;
 	*vmcb64(vmcb, VMCB_IOPM_BASE) = (uint64_t)(uintptr_t)svm.iopm;
 	*vmcb64(vmcb, VMCB_MSRPM_BASE) = (uint64_t)(uintptr_t)svm.msrpm;
 	/* One ASID per vCPU while they last; past that, vCPUs share the last one and every
@@ -232,19 +231,23 @@ static void svm_vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
 static uint8_t fixed_insn_len(uint32_t code)
 {
 	switch (code) {
-	case SVM_EXIT_HLT: return 1;
+	case SVM_EXIT_HLT:
+		return 1;
 	case SVM_EXIT_CPUID:
 	case SVM_EXIT_MSR:
 	case SVM_EXIT_RDTSC:
 	case SVM_EXIT_WBINVD:
 	case SVM_EXIT_INVD:
-	case SVM_EXIT_PAUSE: return 2;
+	case SVM_EXIT_PAUSE:
+		return 2;
 	case SVM_EXIT_RDTSCP:
 	case SVM_EXIT_VMMCALL:
 	case SVM_EXIT_XSETBV:
 	case SVM_EXIT_MONITOR:
-	case SVM_EXIT_MWAIT: return 3;
-	default: return 0;
+	case SVM_EXIT_MWAIT:
+		return 3;
+	default:
+		return 0;
 	}
 }
 
@@ -293,31 +296,65 @@ static void decode_exit(struct svm_vcpu *s, struct vcpu *v, struct vm_exit *e)
 		e->reason = info1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
 		e->msr.index = (uint32_t)v->regs.gpr[GPR_RCX];
 		break;
-	case SVM_EXIT_CPUID: e->reason = EXIT_CPUID; break;
-	case SVM_EXIT_HLT: e->reason = EXIT_HLT; break;
-	case SVM_EXIT_INTR: e->reason = EXIT_EXT_INTR; break;
-	case SVM_EXIT_NMI: e->reason = EXIT_NMI; break;
-	case SVM_EXIT_SMI: e->reason = EXIT_EXT_INTR; break;
-	case SVM_EXIT_VINTR: e->reason = EXIT_IRQ_WINDOW; break;
-	case SVM_EXIT_SHUTDOWN: e->reason = EXIT_SHUTDOWN; break;
-	case SVM_EXIT_VMMCALL: e->reason = EXIT_VMCALL; break;
+	case SVM_EXIT_CPUID:
+		e->reason = EXIT_CPUID;
+		break;
+	case SVM_EXIT_HLT:
+		e->reason = EXIT_HLT;
+		break;
+	case SVM_EXIT_INTR:
+		e->reason = EXIT_EXT_INTR;
+		break;
+	case SVM_EXIT_NMI:
+		e->reason = EXIT_NMI;
+		break;
+	case SVM_EXIT_SMI:
+		e->reason = EXIT_EXT_INTR;
+		break;
+	case SVM_EXIT_VINTR:
+		e->reason = EXIT_IRQ_WINDOW;
+		break;
+	case SVM_EXIT_SHUTDOWN:
+		e->reason = EXIT_SHUTDOWN;
+		break;
+	case SVM_EXIT_VMMCALL:
+		e->reason = EXIT_VMCALL;
+		break;
 	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMLOAD:
 	case SVM_EXIT_VMSAVE:
 	case SVM_EXIT_STGI:
 	case SVM_EXIT_CLGI:
 	case SVM_EXIT_SKINIT:
-	case SVM_EXIT_INVLPGA: e->reason = EXIT_VIRT_INSN; break;
-	case SVM_EXIT_RDTSC: e->reason = EXIT_RDTSC; break;
-	case SVM_EXIT_RDTSCP: e->reason = EXIT_RDTSCP; break;
-	case SVM_EXIT_XSETBV: e->reason = EXIT_XSETBV; break;
+	case SVM_EXIT_INVLPGA:
+		e->reason = EXIT_VIRT_INSN;
+		break;
+	case SVM_EXIT_RDTSC:
+		e->reason = EXIT_RDTSC;
+		break;
+	case SVM_EXIT_RDTSCP:
+		e->reason = EXIT_RDTSCP;
+		break;
+	case SVM_EXIT_XSETBV:
+		e->reason = EXIT_XSETBV;
+		break;
 	case SVM_EXIT_WBINVD:
-	case SVM_EXIT_INVD: e->reason = EXIT_WBINVD; break;
-	case SVM_EXIT_PAUSE: e->reason = EXIT_PAUSE; break;
-	case SVM_EXIT_MONITOR: e->reason = EXIT_MONITOR; break;
+	case SVM_EXIT_INVD:
+		e->reason = EXIT_WBINVD;
+		break;
+	case SVM_EXIT_PAUSE:
+		e->reason = EXIT_PAUSE;
+		break;
+	case SVM_EXIT_MONITOR:
+		e->reason = EXIT_MONITOR;
+		break;
 	case SVM_EXIT_MWAIT:
-	case SVM_EXIT_MWAIT_COND: e->reason = EXIT_MWAIT; break;
-	case SVM_EXIT_INVALID: e->reason = EXIT_ENTRY_FAILED; break;
+	case SVM_EXIT_MWAIT_COND:
+		e->reason = EXIT_MWAIT;
+		break;
+	case SVM_EXIT_INVALID:
+		e->reason = EXIT_ENTRY_FAILED;
+		break;
 	default:
 		if (c >= SVM_EXIT_EXCP_BASE && c < SVM_EXIT_EXCP_BASE + 32) {
 			e->reason = EXIT_EXCEPTION;
@@ -367,10 +404,18 @@ static void svm_inject_event(struct vcpu *v, enum event_type type, uint8_t vecto
 	uint64_t ev = SVM_EVT_VALID | vector;
 
 	switch (type) {
-	case EVENT_EXTINT: ev |= SVM_EVT_TYPE_INTR; break;
-	case EVENT_NMI: ev |= SVM_EVT_TYPE_NMI; break;
-	case EVENT_EXCEPTION: ev |= SVM_EVT_TYPE_EXC; break;
-	case EVENT_SOFT_INT: ev |= SVM_EVT_TYPE_SOFT; break;
+	case EVENT_EXTINT:
+		ev |= SVM_EVT_TYPE_INTR;
+		break;
+	case EVENT_NMI:
+		ev |= SVM_EVT_TYPE_NMI;
+		break;
+	case EVENT_EXCEPTION:
+		ev |= SVM_EVT_TYPE_EXC;
+		break;
+	case EVENT_SOFT_INT:
+		ev |= SVM_EVT_TYPE_SOFT;
+		break;
 	}
 	if (has_error)
 		ev |= SVM_EVT_ERR_VALID | ((uint64_t)error_code << 32);
@@ -433,11 +478,16 @@ static void svm_set_pat(struct vcpu *v, uint64_t pat)
 static uint64_t svm_get_cr(struct vcpu *v, unsigned cr)
 {
 	switch (cr) {
-	case 0: return *vmcb64(vmcb_of(v), VMCB_CR0);
-	case 2: return *vmcb64(vmcb_of(v), VMCB_CR2);
-	case 3: return *vmcb64(vmcb_of(v), VMCB_CR3);
-	case 4: return *vmcb64(vmcb_of(v), VMCB_CR4);
-	default: return 0;
+	case 0:
+		return *vmcb64(vmcb_of(v), VMCB_CR0);
+	case 2:
+		return *vmcb64(vmcb_of(v), VMCB_CR2);
+	case 3:
+		return *vmcb64(vmcb_of(v), VMCB_CR3);
+	case 4:
+		return *vmcb64(vmcb_of(v), VMCB_CR4);
+	default:
+		return 0;
 	}
 }
 
@@ -460,9 +510,8 @@ static void svm_dump(struct vcpu *v)
 	     (unsigned long long)*vmcb64(vmcb, VMCB_EXITINFO2),
 	     (unsigned long long)*vmcb64(vmcb, VMCB_EXITINTINFO),
 	     (unsigned long long)*vmcb64(vmcb, VMCB_EVENTINJ));
-	klog("  svm: asid %u cpl %u int_state %llx v_intr %llx ncr3 %llx",
-	     *vmcb32(vmcb, VMCB_ASID), *vmcb8(vmcb, VMCB_CPL),
-	     (unsigned long long)*vmcb64(vmcb, VMCB_INT_STATE),
+	klog("  svm: asid %u cpl %u int_state %llx v_intr %llx ncr3 %llx", *vmcb32(vmcb, VMCB_ASID),
+	     *vmcb8(vmcb, VMCB_CPL), (unsigned long long)*vmcb64(vmcb, VMCB_INT_STATE),
 	     (unsigned long long)*vmcb64(vmcb, VMCB_V_INTR),
 	     (unsigned long long)*vmcb64(vmcb, VMCB_NCR3));
 }

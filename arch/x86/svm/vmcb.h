@@ -6,7 +6,7 @@
 #include "lib/types.h"
 
 /* control area */
-#define VMCB_INTERCEPT_CR 0x000	  /* reads 0-15, writes 16-31 */
+#define VMCB_INTERCEPT_CR 0x000 /* reads 0-15, writes 16-31 */
 #define VMCB_INTERCEPT_DR 0x004
 #define VMCB_INTERCEPT_EXC 0x008
 #define VMCB_INTERCEPT_MISC1 0x00c
@@ -16,9 +16,10 @@
 #define VMCB_TSC_OFFSET 0x050
 #define VMCB_ASID 0x058
 #define VMCB_TLB_CONTROL 0x05c
-#define VMCB_V_INTR 0x060	  /* V_TPR 0-7, V_IRQ 8, V_INTR_PRIO 16-19, V_IGN_TPR 20, V_INTR_MASKING 24 */
+#define VMCB_V_INTR                                                                                \
+	0x060 /* V_TPR 0-7, V_IRQ 8, V_INTR_PRIO 16-19, V_IGN_TPR 20, V_INTR_MASKING 24 */
 #define VMCB_V_INTR_VECTOR 0x064
-#define VMCB_INT_STATE 0x068	  /* bit 0: interrupt shadow */
+#define VMCB_INT_STATE 0x068 /* bit 0: interrupt shadow */
 #define VMCB_EXITCODE 0x070
 #define VMCB_EXITINFO1 0x078
 #define VMCB_EXITINFO2 0x080

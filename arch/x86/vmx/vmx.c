@@ -103,13 +103,20 @@ static const char *vmx_insn_error(uint64_t e)
 {
 	/* SDM 30.4 "VM Instruction Error Numbers" */
 	switch (e) {
-	case 7: return "invalid control field(s)";
-	case 8: return "invalid host-state field(s)";
-	case 9: return "VMPTRLD with invalid address";
-	case 12: return "VMREAD/VMWRITE of an unsupported field";
-	case 13: return "VMWRITE of a read-only field";
-	case 26: return "VM entry with events blocked by MOV SS";
-	default: return "see Intel SDM vol 3C, 30.4";
+	case 7:
+		return "invalid control field(s)";
+	case 8:
+		return "invalid host-state field(s)";
+	case 9:
+		return "VMPTRLD with invalid address";
+	case 12:
+		return "VMREAD/VMWRITE of an unsupported field";
+	case 13:
+		return "VMWRITE of a read-only field";
+	case 26:
+		return "VM entry with events blocked by MOV SS";
+	default:
+		return "see Intel SDM vol 3C, 30.4";
 	}
 }
 
@@ -158,10 +165,11 @@ static int vmx_cpu_enable(char *err, size_t err_size)
 			   ENTRY_LOAD_PAT | ENTRY_LOAD_EFER, &miss_entry);
 	if (miss_pin || (miss_proc & ~PROC_RDPMC_EXIT) || miss_exit || miss_entry ||
 	    (miss_proc2 & (PROC2_EPT | PROC2_UNRESTRICTED))) {
-		ksnprintf(err, err_size,
-			  "VT-x lacks controls keel needs (pin %x proc %x proc2 %x exit %x entry %x)",
-			  miss_pin, miss_proc, miss_proc2 & (PROC2_EPT | PROC2_UNRESTRICTED),
-			  miss_exit, miss_entry);
+		ksnprintf(
+			err, err_size,
+			"VT-x lacks controls keel needs (pin %x proc %x proc2 %x exit %x entry %x)",
+			miss_pin, miss_proc, miss_proc2 & (PROC2_EPT | PROC2_UNRESTRICTED),
+			miss_exit, miss_entry);
 		return -1;
 	}
 	vmx.ept_vpid_cap = rdmsr(MSR_VMX_EPT_VPID_CAP);
@@ -185,10 +193,10 @@ static int vmx_cpu_enable(char *err, size_t err_size)
 	/* MSRs whose guest values live in the VMCS, or which keel itself never uses while one
 	 * vCPU owns this CPU (SDM 25.6.9 bitmap layout: read low, read high, write low, write
 	 * high, 1 KiB each) */
-	static const uint32_t passthrough[] = { MSR_FS_BASE,	 MSR_GS_BASE, MSR_KERNEL_GS_BASE,
-						MSR_STAR,	 MSR_LSTAR,   MSR_CSTAR,
-						MSR_SFMASK,	 MSR_SYSENTER_CS, MSR_SYSENTER_ESP,
-						MSR_SYSENTER_EIP };
+	static const uint32_t passthrough[] = {
+		MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR,		MSR_LSTAR,
+		MSR_CSTAR,   MSR_SFMASK,  MSR_SYSENTER_CS,    MSR_SYSENTER_ESP, MSR_SYSENTER_EIP
+	};
 	for (size_t i = 0; i < ARRAY_SIZE(passthrough); i++) {
 		uint32_t m = passthrough[i];
 		unsigned base = m >= 0xc0000000 ? 1024 : 0;
@@ -218,8 +226,8 @@ static int vmx_cpu_enable(char *err, size_t err_size)
 		.mib_leaves = (vmx.ept_vpid_cap & EPT_CAP_2M) != 0,
 	};
 	vmx.next_vpid = 1;
-	klog("keel: VT-x enabled: VMCS revision %u, EPT%s%s, %s, unrestricted guest%s", vmx.revision,
-	     vmx.ept.mib_leaves ? " 2M" : "", vmx.ept.gib_leaves ? " 1G" : "",
+	klog("keel: VT-x enabled: VMCS revision %u, EPT%s%s, %s, unrestricted guest%s",
+	     vmx.revision, vmx.ept.mib_leaves ? " 2M" : "", vmx.ept.gib_leaves ? " 1G" : "",
 	     vmx.vpid ? "VPID" : "no VPID", vmx.true_ctls ? ", TRUE controls" : "");
 	return 0;
 }
@@ -278,8 +286,9 @@ static void write_host_state(void)
 	/* the TSS base from its 16-byte descriptor (SDM 7.2.3) */
 	const uint8_t *d = (const uint8_t *)(uintptr_t)(gdtr.base + tr);
 	uint64_t tr_base = (uint64_t)d[2] | ((uint64_t)d[3] << 8) | ((uint64_t)d[4] << 16) |
-			   ((uint64_t)d[7] << 24) | ((uint64_t)d[8] << 32) | ((uint64_t)d[9] << 40) |
-			   ((uint64_t)d[10] << 48) | ((uint64_t)d[11] << 56);
+			   ((uint64_t)d[7] << 24) | ((uint64_t)d[8] << 32) |
+			   ((uint64_t)d[9] << 40) | ((uint64_t)d[10] << 48) |
+			   ((uint64_t)d[11] << 56);
 	vmwrite(VMCS_HOST_TR_BASE, tr_base);
 	vmwrite(VMCS_HOST_GDTR_BASE, gdtr.base);
 	vmwrite(VMCS_HOST_IDTR_BASE, idtr.base);
@@ -508,8 +517,7 @@ static bool handle_cr_write(struct vcpu *v, uint64_t qual)
 		x->cr4_shadow = val;
 		vmwrite(VMCS_CR4_SHADOW, val);
 		vmwrite(VMCS_GUEST_CR4, real_cr4(val));
-		load_pdptes(v, x->cr0_shadow, val, vmread(VMCS_GUEST_EFER),
-			    vmread(VMCS_GUEST_CR3));
+		load_pdptes(v, x->cr0_shadow, val, vmread(VMCS_GUEST_EFER), vmread(VMCS_GUEST_CR3));
 	} else {
 		return false;
 	}
@@ -567,30 +575,62 @@ static void decode_exit(struct vcpu *v, uint32_t reason, struct vm_exit *e)
 		}
 		break;
 	}
-	case VMX_EXIT_EXT_INTR: e->reason = EXIT_EXT_INTR; break;
-	case VMX_EXIT_TRIPLE_FAULT: e->reason = EXIT_SHUTDOWN; break;
-	case VMX_EXIT_INTR_WINDOW: e->reason = EXIT_IRQ_WINDOW; break;
-	case VMX_EXIT_CPUID: e->reason = EXIT_CPUID; break;
-	case VMX_EXIT_HLT: e->reason = EXIT_HLT; break;
-	case VMX_EXIT_VMCALL: e->reason = EXIT_VMCALL; break;
-	case VMX_EXIT_XSETBV: e->reason = EXIT_XSETBV; break;
+	case VMX_EXIT_EXT_INTR:
+		e->reason = EXIT_EXT_INTR;
+		break;
+	case VMX_EXIT_TRIPLE_FAULT:
+		e->reason = EXIT_SHUTDOWN;
+		break;
+	case VMX_EXIT_INTR_WINDOW:
+		e->reason = EXIT_IRQ_WINDOW;
+		break;
+	case VMX_EXIT_CPUID:
+		e->reason = EXIT_CPUID;
+		break;
+	case VMX_EXIT_HLT:
+		e->reason = EXIT_HLT;
+		break;
+	case VMX_EXIT_VMCALL:
+		e->reason = EXIT_VMCALL;
+		break;
+	case VMX_EXIT_XSETBV:
+		e->reason = EXIT_XSETBV;
+		break;
 	case VMX_EXIT_INVD:
-	case VMX_EXIT_WBINVD: e->reason = EXIT_WBINVD; break;
-	case VMX_EXIT_MONITOR: e->reason = EXIT_MONITOR; break;
-	case VMX_EXIT_MWAIT: e->reason = EXIT_MWAIT; break;
-	case VMX_EXIT_PAUSE: e->reason = EXIT_PAUSE; break;
-	case VMX_EXIT_RDTSC: e->reason = EXIT_RDTSC; break;
-	case VMX_EXIT_RDTSCP: e->reason = EXIT_RDTSCP; break;
-	case VMX_EXIT_INVLPG: e->reason = EXIT_INVLPG; break;
+	case VMX_EXIT_WBINVD:
+		e->reason = EXIT_WBINVD;
+		break;
+	case VMX_EXIT_MONITOR:
+		e->reason = EXIT_MONITOR;
+		break;
+	case VMX_EXIT_MWAIT:
+		e->reason = EXIT_MWAIT;
+		break;
+	case VMX_EXIT_PAUSE:
+		e->reason = EXIT_PAUSE;
+		break;
+	case VMX_EXIT_RDTSC:
+		e->reason = EXIT_RDTSC;
+		break;
+	case VMX_EXIT_RDTSCP:
+		e->reason = EXIT_RDTSCP;
+		break;
+	case VMX_EXIT_INVLPG:
+		e->reason = EXIT_INVLPG;
+		break;
 	case VMX_EXIT_GETSEC:
 	case VMX_EXIT_RDPMC:
 	case VMX_EXIT_INVEPT:
 	case VMX_EXIT_INVVPID:
 	case VMX_EXIT_VMFUNC:
-	case VMX_EXIT_INVPCID: e->reason = EXIT_VIRT_INSN; break;
+	case VMX_EXIT_INVPCID:
+		e->reason = EXIT_VIRT_INSN;
+		break;
 	case VMX_EXIT_INVALID_STATE:
 	case VMX_EXIT_MSR_LOADING:
-	case VMX_EXIT_MACHINE_CHECK: e->reason = EXIT_ENTRY_FAILED; break;
+	case VMX_EXIT_MACHINE_CHECK:
+		e->reason = EXIT_ENTRY_FAILED;
+		break;
 	default:
 		if (basic >= VMX_EXIT_VMCLEAR && basic <= VMX_EXIT_VMXON)
 			e->reason = EXIT_VIRT_INSN;
@@ -608,7 +648,8 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 		if (x->flush_tlb) {
 			/* single-context where the CPU has it, else everything (SDM 30.3) */
 			if (vmx.ept_vpid_cap & EPT_CAP_INVEPT)
-				invept(vmx.ept_vpid_cap & EPT_CAP_INVEPT_SINGLE ? 1 : 2, eptp_of(v));
+				invept(vmx.ept_vpid_cap & EPT_CAP_INVEPT_SINGLE ? 1 : 2,
+				       eptp_of(v));
 			if (x->vpid)
 				invvpid(vmx.ept_vpid_cap & VPID_CAP_SINGLE ? 1 : 2, x->vpid);
 			x->flush_tlb = false;
@@ -655,10 +696,18 @@ static void vmx_inject_event(struct vcpu *v, enum event_type type, uint8_t vecto
 	uint32_t info = INTR_INFO_VALID | vector;
 	load_vmcs(v);
 	switch (type) {
-	case EVENT_EXTINT: info |= INTR_TYPE_EXT; break;
-	case EVENT_NMI: info |= INTR_TYPE_NMI; break;
-	case EVENT_EXCEPTION: info |= INTR_TYPE_HW_EXC; break;
-	case EVENT_SOFT_INT: info |= INTR_TYPE_SW_INT; break;
+	case EVENT_EXTINT:
+		info |= INTR_TYPE_EXT;
+		break;
+	case EVENT_NMI:
+		info |= INTR_TYPE_NMI;
+		break;
+	case EVENT_EXCEPTION:
+		info |= INTR_TYPE_HW_EXC;
+		break;
+	case EVENT_SOFT_INT:
+		info |= INTR_TYPE_SW_INT;
+		break;
 	}
 	if (has_error) {
 		info |= INTR_INFO_ERROR_VALID;
@@ -679,7 +728,8 @@ static void vmx_request_irq_window(struct vcpu *v, bool on)
 {
 	load_vmcs(v);
 	uint64_t proc = vmread(VMCS_PROC_CONTROLS);
-	vmwrite(VMCS_PROC_CONTROLS, on ? proc | PROC_INTR_WINDOW : proc & ~(uint64_t)PROC_INTR_WINDOW);
+	vmwrite(VMCS_PROC_CONTROLS,
+		on ? proc | PROC_INTR_WINDOW : proc & ~(uint64_t)PROC_INTR_WINDOW);
 }
 
 static void vmx_flush_guest_tlb(struct vcpu *v)
@@ -717,11 +767,16 @@ static uint64_t vmx_get_cr(struct vcpu *v, unsigned cr)
 	struct vcpu_sregs s;
 	vmx_vcpu_get_sregs(v, &s);
 	switch (cr) {
-	case 0: return s.cr0;
-	case 2: return s.cr2;
-	case 3: return s.cr3;
-	case 4: return s.cr4;
-	default: return 0;
+	case 0:
+		return s.cr0;
+	case 2:
+		return s.cr2;
+	case 3:
+		return s.cr3;
+	case 4:
+		return s.cr4;
+	default:
+		return 0;
 	}
 }
 

@@ -37,6 +37,10 @@ struct vm_exit {
 	uint64_t hw_code; /* the backend's own exit code, for dumps */
 	uint64_t hw_info1, hw_info2;
 	uint8_t insn_len; /* 0 when the hardware did not say (SVM without NRIPS) */
+	/* The faulting instruction's first bytes when the hardware fetched them for keel (SVM
+	 * DecodeAssists on a nested page fault); 0 bytes: keel fetches them itself. */
+	uint8_t nr_insn_bytes;
+	uint8_t insn_bytes[15];
 	union {
 		struct {
 			uint16_t port;

@@ -202,7 +202,15 @@ static enum exit_result handle_npf(struct vcpu *v, const struct vm_exit *e)
 	uint64_t rip = mode == X86_MODE_LONG64 ? v->regs.rip : (uint32_t)v->regs.rip;
 	uint64_t la = seg_base(&s, X86_SEG_CS, mode) + rip;
 	unsigned access = GW_EXEC | (cpl_of(&s) == 3 ? GW_USER : 0);
-	int r = guest_fetch_insn(&vm->mem, &ps, la, access, bytes, sizeof(bytes), &n, &pfec);
+	/* the bytes the CPU fetched (DecodeAssists), when they hold the whole instruction */
+	int r = -1;
+	if (e->nr_insn_bytes && x86_decode(e->insn_bytes, e->nr_insn_bytes, mode, &insn) == 0) {
+		n = e->nr_insn_bytes;
+		memcpy(bytes, e->insn_bytes, n);
+		r = 0;
+	}
+	if (r)
+		r = guest_fetch_insn(&vm->mem, &ps, la, access, bytes, sizeof(bytes), &n, &pfec);
 	if (r == -GW_EFAULT)
 		/* the code page went away under us: let the guest take the fault */
 		return inject_page_fault(v, la, pfec);

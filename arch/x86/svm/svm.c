@@ -291,6 +291,12 @@ static void decode_exit(struct svm_vcpu *s, struct vcpu *v, struct vm_exit *e)
 		e->npf.present = info1 & 1;
 		e->npf.write = (info1 >> 1) & 1;
 		e->npf.fetch = (info1 >> 4) & 1;
+		/* DecodeAssists: the CPU fetched up to 15 bytes at CS:RIP (AMD APM vol 2, 15.33.4) */
+		if (svm.features & SVM_FEAT_DECODE_ASSISTS) {
+			uint8_t n = *vmcb8(vmcb, VMCB_INSN_LEN) & 0xf;
+			e->nr_insn_bytes = MIN(n, (uint8_t)sizeof(e->insn_bytes));
+			memcpy(e->insn_bytes, vmcb8(vmcb, VMCB_INSN_BYTES), e->nr_insn_bytes);
+		}
 		break;
 	case SVM_EXIT_MSR:
 		e->reason = info1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
@@ -375,8 +381,10 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 	*vmcb64(vmcb, VMCB_RSP) = v->regs.gpr[GPR_RSP];
 	*vmcb64(vmcb, VMCB_RIP) = v->regs.rip;
 	*vmcb64(vmcb, VMCB_RFLAGS) = v->regs.rflags;
-	/* TLB_CONTROL 1 flushes every ASID: QEMU TCG has no flush-by-ASID (EMULATION.md) */
-	*vmcb8(vmcb, VMCB_TLB_CONTROL) = s->flush_tlb ? 1 : 0;
+	/* TLB_CONTROL (AMD APM vol 2, 15.16.1): 3 flushes this ASID's entries where the CPU can,
+	 * else 1 flushes every ASID (QEMU TCG has no flush-by-ASID: EMULATION.md) */
+	uint8_t flush = (svm.features & SVM_FEAT_FLUSH_BY_ASID) ? 3 : 1;
+	*vmcb8(vmcb, VMCB_TLB_CONTROL) = s->flush_tlb ? flush : 0;
 	*vmcb32(vmcb, VMCB_CLEAN) = 0;
 	s->flush_tlb = false;
 

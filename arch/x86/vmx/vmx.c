@@ -3,6 +3,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_tables.h"
 #include "arch/x86/paging.h"
+#include "arch/x86/vmx/guest_state.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "core/kmem.h"
 #include "core/virt.h"
@@ -639,6 +640,44 @@ static void decode_exit(struct vcpu *v, uint32_t reason, struct vm_exit *e)
 	}
 }
 
+/* After a VM entry refused for its guest state: keel's own checks name the field. */
+static void explain_invalid_guest_state(struct vcpu *v)
+{
+	struct vmx_guest_state g = {
+		.cr0 = vmread(VMCS_GUEST_CR0),
+		.cr3 = vmread(VMCS_GUEST_CR3),
+		.cr4 = vmread(VMCS_GUEST_CR4),
+		.efer = vmread(VMCS_GUEST_EFER),
+		.rflags = vmread(VMCS_GUEST_RFLAGS),
+		.dr7 = vmread(VMCS_GUEST_DR7),
+		.rip = vmread(VMCS_GUEST_RIP),
+		.cr0_fixed0 = vmx.cr0_fixed0,
+		.cr0_fixed1 = vmx.cr0_fixed1,
+		.cr4_fixed0 = vmx.cr4_fixed0,
+		.cr4_fixed1 = vmx.cr4_fixed1,
+		.unrestricted = (vmread(VMCS_PROC_CONTROLS2) & PROC2_UNRESTRICTED) != 0,
+		.ia32e = (vmread(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST) != 0,
+		.load_efer = (vmread(VMCS_ENTRY_CONTROLS) & ENTRY_LOAD_EFER) != 0,
+		.gdtr_base = vmread(VMCS_GUEST_GDTR_BASE),
+		.idtr_base = vmread(VMCS_GUEST_IDTR_BASE),
+		.gdtr_limit = (uint32_t)vmread(VMCS_GUEST_GDTR_LIMIT),
+		.idtr_limit = (uint32_t)vmread(VMCS_GUEST_IDTR_LIMIT),
+		.activity = (uint32_t)vmread(VMCS_GUEST_ACTIVITY),
+		.interruptibility = (uint32_t)vmread(VMCS_GUEST_INTERRUPTIBILITY),
+		.link_pointer = vmread(VMCS_LINK_POINTER),
+	};
+	for (unsigned n = 0; n < VGS_NR_SEGS; n++) {
+		g.seg[n].sel = (uint16_t)vmread(VMCS_GUEST_ES_SEL + 2 * n);
+		g.seg[n].ar = (uint32_t)vmread(VMCS_GUEST_ES_AR + 2 * n);
+		g.seg[n].limit = (uint32_t)vmread(VMCS_GUEST_ES_LIMIT + 2 * n);
+		g.seg[n].base = vmread(VMCS_GUEST_ES_BASE + 2 * n);
+	}
+	char why[160];
+	const char *r = vmx_check_guest_state(&g, why, sizeof(why));
+	klog("vm %s: VM entry refused: invalid guest state: %s", v->vm->name,
+	     r ? r : "no rule keel checks is broken (see Intel SDM vol 3C, 27.3.1)");
+}
+
 static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 {
 	struct vmx_vcpu *x = vx(v);
@@ -686,6 +725,8 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 		    handle_cr_write(v, vmread(VMCS_EXIT_QUALIFICATION)))
 			continue; /* handled here: core never sees CR exits */
 		decode_exit(v, reason, exit);
+		if ((reason & VMX_EXIT_ENTRY_FAILED) && (reason & 0xffff) == VMX_EXIT_INVALID_STATE)
+			explain_invalid_guest_state(v);
 		return;
 	}
 }

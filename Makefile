@@ -30,6 +30,10 @@ KEEL_CFLAGS := -std=c11 -O2 -g -ffreestanding -fno-builtin-printf -fpic -fshort-
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fcf-protection=none \
 	$(WARN) -I. -MMD -MP
 KEEL_ASFLAGS := -I. -MMD -MP -fpic
+# build flavours: `make SMAP=0` leaves SMAP off in root mode (arch/x86/cpu_features.c)
+ifeq ($(SMAP),0)
+KEEL_CFLAGS += -DKEEL_SMAP=0
+endif
 
 $(BUILD)/keel/boot/efi/%.c.o: KEEL_CFLAGS += $(EFI_INC) -DGNU_EFI_USE_MS_ABI
 

@@ -89,6 +89,22 @@ struct vcpu *hv_vcpu_create(struct vm *vm, char *err, size_t err_size)
 	return v;
 }
 
+/* Every stage-2 leaf must map the VM's own RAM, gpa to its own host block: checked once the
+ * tables are built, so a bug in them can never hand a guest keel's or another VM's memory. */
+static int leaf_is_own_ram(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size)
+{
+	const struct vm *vm = ctx;
+	for (unsigned i = 0; i < vm->mem.nr; i++) {
+		const struct gmem_region *r = &vm->mem.regions[i];
+		if (gpa >= r->gpa && range_within(gpa - r->gpa, size, r->size) &&
+		    hpa == vm->ram_hpa[i] + (gpa - r->gpa))
+			return 0;
+	}
+	klog("vm %s: stage-2 leaf %llx -> %llx (+%llx) is not the VM's RAM", vm->name,
+	     (unsigned long long)gpa, (unsigned long long)hpa, (unsigned long long)size);
+	return -1;
+}
+
 int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size)
 {
 	uint64_t gpa[2], size[2];
@@ -112,6 +128,11 @@ int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size
 		if (stage2_map(&vm->stage2, gpa[i], hpa, size[i]))
 			return fail(err, err_size, "out of memory for stage-2 tables");
 	}
+	if (stage2_for_each_leaf(&vm->stage2, leaf_is_own_ram, vm))
+		return fail(err, err_size, "stage-2 tables map memory that is not the VM's");
+	klog("vm %s: stage 2 maps only its own %llu MiB: %llu 1 GiB, %llu 2 MiB, %llu 4 KiB leaves",
+	     vm->name, (unsigned long long)(bytes / MiB), (unsigned long long)vm->stage2.pages_1g,
+	     (unsigned long long)vm->stage2.pages_2m, (unsigned long long)vm->stage2.pages_4k);
 	vm->memory = bytes;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		virt->flush_guest_tlb(vm->vcpus[i]);

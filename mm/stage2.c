@@ -72,6 +72,34 @@ int stage2_map(struct stage2 *s2, uint64_t gpa, uint64_t hpa, uint64_t size)
 	return 0;
 }
 
+static int walk(const struct stage2 *s2, uint64_t table, int level, uint64_t gpa_base,
+		int (*fn)(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size), void *ctx)
+{
+	const uint64_t *t = s2->alloc.table_ptr(s2->alloc.ctx, table);
+
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t e = t[i];
+		if (!present(s2, e))
+			continue;
+		uint64_t gpa = gpa_base + ((uint64_t)i << LEVEL_SHIFT(level));
+		uint64_t span = 1ull << LEVEL_SHIFT(level);
+		int r;
+		if (level == 1 || (level <= 3 && (e & s2->fmt->large_bit)))
+			r = fn(ctx, gpa, e & ADDR_MASK & ~(span - 1), span);
+		else
+			r = walk(s2, e & ADDR_MASK, level - 1, gpa, fn, ctx);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int stage2_for_each_leaf(const struct stage2 *s2,
+			 int (*fn)(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size), void *ctx)
+{
+	return walk(s2, s2->root, 4, 0, fn, ctx);
+}
+
 uint64_t stage2_translate(const struct stage2 *s2, uint64_t gpa)
 {
 	const uint64_t *t = s2->alloc.table_ptr(s2->alloc.ctx, s2->root);

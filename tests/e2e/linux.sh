@@ -33,7 +33,8 @@ CFG
 	got_cmdline=$(sed -n 's/^KEEL-CMDLINE: \(.*\)/\1/p' "$log" | head -n1 | tr -d '\r')
 	[ "$got_cmdline" = "$cmdline" ] ||
 		{ e2e_fail "$name" "cmdline '$got_cmdline', expected '$cmdline'"; return; }
-	e2e_expect "$name" "vm linux: powered off" && e2e_expect "$name" "vm linux: exits total" &&
+	e2e_expect "$name" "vm linux: stage 2 maps only its own ${memory_mib} MiB" &&
+		e2e_expect "$name" "vm linux: powered off" && e2e_expect "$name" "vm linux: exits total" &&
 		e2e_pass "$name"
 }
 

@@ -83,6 +83,38 @@ static void largest_leaves(void **state)
 	assert_int_equal(stage2_translate(&s2, 1ull << 48), UINT64_MAX);
 }
 
+struct leaf_count {
+	uint64_t bytes, last_gpa;
+	unsigned leaves, stop_at; /* stop_at: the leaf whose callback answers 7 (0: none) */
+};
+
+static int count_leaf(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size)
+{
+	struct leaf_count *c = ctx;
+	assert_int_equal(hpa, 0x100000000ull + gpa); /* as mapped below */
+	assert_true(c->leaves == 0 || gpa > c->last_gpa);
+	c->bytes += size;
+	c->last_gpa = gpa;
+	c->leaves++;
+	return c->leaves == c->stop_at ? 7 : 0;
+}
+
+static void walks_every_leaf(void **state)
+{
+	(void)state;
+	struct stage2 s2;
+	struct leaf_count c = { 0, 0, 0, 0 };
+	assert_int_equal(stage2_init(&s2, &npt, &alloc), 0);
+	assert_int_equal(stage2_map(&s2, 0, 0x100000000ull, 3 * GiB + 6 * MiB + 8192), 0);
+	assert_int_equal(stage2_for_each_leaf(&s2, count_leaf, &c), 0);
+	assert_int_equal(c.bytes, 3 * GiB + 6 * MiB + 8192);
+	assert_int_equal(c.leaves, 3 + 3 + 2);
+	/* a callback's non-zero answer stops the walk and comes back */
+	struct leaf_count stop = { 0, 0, 0, 4 };
+	assert_int_equal(stage2_for_each_leaf(&s2, count_leaf, &stop), 7);
+	assert_int_equal(stop.leaves, 4);
+}
+
 static void misaligned_host_gets_small_pages(void **state)
 {
 	(void)state;
@@ -137,6 +169,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(largest_leaves, setup, teardown),
+		cmocka_unit_test_setup_teardown(walks_every_leaf, setup, teardown),
 		cmocka_unit_test_setup_teardown(misaligned_host_gets_small_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(capability_gates_leaf_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_overlap_and_bad_ranges, setup, teardown),

@@ -155,7 +155,7 @@ fuzz: $(FUZZ_BINS)
 # ---- test guests: tiny Multiboot v1 kernels (tests/guests, CONVENTIONS.md) ----------------------
 GUEST_SRCS := $(filter-out tests/guests/common.S,$(wildcard tests/guests/*.S))
 GUEST_ELFS := $(patsubst tests/guests/%.S,$(BUILD)/guests/%.elf,$(GUEST_SRCS))
-$(BUILD)/guests/%.o: tests/guests/%.S
+$(BUILD)/guests/%.o: tests/guests/%.S tests/guests/check.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -m32 -c $< -o $@
 $(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(BUILD)/guests/common.o tests/guests/guest.lds

@@ -289,27 +289,48 @@ static enum exit_result io_string(struct vcpu *v, const struct vm_exit *e)
 	/* at most a page of iterations per exit: the guest re-executes the rest */
 	for (unsigned i = 0; count && i < 4096; i++, count--) {
 		uint64_t off = v->regs.gpr[idx] & amask;
-		uint64_t la = base + off, gpa;
+		uint64_t la = base + off, gpa, gpa2 = 0;
 		uint32_t pfec;
 		if (mode != X86_MODE_LONG64)
 			la &= 0xffffffffull;
+		/* An element across a page boundary lives in two pages, which need not be
+		 * neighbours in guest-physical memory or present at all: both are walked before a
+		 * byte moves, so a fault on the second leaves the first untouched, as on the CPU. */
+		unsigned n1 = MIN(e->io.size, 0x1000u - (unsigned)(la & 0xfff));
+		unsigned n2 = e->io.size - n1;
+		uint64_t fault_la = la;
 		int r = guest_walk(&vm->mem, &ps, la, access, &gpa, &pfec);
+		if (!r && n2) {
+			fault_la = la + n1;
+			if (mode != X86_MODE_LONG64)
+				fault_la &= 0xffffffffull;
+			r = guest_walk(&vm->mem, &ps, fault_la, access, &gpa2, &pfec);
+		}
 		if (r == -GW_EFAULT) {
 			if (e->io.rep)
 				v->regs.gpr[GPR_RCX] = (v->regs.gpr[GPR_RCX] & ~amask) | count;
-			return inject_page_fault(v, la, pfec);
+			return inject_page_fault(v, fault_la, pfec);
 		}
-		void *p = r ? NULL : gmem_ptr(&vm->mem, gpa, e->io.size);
-		if (!p)
+		uint8_t *p = r ? NULL : gmem_ptr(&vm->mem, gpa, n1);
+		uint8_t *p2 = r || !n2 ? NULL : gmem_ptr(&vm->mem, gpa2, n2);
+		if (!p || (n2 && !p2))
 			return vm_crash(v, e, "string I/O on port %x with a buffer outside RAM",
 					e->io.port);
-		uint32_t val = 0;
+		uint8_t val[4] = { 0, 0, 0, 0 };
 		if (e->io.in) {
-			platform_io(vm->platform, e->io.port, e->io.size, false, &val);
-			memcpy(p, &val, e->io.size);
+			uint32_t in = 0;
+			platform_io(vm->platform, e->io.port, e->io.size, false, &in);
+			memcpy(val, &in, sizeof(val));
+			memcpy(p, val, n1);
+			if (n2)
+				memcpy(p2, val + n1, n2);
 		} else {
-			memcpy(&val, p, e->io.size);
-			platform_io(vm->platform, e->io.port, e->io.size, true, &val);
+			uint32_t out = 0;
+			memcpy(val, p, n1);
+			if (n2)
+				memcpy(val + n1, p2, n2);
+			memcpy(&out, val, sizeof(out));
+			platform_io(vm->platform, e->io.port, e->io.size, true, &out);
 		}
 		v->regs.gpr[idx] = (v->regs.gpr[idx] & ~amask) | ((off + (uint64_t)step) & amask);
 		if (vm->stop_reason != VM_STOP_NONE)

@@ -40,7 +40,8 @@ int stage2_map(struct stage2 *s2, uint64_t gpa, uint64_t hpa, uint64_t size);
 /* Calls fn for every leaf (gpa, hpa, size) in guest-physical order; stops at the first non-zero
  * return and returns it. */
 int stage2_for_each_leaf(const struct stage2 *s2,
-			 int (*fn)(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size), void *ctx);
+			 int (*fn)(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size),
+			 void *ctx);
 /* The host-physical address gpa maps to, or -1 (all ones) when unmapped. */
 uint64_t stage2_translate(const struct stage2 *s2, uint64_t gpa);
 

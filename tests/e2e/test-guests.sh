@@ -1,10 +1,13 @@
 # keel's tiny Multiboot test guests (tests/guests/), each judged by its exit-port code
 # (sourced by run-svm).
 
-# guest_case BOOT CASE NAME CODE: the test guest NAME booted by BOOT (e2e_boot_svm or
-# e2e_boot_mb2, lib.sh) must end with exit code CODE; the log is $out/CASE.log.
+# guest_case BOOT CASE NAME END [LINE...]: the test guest NAME booted by BOOT (e2e_boot_svm,
+# e2e_boot_mb2 or e2e_boot_vmx, lib.sh) must end with "vm NAME: exit code END" (END a number) or
+# "vm NAME: END" (e.g. "crashed: triple fault"), and the log must hold each LINE; the log is
+# $out/CASE.log.
 guest_case() {
-	local boot=$1 case=$2 name=$3 want_code=$4
+	local boot=$1 case=$2 name=$3 want_end=$4 line
+	shift 4
 	local dir=$out/$case
 	mkdir -p "$dir"
 	cat >"$dir/keel.cfg" <<CFG
@@ -13,12 +16,24 @@ memory = 32M
 kernel = $name.elf
 cmdline = keel test guest $name
 CFG
+	[[ $want_end =~ ^[0-9]+$ ]] && want_end="exit code $want_end"
 	"$boot" "$case" "$dir/keel.cfg" 60 "$root/build/guests/$name.elf"
 	e2e_ended "$case" && e2e_expect "$case" "vm $name: starting" &&
-		e2e_expect "$case" "vm $name: exit code $want_code" &&
-		e2e_expect "$case" "vm $name: exits total" && e2e_pass "$case"
+		e2e_expect "$case" "vm $name: $want_end" &&
+		e2e_expect "$case" "vm $name: exits total" || return
+	for line in "$@"; do
+		e2e_expect "$case" "$line" || return
+	done
+	e2e_pass "$case"
 }
+
+# the lines the guests print with string I/O (REP OUTSB, also with DF=1 and in real mode)
+STRINGIO_LINES=("stringio: rep outsb to COM1" "stringio: std rep outsb to COM1")
+REALMODE_LINES=("realmode: hello from real mode (out)" "realmode: rep outsb in real mode")
 
 test_guests() {
 	guest_case e2e_boot_svm guest-hello hello 0
+	guest_case e2e_boot_svm guest-stringio stringio 0 "${STRINGIO_LINES[@]}"
+	guest_case e2e_boot_svm guest-crs crs 0
+	guest_case e2e_boot_svm guest-realmode realmode 0 "${REALMODE_LINES[@]}"
 }

@@ -3,5 +3,19 @@
 
 vmx_boots() {
 	guest_case e2e_boot_vmx vmx-hello hello 0
+	guest_case e2e_boot_vmx vmx-stringio stringio 0 "${STRINGIO_LINES[@]}"
+	guest_case e2e_boot_vmx vmx-crs crs 0
+	guest_case e2e_boot_vmx vmx-realmode realmode 0 "${REALMODE_LINES[@]}"
+	# hostile guests (tests/e2e/hostile.sh) that run in seconds under Bochs; the port sweep
+	# (ports, ~393 000 exits) is left out
+	guest_case e2e_boot_vmx vmx-memory memory 0 \
+		"vm memory: unclaimed MMIO page 0x2000000: 4-byte read at 0x2000000, all ones"
+	guest_case e2e_boot_vmx vmx-msr msr 0 "vm msr: rdmsr 0x480: not offered, #GP"
+	guest_case e2e_boot_vmx vmx-pagetables pagetables 0 \
+		"vm pagetables: unclaimed MMIO page 0x40000000: 4-byte read" \
+		"vm pagetables: unclaimed MMIO page 0x123456000: 4-byte read"
+	guest_case e2e_boot_vmx vmx-smc-mmio smc-mmio 0 \
+		"vm smc-mmio: unclaimed MMIO page 0xd0000000: 4-byte read"
+	guest_case e2e_boot_vmx vmx-triple-fault triple-fault "crashed: triple fault"
 	linux_case e2e_boot_vmx vmx-linux-pvh vmlinux 512 1
 }

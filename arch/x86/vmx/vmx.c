@@ -41,6 +41,12 @@ static struct {
 	struct stage2_format ept;
 } vmx;
 
+/* CR4 bits the guest may not set although VMX or the CPU allows them: VMX and SMX are hidden in
+ * the guest's CPUID, so their enable bits are reserved to it (Intel SDM vol 3, 2.5). */
+#define CR4_VMXE (1ull << 13)
+#define CR4_SMXE (1ull << 14)
+#define CR4_GUEST_RESERVED (CR4_VMXE | CR4_SMXE)
+
 /* ---- instruction wrappers: each reports VMfail through the flags (SDM 30.2) ---------------- */
 
 static bool vmwrite(uint64_t field, uint64_t v)
@@ -344,7 +350,7 @@ static int vmx_vcpu_create(struct vcpu *v)
 	/* CR0/CR4 bits VMX forces (NE, VMXE; PE and PG are free with unrestricted guest) are
 	 * owned by keel: the guest reads its own values from the shadows (SDM 25.6.6) */
 	uint64_t cr0_owned = (vmx.cr0_fixed0 | ~vmx.cr0_fixed1) & ~(CR0_PE | CR0_PG);
-	uint64_t cr4_owned = vmx.cr4_fixed0 | ~vmx.cr4_fixed1;
+	uint64_t cr4_owned = vmx.cr4_fixed0 | ~vmx.cr4_fixed1 | CR4_GUEST_RESERVED;
 	vmwrite(VMCS_CR0_MASK, cr0_owned & 0xffffffffull);
 	vmwrite(VMCS_CR4_MASK, cr4_owned & 0xffffffffull);
 	write_host_state();
@@ -460,6 +466,20 @@ static void vmx_vcpu_load_state(struct vcpu *v, const struct vcpu_sregs *s)
 	x->flush_tlb = true;
 }
 
+/* The guest's whole CR0 or CR4: the bits keel owns from the read shadow, the rest from the
+ * register (the guest changes those without an exit, so the shadow alone is stale). */
+static uint64_t guest_cr0(const struct vmx_vcpu *x)
+{
+	uint64_t m = vmread(VMCS_CR0_MASK);
+	return (vmread(VMCS_GUEST_CR0) & ~m) | (x->cr0_shadow & m);
+}
+
+static uint64_t guest_cr4(const struct vmx_vcpu *x)
+{
+	uint64_t m = vmread(VMCS_CR4_MASK);
+	return (vmread(VMCS_GUEST_CR4) & ~m) | (x->cr4_shadow & m);
+}
+
 static void vmx_vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
 {
 	load_vmcs(v);
@@ -475,52 +495,70 @@ static void vmx_vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
 	s->gdtr.limit = (uint16_t)vmread(VMCS_GUEST_GDTR_LIMIT);
 	s->idtr.base = vmread(VMCS_GUEST_IDTR_BASE);
 	s->idtr.limit = (uint16_t)vmread(VMCS_GUEST_IDTR_LIMIT);
-	/* the bits keel owns read as the guest wrote them */
-	uint64_t m0 = vmread(VMCS_CR0_MASK), m4 = vmread(VMCS_CR4_MASK);
-	s->cr0 = (vmread(VMCS_GUEST_CR0) & ~m0) | (vx(v)->cr0_shadow & m0);
-	s->cr4 = (vmread(VMCS_GUEST_CR4) & ~m4) | (vx(v)->cr4_shadow & m4);
+	s->cr0 = guest_cr0(vx(v)); /* the bits keel owns read as the guest wrote them */
+	s->cr4 = guest_cr4(vx(v));
 	s->cr3 = vmread(VMCS_GUEST_CR3);
 	__asm__ volatile("mov %%cr2, %0" : "=r"(s->cr2)); /* CR2 is not in the VMCS */
 	s->efer = vmread(VMCS_GUEST_EFER);
 	s->pat = vmread(VMCS_GUEST_PAT);
 }
 
-/* MOV to CR0/CR4 that touched a bit keel owns (SDM 27.1.3, table 28-3 exit qualification):
- * the guest's value goes to the shadow, the real register keeps the forced bits. */
+/* MOV to CR0/CR4, CLTS, LMSW that touched a bit keel owns (SDM 27.1.3, table 28-3 exit
+ * qualification): the guest's value goes to the shadow, the real register keeps the forced bits.
+ * A value the CPU would refuse gets the CPU's #GP (SDM vol 2, MOV to control registers): the
+ * exit happens before the CPU's own checks. */
 static bool handle_cr_write(struct vcpu *v, uint64_t qual)
 {
 	unsigned cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
 	struct vmx_vcpu *x = vx(v);
+	uint64_t cur0 = guest_cr0(x), cur4 = guest_cr4(x), efer = vmread(VMCS_GUEST_EFER);
+	bool long64 = (efer & EFER_LMA) && (vmread(VMCS_GUEST_CS_AR) & (1u << 13));
 	uint64_t val;
 
-	if (type == 0)
+	if (type == 0) {
 		val = reg == GPR_RSP ? vmread(VMCS_GUEST_RSP) : v->regs.gpr[reg];
-	else if (type == 2 && cr == 0) /* CLTS */
-		val = x->cr0_shadow & ~CR0_TS;
-	else if (type == 3 && cr == 0) /* LMSW: only PE, MP, EM, TS; PE cannot be cleared */
-		val = (x->cr0_shadow & ~0xeull) | ((qual >> 16) & 0xf) | (x->cr0_shadow & 1);
+		if (!long64)
+			val = (uint32_t)val; /* outside 64-bit mode the source is 32 bits */
+	} else if (type == 2 && cr == 0) {   /* CLTS */
+		val = cur0 & ~CR0_TS;
+	} else if (type == 3 && cr == 0) { /* LMSW: only PE, MP, EM, TS; PE cannot be cleared */
+		val = (cur0 & ~0xeull) | ((qual >> 16) & 0xf) | (cur0 & 1);
+	} else {
+		return false;
+	}
+	bool gp;
+	if (cr == 0)
+		gp = (val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
+		     ((val & CR0_NW) && !(val & CR0_CD)) ||
+		     ((val & CR0_PG) && !(cur0 & CR0_PG) && (efer & EFER_LME) && !(cur4 & CR4_PAE));
+	else if (cr == 4)
+		gp = (val & (~vmx.cr4_fixed1 | CR4_GUEST_RESERVED)) ||
+		     ((efer & EFER_LMA) && !(val & CR4_PAE));
 	else
 		return false;
+	if (gp) {
+		vmwrite(VMCS_ENTRY_EXC_ERROR, 0);
+		vmwrite(VMCS_ENTRY_INTR_INFO,
+			INTR_INFO_VALID | INTR_TYPE_HW_EXC | INTR_INFO_ERROR_VALID | 13);
+		return true;
+	}
 	if (cr == 0) {
 		x->cr0_shadow = val;
 		vmwrite(VMCS_CR0_SHADOW, val);
 		vmwrite(VMCS_GUEST_CR0, real_cr0(val));
 		/* CR0.PG with EFER.LME switches long mode on or off (SDM 10.8.5) */
-		uint64_t efer = vmread(VMCS_GUEST_EFER);
 		if ((val & CR0_PG) && (efer & EFER_LME))
 			efer |= EFER_LMA;
 		else if (!(val & CR0_PG))
 			efer &= ~EFER_LMA;
 		vmwrite(VMCS_GUEST_EFER, efer);
 		set_ia32e(v, efer);
-		load_pdptes(v, val, x->cr4_shadow, efer, vmread(VMCS_GUEST_CR3));
-	} else if (cr == 4) {
+		load_pdptes(v, val, cur4, efer, vmread(VMCS_GUEST_CR3));
+	} else {
 		x->cr4_shadow = val;
 		vmwrite(VMCS_CR4_SHADOW, val);
 		vmwrite(VMCS_GUEST_CR4, real_cr4(val));
-		load_pdptes(v, x->cr0_shadow, val, vmread(VMCS_GUEST_EFER), vmread(VMCS_GUEST_CR3));
-	} else {
-		return false;
+		load_pdptes(v, cur0, val, efer, vmread(VMCS_GUEST_CR3));
 	}
 	x->flush_tlb = true;
 	v->regs.rip += vmread(VMCS_EXIT_INSN_LEN);

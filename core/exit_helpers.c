@@ -1,0 +1,67 @@
+/* Helpers of the exit handlers: event injection and the guest mode as decoding needs it. */
+#include "core/exit.h"
+
+#include "arch/x86/cpu.h"
+#include "core/virt.h"
+
+void skip_insn(struct vcpu *v, const struct vm_exit *e)
+{
+	v->regs.rip += e->insn_len;
+}
+
+enum exit_result inject_exception(struct vcpu *v, uint8_t vector, bool has_error,
+				  uint32_t error_code)
+{
+	virt->inject_event(v, EVENT_EXCEPTION, vector, has_error, error_code);
+	return EXIT_RESUME;
+}
+
+enum exit_result inject_page_fault(struct vcpu *v, uint64_t address, uint32_t error_code)
+{
+	virt->set_cr2(v, address);
+	return inject_exception(v, EXC_PF, true, error_code);
+}
+
+enum x86_cpu_mode cpu_mode(const struct vcpu_sregs *s)
+{
+	if (!(s->cr0 & CR0_PE))
+		return X86_MODE_REAL;
+	if ((s->efer & EFER_LMA) && (s->cs.attr & SEG_ATTR_L))
+		return X86_MODE_LONG64;
+	return (s->cs.attr & SEG_ATTR_DB) ? X86_MODE_PROT32 : X86_MODE_PROT16;
+}
+
+struct paging_state paging_of(const struct vcpu_sregs *s)
+{
+	return (struct paging_state){ s->cr0, s->cr3, s->cr4, s->efer, 0 };
+}
+
+uint64_t seg_base(const struct vcpu_sregs *s, enum x86_seg seg, enum x86_cpu_mode mode)
+{
+	/* in 64-bit mode only FS and GS have bases (Intel SDM vol 1, 3.4.2.1) */
+	switch (seg) {
+	case X86_SEG_FS:
+		return s->fs.base;
+	case X86_SEG_GS:
+		return s->gs.base;
+	default:
+		break;
+	}
+	if (mode == X86_MODE_LONG64)
+		return 0;
+	switch (seg) {
+	case X86_SEG_ES:
+		return s->es.base;
+	case X86_SEG_CS:
+		return s->cs.base;
+	case X86_SEG_SS:
+		return s->ss.base;
+	default:
+		return s->ds.base;
+	}
+}
+
+unsigned cpl_of(const struct vcpu_sregs *s)
+{
+	return (s->ss.attr >> 5) & 3;
+}

@@ -1,0 +1,112 @@
+/* Port I/O exits, single and string (INS/OUTS element by element through the guest's page
+ * tables), to the platform's I/O bus. */
+#include "core/exit.h"
+
+#include "core/virt.h"
+#include "lib/kstring.h"
+#include "vdev/platform.h"
+
+static uint64_t size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+
+static enum exit_result io_string(struct vcpu *v, const struct vm_exit *e)
+{
+	struct vm *vm = v->vm;
+	struct vcpu_sregs s;
+	virt->vcpu_get_sregs(v, &s);
+	enum x86_cpu_mode mode = cpu_mode(&s);
+	struct paging_state ps = paging_of(&s);
+	unsigned asz = mode == X86_MODE_LONG64 ? 8 : mode == X86_MODE_PROT32 ? 4 : 2;
+	uint64_t amask = size_mask(asz);
+	int step = (v->regs.rflags & (1ull << 10)) ? -(int)e->io.size : (int)e->io.size;
+	uint64_t count = e->io.rep ? v->regs.gpr[GPR_RCX] & amask : 1;
+	/* INS writes ES:rDI; OUTS reads DS:rSI (segment overrides are not honoured) */
+	unsigned idx = e->io.in ? GPR_RDI : GPR_RSI;
+	uint64_t base = seg_base(&s, e->io.in ? X86_SEG_ES : X86_SEG_DS, mode);
+	unsigned access = (e->io.in ? GW_WRITE : 0) | (cpl_of(&s) == 3 ? GW_USER : 0);
+
+	/* at most a page of iterations per exit: the guest re-executes the rest */
+	for (unsigned i = 0; count && i < 4096; i++, count--) {
+		uint64_t off = v->regs.gpr[idx] & amask;
+		uint64_t la = base + off, gpa, gpa2 = 0;
+		uint32_t pfec;
+		if (mode != X86_MODE_LONG64)
+			la &= 0xffffffffull;
+		/* An element across a page boundary lives in two pages, which need not be
+		 * neighbours in guest-physical memory or present at all: both are walked before a
+		 * byte moves, so a fault on the second leaves the first untouched, as on the CPU. */
+		unsigned n1 = MIN(e->io.size, 0x1000u - (unsigned)(la & 0xfff));
+		unsigned n2 = e->io.size - n1;
+		uint64_t fault_la = la;
+		int r = guest_walk(&vm->mem, &ps, la, access, &gpa, &pfec);
+		if (!r && n2) {
+			fault_la = la + n1;
+			if (mode != X86_MODE_LONG64)
+				fault_la &= 0xffffffffull;
+			r = guest_walk(&vm->mem, &ps, fault_la, access, &gpa2, &pfec);
+		}
+		if (r == -GW_EFAULT) {
+			if (e->io.rep)
+				v->regs.gpr[GPR_RCX] = (v->regs.gpr[GPR_RCX] & ~amask) | count;
+			return inject_page_fault(v, fault_la, pfec);
+		}
+		uint8_t *p = r ? NULL : gmem_ptr(&vm->mem, gpa, n1);
+		uint8_t *p2 = r || !n2 ? NULL : gmem_ptr(&vm->mem, gpa2, n2);
+		if (!p || (n2 && !p2))
+			return vm_crash(v, e, "string I/O on port %x with a buffer outside RAM",
+					e->io.port);
+		uint8_t val[4] = { 0, 0, 0, 0 };
+		if (e->io.in) {
+			uint32_t in = 0;
+			platform_io(vm->platform, e->io.port, e->io.size, false, &in);
+			memcpy(val, &in, sizeof(val));
+			memcpy(p, val, n1);
+			if (n2)
+				memcpy(p2, val + n1, n2);
+		} else {
+			uint32_t out = 0;
+			memcpy(val, p, n1);
+			if (n2)
+				memcpy(val + n1, p2, n2);
+			memcpy(&out, val, sizeof(out));
+			platform_io(vm->platform, e->io.port, e->io.size, true, &out);
+		}
+		v->regs.gpr[idx] = (v->regs.gpr[idx] & ~amask) | ((off + (uint64_t)step) & amask);
+		if (vm->stop_reason != VM_STOP_NONE)
+			break;
+	}
+	if (e->io.rep) {
+		v->regs.gpr[GPR_RCX] = (v->regs.gpr[GPR_RCX] & ~amask) | count;
+		if (count)
+			return EXIT_RESUME; /* RIP stays: the CPU resumes the REP */
+	}
+	skip_insn(v, e);
+	return vm->stop_reason != VM_STOP_NONE ? EXIT_STOP : EXIT_RESUME;
+}
+
+enum exit_result handle_io(struct vcpu *v, const struct vm_exit *e)
+{
+	struct vm *vm = v->vm;
+
+	if (!e->insn_len)
+		return vm_crash(v, e, "I/O exit without an instruction length");
+	if (e->io.string)
+		return io_string(v, e);
+	if (e->io.in) {
+		uint32_t val = 0xffffffffu;
+		platform_io(vm->platform, e->io.port, e->io.size, false, &val);
+		uint64_t m = size_mask(e->io.size);
+		/* a 32-bit IN zero-extends into RAX; 8/16-bit ones keep the upper bits */
+		if (e->io.size == 4)
+			v->regs.gpr[GPR_RAX] = val;
+		else
+			v->regs.gpr[GPR_RAX] = (v->regs.gpr[GPR_RAX] & ~m) | (val & m);
+	} else {
+		uint32_t val = (uint32_t)(v->regs.gpr[GPR_RAX] & size_mask(e->io.size));
+		platform_io(vm->platform, e->io.port, e->io.size, true, &val);
+	}
+	skip_insn(v, e);
+	return vm->stop_reason != VM_STOP_NONE ? EXIT_STOP : EXIT_RESUME;
+}

@@ -1,0 +1,186 @@
+/* CPUID, MSR and XSETBV exits: core/cpuid_policy.c and core/msr_policy.c decide, this file acts. */
+#include "core/exit.h"
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/time.h"
+#include "core/cpuid_policy.h"
+#include "core/kvmclock.h"
+#include "core/msr_policy.h"
+#include "core/virt.h"
+#include "lib/log.h"
+#include "vdev/platform.h"
+
+static void host_cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r)
+{
+	struct cpuid_regs c = cpuid(leaf, subleaf);
+	*r = (struct cpuid_result){ c.eax, c.ebx, c.ecx, c.edx };
+}
+
+static void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cpuid_result *r)
+{
+	struct cpuid_env env = {
+		.host = host_cpuid,
+		.vcpu_id = v->id,
+		.nr_vcpus = v->vm->nr_vcpus,
+		.guest_osxsave = (virt->get_cr(v, 4) & CR4_OSXSAVE) != 0,
+		.tsc_khz = (uint32_t)(time_tsc_hz() / 1000),
+		.apic_khz = VLAPIC_TIMER_KHZ,
+	};
+	cpuid_policy(leaf, subleaf, &env, r);
+}
+
+enum exit_result handle_cpuid(struct vcpu *v, const struct vm_exit *e)
+{
+	struct cpuid_result r;
+	guest_cpuid(v, (uint32_t)v->regs.gpr[GPR_RAX], (uint32_t)v->regs.gpr[GPR_RCX], &r);
+	v->regs.gpr[GPR_RAX] = r.eax;
+	v->regs.gpr[GPR_RBX] = r.ebx;
+	v->regs.gpr[GPR_RCX] = r.ecx;
+	v->regs.gpr[GPR_RDX] = r.edx;
+	skip_insn(v, e);
+	return EXIT_RESUME;
+}
+
+static void log_msr_once(struct vcpu *v, uint32_t msr, bool write, uint64_t val)
+{
+	struct vm *vm = v->vm;
+	for (unsigned i = 0; i < vm->nr_msr_logged; i++)
+		if (vm->msr_logged[i] == msr)
+			return;
+	if (vm->nr_msr_logged < ARRAY_SIZE(vm->msr_logged))
+		vm->msr_logged[vm->nr_msr_logged++] = msr;
+	else
+		return;
+	if (write)
+		klog("vm %s: wrmsr %#x = %#llx: not offered, #GP", vm->name, msr,
+		     (unsigned long long)val);
+	else
+		klog("vm %s: rdmsr %#x: not offered, #GP", vm->name, msr);
+}
+
+enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e)
+{
+	bool write = e->reason == EXIT_MSR_WRITE;
+	uint32_t msr = e->msr.index;
+	uint64_t val = (v->regs.gpr[GPR_RDX] << 32) | (uint32_t)v->regs.gpr[GPR_RAX];
+	bool ok = true;
+
+	switch (msr_policy_lookup(msr)) {
+	case MSR_ACT_EFER: {
+		struct cpuid_regs x = cpuid(0x80000001, 0);
+		if (!write) {
+			val = virt->get_efer(v);
+		} else if (!efer_write_ok(val, x.edx & (1u << 20), x.edx & (1u << 25))) {
+			ok = false;
+		} else {
+			/* LMA is the CPU's to set; keep the current value (AMD APM vol 2, 14.6) */
+			uint64_t cur = virt->get_efer(v);
+			virt->set_efer(v, (val & ~EFER_LMA) | (cur & EFER_LMA));
+		}
+		break;
+	}
+	case MSR_ACT_PAT:
+		if (!write)
+			val = virt->get_pat(v);
+		else if (pat_write_ok(val))
+			virt->set_pat(v, val);
+		else
+			ok = false;
+		break;
+	case MSR_ACT_TSC:
+		if (!write)
+			val = rdtsc() + v->tsc_offset;
+		else
+			v->tsc_offset = val - rdtsc(), virt->set_tsc_offset(v, v->tsc_offset);
+		break;
+	case MSR_ACT_APIC:
+		if (write)
+			ok = platform_msr_write(v->vm->platform, v->id, msr, val) != PLATFORM_GP;
+		else
+			ok = platform_msr_read(v->vm->platform, v->id, msr, &val) != PLATFORM_GP;
+		break;
+	case MSR_ACT_MISC_ENABLE:
+		if (!write)
+			val = 1; /* fast strings */
+		else
+			ok = val == 1;
+		break;
+	case MSR_ACT_TSC_AUX:
+		/* one vCPU per CPU: the guest's value can live in the real MSR, which keel does
+		 * not use */
+		if (!write) {
+			val = v->tsc_aux;
+		} else if (val >> 32) {
+			ok = false;
+		} else {
+			v->tsc_aux = val;
+			wrmsr(MSR_TSC_AUX, val);
+		}
+		break;
+	case MSR_ACT_KVM_WALL_CLOCK:
+		if (!write) {
+			val = v->vm->kvm_wall_clock;
+		} else {
+			const struct vrtc_time *t = &v->vm->start_time;
+			uint64_t epoch =
+				epoch_seconds(t->year, t->mon, t->day, t->hour, t->min, t->sec);
+			ok = kvmclock_write_wall(&v->vm->mem, val, epoch) == 0;
+			if (ok)
+				v->vm->kvm_wall_clock = val;
+		}
+		break;
+	case MSR_ACT_KVM_SYSTEM_TIME:
+		if (!write) {
+			val = v->kvm_system_time;
+		} else {
+			/* bit 0 enables; the structure is 4-byte aligned in RAM */
+			if (val & 1)
+				ok = kvmclock_write_time(&v->vm->mem, val & ~1ull,
+							 rdtsc() + v->tsc_offset, vm_now_ns(v->vm),
+							 time_tsc_hz()) == 0;
+			if (ok)
+				v->kvm_system_time = val;
+		}
+		break;
+	case MSR_ACT_ZERO:
+		val = 0;
+		break;
+	case MSR_ACT_ZERO_RO:
+		val = 0;
+		ok = !write;
+		break;
+	case MSR_ACT_GP:
+		ok = false;
+		log_msr_once(v, msr, write, val);
+		break;
+	}
+	if (!ok)
+		return inject_exception(v, EXC_GP, true, 0);
+	if (!write) {
+		v->regs.gpr[GPR_RAX] = (uint32_t)val;
+		v->regs.gpr[GPR_RDX] = val >> 32;
+	}
+	skip_insn(v, e);
+	return v->vm->stop_reason != VM_STOP_NONE ? EXIT_STOP : EXIT_RESUME;
+}
+
+enum exit_result handle_xsetbv(struct vcpu *v, const struct vm_exit *e)
+{
+	struct cpuid_result allowed;
+	uint64_t val = (v->regs.gpr[GPR_RDX] << 32) | (uint32_t)v->regs.gpr[GPR_RAX];
+
+	if (!(virt->get_cr(v, 4) & CR4_OSXSAVE))
+		return inject_exception(v, EXC_UD, false, 0);
+	guest_cpuid(v, 0xd, 0, &allowed);
+	uint64_t mask = ((uint64_t)allowed.edx << 32) | allowed.eax;
+	/* Intel SDM vol 1, 13.3: x87 always on, AVX needs SSE, AVX-512 states together with AVX */
+	bool valid = (uint32_t)v->regs.gpr[GPR_RCX] == 0 && (val & 1) && !(val & ~mask) &&
+		     (!(val & 4) || (val & 2)) &&
+		     ((val & 0xe0) == 0 || ((val & 0xe0) == 0xe0 && (val & 4)));
+	if (!valid)
+		return inject_exception(v, EXC_GP, true, 0);
+	v->xcr0 = val;
+	__asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
+	skip_insn(v, e);
+	return EXIT_RESUME;
+}

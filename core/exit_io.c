@@ -18,20 +18,34 @@ static enum exit_result io_string(struct vcpu *v, const struct vm_exit *e)
 	virt->vcpu_get_sregs(v, &s);
 	enum x86_cpu_mode mode = cpu_mode(&s);
 	struct paging_state ps = paging_of(&s);
-	unsigned asz = mode == X86_MODE_LONG64 ? 8 : mode == X86_MODE_PROT32 ? 4 : 2;
+
+	/* The address size and OUTS' segment come from the prefixes: neither exit reports them
+	 * reliably (SVM's EXITINFO1 size bits read 0 under QEMU TCG), so keel reads them itself. */
+	uint8_t bytes[X86_MAX_INSN_LEN];
+	unsigned n = 0, asz = 0;
+	uint32_t pfec = 0;
+	enum x86_seg src_seg;
+	uint64_t rip = mode == X86_MODE_LONG64 ? v->regs.rip : (uint32_t)v->regs.rip;
+	uint64_t cs_la = seg_base(&s, X86_SEG_CS, mode) + rip;
+	int fr = guest_fetch_insn(&vm->mem, &ps, cs_la, GW_EXEC | (cpl_of(&s) == 3 ? GW_USER : 0),
+				  bytes, sizeof(bytes), &n, &pfec);
+	if (fr == -GW_EFAULT)
+		return inject_page_fault(v, cs_la, pfec);
+	if (fr || x86_decode_string_io(bytes, n, mode, &asz, &src_seg))
+		return vm_crash(v, e, "string I/O exit on port %x at %llx without INS/OUTS there",
+				e->io.port, (unsigned long long)cs_la);
 	uint64_t amask = size_mask(asz);
 	int step = (v->regs.rflags & (1ull << 10)) ? -(int)e->io.size : (int)e->io.size;
 	uint64_t count = e->io.rep ? v->regs.gpr[GPR_RCX] & amask : 1;
-	/* INS writes ES:rDI; OUTS reads DS:rSI (segment overrides are not honoured) */
+	/* INS writes ES:rDI (no override); OUTS reads seg:rSI */
 	unsigned idx = e->io.in ? GPR_RDI : GPR_RSI;
-	uint64_t base = seg_base(&s, e->io.in ? X86_SEG_ES : X86_SEG_DS, mode);
+	uint64_t base = seg_base(&s, e->io.in ? X86_SEG_ES : src_seg, mode);
 	unsigned access = (e->io.in ? GW_WRITE : 0) | (cpl_of(&s) == 3 ? GW_USER : 0);
 
 	/* at most a page of iterations per exit: the guest re-executes the rest */
 	for (unsigned i = 0; count && i < 4096; i++, count--) {
 		uint64_t off = v->regs.gpr[idx] & amask;
 		uint64_t la = base + off, gpa, gpa2 = 0;
-		uint32_t pfec;
 		if (mode != X86_MODE_LONG64)
 			la &= 0xffffffffull;
 		/* An element across a page boundary lives in two pages, which need not be

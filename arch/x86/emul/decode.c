@@ -335,3 +335,62 @@ done_noreg:
 	out->len = (uint8_t)c.pos;
 	return 0;
 }
+
+int x86_decode_string_io(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode,
+			 unsigned *addr_size, enum x86_seg *seg)
+{
+	bool addr_override = false;
+
+	*seg = X86_SEG_DS;
+	/* legacy prefixes in any order, then (64-bit mode) REX, then 6C-6F (SDM vol 2, 2.1.1) */
+	for (size_t i = 0; i < len && i < X86_MAX_INSN_LEN; i++) {
+		uint8_t b = bytes[i];
+		switch (b) {
+		case 0x67:
+			addr_override = true;
+			continue;
+		case 0x26:
+			*seg = X86_SEG_ES;
+			continue;
+		case 0x2e:
+			*seg = X86_SEG_CS;
+			continue;
+		case 0x36:
+			*seg = X86_SEG_SS;
+			continue;
+		case 0x3e:
+			*seg = X86_SEG_DS;
+			continue;
+		case 0x64:
+			*seg = X86_SEG_FS;
+			continue;
+		case 0x65:
+			*seg = X86_SEG_GS;
+			continue;
+		case 0x66:
+		case 0xf0:
+		case 0xf2:
+		case 0xf3:
+			continue;
+		default:
+			break;
+		}
+		if (mode == X86_MODE_LONG64 && (b & 0xf0) == 0x40)
+			continue; /* REX: no bit of it matters to INS/OUTS */
+		if (b < 0x6c || b > 0x6f)
+			return -X86_EUNSUPPORTED;
+		switch (mode) {
+		case X86_MODE_LONG64:
+			*addr_size = addr_override ? 4 : 8;
+			break;
+		case X86_MODE_PROT32:
+			*addr_size = addr_override ? 2 : 4;
+			break;
+		default:
+			*addr_size = addr_override ? 4 : 2;
+			break;
+		}
+		return 0;
+	}
+	return len < X86_MAX_INSN_LEN ? -X86_ETRUNC : -X86_ETOOLONG;
+}

@@ -120,4 +120,10 @@ struct x86_insn {
 /* Decodes one instruction from bytes[0..len). 0 on success, or -enum x86_decode_err. */
 int x86_decode(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode, struct x86_insn *out);
 
+/* For a string I/O exit (INS/OUTS, opcodes 6C-6F): the address size (2, 4 or 8) the prefixes
+ * give it in mode, and the segment of its source (DS unless overridden; INS always writes ES:rDI,
+ * whatever the prefix says). 0, or -X86_EUNSUPPORTED when the bytes are not INS/OUTS. */
+int x86_decode_string_io(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode,
+			 unsigned *addr_size, enum x86_seg *seg);
+
 #endif

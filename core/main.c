@@ -5,6 +5,7 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/paging.h"
 #include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
 #include "core/boot_info.h"
 #include "core/console.h"
 #include "core/host_memory.h"
@@ -106,6 +107,8 @@ NORETURN void hv_main(struct boot_info *bi)
 		machine_poweroff(bi);
 	}
 	host_apic_init();
+	smp_init(bi);
+	smp_selftest();
 	if (launch_vms(bi, vms)) {
 		klog("keel: stopping; no VM started");
 		machine_poweroff(bi);

@@ -8,7 +8,7 @@
 #define CPUID7_SMAP (1u << 20)
 #define CPUID1_XSAVE (1u << 26)
 
-void cpu_features_init(void)
+uint64_t cpu_features_enable(void)
 {
 	uint64_t cr4 = read_cr4();
 	struct cpuid_regs l7 =
@@ -22,6 +22,12 @@ void cpu_features_init(void)
 		cr4 |= CR4_OSXSAVE;
 	write_cr4(cr4);
 	write_cr0(read_cr0() | CR0_WP);
+	return cr4;
+}
+
+void cpu_features_init(void)
+{
+	uint64_t cr4 = cpu_features_enable();
 	klog("keel: root mode: SMEP %s, SMAP %s, XSAVE %s", cr4 & CR4_SMEP ? "on" : "absent",
 	     cr4 & CR4_SMAP ? "on" : "absent", cr4 & CR4_OSXSAVE ? "on" : "absent");
 }

@@ -6,8 +6,12 @@
 #include "drivers/uart16550.h"
 #include "lib/fmt.h"
 #include "lib/kstring.h"
+#include "lib/spinlock.h"
 
 #define COM1 0x3f8
+
+/* One line at a time from every CPU. */
+static struct spinlock lock;
 
 void console_init_serial(void)
 {
@@ -38,5 +42,8 @@ void klog(const char *fmt, ...)
 	va_end(ap);
 	size_t len = strlen(line);
 	line[len++] = '\n';
+	bool locked = spin_lock_bounded(&lock, 100000000ul);
 	console_write(line, len);
+	if (locked)
+		spin_unlock(&lock);
 }

@@ -1,10 +1,13 @@
 #include "core/kmem.h"
 
 #include "lib/kstring.h"
+#include "lib/spinlock.h"
 #include "mm/phys.h"
 
 static struct phys_pool *pool;
 static uint64_t used;
+/* every CPU allocates from the one pool */
+static struct spinlock lock;
 
 void kmem_init(struct phys_pool *p)
 {
@@ -14,10 +17,13 @@ void kmem_init(struct phys_pool *p)
 void *kmem_alloc_pages(uint64_t bytes, uint64_t align)
 {
 	bytes = ALIGN_UP(bytes, PAGE_SIZE);
+	spin_lock(&lock);
 	uint64_t pa = phys_alloc(pool, bytes, align < PAGE_SIZE ? PAGE_SIZE : align);
+	if (pa)
+		used += bytes;
+	spin_unlock(&lock);
 	if (!pa)
 		return NULL;
-	used += bytes;
 	void *p = (void *)(uintptr_t)pa;
 	memset(p, 0, bytes);
 	return p;
@@ -26,18 +32,25 @@ void *kmem_alloc_pages(uint64_t bytes, uint64_t align)
 void kmem_free_pages(void *p, uint64_t bytes)
 {
 	bytes = ALIGN_UP(bytes, PAGE_SIZE);
+	spin_lock(&lock);
 	used -= bytes;
 	phys_free(pool, (uint64_t)(uintptr_t)p, bytes);
+	spin_unlock(&lock);
 }
 
 uint64_t kmem_alloc_guest_ram(uint64_t bytes)
 {
-	return phys_alloc_guest_ram(pool, bytes);
+	spin_lock(&lock);
+	uint64_t pa = phys_alloc_guest_ram(pool, bytes);
+	spin_unlock(&lock);
+	return pa;
 }
 
 void kmem_free_guest_ram(uint64_t pa, uint64_t bytes)
 {
+	spin_lock(&lock);
 	phys_free(pool, pa, bytes);
+	spin_unlock(&lock);
 }
 
 uint64_t kmem_free_bytes(void)

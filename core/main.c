@@ -3,8 +3,9 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_features.h"
 #include "arch/x86/fpu.h"
-#include "arch/x86/cpu_tables.h"
 #include "arch/x86/paging.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
 #include "core/boot_info.h"
 #include "core/console.h"
 #include "core/host_memory.h"
@@ -78,7 +79,7 @@ NORETURN void hv_main(struct boot_info *bi)
 	if (bi->fb.base)
 		klog("keel: framebuffer %ux%u at %llx", bi->fb.width, bi->fb.height,
 		     (unsigned long long)bi->fb.base);
-	cpu_tables_init();
+	percpu_init_boot_cpu();
 	log_memory_map(bi);
 
 	phys_pool_init(&phys_pool);
@@ -106,6 +107,8 @@ NORETURN void hv_main(struct boot_info *bi)
 		machine_poweroff(bi);
 	}
 	host_apic_init();
+	smp_init(bi);
+	smp_selftest();
 	if (launch_vms(bi, vms)) {
 		klog("keel: stopping; no VM started");
 		machine_poweroff(bi);

@@ -20,7 +20,10 @@ enum event_type {
 
 struct virt_ops {
 	const char *name;
-	/* Enables virtualization on this CPU. -1 with a message in err when it cannot. */
+	/* Enables virtualization on this CPU: on every CPU keel runs on, the boot CPU first
+	 * (which also sets up what all share). The per-CPU state goes to this CPU's struct percpu
+	 * (arch/x86/percpu.h), whose GS base and TR must be final. -1 with a message in err when
+	 * it cannot. */
 	int (*cpu_enable)(char *err, size_t err_size);
 	/* Stage-2 entry format of this CPU (NPT or EPT) */
 	const struct stage2_format *(*stage2_format)(void);

@@ -8,9 +8,21 @@
 
 #define HOST_TIMER_VECTOR 0xef
 #define HOST_SPURIOUS_VECTOR 0xff
+#define HOST_WAKE_VECTOR 0xee /* an IPI that only ends another CPU's HLT (arch/x86/smp.c) */
 
-/* Enables the APIC (never clearing the global enable bit) and calibrates its timer. */
+/* Enables the APIC (never clearing the global enable bit) and calibrates its timer; on the boot
+ * CPU, before any other CPU starts. x2APIC mode when the firmware left the CPU in it. */
 void host_apic_init(void);
+/* The same on an AP: its own APIC's registers, with the boot CPU's mode and timer rate. */
+void host_apic_init_ap(void);
+bool host_apic_x2apic(void);
+/* This CPU's APIC ID, from its APIC. */
+uint32_t host_apic_id(void);
+/* IPIs to one CPU by APIC ID (physical destination; SDM vol 3, 11.6.1): INIT, start-up at
+ * page * 4 KiB, and HOST_WAKE_VECTOR. -1 when the APIC did not send it. */
+int host_apic_send_init(uint32_t apic_id);
+int host_apic_send_startup(uint32_t apic_id, uint8_t page);
+int host_apic_send_wake(uint32_t apic_id);
 /* Arms the one-shot timer to fire in `us` microseconds (0 disarms). */
 void host_timer_arm_us(uint64_t us);
 /* Sleeps in HLT until an interrupt (the timer, at the latest in `us` microseconds). */

@@ -14,7 +14,7 @@
 #define KEEL_SMAP 1
 #endif
 
-void cpu_features_init(void)
+uint64_t cpu_features_enable(void)
 {
 	uint64_t cr4 = read_cr4();
 	struct cpuid_regs l7 =
@@ -28,10 +28,16 @@ void cpu_features_init(void)
 		cr4 |= CR4_OSXSAVE;
 	write_cr4(cr4);
 	write_cr0(read_cr0() | CR0_WP);
+	return cr4;
+}
+
+void cpu_features_init(void)
+{
+	uint64_t cr4 = cpu_features_enable();
 	const char *smap = "absent";
 	if (cr4 & CR4_SMAP)
 		smap = "on";
-	else if (l7.ebx & CPUID7_SMAP)
+	else if (cpuid(0, 0).eax >= 7 && (cpuid(7, 0).ebx & CPUID7_SMAP))
 		smap = "off (SMAP=0 build)";
 	klog("keel: root mode: SMEP %s, SMAP %s, XSAVE %s", cr4 & CR4_SMEP ? "on" : "absent", smap,
 	     cr4 & CR4_OSXSAVE ? "on" : "absent");

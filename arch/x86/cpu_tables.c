@@ -5,18 +5,6 @@
 #include "lib/kstring.h"
 #include "lib/log.h"
 
-#define IST_STACK_SIZE (16 * KiB)
-
-struct tss64 {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} PACKED;
-
 struct idt_gate {
 	uint16_t offset_lo;
 	uint16_t selector;
@@ -32,11 +20,8 @@ struct table_ptr {
 	uint64_t base;
 } PACKED;
 
-static uint64_t gdt[5] __attribute__((aligned(16)));
-static struct tss64 tss __attribute__((aligned(16)));
+/* One IDT for every CPU: written once by the boot CPU, read-only once the APs run. */
 static struct idt_gate idt[256] __attribute__((aligned(16)));
-/* Separate stacks for #DF, NMI and #MC (IST 1-3), so a blown keel stack still gets a report. */
-static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 extern const uint64_t exception_stubs[32];
 
@@ -82,30 +67,33 @@ void idt_set_handler(unsigned vec, uint64_t handler)
 	set_gate(vec & 0xff, handler, 0);
 }
 
-void cpu_tables_init(void)
+void idt_init(void)
 {
-	uint64_t tss_base = (uint64_t)(uintptr_t)&tss;
-	uint64_t tss_limit = sizeof(tss) - 1;
-
-	gdt[0] = 0;
-	gdt[1] = 0x00af9b000000ffffull; /* code: present, DPL 0, L=1 */
-	gdt[2] = 0x00cf93000000ffffull; /* data: present, writable */
-	/* 64-bit available TSS (type 9), a 16-byte descriptor */
-	gdt[3] = (tss_limit & 0xffff) | ((tss_base & 0xffffff) << 16) | (0x89ull << 40) |
-		 ((tss_limit >> 16 & 0xf) << 48) | ((tss_base >> 24 & 0xff) << 56);
-	gdt[4] = tss_base >> 32;
-
-	memset(&tss, 0, sizeof(tss));
-	for (int i = 0; i < 3; i++)
-		tss.ist[i] = (uint64_t)(uintptr_t)(ist_stacks[i] + IST_STACK_SIZE);
-	tss.iomap_base = sizeof(tss); /* no I/O bitmap */
-
 	for (unsigned v = 0; v < 32; v++) {
 		unsigned ist = v == 8 ? 1 : v == 2 ? 2 : v == 18 ? 3 : 0;
 		set_gate(v, exception_stubs[v], ist);
 	}
+}
 
-	struct table_ptr gp = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+void cpu_tables_load(struct cpu_tables *t, const uint64_t ist_top[CPU_NR_IST])
+{
+	uint64_t tss_base = (uint64_t)(uintptr_t)&t->tss;
+	uint64_t tss_limit = sizeof(t->tss) - 1;
+
+	t->gdt[0] = 0;
+	t->gdt[1] = 0x00af9b000000ffffull; /* code: present, DPL 0, L=1 */
+	t->gdt[2] = 0x00cf93000000ffffull; /* data: present, writable */
+	/* 64-bit available TSS (type 9), a 16-byte descriptor */
+	t->gdt[3] = (tss_limit & 0xffff) | ((tss_base & 0xffffff) << 16) | (0x89ull << 40) |
+		    ((tss_limit >> 16 & 0xf) << 48) | ((tss_base >> 24 & 0xff) << 56);
+	t->gdt[4] = tss_base >> 32;
+
+	memset(&t->tss, 0, sizeof(t->tss));
+	for (int i = 0; i < CPU_NR_IST; i++)
+		t->tss.ist[i] = ist_top[i];
+	t->tss.iomap_base = sizeof(t->tss); /* no I/O bitmap */
+
+	struct table_ptr gp = { sizeof(t->gdt) - 1, (uint64_t)(uintptr_t)t->gdt };
 	struct table_ptr ip = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 	__asm__ volatile("lgdt %0\n\t"
 			 "pushq %1\n\t"

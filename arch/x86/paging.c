@@ -117,3 +117,15 @@ void paging_init(const struct boot_info *bi)
 	     (unsigned long long)text, (unsigned long long)text_end,
 	     (unsigned long long)bi->stack_guard);
 }
+
+void paging_unmap(uint64_t base, uint64_t size)
+{
+	set_flags(base, size, LEAF_NONE);
+	write_cr3(read_cr3());
+}
+
+void paging_map_code(uint64_t base, uint64_t size)
+{
+	set_flags(base, size, LEAF_CODE);
+	write_cr3(read_cr3());
+}

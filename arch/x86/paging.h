@@ -22,5 +22,10 @@ struct boot_info;
 /* Builds and loads keel's page tables (pages from core/kmem, which must only hand out RAM that
  * the firmware's page tables do not occupy yet). */
 void paging_init(const struct boot_info *bi);
+/* Change keel's mappings of [base, base + size) (page aligned, identity mapped): not present (a
+ * guard page), or read-only and executable (code keel copied there). Each flushes this CPU's TLB;
+ * no other CPU may have used those addresses yet. */
+void paging_unmap(uint64_t base, uint64_t size);
+void paging_map_code(uint64_t base, uint64_t size);
 
 #endif

@@ -37,7 +37,8 @@ e2e_boot_mb2() {
 }
 
 # e2e_boot_vmx NAME CONFIG TIMEOUT [FILE...]: keel.elf from a GRUB ISO under Bochs
-# (corei7_skylake_x: VT-x with EPT, VPID, unrestricted guest), 1 GiB of RAM.
+# (corei7_skylake_x: VT-x with EPT, VPID, unrestricted guest), 1 GiB of RAM; BOCHS_OPTS adds
+# tools/run-bochs options (e.g. --cpus 2).
 e2e_boot_vmx() {
 	local name=$1 cfg=$2 timeout=$3
 	shift 3
@@ -45,7 +46,7 @@ e2e_boot_vmx() {
 	local start=$SECONDS
 	"$root/tools/make-iso" "$out/$name.iso" "$cfg" "$@" || { qemu_rc=1; return; }
 	"$root/tools/run-bochs" --megs 1024 --log "$out/$name.log" --timeout "$timeout" \
-		"$out/$name.iso" 2>"$out/$name.bochs-stderr"
+		${BOCHS_OPTS:-} "$out/$name.iso" 2>"$out/$name.bochs-stderr"
 	qemu_rc=$?
 	qemu_secs=$((SECONDS - start))
 	[ "${KEEP_ISO:-0}" = 1 ] || rm -f "$out/$name.iso"

@@ -1,6 +1,7 @@
 /* AMD-V backend: SVM with nested paging (AMD APM vol 2, chapter 15). */
 #include "arch/x86/cpu.h"
 #include "arch/x86/paging.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/svm/vmcb.h"
 #include "core/kmem.h"
 #include "core/virt.h"
@@ -29,12 +30,19 @@ struct svm_vcpu {
 	bool flush_tlb; /* on the next VMRUN */
 };
 
+/* One per physical CPU (struct percpu's virt): VMRUN's host save area and the VMCB that VMSAVE
+ * keeps keel's own FS, GS, TR ... in. */
+struct svm_cpu {
+	void *hsave;
+	void *host_vmcb;
+};
+
+/* Shared by every CPU, set up by the first cpu_enable. */
 static struct {
+	bool ready;
 	uint32_t features;
 	uint32_t nr_asids;
 	uint32_t next_asid;
-	void *hsave;
-	void *host_vmcb;
 	uint8_t *iopm;
 	uint8_t *msrpm;
 	struct stage2_format npt;
@@ -64,17 +72,9 @@ static void msrpm_allow(uint32_t msr)
 	svm.msrpm[block + bit / 8] &= (uint8_t) ~(3u << (bit % 8));
 }
 
-static int svm_cpu_enable(char *err, size_t err_size)
+/* The state every CPU shares: permission maps and the NPT format (the first cpu_enable). */
+static int svm_setup_shared(char *err, size_t err_size)
 {
-	struct cpuid_regs ext = cpuid(0x80000001, 0);
-	if (!(ext.ecx & (1u << 2))) {
-		ksnprintf(err, err_size, "this CPU has no AMD-V (CPUID 8000_0001 ECX.SVM = 0)");
-		return -1;
-	}
-	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
-		ksnprintf(err, err_size, "AMD-V is disabled by the firmware (VM_CR.SVMDIS)");
-		return -1;
-	}
 	struct cpuid_regs f = cpuid(0x8000000a, 0);
 	svm.features = f.edx;
 	svm.nr_asids = f.ebx;
@@ -82,17 +82,12 @@ static int svm_cpu_enable(char *err, size_t err_size)
 		ksnprintf(err, err_size, "AMD-V without nested paging is not supported");
 		return -1;
 	}
-	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
-	svm.hsave = kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
-	svm.host_vmcb = kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
 	svm.iopm = kmem_alloc_pages(IOPM_SIZE, PAGE_SIZE);
 	svm.msrpm = kmem_alloc_pages(MSRPM_SIZE, PAGE_SIZE);
-	if (!svm.hsave || !svm.host_vmcb || !svm.iopm || !svm.msrpm) {
+	if (!svm.iopm || !svm.msrpm) {
 		ksnprintf(err, err_size, "out of memory for SVM structures");
 		return -1;
 	}
-	wrmsr(MSR_VM_HSAVE_PA, (uint64_t)(uintptr_t)svm.hsave);
-	svm_vmsave((uint64_t)(uintptr_t)svm.host_vmcb);
 	/* every port and MSR traps unless listed */
 	memset(svm.iopm, 0xff, IOPM_SIZE);
 	memset(svm.msrpm, 0xff, MSRPM_SIZE);
@@ -109,11 +104,46 @@ static int svm_cpu_enable(char *err, size_t err_size)
 		.mib_leaves = true,
 	};
 	svm.next_asid = 1;
+	svm.ready = true;
 	klog("keel: AMD-V enabled: %u ASIDs, nested paging%s%s%s%s", svm.nr_asids,
 	     f.edx & SVM_FEAT_NRIPS ? ", NRIPS" : "",
 	     f.edx & SVM_FEAT_DECODE_ASSISTS ? ", decode assists" : "",
 	     f.edx & SVM_FEAT_FLUSH_BY_ASID ? ", flush by ASID" : "",
 	     svm.npt.gib_leaves ? ", 1 GiB NPT pages" : "");
+	return 0;
+}
+
+/* On each CPU, the boot CPU first; this CPU's GS base and TR must be final (VMSAVE keeps them). */
+static int svm_cpu_enable(char *err, size_t err_size)
+{
+	struct cpuid_regs ext = cpuid(0x80000001, 0);
+	if (!(ext.ecx & (1u << 2))) {
+		ksnprintf(err, err_size, "this CPU has no AMD-V (CPUID 8000_0001 ECX.SVM = 0)");
+		return -1;
+	}
+	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
+		ksnprintf(err, err_size, "AMD-V is disabled by the firmware (VM_CR.SVMDIS)");
+		return -1;
+	}
+	if (svm.ready && (cpuid(0x8000000a, 0).edx & svm.features) != svm.features) {
+		ksnprintf(err, err_size, "AMD-V features differ from the boot CPU's");
+		return -1;
+	}
+	if (!svm.ready && svm_setup_shared(err, err_size))
+		return -1;
+	struct svm_cpu *c = kmem_alloc_pages(sizeof(*c), PAGE_SIZE);
+	void *hsave = kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
+	void *host_vmcb = kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
+	if (!c || !hsave || !host_vmcb) {
+		ksnprintf(err, err_size, "out of memory for SVM structures");
+		return -1;
+	}
+	c->hsave = hsave;
+	c->host_vmcb = host_vmcb;
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	wrmsr(MSR_VM_HSAVE_PA, (uint64_t)(uintptr_t)c->hsave);
+	svm_vmsave((uint64_t)(uintptr_t)c->host_vmcb);
+	this_cpu()->virt = c;
 	return 0;
 }
 
@@ -388,7 +418,8 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 	*vmcb32(vmcb, VMCB_CLEAN) = 0;
 	s->flush_tlb = false;
 
-	svm_vmrun(s->vmcb_pa, &v->regs, (uint64_t)(uintptr_t)svm.host_vmcb);
+	const struct svm_cpu *cpu = this_cpu()->virt;
+	svm_vmrun(s->vmcb_pa, &v->regs, (uint64_t)(uintptr_t)cpu->host_vmcb);
 
 	v->regs.gpr[GPR_RAX] = *vmcb64(vmcb, VMCB_RAX);
 	v->regs.gpr[GPR_RSP] = *vmcb64(vmcb, VMCB_RSP);

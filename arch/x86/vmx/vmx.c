@@ -3,6 +3,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_tables.h"
 #include "arch/x86/paging.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/vmx/guest_state.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "core/kmem.h"
@@ -26,7 +27,15 @@ struct vmx_vcpu {
 	uint64_t cr0_shadow, cr4_shadow; /* what the guest believes it wrote */
 };
 
+/* One per physical CPU (struct percpu's virt). */
+struct vmx_cpu {
+	void *vmxon_region;
+	void *current; /* the VMCS loaded on this CPU */
+};
+
+/* Shared by every CPU, set up by the first cpu_enable. */
 static struct {
+	bool ready;
 	uint32_t revision;
 	bool true_ctls;
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
@@ -37,7 +46,6 @@ static struct {
 	void *vmxon_region;
 	uint8_t *io_bitmaps; /* A and B, 8 KiB */
 	uint8_t *msr_bitmap;
-	void *current; /* the VMCS loaded on this CPU */
 	struct stage2_format ept;
 } vmx;
 
@@ -127,22 +135,9 @@ static const char *vmx_insn_error(uint64_t e)
 	}
 }
 
-static int vmx_cpu_enable(char *err, size_t err_size)
+/* The state every CPU shares: controls, bitmaps and the EPT format (the first cpu_enable). */
+static int vmx_setup_shared(char *err, size_t err_size)
 {
-	if (!(cpuid(1, 0).ecx & (1u << 5))) {
-		ksnprintf(err, err_size, "this CPU has no VT-x (CPUID.1:ECX.VMX = 0)");
-		return -1;
-	}
-	/* SDM 24.7: lock IA32_FEATURE_CONTROL with VMXON allowed if the firmware left it open */
-	uint64_t fc = rdmsr(MSR_FEATURE_CONTROL);
-	if (!(fc & FEATURE_CONTROL_LOCK)) {
-		wrmsr(MSR_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMXON);
-	} else if (!(fc & FEATURE_CONTROL_VMXON)) {
-		ksnprintf(err, err_size,
-			  "VT-x is disabled by the firmware (IA32_FEATURE_CONTROL locked without "
-			  "VMXON): enable it in the firmware setup");
-		return -1;
-	}
 	uint64_t basic = rdmsr(MSR_VMX_BASIC);
 	vmx.revision = (uint32_t)basic & 0x7fffffff;
 	vmx.true_ctls = (basic & VMX_BASIC_TRUE_CTLS) != 0;
@@ -188,10 +183,9 @@ static int vmx_cpu_enable(char *err, size_t err_size)
 	if (!vmx.vpid)
 		vmx.proc2 &= ~PROC2_VPID;
 
-	vmx.vmxon_region = kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
 	vmx.io_bitmaps = kmem_alloc_pages(2 * PAGE_SIZE, PAGE_SIZE);
 	vmx.msr_bitmap = kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
-	if (!vmx.vmxon_region || !vmx.io_bitmaps || !vmx.msr_bitmap) {
+	if (!vmx.io_bitmaps || !vmx.msr_bitmap) {
 		ksnprintf(err, err_size, "out of memory for VMX structures");
 		return -1;
 	}
@@ -212,17 +206,6 @@ static int vmx_cpu_enable(char *err, size_t err_size)
 		vmx.msr_bitmap[2048 + base + bit / 8] &= (uint8_t) ~(1u << (bit % 8));
 	}
 
-	write_cr0((read_cr0() | vmx.cr0_fixed0) & vmx.cr0_fixed1);
-	write_cr4((read_cr4() | vmx.cr4_fixed0 | (1ull << 13)) & vmx.cr4_fixed1);
-	*(uint32_t *)vmx.vmxon_region = vmx.revision;
-	uint64_t pa = (uint64_t)(uintptr_t)vmx.vmxon_region;
-	bool fail;
-	__asm__ volatile("vmxon %1; setbe %0" : "=qm"(fail) : "m"(pa) : "cc", "memory");
-	if (fail) {
-		ksnprintf(err, err_size, "VMXON failed");
-		return -1;
-	}
-
 	/* EPT entries: R/W/X and a write-back memory type in leaves (SDM 29.3.2) */
 	vmx.ept = (struct stage2_format){
 		.table_bits = EPT_R | EPT_W | EPT_X,
@@ -233,9 +216,55 @@ static int vmx_cpu_enable(char *err, size_t err_size)
 		.mib_leaves = (vmx.ept_vpid_cap & EPT_CAP_2M) != 0,
 	};
 	vmx.next_vpid = 1;
+	vmx.ready = true;
 	klog("keel: VT-x enabled: VMCS revision %u, EPT%s%s, %s, unrestricted guest%s",
 	     vmx.revision, vmx.ept.mib_leaves ? " 2M" : "", vmx.ept.gib_leaves ? " 1G" : "",
 	     vmx.vpid ? "VPID" : "no VPID", vmx.true_ctls ? ", TRUE controls" : "");
+	return 0;
+}
+
+/* On each CPU, the boot CPU first. */
+static int vmx_cpu_enable(char *err, size_t err_size)
+{
+	if (!(cpuid(1, 0).ecx & (1u << 5))) {
+		ksnprintf(err, err_size, "this CPU has no VT-x (CPUID.1:ECX.VMX = 0)");
+		return -1;
+	}
+	/* SDM 24.7: lock IA32_FEATURE_CONTROL with VMXON allowed if the firmware left it open */
+	uint64_t fc = rdmsr(MSR_FEATURE_CONTROL);
+	if (!(fc & FEATURE_CONTROL_LOCK)) {
+		wrmsr(MSR_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMXON);
+	} else if (!(fc & FEATURE_CONTROL_VMXON)) {
+		ksnprintf(err, err_size,
+			  "VT-x is disabled by the firmware (IA32_FEATURE_CONTROL locked without "
+			  "VMXON): enable it in the firmware setup");
+		return -1;
+	}
+	if (vmx.ready && (uint32_t)(rdmsr(MSR_VMX_BASIC) & 0x7fffffff) != vmx.revision) {
+		ksnprintf(err, err_size, "VMCS revision differs from the boot CPU's");
+		return -1;
+	}
+	if (!vmx.ready && vmx_setup_shared(err, err_size))
+		return -1;
+	struct vmx_cpu *c = kmem_alloc_pages(sizeof(*c), PAGE_SIZE);
+	void *region = kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
+	if (!c || !region) {
+		ksnprintf(err, err_size, "out of memory for VMX structures");
+		return -1;
+	}
+	c->vmxon_region = region;
+	write_cr0((read_cr0() | vmx.cr0_fixed0) & vmx.cr0_fixed1);
+	write_cr4((read_cr4() | vmx.cr4_fixed0 | (1ull << 13)) & vmx.cr4_fixed1);
+	*(uint32_t *)c->vmxon_region = vmx.revision;
+	uint64_t pa = (uint64_t)(uintptr_t)c->vmxon_region;
+	bool fail;
+	__asm__ volatile("vmxon %1; setbe %0" : "=qm"(fail) : "m"(pa) : "cc", "memory");
+	if (fail) {
+		ksnprintf(err, err_size, "VMXON failed");
+		return -1;
+	}
+
+	this_cpu()->virt = c;
 	return 0;
 }
 
@@ -252,11 +281,12 @@ static struct vmx_vcpu *vx(struct vcpu *v)
 /* Makes v's VMCS the current one on this CPU. */
 static void load_vmcs(struct vcpu *v)
 {
-	if (vmx.current == vx(v)->vmcs)
+	struct vmx_cpu *c = this_cpu()->virt;
+	if (c->current == vx(v)->vmcs)
 		return;
 	if (!vmptrld(vx(v)->vmcs_pa))
 		klog("vm %s: VMPTRLD failed", v->vm->name);
-	vmx.current = vx(v)->vmcs;
+	c->current = vx(v)->vmcs;
 }
 
 static uint64_t eptp_of(struct vcpu *v)
@@ -323,7 +353,7 @@ static int vmx_vcpu_create(struct vcpu *v)
 	v->arch = s;
 	if (!vmclear(s->vmcs_pa))
 		return -1;
-	vmx.current = NULL;
+	((struct vmx_cpu *)this_cpu()->virt)->current = NULL;
 	load_vmcs(v);
 
 	vmwrite(VMCS_PIN_CONTROLS, vmx.pin);

@@ -12,6 +12,7 @@
 #include "core/hv_api.h"
 #include "core/kmem.h"
 #include "core/launch.h"
+#include "core/virt.h"
 #include "core/panic.h"
 #include "lib/kstring.h"
 #include "mm/phys.h"
@@ -72,6 +73,47 @@ static void log_memory_map(const struct boot_info *bi)
 	}
 }
 
+static void run_vm_job(void *vm)
+{
+	hv_vm_run(vm);
+}
+
+/* Static partitioning (like Jailhouse): the first VM runs on the boot CPU, every further VM on a
+ * CPU of its own while online APs last; VMs without a CPU of their own run on the boot CPU after
+ * the first. With several VMs each guest line carries its VM's name, and the first VM has the
+ * console's input until it stops. */
+static void run_vms(unsigned nr)
+{
+	unsigned cpu_of[CFG_MAX_VMS] = { 0 };
+	unsigned next = 1;
+
+	for (unsigned i = 0; i < nr; i++) {
+		vms[i]->prefix_output = nr > 1;
+		vms[i]->has_input_focus = i == 0;
+	}
+	for (unsigned i = 1; i < nr; i++) {
+		while (next < percpu_count() &&
+		       (!percpu_get(next) || percpu_get(next)->state != CPU_ONLINE))
+			next++;
+		if (next == percpu_count())
+			break;
+		for (unsigned c = 0; c < vms[i]->nr_vcpus; c++)
+			virt->vcpu_release(vms[i]->vcpus[c]);
+		if (smp_post(next, run_vm_job, vms[i]) == 0) {
+			cpu_of[i] = next;
+			klog("vm %s: runs on cpu %u", vms[i]->name, next);
+		}
+		next++;
+	}
+	for (unsigned i = 0; i < nr; i++)
+		if (!cpu_of[i])
+			hv_vm_run(vms[i]);
+	/* the boot CPU sleeps until the other VMs are done */
+	for (unsigned i = 0; i < nr; i++)
+		while (cpu_of[i] && smp_wait(cpu_of[i], 0))
+			host_idle_us(10000);
+}
+
 NORETURN void hv_main(struct boot_info *bi)
 {
 	console_init_framebuffer(&bi->fb);
@@ -114,8 +156,7 @@ NORETURN void hv_main(struct boot_info *bi)
 		machine_poweroff(bi);
 	}
 	log_footprint();
-	for (unsigned i = 0; i < bi->config->nr_vms; i++)
-		hv_vm_run(vms[i]);
+	run_vms(bi->config->nr_vms);
 	klog("keel: every VM has stopped");
 	machine_poweroff(bi);
 }

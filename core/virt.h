@@ -31,6 +31,8 @@ struct virt_ops {
 	/* Loads the whole architectural state (boot, reset, INIT/SIPI) */
 	void (*vcpu_load_state)(struct vcpu *v, const struct vcpu_sregs *s);
 	void (*vcpu_get_sregs)(struct vcpu *v, struct vcpu_sregs *s);
+	/* The vCPU will next run on another CPU (call on the CPU it was built or last ran on). */
+	void (*vcpu_release)(struct vcpu *v);
 	/* Enters the guest with v->regs and returns the next exit, with v->regs updated. */
 	void (*vcpu_run)(struct vcpu *v, struct vm_exit *exit);
 	void (*inject_event)(struct vcpu *v, enum event_type type, uint8_t vector, bool has_error,

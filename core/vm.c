@@ -15,6 +15,25 @@
 
 const struct virt_ops *virt;
 
+/* Every VM created, for handing the console's input on (vm_pass_input_focus). */
+static struct vm *all_vms[CFG_MAX_VMS];
+static unsigned nr_all_vms;
+
+void vm_pass_input_focus(struct vm *from)
+{
+	if (!__atomic_load_n(&from->has_input_focus, __ATOMIC_ACQUIRE))
+		return;
+	__atomic_store_n(&from->has_input_focus, false, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < nr_all_vms; i++) {
+		struct vm *vm = all_vms[i];
+		if (vm != from && __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_STOPPED) {
+			__atomic_store_n(&vm->has_input_focus, true, __ATOMIC_RELEASE);
+			klog("keel: console input now goes to vm %s", vm->name);
+			return;
+		}
+	}
+}
+
 static int fail(char *err, size_t n, const char *fmt, ...) PRINTF_LIKE(3, 4);
 static int fail(char *err, size_t n, const char *fmt, ...)
 {
@@ -52,8 +71,16 @@ struct vm *hv_vm_create(const char *name, char *err, size_t err_size)
 		fail(err, err_size, "out of memory for the VM structure");
 		return NULL;
 	}
+	if (nr_all_vms == CFG_MAX_VMS) {
+		fail(err, err_size, "more than %d VMs", CFG_MAX_VMS);
+		kmem_free_pages(vm, sizeof(*vm));
+		return NULL;
+	}
+	all_vms[nr_all_vms++] = vm;
 	kstrlcpy(vm->name, name, sizeof(vm->name));
 	vm->exit_port = true;
+	vm->has_input_focus = true;
+	vm->at_line_start = true;
 	vm->start_time = (struct vrtc_time){ 0, 0, 0, 1, 1, 2000 };
 	struct stage2_alloc a = { s2_alloc_page, s2_table_ptr, NULL };
 	vm->platform = kmem_alloc_pages(sizeof(struct platform), PAGE_SIZE);

@@ -56,6 +56,13 @@ struct vm {
 	enum vm_stop_reason stop_reason;
 	uint32_t exit_code;	 /* the exit port's value */
 	uint64_t kvm_wall_clock; /* the MSR's last value */
+	/* console: with several VMs running, output lines carry "NAME| " and only the VM with the
+	 * input focus reads the host's serial port */
+	bool prefix_output;
+	bool at_line_start;
+	char out_line[256]; /* with prefixes: the line being written, so lines never interleave */
+	unsigned out_len;
+	bool has_input_focus;
 	/* console input the guest's UART had no room for yet (a paste outruns its FIFO) */
 	uint8_t input[512];
 	unsigned input_head, input_len;

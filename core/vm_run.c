@@ -46,10 +46,27 @@ static void vm_request_stop(void *ctx, enum vm_stop_reason reason, uint32_t code
 	}
 }
 
+/* With several VMs, output is gathered per VM into whole lines, so one VM's line is never cut
+ * by another's; a partial line (a shell prompt) goes out when the vCPU idles or the VM stops. */
+static void flush_output(struct vm *vm)
+{
+	if (vm->out_len)
+		console_write_prefixed(vm->name, &vm->at_line_start, vm->out_line, vm->out_len);
+	vm->out_len = 0;
+}
+
 static void vm_uart_tx(void *ctx, const uint8_t *buf, size_t n)
 {
-	(void)ctx;
-	console_write((const char *)buf, n);
+	struct vm *vm = ctx;
+	if (!vm->prefix_output) {
+		console_write((const char *)buf, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		vm->out_line[vm->out_len++] = (char)buf[i];
+		if (buf[i] == '\n' || vm->out_len == sizeof(vm->out_line))
+			flush_output(vm);
+	}
 }
 
 enum exit_result vm_crash(struct vcpu *v, const struct vm_exit *e, const char *fmt, ...)
@@ -197,6 +214,8 @@ static void deliver_interrupts(struct vcpu *v)
 static void poll_console_input(struct vm *vm)
 {
 	int c;
+	if (!__atomic_load_n(&vm->has_input_focus, __ATOMIC_ACQUIRE))
+		return;
 	while (vm->input_len < sizeof(vm->input) && (c = host_uart_read()) >= 0) {
 		vm->input[(vm->input_head + vm->input_len) % sizeof(vm->input)] = (uint8_t)c;
 		vm->input_len++;
@@ -286,6 +305,7 @@ int hv_vm_run(struct vm *vm)
 		poll_console_input(vm);
 		deliver_interrupts(v);
 		if (v->halted) {
+			flush_output(vm);
 			host_idle_us(MAX(us_until_next_event(vm, v), 1));
 			continue;
 		}
@@ -296,8 +316,10 @@ int hv_vm_run(struct vm *vm)
 			break;
 	}
 	host_timer_arm_us(0);
+	flush_output(vm);
 	fpu_reset();
-	vm->state = VM_STOPPED;
+	__atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_RELEASE);
+	vm_pass_input_focus(vm);
 	log_stop(vm);
 	return vm->stop_reason;
 }

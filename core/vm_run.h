@@ -17,4 +17,7 @@ typedef enum exit_result (*exit_handler_fn)(struct vcpu *v, const struct vm_exit
 enum exit_result vm_crash(struct vcpu *v, const struct vm_exit *e, const char *fmt, ...)
 	PRINTF_LIKE(3, 4);
 
+/* A VM that had the console's input stops: the input goes to another VM still to run. */
+void vm_pass_input_focus(struct vm *from);
+
 #endif

@@ -41,3 +41,49 @@ smp_boots_svm() {
 smp_boots_vmx() {
 	smp_case e2e_boot_vmx vmx-smp 2 "keel: cpu 1: APIC ID 1 online"
 }
+
+# two_vms_case BOOT CASE CPUS CONFIG-TEXT EXPECTED...: several VMs of one keel.cfg on a host with
+# CPUS processors; each EXPECTED fixed string must be in the log (guest lines carry "NAME| ").
+# A string starting with '!' must not be.
+two_vms_case() {
+	local boot=$1 case=$2 cpus=$3 text=$4
+	shift 4
+	local dir=$out/$case want
+	mkdir -p "$dir"
+	printf '%b' "$text" >"$dir/keel.cfg"
+	QEMU_OPTS="${QEMU_OPTS:-} --smp $cpus" BOCHS_OPTS="${BOCHS_OPTS:-} --cpus $cpus" \
+		"$boot" "$case" "$dir/keel.cfg" 300 "$root/build/guests/hello.elf" \
+		"$root/build/guest/vmlinuz" "$root/build/guest/initrd.gz"
+	e2e_ended "$case" || return
+	for want in "$@"; do
+		if [ "${want:0:1}" = '!' ]; then
+			e2e_reject "$case" "${want:1}" || return
+		else
+			e2e_expect "$case" "$want" || return
+		fi
+	done
+	e2e_expect "$case" "keel: every VM has stopped" && e2e_pass "$case"
+}
+
+smp_vms_svm() {
+	local version
+	version=$(cat "$root/build/guest/kernel-version")
+	local cfg='[vm linux]\nmemory = 512M\nkernel = vmlinuz\ninitrd = initrd.gz\ncmdline = console=ttyS0\n\n'
+	cfg+='[vm hello]\nmemory = 32M\nkernel = hello.elf\ncmdline = side by side\n'
+	# a CPU each: both run at once, their lines prefixed and whole
+	two_vms_case e2e_boot_svm smp-two-vms 2 "$cfg" "vm hello: runs on cpu 1" \
+		"hello| hello from a keel test guest" "hello| cmdline: side by side" \
+		"vm hello: exit code 0" "linux| KEEL-KERNEL: $version" "linux| KEEL-NPROC: 1" \
+		"vm linux: powered off"
+	# one CPU: the second VM waits for the first, prefixes all the same
+	two_vms_case e2e_boot_svm smp-two-vms-one-cpu 1 "$cfg" "!runs on cpu" \
+		"hello| cmdline: side by side" "vm hello: exit code 0" \
+		"linux| KEEL-KERNEL: $version" "vm linux: powered off"
+}
+
+smp_vms_vmx() {
+	local cfg='[vm a]\nmemory = 32M\nkernel = hello.elf\ncmdline = vm a\n\n'
+	cfg+='[vm b]\nmemory = 32M\nkernel = hello.elf\ncmdline = vm b\n'
+	two_vms_case e2e_boot_vmx vmx-two-vms 2 "$cfg" "vm b: runs on cpu 1" "a| cmdline: vm a" \
+		"b| cmdline: vm b" "vm a: exit code 0" "vm b: exit code 0"
+}

@@ -436,6 +436,12 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 		*vmcb64(vmcb, VMCB_EVENTINJ) = 0;
 }
 
+/* A VMCB may run on any CPU; its ASID's stale entries on the new CPU are flushed. */
+static void svm_vcpu_release(struct vcpu *v)
+{
+	((struct svm_vcpu *)v->arch)->flush_tlb = true;
+}
+
 static void svm_inject_event(struct vcpu *v, enum event_type type, uint8_t vector, bool has_error,
 			     uint32_t error_code)
 {
@@ -563,6 +569,7 @@ const struct virt_ops svm_ops = {
 	.vcpu_load_state = svm_vcpu_load_state,
 	.vcpu_get_sregs = svm_vcpu_get_sregs,
 	.vcpu_run = svm_vcpu_run,
+	.vcpu_release = svm_vcpu_release,
 	.inject_event = svm_inject_event,
 	.interrupt_allowed = svm_interrupt_allowed,
 	.request_irq_window = svm_request_irq_window,

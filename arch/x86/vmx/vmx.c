@@ -25,6 +25,7 @@ struct vmx_vcpu {
 	bool flush_tlb;
 	uint16_t vpid;
 	uint64_t cr0_shadow, cr4_shadow; /* what the guest believes it wrote */
+	int host_cpu; /* the CPU whose state the VMCS's host area holds; -1: none */
 };
 
 /* One per physical CPU (struct percpu's virt). */
@@ -384,6 +385,7 @@ static int vmx_vcpu_create(struct vcpu *v)
 	vmwrite(VMCS_CR0_MASK, cr0_owned & 0xffffffffull);
 	vmwrite(VMCS_CR4_MASK, cr4_owned & 0xffffffffull);
 	write_host_state();
+	s->host_cpu = (int)this_cpu()->index;
 	return 0;
 }
 
@@ -746,11 +748,29 @@ static void explain_invalid_guest_state(struct vcpu *v)
 	     r ? r : "no rule keel checks is broken (see Intel SDM vol 3C, 27.3.1)");
 }
 
+/* The vCPU moves to another CPU: a VMCS may be active on one CPU only, so it is cleared here
+ * (SDM 25.11.1, VMCLEAR) and launched afresh there, with that CPU's host state. */
+static void vmx_vcpu_release(struct vcpu *v)
+{
+	struct vmx_vcpu *x = vx(v);
+	struct vmx_cpu *c = this_cpu()->virt;
+
+	vmclear(x->vmcs_pa);
+	if (c->current == x->vmcs)
+		c->current = NULL;
+	x->launched = false;
+	x->host_cpu = -1;
+}
+
 static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 {
 	struct vmx_vcpu *x = vx(v);
 
 	load_vmcs(v);
+	if (x->host_cpu != (int)this_cpu()->index) {
+		write_host_state(); /* GS, TR, GDT and IDT bases and the stack differ per CPU */
+		x->host_cpu = (int)this_cpu()->index;
+	}
 	for (;;) {
 		if (x->flush_tlb) {
 			/* single-context where the CPU has it, else everything (SDM 30.3) */
@@ -940,6 +960,7 @@ const struct virt_ops vmx_ops = {
 	.vcpu_load_state = vmx_vcpu_load_state,
 	.vcpu_get_sregs = vmx_vcpu_get_sregs,
 	.vcpu_run = vmx_vcpu_run,
+	.vcpu_release = vmx_vcpu_release,
 	.inject_event = vmx_inject_event,
 	.interrupt_allowed = vmx_interrupt_allowed,
 	.request_irq_window = vmx_request_irq_window,

@@ -150,17 +150,21 @@ enum key_bit {
 	KEY_INITRD = 1 << 3,
 	KEY_CMDLINE = 1 << 4,
 	KEY_EXIT_PORT = 1 << 5,
+	KEY_ON_CRASH = 1 << 6,
+	KEY_RESTART_LIMIT = 1 << 7,
 };
 
 static const struct {
 	const char *name;
 	enum key_bit bit;
 } keys[] = {
-	{ "memory", KEY_MEMORY }, { "cpus", KEY_CPUS },	      { "kernel", KEY_KERNEL },
-	{ "initrd", KEY_INITRD }, { "cmdline", KEY_CMDLINE }, { "exit_port", KEY_EXIT_PORT },
+	{ "memory", KEY_MEMORY },     { "cpus", KEY_CPUS },
+	{ "kernel", KEY_KERNEL },     { "initrd", KEY_INITRD },
+	{ "cmdline", KEY_CMDLINE },   { "exit_port", KEY_EXIT_PORT },
+	{ "on_crash", KEY_ON_CRASH }, { "restart_limit", KEY_RESTART_LIMIT },
 };
 
-#define KEY_LIST "memory, cpus, kernel, initrd, cmdline, exit_port"
+#define KEY_LIST "memory, cpus, kernel, initrd, cmdline, exit_port, on_crash, restart_limit"
 
 static int set_key(struct parser *p, const char *key, const char *v)
 {
@@ -238,6 +242,21 @@ static int set_key(struct parser *p, const char *key, const char *v)
 			return fail(p, p->line, "bad exit_port value '%.40s'; expected yes or no",
 				    v);
 		break;
+	case KEY_ON_CRASH:
+		if (!strcmp(v, "stop"))
+			vm->on_crash_restart = false;
+		else if (!strcmp(v, "restart"))
+			vm->on_crash_restart = true;
+		else
+			return fail(p, p->line,
+				    "bad on_crash value '%.40s'; expected stop or restart", v);
+		break;
+	case KEY_RESTART_LIMIT:
+		if (parse_uint(v, CFG_RESTART_LIMIT_MAX, &vm->restart_limit))
+			return fail(p, p->line,
+				    "bad restart_limit '%.40s'; expected a whole number, 0 to %d",
+				    v, CFG_RESTART_LIMIT_MAX);
+		break;
 	}
 	return 0;
 }
@@ -297,6 +316,7 @@ static int open_section(struct parser *p, const char *s, size_t n)
 	vm->line = p->line;
 	vm->cpus = 1;
 	vm->exit_port = true;
+	vm->restart_limit = CFG_RESTART_LIMIT_DEFAULT;
 	p->vm = vm;
 	p->seen = 0;
 	return 0;

@@ -14,6 +14,8 @@
 #define CFG_MEMORY_MAX (1024 * GiB)
 #define CFG_MEMORY_ALIGN (2 * MiB) /* keeps every VM mappable with 2 MiB stage-2 pages */
 #define CFG_ERROR_MAX 200
+#define CFG_RESTART_LIMIT_DEFAULT 3
+#define CFG_RESTART_LIMIT_MAX 1000
 
 struct vm_config {
 	char name[CFG_NAME_MAX + 1];
@@ -28,6 +30,8 @@ struct vm_config {
 	unsigned initrd_line;
 	char cmdline[CFG_CMDLINE_MAX + 1];
 	bool exit_port;
+	bool on_crash_restart;	/* on_crash = restart (default stop) */
+	unsigned restart_limit; /* restarts allowed after crashes and resets */
 };
 
 struct keel_config {

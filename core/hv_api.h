@@ -35,7 +35,14 @@ int hv_vm_load_initrd(struct vm *vm, const void *image, size_t size, char *err, 
 void hv_vm_set_exit_port(struct vm *vm, bool enabled);
 /* The time the guest's RTC shows when the VM starts (default: 2000-01-01 00:00:00). */
 void hv_vm_set_wall_clock(struct vm *vm, const struct wall_time *t);
-/* Runs the VM until it stops; returns why (VM_STOP_* of vdev/vdev.h). */
+/* on_crash: after a crash or a guest reset, rebuild the VM from its images and start it again,
+ * at most limit times (default: stop; keel.cfg's on_crash and restart_limit). */
+void hv_vm_set_crash_policy(struct vm *vm, bool restart, unsigned limit);
+/* Back to the state right after loading: RAM zeroed, kernel and initrd loaded again, vCPUs at
+ * their entry state. hv_vm_run uses it for restarts. */
+int hv_vm_rebuild(struct vm *vm, char *err, size_t err_size);
+/* Runs the VM until it stops (restarting it as its crash policy says); returns why (VM_STOP_*
+ * of vdev/vdev.h). */
 int hv_vm_run(struct vm *vm);
 void hv_vm_destroy(struct vm *vm);
 

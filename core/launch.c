@@ -21,6 +21,7 @@ int launch_vms(const struct boot_info *bi, struct vm **vms)
 			goto fail;
 		vms[i] = vm;
 		hv_vm_set_exit_port(vm, c->exit_port);
+		hv_vm_set_crash_policy(vm, c->on_crash_restart, c->restart_limit);
 		struct wall_time t;
 		if (bi->firmware_get_time && !bi->firmware_get_time(&t))
 			hv_vm_set_wall_clock(vm, &t);

@@ -238,6 +238,31 @@ int hv_vm_load_initrd(struct vm *vm, const void *image, size_t size, char *err, 
 	return load(vm, err, err_size);
 }
 
+void hv_vm_set_crash_policy(struct vm *vm, bool restart, unsigned limit)
+{
+	vm->restart_on_crash = restart;
+	vm->restart_limit = limit;
+}
+
+int hv_vm_rebuild(struct vm *vm, char *err, size_t err_size)
+{
+	/* RAM back to zeros, the images loaded again: nothing of the last life survives */
+	for (unsigned i = 0; i < vm->mem.nr; i++)
+		memset(vm->mem.regions[i].hva, 0, vm->mem.regions[i].size);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		v->halted = false;
+		virt->request_irq_window(v, false);
+		virt->flush_guest_tlb(v);
+	}
+	vm->stop_reason = VM_STOP_NONE;
+	vm->exit_code = 0;
+	vm->input_len = 0;
+	vm->out_len = 0;
+	vm->at_line_start = true;
+	return load(vm, err, err_size);
+}
+
 void hv_vm_set_exit_port(struct vm *vm, bool enabled)
 {
 	vm->exit_port = enabled;

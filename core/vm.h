@@ -56,6 +56,8 @@ struct vm {
 	enum vm_stop_reason stop_reason;
 	uint32_t exit_code;	 /* the exit port's value */
 	uint64_t kvm_wall_clock; /* the MSR's last value */
+	bool restart_on_crash;	 /* keel.cfg on_crash = restart */
+	unsigned restart_limit, restarts;
 	/* console: with several VMs running, output lines carry "NAME| " and only the VM with the
 	 * input focus reads the host's serial port */
 	bool prefix_output;

@@ -269,7 +269,8 @@ static void log_stop(struct vm *vm)
 	klog("%s", line);
 }
 
-int hv_vm_run(struct vm *vm)
+/* One life of the VM: devices and ACPI tables afresh, then the vCPU loop until it stops. */
+static void run_once(struct vm *vm)
 {
 	struct vcpu *v = vm->vcpus[0];
 	struct vm_exit exit;
@@ -292,13 +293,14 @@ int hv_vm_run(struct vm *vm)
 	if (platform_init(vm->platform, &env, &pcfg) ||
 	    acpi_build_guest_tables(&vm->mem, &acfg) < 0) {
 		klog("vm %s: crashed: cannot build its devices and ACPI tables", vm->name);
-		return VM_STOP_CRASH;
+		vm->stop_reason = VM_STOP_CRASH;
+		return;
 	}
 	vm->start_ns = time_now_ns();
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		virt->set_tsc_offset(vm->vcpus[i],
 				     vm->vcpus[i]->tsc_offset = (uint64_t)0 - rdtsc());
-	vm->state = VM_RUNNING;
+	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
 	fpu_reset(); /* nothing of an earlier VM's registers reaches this one */
 	klog("vm %s: starting", vm->name);
 	while (vm->stop_reason == VM_STOP_NONE) {
@@ -318,8 +320,31 @@ int hv_vm_run(struct vm *vm)
 	host_timer_arm_us(0);
 	flush_output(vm);
 	fpu_reset();
+	log_stop(vm);
+}
+
+int hv_vm_run(struct vm *vm)
+{
+	char why[160];
+
+	for (;;) {
+		run_once(vm);
+		bool crashed = vm->stop_reason == VM_STOP_CRASH || vm->stop_reason == VM_STOP_RESET;
+		if (!crashed || !vm->restart_on_crash)
+			break;
+		if (vm->restarts == vm->restart_limit) {
+			klog("vm %s: restart limit %u reached; the VM stays stopped", vm->name,
+			     vm->restart_limit);
+			break;
+		}
+		vm->restarts++;
+		klog("vm %s: restarting (%u of %u)", vm->name, vm->restarts, vm->restart_limit);
+		if (hv_vm_rebuild(vm, why, sizeof(why))) {
+			klog("vm %s: cannot restart: %s", vm->name, why);
+			break;
+		}
+	}
 	__atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_RELEASE);
 	vm_pass_input_focus(vm);
-	log_stop(vm);
 	return vm->stop_reason;
 }

@@ -53,7 +53,8 @@ two_vms_case() {
 	printf '%b' "$text" >"$dir/keel.cfg"
 	QEMU_OPTS="${QEMU_OPTS:-} --smp $cpus" BOCHS_OPTS="${BOCHS_OPTS:-} --cpus $cpus" \
 		"$boot" "$case" "$dir/keel.cfg" 300 "$root/build/guests/hello.elf" \
-		"$root/build/guest/vmlinuz" "$root/build/guest/initrd.gz"
+		"$root/build/guests/triple-fault.elf" "$root/build/guest/vmlinuz" \
+		"$root/build/guest/initrd.gz"
 	e2e_ended "$case" || return
 	for want in "$@"; do
 		if [ "${want:0:1}" = '!' ]; then
@@ -75,6 +76,13 @@ smp_vms_svm() {
 		"hello| hello from a keel test guest" "hello| cmdline: side by side" \
 		"vm hello: exit code 0" "linux| KEEL-KERNEL: $version" "linux| KEEL-NPROC: 1" \
 		"vm linux: powered off"
+	# a crashing VM beside Linux: rebuilt and restarted up to its limit, Linux unharmed
+	local crash='[vm linux]\nmemory = 512M\nkernel = vmlinuz\ninitrd = initrd.gz\ncmdline = console=ttyS0\n\n'
+	crash+='[vm c]\nmemory = 32M\nkernel = triple-fault.elf\non_crash = restart\nrestart_limit = 2\n'
+	two_vms_case e2e_boot_svm smp-crash-restart 2 "$crash" "vm c: runs on cpu 1" \
+		"vm c: crashed: triple fault" "vm c: restarting (1 of 2)" "vm c: restarting (2 of 2)" \
+		"vm c: restart limit 2 reached; the VM stays stopped" "!restarting (3 of" \
+		"linux| KEEL-KERNEL: $version" "vm linux: powered off"
 	# one CPU: the second VM waits for the first, prefixes all the same
 	two_vms_case e2e_boot_svm smp-two-vms-one-cpu 1 "$cfg" "!runs on cpu" \
 		"hello| cmdline: side by side" "vm hello: exit code 0" \
@@ -84,6 +92,9 @@ smp_vms_svm() {
 smp_vms_vmx() {
 	local cfg='[vm a]\nmemory = 32M\nkernel = hello.elf\ncmdline = vm a\n\n'
 	cfg+='[vm b]\nmemory = 32M\nkernel = hello.elf\ncmdline = vm b\n'
+	cfg+='\n[vm c]\nmemory = 32M\nkernel = triple-fault.elf\non_crash = restart\nrestart_limit = 1\n'
 	two_vms_case e2e_boot_vmx vmx-two-vms 2 "$cfg" "vm b: runs on cpu 1" "a| cmdline: vm a" \
-		"b| cmdline: vm b" "vm a: exit code 0" "vm b: exit code 0"
+		"b| cmdline: vm b" "vm a: exit code 0" "vm b: exit code 0" \
+		"vm c: crashed: triple fault" "vm c: restarting (1 of 1)" \
+		"vm c: restart limit 1 reached"
 }

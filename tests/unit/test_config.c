@@ -41,6 +41,8 @@ static void good_single_vm(void **state)
 	assert_string_equal(cfg.vms[0].initrd, "boot/initrd.gz");
 	assert_string_equal(cfg.vms[0].cmdline, "console=ttyS0 root=/dev/vda rw");
 	assert_true(cfg.vms[0].exit_port);
+	assert_false(cfg.vms[0].on_crash_restart);
+	assert_int_equal(cfg.vms[0].restart_limit, 3);
 	assert_int_equal(cfg.vms[0].line, 2);
 	assert_int_equal(cfg.vms[0].memory_line, 3);
 }
@@ -59,6 +61,27 @@ static void good_several_vms_crlf_and_comments(void **state)
 	assert_string_equal(cfg.vms[1].kernel, "dir/k2");
 	assert_string_equal(cfg.vms[1].cmdline, "");
 	assert_string_equal(cfg.vms[1].initrd, "");
+}
+
+static void crash_policy(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("[vm a]\nmemory = 16M\nkernel = k\non_crash = restart\n"
+			       "restart_limit = 0\n[vm b]\nmemory = 16M\nkernel = k\n"
+			       "on_crash = stop\nrestart_limit = 1000\n"),
+			 0);
+	assert_true(cfg.vms[0].on_crash_restart);
+	assert_int_equal(cfg.vms[0].restart_limit, 0);
+	assert_false(cfg.vms[1].on_crash_restart);
+	assert_int_equal(cfg.vms[1].restart_limit, 1000);
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\non_crash = reboot\n", 4,
+		     "bad on_crash value 'reboot'; expected stop or restart");
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\nrestart_limit = 1001\n", 4,
+		     "bad restart_limit '1001'; expected a whole number, 0 to 1000");
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\nrestart_limit = -1\n", 4,
+		     "bad restart_limit");
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\non_crash = stop\non_crash = stop\n", 5,
+		     "set twice");
 }
 
 static void bad_files(void **state)
@@ -186,6 +209,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good_single_vm),
 		cmocka_unit_test(good_several_vms_crlf_and_comments),
+		cmocka_unit_test(crash_policy),
 		cmocka_unit_test(bad_files),
 		cmocka_unit_test(nul_byte_is_reported_even_when_len_covers_it),
 		cmocka_unit_test(too_many_vms),

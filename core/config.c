@@ -152,6 +152,7 @@ enum key_bit {
 	KEY_EXIT_PORT = 1 << 5,
 	KEY_ON_CRASH = 1 << 6,
 	KEY_RESTART_LIMIT = 1 << 7,
+	KEY_PIN = 1 << 8,
 };
 
 static const struct {
@@ -162,9 +163,10 @@ static const struct {
 	{ "kernel", KEY_KERNEL },     { "initrd", KEY_INITRD },
 	{ "cmdline", KEY_CMDLINE },   { "exit_port", KEY_EXIT_PORT },
 	{ "on_crash", KEY_ON_CRASH }, { "restart_limit", KEY_RESTART_LIMIT },
+	{ "pin", KEY_PIN },
 };
 
-#define KEY_LIST "memory, cpus, kernel, initrd, cmdline, exit_port, on_crash, restart_limit"
+#define KEY_LIST "memory, cpus, kernel, initrd, cmdline, exit_port, on_crash, restart_limit, pin"
 
 static int set_key(struct parser *p, const char *key, const char *v)
 {
@@ -251,6 +253,37 @@ static int set_key(struct parser *p, const char *key, const char *v)
 			return fail(p, p->line,
 				    "bad on_crash value '%.40s'; expected stop or restart", v);
 		break;
+	case KEY_PIN: {
+		/* "1,2": one physical CPU number per vCPU, as keel prints them at boot */
+		vm->pin_line = p->line;
+		vm->nr_pins = 0;
+		for (const char *c = v;;) {
+			char num[8];
+			size_t len = 0;
+			while (*c == ' ' || *c == '\t')
+				c++;
+			while (*c >= '0' && *c <= '9' && len < sizeof(num) - 1)
+				num[len++] = *c++;
+			num[len] = '\0';
+			while (*c == ' ' || *c == '\t')
+				c++;
+			unsigned cpu;
+			if (!len || (*c && *c != ',') || parse_uint(num, CFG_MAX_CPU_NUMBER, &cpu))
+				return fail(
+					p, p->line,
+					"bad pin '%.40s'; expected CPU numbers 0 to %d separated "
+					"by commas, e.g. pin = 1,2",
+					v, CFG_MAX_CPU_NUMBER);
+			if (vm->nr_pins == CFG_MAX_PINS)
+				return fail(p, p->line, "pin names more than %d CPUs",
+					    CFG_MAX_PINS);
+			vm->pins[vm->nr_pins++] = cpu;
+			if (!*c)
+				break;
+			c++;
+		}
+		break;
+	}
 	case KEY_RESTART_LIMIT:
 		if (parse_uint(v, CFG_RESTART_LIMIT_MAX, &vm->restart_limit))
 			return fail(p, p->line,
@@ -274,6 +307,10 @@ static int close_section(struct parser *p)
 	if (!(p->seen & KEY_KERNEL))
 		return fail(p, vm->line, "[vm %s] has no kernel; expected e.g. kernel = vmlinuz",
 			    vm->name);
+	if ((p->seen & KEY_PIN) && vm->nr_pins != vm->cpus)
+		return fail(p, vm->pin_line,
+			    "pin names %u CPUs for %u vCPUs; expected one CPU number per vCPU",
+			    vm->nr_pins, vm->cpus);
 	return 0;
 }
 

@@ -16,6 +16,8 @@
 #define CFG_ERROR_MAX 200
 #define CFG_RESTART_LIMIT_DEFAULT 3
 #define CFG_RESTART_LIMIT_MAX 1000
+#define CFG_MAX_PINS 64
+#define CFG_MAX_CPU_NUMBER 255
 
 struct vm_config {
 	char name[CFG_NAME_MAX + 1];
@@ -32,6 +34,9 @@ struct vm_config {
 	bool exit_port;
 	bool on_crash_restart;	/* on_crash = restart (default stop) */
 	unsigned restart_limit; /* restarts allowed after crashes and resets */
+	unsigned nr_pins;	/* 0: keel picks the CPUs */
+	unsigned pins[CFG_MAX_PINS];
+	unsigned pin_line;
 };
 
 struct keel_config {

@@ -2,6 +2,7 @@
  * (core/hv_api.h), all of them before any runs, so a bad file or kernel starts nothing. */
 #include "core/launch.h"
 
+#include "arch/x86/percpu.h"
 #include "core/hv_api.h"
 #include "lib/log.h"
 
@@ -16,6 +17,15 @@ int launch_vms(const struct boot_info *bi, struct vm **vms)
 		const struct boot_module *initrd =
 			c->initrd[0] ? boot_find_module(bi, c->initrd) : NULL;
 		unsigned line = c->line;
+		for (unsigned n = 0; n < c->nr_pins; n++) {
+			struct percpu *pc = percpu_get(c->pins[n]);
+			if (!pc || pc->state != CPU_ONLINE) {
+				klog("keel.cfg:%u: pin = %u: cpu %u is not online (%u CPUs online); "
+				     "expected a CPU number keel printed at boot",
+				     c->pin_line, c->pins[n], c->pins[n], percpu_online_count());
+				return -1;
+			}
+		}
 		struct vm *vm = hv_vm_create(c->name, err, sizeof(err));
 		if (!vm)
 			goto fail;

@@ -31,6 +31,9 @@ config_errors() {
 		'[vm a]\nmemory = 64M\ncpus = 64\nkernel = kernel\n' "$k/kernel"
 	config_case e2e_boot_svm cfg-too-much-memory "keel.cfg:2: [vm a] memory = 65536M does not fit" \
 		'[vm a]\nmemory = 64G\nkernel = kernel\n' "$k/kernel"
+	QEMU_OPTS="--smp 2" config_case e2e_boot_svm cfg-pin-offline \
+		"keel.cfg:4: pin = 5: cpu 5 is not online (2 CPUs online); expected a CPU number" \
+		'[vm a]\nmemory = 64M\nkernel = kernel\npin = 5\n' "$k/kernel"
 	config_case e2e_boot_svm cfg-missing-kernel-key "keel.cfg:1: [vm a] has no kernel; expected e.g. kernel = vmlinuz" \
 		'[vm a]\nmemory = 64M\n' "$k/kernel"
 }

@@ -83,6 +83,13 @@ smp_vms_svm() {
 		"vm c: crashed: triple fault" "vm c: restarting (1 of 2)" "vm c: restarting (2 of 2)" \
 		"vm c: restart limit 2 reached; the VM stays stopped" "!restarting (3 of" \
 		"linux| KEEL-KERNEL: $version" "vm linux: powered off"
+	# pin: Linux and b share CPU 2 (one after the other), a takes CPU 0
+	local pin='[vm linux]\nmemory = 512M\nkernel = vmlinuz\ninitrd = initrd.gz\ncmdline = console=ttyS0\npin = 2\n\n'
+	pin+='[vm a]\nmemory = 32M\nkernel = hello.elf\ncmdline = a\n\n'
+	pin+='[vm b]\nmemory = 32M\nkernel = hello.elf\ncmdline = b\npin = 2\n'
+	two_vms_case e2e_boot_svm smp-pin 3 "$pin" "vm linux: runs on cpu 2 (pinned)" \
+		"vm b: runs on cpu 2 (pinned)" "!vm a: runs on" "a| cmdline: a" "b| cmdline: b" \
+		"vm a: exit code 0" "vm b: exit code 0" "vm linux: powered off"
 	# one CPU: the second VM waits for the first, prefixes all the same
 	two_vms_case e2e_boot_svm smp-two-vms-one-cpu 1 "$cfg" "!runs on cpu" \
 		"hello| cmdline: side by side" "vm hello: exit code 0" \

@@ -84,6 +84,25 @@ static void crash_policy(void **state)
 		     "set twice");
 }
 
+static void pins(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("[vm a]\nmemory = 16M\nkernel = k\ncpus = 3\npin = 1, 2,3\n"), 0);
+	assert_int_equal(cfg.vms[0].nr_pins, 3);
+	assert_int_equal(cfg.vms[0].pins[0], 1);
+	assert_int_equal(cfg.vms[0].pins[2], 3);
+	assert_int_equal(cfg.vms[0].pin_line, 5);
+	assert_int_equal(parse("[vm a]\nmemory = 16M\nkernel = k\n"), 0);
+	assert_int_equal(cfg.vms[0].nr_pins, 0);
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\npin = 1,2\n", 4,
+		     "pin names 2 CPUs for 1 vCPUs");
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\npin = 1,\n", 4, "bad pin '1,'");
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\npin = x\n", 4, "bad pin 'x'");
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\npin = 256\n", 4, "CPU numbers 0 to 255");
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\npin =\n", 4, "bad pin");
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\npin = 1 2\n", 4, "bad pin");
+}
+
 static void bad_files(void **state)
 {
 	(void)state;
@@ -210,6 +229,7 @@ int main(void)
 		cmocka_unit_test(good_single_vm),
 		cmocka_unit_test(good_several_vms_crlf_and_comments),
 		cmocka_unit_test(crash_policy),
+		cmocka_unit_test(pins),
 		cmocka_unit_test(bad_files),
 		cmocka_unit_test(nul_byte_is_reported_even_when_len_covers_it),
 		cmocka_unit_test(too_many_vms),

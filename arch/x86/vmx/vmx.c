@@ -891,19 +891,19 @@ static void vmx_set_pat(struct vcpu *v, uint64_t pat)
 	vmwrite(VMCS_GUEST_PAT, pat);
 }
 
+/* One register, not the whole state: CPUID exits ask for CR4 each time. */
 static uint64_t vmx_get_cr(struct vcpu *v, unsigned cr)
 {
-	struct vcpu_sregs s;
-	vmx_vcpu_get_sregs(v, &s);
+	load_vmcs(v);
 	switch (cr) {
 	case 0:
-		return s.cr0;
+		return guest_cr0(vx(v));
 	case 2:
-		return s.cr2;
+		return read_cr2(); /* CR2 is not in the VMCS */
 	case 3:
-		return s.cr3;
+		return vmread(VMCS_GUEST_CR3);
 	case 4:
-		return s.cr4;
+		return guest_cr4(vx(v));
 	default:
 		return 0;
 	}

@@ -31,6 +31,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "decoder disagrees with zydis: %s\n", zc.msg);
 		abort();
 	}
+	/* the string I/O prefix reader (core/exit_io.c) on the same bytes */
+	unsigned asz = 0;
+	enum x86_seg seg = X86_SEG_DS;
+	if (x86_decode_string_io(bytes, len, (enum x86_cpu_mode)(data[0] % 4), &asz, &seg) == 0 &&
+	    ((asz != 2 && asz != 4 && asz != 8) || seg > X86_SEG_GS))
+		abort();
 	free(bytes);
 	return 0;
 }

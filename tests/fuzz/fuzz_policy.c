@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/cpuid_policy.h"
+#include "core/kvmclock.h"
 #include "core/msr_policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -59,5 +60,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (efer_write_ok(val, flags & 1, flags & 2) && (val & (1ull << 12)))
 		abort();
 	(void)pat_write_ok(val);
+
+	/* kvm-clock MSR writes: a guest-chosen address into a small guest RAM, any TSC rate */
+	static uint8_t ram[4096];
+	struct guest_mem m = { { { 0x1000, sizeof(ram), ram } }, 1 };
+	uint64_t hz = 1000 + (val >> 20);
+	if (kvmclock_write_time(&m, val & 0x3fff, msr, leaf, hz) == 0 &&
+	    ((val & 0x3fff) < 0x1000 || (val & 0x3fff) + 32 > 0x2000))
+		abort();
+	(void)kvmclock_write_wall(&m, (subleaf & 0x3fff), leaf);
+	(void)epoch_seconds(leaf % 10000, flags % 14, subleaf % 33, msr % 25, flags % 61,
+			    leaf % 62);
 	return 0;
 }

@@ -7,6 +7,8 @@
 #include "lib/types.h"
 
 #define CFG_MAX_VMS 16
+/* vCPUs per VM: the virtual platform has 8 local APICs (vdev/platform.h PLATFORM_MAX_CPUS) */
+#define CFG_MAX_VCPUS 8
 #define CFG_NAME_MAX 31
 #define CFG_PATH_MAX 127
 #define CFG_CMDLINE_MAX 2047

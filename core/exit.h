@@ -32,5 +32,9 @@ struct paging_state paging_of(const struct vcpu_sregs *s);
 /* The base of segment seg as the CPU uses it in mode (0 for ES/CS/SS/DS in 64-bit mode). */
 uint64_t seg_base(const struct vcpu_sregs *s, enum x86_seg seg, enum x86_cpu_mode mode);
 unsigned cpl_of(const struct vcpu_sregs *s);
+/* platform_io, platform_mmio and the APIC MSRs of the VM's platform, under the VM's lock */
+int vm_platform_io(struct vm *vm, uint16_t port, unsigned size, bool write, uint32_t *val);
+int vm_platform_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *val);
+int vm_platform_msr(struct vcpu *v, uint32_t msr, bool write, uint64_t *val);
 
 #endif

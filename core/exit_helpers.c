@@ -1,8 +1,11 @@
 /* Helpers of the exit handlers: event injection and the guest mode as decoding needs it. */
 #include "core/exit.h"
 
+#include "vdev/platform.h"
+
 #include "arch/x86/cpu.h"
 #include "core/virt.h"
+#include "vdev/platform.h"
 
 void skip_insn(struct vcpu *v, const struct vm_exit *e)
 {
@@ -64,4 +67,30 @@ uint64_t seg_base(const struct vcpu_sregs *s, enum x86_seg seg, enum x86_cpu_mod
 unsigned cpl_of(const struct vcpu_sregs *s)
 {
 	return (s->ss.attr >> 5) & 3;
+}
+
+/* The VM's vCPUs share its platform: every access holds the VM's lock. */
+int vm_platform_io(struct vm *vm, uint16_t port, unsigned size, bool write, uint32_t *val)
+{
+	vm_lock(vm);
+	int rc = platform_io(vm->platform, port, size, write, val);
+	vm_unlock(vm);
+	return rc;
+}
+
+int vm_platform_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *val)
+{
+	vm_lock(v->vm);
+	int rc = platform_mmio(v->vm->platform, v->id, gpa, size, write, val);
+	vm_unlock(v->vm);
+	return rc;
+}
+
+int vm_platform_msr(struct vcpu *v, uint32_t msr, bool write, uint64_t *val)
+{
+	vm_lock(v->vm);
+	int rc = write ? platform_msr_write(v->vm->platform, v->id, msr, *val)
+		       : platform_msr_read(v->vm->platform, v->id, msr, val);
+	vm_unlock(v->vm);
+	return rc;
 }

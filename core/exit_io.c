@@ -74,7 +74,7 @@ static enum exit_result io_string(struct vcpu *v, const struct vm_exit *e)
 		uint8_t val[4] = { 0, 0, 0, 0 };
 		if (e->io.in) {
 			uint32_t in = 0;
-			platform_io(vm->platform, e->io.port, e->io.size, false, &in);
+			vm_platform_io(vm, e->io.port, e->io.size, false, &in);
 			memcpy(val, &in, sizeof(val));
 			memcpy(p, val, n1);
 			if (n2)
@@ -85,7 +85,7 @@ static enum exit_result io_string(struct vcpu *v, const struct vm_exit *e)
 			if (n2)
 				memcpy(val + n1, p2, n2);
 			memcpy(&out, val, sizeof(out));
-			platform_io(vm->platform, e->io.port, e->io.size, true, &out);
+			vm_platform_io(vm, e->io.port, e->io.size, true, &out);
 		}
 		v->regs.gpr[idx] = (v->regs.gpr[idx] & ~amask) | ((off + (uint64_t)step) & amask);
 		if (vm->stop_reason != VM_STOP_NONE)
@@ -110,7 +110,7 @@ enum exit_result handle_io(struct vcpu *v, const struct vm_exit *e)
 		return io_string(v, e);
 	if (e->io.in) {
 		uint32_t val = 0xffffffffu;
-		platform_io(vm->platform, e->io.port, e->io.size, false, &val);
+		vm_platform_io(vm, e->io.port, e->io.size, false, &val);
 		uint64_t m = size_mask(e->io.size);
 		/* a 32-bit IN zero-extends into RAX; 8/16-bit ones keep the upper bits */
 		if (e->io.size == 4)
@@ -119,7 +119,7 @@ enum exit_result handle_io(struct vcpu *v, const struct vm_exit *e)
 			v->regs.gpr[GPR_RAX] = (v->regs.gpr[GPR_RAX] & ~m) | (val & m);
 	} else {
 		uint32_t val = (uint32_t)(v->regs.gpr[GPR_RAX] & size_mask(e->io.size));
-		platform_io(vm->platform, e->io.port, e->io.size, true, &val);
+		vm_platform_io(vm, e->io.port, e->io.size, true, &val);
 	}
 	skip_insn(v, e);
 	return vm->stop_reason != VM_STOP_NONE ? EXIT_STOP : EXIT_RESUME;

@@ -17,13 +17,13 @@ struct mmio_ctx {
 static int mmio_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
 {
 	struct mmio_ctx *c = ctx;
-	return platform_mmio(c->v->vm->platform, c->v->id, gpa, size, false, val) < 0 ? -1 : 0;
+	return vm_platform_mmio(c->v, gpa, size, false, val) < 0 ? -1 : 0;
 }
 
 static int mmio_write(void *ctx, uint64_t gpa, unsigned size, uint64_t val)
 {
 	struct mmio_ctx *c = ctx;
-	return platform_mmio(c->v->vm->platform, c->v->id, gpa, size, true, &val) < 0 ? -1 : 0;
+	return vm_platform_mmio(c->v, gpa, size, true, &val) < 0 ? -1 : 0;
 }
 
 enum exit_result handle_npf(struct vcpu *v, const struct vm_exit *e)

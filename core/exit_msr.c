@@ -94,10 +94,7 @@ enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e)
 			v->tsc_offset = val - rdtsc(), virt->set_tsc_offset(v, v->tsc_offset);
 		break;
 	case MSR_ACT_APIC:
-		if (write)
-			ok = platform_msr_write(v->vm->platform, v->id, msr, val) != PLATFORM_GP;
-		else
-			ok = platform_msr_read(v->vm->platform, v->id, msr, &val) != PLATFORM_GP;
+		ok = vm_platform_msr(v, msr, write, &val) != PLATFORM_GP;
 		break;
 	case MSR_ACT_MISC_ENABLE:
 		if (!write)
@@ -106,8 +103,8 @@ enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e)
 			ok = val == 1;
 		break;
 	case MSR_ACT_TSC_AUX:
-		/* one vCPU per CPU: the guest's value can live in the real MSR, which keel does
-		 * not use */
+		/* the guest's value lives in the real MSR, which keel does not use, while the
+		 * vCPU has the CPU (core/sched.c switches it) */
 		if (!write) {
 			val = v->tsc_aux;
 		} else if (val >> 32) {

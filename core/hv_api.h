@@ -6,11 +6,14 @@
  *		fail(err);
  *	struct vm *vm = hv_vm_create("demo", err, sizeof(err));
  *	struct vcpu *boot = hv_vcpu_create(vm, err, sizeof(err));   // vCPU 0 boots the kernel
+ *	hv_vcpu_create(vm, err, sizeof(err));            // more vCPUs: APs waiting for a SIPI
  *	hv_vm_setup_memory(vm, 256 * MiB, err, sizeof(err));        // RAM + stage-2 tables
  *	hv_vm_load_kernel(vm, image, image_size, "console=ttyS0", err, sizeof(err));
  *	hv_vm_load_initrd(vm, initrd, initrd_size, err, sizeof(err)); // optional
  *	hv_vm_run(vm);                                   // until the guest powers off or stops
  *	hv_vm_destroy(vm);
+ *
+ * Several VMs run side by side with hv_run(vms, n); hv_vcpu_pin before it fixes a vCPU's CPU.
  *
  * Every call but hv_vm_run returns 0 (or the object) on success and -1 (NULL) with a one-line
  * reason in err; a VM whose set-up failed must be destroyed, never run. Loading the kernel sets
@@ -41,8 +44,14 @@ void hv_vm_set_crash_policy(struct vm *vm, bool restart, unsigned limit);
 /* Back to the state right after loading: RAM zeroed, kernel and initrd loaded again, vCPUs at
  * their entry state. hv_vm_run uses it for restarts. */
 int hv_vm_rebuild(struct vm *vm, char *err, size_t err_size);
-/* Runs the VM until it stops (restarting it as its crash policy says); returns why (VM_STOP_*
- * of vdev/vdev.h). */
+/* vCPU v runs on physical CPU cpu (keel's 0-based numbering), time-sliced with any other vCPU
+ * there; -1 when cpu is not online. Default: the scheduler gives each vCPU a CPU of its own while
+ * there are enough (core/sched.h). */
+int hv_vcpu_pin(struct vcpu *v, unsigned cpu, char *err, size_t err_size);
+/* Runs the VMs side by side until every one has stopped (restarting each as its crash policy
+ * says, or as keel's shell asks). */
+void hv_run(struct vm **vms, unsigned nr);
+/* hv_run of one VM; returns why it stopped (VM_STOP_* of vdev/vdev.h). */
 int hv_vm_run(struct vm *vm);
 void hv_vm_destroy(struct vm *vm);
 

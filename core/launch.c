@@ -17,15 +17,6 @@ int launch_vms(const struct boot_info *bi, struct vm **vms)
 		const struct boot_module *initrd =
 			c->initrd[0] ? boot_find_module(bi, c->initrd) : NULL;
 		unsigned line = c->line;
-		for (unsigned n = 0; n < c->nr_pins; n++) {
-			struct percpu *pc = percpu_get(c->pins[n]);
-			if (!pc || pc->state != CPU_ONLINE) {
-				klog("keel.cfg:%u: pin = %u: cpu %u is not online (%u CPUs online); "
-				     "expected a CPU number keel printed at boot",
-				     c->pin_line, c->pins[n], c->pins[n], percpu_online_count());
-				return -1;
-			}
-		}
 		struct vm *vm = hv_vm_create(c->name, err, sizeof(err));
 		if (!vm)
 			goto fail;
@@ -35,11 +26,19 @@ int launch_vms(const struct boot_info *bi, struct vm **vms)
 		struct wall_time t;
 		if (bi->firmware_get_time && !bi->firmware_get_time(&t))
 			hv_vm_set_wall_clock(vm, &t);
-		for (unsigned n = 0; n < c->cpus; n++)
-			if (!hv_vcpu_create(vm, err, sizeof(err))) {
+		for (unsigned n = 0; n < c->cpus; n++) {
+			struct vcpu *v = hv_vcpu_create(vm, err, sizeof(err));
+			if (!v) {
 				line = c->cpus_line ? c->cpus_line : c->line;
 				goto fail;
 			}
+			if (n < c->nr_pins && hv_vcpu_pin(v, c->pins[n], err, sizeof(err))) {
+				klog("keel.cfg:%u: pin = %u: %s; expected a CPU number keel printed at "
+				     "boot",
+				     c->pin_line, c->pins[n], err);
+				return -1;
+			}
+		}
 		line = c->memory_line;
 		if (hv_vm_setup_memory(vm, c->memory, err, sizeof(err)))
 			goto fail;

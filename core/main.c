@@ -73,72 +73,6 @@ static void log_memory_map(const struct boot_info *bi)
 	}
 }
 
-/* The VMs one CPU runs, one after the other. */
-struct cpu_plan {
-	struct vm *vms[CFG_MAX_VMS];
-	unsigned nr;
-};
-
-static void run_plan(void *arg)
-{
-	struct cpu_plan *plan = arg;
-	for (unsigned i = 0; i < plan->nr; i++)
-		hv_vm_run(plan->vms[i]);
-}
-
-/* Static partitioning (like Jailhouse): a VM with `pin` runs on that CPU; the first other VM on
- * the boot CPU, every further one on an online AP nobody pinned, while there are any; the rest on
- * the boot CPU after the first. VMs on one CPU run one after the other. With several VMs each
- * guest line carries its VM's name, and the first VM has the console's input until it stops. */
-static void run_vms(const struct keel_config *cfg)
-{
-	static struct cpu_plan plan[KEEL_MAX_CPUS];
-	unsigned nr = cfg->nr_vms, ncpu = percpu_count(), next = 1;
-	bool pinned[KEEL_MAX_CPUS] = { false };
-
-	for (unsigned i = 0; i < nr; i++) {
-		vms[i]->prefix_output = nr > 1;
-		vms[i]->has_input_focus = i == 0;
-		if (cfg->vms[i].nr_pins && cfg->vms[i].pins[0] < KEEL_MAX_CPUS) /* launch checked */
-			pinned[cfg->vms[i].pins[0]] = true;
-	}
-	bool boot_cpu_taken = false;
-	for (unsigned i = 0; i < nr; i++) {
-		unsigned cpu = 0;
-		if (cfg->vms[i].nr_pins) {
-			cpu = cfg->vms[i].pins[0];
-		} else if (boot_cpu_taken) {
-			while (next < ncpu && (pinned[next] || !percpu_get(next) ||
-					       percpu_get(next)->state != CPU_ONLINE))
-				next++;
-			cpu = next < ncpu ? next++ : 0;
-		}
-		boot_cpu_taken |= cpu == 0;
-		plan[cpu].vms[plan[cpu].nr++] = vms[i];
-		if (cpu)
-			klog("vm %s: runs on cpu %u%s", vms[i]->name, cpu,
-			     cfg->vms[i].nr_pins ? " (pinned)" : "");
-	}
-	for (unsigned c = 1; c < ncpu; c++) {
-		if (!plan[c].nr)
-			continue;
-		for (unsigned i = 0; i < plan[c].nr; i++)
-			for (unsigned v = 0; v < plan[c].vms[i]->nr_vcpus; v++)
-				virt->vcpu_release(plan[c].vms[i]->vcpus[v]);
-		if (smp_post(c, run_plan, &plan[c])) {
-			klog("keel: cpu %u refused its VMs; they run on cpu 0", c);
-			for (unsigned i = 0; i < plan[c].nr; i++)
-				plan[0].vms[plan[0].nr++] = plan[c].vms[i];
-			plan[c].nr = 0;
-		}
-	}
-	run_plan(&plan[0]);
-	/* the boot CPU sleeps until the other CPUs are done */
-	for (unsigned c = 1; c < ncpu; c++)
-		while (plan[c].nr && smp_wait(c, 0))
-			host_idle_us(10000);
-}
-
 NORETURN void hv_main(struct boot_info *bi)
 {
 	console_init_framebuffer(&bi->fb);
@@ -181,7 +115,7 @@ NORETURN void hv_main(struct boot_info *bi)
 		machine_poweroff(bi);
 	}
 	log_footprint();
-	run_vms(bi->config);
+	hv_run(vms, bi->config->nr_vms);
 	klog("keel: every VM has stopped");
 	machine_poweroff(bi);
 }

@@ -33,6 +33,11 @@ struct virt_ops {
 	void (*vcpu_get_sregs)(struct vcpu *v, struct vcpu_sregs *s);
 	/* The vCPU will next run on another CPU (call on the CPU it was built or last ran on). */
 	void (*vcpu_release)(struct vcpu *v);
+	/* Guest state the CPU itself holds outside the VMCB/VMCS (VT-x: CR2 and the SYSCALL MSRs):
+	 * saved when another vCPU gets this CPU, loaded when v gets it back. NULL: there is none
+	 * (AMD-V: VMSAVE/VMLOAD keep it in the VMCB). */
+	void (*vcpu_save_cpu)(struct vcpu *v);
+	void (*vcpu_load_cpu)(struct vcpu *v);
 	/* Enters the guest with v->regs and returns the next exit, with v->regs updated. */
 	void (*vcpu_run)(struct vcpu *v, struct vm_exit *exit);
 	void (*inject_event)(struct vcpu *v, enum event_type type, uint8_t vector, bool has_error,

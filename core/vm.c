@@ -1,9 +1,13 @@
 /* The VM life cycle behind core/hv_api.h: RAM and stage-2 tables, vCPUs, kernel loading. */
 #include "arch/x86/cpu.h"
+#include "arch/x86/fpu.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/time.h"
 #include "core/guest_layout.h"
 #include "core/hv_api.h"
+#include "core/console_input.h"
 #include "core/kmem.h"
+#include "core/sched.h"
 #include "core/virt.h"
 #include "core/vm_run.h"
 #include "guest/loader.h"
@@ -14,25 +18,6 @@
 #include "vdev/platform.h"
 
 const struct virt_ops *virt;
-
-/* Every VM created, for handing the console's input on (vm_pass_input_focus). */
-static struct vm *all_vms[CFG_MAX_VMS];
-static unsigned nr_all_vms;
-
-void vm_pass_input_focus(struct vm *from)
-{
-	if (!__atomic_load_n(&from->has_input_focus, __ATOMIC_ACQUIRE))
-		return;
-	__atomic_store_n(&from->has_input_focus, false, __ATOMIC_RELEASE);
-	for (unsigned i = 0; i < nr_all_vms; i++) {
-		struct vm *vm = all_vms[i];
-		if (vm != from && __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_STOPPED) {
-			__atomic_store_n(&vm->has_input_focus, true, __ATOMIC_RELEASE);
-			klog("keel: console input now goes to vm %s", vm->name);
-			return;
-		}
-	}
-}
 
 static int fail(char *err, size_t n, const char *fmt, ...) PRINTF_LIKE(3, 4);
 static int fail(char *err, size_t n, const char *fmt, ...)
@@ -71,15 +56,8 @@ struct vm *hv_vm_create(const char *name, char *err, size_t err_size)
 		fail(err, err_size, "out of memory for the VM structure");
 		return NULL;
 	}
-	if (nr_all_vms == CFG_MAX_VMS) {
-		fail(err, err_size, "more than %d VMs", CFG_MAX_VMS);
-		kmem_free_pages(vm, sizeof(*vm));
-		return NULL;
-	}
-	all_vms[nr_all_vms++] = vm;
 	kstrlcpy(vm->name, name, sizeof(vm->name));
 	vm->exit_port = true;
-	vm->has_input_focus = true;
 	vm->at_line_start = true;
 	vm->start_time = (struct vrtc_time){ 0, 0, 0, 1, 1, 2000 };
 	struct stage2_alloc a = { s2_alloc_page, s2_table_ptr, NULL };
@@ -107,6 +85,13 @@ struct vcpu *hv_vcpu_create(struct vm *vm, char *err, size_t err_size)
 	}
 	v->vm = vm;
 	v->id = vm->nr_vcpus;
+	v->pin = -1;
+	v->fpu = kmem_alloc_pages(fpu_area_size(), PAGE_SIZE);
+	if (!v->fpu) {
+		kmem_free_pages(v, sizeof(*v));
+		fail(err, err_size, "out of memory for a vCPU's FPU state");
+		return NULL;
+	}
 	if (virt->vcpu_create(v)) {
 		kmem_free_pages(v, sizeof(*v));
 		fail(err, err_size, "out of memory for the vCPU's %s state", virt->name);
@@ -166,41 +151,6 @@ int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size
 	return 0;
 }
 
-/* The loader describes segments with VMCS-style access rights; core keeps the VMCB layout. */
-static struct segment seg_from_loader(const struct guest_seg *g)
-{
-	return (struct segment){ g->sel, guest_seg_svm_attrib(g), g->limit, g->base };
-}
-
-static void set_boot_state(struct vcpu *v, const struct guest_boot *b)
-{
-	struct vcpu_sregs s;
-
-	memset(&s, 0, sizeof(s));
-	s.cs = seg_from_loader(&b->cs);
-	s.ds = seg_from_loader(&b->ds);
-	s.es = seg_from_loader(&b->es);
-	s.fs = seg_from_loader(&b->fs);
-	s.gs = seg_from_loader(&b->gs);
-	s.ss = seg_from_loader(&b->ss);
-	s.tr = seg_from_loader(&b->tr);
-	s.ldtr = seg_from_loader(&b->ldtr);
-	s.gdtr = (struct table_reg){ b->gdt_base, b->gdt_limit };
-	s.idtr = (struct table_reg){ 0, 0 };
-	s.cr0 = b->cr0;
-	s.cr3 = b->cr3;
-	s.cr4 = b->cr4;
-	s.efer = b->efer;
-	virt->vcpu_load_state(v, &s);
-	memset(&v->regs, 0, sizeof(v->regs));
-	v->regs.gpr[GPR_RAX] = b->rax;
-	v->regs.gpr[GPR_RBX] = b->rbx;
-	v->regs.gpr[GPR_RSI] = b->rsi;
-	v->regs.gpr[GPR_RSP] = b->rsp;
-	v->regs.rip = b->rip;
-	v->regs.rflags = b->rflags | RFLAGS_FIXED;
-}
-
 static int load(struct vm *vm, char *err, size_t err_size)
 {
 	struct guest_boot boot;
@@ -213,7 +163,8 @@ static int load(struct vm *vm, char *err, size_t err_size)
 	if (guest_load(&vm->mem, vm->memory, vm->kernel, vm->kernel_size, vm->initrd,
 		       vm->initrd_size, vm->cmdline, &boot, why, sizeof(why)))
 		return fail(err, err_size, "%s", why);
-	set_boot_state(vm->vcpus[0], &boot);
+	/* vCPU 0 takes it when it joins the VM's next life, on its own CPU (core/vm_run.c) */
+	vm->boot = boot;
 	kstrlcpy(vm->kernel_format, boot.format, sizeof(vm->kernel_format));
 	return 0;
 }
@@ -249,18 +200,40 @@ int hv_vm_rebuild(struct vm *vm, char *err, size_t err_size)
 	/* RAM back to zeros, the images loaded again: nothing of the last life survives */
 	for (unsigned i = 0; i < vm->mem.nr; i++)
 		memset(vm->mem.regions[i].hva, 0, vm->mem.regions[i].size);
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		struct vcpu *v = vm->vcpus[i];
-		v->halted = false;
-		virt->request_irq_window(v, false);
-		virt->flush_guest_tlb(v);
-	}
+	/* each vCPU resets its own state when it joins the next life, on the CPU its VMCB or
+	 * VMCS belongs to */
 	vm->stop_reason = VM_STOP_NONE;
 	vm->exit_code = 0;
-	vm->input_len = 0;
+	vm->restart_asked = false;
+	vm->input_tail = __atomic_load_n(&vm->input_head, __ATOMIC_ACQUIRE);
 	vm->out_len = 0;
 	vm->at_line_start = true;
 	return load(vm, err, err_size);
+}
+
+int hv_vcpu_pin(struct vcpu *v, unsigned cpu, char *err, size_t err_size)
+{
+	struct percpu *pc = percpu_get(cpu);
+	if (!pc || pc->state != CPU_ONLINE)
+		return fail(err, err_size, "cpu %u is not online (%u CPUs online)", cpu,
+			    percpu_online_count());
+	v->pin = (int)cpu;
+	return 0;
+}
+
+void hv_run(struct vm **vms, unsigned nr)
+{
+	for (unsigned i = 0; i < nr; i++)
+		vms[i]->prefix_output = nr > 1;
+	console_input_attach(vms, nr);
+	sched_place(vms, nr);
+	sched_run(vms, nr);
+}
+
+int hv_vm_run(struct vm *vm)
+{
+	hv_run(&vm, 1);
+	return vm->stop_reason;
 }
 
 void hv_vm_set_exit_port(struct vm *vm, bool enabled)

@@ -6,15 +6,18 @@
 #include "core/gmem.h"
 #include "core/vcpu_state.h"
 #include "core/vm_exit.h"
+#include "guest/loader.h"
+#include "lib/spinlock.h"
 #include "mm/stage2.h"
 #include "vdev/rtc_cmos.h"
 #include "vdev/vdev.h"
 
-#define VM_MAX_VCPUS 1
+#define VM_MAX_VCPUS CFG_MAX_VCPUS
 
 enum vm_state {
 	VM_CREATED,
-	VM_RUNNING,
+	VM_RUNNING,  /* in a life: its vCPUs run */
+	VM_STOPPING, /* a stop was asked for: its vCPUs are leaving */
 	VM_STOPPED,
 };
 
@@ -26,7 +29,14 @@ struct vcpu {
 	struct vcpu_regs regs;
 	void *arch; /* the backend's per-vCPU state (VMCB, VMCS ...) */
 	uint64_t exits[NR_EXIT_REASONS];
+	/* the scheduler's (core/sched.c): the physical CPU it runs on, and the VM life it is in */
+	unsigned pcpu;
+	int pin; /* the physical CPU keel.cfg pinned it to, or -1: the scheduler picks */
+	unsigned life;
+	bool in_life;
 	bool halted;
+	bool wait_for_sipi;  /* an AP, or a vCPU after INIT: runs only once a SIPI arrives */
+	void *fpu;	     /* its FPU/SSE/AVX registers while another vCPU has the CPU */
 	uint64_t tsc_offset; /* guest TSC = host TSC + tsc_offset */
 	uint64_t xcr0;
 	uint64_t tsc_aux;
@@ -36,6 +46,15 @@ struct vcpu {
 struct vm {
 	char name[CFG_NAME_MAX + 1];
 	enum vm_state state;
+	/* The virtual platform and the console buffers are shared by the VM's vCPUs, which run on
+	 * several CPUs: every call into vm->platform holds this lock. */
+	struct spinlock lock;
+	/* Lives: a restart begins a new one. Each vCPU joins it on its own CPU (its VMCS/VMCB is
+	 * only touched there), and the last vCPU to leave a life ends it. */
+	unsigned life;
+	unsigned vcpus_in;	/* vCPUs still in the current life */
+	bool restart_asked;	/* the shell's restart: start again without counting a crash */
+	struct guest_boot boot; /* vCPU 0's entry state, as the loader gave it */
 	uint64_t memory;
 	uint64_t ram_hpa[GMEM_MAX_REGIONS]; /* host RAM behind each guest_mem region */
 	struct guest_mem mem;
@@ -53,6 +72,7 @@ struct vm {
 	char kernel_format[32];
 	struct vrtc_time start_time; /* wall-clock time for the guest's RTC */
 	uint64_t start_ns;	     /* keel's clock when the VM started: guest time 0 */
+	uint64_t tsc_start;	     /* the host TSC then: the guest's TSC counts from 0 */
 	enum vm_stop_reason stop_reason;
 	uint32_t exit_code;	 /* the exit port's value */
 	uint64_t kvm_wall_clock; /* the MSR's last value */
@@ -64,12 +84,22 @@ struct vm {
 	bool at_line_start;
 	char out_line[256]; /* with prefixes: the line being written, so lines never interleave */
 	unsigned out_len;
-	bool has_input_focus;
-	/* console input the guest's UART had no room for yet (a paste outruns its FIFO) */
+	/* console input on its way to the guest's UART (a paste outruns its FIFO): one writer,
+	 * keel's console input (core/console_input.c), and one reader, a vCPU holding the lock */
 	uint8_t input[512];
-	unsigned input_head, input_len;
-	uint32_t msr_logged[32]; /* MSRs already reported as refused */
+	unsigned input_head, input_tail; /* free-running; head - tail bytes are waiting */
+	uint32_t msr_logged[32];	 /* MSRs already reported as refused */
 	unsigned nr_msr_logged;
 };
+
+static inline void vm_lock(struct vm *vm)
+{
+	spin_lock(&vm->lock);
+}
+
+static inline void vm_unlock(struct vm *vm)
+{
+	spin_unlock(&vm->lock);
+}
 
 #endif

@@ -1,6 +1,7 @@
-/* The vCPU loop: inject what the virtual platform has pending, enter the guest, dispatch the exit
- * through exit_handlers[reason]. One vCPU per VM for now; keel idles in HLT whenever the guest
- * does. */
+/* Running a VM: its lives (start, stop, restart), the vCPU loop the scheduler (core/sched.c)
+ * calls for one time slice, and the exit handlers, dispatched through exit_handlers[reason].
+ * A vCPU's loop runs on the vCPU's own CPU; everything a VM's vCPUs share (the virtual platform,
+ * the console buffers) is touched under vm->lock. */
 #include "core/vm_run.h"
 
 #include "arch/x86/apic.h"
@@ -8,9 +9,12 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/time.h"
 #include "core/console.h"
+#include "core/console_input.h"
 #include "core/exit.h"
 #include "core/hv_api.h"
 #include "core/kmem.h"
+#include "core/sched.h"
+#include "core/vcpu_reset.h"
 #include "core/virt.h"
 #include "drivers/uart16550.h"
 #include "lib/fmt.h"
@@ -19,9 +23,6 @@
 #include "mm/phys.h"
 #include "vdev/acpi_tables.h"
 #include "vdev/platform.h"
-
-/* The longest keel lets a vCPU run or sleep without looking at the console and the devices. */
-#define POLL_US 10000
 
 uint64_t vm_now_ns(void *ctx)
 {
@@ -37,13 +38,30 @@ static uint64_t vm_tsc_to_ns(void *ctx, uint64_t tsc)
 	return tsc / hz * 1000000000ull + tsc % hz * 1000000000ull / hz;
 }
 
-static void vm_request_stop(void *ctx, enum vm_stop_reason reason, uint32_t code)
+/* With vm->lock held: the first reason wins; every vCPU is told, wherever it runs. */
+static void stop_locked(struct vm *vm, enum vm_stop_reason reason, uint32_t code)
 {
-	struct vm *vm = ctx;
 	if (vm->stop_reason == VM_STOP_NONE) {
 		vm->stop_reason = reason;
 		vm->exit_code = code;
 	}
+	if (vm->state == VM_RUNNING)
+		__atomic_store_n(&vm->state, VM_STOPPING, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		sched_kick(vm->vcpus[i]);
+}
+
+/* devices call it from inside platform_*, with the lock held */
+static void vm_request_stop(void *ctx, enum vm_stop_reason reason, uint32_t code)
+{
+	stop_locked(ctx, reason, code);
+}
+
+static void vm_kick(void *ctx, unsigned cpu)
+{
+	struct vm *vm = ctx;
+	if (cpu < vm->nr_vcpus)
+		sched_kick(vm->vcpus[cpu]);
 }
 
 /* With several VMs, output is gathered per VM into whole lines, so one VM's line is never cut
@@ -100,7 +118,9 @@ enum exit_result vm_crash(struct vcpu *v, const struct vm_exit *e, const char *f
 	klog("  cs %04x base %llx attr %03x ss %04x attr %03x", s.cs.selector,
 	     (unsigned long long)s.cs.base, s.cs.attr, s.ss.selector, s.ss.attr);
 	virt->dump(v);
-	vm->stop_reason = VM_STOP_CRASH;
+	vm_lock(vm);
+	stop_locked(vm, VM_STOP_CRASH, 0);
+	vm_unlock(vm);
 	return EXIT_STOP;
 }
 
@@ -191,49 +211,7 @@ static const exit_handler_fn exit_handlers[NR_EXIT_REASONS] = {
 	[EXIT_UNKNOWN] = handle_unexpected,
 };
 
-/* ---- the loop ------------------------------------------------------------------------------ */
-
-static void deliver_interrupts(struct vcpu *v)
-{
-	struct platform *p = v->vm->platform;
-	int vec = platform_pending_interrupt(p, v->id);
-
-	if (vec < 0)
-		return;
-	v->halted = v->halted && !(v->regs.rflags & RFLAGS_IF);
-	if (virt->interrupt_allowed(v)) {
-		platform_ack_interrupt(p, v->id, vec);
-		virt->inject_event(v, EVENT_EXTINT, (uint8_t)vec, false, 0);
-	} else {
-		virt->request_irq_window(v, true);
-	}
-}
-
-/* Moves typed bytes from the host's serial port to the guest's UART, keeping what its FIFO has
- * no room for: nothing typed is dropped unless keel's own buffer overflows. */
-static void poll_console_input(struct vm *vm)
-{
-	int c;
-	if (!__atomic_load_n(&vm->has_input_focus, __ATOMIC_ACQUIRE))
-		return;
-	while (vm->input_len < sizeof(vm->input) && (c = host_uart_read()) >= 0) {
-		vm->input[(vm->input_head + vm->input_len) % sizeof(vm->input)] = (uint8_t)c;
-		vm->input_len++;
-	}
-	while (vm->input_len && platform_uart_input(vm->platform, vm->input[vm->input_head])) {
-		vm->input_head = (vm->input_head + 1) % sizeof(vm->input);
-		vm->input_len--;
-	}
-}
-
-/* Microseconds until the platform's next timer event, capped at POLL_US. */
-static uint64_t us_until_next_event(struct vm *vm, struct vcpu *v)
-{
-	uint64_t next = platform_next_event_ns(vm->platform, v->id), now = vm_now_ns(vm);
-	if (next <= now)
-		return 0;
-	return MIN((next - now) / 1000 + 1, (uint64_t)POLL_US);
-}
+/* ---- a life of the VM ----------------------------------------------------------------------- */
 
 static void log_stop(struct vm *vm)
 {
@@ -246,6 +224,9 @@ static void log_stop(struct vm *vm)
 		break;
 	case VM_STOP_RESET:
 		klog("vm %s: reset", vm->name);
+		break;
+	case VM_STOP_SHELL:
+		klog("vm %s: stopped from the shell", vm->name);
 		break;
 	default:
 		break; /* a crash logged itself */
@@ -269,12 +250,10 @@ static void log_stop(struct vm *vm)
 	klog("%s", line);
 }
 
-/* One life of the VM: devices and ACPI tables afresh, then the vCPU loop until it stops. */
-static void run_once(struct vm *vm)
+/* A new life: devices and ACPI tables afresh, guest time from 0; the vCPUs join it on their
+ * CPUs. -1 (logged, the VM stopped) when the devices cannot be built. */
+static int begin_life(struct vm *vm)
 {
-	struct vcpu *v = vm->vcpus[0];
-	struct vm_exit exit;
-
 	struct vdev_env env = {
 		.ctx = vm,
 		.vm_name = vm->name,
@@ -282,6 +261,7 @@ static void run_once(struct vm *vm)
 		.request_stop = vm_request_stop,
 		.uart_tx = vm_uart_tx,
 		.tsc_to_ns = vm_tsc_to_ns,
+		.kick = vm_kick,
 	};
 	struct platform_config pcfg;
 	platform_default_config(&pcfg);
@@ -290,61 +270,251 @@ static void run_once(struct vm *vm)
 	pcfg.time = vm->start_time;
 	struct acpi_guest_config acfg;
 	acpi_guest_config_default(&acfg, vm->nr_vcpus);
+	vm_lock(vm);
 	if (platform_init(vm->platform, &env, &pcfg) ||
 	    acpi_build_guest_tables(&vm->mem, &acfg) < 0) {
+		vm_unlock(vm);
 		klog("vm %s: crashed: cannot build its devices and ACPI tables", vm->name);
 		vm->stop_reason = VM_STOP_CRASH;
-		return;
+		__atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_RELEASE);
+		return -1;
 	}
 	vm->start_ns = time_now_ns();
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		virt->set_tsc_offset(vm->vcpus[i],
-				     vm->vcpus[i]->tsc_offset = (uint64_t)0 - rdtsc());
-	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
-	fpu_reset(); /* nothing of an earlier VM's registers reaches this one */
+	vm->tsc_start = rdtsc();
+	vm->life++;
+	vm->vcpus_in = 0;
 	klog("vm %s: starting", vm->name);
-	while (vm->stop_reason == VM_STOP_NONE) {
-		poll_console_input(vm);
-		deliver_interrupts(v);
-		if (v->halted) {
-			flush_output(vm);
-			host_idle_us(MAX(us_until_next_event(vm, v), 1));
-			continue;
+	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
+	vm_unlock(vm);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		sched_kick(vm->vcpus[i]);
+	return 0;
+}
+
+void vm_start(struct vm *vm)
+{
+	sched_vm_started();
+	if (begin_life(vm))
+		sched_vm_stopped();
+}
+
+/* The last vCPU left the life: log why it ended, then start the next one or stop for good. */
+static void end_life(struct vm *vm)
+{
+	char why[160];
+
+	flush_output(vm);
+	log_stop(vm);
+	bool crashed = vm->stop_reason == VM_STOP_CRASH || vm->stop_reason == VM_STOP_RESET;
+	bool restart = vm->restart_asked;
+	if (!restart && crashed && vm->restart_on_crash) {
+		if (vm->restarts == vm->restart_limit) {
+			klog("vm %s: restart limit %u reached; the VM stays stopped", vm->name,
+			     vm->restart_limit);
+		} else {
+			vm->restarts++;
+			klog("vm %s: restarting (%u of %u)", vm->name, vm->restarts,
+			     vm->restart_limit);
+			restart = true;
 		}
-		host_timer_arm_us(MAX(us_until_next_event(vm, v), 1));
+	} else if (restart) {
+		klog("vm %s: restarting, as the shell asked", vm->name);
+	}
+	if (restart) {
+		if (hv_vm_rebuild(vm, why, sizeof(why)) == 0) {
+			if (begin_life(vm) == 0)
+				return;
+		} else {
+			klog("vm %s: cannot restart: %s", vm->name, why);
+		}
+	}
+	__atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_RELEASE);
+	console_input_vm_stopped(vm);
+	sched_vm_stopped();
+}
+
+/* v starts the VM's current life on its own CPU: vCPU 0 at the kernel's entry, the others
+ * waiting for a SIPI, as a PC's application processors after reset. */
+static void join_life(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	v->life = vm->life;
+	v->in_life = true;
+	v->halted = false;
+	v->xcr0 = 1;
+	v->tsc_aux = 0;
+	v->kvm_system_time = 0;
+	fpu_area_init(v->fpu);
+	sched_forget_loaded(v);
+	virt->request_irq_window(v, false);
+	if (v->id == 0) {
+		vcpu_reset_to_boot(v, &vm->boot);
+		v->wait_for_sipi = false;
+	} else {
+		vcpu_reset_to_init(v);
+		v->wait_for_sipi = true;
+	}
+	virt->flush_guest_tlb(v); /* nothing the guest cached in its last life survives */
+	v->tsc_offset = (uint64_t)0 - vm->tsc_start;
+	virt->set_tsc_offset(v, v->tsc_offset);
+}
+
+/* Joins a life that began, leaves one that is ending; the last to leave ends it. */
+static void follow_life(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	bool last = false;
+
+	vm_lock(vm);
+	enum vm_state st = vm->state;
+	if (v->in_life && (st != VM_RUNNING || v->life != vm->life)) {
+		v->in_life = false;
+		last = --vm->vcpus_in == 0 && st == VM_STOPPING;
+	}
+	bool join = !v->in_life && st == VM_RUNNING && v->life != vm->life;
+	if (join)
+		vm->vcpus_in++;
+	vm_unlock(vm);
+	if (last)
+		end_life(vm);
+	if (join)
+		join_life(v);
+}
+
+/* ---- the vCPU loop ---------------------------------------------------------------------------- */
+
+/* INIT and SIPI from the vCPU's local APIC (lock held): INIT parks it until a SIPI starts it. */
+static void take_init_sipi(struct vcpu *v, struct vlapic *a)
+{
+	if (vlapic_take_init(a)) {
+		vcpu_reset_to_init(v);
+		v->wait_for_sipi = true;
+		v->halted = false;
+	}
+	if (v->wait_for_sipi) {
+		int vec = vlapic_take_sipi(a);
+		if (vec >= 0) {
+			vcpu_reset_to_sipi(v, (uint8_t)vec);
+			v->wait_for_sipi = false;
+		}
+	}
+}
+
+/* NMIs, then external interrupts (lock held). An NMI waits like an interrupt would for the
+ * guest's IF: that also keeps a second NMI out of a running NMI handler, whose gate cleared IF. */
+static void deliver_interrupts(struct vcpu *v)
+{
+	struct platform *p = v->vm->platform;
+
+	if (p->lapic[v->id].nmi_pending && virt->interrupt_allowed(v) &&
+	    platform_take_nmi(p, v->id)) {
+		v->halted = false;
+		virt->inject_event(v, EVENT_NMI, 2, false, 0);
+		return;
+	}
+	int vec = platform_pending_interrupt(p, v->id);
+	if (vec < 0)
+		return;
+	v->halted = v->halted && !(v->regs.rflags & RFLAGS_IF);
+	if (virt->interrupt_allowed(v)) {
+		platform_ack_interrupt(p, v->id, vec);
+		virt->inject_event(v, EVENT_EXTINT, (uint8_t)vec, false, 0);
+	} else {
+		virt->request_irq_window(v, true);
+	}
+}
+
+/* Typed bytes waiting for the guest's UART (lock held): as many as its FIFO takes. */
+static void feed_console_input(struct vm *vm)
+{
+	unsigned head = __atomic_load_n(&vm->input_head, __ATOMIC_ACQUIRE);
+	while (vm->input_tail != head &&
+	       platform_uart_input(vm->platform, vm->input[vm->input_tail % sizeof(vm->input)]))
+		vm->input_tail++;
+}
+
+bool vcpu_ready(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	follow_life(v);
+	if (!v->in_life)
+		return false;
+	vm_lock(vm);
+	if (v->id == 0)
+		feed_console_input(vm);
+	take_init_sipi(v, &vm->platform->lapic[v->id]);
+	if (!v->wait_for_sipi)
+		deliver_interrupts(v);
+	if (v->halted)
+		flush_output(vm); /* a prompt without a newline shows while the guest waits */
+	vm_unlock(vm);
+	return !v->wait_for_sipi && !v->halted;
+}
+
+uint64_t vcpu_wake_ns(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	if (!v->in_life || v->wait_for_sipi)
+		return UINT64_MAX; /* a kick wakes it */
+	vm_lock(vm);
+	uint64_t next = platform_next_event_ns(vm->platform, v->id);
+	vm_unlock(vm);
+	return next == UINT64_MAX ? next : vm->start_ns + next;
+}
+
+/* Microseconds until the vCPU must be looked at: its next timer event or the slice's end. */
+static uint64_t us_until(struct vcpu *v, uint64_t end_ns)
+{
+	uint64_t now = time_now_ns(), wake = MIN(vcpu_wake_ns(v), end_ns);
+	return wake <= now ? 1 : (wake - now) / 1000 + 1;
+}
+
+void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
+{
+	struct vm_exit exit;
+
+	for (;;) {
+		console_input_poll();
+		if (!vcpu_ready(v))
+			break;
+		if (time_now_ns() >= end_ns)
+			break;
+		host_timer_arm_us(us_until(v, end_ns));
 		virt->vcpu_run(v, &exit);
 		v->exits[exit.reason]++;
 		if (exit_handlers[exit.reason](v, &exit) == EXIT_STOP)
 			break;
 	}
 	host_timer_arm_us(0);
-	flush_output(vm);
-	fpu_reset();
-	log_stop(vm);
 }
 
-int hv_vm_run(struct vm *vm)
+void vm_stop(struct vm *vm, enum vm_stop_reason reason)
 {
-	char why[160];
+	vm_lock(vm);
+	stop_locked(vm, reason, 0);
+	vm_unlock(vm);
+}
 
-	for (;;) {
-		run_once(vm);
-		bool crashed = vm->stop_reason == VM_STOP_CRASH || vm->stop_reason == VM_STOP_RESET;
-		if (!crashed || !vm->restart_on_crash)
-			break;
-		if (vm->restarts == vm->restart_limit) {
-			klog("vm %s: restart limit %u reached; the VM stays stopped", vm->name,
-			     vm->restart_limit);
-			break;
-		}
-		vm->restarts++;
-		klog("vm %s: restarting (%u of %u)", vm->name, vm->restarts, vm->restart_limit);
-		if (hv_vm_rebuild(vm, why, sizeof(why))) {
-			klog("vm %s: cannot restart: %s", vm->name, why);
-			break;
-		}
+int vm_restart(struct vm *vm, char *err, size_t err_size)
+{
+	vm_lock(vm);
+	enum vm_state st = vm->state;
+	if (st == VM_RUNNING) {
+		vm->restart_asked = true;
+		stop_locked(vm, VM_STOP_SHELL, 0);
 	}
-	__atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_RELEASE);
-	vm_pass_input_focus(vm);
-	return vm->stop_reason;
+	vm_unlock(vm);
+	if (st == VM_RUNNING)
+		return 0;
+	if (st != VM_STOPPED) {
+		ksnprintf(err, err_size, "vm %s is stopping; try again", vm->name);
+		return -1;
+	}
+	if (hv_vm_rebuild(vm, err, err_size))
+		return -1;
+	klog("vm %s: restarting, as the shell asked", vm->name);
+	vm_start(vm);
+	return 0;
 }

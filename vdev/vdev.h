@@ -17,6 +17,7 @@ enum vm_stop_reason {
 	VM_STOP_POWER_OFF, /* ACPI S5: "vm NAME: powered off" */
 	VM_STOP_RESET,	   /* 0xCF9, keyboard controller 0xFE, port 0x92: "vm NAME: reset" */
 	VM_STOP_CRASH,	   /* keel stopped it: "vm NAME: crashed: WHY" (core/vm_run.c) */
+	VM_STOP_SHELL,	   /* keel's shell stopped it: "vm NAME: stopped from the shell" */
 };
 
 struct vdev_env {

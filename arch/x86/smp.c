@@ -3,7 +3,6 @@
 #include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_features.h"
-#include "arch/x86/fpu.h"
 #include "arch/x86/paging.h"
 #include "arch/x86/time.h"
 #include "core/boot_info.h"
@@ -61,8 +60,7 @@ NORETURN void smp_ap_main(struct percpu *pc)
 {
 	percpu_load(pc);
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
-	cpu_features_enable();
-	fpu_reset();
+	cpu_features_enable(); /* the scheduler loads each vCPU's own FPU state before it runs */
 	host_apic_init_ap();
 	if (virt->cpu_enable(pc->fail_msg, sizeof(pc->fail_msg))) {
 		cas_state(pc, CPU_STARTING, CPU_FAILED);

@@ -216,7 +216,7 @@ static void load_config_and_files(EFI_HANDLE image)
 	boot.config_len = cfg.size;
 
 	struct config_error err;
-	struct config_limits limits = { .max_cpus = 1 };
+	struct config_limits limits = { .max_cpus = CFG_MAX_VCPUS };
 	if (config_parse(boot.config_text, boot.config_len, &limits, &config, &err)) {
 		klog("keel.cfg:%u: %s", err.line, err.msg);
 		boot_fail();

@@ -75,7 +75,7 @@ static void read_config(void)
 	boot.config_len = cfg->end - cfg->start;
 
 	struct config_error err;
-	struct config_limits limits = { .max_cpus = 1 };
+	struct config_limits limits = { .max_cpus = CFG_MAX_VCPUS };
 	if (config_parse(boot.config_text, boot.config_len, &limits, &config, &err)) {
 		klog("keel.cfg:%u: %s", err.line, err.msg);
 		boot_fail();

@@ -26,6 +26,9 @@ struct vmx_vcpu {
 	uint16_t vpid;
 	uint64_t cr0_shadow, cr4_shadow; /* what the guest believes it wrote */
 	int host_cpu; /* the CPU whose state the VMCS's host area holds; -1: none */
+	/* guest state the CPU itself holds (not in the VMCS: the SYSCALL MSRs pass through, CR2
+	 * is the CPU's), kept here while another vCPU has the CPU */
+	uint64_t cr2, kernel_gs_base, star, lstar, cstar, sfmask;
 };
 
 /* One per physical CPU (struct percpu's virt). */
@@ -952,6 +955,28 @@ static void vmx_dump(struct vcpu *v)
 		     (unsigned long long)vmread(VMCS_GUEST_ES_AR + 2 * n));
 }
 
+static void vmx_vcpu_save_cpu(struct vcpu *v)
+{
+	struct vmx_vcpu *x = vx(v);
+	x->cr2 = read_cr2();
+	x->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+	x->star = rdmsr(MSR_STAR);
+	x->lstar = rdmsr(MSR_LSTAR);
+	x->cstar = rdmsr(MSR_CSTAR);
+	x->sfmask = rdmsr(MSR_SFMASK);
+}
+
+static void vmx_vcpu_load_cpu(struct vcpu *v)
+{
+	struct vmx_vcpu *x = vx(v);
+	write_cr2(x->cr2);
+	wrmsr(MSR_KERNEL_GS_BASE, x->kernel_gs_base);
+	wrmsr(MSR_STAR, x->star);
+	wrmsr(MSR_LSTAR, x->lstar);
+	wrmsr(MSR_CSTAR, x->cstar);
+	wrmsr(MSR_SFMASK, x->sfmask);
+}
+
 const struct virt_ops vmx_ops = {
 	.name = "VT-x",
 	.cpu_enable = vmx_cpu_enable,
@@ -961,6 +986,8 @@ const struct virt_ops vmx_ops = {
 	.vcpu_get_sregs = vmx_vcpu_get_sregs,
 	.vcpu_run = vmx_vcpu_run,
 	.vcpu_release = vmx_vcpu_release,
+	.vcpu_save_cpu = vmx_vcpu_save_cpu,
+	.vcpu_load_cpu = vmx_vcpu_load_cpu,
 	.inject_event = vmx_inject_event,
 	.interrupt_allowed = vmx_interrupt_allowed,
 	.request_irq_window = vmx_request_irq_window,

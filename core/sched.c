@@ -1,0 +1,204 @@
+#include "core/sched.h"
+
+#include "arch/x86/apic.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/fpu.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
+#include "arch/x86/time.h"
+#include "core/console_input.h"
+#include "core/virt.h"
+#include "core/vm_run.h"
+#include "lib/log.h"
+
+#define SCHED_MAX_VCPUS_PER_CPU (CFG_MAX_VMS * VM_MAX_VCPUS)
+
+struct sched_cpu {
+	struct vcpu *vcpus[SCHED_MAX_VCPUS_PER_CPU];
+	unsigned nr;
+	unsigned next;	     /* round-robin: where the next search starts */
+	struct vcpu *loaded; /* whose FPU and CPU-held guest state the registers hold */
+	bool posted;	     /* an AP running its loop (the boot CPU waits for it) */
+};
+
+#define CPUID_EXT1_RDTSCP (1u << 27) /* CPUID 0x80000001 EDX: RDTSCP and IA32_TSC_AUX */
+
+static struct sched_cpu cpus[KEEL_MAX_CPUS];
+static unsigned live_vms;
+static bool has_tsc_aux;
+
+void sched_vm_started(void)
+{
+	__atomic_add_fetch(&live_vms, 1, __ATOMIC_ACQ_REL);
+}
+
+void sched_vm_stopped(void)
+{
+	if (__atomic_sub_fetch(&live_vms, 1, __ATOMIC_ACQ_REL) == 0)
+		for (unsigned c = 1; c < percpu_count(); c++)
+			if (cpus[c].posted)
+				host_apic_send_wake(percpu_get(c)->apic_id);
+}
+
+static void place(struct vcpu *v, unsigned cpu)
+{
+	v->pcpu = cpu;
+	cpus[cpu].vcpus[cpus[cpu].nr++] = v;
+}
+
+static bool cpu_usable(unsigned c)
+{
+	struct percpu *pc = percpu_get(c);
+	return pc && pc->state == CPU_ONLINE;
+}
+
+void sched_place(struct vm **vms, unsigned nr)
+{
+	unsigned ncpu = percpu_count();
+
+	has_tsc_aux = cpuid(0x80000000, 0).eax >= 0x80000001 &&
+		      (cpuid(0x80000001, 0).edx & CPUID_EXT1_RDTSCP);
+	/* pinned vCPUs first, so the others keep away from their CPUs */
+	for (unsigned i = 0; i < nr; i++)
+		for (unsigned j = 0; j < vms[i]->nr_vcpus; j++)
+			if (vms[i]->vcpus[j]->pin >= 0)
+				place(vms[i]->vcpus[j], (unsigned)vms[i]->vcpus[j]->pin);
+	for (unsigned i = 0; i < nr; i++) {
+		struct vm *vm = vms[i];
+		for (unsigned j = 0; j < vm->nr_vcpus; j++) {
+			struct vcpu *v = vm->vcpus[j];
+			unsigned best = 0;
+			if (v->pin >= 0)
+				continue;
+			for (unsigned c = 1; c < ncpu; c++)
+				if (cpu_usable(c) && cpus[c].nr < cpus[best].nr)
+					best = c;
+			place(v, best);
+		}
+		for (unsigned j = 0; j < vm->nr_vcpus; j++) {
+			struct vcpu *v = vm->vcpus[j];
+			const char *how = v->pin >= 0 ? " (pinned)" : "";
+			if (vm->nr_vcpus > 1)
+				klog("vm %s: vcpu %u runs on cpu %u%s", vm->name, j, v->pcpu, how);
+			else if (v->pcpu)
+				klog("vm %s: runs on cpu %u%s", vm->name, v->pcpu, how);
+		}
+	}
+	for (unsigned c = 0; c < ncpu; c++)
+		if (cpus[c].nr > 1)
+			klog("keel: cpu %u time-slices %u vCPUs (%u ms slices)", c, cpus[c].nr,
+			     SCHED_SLICE_US / 1000);
+}
+
+void sched_kick(struct vcpu *v)
+{
+	struct percpu *pc = percpu_get(v->pcpu);
+	/* on its own CPU, the scheduler looks at v before it next enters a guest or sleeps */
+	if (pc && v->pcpu != this_cpu()->index)
+		host_apic_send_wake(pc->apic_id);
+}
+
+void sched_forget_loaded(struct vcpu *v)
+{
+	struct sched_cpu *sc = &cpus[this_cpu()->index];
+	if (sc->loaded == v)
+		sc->loaded = NULL;
+}
+
+/* The registers the CPU holds for a guest beyond the VMCB/VMCS: FPU/SSE/AVX and XCR0, TSC_AUX,
+ * and whatever the backend keeps in the CPU (VT-x: CR2 and the SYSCALL MSRs). */
+static void switch_to(struct sched_cpu *sc, struct vcpu *v)
+{
+	struct vcpu *old = sc->loaded;
+	if (old == v)
+		return;
+	if (old) {
+		old->xcr0 = fpu_save(old->fpu);
+		if (virt->vcpu_save_cpu)
+			virt->vcpu_save_cpu(old);
+	}
+	fpu_restore(v->fpu, v->xcr0);
+	if (virt->vcpu_load_cpu)
+		virt->vcpu_load_cpu(v);
+	if (has_tsc_aux)
+		wrmsr(MSR_TSC_AUX, v->tsc_aux);
+	sc->loaded = v;
+}
+
+/* The next vCPU that can run, round-robin from sc->next; NULL when none can. */
+static struct vcpu *pick(struct sched_cpu *sc)
+{
+	for (unsigned k = 0; k < sc->nr; k++) {
+		unsigned i = (sc->next + k) % sc->nr;
+		if (vcpu_ready(sc->vcpus[i])) {
+			sc->next = (i + 1) % sc->nr;
+			return sc->vcpus[i];
+		}
+	}
+	return NULL;
+}
+
+/* Nothing to run: sleep until the earliest timer event of this CPU's vCPUs, a kick, or the
+ * poll interval. */
+static void idle(struct sched_cpu *sc)
+{
+	uint64_t now = time_now_ns(), wake = now + SCHED_POLL_US * 1000ull;
+	for (unsigned i = 0; i < sc->nr; i++) {
+		uint64_t w = vcpu_wake_ns(sc->vcpus[i]);
+		if (w < wake)
+			wake = w;
+	}
+	if (wake <= now)
+		return;
+	host_idle_us((wake - now) / 1000 + 1);
+}
+
+static void cpu_loop(void *arg)
+{
+	struct sched_cpu *sc = arg;
+	while (__atomic_load_n(&live_vms, __ATOMIC_ACQUIRE)) {
+		console_input_poll();
+		struct vcpu *v = pick(sc);
+		if (!v) {
+			idle(sc);
+			continue;
+		}
+		switch_to(sc, v);
+		/* alone on the CPU: the slice only bounds how long it goes without a look round */
+		uint64_t slice = sc->nr > 1 ? SCHED_SLICE_US : SCHED_POLL_US;
+		vcpu_run_slice(v, time_now_ns() + slice * 1000ull);
+	}
+	/* every VM has stopped: leave the registers empty behind them */
+	if (sc->loaded) {
+		fpu_area_init(sc->loaded->fpu);
+		fpu_restore(sc->loaded->fpu, 1);
+		sc->loaded = NULL;
+	}
+}
+
+void sched_run(struct vm **vms, unsigned nr)
+{
+	unsigned ncpu = percpu_count();
+
+	for (unsigned i = 0; i < nr; i++)
+		vm_start(vms[i]);
+	for (unsigned c = 1; c < ncpu; c++) {
+		if (!cpus[c].nr)
+			continue;
+		for (unsigned i = 0; i < cpus[c].nr; i++)
+			virt->vcpu_release(cpus[c].vcpus[i]); /* built here, run there */
+		if (smp_post(c, cpu_loop, &cpus[c])) {
+			klog("keel: cpu %u refused its vCPUs; they run on cpu 0", c);
+			for (unsigned i = 0; i < cpus[c].nr; i++)
+				place(cpus[c].vcpus[i], 0);
+			cpus[c].nr = 0;
+			continue;
+		}
+		cpus[c].posted = true;
+	}
+	cpu_loop(&cpus[0]);
+	/* the boot CPU sleeps until the other CPUs are out of their loops */
+	for (unsigned c = 1; c < ncpu; c++)
+		while (cpus[c].posted && smp_wait(c, 0))
+			host_idle_us(1000);
+}

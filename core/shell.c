@@ -1,0 +1,468 @@
+#include "core/shell.h"
+
+#include "lib/fmt.h"
+#include "lib/kstring.h"
+
+#define CTRL_C 0x03
+#define BACKSPACE 0x08
+#define CTRL_U 0x15
+#define ESC 0x1b
+#define DEL 0x7f
+#define BELL "\a"
+
+/* Escape sequences a terminal sends for arrow and function keys (ECMA-48: ESC [ parameters and
+ * intermediates 0x20-0x3f, a final byte 0x40-0x7e; ESC O x; ESC x). The shell has no use for
+ * them, and taking their printable tail as typed text would put "[A" on the line. */
+enum { ESC_NONE, ESC_START, ESC_CSI, ESC_SS3 };
+
+/* ---- output ------------------------------------------------------------------------------- */
+
+static void put(struct shell *sh, const char *s)
+{
+	sh->host->write(sh->host->ctx, s, strlen(s));
+}
+
+static void put_spaces(struct shell *sh, size_t n)
+{
+	static const char spaces[] = "                ";
+
+	while (n) {
+		size_t k = MIN(n, sizeof(spaces) - 1);
+		sh->host->write(sh->host->ctx, spaces, k);
+		n -= k;
+	}
+}
+
+/* Pieces are short (a VM name, a number, a word the user typed), so the buffer only cuts what a
+ * host gives beyond reason. */
+static void vsay(struct shell *sh, const char *fmt, va_list ap)
+{
+	char buf[256];
+
+	kvsnprintf(buf, sizeof(buf), fmt, ap);
+	put(sh, buf);
+}
+
+/* A piece of a line. */
+static void say(struct shell *sh, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void say(struct shell *sh, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(sh, fmt, ap);
+	va_end(ap);
+}
+
+/* A whole line: its end survives even when the text is cut. */
+static void sayln(struct shell *sh, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void sayln(struct shell *sh, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(sh, fmt, ap);
+	va_end(ap);
+	put(sh, "\r\n");
+}
+
+/* ---- what the host tells ------------------------------------------------------------------ */
+
+static void view_of(struct shell *sh, unsigned i, struct shell_vm_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	sh->host->vm_view(sh->host->ctx, i, v);
+	/* a host that leaves a string out still gets a table, not a NULL dereference */
+	if (!v->name)
+		v->name = "?";
+	if (!v->state)
+		v->state = "?";
+}
+
+/* The VM called name, or -1 with the error written. */
+static int find_vm(struct shell *sh, const char *name, struct shell_vm_view *v)
+{
+	unsigned n = sh->host->nr_vms(sh->host->ctx);
+
+	for (unsigned i = 0; i < n; i++) {
+		view_of(sh, i, v);
+		if (strcmp(v->name, name) == 0)
+			return (int)i;
+	}
+	sayln(sh, "no vm named '%s'; vms lists them", name);
+	return -1;
+}
+
+/* keel.cfg's own size syntax, so a size reads as it was configured: the largest unit that
+ * divides it exactly. */
+static void format_size(char *buf, size_t size, uint64_t bytes)
+{
+	static const struct {
+		uint64_t unit;
+		char suffix;
+	} units[] = { { GiB, 'G' }, { MiB, 'M' }, { KiB, 'K' }, { 1, 'B' } };
+
+	for (unsigned u = 0; u < ARRAY_SIZE(units); u++) {
+		if (bytes % units[u].unit == 0 && (bytes || units[u].unit == 1)) {
+			ksnprintf(buf, size, "%llu%c", (unsigned long long)(bytes / units[u].unit),
+				  units[u].suffix);
+			return;
+		}
+	}
+}
+
+static void format_uptime(char *buf, size_t size, uint64_t ns)
+{
+	if (!ns) {
+		kstrlcpy(buf, "-", size);
+		return;
+	}
+	unsigned long long s = ns / 1000000000ull;
+	ksnprintf(buf, size, "%llu:%02llu:%02llu", s / 3600, s / 60 % 60, s % 60);
+}
+
+/* ---- commands ----------------------------------------------------------------------------- */
+
+static int cmd_help(struct shell *sh, const char *arg);
+
+#define VMS_COLUMNS 6
+#define VMS_GAP 2
+
+struct vms_row {
+	const char *cell[VMS_COLUMNS];
+	char vcpus[12], memory[24], uptime[32], restarts[12];
+};
+
+static void vms_row_of(const struct shell_vm_view *v, struct vms_row *r)
+{
+	ksnprintf(r->vcpus, sizeof(r->vcpus), "%u", v->nr_vcpus);
+	format_size(r->memory, sizeof(r->memory), v->memory);
+	format_uptime(r->uptime, sizeof(r->uptime), v->uptime_ns);
+	ksnprintf(r->restarts, sizeof(r->restarts), "%u", v->restarts);
+	r->cell[0] = v->name;
+	r->cell[1] = v->state;
+	r->cell[2] = r->vcpus;
+	r->cell[3] = r->memory;
+	r->cell[4] = r->uptime;
+	r->cell[5] = r->restarts;
+}
+
+static void vms_print_row(struct shell *sh, const char *const cell[VMS_COLUMNS],
+			  const size_t width[VMS_COLUMNS])
+{
+	for (unsigned c = 0; c < VMS_COLUMNS; c++) {
+		put(sh, cell[c]);
+		/* no trailing blanks: a terminal log stays clean */
+		if (c + 1 < VMS_COLUMNS) {
+			size_t len = strlen(cell[c]);
+			put_spaces(sh, (width[c] > len ? width[c] - len : 0) + VMS_GAP);
+		}
+	}
+	put(sh, "\r\n");
+}
+
+static int cmd_vms(struct shell *sh, const char *arg)
+{
+	static const char *const header[VMS_COLUMNS] = { "NAME",   "STATE",  "VCPUS",
+							 "MEMORY", "UPTIME", "RESTARTS" };
+	unsigned n = sh->host->nr_vms(sh->host->ctx);
+	size_t width[VMS_COLUMNS];
+	struct shell_vm_view v;
+	struct vms_row r;
+
+	(void)arg;
+	/* Two passes, the first for the column widths, so no table of VMs need be kept. A value
+	 * that grows in between (an uptime) only pushes its row's later cells right. */
+	for (unsigned c = 0; c < VMS_COLUMNS; c++)
+		width[c] = strlen(header[c]);
+	for (unsigned i = 0; i < n; i++) {
+		view_of(sh, i, &v);
+		vms_row_of(&v, &r);
+		for (unsigned c = 0; c < VMS_COLUMNS; c++)
+			width[c] = MAX(width[c], strlen(r.cell[c]));
+	}
+	vms_print_row(sh, header, width);
+	for (unsigned i = 0; i < n; i++) {
+		view_of(sh, i, &v);
+		vms_row_of(&v, &r);
+		vms_print_row(sh, r.cell, width);
+	}
+	return 0;
+}
+
+static void print_exits(struct shell *sh, const uint64_t counts[NR_EXIT_REASONS])
+{
+	uint64_t total = 0;
+
+	for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
+		total += counts[r];
+	say(sh, "total %llu", (unsigned long long)total);
+	/* the same REASON=N words as the `exits total` line keel logs when a VM stops */
+	for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
+		if (counts[r])
+			say(sh, " %s=%llu", exit_reason_name((enum exit_reason)r),
+			    (unsigned long long)counts[r]);
+	put(sh, "\r\n");
+}
+
+static int cmd_stats(struct shell *sh, const char *name)
+{
+	struct shell_vm_view v;
+	int i = find_vm(sh, name, &v);
+	uint64_t counts[NR_EXIT_REASONS], all[NR_EXIT_REASONS] = { 0 };
+
+	if (i < 0)
+		return -1;
+	sayln(sh, "vm %s: exits since start, per vcpu", v.name);
+	for (unsigned c = 0; c < v.nr_vcpus; c++) {
+		memset(counts, 0, sizeof(counts));
+		sh->host->vm_exits(sh->host->ctx, (unsigned)i, c, counts);
+		for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
+			all[r] += counts[r];
+		say(sh, "  vcpu %u: ", c);
+		print_exits(sh, counts);
+	}
+	put(sh, "  all: ");
+	print_exits(sh, all);
+	return 0;
+}
+
+/* stop and restart: the host acts (or refuses), the shell says which. */
+static int request(struct shell *sh, const char *name, const char *what,
+		   int (*op)(void *ctx, unsigned i, char *err, size_t err_size))
+{
+	struct shell_vm_view v;
+	int i = find_vm(sh, name, &v);
+	char err[128] = "";
+
+	if (i < 0)
+		return -1;
+	if (op(sh->host->ctx, (unsigned)i, err, sizeof(err))) {
+		err[sizeof(err) - 1] = '\0'; /* the host's string, terminated whatever it did */
+		sayln(sh, "%s: %s", what, err[0] ? err : "refused");
+		return -1;
+	}
+	sayln(sh, "vm %s: %s requested", v.name, what);
+	return 0;
+}
+
+static int cmd_stop(struct shell *sh, const char *name)
+{
+	return request(sh, name, "stop", sh->host->vm_stop);
+}
+
+static int cmd_restart(struct shell *sh, const char *name)
+{
+	return request(sh, name, "restart", sh->host->vm_restart);
+}
+
+static int cmd_mem(struct shell *sh, const char *arg)
+{
+	uint64_t free_bytes = 0, used_bytes = 0, keel_bytes = 0;
+
+	(void)arg;
+	sh->host->mem(sh->host->ctx, &free_bytes, &used_bytes, &keel_bytes);
+	sayln(sh, "host memory: %llu MiB free, %llu MiB used; keel itself %llu bytes",
+	      (unsigned long long)(free_bytes / MiB), (unsigned long long)(used_bytes / MiB),
+	      (unsigned long long)keel_bytes);
+	return 0;
+}
+
+static const struct shell_cmd {
+	const char *name;
+	unsigned nr_args; /* 0 or 1 */
+	const char *usage, *what;
+	int (*run)(struct shell *sh, const char *arg);
+} cmds[] = {
+	{ "help", 0, "help", "this list", cmd_help },
+	{ "vms", 0, "vms", "every VM: state, vCPUs, memory, uptime, restarts", cmd_vms },
+	{ "stats", 1, "stats NAME", "exits of VM NAME since it started, by reason, per vCPU",
+	  cmd_stats },
+	{ "stop", 1, "stop NAME", "stop VM NAME", cmd_stop },
+	{ "restart", 1, "restart NAME", "rebuild VM NAME from its images and start it again",
+	  cmd_restart },
+	{ "mem", 0, "mem", "host memory free and used, and keel's own", cmd_mem },
+};
+
+static int cmd_help(struct shell *sh, const char *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; i < ARRAY_SIZE(cmds); i++)
+		sayln(sh, "  %-14s%s", cmds[i].usage, cmds[i].what);
+	/* the hotkey belongs to core/console_mux.c, but the shell is where a user asks */
+	sayln(sh, "Ctrl-T three times moves the console to the next VM, and round to this shell");
+	return 0;
+}
+
+/* ---- lines -------------------------------------------------------------------------------- */
+
+#define MAX_WORDS 3 /* a command, its argument, and one more to tell "too many" */
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+int shell_run_line(struct shell *sh, const char *line)
+{
+	char buf[SHELL_LINE_SIZE];
+	char *word[MAX_WORDS];
+	unsigned nr_words = 0;
+	size_t n = kstrnlen(line, sizeof(buf));
+
+	if (n >= sizeof(buf)) {
+		sayln(sh, "line too long: at most %u characters", SHELL_LINE_SIZE - 1);
+		return -1;
+	}
+	/* Whatever the caller passed, no control byte goes back out to the terminal in a message
+	 * that quotes a word. */
+	for (size_t k = 0; k < n; k++) {
+		unsigned char c = (unsigned char)line[k];
+		buf[k] = line[k];
+		if (c != '\t' && (c < 0x20 || c >= 0x7f))
+			buf[k] = '?';
+	}
+	buf[n] = '\0';
+	for (char *p = buf; *p;) {
+		while (is_blank(*p))
+			*p++ = '\0';
+		if (!*p)
+			break;
+		if (nr_words < MAX_WORDS)
+			word[nr_words] = p;
+		nr_words++;
+		while (*p && !is_blank(*p))
+			p++;
+	}
+	if (!nr_words)
+		return 0;
+	for (unsigned i = 0; i < ARRAY_SIZE(cmds); i++) {
+		const struct shell_cmd *cmd = &cmds[i];
+		if (strcmp(word[0], cmd->name) != 0)
+			continue;
+		if (nr_words != cmd->nr_args + 1) {
+			sayln(sh, "usage: %s", cmd->usage);
+			return -1;
+		}
+		return cmd->run(sh, cmd->nr_args ? word[1] : NULL);
+	}
+	sayln(sh, "unknown command '%s'; type help", word[0]);
+	return -1;
+}
+
+void shell_init(struct shell *sh, const struct shell_host *host)
+{
+	memset(sh, 0, sizeof(*sh));
+	sh->host = host;
+}
+
+void shell_prompt(struct shell *sh)
+{
+	put(sh, "keel> ");
+}
+
+static void new_line(struct shell *sh)
+{
+	sh->len = 0;
+	sh->typed = 0;
+	shell_prompt(sh);
+}
+
+static void end_line(struct shell *sh)
+{
+	put(sh, "\r\n");
+	if (sh->typed > sh->len) {
+		sayln(sh, "line too long: at most %u characters; not run", SHELL_LINE_SIZE - 1);
+	} else {
+		sh->line[sh->len] = '\0';
+		shell_run_line(sh, sh->line);
+	}
+	new_line(sh);
+}
+
+static void erase_one(struct shell *sh)
+{
+	if (!sh->typed)
+		return;
+	/* A character dropped past the line's end was never shown: nothing to rub out. */
+	if (sh->typed-- > sh->len)
+		return;
+	sh->len--;
+	put(sh, "\b \b");
+}
+
+/* True when c belongs to an escape sequence and is swallowed. A control byte ends the sequence
+ * and is taken as itself, so a stray ESC can never eat the Enter after it. */
+static bool swallow_escape(struct shell *sh, uint8_t c)
+{
+	bool printable = c >= 0x20 && c < 0x7f;
+
+	if (!printable) {
+		sh->esc = ESC_NONE;
+		return false;
+	}
+	switch (sh->esc) {
+	case ESC_START:
+		sh->esc = c == '[' ? ESC_CSI : c == 'O' ? ESC_SS3 : ESC_NONE;
+		break;
+	case ESC_CSI:
+		if (c >= 0x40)
+			sh->esc = ESC_NONE; /* the final byte */
+		break;
+	default:
+		sh->esc = ESC_NONE; /* SS3's one byte */
+		break;
+	}
+	return true;
+}
+
+void shell_input(struct shell *sh, uint8_t c)
+{
+	bool after_cr = sh->after_cr;
+
+	sh->after_cr = false;
+	if (sh->esc != ESC_NONE && swallow_escape(sh, c))
+		return;
+	switch (c) {
+	case '\r':
+		sh->after_cr = true;
+		end_line(sh);
+		return;
+	case '\n':
+		if (!after_cr)
+			end_line(sh);
+		return;
+	case BACKSPACE:
+	case DEL:
+		erase_one(sh);
+		return;
+	case CTRL_U:
+		/* rub out what is shown; anything dropped past the end goes with it */
+		for (unsigned i = 0; i < sh->len; i++)
+			put(sh, "\b \b");
+		sh->len = 0;
+		sh->typed = 0;
+		return;
+	case CTRL_C:
+		put(sh, "^C\r\n");
+		new_line(sh);
+		return;
+	case ESC:
+		sh->esc = ESC_START;
+		return;
+	default:
+		break;
+	}
+	if (c < 0x20 || c >= 0x7f)
+		return;
+	if (sh->typed < SHELL_LINE_SIZE - 1) {
+		sh->line[sh->len++] = (char)c;
+		sh->typed++;
+		sh->host->write(sh->host->ctx, (const char *)&c, 1);
+		return;
+	}
+	/* Full: keep counting so that backspaces over the dropped characters come out right. */
+	if (sh->typed != (unsigned)-1)
+		sh->typed++;
+	put(sh, BELL);
+}

@@ -1,0 +1,70 @@
+/* keel's shell: a line-oriented command shell on the serial console (the target after the VMs in
+ * core/console_mux.h). It knows nothing of struct vm: it reaches the VMs and host memory only
+ * through struct shell_host, so the whole of it runs on the host under unit tests and fuzzing.
+ *
+ * Commands (words separated by blanks; a wrong number of arguments prints the usage line):
+ *   help           one line per command
+ *   vms            NAME STATE VCPUS MEMORY UPTIME RESTARTS, one VM a line
+ *   stats NAME     NAME's exits since its current run started, by reason, per vCPU and in all
+ *   stop NAME      asks the host to stop NAME
+ *   restart NAME   asks the host to rebuild NAME from its images and start it again
+ *   mem            host memory free and used, and keel's own
+ * Every output line ends with "\r\n" (a serial terminal). */
+#ifndef KEEL_CORE_SHELL_H
+#define KEEL_CORE_SHELL_H
+
+#include "core/vm_exit.h"
+#include "lib/types.h"
+
+/* One VM as the shell sees it; the host fills it in for each command. */
+struct shell_vm_view {
+	const char *name;
+	const char *state; /* "running", "stopped", "crashed" ... as the host gives it */
+	unsigned nr_vcpus;
+	uint64_t memory;    /* bytes */
+	uint64_t uptime_ns; /* since the VM's current run started; 0 when not running */
+	unsigned restarts;
+};
+
+/* What the shell may do to the machine. Every op is called only from shell_input or
+ * shell_run_line, on the caller's CPU. */
+struct shell_host {
+	void *ctx;
+	unsigned (*nr_vms)(void *ctx);
+	void (*vm_view)(void *ctx, unsigned i, struct shell_vm_view *out);
+	/* VM i's exits of vCPU vcpu (< its nr_vcpus) since its current run started, by reason
+	 * (index: enum exit_reason; the shell zeroes counts first) */
+	void (*vm_exits)(void *ctx, unsigned i, unsigned vcpu, uint64_t counts[NR_EXIT_REASONS]);
+	/* 0 once the request is taken, or -1 with why in err (the shell terminates it) */
+	int (*vm_stop)(void *ctx, unsigned i, char *err, size_t err_size);
+	int (*vm_restart)(void *ctx, unsigned i, char *err, size_t err_size);
+	void (*mem)(void *ctx, uint64_t *free_bytes, uint64_t *used_bytes, uint64_t *keel_bytes);
+	void (*write)(void *ctx, const char *s, size_t n); /* raw console output */
+};
+
+#define SHELL_LINE_SIZE 128 /* a command line holds SHELL_LINE_SIZE - 1 characters */
+
+struct shell {
+	const struct shell_host *host;
+	char line[SHELL_LINE_SIZE];
+	unsigned len;	/* characters in line (and on the terminal after the prompt) */
+	unsigned typed; /* characters typed into this line, counting those past its end */
+	uint8_t esc;	/* where we are in an escape sequence being swallowed (shell.c) */
+	bool after_cr;	/* the last byte was CR: an LF now is its other half */
+};
+
+void shell_init(struct shell *sh, const struct shell_host *host);
+/* Writes "keel> ". */
+void shell_prompt(struct shell *sh);
+/* One typed byte: printable ASCII is echoed and added to the line; backspace (0x08 or 0x7f)
+ * erases one character, Ctrl-U the whole line, Ctrl-C abandons it; CR or LF runs it (CR LF
+ * counts once) and writes a new prompt. Escape sequences (arrow keys ...) and every other byte
+ * are ignored. Characters past the line's room are dropped with a bell, and the line is then
+ * refused with a message when run (unless erased back within its room): a cut command might be
+ * a different one. */
+void shell_input(struct shell *sh, uint8_t c);
+/* Runs one command line and writes its output; 0 on success, -1 for an error (which is written
+ * too). A line longer than SHELL_LINE_SIZE - 1 characters is refused. */
+int shell_run_line(struct shell *sh, const char *line);
+
+#endif

@@ -1,0 +1,449 @@
+/* keel's shell against a fake host: every command and error message, line editing, an over-long
+ * line and hostile bytes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+
+#include "core/shell.h"
+#include "lib/kstring.h"
+
+struct fake_vm {
+	struct shell_vm_view view;
+	uint64_t exits[4][NR_EXIT_REASONS];
+	int stops, restarts;
+	const char *refuse; /* stop and restart fail with this */
+};
+
+static struct fake_host {
+	struct fake_vm vms[4];
+	unsigned nr;
+	char out[16384];
+	size_t out_len;
+} fake;
+
+static unsigned fake_nr_vms(void *ctx)
+{
+	assert_ptr_equal(ctx, &fake);
+	return fake.nr;
+}
+
+static void fake_vm_view(void *ctx, unsigned i, struct shell_vm_view *out)
+{
+	assert_ptr_equal(ctx, &fake);
+	assert_true(i < fake.nr);
+	*out = fake.vms[i].view;
+}
+
+static void fake_vm_exits(void *ctx, unsigned i, unsigned vcpu, uint64_t counts[NR_EXIT_REASONS])
+{
+	assert_ptr_equal(ctx, &fake);
+	assert_true(i < fake.nr);
+	assert_true(vcpu < fake.vms[i].view.nr_vcpus && vcpu < 4);
+	for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
+		assert_int_equal(counts[r], 0); /* the shell hands over a zeroed array */
+	memcpy(counts, fake.vms[i].exits[vcpu], sizeof(fake.vms[i].exits[vcpu]));
+}
+
+static int fake_op(unsigned i, char *err, size_t err_size, int *count)
+{
+	assert_true(i < fake.nr);
+	assert_true(err_size > 0);
+	if (fake.vms[i].refuse) {
+		/* fill the whole buffer unterminated when asked to: the shell must cope */
+		if (!strcmp(fake.vms[i].refuse, "garbage"))
+			memset(err, 'g', err_size);
+		else
+			snprintf(err, err_size, "%s", fake.vms[i].refuse);
+		return -1;
+	}
+	(*count)++;
+	return 0;
+}
+
+static int fake_vm_stop(void *ctx, unsigned i, char *err, size_t err_size)
+{
+	assert_ptr_equal(ctx, &fake);
+	return fake_op(i, err, err_size, &fake.vms[i].stops);
+}
+
+static int fake_vm_restart(void *ctx, unsigned i, char *err, size_t err_size)
+{
+	assert_ptr_equal(ctx, &fake);
+	return fake_op(i, err, err_size, &fake.vms[i].restarts);
+}
+
+static void fake_mem(void *ctx, uint64_t *free_bytes, uint64_t *used_bytes, uint64_t *keel_bytes)
+{
+	assert_ptr_equal(ctx, &fake);
+	*free_bytes = 1536 * MiB + 123;
+	*used_bytes = 640 * MiB;
+	*keel_bytes = 487424;
+}
+
+static void fake_write(void *ctx, const char *s, size_t n)
+{
+	assert_ptr_equal(ctx, &fake);
+	assert_true(fake.out_len + n < sizeof(fake.out));
+	memcpy(fake.out + fake.out_len, s, n);
+	fake.out_len += n;
+	fake.out[fake.out_len] = '\0';
+}
+
+static const struct shell_host host = {
+	.ctx = &fake,
+	.nr_vms = fake_nr_vms,
+	.vm_view = fake_vm_view,
+	.vm_exits = fake_vm_exits,
+	.vm_stop = fake_vm_stop,
+	.vm_restart = fake_vm_restart,
+	.mem = fake_mem,
+	.write = fake_write,
+};
+
+static struct shell sh;
+
+static void clear_out(void)
+{
+	fake.out_len = 0;
+	fake.out[0] = '\0';
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&fake, 0, sizeof(fake));
+	fake.nr = 3;
+	fake.vms[0].view = (struct shell_vm_view){
+		"linux", "running", 2, 512 * MiB, (3 * 3600 + 4 * 60 + 5) * 1000000000ull + 999, 0
+	};
+	fake.vms[1].view = (struct shell_vm_view){ "hello", "stopped", 1, 64 * KiB, 0, 12 };
+	fake.vms[2].view = (struct shell_vm_view){ "big-vm_2", "crashed", 16, GiB, 0, 3 };
+	shell_init(&sh, &host);
+	return 0;
+}
+
+/* Runs line and asserts the result and the exact output. */
+static void expect_run(const char *line, int rc, const char *out)
+{
+	clear_out();
+	assert_int_equal(shell_run_line(&sh, line), rc);
+	assert_string_equal(fake.out, out);
+}
+
+static void type(const char *s)
+{
+	while (*s)
+		shell_input(&sh, (uint8_t)*s++);
+}
+
+static void help_lists_every_command(void **state)
+{
+	(void)state;
+	clear_out();
+	assert_int_equal(shell_run_line(&sh, "help"), 0);
+	static const char *const usages[] = { "  help ",      "  vms ", "  stats NAME ",
+					      "  stop NAME ", "  mem ", "  restart NAME " };
+	for (unsigned i = 0; i < ARRAY_SIZE(usages); i++)
+		assert_non_null(strstr(fake.out, usages[i]));
+	assert_non_null(strstr(fake.out, "Ctrl-T three times"));
+	/* every line ends CR LF, and there is one per command and one for the hotkey */
+	unsigned lines = 0;
+	for (const char *p = fake.out; (p = strstr(p, "\r\n")); p += 2)
+		lines++;
+	assert_int_equal(lines, 7);
+	assert_null(strstr(fake.out, "\n\n"));
+	assert_string_equal(fake.out + fake.out_len - 2, "\r\n");
+	expect_run("help me", -1, "usage: help\r\n");
+}
+
+static void vms_table(void **state)
+{
+	(void)state;
+	expect_run("vms", 0,
+		   "NAME      STATE    VCPUS  MEMORY  UPTIME   RESTARTS\r\n"
+		   "linux     running  2      512M    3:04:05  0\r\n"
+		   "hello     stopped  1      64K     -        12\r\n"
+		   "big-vm_2  crashed  16     1G      -        3\r\n");
+	/* sizes that are no whole unit, hours past a day, a host that leaves strings out */
+	fake.nr = 2;
+	fake.vms[0].view = (struct shell_vm_view){
+		"a", "running", 1, 1536 * MiB, (100 * 3600 + 59) * 1000000000ull, 1
+	};
+	fake.vms[1].view = (struct shell_vm_view){ NULL, NULL, 0, 1000, 1, 0 };
+	expect_run("vms", 0,
+		   "NAME  STATE    VCPUS  MEMORY  UPTIME     RESTARTS\r\n"
+		   "a     running  1      1536M   100:00:59  1\r\n"
+		   "?     ?        0      1000B   0:00:00    0\r\n");
+	fake.nr = 0;
+	expect_run("vms", 0, "NAME  STATE  VCPUS  MEMORY  UPTIME  RESTARTS\r\n");
+	expect_run("vms x", -1, "usage: vms\r\n");
+}
+
+static void stats_per_vcpu(void **state)
+{
+	(void)state;
+	fake.vms[0].exits[0][EXIT_IO] = 100;
+	fake.vms[0].exits[0][EXIT_CPUID] = 7;
+	fake.vms[0].exits[1][EXIT_IO] = 1;
+	fake.vms[0].exits[1][EXIT_HLT] = 5;
+	fake.vms[0].exits[1][EXIT_UNKNOWN] = 1;
+	fake.vms[0].exits[1][EXIT_IRQ_WINDOW] = 1ull << 40;
+	expect_run("stats linux", 0,
+		   "vm linux: exits since start, per vcpu\r\n"
+		   "  vcpu 0: total 107 io=100 cpuid=7\r\n"
+		   "  vcpu 1: total 1099511627783 io=1 hlt=5 irq-window=1099511627776 unknown=1\r\n"
+		   "  all: total 1099511627890 io=101 cpuid=7 hlt=5 irq-window=1099511627776 "
+		   "unknown=1\r\n");
+	expect_run("stats hello", 0,
+		   "vm hello: exits since start, per vcpu\r\n"
+		   "  vcpu 0: total 0\r\n"
+		   "  all: total 0\r\n");
+	expect_run("stats", -1, "usage: stats NAME\r\n");
+	expect_run("stats linux hello", -1, "usage: stats NAME\r\n");
+	expect_run("stats nope", -1, "no vm named 'nope'; vms lists them\r\n");
+	/* names match whole and exactly */
+	expect_run("stats Linux", -1, "no vm named 'Linux'; vms lists them\r\n");
+	expect_run("stats lin", -1, "no vm named 'lin'; vms lists them\r\n");
+}
+
+static void stop_and_restart(void **state)
+{
+	(void)state;
+	expect_run("stop linux", 0, "vm linux: stop requested\r\n");
+	assert_int_equal(fake.vms[0].stops, 1);
+	expect_run("restart big-vm_2", 0, "vm big-vm_2: restart requested\r\n");
+	assert_int_equal(fake.vms[2].restarts, 1);
+	fake.vms[1].refuse = "vm hello is not running";
+	expect_run("stop hello", -1, "stop: vm hello is not running\r\n");
+	fake.vms[1].refuse = "";
+	expect_run("restart hello", -1, "restart: refused\r\n");
+	fake.vms[1].refuse = "garbage";
+	clear_out();
+	assert_int_equal(shell_run_line(&sh, "stop hello"), -1);
+	assert_int_equal(strlen(fake.out), strlen("stop: ") + 127 + 2);
+	assert_int_equal(fake.vms[1].stops + fake.vms[1].restarts, 0);
+	expect_run("stop", -1, "usage: stop NAME\r\n");
+	expect_run("restart", -1, "usage: restart NAME\r\n");
+	expect_run("restart a b", -1, "usage: restart NAME\r\n");
+	expect_run("stop ghost", -1, "no vm named 'ghost'; vms lists them\r\n");
+	expect_run("restart ghost", -1, "no vm named 'ghost'; vms lists them\r\n");
+	assert_int_equal(fake.vms[0].stops, 1);
+}
+
+static void mem(void **state)
+{
+	(void)state;
+	expect_run("mem", 0,
+		   "host memory: 1536 MiB free, 640 MiB used; keel itself 487424 bytes\r\n");
+	expect_run("mem all", -1, "usage: mem\r\n");
+}
+
+static void words_and_errors(void **state)
+{
+	(void)state;
+	expect_run("", 0, "");
+	expect_run(" \t  ", 0, "");
+	expect_run("  stop\t linux  ", 0, "vm linux: stop requested\r\n");
+	expect_run("frobnicate", -1, "unknown command 'frobnicate'; type help\r\n");
+	expect_run("frobnicate a b c d e", -1, "unknown command 'frobnicate'; type help\r\n");
+	expect_run("HELP", -1, "unknown command 'HELP'; type help\r\n");
+	/* control bytes never go back out in a message */
+	expect_run("\x1b[2J\x01", -1, "unknown command '?[2J?'; type help\r\n");
+	expect_run("stats \xff", -1, "no vm named '?'; vms lists them\r\n");
+
+	char longest[SHELL_LINE_SIZE], too_long[SHELL_LINE_SIZE + 1];
+	memset(longest, 'x', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	memset(too_long, 'x', sizeof(too_long) - 1);
+	too_long[sizeof(too_long) - 1] = '\0';
+	clear_out();
+	assert_int_equal(shell_run_line(&sh, longest), -1);
+	assert_non_null(strstr(fake.out, "unknown command 'xxxx"));
+	expect_run(too_long, -1, "line too long: at most 127 characters\r\n");
+}
+
+static void typing_runs_lines(void **state)
+{
+	(void)state;
+	clear_out();
+	shell_prompt(&sh);
+	assert_string_equal(fake.out, "keel> ");
+	clear_out();
+	type("stop linux\r");
+	assert_string_equal(fake.out, "stop linux\r\nvm linux: stop requested\r\nkeel> ");
+	/* CR LF counts once; LF alone works; an empty line is just a new prompt */
+	clear_out();
+	type("\n");
+	assert_string_equal(fake.out, "");
+	type("\r\n\n");
+	assert_string_equal(fake.out, "\r\nkeel> \r\nkeel> ");
+	clear_out();
+	type("mem\n");
+	assert_string_equal(
+		fake.out,
+		"mem\r\nhost memory: 1536 MiB free, 640 MiB used; keel itself 487424 bytes\r\n"
+		"keel> ");
+	clear_out();
+	type("bogus\r\n");
+	assert_string_equal(fake.out, "bogus\r\nunknown command 'bogus'; type help\r\nkeel> ");
+	/* LF CR is two line ends, the second an empty line */
+	clear_out();
+	type("\n\r");
+	assert_string_equal(fake.out, "\r\nkeel> \r\nkeel> ");
+}
+
+static void line_editing(void **state)
+{
+	(void)state;
+	clear_out();
+	type("stpo");
+	shell_input(&sh, 0x7f);
+	shell_input(&sh, 0x08);
+	type("op linux\r");
+	assert_string_equal(fake.out,
+			    "stpo\b \b\b \bop linux\r\nvm linux: stop requested\r\nkeel> ");
+	/* backspace on an empty line does nothing */
+	clear_out();
+	shell_input(&sh, 0x7f);
+	shell_input(&sh, 0x08);
+	assert_string_equal(fake.out, "");
+	/* Ctrl-U rubs out the whole line */
+	clear_out();
+	type("stop linux");
+	shell_input(&sh, 0x15);
+	assert_int_equal(sh.len, 0);
+	type("mem\r");
+	char want[128];
+	size_t w = (size_t)snprintf(want, sizeof(want), "stop linux");
+	for (int i = 0; i < 10; i++)
+		w += (size_t)snprintf(want + w, sizeof(want) - w, "\b \b");
+	snprintf(want + w, sizeof(want) - w, "mem\r\nhost memory:");
+	assert_non_null(strstr(fake.out, want));
+	assert_int_equal(fake.vms[0].stops, 1);
+	/* Ctrl-C abandons the line and runs nothing */
+	clear_out();
+	type("stop linux");
+	shell_input(&sh, 0x03);
+	assert_string_equal(fake.out, "stop linux^C\r\nkeel> ");
+	type("\r");
+	assert_int_equal(fake.vms[0].stops, 1);
+}
+
+static void over_long_line(void **state)
+{
+	(void)state;
+	char line[200];
+	memset(line, 'a', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+
+	/* 199 characters: 127 echoed, 72 bells, the line refused */
+	clear_out();
+	type(line);
+	assert_int_equal(sh.len, SHELL_LINE_SIZE - 1);
+	assert_int_equal(sh.typed, 199);
+	assert_int_equal(fake.out_len, 127 + 72);
+	assert_int_equal(fake.out[127], '\a');
+	assert_int_equal(fake.out[198], '\a');
+	clear_out();
+	type("\r");
+	assert_string_equal(fake.out,
+			    "\r\nline too long: at most 127 characters; not run\r\nkeel> ");
+	assert_int_equal(sh.len, 0);
+	assert_int_equal(sh.typed, 0);
+
+	/* erased back within its room, the line is what is shown and runs */
+	clear_out();
+	memset(line, ' ', 115);
+	memcpy(line + 115, "stop linuxxXXXXX", 16);
+	line[131] = '\0';
+	type(line);
+	assert_int_equal(sh.len, 127);
+	assert_int_equal(sh.typed, 131);
+	for (int i = 0; i < 6; i++)
+		shell_input(&sh, 0x7f);
+	/* the four dropped characters were never shown: two visible rub-outs, 'X' and 'x' */
+	assert_non_null(strstr(fake.out, "xX\a\a\a\a\b \b\b \b"));
+	assert_null(strstr(fake.out, "\b \b\b \b\b \b"));
+	type("\r");
+	assert_non_null(strstr(fake.out, "vm linux: stop requested\r\n"));
+	assert_int_equal(fake.vms[0].stops, 1);
+
+	/* exactly full is fine; Ctrl-U forgets the overflow too */
+	memset(line, 'b', 127);
+	line[127] = '\0';
+	clear_out();
+	type(line);
+	type("\r");
+	assert_non_null(strstr(fake.out, "unknown command 'bbbb"));
+	type(line);
+	type("bbb");
+	shell_input(&sh, 0x15);
+	clear_out();
+	type("vms\r");
+	assert_non_null(strstr(fake.out, "NAME"));
+}
+
+static void hostile_bytes(void **state)
+{
+	(void)state;
+	/* NUL, 0xff, other control bytes, bytes with the top bit set: ignored */
+	clear_out();
+	static const uint8_t junk[] = {
+		0x00, 0xff, 0x80, 0x9b, 0x07, 0x09, 0x0c, 0x14, 0x01, 0xfe
+	};
+	for (unsigned i = 0; i < sizeof(junk); i++)
+		shell_input(&sh, junk[i]);
+	assert_string_equal(fake.out, "");
+	assert_int_equal(sh.len, 0);
+	type("m");
+	shell_input(&sh, 0x00);
+	shell_input(&sh, 0xff);
+	type("em\r");
+	assert_non_null(strstr(fake.out, "m"
+					 "em\r\nhost memory:"));
+
+	/* arrow keys (CSI and SS3), a CSI with parameters, Alt-x: swallowed whole */
+	clear_out();
+	type("vm\x1b[A\x1b[1;5D\x1bOA\x1bx\x1b[200~s\r");
+	assert_string_equal(fake.out,
+			    "vms\r\nNAME      STATE    VCPUS  MEMORY  UPTIME   RESTARTS\r\n"
+			    "linux     running  2      512M    3:04:05  0\r\n"
+			    "hello     stopped  1      64K     -        12\r\n"
+			    "big-vm_2  crashed  16     1G      -        3\r\n"
+			    "keel> ");
+	/* a control byte ends a sequence and counts as itself: the Enter is not eaten */
+	clear_out();
+	type("mem\x1b[12\r");
+	assert_non_null(strstr(fake.out, "host memory:"));
+	clear_out();
+	type("mem\x1b\r");
+	assert_non_null(strstr(fake.out, "host memory:"));
+	clear_out();
+	type("\x1bO\r");
+	assert_string_equal(fake.out, "\r\nkeel> ");
+	/* ESC ESC [ A: the second ESC starts its own sequence */
+	clear_out();
+	type("\x1b\x1b[Amem\r");
+	assert_string_equal(fake.out,
+			    "mem\r\nhost memory: 1536 MiB free, 640 MiB used; keel itself "
+			    "487424 bytes\r\nkeel> ");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(help_lists_every_command, setup),
+		cmocka_unit_test_setup(vms_table, setup),
+		cmocka_unit_test_setup(stats_per_vcpu, setup),
+		cmocka_unit_test_setup(stop_and_restart, setup),
+		cmocka_unit_test_setup(mem, setup),
+		cmocka_unit_test_setup(words_and_errors, setup),
+		cmocka_unit_test_setup(typing_runs_lines, setup),
+		cmocka_unit_test_setup(line_editing, setup),
+		cmocka_unit_test_setup(over_long_line, setup),
+		cmocka_unit_test_setup(hostile_bytes, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -77,6 +77,16 @@ e2e_reject() {
 	! grep -aqF -- "$2" "$out/$1.log" || e2e_fail "$1" "unexpected '$2' in the log"
 }
 
+# e2e_before NAME FIRST SECOND: the log's first line holding FIRST comes before its first line
+# holding SECOND (both fixed strings, both present).
+e2e_before() {
+	local a b
+	a=$(grep -anF -- "$2" "$out/$1.log" | head -n 1 | cut -d: -f1)
+	b=$(grep -anF -- "$3" "$out/$1.log" | head -n 1 | cut -d: -f1)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ] ||
+		e2e_fail "$1" "no line with '$2' before a line with '$3'"
+}
+
 # e2e_ended NAME: the entry the boot function chose started keel, and QEMU exited by itself
 # (guest or keel powered the machine off).
 e2e_ended() {

@@ -44,8 +44,12 @@ smp_boots_vmx() {
 
 # two_vms_case BOOT CASE CPUS CONFIG-TEXT EXPECTED...: several VMs of one keel.cfg on a host with
 # CPUS processors; each EXPECTED fixed string must be in the log (guest lines carry "NAME| ").
-# A string starting with '!' must not be.
+# A string starting with '!' must not be. two_vms_check does the same without the PASS line.
 two_vms_case() {
+	two_vms_check "$@" && e2e_pass "$2"
+}
+
+two_vms_check() {
 	local boot=$1 case=$2 cpus=$3 text=$4
 	shift 4
 	local dir=$out/$case want
@@ -53,8 +57,8 @@ two_vms_case() {
 	printf '%b' "$text" >"$dir/keel.cfg"
 	QEMU_OPTS="${QEMU_OPTS:-} --smp $cpus" BOCHS_OPTS="${BOCHS_OPTS:-} --cpus $cpus" \
 		"$boot" "$case" "$dir/keel.cfg" 300 "$root/build/guests/hello.elf" \
-		"$root/build/guests/triple-fault.elf" "$root/build/guest/vmlinuz" \
-		"$root/build/guest/initrd.gz"
+		"$root/build/guests/triple-fault.elf" "$root/build/guests/isolation.elf" \
+		"$root/build/guest/vmlinuz" "$root/build/guest/initrd.gz"
 	e2e_ended "$case" || return
 	for want in "$@"; do
 		if [ "${want:0:1}" = '!' ]; then
@@ -63,7 +67,25 @@ two_vms_case() {
 			e2e_expect "$case" "$want" || return
 		fi
 	done
-	e2e_expect "$case" "keel: every VM has stopped" && e2e_pass "$case"
+	e2e_expect "$case" "keel: every VM has stopped"
+}
+
+# isolation_case BOOT CASE SECONDS: the isolation guest (tests/guests/isolation.S) as a victim on
+# CPU 0 that fills its RAM with a marker and checks it for SECONDS of its PM timer, and as an
+# attacker on CPU 1 that looks for the marker everywhere it can address and writes garbage
+# outside its RAM; both must end with exit code 0, and the attack must have run while the victim
+# held and checked its marker (the attacker takes ~4 s under QEMU TCG on a quiet machine, ~4.5 s
+# of emulated time under Bochs).
+isolation_case() {
+	local cfg='[vm victim]\nmemory = 32M\nkernel = isolation.elf\n'
+	cfg+="cmdline = victim seconds=$3\\npin = 0\\n\\n"
+	cfg+='[vm attacker]\nmemory = 32M\nkernel = isolation.elf\ncmdline = attacker\npin = 1\n'
+	two_vms_check "$1" "$2" 2 "$cfg" "vm attacker: runs on cpu 1 (pinned)" "!vm victim: runs on" \
+		"attacker| attacker: the marker never showed; exit code 0" "vm attacker: exit code 0" \
+		"victim| victim: pattern intact after passes" "vm victim: exit code 0" "!: FAIL" &&
+		e2e_before "$2" "victim| victim: marker in place" "attacker| attacker: scanning" &&
+		e2e_before "$2" "vm attacker: exit code 0" "victim| victim: pattern intact" &&
+		e2e_pass "$2"
 }
 
 smp_vms_svm() {
@@ -90,6 +112,8 @@ smp_vms_svm() {
 	two_vms_case e2e_boot_svm smp-pin 3 "$pin" "vm linux: runs on cpu 2 (pinned)" \
 		"vm b: runs on cpu 2 (pinned)" "!vm a: runs on" "a| cmdline: a" "b| cmdline: b" \
 		"vm a: exit code 0" "vm b: exit code 0" "vm linux: powered off"
+	# no VM reaches another's memory: an attacker beside a victim, each on its own CPU
+	isolation_case e2e_boot_svm smp-isolation 12
 	# one CPU: the second VM waits for the first, prefixes all the same
 	two_vms_case e2e_boot_svm smp-two-vms-one-cpu 1 "$cfg" "!runs on cpu" \
 		"hello| cmdline: side by side" "vm hello: exit code 0" \
@@ -104,4 +128,5 @@ smp_vms_vmx() {
 		"b| cmdline: vm b" "vm a: exit code 0" "vm b: exit code 0" \
 		"vm c: crashed: triple fault" "vm c: restarting (1 of 1)" \
 		"vm c: restart limit 1 reached"
+	isolation_case e2e_boot_vmx vmx-isolation 8
 }

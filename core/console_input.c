@@ -1,57 +1,203 @@
 #include "core/console_input.h"
 
+#include "arch/x86/time.h"
+#include "core/console.h"
+#include "core/console_mux.h"
+#include "core/kmem.h"
+#include "core/shell.h"
+#include "core/vm_run.h"
 #include "drivers/uart16550.h"
+#include "lib/fmt.h"
+#include "lib/kstring.h"
 #include "lib/log.h"
 #include "lib/spinlock.h"
 
 static struct vm **vms;
 static unsigned nr_vms;
-static unsigned focus;
+/* One CPU at a time reads the serial port and runs the shell; the others go on at once. */
 static struct spinlock reader;
+static struct console_mux mux;
+static struct shell shell;
+/* VMs that stopped, for the reader to take the focus off (a bit per VM index). */
+static uint32_t stopped_mask;
+
+/* ---- the shell's view of the machine ------------------------------------------------------ */
+
+static unsigned host_nr_vms(void *ctx)
+{
+	(void)ctx;
+	return nr_vms;
+}
+
+static const char *state_name(const struct vm *vm)
+{
+	switch (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE)) {
+	case VM_RUNNING:
+		return "running";
+	case VM_STOPPING:
+		return "stopping";
+	case VM_STOPPED:
+		return vm->stop_reason == VM_STOP_CRASH ? "crashed" : "stopped";
+	default:
+		return "created";
+	}
+}
+
+static void host_vm_view(void *ctx, unsigned i, struct shell_vm_view *out)
+{
+	(void)ctx;
+	const struct vm *vm = vms[i];
+	bool running = __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_RUNNING;
+	*out = (struct shell_vm_view){
+		.name = vm->name,
+		.state = state_name(vm),
+		.nr_vcpus = vm->nr_vcpus,
+		.memory = vm->memory,
+		.uptime_ns = running ? time_now_ns() - vm->start_ns : 0,
+		.restarts = vm->restarts,
+	};
+}
+
+static void host_vm_exits(void *ctx, unsigned i, unsigned vcpu, uint64_t counts[NR_EXIT_REASONS])
+{
+	(void)ctx;
+	/* counters another CPU is adding to: each read is whole, the set a moment's snapshot */
+	for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
+		counts[r] = __atomic_load_n(&vms[i]->vcpus[vcpu]->exits[r], __ATOMIC_RELAXED);
+}
+
+static int host_vm_stop(void *ctx, unsigned i, char *err, size_t err_size)
+{
+	(void)ctx;
+	if (__atomic_load_n(&vms[i]->state, __ATOMIC_ACQUIRE) != VM_RUNNING) {
+		ksnprintf(err, err_size, "vm %s is not running", vms[i]->name);
+		return -1;
+	}
+	vm_stop(vms[i], VM_STOP_SHELL);
+	return 0;
+}
+
+static int host_vm_restart(void *ctx, unsigned i, char *err, size_t err_size)
+{
+	(void)ctx;
+	return vm_restart(vms[i], err, err_size);
+}
+
+static void host_mem(void *ctx, uint64_t *free_bytes, uint64_t *used_bytes, uint64_t *keel_bytes)
+{
+	(void)ctx;
+	*free_bytes = kmem_free_bytes();
+	*keel_bytes = kmem_used_bytes();
+	*used_bytes = *keel_bytes;
+	for (unsigned i = 0; i < nr_vms; i++)
+		if (__atomic_load_n(&vms[i]->state, __ATOMIC_ACQUIRE) != VM_CREATED)
+			*used_bytes += vms[i]->memory;
+}
+
+static void host_write(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	console_write(s, n);
+}
+
+static const struct shell_host shell_host = {
+	.nr_vms = host_nr_vms,
+	.vm_view = host_vm_view,
+	.vm_exits = host_vm_exits,
+	.vm_stop = host_vm_stop,
+	.vm_restart = host_vm_restart,
+	.mem = host_mem,
+	.write = host_write,
+};
+
+/* ---- routing ------------------------------------------------------------------------------ */
+
+static bool vm_alive(void *ctx, unsigned i)
+{
+	(void)ctx;
+	return __atomic_load_n(&vms[i]->state, __ATOMIC_ACQUIRE) != VM_STOPPED;
+}
 
 void console_input_attach(struct vm **list, unsigned nr)
 {
 	vms = list;
 	nr_vms = nr;
-	focus = 0;
+	console_mux_init(&mux, nr, vm_alive, NULL);
+	shell_init(&shell, &shell_host);
+	klog("keel: console input goes to %s%s; Ctrl-T three times moves it on%s",
+	     console_mux_is_shell(&mux) ? "keel's shell" : "vm ",
+	     console_mux_is_shell(&mux) ? "" : vms[mux.focus]->name,
+	     nr > 1 ? " (VMs in order, then keel's shell)" : " (to keel's shell and back)");
 }
 
-/* One byte into the VM's input ring, which its vCPU 0 empties into the guest's UART; when the
- * ring is full the byte waits in the host UART (nothing typed is dropped by keel). */
-static bool to_vm(struct vm *vm, uint8_t c)
+static void announce_focus(bool from_shell)
+{
+	if (from_shell)
+		console_write("\r\n", 2); /* off the shell's prompt line */
+	if (console_mux_is_shell(&mux)) {
+		klog("keel: console input goes to keel's shell (help lists its commands)");
+		shell_prompt(&shell);
+	} else {
+		klog("keel: console input goes to vm %s", vms[mux.focus]->name);
+	}
+}
+
+/* Room in the VM's input ring, which its vCPU 0 empties into the guest's UART. */
+static unsigned ring_room(const struct vm *vm)
+{
+	return (unsigned)sizeof(vm->input) -
+	       (vm->input_head - __atomic_load_n(&vm->input_tail, __ATOMIC_ACQUIRE));
+}
+
+static void to_vm(struct vm *vm, const uint8_t *b, unsigned n)
 {
 	unsigned head = vm->input_head;
-	if (head - __atomic_load_n(&vm->input_tail, __ATOMIC_ACQUIRE) >= sizeof(vm->input))
-		return false;
-	vm->input[head % sizeof(vm->input)] = c;
-	__atomic_store_n(&vm->input_head, head + 1, __ATOMIC_RELEASE);
-	return true;
+	for (unsigned i = 0; i < n; i++)
+		vm->input[(head + i) % sizeof(vm->input)] = b[i];
+	__atomic_store_n(&vm->input_head, head + n, __ATOMIC_RELEASE);
+}
+
+/* Stopped VMs lose the focus (the reader does it, so the mux has one writer). */
+static void take_stopped(void)
+{
+	uint32_t mask = __atomic_exchange_n(&stopped_mask, 0, __ATOMIC_ACQ_REL);
+	for (unsigned i = 0; mask && i < nr_vms; i++)
+		if ((mask & (1u << i)) && console_mux_target_stopped(&mux, i))
+			announce_focus(false);
 }
 
 void console_input_poll(void)
 {
 	if (!nr_vms || !spin_trylock(&reader))
 		return;
-	struct vm *vm = vms[__atomic_load_n(&focus, __ATOMIC_ACQUIRE)];
-	int c;
-	while (vm->input_head - __atomic_load_n(&vm->input_tail, __ATOMIC_ACQUIRE) <
-		       sizeof(vm->input) &&
-	       (c = host_uart_read()) >= 0)
-		to_vm(vm, (uint8_t)c);
+	take_stopped();
+	for (;;) {
+		struct vm *vm = console_mux_is_shell(&mux) ? NULL : vms[mux.focus];
+		/* a full ring leaves the bytes in the host UART until the guest reads on */
+		if (vm && ring_room(vm) < CONSOLE_HOTKEY_COUNT)
+			break;
+		int c = host_uart_read();
+		if (c < 0)
+			break;
+		uint8_t out[CONSOLE_HOTKEY_COUNT];
+		bool switched, was_shell = console_mux_is_shell(&mux);
+		unsigned n = console_mux_feed(&mux, (uint8_t)c, out, &switched);
+		if (switched) {
+			announce_focus(was_shell);
+			continue;
+		}
+		if (vm)
+			to_vm(vm, out, n);
+		else
+			for (unsigned i = 0; i < n; i++)
+				shell_input(&shell, out[i]);
+	}
 	spin_unlock(&reader);
 }
 
 void console_input_vm_stopped(struct vm *vm)
 {
-	unsigned f = __atomic_load_n(&focus, __ATOMIC_ACQUIRE);
-	if (!nr_vms || vms[f] != vm)
-		return;
-	for (unsigned k = 1; k < nr_vms; k++) {
-		unsigned i = (f + k) % nr_vms;
-		if (__atomic_load_n(&vms[i]->state, __ATOMIC_ACQUIRE) != VM_STOPPED) {
-			__atomic_store_n(&focus, i, __ATOMIC_RELEASE);
-			klog("keel: console input now goes to vm %s", vms[i]->name);
-			return;
-		}
-	}
+	for (unsigned i = 0; i < nr_vms; i++)
+		if (vms[i] == vm)
+			__atomic_or_fetch(&stopped_mask, 1u << i, __ATOMIC_ACQ_REL);
 }

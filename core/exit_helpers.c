@@ -1,8 +1,6 @@
 /* Helpers of the exit handlers: event injection and the guest mode as decoding needs it. */
 #include "core/exit.h"
 
-#include "vdev/platform.h"
-
 #include "arch/x86/cpu.h"
 #include "core/virt.h"
 #include "vdev/platform.h"

@@ -341,6 +341,7 @@ static void join_life(struct vcpu *v)
 
 	v->life = vm->life;
 	v->in_life = true;
+	memset(v->exits, 0, sizeof(v->exits)); /* the shell's stats and the stop line: this life */
 	v->halted = false;
 	v->xcr0 = 1;
 	v->tsc_aux = 0;

@@ -21,6 +21,74 @@ e2e_boot_svm() {
 	qemu_secs=$((SECONDS - start))
 }
 
+# e2e_boot_svm_session NAME CONFIG TIMEOUT SESSION [FILE...]: e2e_boot_svm with keel's serial
+# port on FIFOs; the function SESSION runs meanwhile and works keel's console with
+# e2e_console_wait, e2e_console_type and e2e_console_focus. A session that gives up sets
+# e2e_console_error (the case then fails with it).
+e2e_boot_svm_session() {
+	local name=$1 cfg=$2 timeout=$3 session=$4
+	shift 4
+	e2e_firmware=UEFI
+	"$root/tools/make-esp" "$out/esp-$name" "$cfg" "$@"
+	local pipe=$out/$name.serial log=$out/$name.log start=$SECONDS
+	rm -f "$pipe.in" "$pipe.out"
+	mkfifo "$pipe.in" "$pipe.out"
+	: >"$log"
+	cat "$pipe.out" >>"$log" &
+	local reader=$!
+	"$root/tools/run-qemu" --serial-pipe "$pipe" --timeout "$timeout" ${QEMU_OPTS:-} \
+		"$out/esp-$name" 2>"$out/$name.qemu-stderr" &
+	local qemu=$!
+	# read-write: opening never waits for QEMU
+	exec {e2e_console_fd}<>"$pipe.in"
+	e2e_console_log=$log e2e_console_qemu=$qemu e2e_console_error=
+	e2e_console_deadline=$((SECONDS + timeout))
+	"$session" "$name"
+	wait "$qemu"
+	qemu_rc=$?
+	exec {e2e_console_fd}>&-
+	# the reader ends at QEMU's end of the FIFO; it is stuck only if QEMU never opened it
+	local i
+	for i in $(seq 20); do kill -0 "$reader" 2>/dev/null && sleep 0.1; done
+	kill "$reader" 2>/dev/null
+	wait "$reader" 2>/dev/null
+	rm -f "$pipe.in" "$pipe.out"
+	qemu_secs=$((SECONDS - start))
+}
+
+# e2e_console_wait FIXED-STRING [COUNT]: waits until the console log holds COUNT (default 1)
+# lines with the string; 1 (and e2e_console_error) when QEMU ended or the case's time ran out.
+e2e_console_wait() {
+	local want=$1 count=${2:-1}
+	while [ "$(grep -acF -- "$want" "$e2e_console_log")" -lt "$count" ]; do
+		if ! kill -0 "$e2e_console_qemu" 2>/dev/null || [ $SECONDS -ge $e2e_console_deadline ]; then
+			e2e_console_error="gave up waiting for '$want' on the console"
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# e2e_console_type TEXT: types TEXT (printf %b escapes: '\r' is Enter) at keel's console.
+e2e_console_type() {
+	printf '%b' "$1" >&"$e2e_console_fd"
+}
+
+# e2e_console_focus TARGET: Ctrl-T three times until keel says "console input goes to TARGET"
+# ("vm NAME" or "keel's shell"); at most one round of every VM and the shell.
+e2e_console_focus() {
+	local line="keel: console input goes to $1" n try
+	for try in $(seq 8); do
+		n=$(grep -acF -- "$line" "$e2e_console_log")
+		e2e_console_type '\x14\x14\x14'
+		e2e_console_wait "keel: console input goes to" \
+			"$(($(grep -acF -- "keel: console input goes to" "$e2e_console_log") + 1))" || return
+		[ "$(grep -acF -- "$line" "$e2e_console_log")" -gt "$n" ] && return 0
+	done
+	e2e_console_error="Ctrl-T x3 never gave the focus to $1"
+	return 1
+}
+
 # e2e_boot_mb2 NAME CONFIG TIMEOUT [FILE...]: the same with keel.elf from a GRUB ISO
 # (tools/make-iso, Multiboot2) under SeaBIOS. The ISO is deleted after the run unless KEEP_ISO=1.
 e2e_boot_mb2() {

@@ -7,6 +7,7 @@
 #include "arch/x86/smp.h"
 #include "arch/x86/time.h"
 #include "core/console_input.h"
+#include "core/placement.h"
 #include "core/virt.h"
 #include "core/vm_run.h"
 #include "lib/log.h"
@@ -58,23 +59,21 @@ void sched_place(struct vm **vms, unsigned nr)
 
 	has_tsc_aux = cpuid(0x80000000, 0).eax >= 0x80000001 &&
 		      (cpuid(0x80000001, 0).edx & CPUID_EXT1_RDTSCP);
-	/* pinned vCPUs first, so the others keep away from their CPUs */
+	static int pins[SCHED_MAX_VCPUS_PER_CPU];
+	static unsigned cpu_of[SCHED_MAX_VCPUS_PER_CPU];
+	static bool usable[KEEL_MAX_CPUS];
+	unsigned load[KEEL_MAX_CPUS], n = 0;
+	for (unsigned c = 0; c < ncpu; c++)
+		usable[c] = c == 0 || cpu_usable(c);
 	for (unsigned i = 0; i < nr; i++)
 		for (unsigned j = 0; j < vms[i]->nr_vcpus; j++)
-			if (vms[i]->vcpus[j]->pin >= 0)
-				place(vms[i]->vcpus[j], (unsigned)vms[i]->vcpus[j]->pin);
+			pins[n++] = vms[i]->vcpus[j]->pin;
+	placement_assign(pins, n, usable, ncpu, cpu_of, load);
+	n = 0;
 	for (unsigned i = 0; i < nr; i++) {
 		struct vm *vm = vms[i];
-		for (unsigned j = 0; j < vm->nr_vcpus; j++) {
-			struct vcpu *v = vm->vcpus[j];
-			unsigned best = 0;
-			if (v->pin >= 0)
-				continue;
-			for (unsigned c = 1; c < ncpu; c++)
-				if (cpu_usable(c) && cpus[c].nr < cpus[best].nr)
-					best = c;
-			place(v, best);
-		}
+		for (unsigned j = 0; j < vm->nr_vcpus; j++)
+			place(vm->vcpus[j], cpu_of[n++]);
 		for (unsigned j = 0; j < vm->nr_vcpus; j++) {
 			struct vcpu *v = vm->vcpus[j];
 			const char *how = v->pin >= 0 ? " (pinned)" : "";

@@ -36,6 +36,7 @@ struct vcpu {
 	bool in_life;
 	bool halted;
 	bool wait_for_sipi;  /* an AP, or a vCPU after INIT: runs only once a SIPI arrives */
+	uint64_t wake_ns;    /* keel's clock at its next timer event (core/vm_run.c vcpu_ready) */
 	void *fpu;	     /* its FPU/SSE/AVX registers while another vCPU has the CPU */
 	uint64_t tsc_offset; /* guest TSC = host TSC + tsc_offset */
 	uint64_t xcr0;

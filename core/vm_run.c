@@ -450,19 +450,16 @@ bool vcpu_ready(struct vcpu *v)
 		deliver_interrupts(v);
 	if (v->halted)
 		flush_output(vm); /* a prompt without a newline shows while the guest waits */
+	uint64_t next = platform_next_event_ns(vm->platform, v->id);
+	v->wake_ns = next == UINT64_MAX ? next : vm->start_ns + next;
 	vm_unlock(vm);
 	return !v->wait_for_sipi && !v->halted;
 }
 
 uint64_t vcpu_wake_ns(struct vcpu *v)
 {
-	struct vm *vm = v->vm;
-	if (!v->in_life || v->wait_for_sipi)
-		return UINT64_MAX; /* a kick wakes it */
-	vm_lock(vm);
-	uint64_t next = platform_next_event_ns(vm->platform, v->id);
-	vm_unlock(vm);
-	return next == UINT64_MAX ? next : vm->start_ns + next;
+	/* as the last vcpu_ready found it; a vCPU waiting for its SIPI wakes on a kick only */
+	return v->in_life && !v->wait_for_sipi ? v->wake_ns : UINT64_MAX;
 }
 
 /* Microseconds until the vCPU must be looked at: its next timer event or the slice's end. */

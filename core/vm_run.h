@@ -23,7 +23,8 @@ void vm_start(struct vm *vm);
 /* Joins or leaves the VM's life as it began or ends, takes INIT/SIPI and pending interrupts,
  * and says whether v can run now (not halted, not waiting for a SIPI, its VM running). */
 bool vcpu_ready(struct vcpu *v);
-/* keel's clock (ns) when v's next timer event is due, or UINT64_MAX (only a kick wakes it). */
+/* keel's clock (ns) when v's next timer event is due, as vcpu_ready last found it, or UINT64_MAX
+ * (only a kick wakes it). */
 uint64_t vcpu_wake_ns(struct vcpu *v);
 /* Runs v until it halts, its VM stops or keel's clock passes end_ns. */
 void vcpu_run_slice(struct vcpu *v, uint64_t end_ns);

@@ -5,8 +5,9 @@
 #      for Enter at its console (keel.hold) so keel's shell sees it running
 #   b: Debian's kernel on 1 vCPU, powers off by itself
 #   c: a test guest that triple-faults, restarted up to its limit
-# A scripted console session moves the focus to keel's shell (Ctrl-T x3), runs vms, stats a, mem
-# and a wrong command, then gives the focus back to a and presses Enter.
+# A scripted console session moves the focus to keel's shell (Ctrl-T x3), runs vms, stats a, mem,
+# a wrong command and restart c (c crashes once more), then either gives the focus back to a and
+# presses Enter (abc_end=enter) or stops a from the shell (abc_end=stop).
 
 abc_session() {
 	e2e_console_wait "a| KEEL-HOLD" || return
@@ -19,14 +20,22 @@ abc_session() {
 	e2e_console_wait "host memory:" || return
 	e2e_console_type 'frobnicate\r'
 	e2e_console_wait "unknown command 'frobnicate'" || return
+	e2e_console_type 'restart c\r'
+	e2e_console_wait "vm c: crashed: triple fault" 4 || return
+	if [ "$abc_end" = stop ]; then
+		e2e_console_type 'stop a\r'
+		return
+	fi
 	e2e_console_focus "vm a" || return
 	e2e_console_type '\r'
 }
 
-# abc_case CASE HOST-CPUS EXPECTED...: the scenario on a host with HOST-CPUS processors.
+# abc_case CASE HOST-CPUS END EXPECTED...: the scenario on a host with HOST-CPUS processors; END
+# (enter or stop) is how the session ends VM a.
 abc_case() {
 	local case=$1 cpus=$2
-	shift 2
+	abc_end=$3
+	shift 3
 	local dir=$out/$case guest=$root/build/guest log=$out/$case.log
 	mkdir -p "$dir"
 	cat >"$dir/keel.cfg" <<CFG
@@ -54,9 +63,10 @@ CFG
 	[ -z "$e2e_console_error" ] || { e2e_fail "$case" "$e2e_console_error"; return; }
 	e2e_ended "$case" || return
 	local want
-	for want in "a| KEEL-NPROC: 2" "b| KEEL-NPROC: 1" "vm a: powered off" "vm b: powered off" \
+	for want in "a| KEEL-NPROC: 2" "b| KEEL-NPROC: 1" "vm b: powered off" \
 		"vm c: crashed: triple fault" "vm c: restarting (2 of 2)" \
-		"vm c: restart limit 2 reached" "keel: every VM has stopped" \
+		"vm c: restart limit 2 reached" "vm c: restarting, as the shell asked" \
+		"keel: every VM has stopped" \
 		"keel: console input goes to keel's shell" "vm a: exits since start, per vcpu" \
 		"  vcpu 0: total" "  vcpu 1: total" "unknown command 'frobnicate'" "$@"; do
 		e2e_expect "$case" "$want" || return
@@ -73,6 +83,8 @@ CFG
 }
 
 side_by_side_svm() {
-	abc_case abc-smp4 4 "vm a: vcpu 1 runs on cpu 1" "vm b: runs on cpu 2" "vm c: runs on cpu 3"
-	abc_case abc-smp2 2 "keel: cpu 0 time-slices 2 vCPUs" "keel: cpu 1 time-slices 2 vCPUs"
+	abc_case abc-smp4 4 enter "vm a: vcpu 1 runs on cpu 1" "vm b: runs on cpu 2" \
+		"vm c: runs on cpu 3" "vm a: powered off"
+	abc_case abc-smp2 2 stop "keel: cpu 0 time-slices 2 vCPUs" "keel: cpu 1 time-slices 2 vCPUs" \
+		"vm a: stopped from the shell"
 }

@@ -185,7 +185,7 @@ deps:
 run: deps
 	$(MAKE) all guest-images
 	tools/make-esp $(BUILD)/esp-demo tools/demo/keel.cfg $(BUILD)/guest/vmlinuz $(BUILD)/guest/initrd.gz
-	tools/run-qemu --interactive $(BUILD)/esp-demo
+	tools/run-qemu --interactive --smp 2 $(BUILD)/esp-demo
 
 e2e-vmx: all test-guests guest-images
 	tests/e2e/run-vmx

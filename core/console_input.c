@@ -18,6 +18,10 @@ static unsigned nr_vms;
 static struct spinlock reader;
 static struct console_mux mux;
 static struct shell shell;
+/* How long typed bytes wait for a VM whose input ring is full before keel drops them. */
+#define FULL_GRACE_NS 2000000000ull
+static uint64_t full_since_ns;
+static bool dropping;
 /* VMs that stopped, for the reader to take the focus off (a bit per VM index). */
 static uint32_t stopped_mask;
 
@@ -173,8 +177,16 @@ void console_input_poll(void)
 	take_stopped();
 	for (;;) {
 		struct vm *vm = console_mux_is_shell(&mux) ? NULL : vms[mux.focus];
-		/* a full ring leaves the bytes in the host UART until the guest reads on */
-		if (vm && ring_room(vm) < CONSOLE_HOTKEY_COUNT)
+		bool full = vm && ring_room(vm) < CONSOLE_HOTKEY_COUNT;
+		if (!full) {
+			full_since_ns = 0;
+		} else if (!full_since_ns) {
+			full_since_ns = time_now_ns();
+		}
+		/* A full ring leaves the bytes in the host UART while the guest reads on; a guest that
+		 * stopped reading must not keep the hotkey from the console, so after a while keel
+		 * reads on and drops what is typed for it. */
+		if (full && time_now_ns() - full_since_ns < FULL_GRACE_NS)
 			break;
 		int c = host_uart_read();
 		if (c < 0)
@@ -186,9 +198,16 @@ void console_input_poll(void)
 			announce_focus(was_shell);
 			continue;
 		}
-		if (vm)
+		if (full && n) {
+			if (!dropping)
+				klog("keel: vm %s reads no console input; what is typed for it is "
+				     "dropped until it does",
+				     vm->name);
+			dropping = true;
+		} else if (vm) {
+			dropping = false;
 			to_vm(vm, out, n);
-		else
+		} else
 			for (unsigned i = 0; i < n; i++)
 				shell_input(&shell, out[i]);
 	}

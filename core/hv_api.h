@@ -49,7 +49,7 @@ int hv_vm_rebuild(struct vm *vm, char *err, size_t err_size);
  * there are enough (core/sched.h). */
 int hv_vcpu_pin(struct vcpu *v, unsigned cpu, char *err, size_t err_size);
 /* Runs the VMs side by side until every one has stopped (restarting each as its crash policy
- * says, or as keel's shell asks). */
+ * says, or as keel's shell asks). Once: the VMs keep the CPUs it placed them on. */
 void hv_run(struct vm **vms, unsigned nr);
 /* hv_run of one VM; returns why it stopped (VM_STOP_* of vdev/vdev.h). */
 int hv_vm_run(struct vm *vm);

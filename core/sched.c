@@ -12,12 +12,12 @@
 #include "core/vm_run.h"
 #include "lib/log.h"
 
-#define SCHED_MAX_VCPUS_PER_CPU (CFG_MAX_VMS * VM_MAX_VCPUS)
+#define SCHED_MAX_VCPUS (CFG_MAX_VMS * VM_MAX_VCPUS)
 
 struct sched_cpu {
-	struct vcpu *vcpus[SCHED_MAX_VCPUS_PER_CPU];
+	struct vcpu *vcpus; /* a ring through vcpu->sched_next */
 	unsigned nr;
-	unsigned next;	     /* round-robin: where the next search starts */
+	struct vcpu *next;   /* round-robin: where the next search starts */
 	struct vcpu *loaded; /* whose FPU and CPU-held guest state the registers hold */
 	bool posted;	     /* an AP running its loop (the boot CPU waits for it) */
 };
@@ -43,8 +43,19 @@ void sched_vm_stopped(void)
 
 static void place(struct vcpu *v, unsigned cpu)
 {
+	struct sched_cpu *sc = &cpus[cpu];
 	v->pcpu = cpu;
-	cpus[cpu].vcpus[cpus[cpu].nr++] = v;
+	if (sc->vcpus) { /* at the end of the ring: after the one that points back to the first */
+		struct vcpu *last = sc->vcpus;
+		while (last->sched_next != sc->vcpus)
+			last = last->sched_next;
+		last->sched_next = v;
+		v->sched_next = sc->vcpus;
+	} else {
+		sc->vcpus = sc->next = v;
+		v->sched_next = v;
+	}
+	sc->nr++;
 }
 
 static bool cpu_usable(unsigned c)
@@ -59,8 +70,8 @@ void sched_place(struct vm **vms, unsigned nr)
 
 	has_tsc_aux = cpuid(0x80000000, 0).eax >= 0x80000001 &&
 		      (cpuid(0x80000001, 0).edx & CPUID_EXT1_RDTSCP);
-	static int pins[SCHED_MAX_VCPUS_PER_CPU];
-	static unsigned cpu_of[SCHED_MAX_VCPUS_PER_CPU];
+	static int pins[SCHED_MAX_VCPUS];
+	static unsigned cpu_of[SCHED_MAX_VCPUS];
 	static bool usable[KEEL_MAX_CPUS];
 	unsigned load[KEEL_MAX_CPUS], n = 0;
 	for (unsigned c = 0; c < ncpu; c++)
@@ -127,13 +138,12 @@ static void switch_to(struct sched_cpu *sc, struct vcpu *v)
 /* The next vCPU that can run, round-robin from sc->next; NULL when none can. */
 static struct vcpu *pick(struct sched_cpu *sc)
 {
-	for (unsigned k = 0; k < sc->nr; k++) {
-		unsigned i = (sc->next + k) % sc->nr;
-		if (vcpu_ready(sc->vcpus[i])) {
-			sc->next = (i + 1) % sc->nr;
-			return sc->vcpus[i];
+	struct vcpu *v = sc->next;
+	for (unsigned k = 0; k < sc->nr; k++, v = v->sched_next)
+		if (vcpu_ready(v)) {
+			sc->next = v->sched_next;
+			return v;
 		}
-	}
 	return NULL;
 }
 
@@ -142,11 +152,9 @@ static struct vcpu *pick(struct sched_cpu *sc)
 static void idle(struct sched_cpu *sc)
 {
 	uint64_t now = time_now_ns(), wake = now + SCHED_POLL_US * 1000ull;
-	for (unsigned i = 0; i < sc->nr; i++) {
-		uint64_t w = vcpu_wake_ns(sc->vcpus[i]);
-		if (w < wake)
-			wake = w;
-	}
+	struct vcpu *v = sc->vcpus;
+	for (unsigned k = 0; k < sc->nr; k++, v = v->sched_next)
+		wake = MIN(wake, vcpu_wake_ns(v));
 	if (wake <= now)
 		return;
 	host_idle_us((wake - now) / 1000 + 1);
@@ -182,17 +190,23 @@ void sched_run(struct vm **vms, unsigned nr)
 	for (unsigned i = 0; i < nr; i++)
 		vm_start(vms[i]);
 	for (unsigned c = 1; c < ncpu; c++) {
-		if (!cpus[c].nr)
-			continue;
-		for (unsigned i = 0; i < cpus[c].nr; i++)
-			virt->vcpu_release(cpus[c].vcpus[i]); /* built here, run there */
-		if (smp_post(c, cpu_loop, &cpus[c])) {
+		struct sched_cpu *sc = &cpus[c];
+		struct vcpu *v = sc->vcpus;
+		for (unsigned k = 0; k < sc->nr; k++, v = v->sched_next)
+			virt->vcpu_release(v); /* built here, run there */
+		if (sc->nr && smp_post(c, cpu_loop, sc)) {
 			klog("keel: cpu %u refused its vCPUs; they run on cpu 0", c);
-			for (unsigned i = 0; i < cpus[c].nr; i++)
-				place(cpus[c].vcpus[i], 0);
-			cpus[c].nr = 0;
+			for (unsigned k = 0, n = sc->nr; k < n; k++) {
+				struct vcpu *next = v->sched_next;
+				place(v, 0);
+				v = next;
+			}
+			sc->vcpus = sc->next = NULL;
+			sc->nr = 0;
 			continue;
 		}
+		if (!sc->nr)
+			continue;
 		cpus[c].posted = true;
 	}
 	cpu_loop(&cpus[0]);

@@ -31,6 +31,7 @@ struct vcpu {
 	uint64_t exits[NR_EXIT_REASONS];
 	/* the scheduler's (core/sched.c): the physical CPU it runs on, and the VM life it is in */
 	unsigned pcpu;
+	struct vcpu *sched_next; /* the next vCPU on the same CPU (a ring) */
 	int pin; /* the physical CPU keel.cfg pinned it to, or -1: the scheduler picks */
 	unsigned life;
 	bool in_life;

@@ -213,6 +213,22 @@ static const exit_handler_fn exit_handlers[NR_EXIT_REASONS] = {
 
 /* ---- a life of the VM ----------------------------------------------------------------------- */
 
+/* "vm NAME: WHAT T: REASON=N ..." with the non-zero counts (CONVENTIONS.md) */
+static void log_exits(const struct vm *vm, const char *what, const uint64_t *counts)
+{
+	char line[512];
+	uint64_t total = 0;
+	for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
+		total += counts[r];
+	size_t n = (size_t)ksnprintf(line, sizeof(line), "vm %s: %s %llu:", vm->name, what,
+				     (unsigned long long)total);
+	for (unsigned r = 0; r < NR_EXIT_REASONS && n < sizeof(line); r++)
+		if (counts[r])
+			n += (size_t)ksnprintf(line + n, sizeof(line) - n, " %s=%llu",
+					       exit_reason_name(r), (unsigned long long)counts[r]);
+	klog("%s", line);
+}
+
 static void log_stop(struct vm *vm)
 {
 	switch (vm->stop_reason) {
@@ -231,23 +247,16 @@ static void log_stop(struct vm *vm)
 	default:
 		break; /* a crash logged itself */
 	}
-	char line[512];
-	uint64_t total = 0;
-	size_t n = 0;
-	for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
-		for (unsigned i = 0; i < vm->nr_vcpus; i++)
-			total += vm->vcpus[i]->exits[r];
-	n += (size_t)ksnprintf(line, sizeof(line), "vm %s: exits total %llu:", vm->name,
-			       (unsigned long long)total);
-	for (unsigned r = 0; r < NR_EXIT_REASONS && n < sizeof(line); r++) {
-		uint64_t c = 0;
-		for (unsigned i = 0; i < vm->nr_vcpus; i++)
-			c += vm->vcpus[i]->exits[r];
-		if (c)
-			n += (size_t)ksnprintf(line + n, sizeof(line) - n, " %s=%llu",
-					       exit_reason_name(r), (unsigned long long)c);
+	uint64_t all[NR_EXIT_REASONS] = { 0 };
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
+			all[r] += vm->vcpus[i]->exits[r];
+	log_exits(vm, "exits total", all);
+	for (unsigned i = 0; vm->nr_vcpus > 1 && i < vm->nr_vcpus; i++) {
+		char what[24];
+		ksnprintf(what, sizeof(what), "vcpu %u exits", i);
+		log_exits(vm, what, vm->vcpus[i]->exits);
 	}
-	klog("%s", line);
 }
 
 /* A new life: devices and ACPI tables afresh, guest time from 0; the vCPUs join it on their

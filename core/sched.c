@@ -15,11 +15,11 @@
 #define SCHED_MAX_VCPUS (CFG_MAX_VMS * VM_MAX_VCPUS)
 
 struct sched_cpu {
-	struct vcpu *vcpus; /* a ring through vcpu->sched_next */
-	unsigned nr;
+	struct vcpu *vcpus;  /* a ring through vcpu->sched_next */
 	struct vcpu *next;   /* round-robin: where the next search starts */
 	struct vcpu *loaded; /* whose FPU and CPU-held guest state the registers hold */
-	bool posted;	     /* an AP running its loop (the boot CPU waits for it) */
+	unsigned nr;
+	bool posted; /* an AP running its loop (the boot CPU waits for it) */
 };
 
 #define CPUID_EXT1_RDTSCP (1u << 27) /* CPUID 0x80000001 EDX: RDTSCP and IA32_TSC_AUX */

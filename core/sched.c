@@ -94,6 +94,9 @@ void sched_place(struct vm **vms, unsigned nr)
 				klog("vm %s: runs on cpu %u%s", vm->name, v->pcpu, how);
 		}
 	}
+	for (unsigned i = 0; i < nr; i++)
+		for (unsigned j = 0; j < vms[i]->nr_vcpus; j++)
+			vms[i]->vcpus[j]->cpu_shared = cpus[vms[i]->vcpus[j]->pcpu].nr > 1;
 	for (unsigned c = 0; c < ncpu; c++)
 		if (cpus[c].nr > 1)
 			klog("keel: cpu %u time-slices %u vCPUs (%u ms slices)", c, cpus[c].nr,

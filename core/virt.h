@@ -46,6 +46,9 @@ struct virt_ops {
 	bool (*interrupt_allowed)(struct vcpu *v);
 	/* Asks for an EXIT_IRQ_WINDOW as soon as the guest can take an interrupt. */
 	void (*request_irq_window)(struct vcpu *v, bool on);
+	/* PAUSE exits (EXIT_PAUSE) on or off: on for a vCPU that shares its CPU, so a guest spinning
+	 * for another vCPU gives the CPU away. Called on the vCPU's CPU. */
+	void (*set_pause_exit)(struct vcpu *v, bool on);
 	/* The stage-2 root changed or lost mappings: make this vCPU's TLB forget them. */
 	void (*flush_guest_tlb)(struct vcpu *v);
 	/* Guest control state that exits change (MSR and CR emulation) */

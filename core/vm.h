@@ -32,6 +32,8 @@ struct vcpu {
 	/* the scheduler's (core/sched.c): the physical CPU it runs on, and the VM life it is in */
 	unsigned pcpu;
 	struct vcpu *sched_next; /* the next vCPU on the same CPU (a ring) */
+	bool cpu_shared;	 /* other vCPUs run on its CPU too (time-sliced) */
+	bool yield;		 /* it spun on PAUSE: end its slice */
 	int pin; /* the physical CPU keel.cfg pinned it to, or -1: the scheduler picks */
 	unsigned life;
 	bool in_life;

@@ -175,6 +175,15 @@ static enum exit_result handle_skip(struct vcpu *v, const struct vm_exit *e)
 	return EXIT_RESUME;
 }
 
+/* Only a vCPU that shares its CPU exits on PAUSE: it spins for something another vCPU must do,
+ * so its slice ends here. */
+static enum exit_result handle_pause(struct vcpu *v, const struct vm_exit *e)
+{
+	skip_insn(v, e);
+	v->yield = true;
+	return EXIT_RESUME;
+}
+
 static enum exit_result handle_entry_failed(struct vcpu *v, const struct vm_exit *e)
 {
 	return vm_crash(v, e, "the CPU refused the guest state (VM entry failed)");
@@ -202,7 +211,7 @@ static const exit_handler_fn exit_handlers[NR_EXIT_REASONS] = {
 	[EXIT_MWAIT] = handle_undefined,
 	[EXIT_XSETBV] = handle_xsetbv,
 	[EXIT_WBINVD] = handle_skip,
-	[EXIT_PAUSE] = handle_skip,
+	[EXIT_PAUSE] = handle_pause,
 	[EXIT_ENTRY_FAILED] = handle_entry_failed,
 	[EXIT_RDTSC] = handle_unexpected,
 	[EXIT_RDTSCP] = handle_unexpected,
@@ -358,6 +367,7 @@ static void join_life(struct vcpu *v)
 	fpu_area_init(v->fpu);
 	sched_forget_loaded(v);
 	virt->request_irq_window(v, false);
+	virt->set_pause_exit(v, v->cpu_shared);
 	if (v->id == 0) {
 		vcpu_reset_to_boot(v, &vm->boot);
 		v->wait_for_sipi = false;
@@ -493,6 +503,10 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 		v->exits[exit.reason]++;
 		if (exit_handlers[exit.reason](v, &exit) == EXIT_STOP)
 			break;
+		if (v->yield) {
+			v->yield = false;
+			break;
+		}
 	}
 	host_timer_arm_us(0);
 }

@@ -20,6 +20,10 @@ void svm_vmsave(uint64_t pa);
 #define SVM_FEAT_NRIPS (1u << 3)
 #define SVM_FEAT_FLUSH_BY_ASID (1u << 6)
 #define SVM_FEAT_DECODE_ASSISTS (1u << 7)
+#define SVM_FEAT_PAUSE_FILTER (1u << 10)
+/* PAUSEs in a row before an intercepted one exits, where the CPU can count them (AMD APM vol 2,
+ * 15.14.4 "Pause Intercept Filtering"): a spin-wait's worth, not a single pause */
+#define PAUSE_FILTER_COUNT 3000
 
 #define IOPM_SIZE (12 * KiB)
 #define MSRPM_SIZE (8 * KiB)
@@ -476,6 +480,18 @@ static bool svm_interrupt_allowed(struct vcpu *v)
 
 /* A virtual interrupt with V_IGN_TPR makes the CPU exit (VINTR) the moment the guest could take
  * it, which is exactly the interrupt window (AMD APM vol 2, 15.21.4). */
+/* A vCPU sharing its CPU: a guest spinning on PAUSE (waiting for a lock or another vCPU's
+ * answer) exits, so keel can give the CPU to the vCPU it waits for. */
+static void svm_set_pause_exit(struct vcpu *v, bool on)
+{
+	void *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+	uint32_t *misc1 = vmcb32(vmcb, VMCB_INTERCEPT_MISC1);
+
+	*misc1 = on ? *misc1 | INTERCEPT_PAUSE : *misc1 & ~INTERCEPT_PAUSE;
+	if (svm.features & SVM_FEAT_PAUSE_FILTER)
+		*vmcb16(vmcb, VMCB_PAUSE_FILTER_COUNT) = on ? PAUSE_FILTER_COUNT : 0;
+}
+
 static void svm_request_irq_window(struct vcpu *v, bool on)
 {
 	void *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
@@ -573,6 +589,7 @@ const struct virt_ops svm_ops = {
 	.inject_event = svm_inject_event,
 	.interrupt_allowed = svm_interrupt_allowed,
 	.request_irq_window = svm_request_irq_window,
+	.set_pause_exit = svm_set_pause_exit,
 	.flush_guest_tlb = svm_flush_guest_tlb,
 	.get_efer = svm_get_efer,
 	.set_efer = svm_set_efer,

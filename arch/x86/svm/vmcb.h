@@ -28,6 +28,7 @@
 #define VMCB_EVENTINJ 0x0a8
 #define VMCB_NCR3 0x0b0
 #define VMCB_CLEAN 0x0c0
+#define VMCB_PAUSE_FILTER_COUNT 0x03e
 #define VMCB_NRIP 0x0c8
 #define VMCB_INSN_LEN 0x0d0
 #define VMCB_INSN_BYTES 0x0d1

@@ -47,6 +47,7 @@ static struct {
 	bool vpid;
 	uint16_t next_vpid;
 	uint32_t pin, proc, proc2, exit, entry;
+	bool pause_exit; /* the CPU lets keel turn PAUSE exiting on */
 	void *vmxon_region;
 	uint8_t *io_bitmaps; /* A and B, 8 KiB */
 	uint8_t *msr_bitmap;
@@ -158,6 +159,10 @@ static int vmx_setup_shared(char *err, size_t err_size)
 				  PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_MONITOR_EXIT |
 				  PROC_SECONDARY,
 			  &miss_proc);
+	uint32_t miss_pause;
+	adjust(vmx.true_ctls ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED, PROC_PAUSE_EXIT,
+	       &miss_pause);
+	vmx.pause_exit = !miss_pause;
 	/* CR3 accesses need no exits with EPT (the non-true controls may force them on) */
 	vmx.proc2 = adjust(MSR_VMX_PROCBASED2,
 			   PROC2_EPT | PROC2_UNRESTRICTED | PROC2_VPID | PROC2_RDTSCP |
@@ -864,6 +869,18 @@ static void vmx_request_irq_window(struct vcpu *v, bool on)
 		on ? proc | PROC_INTR_WINDOW : proc & ~(uint64_t)PROC_INTR_WINDOW);
 }
 
+/* A vCPU sharing its CPU: every PAUSE exits (SDM 25.1.3), so a spin-wait gives the CPU to the
+ * vCPU it waits for. */
+static void vmx_set_pause_exit(struct vcpu *v, bool on)
+{
+	if (!vmx.pause_exit)
+		return;
+	load_vmcs(v);
+	uint64_t proc = vmread(VMCS_PROC_CONTROLS);
+	vmwrite(VMCS_PROC_CONTROLS,
+		on ? proc | PROC_PAUSE_EXIT : proc & ~(uint64_t)PROC_PAUSE_EXIT);
+}
+
 static void vmx_flush_guest_tlb(struct vcpu *v)
 {
 	vx(v)->flush_tlb = true;
@@ -991,6 +1008,7 @@ const struct virt_ops vmx_ops = {
 	.inject_event = vmx_inject_event,
 	.interrupt_allowed = vmx_interrupt_allowed,
 	.request_irq_window = vmx_request_irq_window,
+	.set_pause_exit = vmx_set_pause_exit,
 	.flush_guest_tlb = vmx_flush_guest_tlb,
 	.get_efer = vmx_get_efer,
 	.set_efer = vmx_set_efer,

@@ -312,8 +312,10 @@ static int begin_life(struct vm *vm)
 void vm_start(struct vm *vm)
 {
 	sched_vm_started();
-	if (begin_life(vm))
+	if (begin_life(vm)) {
+		console_input_vm_stopped(vm);
 		sched_vm_stopped();
+	}
 }
 
 /* The last vCPU left the life: log why it ended, then start the next one or stop for good. */

@@ -1,5 +1,6 @@
 # Every host CPU (sourced by run-svm and run-vmx): keel starts the APs the host MADT lists, runs a
-# test job on each through its mailbox, and the hello test guest still runs on the boot CPU.
+# test job on each through its mailbox, and the hello test guest still runs on the boot CPU; then
+# several VMs on the host's CPUs, and one VM with several vCPUs (the smp test guest).
 
 # smp_case BOOT CASE CPUS [FIXED-STRING...]: the hello guest booted by BOOT (e2e_boot_svm,
 # e2e_boot_mb2 or e2e_boot_vmx) on a host with CPUS processors (QEMU's -smp, Bochs' cpu count);
@@ -129,4 +130,67 @@ smp_vms_vmx() {
 		"vm c: crashed: triple fault" "vm c: restarting (1 of 1)" \
 		"vm c: restart limit 1 reached"
 	isolation_case e2e_boot_vmx vmx-isolation 8
+}
+
+# smp_guest_case BOOT CASE HOST-CPUS VCPUS [FIXED-STRING...]: the SMP test guest
+# (tests/guests/smp.S) as a VM with cpus = VCPUS on a host with HOST-CPUS processors. It must
+# start every AP, see each IPI step's counts exactly, find every CPU's XMM0-7, MXCSR and LSTAR
+# its own after each round, and end with exit code 0; each FIXED-STRING must be in the log too
+# (one starting with '!' must not).
+smp_guest_case() {
+	local boot=$1 case=$2 host=$3 vcpus=$4
+	shift 4
+	local dir=$out/$case want i
+	mkdir -p "$dir"
+	cat >"$dir/keel.cfg" <<CFG
+[vm smp]
+memory = 32M
+cpus = $vcpus
+kernel = smp.elf
+cmdline = keel test guest smp
+CFG
+	QEMU_OPTS="${QEMU_OPTS:-} --smp $host" BOCHS_OPTS="${BOCHS_OPTS:-} --cpus $host" \
+		"$boot" "$case" "$dir/keel.cfg" 120 "$root/build/guests/smp.elf"
+	e2e_ended "$case" && e2e_expect "$case" "vm smp: starting" &&
+		e2e_expect "$case" "smp: the MADT lists $vcpus CPUs" || return
+	for ((i = 1; i < vcpus; i++)); do
+		e2e_expect "$case" "smp: cpu $i: APIC ID $i online, the LAPIC ID register and CPUID" ||
+			return
+	done
+	for want in "fixed IPI to each AP (physical destination)" \
+		"fixed IPI to the odd APs (logical flat destination)" \
+		"fixed IPI to all excluding self" "NMI IPI to the last AP" \
+		"fixed IPI from each AP to the BSP (vector 0x60 + its number)"; do
+		e2e_expect "$case" "smp: $want: counts per CPU" || return
+	done
+	for ((i = 0; i < vcpus; i++)); do
+		e2e_expect "$case" "smp: cpu $i: XMM0-7, MXCSR and IA32_LSTAR kept its own values" ||
+			return
+	done
+	for want in "$@"; do
+		if [ "${want:0:1}" = '!' ]; then
+			e2e_reject "$case" "${want:1}" || return
+		else
+			e2e_expect "$case" "$want" || return
+		fi
+	done
+	e2e_reject "$case" "FAIL" && e2e_expect "$case" "smp: $vcpus CPUs, every check held" &&
+		e2e_expect "$case" "vm smp: exit code 0" && e2e_expect "$case" "vm smp: exits total" &&
+		e2e_pass "$case"
+}
+
+# SVM: a physical CPU per vCPU, then four vCPUs time-sliced on two CPUs
+smp_guest_svm() {
+	smp_guest_case e2e_boot_svm smp-guest 4 4 "vm smp: vcpu 3 runs on cpu 3" "!time-slices"
+	smp_guest_case e2e_boot_svm smp-guest-sliced 2 4 "keel: cpu 0 time-slices 2 vCPUs" \
+		"keel: cpu 1 time-slices 2 vCPUs"
+}
+
+# VT-x under Bochs (one thread for every CPU): two vCPUs on one CPU, then on two. Bochs does
+# not repeat injected events as QEMU's SVM does (tests/guests/smp.S HANDLER): none may show.
+smp_guest_vmx() {
+	smp_guest_case e2e_boot_vmx vmx-smp-guest-sliced 1 2 "keel: cpu 0 time-slices 2 vCPUs" \
+		"!deliveries repeated"
+	smp_guest_case e2e_boot_vmx vmx-smp-guest 2 2 "vm smp: vcpu 1 runs on cpu 1" "!time-slices" \
+		"!deliveries repeated"
 }

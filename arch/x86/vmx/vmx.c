@@ -25,7 +25,8 @@ struct vmx_vcpu {
 	bool flush_tlb;
 	uint16_t vpid;
 	uint64_t cr0_shadow, cr4_shadow; /* what the guest believes it wrote */
-	int host_cpu; /* the CPU whose state the VMCS's host area holds; -1: none */
+	int host_cpu;	   /* the CPU whose state the VMCS's host area holds; -1: none */
+	uint64_t exit_rip; /* the guest's RIP at its last exit */
 	/* guest state the CPU itself holds (not in the VMCS: the SYSCALL MSRs pass through, CR2
 	 * is the CPU's), kept here while another vCPU has the CPU */
 	uint64_t cr2, kernel_gs_base, star, lstar, cstar, sfmask;
@@ -770,6 +771,21 @@ static void vmx_vcpu_release(struct vcpu *v)
 	x->host_cpu = -1;
 }
 
+/* An exiting instruction that core completed (RIP moved past it) ends the STI or MOV SS shadow
+ * it sat in: a HLT right after STI exits with blocking by STI set (SDM 27.3.4), which would
+ * otherwise keep every interrupt out and, with IF set, refuse the interrupt injection at entry
+ * (SDM 26.3.1.5). KVM clears the shadow likewise when it skips an instruction. */
+static void end_skipped_shadow(struct vcpu *v)
+{
+	struct vmx_vcpu *x = vx(v);
+	if (v->regs.rip == x->exit_rip)
+		return;
+	x->exit_rip = v->regs.rip;
+	uint64_t s = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	if (s & 3)
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, s & ~3ull);
+}
+
 static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 {
 	struct vmx_vcpu *x = vx(v);
@@ -789,6 +805,7 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 				invvpid(vmx.ept_vpid_cap & VPID_CAP_SINGLE ? 1 : 2, x->vpid);
 			x->flush_tlb = false;
 		}
+		end_skipped_shadow(v);
 		vmwrite(VMCS_GUEST_RSP, v->regs.gpr[GPR_RSP]);
 		vmwrite(VMCS_GUEST_RIP, v->regs.rip);
 		vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags);
@@ -804,6 +821,7 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 		x->launched = true;
 		v->regs.gpr[GPR_RSP] = vmread(VMCS_GUEST_RSP);
 		v->regs.rip = vmread(VMCS_GUEST_RIP);
+		x->exit_rip = v->regs.rip;
 		v->regs.rflags = vmread(VMCS_GUEST_RFLAGS);
 		uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
 
@@ -856,6 +874,7 @@ static void vmx_inject_event(struct vcpu *v, enum event_type type, uint8_t vecto
 static bool vmx_interrupt_allowed(struct vcpu *v)
 {
 	load_vmcs(v);
+	end_skipped_shadow(v);
 	/* interruptibility bits 0 (STI) and 1 (MOV SS) block interrupts (SDM 25.4.2) */
 	return (v->regs.rflags & RFLAGS_IF) && !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 3) &&
 	       !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);

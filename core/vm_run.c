@@ -414,12 +414,11 @@ static void take_init_sipi(struct vcpu *v, struct vlapic *a)
 		v->wait_for_sipi = true;
 		v->halted = false;
 	}
-	if (v->wait_for_sipi) {
-		int vec = vlapic_take_sipi(a);
-		if (vec >= 0) {
-			vcpu_reset_to_sipi(v, (uint8_t)vec);
-			v->wait_for_sipi = false;
-		}
+	int vec = vlapic_take_sipi(a);
+	/* a SIPI reaching a running vCPU (the second of every start) is ignored, as a CPU does */
+	if (vec >= 0 && v->wait_for_sipi) {
+		vcpu_reset_to_sipi(v, (uint8_t)vec);
+		v->wait_for_sipi = false;
 	}
 }
 

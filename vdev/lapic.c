@@ -225,6 +225,7 @@ void vlapic_deliver(struct vlapic *a, const struct vapic_msg *m)
 		break;
 	case VAPIC_DM_INIT:
 		a->init_pending = true;
+		a->sipi_pending = false; /* a SIPI before the INIT is stale: the CPU was running */
 		kick(a);
 		break;
 	case VAPIC_DM_SIPI:
@@ -392,9 +393,19 @@ bool vlapic_accepts_extint(const struct vlapic *a)
 
 bool vlapic_take_init(struct vlapic *a)
 {
-	bool i = a->init_pending;
-	a->init_pending = false;
-	return i;
+	if (!a->init_pending)
+		return false;
+	/* SDM vol 3A, 11.4.7.3: INIT puts the local APIC in its power-up state but for the APIC
+	 * ID; IA32_APIC_BASE (and with it x2APIC mode) stays. A SIPI that came after the INIT is
+	 * for the wait-for-SIPI state INIT leads to: it stays. */
+	uint32_t id = a->id;
+	bool sipi = a->sipi_pending;
+	uint8_t vector = a->sipi_vector;
+	reset_registers(a);
+	a->id = id;
+	a->sipi_pending = sipi;
+	a->sipi_vector = vector;
+	return true;
 }
 
 int vlapic_take_sipi(struct vlapic *a)

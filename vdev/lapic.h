@@ -117,7 +117,10 @@ void vlapic_ack(struct vlapic *a, uint8_t vector);
 /* The 8259's INTR reaches this CPU: APIC globally disabled, or LINT0 programmed ExtINT and
  * unmasked. */
 bool vlapic_accepts_extint(const struct vlapic *a);
-/* INIT and SIPI messages for this vCPU (the vCPU loop resets / starts the vCPU). */
+/* INIT and SIPI messages for this vCPU (the vCPU loop resets / starts the vCPU). Taking an INIT
+ * resets this APIC as INIT does (all but the APIC ID and IA32_APIC_BASE); a SIPI that came
+ * before the INIT was dropped with it. The loop takes a SIPI only in wait-for-SIPI state and
+ * drops one that reaches a running vCPU (SDM vol 3A, 9.4.4). */
 bool vlapic_take_init(struct vlapic *a);
 int vlapic_take_sipi(struct vlapic *a); /* the start-up vector, or -1 */
 /* NMI (from LINT1, ICR or IOAPIC): true once per NMI. */

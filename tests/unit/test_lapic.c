@@ -496,6 +496,42 @@ static void ipis_and_destinations(void **state)
 	assert_int_equal(apic.irr[4], 0);
 }
 
+/* INIT resets the APIC but for its ID and IA32_APIC_BASE; a SIPI before the INIT is stale, one
+ * after it waits for the wait-for-SIPI state (SDM vol 3A, 11.4.7.3 and 9.4.4). */
+static void init_resets_and_orders_sipi(void **state)
+{
+	(void)state;
+	wr(0xF0, 0x1FF);      /* software enabled */
+	wr(0x20, 0x05000000); /* xAPIC ID 5, where the ID register is writable */
+	uint32_t id = rd(0x20);
+	wr(0xD0, 0x04000000); /* LDR */
+	wr(0x320, 0x20030);   /* LVT timer unmasked, periodic */
+	struct vapic_msg m = { .delivery = VAPIC_DM_FIXED, .vector = 0x40 };
+	vlapic_deliver(&apic, &m);
+	m = (struct vapic_msg){ .delivery = VAPIC_DM_SIPI, .vector = 0x70 };
+	vlapic_deliver(&apic, &m); /* stale: before the INIT */
+	m.delivery = VAPIC_DM_INIT;
+	vlapic_deliver(&apic, &m);
+	m = (struct vapic_msg){ .delivery = VAPIC_DM_SIPI, .vector = 0x9a };
+	vlapic_deliver(&apic, &m); /* software-enabled APIC: delivered */
+	uint64_t base = vlapic_base_read(&apic);
+	assert_true(vlapic_take_init(&apic));
+	assert_int_equal(rd(0x20), id); /* the ID stays */
+	assert_int_equal(vlapic_base_read(&apic), base);
+	assert_int_equal(rd(0xD0), 0);
+	assert_int_equal(rd(0xF0), 0xFF);    /* software disabled */
+	assert_true(rd(0x320) & (1u << 16)); /* masked */
+	assert_int_equal(apic.irr[2], 0);    /* vector 0x40 gone */
+	assert_int_equal(vlapic_take_sipi(&apic), 0x9a);
+	assert_int_equal(vlapic_take_sipi(&apic), -1);
+	/* in x2APIC mode INIT keeps the mode */
+	go_x2apic();
+	m.delivery = VAPIC_DM_INIT;
+	vlapic_deliver(&apic, &m);
+	assert_true(vlapic_take_init(&apic));
+	assert_true(vlapic_x2apic(&apic));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +543,7 @@ int main(void)
 		cmocka_unit_test_setup(apic_base_transitions, setup),
 		cmocka_unit_test_setup(x2apic_registers, setup),
 		cmocka_unit_test_setup(ipis_and_destinations, setup),
+		cmocka_unit_test_setup(init_resets_and_orders_sipi, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,8 +31,21 @@ void svm_vmsave(uint64_t pa);
 struct svm_vcpu {
 	void *vmcb;
 	uint64_t vmcb_pa;
-	bool flush_tlb; /* on the next VMRUN */
+	uint64_t exit_rip; /* the guest's RIP at its last exit */
+	bool flush_tlb;	   /* on the next VMRUN */
 };
+
+/* An intercepted instruction core completed (RIP moved past it) ends the interrupt shadow it sat
+ * in: a HLT right after STI exits with the shadow set (AMD APM vol 2, 15.21.5), which would
+ * otherwise keep out the interrupt that should end the HLT. */
+static void end_skipped_shadow(struct vcpu *v)
+{
+	struct svm_vcpu *s = v->arch;
+	if (v->regs.rip == s->exit_rip)
+		return;
+	s->exit_rip = v->regs.rip;
+	*vmcb64(s->vmcb, VMCB_INT_STATE) &= ~1ull;
+}
 
 /* One per physical CPU (struct percpu's virt): VMRUN's host save area and the VMCB that VMSAVE
  * keeps keel's own FS, GS, TR ... in. */
@@ -413,6 +426,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 
 	*vmcb64(vmcb, VMCB_RAX) = v->regs.gpr[GPR_RAX];
 	*vmcb64(vmcb, VMCB_RSP) = v->regs.gpr[GPR_RSP];
+	end_skipped_shadow(v);
 	*vmcb64(vmcb, VMCB_RIP) = v->regs.rip;
 	*vmcb64(vmcb, VMCB_RFLAGS) = v->regs.rflags;
 	/* TLB_CONTROL (AMD APM vol 2, 15.16.1): 3 flushes this ASID's entries where the CPU can,
@@ -428,6 +442,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 	v->regs.gpr[GPR_RAX] = *vmcb64(vmcb, VMCB_RAX);
 	v->regs.gpr[GPR_RSP] = *vmcb64(vmcb, VMCB_RSP);
 	v->regs.rip = *vmcb64(vmcb, VMCB_RIP);
+	s->exit_rip = v->regs.rip;
 	v->regs.rflags = *vmcb64(vmcb, VMCB_RFLAGS);
 	decode_exit(s, v, exit);
 
@@ -474,12 +489,11 @@ static void svm_inject_event(struct vcpu *v, enum event_type type, uint8_t vecto
 static bool svm_interrupt_allowed(struct vcpu *v)
 {
 	void *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+	end_skipped_shadow(v);
 	return (v->regs.rflags & RFLAGS_IF) && !(*vmcb64(vmcb, VMCB_INT_STATE) & 1) &&
 	       !(*vmcb64(vmcb, VMCB_EVENTINJ) & SVM_EVT_VALID);
 }
 
-/* A virtual interrupt with V_IGN_TPR makes the CPU exit (VINTR) the moment the guest could take
- * it, which is exactly the interrupt window (AMD APM vol 2, 15.21.4). */
 /* A vCPU sharing its CPU: a guest spinning on PAUSE (waiting for a lock or another vCPU's
  * answer) exits, so keel can give the CPU to the vCPU it waits for. */
 static void svm_set_pause_exit(struct vcpu *v, bool on)
@@ -492,6 +506,8 @@ static void svm_set_pause_exit(struct vcpu *v, bool on)
 		*vmcb16(vmcb, VMCB_PAUSE_FILTER_COUNT) = on ? PAUSE_FILTER_COUNT : 0;
 }
 
+/* A virtual interrupt with V_IGN_TPR makes the CPU exit (VINTR) the moment the guest could take
+ * it, which is exactly the interrupt window (AMD APM vol 2, 15.21.4). */
 static void svm_request_irq_window(struct vcpu *v, bool on)
 {
 	void *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;

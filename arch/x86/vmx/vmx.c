@@ -388,8 +388,11 @@ static int vmx_vcpu_create(struct vcpu *v)
 	vmwrite(VMCS_LINK_POINTER, ~0ull);
 	vmwrite(VMCS_TSC_OFFSET, 0);
 	/* CR0/CR4 bits VMX forces (NE, VMXE; PE and PG are free with unrestricted guest) are
-	 * owned by keel: the guest reads its own values from the shadows (SDM 25.6.6) */
-	uint64_t cr0_owned = (vmx.cr0_fixed0 | ~vmx.cr0_fixed1) & ~(CR0_PE | CR0_PG);
+	 * owned by keel: the guest reads its own values from the shadows (SDM 25.6.6). So are CD
+	 * and NW, which VM entry does not load (SDM 27.3.2.1): the guest reads what it wrote (after
+	 * INIT: both set) rather than the host's. */
+	uint64_t cr0_owned =
+		((vmx.cr0_fixed0 | ~vmx.cr0_fixed1) & ~(CR0_PE | CR0_PG)) | CR0_CD | CR0_NW;
 	uint64_t cr4_owned = vmx.cr4_fixed0 | ~vmx.cr4_fixed1 | CR4_GUEST_RESERVED;
 	vmwrite(VMCS_CR0_MASK, cr0_owned & 0xffffffffull);
 	vmwrite(VMCS_CR4_MASK, cr4_owned & 0xffffffffull);

@@ -42,4 +42,6 @@ linux_boots() {
 	# 512 MiB: with less, the kernel's own reservations put MemTotal under the 85 % bound
 	linux_case e2e_boot_svm linux-bzimage vmlinuz 512 1
 	linux_case e2e_boot_svm linux-pvh vmlinux 512 1
+	# eight vCPUs on two CPUs: four time-sliced on each, and Linux brings all eight online
+	QEMU_OPTS="${QEMU_OPTS:-} --smp 2" linux_case e2e_boot_svm linux-8vcpu-2cpu vmlinuz 512 8
 }

@@ -93,6 +93,7 @@ struct vcpu *hv_vcpu_create(struct vm *vm, char *err, size_t err_size)
 		return NULL;
 	}
 	if (virt->vcpu_create(v)) {
+		kmem_free_pages(v->fpu, fpu_area_size());
 		kmem_free_pages(v, sizeof(*v));
 		fail(err, err_size, "out of memory for the vCPU's %s state", virt->name);
 		return NULL;

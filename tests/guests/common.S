@@ -175,13 +175,13 @@ rand:
 	mov %eax, rand_state
 	ret
 
-/* cmdline_has: ZF set when the Multiboot command line holds the word at esi (as a substring) */
-	.globl cmdline_has
-cmdline_has:
+/* cmdline_find: edi = the byte just past the first occurrence of the word at esi on the
+ * Multiboot command line; CF set (edi undefined) when the word is not there */
+	.globl cmdline_find
+cmdline_find:
 	push %eax
 	push %ebx
 	push %ecx
-	push %edi
 	mov mb_info, %ebx
 	testl $4, (%ebx)
 	jz 13f
@@ -189,7 +189,7 @@ cmdline_has:
 10:	xor %ecx, %ecx
 11:	movb (%esi,%ecx), %al
 	test %al, %al
-	jz 12f			/* the whole word matched: ZF is set */
+	jz 12f			/* the whole word matched */
 	cmpb (%edi,%ecx), %al
 	jne 14f
 	inc %ecx
@@ -198,10 +198,24 @@ cmdline_has:
 	je 13f
 	inc %edi
 	jmp 10b
-13:	or $1, %eax		/* clears ZF */
-12:	pop %edi
-	pop %ecx
+12:	add %ecx, %edi
+	clc
+	jmp 16f
+13:	stc
+16:	pop %ecx
 	pop %ebx
+	pop %eax
+	ret
+
+/* cmdline_has: ZF set when the Multiboot command line holds the word at esi (as a substring) */
+	.globl cmdline_has
+cmdline_has:
+	push %eax
+	push %edi
+	call cmdline_find
+	sbb %eax, %eax		/* -1 when absent, 0 when there */
+	test %eax, %eax
+	pop %edi
 	pop %eax
 	ret
 

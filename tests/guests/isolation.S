@@ -413,28 +413,12 @@ check_marker:
 /* cmdline_number: eax = the decimal number after the word at esi on the command line (e.g.
  * "seconds="); CF set when the word is not there or no digit follows */
 cmdline_number:
-	push %ebx
 	push %ecx
 	push %edx
 	push %edi
-	mov mb_info, %ebx
-	testl $4, (%ebx)
-	jz 5f
-	mov 16(%ebx), %edi
-1:	xor %ecx, %ecx
-2:	movb (%esi,%ecx), %al
-	test %al, %al
-	jz 3f
-	cmpb (%edi,%ecx), %al
-	jne 4f
-	inc %ecx
-	jmp 2b
-4:	cmpb $0, (%edi)
-	je 5f
-	inc %edi
-	jmp 1b
-3:	add %ecx, %edi		/* the digits */
-	xor %eax, %eax
+	call cmdline_find
+	jc 5f
+	xor %eax, %eax		/* the digits */
 	xor %ecx, %ecx
 6:	movzbl (%edi), %edx
 	sub $'0', %edx
@@ -453,7 +437,6 @@ cmdline_number:
 8:	pop %edi
 	pop %edx
 	pop %ecx
-	pop %ebx
 	ret
 
 	.section .rodata

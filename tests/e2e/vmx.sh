@@ -18,4 +18,8 @@ vmx_boots() {
 		"vm smc-mmio: unclaimed MMIO page 0xd0000000: 4-byte read"
 	guest_case e2e_boot_vmx vmx-triple-fault triple-fault "crashed: triple fault"
 	linux_case e2e_boot_vmx vmx-linux-pvh vmlinux 512 1
+	# Linux SMP on VT-x: two vCPUs on two CPUs, then both time-sliced on one (the VMCS, CR2 and
+	# SYSCALL MSRs switched per vCPU)
+	BOCHS_OPTS="${BOCHS_OPTS:-} --cpus 2" linux_case e2e_boot_vmx vmx-linux-smp2 vmlinux 512 2
+	BOCHS_OPTS="${BOCHS_OPTS:-} --cpus 1" linux_case e2e_boot_vmx vmx-linux-smp2-sliced vmlinux 512 2
 }

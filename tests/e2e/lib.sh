@@ -77,12 +77,13 @@ e2e_console_type() {
 # e2e_console_focus TARGET: Ctrl-T three times until keel says "console input goes to TARGET"
 # ("vm NAME" or "keel's shell"); at most one round of every VM and the shell.
 e2e_console_focus() {
-	local line="keel: console input goes to $1" n try
+	local line="keel: console input goes to $1" n all try
 	for try in $(seq 8); do
+		# counted before typing: keel may answer before a count after it
 		n=$(grep -acF -- "$line" "$e2e_console_log")
+		all=$(grep -acF -- "keel: console input goes to" "$e2e_console_log")
 		e2e_console_type '\x14\x14\x14'
-		e2e_console_wait "keel: console input goes to" \
-			"$(($(grep -acF -- "keel: console input goes to" "$e2e_console_log") + 1))" || return
+		e2e_console_wait "keel: console input goes to" $((all + 1)) || return
 		[ "$(grep -acF -- "$line" "$e2e_console_log")" -gt "$n" ] && return 0
 	done
 	e2e_console_error="Ctrl-T x3 never gave the focus to $1"
@@ -138,6 +139,20 @@ e2e_pass() {
 # e2e_expect NAME FIXED-STRING: the log must hold a keel line containing the string.
 e2e_expect() {
 	grep -aqF -- "$2" "$out/$1.log" || e2e_fail "$1" "no line containing '$2'"
+}
+
+# e2e_expect_all NAME WANT...: e2e_expect of each WANT, or e2e_reject of it without its leading
+# '!'; stops at the first miss.
+e2e_expect_all() {
+	local name=$1 want
+	shift
+	for want in "$@"; do
+		if [ "${want:0:1}" = '!' ]; then
+			e2e_reject "$name" "${want:1}" || return
+		else
+			e2e_expect "$name" "$want" || return
+		fi
+	done
 }
 
 # e2e_reject NAME FIXED-STRING: the log must not contain the string.

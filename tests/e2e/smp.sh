@@ -25,9 +25,7 @@ CFG
 		want="keel: job mailbox: $((online - 1)) of $((online - 1)) APs ran a test job"
 		e2e_expect "$case" "$want" || return
 	fi
-	for want in "$@"; do
-		e2e_expect "$case" "$want" || return
-	done
+	e2e_expect_all "$case" "$@" || return
 	e2e_reject "$case" "did not start" && e2e_expect "$case" "vm hello: exit code 0" &&
 		e2e_pass "$case"
 }
@@ -53,7 +51,7 @@ two_vms_case() {
 two_vms_check() {
 	local boot=$1 case=$2 cpus=$3 text=$4
 	shift 4
-	local dir=$out/$case want
+	local dir=$out/$case
 	mkdir -p "$dir"
 	printf '%b' "$text" >"$dir/keel.cfg"
 	QEMU_OPTS="${QEMU_OPTS:-} --smp $cpus" BOCHS_OPTS="${BOCHS_OPTS:-} --cpus $cpus" \
@@ -61,13 +59,7 @@ two_vms_check() {
 		"$root/build/guests/triple-fault.elf" "$root/build/guests/isolation.elf" \
 		"$root/build/guest/vmlinuz" "$root/build/guest/initrd.gz"
 	e2e_ended "$case" || return
-	for want in "$@"; do
-		if [ "${want:0:1}" = '!' ]; then
-			e2e_reject "$case" "${want:1}" || return
-		else
-			e2e_expect "$case" "$want" || return
-		fi
-	done
+	e2e_expect_all "$case" "$@" || return
 	e2e_expect "$case" "keel: every VM has stopped"
 }
 
@@ -167,13 +159,7 @@ CFG
 		e2e_expect "$case" "smp: cpu $i: XMM0-7, MXCSR and IA32_LSTAR kept its own values" ||
 			return
 	done
-	for want in "$@"; do
-		if [ "${want:0:1}" = '!' ]; then
-			e2e_reject "$case" "${want:1}" || return
-		else
-			e2e_expect "$case" "$want" || return
-		fi
-	done
+	e2e_expect_all "$case" "$@" || return
 	e2e_reject "$case" "FAIL" && e2e_expect "$case" "smp: $vcpus CPUs, every check held" &&
 		e2e_expect "$case" "vm smp: exit code 0" && e2e_expect "$case" "vm smp: exits total" &&
 		e2e_pass "$case"

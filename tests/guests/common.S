@@ -219,6 +219,17 @@ cmdline_has:
 	pop %eax
 	ret
 
+/* pm_read: the ACPI PM timer in eax: 24 bits at 3.579545 MHz at port 0x608, as keel's guest
+ * FADT says (vdev/acpi_tables.h) */
+	.globl pm_read
+pm_read:
+	push %edx
+	mov $0x608, %dx
+	in %dx, %eax
+	and $0xffffff, %eax
+	pop %edx
+	ret
+
 /* pae_enable: PAE paging (SDM vol 3, 4.4) with 2 MiB pages: linear 0-1 GiB identity mapped,
  * 3-4 GiB through pae_pd3 (empty: the guest fills it), 1-3 GiB not present. */
 	.globl pae_enable

@@ -27,7 +27,6 @@
 	.set WINDOW, 0xc0000000
 	.set IOAPIC, 0xfec00000
 	.set LAPIC, 0xfee00000
-	.set PM_TMR, 0x608		/* vdev/acpi_tables.h: 24 bits at 3.579545 MHz */
 	.set PM_HZ, 3579545
 
 	.text
@@ -169,15 +168,6 @@ changed:
 	mov $msg_v_failed, %esi
 	call puts
 	mov $1, %eax
-	ret
-
-/* pm_read: the PM timer in eax (24 bits) */
-pm_read:
-	push %edx
-	mov $PM_TMR, %dx
-	in %dx, %eax
-	and $0xffffff, %eax
-	pop %edx
 	ret
 
 /* pm_tick: adds the PM timer ticks since the last call to pm_elapsed */

@@ -1318,15 +1318,6 @@ print_lock:
 
 /* ---- time ---------------------------------------------------------------------------------- */
 
-/* pm_read: the PM timer in eax (24 bits) */
-pm_read:
-	push %edx
-	mov $PM_TMR, %dx
-	in %dx, %eax
-	and $0xffffff, %eax
-	pop %edx
-	ret
-
 /* pm_start, pm_elapsed: ebx = ticks since pm_start, edx = the last read. The 24-bit timer wraps
  * every 4.7 s: elapsed time adds up the steps between reads (a HLT lasts 1 ms, the timer's
  * period). */

@@ -388,6 +388,11 @@ static void follow_life(struct vcpu *v)
 	struct vm *vm = v->vm;
 	bool last = false;
 
+	/* the common case on every exit: in the life that runs; no lock needed to see it, as only
+	 * this vCPU changes its own fields and a stop or restart changes state before life */
+	if (v->in_life && __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_RUNNING &&
+	    v->life == __atomic_load_n(&vm->life, __ATOMIC_RELAXED))
+		return;
 	vm_lock(vm);
 	enum vm_state st = vm->state;
 	if (v->in_life && (st != VM_RUNNING || v->life != vm->life)) {

@@ -193,7 +193,10 @@ e2e-vmx: all test-guests guest-images
 e2e-svm: all test-guests guest-images
 	tests/e2e/run-svm
 
-test: all
+# `make test` is the first command on a fresh machine too (CONVENTIONS.md): it installs what it
+# lacks before it builds anything (the console font alone needs console-setup-linux).
+test: deps
+	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) fuzz-regress
 	$(MAKE) lint

@@ -63,22 +63,47 @@ two_vms_check() {
 	e2e_expect "$case" "keel: every VM has stopped"
 }
 
-# isolation_case BOOT CASE SECONDS: the isolation guest (tests/guests/isolation.S) as a victim on
-# CPU 0 that fills its RAM with a marker and checks it for SECONDS of its PM timer, and as an
-# attacker on CPU 1 that looks for the marker everywhere it can address and writes garbage
-# outside its RAM; both must end with exit code 0, and the attack must have run while the victim
-# held and checked its marker (the attacker takes ~4 s under QEMU TCG on a quiet machine, ~4.5 s
-# of emulated time under Bochs).
+# isolation_case BOOT CASE MODE: the isolation guest (tests/guests/isolation.S) as a victim on
+# CPU 0 that fills its RAM with a marker and keeps checking it, and as an attacker on CPU 1 that
+# looks for the marker everywhere it can address and writes garbage outside its RAM; both must end
+# with exit code 0, and the attack must have run while the victim held and checked its marker.
+# MODE "console" (QEMU): nothing is timed; a scripted console session types a key to the attacker
+# once the victim's marker is in place, and a key to the victim once the attacker is done
+# (isolation_session). MODE "seconds=N" (Bochs, whose clock runs by instructions, not wall time):
+# the attacker starts after one second of its PM timer and the victim checks for N seconds.
 isolation_case() {
-	local cfg='[vm victim]\nmemory = 32M\nkernel = isolation.elf\n'
-	cfg+="cmdline = victim seconds=$3\\npin = 0\\n\\n"
-	cfg+='[vm attacker]\nmemory = 32M\nkernel = isolation.elf\ncmdline = attacker\npin = 1\n'
-	two_vms_check "$1" "$2" 2 "$cfg" "vm attacker: runs on cpu 1 (pinned)" "!vm victim: runs on" \
+	local boot=$1 case=$2 mode=$3
+	local cfg="[vm victim]\nmemory = 32M\nkernel = isolation.elf\ncmdline = victim $mode\n"
+	cfg+="pin = 0\n\n[vm attacker]\nmemory = 32M\nkernel = isolation.elf\n"
+	cfg+="cmdline = attacker $mode\npin = 1\n"
+	two_vms_check "$boot" "$case" 2 "$cfg" "vm attacker: runs on cpu 1 (pinned)" \
+		"!vm victim: runs on" \
 		"attacker| attacker: the marker never showed; exit code 0" "vm attacker: exit code 0" \
 		"victim| victim: pattern intact after passes" "vm victim: exit code 0" "!: FAIL" &&
-		e2e_before "$2" "victim| victim: marker in place" "attacker| attacker: scanning" &&
-		e2e_before "$2" "vm attacker: exit code 0" "victim| victim: pattern intact" &&
-		e2e_pass "$2"
+		e2e_before "$case" "victim| victim: marker in place" "attacker| attacker: scanning" &&
+		e2e_before "$case" "vm attacker: exit code 0" "victim| victim: pattern intact" &&
+		e2e_pass "$case"
+}
+
+# isolation_session: the console side of isolation_case's "console" mode.
+isolation_session() {
+	e2e_console_wait "victim| victim: marker in place" || return
+	e2e_console_wait "attacker| attacker: waiting for a key" || return
+	e2e_console_focus "vm attacker" || return
+	e2e_console_type 'g'
+	e2e_console_wait "vm attacker: exit code" || return
+	e2e_console_focus "vm victim" || return
+	e2e_console_type 'd'
+	e2e_console_wait "vm victim: exit code" || return
+}
+
+# e2e_boot_svm_isolation NAME CONFIG TIMEOUT FILE...: e2e_boot_svm with isolation_session
+# working the console.
+e2e_boot_svm_isolation() {
+	local name=$1 cfg=$2 timeout=$3
+	shift 3
+	e2e_boot_svm_session "$name" "$cfg" "$timeout" isolation_session "$@"
+	[ -z "$e2e_console_error" ] || echo "$name: $e2e_console_error" >>"$out/$name.log"
 }
 
 smp_vms_svm() {
@@ -106,7 +131,7 @@ smp_vms_svm() {
 		"vm b: runs on cpu 2 (pinned)" "!vm a: runs on" "a| cmdline: a" "b| cmdline: b" \
 		"vm a: exit code 0" "vm b: exit code 0" "vm linux: powered off"
 	# no VM reaches another's memory: an attacker beside a victim, each on its own CPU
-	isolation_case e2e_boot_svm smp-isolation 12
+	isolation_case e2e_boot_svm_isolation smp-isolation console
 	# one CPU: the second VM waits for the first, prefixes all the same
 	two_vms_case e2e_boot_svm smp-two-vms-one-cpu 1 "$cfg" "!runs on cpu" \
 		"hello| cmdline: side by side" "vm hello: exit code 0" \
@@ -121,7 +146,7 @@ smp_vms_vmx() {
 		"b| cmdline: vm b" "vm a: exit code 0" "vm b: exit code 0" \
 		"vm c: crashed: triple fault" "vm c: restarting (1 of 1)" \
 		"vm c: restart limit 1 reached"
-	isolation_case e2e_boot_vmx vmx-isolation 8
+	isolation_case e2e_boot_vmx vmx-isolation seconds=8
 }
 
 # smp_guest_case BOOT CASE HOST-CPUS VCPUS [FIXED-STRING...]: the SMP test guest

@@ -5,10 +5,13 @@
  * with a marker: every qword of page P holds (KEY_HI ^ P) << 32 | (KEY_LO ^ P). The keys are
  * computed at run time from other constants, so no marker qword is in the ELF image (the attacker
  * is the same image). It then verifies the whole pattern again and again for "seconds=N" seconds
- * of the ACPI PM timer (default 8), long enough for the attacker beside it to finish; exit code 0
- * when nothing changed, 1 at the first changed qword.
+ * of the ACPI PM timer (default 8), long enough for the attacker beside it to finish; with
+ * "console" instead until a byte arrives on COM1 (the e2e session types one once the attacker is
+ * done, so no machine is too slow for the window). Exit code 0 when nothing changed, 1 at the
+ * first changed qword.
  *
- * "attacker": after one second (the victim fills its RAM meanwhile) looks for the marker, a qword
+ * "attacker": after one second (the victim fills its RAM meanwhile), or with "console" once a byte
+ * arrives on COM1 (typed when the victim's marker is in place), looks for the marker, a qword
  * whose halves XOR to KEY_LO ^ KEY_HI and whose low half XORs with KEY_LO to a page number
  * (below 2^20):
  *   1. in every qword of its own RAM (no exits);
@@ -28,6 +31,8 @@
 	.set IOAPIC, 0xfec00000
 	.set LAPIC, 0xfee00000
 	.set PM_HZ, 3579545
+	.set COM1_DATA, 0x3f8
+	.set COM1_LSR, 0x3fd
 
 	.text
 	.code32
@@ -65,6 +70,10 @@ victim:
 	call cmdline_number
 	jc 1f
 	mov %eax, seconds
+1:	mov $opt_console, %esi
+	call cmdline_has
+	jnz 1f
+	movl $1, by_console
 1:	mov $msg_v_start, %esi
 	call puts
 	mov $FILL_LO, %eax
@@ -98,11 +107,17 @@ victim:
 	cmp ram_end, %edi
 	jb 2b
 	mov $msg_v_filled, %esi
-	call puts
+	cmpl $0, by_console
+	je 1f
+	mov $msg_v_filled_key, %esi
+1:	call puts
+	cmpl $0, by_console
+	jne 1f
 	mov seconds, %eax
 	call puthex
 	mov $msg_nl, %esi
 	call puts
+1:
 
 	/* verify until `seconds` of PM timer have passed (at least two passes) */
 	mov seconds, %eax
@@ -125,17 +140,24 @@ victim:
 	add $8, %edi
 	test $0xfff, %edi
 	jnz 6b
-	test $0xfffff, %edi	/* the timer once a MiB: it wraps after 4.69 s */
+	test $0xfffff, %edi	/* the timer (it wraps after 4.69 s) or COM1 once a MiB */
 	jnz 7f
 	call pm_tick
+	call key_poll
 7:	cmp ram_end, %edi
 	jb 5b
 	incl passes
 	cmpl $2, passes
 	jb 4b
-	mov pm_elapsed, %eax
+	cmpl $0, by_console
+	je 8f
+	cmpl $0, key_seen
+	je 4b
+	jmp 9f
+8:	mov pm_elapsed, %eax
 	cmp want_ticks, %eax
 	jb 4b
+9:
 
 	mov $msg_v_intact, %esi
 	call puts
@@ -184,6 +206,21 @@ pm_tick:
 	pop %eax
 	ret
 
+/* key_poll: key_seen becomes 1 once a byte has arrived on COM1 (the byte is consumed) */
+key_poll:
+	push %eax
+	push %edx
+	mov $COM1_LSR, %dx
+	in %dx, %al
+	test $1, %al		/* LSR.DR: a received byte waits */
+	jz 1f
+	mov $COM1_DATA, %dx
+	in %dx, %al
+	movl $1, key_seen
+1:	pop %edx
+	pop %eax
+	ret
+
 /* ---- attacker -------------------------------------------------------------------------------- */
 attacker:
 	mov $0x80000000, %eax
@@ -219,15 +256,26 @@ attacker:
 	mov $msg_nl, %esi
 	call puts
 
-	/* give the victim a second to write its marker */
-	call pm_read
+	/* give the victim a second to write its marker, or wait for the byte that says it has */
+	mov $opt_console, %esi
+	call cmdline_has
+	jnz 2f
+	mov $msg_a_key, %esi
+	call puts
+1:	mov $100000, %ecx
+4:	loop 4b
+	call key_poll
+	cmpl $0, key_seen
+	je 1b
+	jmp 5f
+2:	call pm_read
 	mov %eax, pm_last
 3:	mov $1000000, %ecx
 4:	loop 4b
 	call pm_tick
 	cmpl $PM_HZ, pm_elapsed
 	jb 3b
-	mov $msg_a_scan, %esi
+5:	mov $msg_a_scan, %esi
 	call puts
 
 	/* 1. every qword of its own RAM */
@@ -433,11 +481,13 @@ cmdline_number:
 role_victim:	.asciz "victim"
 role_attacker:	.asciz "attacker"
 opt_seconds:	.asciz "seconds="
+opt_console:	.asciz "console"
 msg_no_role:	.asciz "isolation: no role (victim or attacker) on the command line\n"
 msg_v_start:	.asciz "victim: marker over 0x"
 msg_dash:	.asciz "-0x"
 msg_v_pages:	.asciz ", pages 0x"
 msg_v_filled:	.asciz "victim: marker in place; verifying it for seconds 0x"
+msg_v_filled_key: .asciz "victim: marker in place; verifying it until a key on COM1\n"
 msg_v_intact:	.asciz "victim: pattern intact after passes 0x"
 msg_v_ticks:	.asciz ", PM timer ticks 0x"
 msg_v_done:	.asciz "; exit code 0\n"
@@ -447,6 +497,7 @@ msg_v_failed:	.asciz "; exit code 1\n"
 msg_a_start:	.asciz "attacker: RAM ends at 0x"
 msg_a_maxphy:	.asciz ", MAXPHYADDR 0x"
 msg_a_top:	.asciz ", probing up to 0x"
+msg_a_key:	.asciz "attacker: waiting for a key on COM1\n"
 msg_a_scan:	.asciz "attacker: scanning\n"
 msg_a_own:	.asciz "attacker: own RAM scanned, markers 0x"
 msg_a_low:	.asciz "attacker: below 4 GiB done, probes 0x"
@@ -476,4 +527,6 @@ top_hi:		.long 0
 probes:		.long 0
 found:		.long 0
 odd:		.long 0
+by_console:	.long 0
+key_seen:	.long 0
 	.section .note.GNU-stack,"",@progbits

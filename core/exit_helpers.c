@@ -13,6 +13,12 @@ void skip_insn(struct vcpu *v, const struct vm_exit *e)
 enum exit_result inject_exception(struct vcpu *v, uint8_t vector, bool has_error,
 				  uint32_t error_code)
 {
+	/* A real-mode exception pushes no error code (SDM vol 3, "Interrupt and Exception Handling"
+	 * of real-address mode, 20.1.4), and VT-x refuses an entry that asks to deliver one with
+	 * CR0.PE clear (SDM vol 3, "Checks on VM-Entry Control Fields", 26.2.1.3): a #GP from RDMSR
+	 * or XSETBV in real mode must reach the guest, not end its VM. */
+	if (has_error && !(virt->get_cr(v, 0) & CR0_PE))
+		has_error = false;
 	virt->inject_event(v, EVENT_EXCEPTION, vector, has_error, error_code);
 	return EXIT_RESUME;
 }

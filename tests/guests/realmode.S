@@ -6,13 +6,18 @@
  * with OUT and with REP OUTSB from DS = 0x0700 (the segment base counts), writes a word at
  * 0x1000:0x0010 (linear 0x10010), calls INT 0x40 through its own IVT entry at 0:0x100 (the
  * handler sees CS = 0x0700 pushed, returns a value in AX), runs CPUID and an IN from an unclaimed
- * port (both exit to keel in real mode); then LGDT, CR0.PE, a far jump back to 32-bit code.
+ * port (both exit to keel in real mode), and an RDMSR of an MSR keel does not offer: the #GP comes
+ * through the IVT's vector 13 with FLAGS, CS and IP pushed and no error code (a real-mode
+ * exception has none; VT-x refuses an entry that delivers one, which ended the VM), and the handler
+ * skips the RDMSR; then LGDT, CR0.PE, a far jump back to 32-bit code.
  * Protected mode checks what real mode recorded and prints again. Exit code 0 when every check
  * held, 1 otherwise (3: an unexpected exception). */
 #include "check.h"
 	.set RM_BASE, 0x7000
 	.set RM_SEG, 0x0700
 	.set INTVEC, 0x40
+	.set GPVEC, 13
+	.set NOMSR, 0x1234		/* an MSR index no CPU has and keel does not offer */
 	.set NOPORT, 0x7000
 	.set COM1, 0x3f8
 #define RMOFF(x) ((x) - rm_start)
@@ -47,6 +52,8 @@ guest_main:
 	rep movsb
 	movw $RMOFF(rm_int), INTVEC * 4
 	movw $RM_SEG, INTVEC * 4 + 2
+	movw $RMOFF(rm_gp), GPVEC * 4
+	movw $RM_SEG, GPVEC * 4 + 2
 
 round:
 	movw $0, 0x10010
@@ -86,6 +93,14 @@ pm_back:
 	mov vendor, %ecx
 	CHECK RMLIN(rm_cpuid_ebx), %ecx, "cpuid leaf 0 ebx in real mode"
 	CHECK RMLIN(rm_in), $0xff, "in from an unclaimed port in real mode"
+	movzwl RMLIN(rm_gp_count), %eax
+	mov rounds, %ecx
+	inc %ecx
+	CHECK %eax, %ecx, "#GP of rdmsr in real mode taken"
+	movzwl RMLIN(rm_gp_cs), %eax
+	CHECK %eax, $RM_SEG, "cs pushed by the real-mode #GP (an error code in its place?)"
+	movzwl RMLIN(rm_gp_ip), %eax
+	CHECK %eax, $RMOFF(rm_rdmsr), "ip pushed by the real-mode #GP"
 	incl rounds
 	cmpl $2, rounds
 	jb round
@@ -176,6 +191,10 @@ rm_entry:
 	xor %eax, %eax
 	inb %dx, %al
 	mov %eax, RMOFF(rm_in)
+	/* #GP in real mode: through IVT vector 13, no error code */
+	mov $NOMSR, %ecx
+rm_rdmsr:
+	rdmsr
 	/* back to protected mode */
 	cli
 	lgdtl RMOFF(rm_gdtr)
@@ -194,6 +213,19 @@ rm_int:
 	mov $0x4321, %ax
 	iret
 
+/* #GP: FLAGS, CS, IP pushed (nothing else in real mode); returns past the 2-byte RDMSR */
+rm_gp:
+	incw %cs:RMOFF(rm_gp_count)
+	push %bp
+	mov %sp, %bp
+	mov 2(%bp), %bx
+	mov %bx, %cs:RMOFF(rm_gp_ip)
+	mov 4(%bp), %bx
+	mov %bx, %cs:RMOFF(rm_gp_cs)
+	addw $2, 2(%bp)
+	pop %bp
+	iret
+
 rm_msg:		.asciz "realmode: hello from real mode (out)\n"
 rm_msg2:	.ascii "realmode: rep outsb in real mode\n"
 	.set rm_msg2_len, . - rm_msg2
@@ -210,6 +242,9 @@ rm_si:		.word 0
 rm_int_ax:	.word 0
 rm_int_cs:	.word 0
 rm_int_count:	.word 0
+rm_gp_count:	.word 0
+rm_gp_cs:	.word 0
+rm_gp_ip:	.word 0
 rm_end:
 	.code32
 

@@ -153,6 +153,7 @@ enum key_bit {
 	KEY_ON_CRASH = 1 << 6,
 	KEY_RESTART_LIMIT = 1 << 7,
 	KEY_PIN = 1 << 8,
+	KEY_ON_REBOOT = 1 << 9,
 };
 
 static const struct {
@@ -163,10 +164,12 @@ static const struct {
 	{ "kernel", KEY_KERNEL },     { "initrd", KEY_INITRD },
 	{ "cmdline", KEY_CMDLINE },   { "exit_port", KEY_EXIT_PORT },
 	{ "on_crash", KEY_ON_CRASH }, { "restart_limit", KEY_RESTART_LIMIT },
-	{ "pin", KEY_PIN },
+	{ "pin", KEY_PIN },	      { "on_reboot", KEY_ON_REBOOT },
 };
 
-#define KEY_LIST "memory, cpus, kernel, initrd, cmdline, exit_port, on_crash, restart_limit, pin"
+#define KEY_LIST                                                                                   \
+	"memory, cpus, kernel, initrd, cmdline, exit_port, on_crash, restart_limit, pin, "         \
+	"on_reboot"
 
 static int set_key(struct parser *p, const char *key, const char *v)
 {
@@ -252,6 +255,15 @@ static int set_key(struct parser *p, const char *key, const char *v)
 		else
 			return fail(p, p->line,
 				    "bad on_crash value '%.40s'; expected stop or restart", v);
+		break;
+	case KEY_ON_REBOOT:
+		if (!strcmp(v, "stop"))
+			vm->on_reboot_restart = false;
+		else if (!strcmp(v, "restart"))
+			vm->on_reboot_restart = true;
+		else
+			return fail(p, p->line,
+				    "bad on_reboot value '%.40s'; expected restart or stop", v);
 		break;
 	case KEY_PIN: {
 		/* "1,2": one physical CPU number per vCPU, as keel prints them at boot */
@@ -353,6 +365,7 @@ static int open_section(struct parser *p, const char *s, size_t n)
 	vm->line = p->line;
 	vm->cpus = 1;
 	vm->exit_port = true;
+	vm->on_reboot_restart = true;
 	vm->restart_limit = CFG_RESTART_LIMIT_DEFAULT;
 	p->vm = vm;
 	p->seen = 0;

@@ -35,6 +35,7 @@ struct vm_config {
 	char cmdline[CFG_CMDLINE_MAX + 1];
 	bool exit_port;
 	bool on_crash_restart;	/* on_crash = restart (default stop) */
+	bool on_reboot_restart; /* on_reboot = restart (the default) or stop */
 	unsigned restart_limit; /* restarts allowed after crashes and resets */
 	unsigned nr_pins;	/* 0: keel picks the CPUs */
 	unsigned pins[CFG_MAX_PINS];

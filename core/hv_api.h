@@ -38,9 +38,12 @@ int hv_vm_load_initrd(struct vm *vm, const void *image, size_t size, char *err, 
 void hv_vm_set_exit_port(struct vm *vm, bool enabled);
 /* The time the guest's RTC shows when the VM starts (default: 2000-01-01 00:00:00). */
 void hv_vm_set_wall_clock(struct vm *vm, const struct wall_time *t);
-/* on_crash: after a crash or a guest reset, rebuild the VM from its images and start it again,
- * at most limit times (default: stop; keel.cfg's on_crash and restart_limit). */
+/* on_crash: after a crash, rebuild the VM from its images and start it again, at most limit
+ * times (default: stop; keel.cfg's on_crash and restart_limit). */
 void hv_vm_set_crash_policy(struct vm *vm, bool restart, unsigned limit);
+/* on_reboot: after the guest resets its machine (0xCF9, the keyboard controller, port 0x92, the
+ * ACPI reset register), rebuild and start it again, as often as it asks (default), or stop it. */
+void hv_vm_set_reboot_policy(struct vm *vm, bool restart);
 /* Back to the state right after loading: RAM zeroed, kernel and initrd loaded again, vCPUs at
  * their entry state. hv_vm_run uses it for restarts. */
 int hv_vm_rebuild(struct vm *vm, char *err, size_t err_size);

@@ -23,6 +23,7 @@ int launch_vms(const struct boot_info *bi, struct vm **vms)
 		vms[i] = vm;
 		hv_vm_set_exit_port(vm, c->exit_port);
 		hv_vm_set_crash_policy(vm, c->on_crash_restart, c->restart_limit);
+		hv_vm_set_reboot_policy(vm, c->on_reboot_restart);
 		struct wall_time t;
 		if (bi->firmware_get_time && !bi->firmware_get_time(&t))
 			hv_vm_set_wall_clock(vm, &t);

@@ -58,6 +58,7 @@ struct vm *hv_vm_create(const char *name, char *err, size_t err_size)
 	}
 	kstrlcpy(vm->name, name, sizeof(vm->name));
 	vm->exit_port = true;
+	vm->restart_on_reboot = true; /* a guest reboot restarts it, as on a PC (and Xen) */
 	vm->at_line_start = true;
 	vm->start_time = (struct vrtc_time){ 0, 0, 0, 1, 1, 2000 };
 	struct stage2_alloc a = { s2_alloc_page, s2_table_ptr, NULL };
@@ -194,6 +195,11 @@ void hv_vm_set_crash_policy(struct vm *vm, bool restart, unsigned limit)
 {
 	vm->restart_on_crash = restart;
 	vm->restart_limit = limit;
+}
+
+void hv_vm_set_reboot_policy(struct vm *vm, bool restart)
+{
+	vm->restart_on_reboot = restart;
 }
 
 int hv_vm_rebuild(struct vm *vm, char *err, size_t err_size)

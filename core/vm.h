@@ -81,6 +81,7 @@ struct vm {
 	uint32_t exit_code;	 /* the exit port's value */
 	uint64_t kvm_wall_clock; /* the MSR's last value */
 	bool restart_on_crash;	 /* keel.cfg on_crash = restart */
+	bool restart_on_reboot;	 /* keel.cfg on_reboot = restart */
 	unsigned restart_limit, restarts;
 	/* console: with several VMs running, output lines carry "NAME| " and only the VM with the
 	 * input focus reads the host's serial port */

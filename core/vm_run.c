@@ -325,9 +325,13 @@ static void end_life(struct vm *vm)
 
 	flush_output(vm);
 	log_stop(vm);
-	bool crashed = vm->stop_reason == VM_STOP_CRASH || vm->stop_reason == VM_STOP_RESET;
+	bool crashed = vm->stop_reason == VM_STOP_CRASH;
 	bool restart = vm->restart_asked;
-	if (!restart && crashed && vm->restart_on_crash) {
+	if (!restart && vm->stop_reason == VM_STOP_RESET && vm->restart_on_reboot) {
+		/* a reboot the guest asked for: not a crash, so not counted against the limit */
+		klog("vm %s: rebooting, as the guest asked", vm->name);
+		restart = true;
+	} else if (!restart && crashed && vm->restart_on_crash) {
 		if (vm->restarts == vm->restart_limit) {
 			klog("vm %s: restart limit %u reached; the VM stays stopped", vm->name,
 			     vm->restart_limit);

@@ -17,8 +17,9 @@ hostile_boot() {
 		>"$dir/keel.cfg"
 	for spec in "$@"; do
 		read -r vm guest cmdline <<<"$spec"
-		printf '[vm %s]\nmemory = 32M\nkernel = %s.elf\ncmdline = %s %s\npin = 1\n\n' "$vm" \
-			"$guest" "$vm" "$cmdline" >>"$dir/keel.cfg"
+		# on_reboot = stop: a guest that resets ends its case instead of starting over
+		printf '[vm %s]\nmemory = 32M\nkernel = %s.elf\ncmdline = %s %s\npin = 1\non_reboot = stop\n\n' \
+			"$vm" "$guest" "$vm" "$cmdline" >>"$dir/keel.cfg"
 		files+=("$root/build/guests/$guest.elf")
 	done
 	QEMU_OPTS="${QEMU_OPTS:-} --smp 2" e2e_boot_svm "$name" "$dir/keel.cfg" "$timeout" \

@@ -44,4 +44,30 @@ linux_boots() {
 	linux_case e2e_boot_svm linux-pvh vmlinux 512 1
 	# eight vCPUs on two CPUs: four time-sliced on each, and Linux brings all eight online
 	QEMU_OPTS="${QEMU_OPTS:-} --smp 2" linux_case e2e_boot_svm linux-8vcpu-2cpu vmlinuz 512 8
+	linux_reboot
+}
+
+# linux_reboot_session: `reboot -f` at the first life's shell, `poweroff -f` at the second's.
+linux_reboot_session() {
+	e2e_console_wait "keel demo guest: busybox shell" || return
+	e2e_console_type 'reboot -f\r'
+	e2e_console_wait "vm linux: rebooting, as the guest asked" || return
+	e2e_console_wait "keel demo guest: busybox shell" 2 || return
+	e2e_console_type 'poweroff -f\r'
+	e2e_console_wait "vm linux: powered off" || return
+}
+
+# linux-reboot: `reboot` in the guest reboots its VM (on_reboot's default, restart), which boots
+# to its shell again; the guest's reset does not count as a crash.
+linux_reboot() {
+	local name=linux-reboot dir=$out/linux-reboot guest=$root/build/guest
+	mkdir -p "$dir"
+	printf '[vm linux]\nmemory = 256M\nkernel = vmlinuz\ninitrd = initrd.gz\ncmdline = %s\n' \
+		"console=ttyS0 keel.shell" >"$dir/keel.cfg"
+	e2e_boot_svm_session "$name" "$dir/keel.cfg" 400 linux_reboot_session "$guest/vmlinuz" \
+		"$guest/initrd.gz"
+	[ -z "$e2e_console_error" ] || { e2e_fail "$name" "$e2e_console_error"; return; }
+	e2e_ended "$name" && e2e_expect_all "$name" "vm linux: reset" "!vm linux: crashed" \
+		"!restarting (" && e2e_before "$name" "vm linux: reset" "vm linux: powered off" &&
+		e2e_pass "$name"
 }

@@ -42,6 +42,7 @@ static void good_single_vm(void **state)
 	assert_string_equal(cfg.vms[0].cmdline, "console=ttyS0 root=/dev/vda rw");
 	assert_true(cfg.vms[0].exit_port);
 	assert_false(cfg.vms[0].on_crash_restart);
+	assert_true(cfg.vms[0].on_reboot_restart);
 	assert_int_equal(cfg.vms[0].restart_limit, 3);
 	assert_int_equal(cfg.vms[0].line, 2);
 	assert_int_equal(cfg.vms[0].memory_line, 3);
@@ -81,6 +82,20 @@ static void crash_policy(void **state)
 	expect_error("[vm a]\nmemory = 16M\nkernel = k\nrestart_limit = -1\n", 4,
 		     "bad restart_limit");
 	expect_error("[vm a]\nmemory = 16M\nkernel = k\non_crash = stop\non_crash = stop\n", 5,
+		     "set twice");
+}
+
+static void reboot_policy(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("[vm a]\nmemory = 16M\nkernel = k\non_reboot = stop\n"
+			       "[vm b]\nmemory = 16M\nkernel = k\non_reboot = restart\n"),
+			 0);
+	assert_false(cfg.vms[0].on_reboot_restart);
+	assert_true(cfg.vms[1].on_reboot_restart);
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\non_reboot = reboot\n", 4,
+		     "bad on_reboot value 'reboot'; expected restart or stop");
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\non_reboot = stop\non_reboot = stop\n", 5,
 		     "set twice");
 }
 
@@ -229,6 +244,7 @@ int main(void)
 		cmocka_unit_test(good_single_vm),
 		cmocka_unit_test(good_several_vms_crlf_and_comments),
 		cmocka_unit_test(crash_policy),
+		cmocka_unit_test(reboot_policy),
 		cmocka_unit_test(pins),
 		cmocka_unit_test(bad_files),
 		cmocka_unit_test(nul_byte_is_reported_even_when_len_covers_it),

@@ -464,6 +464,21 @@ static void feed_console_input(struct vm *vm)
 		vm->input_tail++;
 }
 
+/* Every vCPU of the VM's current life waits for a SIPI (lock held): nothing is left to send one,
+ * so the guest has ended itself (an OS's INIT to all including self). A vCPU not yet in this
+ * life does not count: it checks for itself when it joins. */
+static bool every_vcpu_waits_for_sipi(const struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu *o = vm->vcpus[i];
+		if (!__atomic_load_n(&o->in_life, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&o->life, __ATOMIC_RELAXED) != vm->life ||
+		    !__atomic_load_n(&o->wait_for_sipi, __ATOMIC_RELAXED))
+			return false;
+	}
+	return true;
+}
+
 bool vcpu_ready(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -475,6 +490,10 @@ bool vcpu_ready(struct vcpu *v)
 	if (v->id == 0)
 		feed_console_input(vm);
 	take_init_sipi(v, &vm->platform->lapic[v->id]);
+	if (v->wait_for_sipi && vm->state == VM_RUNNING && every_vcpu_waits_for_sipi(vm)) {
+		klog("vm %s: every vCPU waits for a start-up IPI", vm->name);
+		stop_locked(vm, VM_STOP_POWER_OFF, 0);
+	}
 	if (!v->wait_for_sipi)
 		deliver_interrupts(v);
 	if (v->halted)

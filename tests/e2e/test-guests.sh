@@ -29,6 +29,8 @@ CFG
 
 # the lines the guests print with string I/O (REP OUTSB, also with DF=1 and in real mode)
 STRINGIO_LINES=("stringio: rep outsb to COM1" "stringio: std rep outsb to COM1")
+# a guest that INITs all its processors has ended itself (tests/guests/init-self.S)
+INIT_SELF_LINE="vm init-self: every vCPU waits for a start-up IPI"
 REALMODE_LINES=("realmode: hello from real mode (out)" "realmode: rep outsb in real mode")
 
 test_guests() {
@@ -36,4 +38,5 @@ test_guests() {
 	guest_case e2e_boot_svm guest-stringio stringio 0 "${STRINGIO_LINES[@]}"
 	guest_case e2e_boot_svm guest-crs crs 0
 	guest_case e2e_boot_svm guest-realmode realmode 0 "${REALMODE_LINES[@]}"
+	guest_case e2e_boot_svm guest-init-self init-self "powered off" "$INIT_SELF_LINE"
 }

@@ -4,7 +4,7 @@
 # guest_case BOOT CASE NAME END [LINE...]: the test guest NAME booted by BOOT (e2e_boot_svm,
 # e2e_boot_mb2 or e2e_boot_vmx, lib.sh) must end with "vm NAME: exit code END" (END a number) or
 # "vm NAME: END" (e.g. "crashed: triple fault"), and the log must hold each LINE; the log is
-# $out/CASE.log.
+# $out/CASE.log. GUEST_ARGS adds words to the guest's command line (e.g. mode=straddle).
 guest_case() {
 	local boot=$1 case=$2 name=$3 want_end=$4 line
 	shift 4
@@ -14,7 +14,7 @@ guest_case() {
 [vm $name]
 memory = 32M
 kernel = $name.elf
-cmdline = keel test guest $name
+cmdline = keel test guest $name ${GUEST_ARGS:-}
 CFG
 	[[ $want_end =~ ^[0-9]+$ ]] && want_end="exit code $want_end"
 	"$boot" "$case" "$dir/keel.cfg" 60 "$root/build/guests/$name.elf"

@@ -11,6 +11,8 @@ vmx_boots() {
 	# (ports, ~393 000 exits) is left out
 	guest_case e2e_boot_vmx vmx-memory memory 0 \
 		"vm memory: unclaimed MMIO page 0x2000000: 4-byte read at 0x2000000, all ones"
+	GUEST_ARGS=mode=straddle guest_case e2e_boot_vmx vmx-memory-straddle memory 0 \
+		"memory: RAM word after a straddling dword write 0x0000ccdd"
 	guest_case e2e_boot_vmx vmx-msr msr 0 "vm msr: rdmsr 0x480: not offered, #GP"
 	guest_case e2e_boot_vmx vmx-pagetables pagetables 0 \
 		"vm pagetables: unclaimed MMIO page 0x40000000: 4-byte read" \

@@ -241,7 +241,8 @@ guest_main:
 	mov $1, %eax
 	ret
 
-/* mode=straddle: a dword read across the end of RAM, two bytes in RAM and two outside */
+/* mode=straddle: dword accesses across the end of RAM, two bytes in RAM and two outside: a read
+ * gives the RAM bytes and all ones for the rest; a write lands in RAM and is dropped outside */
 straddle:
 	mov $msg_straddle, %esi
 	call puts
@@ -254,6 +255,18 @@ straddle:
 	mov $msg_nl, %esi
 	call puts
 	cmp $0xffff1234, %eax
+	jne 1f
+	movl $0xaabbccdd, -2(%edi)
+	movzwl -2(%edi), %eax	/* RAM alone: no exit */
+	mov $msg_straddle_wrote, %esi
+	call puts
+	call puthex
+	mov $msg_nl, %esi
+	call puts
+	cmp $0xccdd, %eax
+	jne 1f
+	mov -2(%edi), %eax
+	cmp $0xffffccdd, %eax
 	jne 1f
 	xor %eax, %eax
 	ret
@@ -339,7 +352,8 @@ edges:
 edges_end:
 msg_start:	.asciz "memory: RAM ends at 0x"
 mode_straddle:	.asciz "mode=straddle"
-msg_straddle:	.asciz "memory: a dword read across the end of RAM\n"
+msg_straddle:	.asciz "memory: dword accesses across the end of RAM\n"
+msg_straddle_wrote: .asciz "memory: RAM word after a straddling dword write 0x"
 msg_straddle_read: .asciz "memory: read 0x"
 msg_vers:	.asciz "memory: IOAPIC version 0x"
 msg_sp:		.asciz " APIC version 0x"

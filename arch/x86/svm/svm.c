@@ -191,14 +191,17 @@ static int svm_vcpu_create(struct vcpu *v)
 	s->flush_tlb = true;
 	v->arch = s;
 
+	/* RDPMC, RDPRU and INVPCID would show the host's counters and TLB to a guest whose CPUID
+	 * hides them (the CPU runs them whatever CPUID says): core answers them */
 	*vmcb32(vmcb, VMCB_INTERCEPT_MISC1) = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
-					      INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_HLT |
-					      INTERCEPT_INVLPGA | INTERCEPT_IOIO | INTERCEPT_MSR |
-					      INTERCEPT_SHUTDOWN;
+					      INTERCEPT_RDPMC | INTERCEPT_CPUID | INTERCEPT_INVD |
+					      INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO |
+					      INTERCEPT_MSR | INTERCEPT_SHUTDOWN;
 	*vmcb32(vmcb, VMCB_INTERCEPT_MISC2) =
 		INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
 		INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT | INTERCEPT_WBINVD |
-		INTERCEPT_MONITOR | INTERCEPT_MWAIT | INTERCEPT_XSETBV;
+		INTERCEPT_MONITOR | INTERCEPT_MWAIT | INTERCEPT_XSETBV | INTERCEPT_RDPRU;
+	*vmcb32(vmcb, VMCB_INTERCEPT_MISC3) = INTERCEPT_INVPCID;
 	*vmcb64(vmcb, VMCB_IOPM_BASE) = (uint64_t)(uintptr_t)svm.iopm;
 	*vmcb64(vmcb, VMCB_MSRPM_BASE) = (uint64_t)(uintptr_t)svm.msrpm;
 	/* its ASID comes from the CPU it runs on, just before each VMRUN (asid.h) */
@@ -292,11 +295,13 @@ static uint8_t fixed_insn_len(uint32_t code)
 	case SVM_EXIT_CPUID:
 	case SVM_EXIT_MSR:
 	case SVM_EXIT_RDTSC:
+	case SVM_EXIT_RDPMC:
 	case SVM_EXIT_WBINVD:
 	case SVM_EXIT_INVD:
 	case SVM_EXIT_PAUSE:
 		return 2;
 	case SVM_EXIT_RDTSCP:
+	case SVM_EXIT_RDPRU:
 	case SVM_EXIT_VMMCALL:
 	case SVM_EXIT_XSETBV:
 	case SVM_EXIT_MONITOR:
@@ -396,6 +401,15 @@ static void decode_exit(struct svm_vcpu *s, struct vcpu *v, struct vm_exit *e)
 		break;
 	case SVM_EXIT_RDTSCP:
 		e->reason = EXIT_RDTSCP;
+		break;
+	case SVM_EXIT_RDPMC:
+		e->reason = EXIT_RDPMC;
+		break;
+	case SVM_EXIT_RDPRU:
+		e->reason = EXIT_RDPRU;
+		break;
+	case SVM_EXIT_INVPCID:
+		e->reason = EXIT_INVPCID;
 		break;
 	case SVM_EXIT_XSETBV:
 		e->reason = EXIT_XSETBV;

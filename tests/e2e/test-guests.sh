@@ -36,4 +36,5 @@ test_guests() {
 	guest_case e2e_boot_svm guest-stringio stringio 0 "${STRINGIO_LINES[@]}"
 	guest_case e2e_boot_svm guest-crs crs 0
 	guest_case e2e_boot_svm guest-realmode realmode 0 "${REALMODE_LINES[@]}"
+	guest_case e2e_boot_svm guest-pmu pmu 0 "pmu: AMD: PerfEvtSel/PerfCtr 0-3" "rdpmc="
 }

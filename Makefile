@@ -34,6 +34,11 @@ KEEL_ASFLAGS := -I. -MMD -MP -fpic
 ifeq ($(SMAP),0)
 KEEL_CFLAGS += -DKEEL_SMAP=0
 endif
+# `make SVM_ASIDS=N` uses at most N ASIDs per CPU (N >= 2: ASID 0 is keel's), to run ASID
+# generations under QEMU, which offers 16 (arch/x86/svm/asid.h)
+ifneq ($(SVM_ASIDS),)
+KEEL_CFLAGS += -DKEEL_SVM_ASIDS=$(SVM_ASIDS)
+endif
 
 $(BUILD)/keel/boot/efi/%.c.o: KEEL_CFLAGS += $(EFI_INC) -DGNU_EFI_USE_MS_ABI
 
@@ -96,7 +101,7 @@ NOHOST    := $(wildcard core/main.c core/console.c core/vm.c core/vm_run.c core/
 	core/vcpu_reset.c core/sched.c core/console_input.c \
 	drivers/uart16550.c drivers/fbcon.c boot/mb2/mb2_main.c boot/mb2/mb2_platform.c)
 HOST_SRCS := $(filter-out $(NOHOST),$(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c))) \
-	arch/x86/vmx/guest_state.c
+	arch/x86/vmx/guest_state.c arch/x86/svm/asid.c
 SUPPORT_SRCS := $(wildcard tests/support/*.c)
 
 SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all

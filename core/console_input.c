@@ -59,6 +59,7 @@ static void host_vm_view(void *ctx, unsigned i, struct shell_vm_view *out)
 		.memory = vm->memory,
 		.uptime_ns = running ? time_now_ns() - vm->start_ns : 0,
 		.restarts = vm->restarts,
+		.pmu_msr_accesses = __atomic_load_n(&vm->pmu_msr_accesses, __ATOMIC_RELAXED),
 	};
 }
 

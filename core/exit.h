@@ -20,6 +20,7 @@ enum exit_result handle_npf(struct vcpu *v, const struct vm_exit *e);	 /* exit_m
 enum exit_result handle_cpuid(struct vcpu *v, const struct vm_exit *e);	 /* exit_msr.c */
 enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e);	 /* exit_msr.c */
 enum exit_result handle_xsetbv(struct vcpu *v, const struct vm_exit *e); /* exit_msr.c */
+enum exit_result handle_rdpmc(struct vcpu *v, const struct vm_exit *e);	 /* exit_msr.c */
 
 /* exit_helpers.c */
 void skip_insn(struct vcpu *v, const struct vm_exit *e);

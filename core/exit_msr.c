@@ -98,9 +98,9 @@ enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e)
 		break;
 	case MSR_ACT_MISC_ENABLE:
 		if (!write)
-			val = 1; /* fast strings */
+			val = MISC_ENABLE_VALUE;
 		else
-			ok = val == 1;
+			ok = val == MISC_ENABLE_VALUE;
 		break;
 	case MSR_ACT_TSC_AUX:
 		/* the guest's value lives in the real MSR, which keel does not use, while the
@@ -146,6 +146,17 @@ enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e)
 		val = 0;
 		ok = !write;
 		break;
+	case MSR_ACT_ZERO_W0:
+		ok = !write || val == 0;
+		val = 0;
+		break;
+	case MSR_ACT_PMU:
+		/* Linux on AMD writes PerfEvtSel0-3 with plain WRMSR (its counters are architectural
+		 * there): a #GP would kill it, so they read 0 and take anything, as on KVM without a
+		 * PMU. The shell's `stats NAME` shows how often. */
+		val = 0;
+		__atomic_add_fetch(&v->vm->pmu_msr_accesses, 1, __ATOMIC_RELAXED);
+		break;
 	case MSR_ACT_GP:
 		ok = false;
 		log_msr_once(v, msr, write, val);
@@ -159,6 +170,31 @@ enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e)
 	}
 	skip_insn(v, e);
 	return v->vm->stop_reason != VM_STOP_NONE ? EXIT_STOP : EXIT_RESUME;
+}
+
+static bool host_is_amd(void)
+{
+	/* the guest sees the host's vendor (core/cpuid_policy.c leaf 0): "AuthenticAMD" or
+	 * "HygonGenuine", by their first four letters in EBX */
+	uint32_t ebx = cpuid(0, 0).ebx;
+	return ebx == 0x68747541u || ebx == 0x6f677948u;
+}
+
+/* RDPMC (AMD APM vol 3 and Intel SDM vol 2, "RDPMC"): at CPL > 0 only with CR4.PCE, else #GP
+ * (the CPU checks that before the intercept, keel again in case it did not); then the counters
+ * of rdpmc_counter_offered read 0 and any other ECX #GPs. */
+enum exit_result handle_rdpmc(struct vcpu *v, const struct vm_exit *e)
+{
+	struct vcpu_sregs s;
+	virt->vcpu_get_sregs(v, &s);
+	if (cpl_of(&s) && !(s.cr4 & CR4_PCE))
+		return inject_exception(v, EXC_GP, true, 0);
+	if (!rdpmc_counter_offered((uint32_t)v->regs.gpr[GPR_RCX], host_is_amd()))
+		return inject_exception(v, EXC_GP, true, 0);
+	v->regs.gpr[GPR_RAX] = 0;
+	v->regs.gpr[GPR_RDX] = 0;
+	skip_insn(v, e);
+	return EXIT_RESUME;
 }
 
 enum exit_result handle_xsetbv(struct vcpu *v, const struct vm_exit *e)

@@ -224,6 +224,8 @@ static int cmd_stats(struct shell *sh, const char *name)
 	}
 	put(sh, "  all: ");
 	print_exits(sh, all);
+	sayln(sh, "  pmu msrs: %llu (no PMU: read 0, writes ignored)",
+	      (unsigned long long)v.pmu_msr_accesses);
 	return 0;
 }
 

@@ -5,7 +5,8 @@
  * Commands (words separated by blanks; a wrong number of arguments prints the usage line):
  *   help           one line per command
  *   vms            NAME STATE VCPUS MEMORY UPTIME RESTARTS, one VM a line
- *   stats NAME     NAME's exits since its current run started, by reason, per vCPU and in all
+ *   stats NAME     NAME's exits since its current run started, by reason, per vCPU and in all;
+ *                  then its accesses to the performance-counter MSRs, answered without a PMU
  *   stop NAME      asks the host to stop NAME
  *   restart NAME   asks the host to rebuild NAME from its images and start it again
  *   mem            host memory free and used, and keel's own
@@ -24,6 +25,9 @@ struct shell_vm_view {
 	uint64_t memory;    /* bytes */
 	uint64_t uptime_ns; /* since the VM's current run started; 0 when not running */
 	unsigned restarts;
+	/* reads and writes of the performance-counter MSRs keel answers without a PMU (read 0,
+	 * writes ignored) since the VM's current run started */
+	uint64_t pmu_msr_accesses;
 };
 
 /* What the shell may do to the machine. Every op is called only from shell_input or

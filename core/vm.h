@@ -95,6 +95,9 @@ struct vm {
 	unsigned input_head, input_tail; /* free-running; head - tail bytes are waiting */
 	uint32_t msr_logged[32];	 /* MSRs already reported as refused */
 	unsigned nr_msr_logged;
+	/* reads and writes of the performance-counter MSRs keel answers without a PMU (read 0,
+	 * writes ignored) in this life; several vCPUs add to it at once, the shell reads it */
+	uint64_t pmu_msr_accesses;
 };
 
 static inline void vm_lock(struct vm *vm)

@@ -26,6 +26,9 @@ enum exit_reason {
 	EXIT_INVLPG,
 	EXIT_MONITOR,
 	EXIT_MWAIT,
+	EXIT_RDPMC,   /* read a performance counter: core/msr_policy.h rdpmc_counter_offered */
+	EXIT_RDPRU,   /* AMD's read of APERF/MPERF at any CPL: hidden in CPUID */
+	EXIT_INVPCID, /* hidden in CPUID (no PCID for guests) */
 	EXIT_EXCEPTION,
 	EXIT_ENTRY_FAILED, /* VMRUN / VMLAUNCH refused the state */
 	EXIT_UNKNOWN,	   /* anything else: fatal for the VM, with a state dump */

@@ -164,7 +164,8 @@ static enum exit_result handle_vmcall(struct vcpu *v, const struct vm_exit *e)
 static enum exit_result handle_undefined(struct vcpu *v, const struct vm_exit *e)
 {
 	(void)e;
-	/* SVM/VMX instructions, MONITOR/MWAIT: hidden in CPUID, so #UD as on a CPU without them */
+	/* SVM/VMX instructions, MONITOR/MWAIT, RDPRU, INVPCID: hidden in CPUID, so #UD as on a CPU
+	 * without them */
 	return inject_exception(v, EXC_UD, false, 0);
 }
 
@@ -209,6 +210,9 @@ static const exit_handler_fn exit_handlers[NR_EXIT_REASONS] = {
 	[EXIT_VIRT_INSN] = handle_undefined,
 	[EXIT_MONITOR] = handle_undefined,
 	[EXIT_MWAIT] = handle_undefined,
+	[EXIT_RDPMC] = handle_rdpmc,
+	[EXIT_RDPRU] = handle_undefined,
+	[EXIT_INVPCID] = handle_undefined,
 	[EXIT_XSETBV] = handle_xsetbv,
 	[EXIT_WBINVD] = handle_skip,
 	[EXIT_PAUSE] = handle_pause,
@@ -301,6 +305,7 @@ static int begin_life(struct vm *vm)
 	vm->tsc_start = rdtsc();
 	vm->life++;
 	vm->vcpus_in = 0;
+	__atomic_store_n(&vm->pmu_msr_accesses, 0, __ATOMIC_RELAXED); /* the shell's stats */
 	klog("vm %s: starting", vm->name);
 	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
 	vm_unlock(vm);

@@ -39,4 +39,5 @@ test_guests() {
 	guest_case e2e_boot_svm guest-crs crs 0
 	guest_case e2e_boot_svm guest-realmode realmode 0 "${REALMODE_LINES[@]}"
 	guest_case e2e_boot_svm guest-init-self init-self "powered off" "$INIT_SELF_LINE"
+	guest_case e2e_boot_svm guest-pmu pmu 0 "pmu: AMD: PerfEvtSel/PerfCtr 0-3" "rdpmc="
 }

@@ -54,6 +54,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum msr_action a = msr_policy_lookup(msr);
 	if (a > MSR_ACT_KVM_SYSTEM_TIME)
 		abort();
+	/* the counters keel answers without a PMU: exactly the legacy ones */
+	bool pmu = (msr >= 0xc0010000 && msr <= 0xc0010007) || msr == 0xc1 || msr == 0xc2 ||
+		   msr == 0x186 || msr == 0x187;
+	if ((a == MSR_ACT_PMU) != pmu)
+		abort();
+	if (rdpmc_counter_offered(msr, flags & 1) != (msr < ((flags & 1) ? 4u : 2u)))
+		abort();
 	if ((msr >= 0x480 && msr <= 0x491) || msr == 0xc0010117) /* VMX caps, VM_HSAVE_PA */
 		if (a != MSR_ACT_GP)
 			abort();

@@ -2,6 +2,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/paging.h"
 #include "arch/x86/percpu.h"
+#include "arch/x86/svm/asid.h"
 #include "arch/x86/svm/vmcb.h"
 #include "core/kmem.h"
 #include "core/virt.h"
@@ -32,7 +33,8 @@ struct svm_vcpu {
 	void *vmcb;
 	uint64_t vmcb_pa;
 	uint64_t exit_rip; /* the guest's RIP at its last exit */
-	bool flush_tlb;	   /* on the next VMRUN */
+	bool flush_tlb;	   /* its own ASID's entries, on the next VMRUN */
+	struct asid_vcpu asid;
 };
 
 /* An intercepted instruction core completed (RIP moved past it) ends the interrupt shadow it sat
@@ -52,6 +54,7 @@ static void end_skipped_shadow(struct vcpu *v)
 struct svm_cpu {
 	void *hsave;
 	void *host_vmcb;
+	struct asid_cpu asids; /* this CPU's ASID pool and generation */
 };
 
 /* Shared by every CPU, set up by the first cpu_enable. */
@@ -59,7 +62,6 @@ static struct {
 	bool ready;
 	uint32_t features;
 	uint32_t nr_asids;
-	uint32_t next_asid;
 	uint8_t *iopm;
 	uint8_t *msrpm;
 	struct stage2_format npt;
@@ -120,7 +122,6 @@ static int svm_setup_shared(char *err, size_t err_size)
 		.gib_leaves = (cpuid(0x80000001, 0).edx & (1u << 26)) != 0,
 		.mib_leaves = true,
 	};
-	svm.next_asid = 1;
 	svm.ready = true;
 	klog("keel: AMD-V enabled: %u ASIDs, nested paging%s%s%s%s", svm.nr_asids,
 	     f.edx & SVM_FEAT_NRIPS ? ", NRIPS" : "",
@@ -157,6 +158,16 @@ static int svm_cpu_enable(char *err, size_t err_size)
 	}
 	c->hsave = hsave;
 	c->host_vmcb = host_vmcb;
+	/* each CPU's own count: CPUs of one machine may differ (AMD APM vol 2, 15.16) */
+	uint32_t nr_asids = cpuid(0x8000000a, 0).ebx;
+#ifdef KEEL_SVM_ASIDS
+	/* build flavour `make SVM_ASIDS=N`: a small pool, as a nested hypervisor may offer */
+	nr_asids = MIN(nr_asids, (uint32_t)KEEL_SVM_ASIDS);
+#endif
+	if (asid_cpu_init(&c->asids, nr_asids)) {
+		ksnprintf(err, err_size, "AMD-V offers %u ASIDs; keel needs at least 2", nr_asids);
+		return -1;
+	}
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, (uint64_t)(uintptr_t)c->hsave);
 	svm_vmsave((uint64_t)(uintptr_t)c->host_vmcb);
@@ -180,20 +191,21 @@ static int svm_vcpu_create(struct vcpu *v)
 	s->flush_tlb = true;
 	v->arch = s;
 
+	/* RDPMC, RDPRU and INVPCID would show the host's counters and TLB to a guest whose CPUID
+	 * hides them (the CPU runs them whatever CPUID says): core answers them */
 	*vmcb32(vmcb, VMCB_INTERCEPT_MISC1) = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
-					      INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_HLT |
-					      INTERCEPT_INVLPGA | INTERCEPT_IOIO | INTERCEPT_MSR |
-					      INTERCEPT_SHUTDOWN;
+					      INTERCEPT_RDPMC | INTERCEPT_CPUID | INTERCEPT_INVD |
+					      INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO |
+					      INTERCEPT_MSR | INTERCEPT_SHUTDOWN;
 	*vmcb32(vmcb, VMCB_INTERCEPT_MISC2) =
 		INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
 		INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT | INTERCEPT_WBINVD |
-		INTERCEPT_MONITOR | INTERCEPT_MWAIT | INTERCEPT_XSETBV;
+		INTERCEPT_MONITOR | INTERCEPT_MWAIT | INTERCEPT_XSETBV | INTERCEPT_RDPRU;
+	*vmcb32(vmcb, VMCB_INTERCEPT_MISC3) = INTERCEPT_INVPCID;
 	*vmcb64(vmcb, VMCB_IOPM_BASE) = (uint64_t)(uintptr_t)svm.iopm;
 	*vmcb64(vmcb, VMCB_MSRPM_BASE) = (uint64_t)(uintptr_t)svm.msrpm;
-	/* One ASID per vCPU while they last; past that, vCPUs share the last one and every
-	 * VMRUN flushes (DESIGN.md: TLB tags belong to vCPUs). */
-	uint32_t asid = svm.next_asid < svm.nr_asids ? svm.next_asid++ : svm.nr_asids - 1;
-	*vmcb32(vmcb, VMCB_ASID) = asid;
+	/* its ASID comes from the CPU it runs on, just before each VMRUN (asid.h) */
+	asid_vcpu_reset(&s->asid);
 	/* V_INTR_MASKING: the guest's IF masks only virtual interrupts (AMD APM vol 2, 15.21.1) */
 	*vmcb64(vmcb, VMCB_V_INTR) = 1ull << 24;
 	*vmcb64(vmcb, VMCB_NP_ENABLE) = 1;
@@ -283,11 +295,13 @@ static uint8_t fixed_insn_len(uint32_t code)
 	case SVM_EXIT_CPUID:
 	case SVM_EXIT_MSR:
 	case SVM_EXIT_RDTSC:
+	case SVM_EXIT_RDPMC:
 	case SVM_EXIT_WBINVD:
 	case SVM_EXIT_INVD:
 	case SVM_EXIT_PAUSE:
 		return 2;
 	case SVM_EXIT_RDTSCP:
+	case SVM_EXIT_RDPRU:
 	case SVM_EXIT_VMMCALL:
 	case SVM_EXIT_XSETBV:
 	case SVM_EXIT_MONITOR:
@@ -388,6 +402,15 @@ static void decode_exit(struct svm_vcpu *s, struct vcpu *v, struct vm_exit *e)
 	case SVM_EXIT_RDTSCP:
 		e->reason = EXIT_RDTSCP;
 		break;
+	case SVM_EXIT_RDPMC:
+		e->reason = EXIT_RDPMC;
+		break;
+	case SVM_EXIT_RDPRU:
+		e->reason = EXIT_RDPRU;
+		break;
+	case SVM_EXIT_INVPCID:
+		e->reason = EXIT_INVPCID;
+		break;
 	case SVM_EXIT_XSETBV:
 		e->reason = EXIT_XSETBV;
 		break;
@@ -429,14 +452,20 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 	end_skipped_shadow(v);
 	*vmcb64(vmcb, VMCB_RIP) = v->regs.rip;
 	*vmcb64(vmcb, VMCB_RFLAGS) = v->regs.rflags;
-	/* TLB_CONTROL (AMD APM vol 2, 15.16.1): 3 flushes this ASID's entries where the CPU can,
-	 * else 1 flushes every ASID (QEMU TCG has no flush-by-ASID: EMULATION.md) */
-	uint8_t flush = (svm.features & SVM_FEAT_FLUSH_BY_ASID) ? 3 : 1;
-	*vmcb8(vmcb, VMCB_TLB_CONTROL) = s->flush_tlb ? flush : 0;
+	/* TLB_CONTROL (AMD APM vol 2, 15.16.1 and appendix B): 1 flushes every ASID (a new
+	 * generation of this CPU's ASIDs began); 3 flushes this ASID's entries where the CPU can,
+	 * else 1 does that too (QEMU TCG has no flush-by-ASID: EMULATION.md) */
+	struct svm_cpu *cpu = this_cpu()->virt;
+	uint8_t tlb = 0;
+	if (asid_assign(&cpu->asids, this_cpu()->index, &s->asid))
+		tlb = 1;
+	else if (s->flush_tlb)
+		tlb = (svm.features & SVM_FEAT_FLUSH_BY_ASID) ? 3 : 1;
+	*vmcb32(vmcb, VMCB_ASID) = s->asid.asid;
+	*vmcb8(vmcb, VMCB_TLB_CONTROL) = tlb;
 	*vmcb32(vmcb, VMCB_CLEAN) = 0;
 	s->flush_tlb = false;
 
-	const struct svm_cpu *cpu = this_cpu()->virt;
 	svm_vmrun(s->vmcb_pa, &v->regs, (uint64_t)(uintptr_t)cpu->host_vmcb);
 
 	v->regs.gpr[GPR_RAX] = *vmcb64(vmcb, VMCB_RAX);
@@ -455,10 +484,11 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 		*vmcb64(vmcb, VMCB_EVENTINJ) = 0;
 }
 
-/* A VMCB may run on any CPU; its ASID's stale entries on the new CPU are flushed. */
+/* A VMCB may run on any CPU; there it takes a fresh ASID of that CPU (asid_assign would see
+ * the other CPU anyway; this says so where the move is decided). */
 static void svm_vcpu_release(struct vcpu *v)
 {
-	((struct svm_vcpu *)v->arch)->flush_tlb = true;
+	asid_vcpu_reset(&((struct svm_vcpu *)v->arch)->asid);
 }
 
 static void svm_inject_event(struct vcpu *v, enum event_type type, uint8_t vector, bool has_error,

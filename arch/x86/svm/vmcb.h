@@ -11,6 +11,7 @@
 #define VMCB_INTERCEPT_EXC 0x008
 #define VMCB_INTERCEPT_MISC1 0x00c
 #define VMCB_INTERCEPT_MISC2 0x010
+#define VMCB_INTERCEPT_MISC3 0x014 /* intercept vector 5 */
 #define VMCB_IOPM_BASE 0x040
 #define VMCB_MSRPM_BASE 0x048
 #define VMCB_TSC_OFFSET 0x050
@@ -72,6 +73,8 @@
 #define VMCB_SEG_LIMIT 4
 #define VMCB_SEG_BASE 8
 
+/* intercept vectors 3, 4 and 5 (AMD APM vol 2, appendix B, table B-1 "VMCB Layout, Control
+ * Area": offsets 0x0C, 0x10, 0x14) */
 /* intercept vector 3 (MISC1) */
 #define INTERCEPT_INTR (1u << 0)
 #define INTERCEPT_NMI (1u << 1)
@@ -79,6 +82,7 @@
 #define INTERCEPT_INIT (1u << 3)
 #define INTERCEPT_VINTR (1u << 4)
 #define INTERCEPT_RDTSC (1u << 14)
+#define INTERCEPT_RDPMC (1u << 15)
 #define INTERCEPT_CPUID (1u << 18)
 #define INTERCEPT_INVD (1u << 22)
 #define INTERCEPT_PAUSE (1u << 23)
@@ -102,6 +106,9 @@
 #define INTERCEPT_MONITOR (1u << 10)
 #define INTERCEPT_MWAIT (1u << 11)
 #define INTERCEPT_XSETBV (1u << 13)
+#define INTERCEPT_RDPRU (1u << 14)
+/* intercept vector 5 (MISC3) */
+#define INTERCEPT_INVPCID (1u << 2)
 
 /* exit codes (AMD APM vol 2, appendix C) */
 #define SVM_EXIT_EXCP_BASE 0x040
@@ -111,6 +118,7 @@
 #define SVM_EXIT_INIT 0x063
 #define SVM_EXIT_VINTR 0x064
 #define SVM_EXIT_RDTSC 0x06e
+#define SVM_EXIT_RDPMC 0x06f
 #define SVM_EXIT_CPUID 0x072
 #define SVM_EXIT_INVD 0x076
 #define SVM_EXIT_PAUSE 0x077
@@ -135,6 +143,8 @@
 #define SVM_EXIT_MWAIT 0x08b
 #define SVM_EXIT_MWAIT_COND 0x08c
 #define SVM_EXIT_XSETBV 0x08d
+#define SVM_EXIT_RDPRU 0x08e
+#define SVM_EXIT_INVPCID 0x0a2
 #define SVM_EXIT_NPF 0x400
 #define SVM_EXIT_INVALID 0xffffffffu /* compare the low 32 bits (EMULATION.md) */
 

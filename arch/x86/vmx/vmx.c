@@ -701,12 +701,16 @@ static void decode_exit(struct vcpu *v, uint32_t reason, struct vm_exit *e)
 	case VMX_EXIT_INVLPG:
 		e->reason = EXIT_INVLPG;
 		break;
-	case VMX_EXIT_GETSEC:
 	case VMX_EXIT_RDPMC:
+		e->reason = EXIT_RDPMC;
+		break;
+	case VMX_EXIT_INVPCID:
+		e->reason = EXIT_INVPCID;
+		break;
+	case VMX_EXIT_GETSEC:
 	case VMX_EXIT_INVEPT:
 	case VMX_EXIT_INVVPID:
 	case VMX_EXIT_VMFUNC:
-	case VMX_EXIT_INVPCID:
 		e->reason = EXIT_VIRT_INSN;
 		break;
 	case VMX_EXIT_INVALID_STATE:

@@ -119,7 +119,7 @@ void sched_forget_loaded(struct vcpu *v)
 }
 
 /* The registers the CPU holds for a guest beyond the VMCB/VMCS: FPU/SSE/AVX and XCR0, TSC_AUX,
- * and whatever the backend keeps in the CPU (VT-x: CR2 and the SYSCALL MSRs). */
+ * and whatever the backend keeps in the CPU (DR0-DR3; VT-x: DR6, CR2 and the SYSCALL MSRs). */
 static void switch_to(struct sched_cpu *sc, struct vcpu *v)
 {
 	struct vcpu *old = sc->loaded;

@@ -33,9 +33,9 @@ struct virt_ops {
 	void (*vcpu_get_sregs)(struct vcpu *v, struct vcpu_sregs *s);
 	/* The vCPU will next run on another CPU (call on the CPU it was built or last ran on). */
 	void (*vcpu_release)(struct vcpu *v);
-	/* Guest state the CPU itself holds outside the VMCB/VMCS (VT-x: CR2 and the SYSCALL MSRs):
-	 * saved when another vCPU gets this CPU, loaded when v gets it back. NULL: there is none
-	 * (AMD-V: VMSAVE/VMLOAD keep it in the VMCB). */
+	/* Guest state the CPU itself holds outside the VMCB/VMCS (both: DR0-DR3; VT-x also DR6,
+	 * CR2 and the SYSCALL MSRs, which AMD-V's VMCB holds): saved when another vCPU gets this
+	 * CPU, loaded when v gets it back. NULL: there is none. */
 	void (*vcpu_save_cpu)(struct vcpu *v);
 	void (*vcpu_load_cpu)(struct vcpu *v);
 	/* Enters the guest with v->regs and returns the next exit, with v->regs updated. */

@@ -207,6 +207,36 @@ cmdline_find:
 	pop %eax
 	ret
 
+/* cmdline_number: eax = the decimal number after the word at esi on the command line (e.g.
+ * "seconds="); CF set when the word is not there or no digit follows */
+	.globl cmdline_number
+cmdline_number:
+	push %ecx
+	push %edx
+	push %edi
+	call cmdline_find
+	jc 5f
+	xor %eax, %eax		/* the digits */
+	xor %ecx, %ecx
+6:	movzbl (%edi), %edx
+	sub $'0', %edx
+	cmp $9, %edx
+	ja 7f
+	imul $10, %eax
+	add %edx, %eax
+	inc %edi
+	inc %ecx
+	jmp 6b
+7:	test %ecx, %ecx
+	jz 5f
+	clc
+	jmp 8f
+5:	stc
+8:	pop %edi
+	pop %edx
+	pop %ecx
+	ret
+
 /* cmdline_has: ZF set when the Multiboot command line holds the word at esi (as a substring) */
 	.globl cmdline_has
 cmdline_has:

@@ -1,5 +1,6 @@
 /* AMD-V backend: SVM with nested paging (AMD APM vol 2, chapter 15). */
 #include "arch/x86/cpu.h"
+#include "arch/x86/debugreg.h"
 #include "arch/x86/paging.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/svm/asid.h"
@@ -35,6 +36,8 @@ struct svm_vcpu {
 	uint64_t exit_rip; /* the guest's RIP at its last exit */
 	bool flush_tlb;	   /* its own ASID's entries, on the next VMRUN */
 	struct asid_vcpu asid;
+	/* DR0-DR3 while another vCPU has the CPU (DR6 and DR7 are in the VMCB) */
+	struct guest_dregs dregs;
 };
 
 /* An intercepted instruction core completed (RIP moved past it) ends the interrupt shadow it sat
@@ -255,8 +258,9 @@ static void svm_vcpu_load_state(struct vcpu *v, const struct vcpu_sregs *s)
 	 * the guest never sees it: RDMSR of EFER is intercepted. */
 	*vmcb64(vmcb, VMCB_EFER) = s->efer | EFER_SVME;
 	*vmcb64(vmcb, VMCB_G_PAT) = s->pat ? s->pat : 0x0007040600070406ull;
-	*vmcb64(vmcb, VMCB_DR7) = 0x400;
-	*vmcb64(vmcb, VMCB_DR6) = 0xffff0ff0;
+	*vmcb64(vmcb, VMCB_DR7) = DR7_RESET;
+	*vmcb64(vmcb, VMCB_DR6) = DR6_RESET;
+	guest_dregs_reset(&((struct svm_vcpu *)v->arch)->dregs);
 	*vmcb64(vmcb, VMCB_EVENTINJ) = 0;
 	((struct svm_vcpu *)v->arch)->flush_tlb = true;
 }
@@ -447,6 +451,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 	struct svm_vcpu *s = v->arch;
 	void *vmcb = s->vmcb;
 
+	guest_dregs_sync(&s->dregs);
 	*vmcb64(vmcb, VMCB_RAX) = v->regs.gpr[GPR_RAX];
 	*vmcb64(vmcb, VMCB_RSP) = v->regs.gpr[GPR_RSP];
 	end_skipped_shadow(v);
@@ -482,6 +487,17 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 		*vmcb64(vmcb, VMCB_EVENTINJ) = intinfo;
 	else
 		*vmcb64(vmcb, VMCB_EVENTINJ) = 0;
+}
+
+/* DR0-DR3 are the CPU's, not the VMCB's: they follow the vCPU (arch/x86/debugreg.h). */
+static void svm_vcpu_save_cpu(struct vcpu *v)
+{
+	guest_dregs_save(&((struct svm_vcpu *)v->arch)->dregs);
+}
+
+static void svm_vcpu_load_cpu(struct vcpu *v)
+{
+	guest_dregs_load(&((struct svm_vcpu *)v->arch)->dregs);
 }
 
 /* A VMCB may run on any CPU; there it takes a fresh ASID of that CPU (asid_assign would see
@@ -636,6 +652,8 @@ const struct virt_ops svm_ops = {
 	.vcpu_get_sregs = svm_vcpu_get_sregs,
 	.vcpu_run = svm_vcpu_run,
 	.vcpu_release = svm_vcpu_release,
+	.vcpu_save_cpu = svm_vcpu_save_cpu,
+	.vcpu_load_cpu = svm_vcpu_load_cpu,
 	.inject_event = svm_inject_event,
 	.interrupt_allowed = svm_interrupt_allowed,
 	.request_irq_window = svm_request_irq_window,

@@ -2,6 +2,7 @@
  * 23-30), behind the same ops table as the AMD-V backend. */
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_tables.h"
+#include "arch/x86/debugreg.h"
 #include "arch/x86/paging.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/vmx/guest_state.h"
@@ -30,6 +31,7 @@ struct vmx_vcpu {
 	/* guest state the CPU itself holds (not in the VMCS: the SYSCALL MSRs pass through, CR2
 	 * is the CPU's), kept here while another vCPU has the CPU */
 	uint64_t cr2, kernel_gs_base, star, lstar, cstar, sfmask;
+	struct guest_dregs dregs; /* DR0-DR3 and DR6 (DR7 is in the VMCS) */
 };
 
 /* One per physical CPU (struct percpu's virt). */
@@ -169,12 +171,16 @@ static int vmx_setup_shared(char *err, size_t err_size)
 			   PROC2_EPT | PROC2_UNRESTRICTED | PROC2_VPID | PROC2_RDTSCP |
 				   PROC2_WBINVD_EXIT,
 			   &miss_proc2);
+	/* "save debug controls" and "load debug controls" (SDM vol 3C, 25.7.1 "VM-Exit Controls",
+	 * 25.8.1 "VM-Entry Controls") keep the guest's DR7 and IA32_DEBUGCTL in the VMCS: every VM
+	 * exit sets DR7 to 0x400 (SDM 28.5.1), and without them the guest's breakpoints would be
+	 * disabled from its first exit on. The TRUE capability MSRs let these be 0. */
 	vmx.exit = adjust(vmx.true_ctls ? MSR_VMX_TRUE_EXIT : MSR_VMX_EXIT,
-			  EXIT_HOST_64 | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER |
-				  EXIT_LOAD_EFER,
+			  EXIT_HOST_64 | EXIT_SAVE_DEBUG | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
+				  EXIT_SAVE_EFER | EXIT_LOAD_EFER,
 			  &miss_exit);
 	vmx.entry = adjust(vmx.true_ctls ? MSR_VMX_TRUE_ENTRY : MSR_VMX_ENTRY,
-			   ENTRY_LOAD_PAT | ENTRY_LOAD_EFER, &miss_entry);
+			   ENTRY_LOAD_DEBUG | ENTRY_LOAD_PAT | ENTRY_LOAD_EFER, &miss_entry);
 	if (miss_pin || (miss_proc & ~PROC_RDPMC_EXIT) || miss_exit || miss_entry ||
 	    (miss_proc2 & (PROC2_EPT | PROC2_UNRESTRICTED))) {
 		ksnprintf(
@@ -357,6 +363,7 @@ static int vmx_vcpu_create(struct vcpu *v)
 	s->vmcs = vmcs;
 	s->vmcs_pa = (uint64_t)(uintptr_t)vmcs;
 	s->flush_tlb = true;
+	s->dregs.has_dr6 = true;
 	/* one VPID per vCPU while they last (16 bits); past that, 0 means "flush on every entry" */
 	if (vmx.vpid && vmx.next_vpid)
 		s->vpid = vmx.next_vpid++;
@@ -498,8 +505,9 @@ static void vmx_vcpu_load_state(struct vcpu *v, const struct vcpu_sregs *s)
 	set_ia32e(v, s->efer);
 	load_pdptes(v, s->cr0, s->cr4, s->efer, s->cr3);
 	vmwrite(VMCS_GUEST_PAT, s->pat ? s->pat : 0x0007040600070406ull);
-	vmwrite(VMCS_GUEST_DR7, 0x400);
+	vmwrite(VMCS_GUEST_DR7, DR7_RESET);
 	vmwrite(VMCS_GUEST_DEBUGCTL, 0);
+	guest_dregs_reset(&x->dregs);
 	vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
 	vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
 	vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
@@ -802,6 +810,7 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 		write_host_state(); /* GS, TR, GDT and IDT bases and the stack differ per CPU */
 		x->host_cpu = (int)this_cpu()->index;
 	}
+	guest_dregs_sync(&x->dregs);
 	for (;;) {
 		if (x->flush_tlb) {
 			/* single-context where the CPU has it, else everything (SDM 30.3) */
@@ -1007,6 +1016,7 @@ static void vmx_vcpu_save_cpu(struct vcpu *v)
 	x->lstar = rdmsr(MSR_LSTAR);
 	x->cstar = rdmsr(MSR_CSTAR);
 	x->sfmask = rdmsr(MSR_SFMASK);
+	guest_dregs_save(&x->dregs);
 }
 
 static void vmx_vcpu_load_cpu(struct vcpu *v)
@@ -1018,6 +1028,7 @@ static void vmx_vcpu_load_cpu(struct vcpu *v)
 	wrmsr(MSR_LSTAR, x->lstar);
 	wrmsr(MSR_CSTAR, x->cstar);
 	wrmsr(MSR_SFMASK, x->sfmask);
+	guest_dregs_load(&x->dregs);
 }
 
 const struct virt_ops vmx_ops = {

@@ -17,6 +17,7 @@
 /* EDX: FPU, VME, DE, PSE, TSC, MSR, PAE, CX8, APIC, SEP, PGE, CMOV, PAT, PSE36, CLFSH, MMX,
  * FXSR, SSE, SSE2. Hidden: MCE/MCA (no machine-check MSRs), MTRR (no MTRR emulation), PSN, DS,
  * ACPI thermal, SS, HTT (set below from the vCPU count), TM, PBE. */
+#define CPUID_EDX_APIC (1u << 9)
 #define L1_EDX_ALLOW                                                                               \
 	((1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) |       \
 	 (1u << 8) | (1u << 9) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) |  \
@@ -111,6 +112,9 @@ void cpuid_policy(uint32_t leaf, uint32_t subleaf, const struct cpuid_env *env,
 		if (env->guest_osxsave && (h.ecx & (1u << 26)))
 			r->ecx |= L1_ECX_OSXSAVE;
 		r->edx = h.edx & L1_EDX_ALLOW;
+		/* the APIC flag follows IA32_APIC_BASE.EN (SDM vol 3A, 11.4.3) */
+		if (env->apic_off)
+			r->edx &= ~CPUID_EDX_APIC;
 		if (env->nr_vcpus > 1)
 			r->edx |= 1u << 28; /* HTT: the logical-processor count is valid */
 		break;
@@ -156,6 +160,8 @@ void cpuid_policy(uint32_t leaf, uint32_t subleaf, const struct cpuid_env *env,
 		r->eax = h.eax;
 		r->ecx = h.ecx & LX1_ECX_ALLOW;
 		r->edx = h.edx & LX1_EDX_ALLOW;
+		if (env->apic_off) /* AMD mirrors the APIC flag here (APM vol 3, E.4.2) */
+			r->edx &= ~CPUID_EDX_APIC;
 		break;
 	case 0x80000002u:
 	case 0x80000003u:

@@ -18,6 +18,7 @@ struct cpuid_env {
 	bool guest_osxsave; /* guest CR4.OSXSAVE, mirrored in leaf 1 ECX bit 27 */
 	uint32_t tsc_khz;   /* guest TSC frequency */
 	uint32_t apic_khz;  /* local APIC timer input frequency */
+	bool apic_off;	    /* IA32_APIC_BASE.EN clear: leaf 1 EDX.APIC reads 0 */
 };
 
 #define CPUID_HV_BASE 0x40000000u

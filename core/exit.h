@@ -15,12 +15,13 @@
 uint64_t vm_now_ns(void *ctx);
 
 /* exit handlers (exit_handler_fn) */
-enum exit_result handle_io(struct vcpu *v, const struct vm_exit *e);	 /* exit_io.c */
-enum exit_result handle_npf(struct vcpu *v, const struct vm_exit *e);	 /* exit_mmio.c */
-enum exit_result handle_cpuid(struct vcpu *v, const struct vm_exit *e);	 /* exit_msr.c */
-enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e);	 /* exit_msr.c */
-enum exit_result handle_xsetbv(struct vcpu *v, const struct vm_exit *e); /* exit_msr.c */
-enum exit_result handle_rdpmc(struct vcpu *v, const struct vm_exit *e);	 /* exit_msr.c */
+enum exit_result handle_io(struct vcpu *v, const struct vm_exit *e);	    /* exit_io.c */
+enum exit_result handle_npf(struct vcpu *v, const struct vm_exit *e);	    /* exit_mmio.c */
+enum exit_result handle_cpuid(struct vcpu *v, const struct vm_exit *e);	    /* exit_msr.c */
+enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e);	    /* exit_msr.c */
+enum exit_result handle_xsetbv(struct vcpu *v, const struct vm_exit *e);    /* exit_msr.c */
+enum exit_result handle_rdpmc(struct vcpu *v, const struct vm_exit *e);	    /* exit_msr.c */
+enum exit_result handle_cr8_write(struct vcpu *v, const struct vm_exit *e); /* exit_cr8.c */
 
 /* exit_helpers.c */
 void skip_insn(struct vcpu *v, const struct vm_exit *e);

@@ -23,6 +23,7 @@ static void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct 
 		.vcpu_id = v->id,
 		.nr_vcpus = v->vm->nr_vcpus,
 		.guest_osxsave = (virt->get_cr(v, 4) & CR4_OSXSAVE) != 0,
+		.apic_off = !vlapic_enabled(&v->vm->platform->lapic[v->id]),
 		.tsc_khz = (uint32_t)(time_tsc_hz() / 1000),
 		.apic_khz = VLAPIC_TIMER_KHZ,
 	};

@@ -167,6 +167,7 @@ static void cpu_loop(void *arg)
 {
 	struct sched_cpu *sc = arg;
 	while (__atomic_load_n(&live_vms, __ATOMIC_ACQUIRE)) {
+		host_tpr_open();
 		console_input_poll();
 		struct vcpu *v = pick(sc);
 		if (!v) {

@@ -46,6 +46,14 @@ struct virt_ops {
 	bool (*interrupt_allowed)(struct vcpu *v);
 	/* Asks for an EXIT_IRQ_WINDOW as soon as the guest can take an interrupt. */
 	void (*request_irq_window)(struct vcpu *v, bool on);
+	/* The guest's CR8, which is the virtual local APIC's TPR[7:4] (SDM vol 3A, 11.8.6.1): core
+	 * sets it before every entry and reads it back after every exit. It never reaches the
+	 * physical TPR (VT-x: CR8-load/store exiting; AMD-V: V_TPR, V_INTR_MASKING being set). */
+	uint8_t (*get_cr8)(struct vcpu *v);
+	void (*set_cr8)(struct vcpu *v, uint8_t cr8);
+	/* An interrupt of priority class `cls` waits behind the guest's TPR alone (-1: none): a CR8
+	 * write must then exit (EXIT_CR8_WRITE), so one that lowers the TPR lets it in at once. */
+	void (*set_tpr_threshold)(struct vcpu *v, int cls);
 	/* PAUSE exits (EXIT_PAUSE) on or off: on for a vCPU that shares its CPU, so a guest spinning
 	 * for another vCPU gives the CPU away. Called on the vCPU's CPU. */
 	void (*set_pause_exit)(struct vcpu *v, bool on);

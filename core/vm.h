@@ -43,6 +43,7 @@ struct vcpu {
 	void *fpu;	     /* its FPU/SSE/AVX registers while another vCPU has the CPU */
 	uint64_t tsc_offset; /* guest TSC = host TSC + tsc_offset */
 	uint64_t xcr0;
+	uint8_t cr8; /* the CR8 core last gave the backend (virt_ops get_cr8/set_cr8) */
 	uint64_t tsc_aux;
 	uint64_t kvm_system_time; /* the MSR's value: structure address | enable */
 };

@@ -26,9 +26,10 @@ enum exit_reason {
 	EXIT_INVLPG,
 	EXIT_MONITOR,
 	EXIT_MWAIT,
-	EXIT_RDPMC,   /* read a performance counter: core/msr_policy.h rdpmc_counter_offered */
-	EXIT_RDPRU,   /* AMD's read of APERF/MPERF at any CPL: hidden in CPUID */
-	EXIT_INVPCID, /* hidden in CPUID (no PCID for guests) */
+	EXIT_RDPMC,	/* read a performance counter: core/msr_policy.h rdpmc_counter_offered */
+	EXIT_RDPRU,	/* AMD's read of APERF/MPERF at any CPL: hidden in CPUID */
+	EXIT_INVPCID,	/* hidden in CPUID (no PCID for guests) */
+	EXIT_CR8_WRITE, /* MOV to CR8 (the TPR): core checks and performs it */
 	EXIT_EXCEPTION,
 	EXIT_ENTRY_FAILED, /* VMRUN / VMLAUNCH refused the state */
 	EXIT_UNKNOWN,	   /* anything else: fatal for the VM, with a state dump */
@@ -57,6 +58,9 @@ struct vm_exit {
 		struct {
 			uint32_t index;
 		} msr;
+		struct {
+			int8_t gpr; /* the source register, or -1: decode the instruction */
+		} cr8;
 		struct {
 			uint8_t vector;
 			bool has_error;

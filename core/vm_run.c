@@ -213,6 +213,7 @@ static const exit_handler_fn exit_handlers[NR_EXIT_REASONS] = {
 	[EXIT_RDPMC] = handle_rdpmc,
 	[EXIT_RDPRU] = handle_undefined,
 	[EXIT_INVPCID] = handle_undefined,
+	[EXIT_CR8_WRITE] = handle_cr8_write,
 	[EXIT_XSETBV] = handle_xsetbv,
 	[EXIT_WBINVD] = handle_skip,
 	[EXIT_PAUSE] = handle_pause,
@@ -469,6 +470,19 @@ static void feed_console_input(struct vm *vm)
 		vm->input_tail++;
 }
 
+static void vcpu_take_cr8(struct vcpu *v)
+{
+	/* CR8 is the TPR: a write the hardware let through (AMD-V, V_TPR) goes to the virtual local
+	 * APIC before any exit handler reads the TPR. Rare: the lock only then. */
+	uint8_t cr8 = virt->get_cr8(v);
+	if (cr8 == v->cr8)
+		return;
+	vm_lock(v->vm);
+	vlapic_set_cr8(&v->vm->platform->lapic[v->id], cr8);
+	vm_unlock(v->vm);
+	v->cr8 = cr8;
+}
+
 /* Every vCPU of the VM's current life waits for a SIPI (lock held): nothing is left to send one,
  * so the guest has ended itself (an OS's INIT to all including self). A vCPU not yet in this
  * life does not count: it checks for itself when it joins. */
@@ -492,15 +506,20 @@ bool vcpu_ready(struct vcpu *v)
 	if (!v->in_life)
 		return false;
 	vm_lock(vm);
+	struct vlapic *apic = &vm->platform->lapic[v->id];
 	if (v->id == 0)
 		feed_console_input(vm);
-	take_init_sipi(v, &vm->platform->lapic[v->id]);
+	take_init_sipi(v, apic);
 	if (v->wait_for_sipi && vm->state == VM_RUNNING && every_vcpu_waits_for_sipi(vm)) {
 		klog("vm %s: every vCPU waits for a start-up IPI", vm->name);
 		stop_locked(vm, VM_STOP_POWER_OFF, 0);
 	}
 	if (!v->wait_for_sipi)
 		deliver_interrupts(v);
+	/* and the APIC's TPR (xAPIC page, x2APIC MSR, INIT) is what CR8 reads in the guest */
+	v->cr8 = vlapic_cr8(apic);
+	virt->set_cr8(v, v->cr8);
+	virt->set_tpr_threshold(v, vlapic_tpr_blocked_class(apic));
 	if (v->halted)
 		flush_output(vm); /* a prompt without a newline shows while the guest waits */
 	uint64_t next = platform_next_event_ns(vm->platform, v->id);
@@ -535,6 +554,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 		host_timer_arm_us(us_until(v, end_ns));
 		virt->vcpu_run(v, &exit);
 		v->exits[exit.reason]++;
+		vcpu_take_cr8(v);
 		if (exit_handlers[exit.reason](v, &exit) == EXIT_STOP)
 			break;
 		if (v->yield) {

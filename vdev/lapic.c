@@ -362,6 +362,31 @@ static uint32_t timer_current(const struct vlapic *a)
 	return (uint32_t)MIN(left, (uint64_t)a->timer_initial);
 }
 
+uint8_t vlapic_cr8(const struct vlapic *a)
+{
+	return (uint8_t)((a->tpr >> 4) & 0xF);
+}
+
+/* SDM vol 3A, 11.8.6.1: a MOV to CR8 sets TPR[7:4] to CR8[3:0] and clears TPR[3:0]. */
+void vlapic_set_cr8(struct vlapic *a, uint8_t cr8)
+{
+	a->tpr = (uint32_t)(cr8 & 0xF) << 4;
+}
+
+int vlapic_tpr_blocked_class(struct vlapic *a)
+{
+	vlapic_update(a);
+	if (!vlapic_enabled(a) || !sw_enabled(a))
+		return -1;
+	int irrv = highest_bit(a->irr), isrv = highest_bit(a->isr);
+	uint32_t irr_class = (uint32_t)MAX(irrv, 0) & 0xF0;
+	uint32_t isr_class = (uint32_t)MAX(isrv, 0) & 0xF0;
+	/* blocked by the TPR alone: above what is in service, not above the task priority */
+	if (irrv < 0 || (isrv >= 0 && irr_class <= isr_class) || irr_class > (a->tpr & 0xF0))
+		return -1;
+	return (int)(irr_class >> 4);
+}
+
 int vlapic_pending_vector(struct vlapic *a)
 {
 	vlapic_update(a);

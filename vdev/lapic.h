@@ -126,5 +126,12 @@ int vlapic_take_sipi(struct vlapic *a); /* the start-up vector, or -1 */
 /* NMI (from LINT1, ICR or IOAPIC): true once per NMI. */
 bool vlapic_take_nmi(struct vlapic *a);
 uint32_t vlapic_ppr(const struct vlapic *a);
+/* CR8 is a view of the TPR (SDM vol 3A, 11.8.6.1; AMD APM vol 2, 16.6.4): it reads TPR[7:4],
+ * and a write sets TPR[7:4] and clears the subclass TPR[3:0]. */
+uint8_t vlapic_cr8(const struct vlapic *a);
+void vlapic_set_cr8(struct vlapic *a, uint8_t cr8);
+/* The priority class (vector >> 4) of the highest requested interrupt when only the TPR keeps it
+ * out (lowering CR8 below the class would let it in), else -1. */
+int vlapic_tpr_blocked_class(struct vlapic *a);
 
 #endif

@@ -167,8 +167,17 @@ void host_timer_arm_us(uint64_t us)
 	apic_write(APIC_TIMER_INIT, ticks > 0xffffffffu ? 0xffffffffu : (uint32_t)ticks);
 }
 
+void host_tpr_open(void)
+{
+	uint64_t cr8;
+	__asm__ volatile("mov %%cr8, %0" : "=r"(cr8));
+	if (cr8)
+		__asm__ volatile("mov %0, %%cr8" ::"r"(0ull) : "memory");
+}
+
 void host_idle_us(uint64_t us)
 {
+	host_tpr_open();
 	host_timer_arm_us(us);
 	/* sti's one-instruction shadow makes "sti; hlt" race-free */
 	__asm__ volatile("sti; hlt; cli" ::: "memory");

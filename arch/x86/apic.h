@@ -10,6 +10,12 @@
 #define HOST_SPURIOUS_VECTOR 0xff
 #define HOST_WAKE_VECTOR 0xee /* an IPI that only ends another CPU's HLT (arch/x86/smp.c) */
 
+/* The CPU's task priority back to 0 (CR8, the local APIC's TPR: SDM vol 3A, 11.8.6) unless it
+ * is: keel's slice timer and kicks must never be masked by a priority a guest chose. Guests
+ * cannot reach it (VT-x CR8 exiting, AMD-V V_INTR_MASKING); this holds the promise anyway before
+ * every slice and every idle wait. */
+void host_tpr_open(void);
+
 /* Enables the APIC (never clearing the global enable bit) and calibrates its timer; on the boot
  * CPU, before any other CPU starts. x2APIC mode when the firmware left the CPU in it. */
 void host_apic_init(void);

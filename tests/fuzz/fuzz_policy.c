@@ -37,8 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	host_data = data + 21;
 	host_size = size - 21;
 
-	struct cpuid_env env = { fake_host,	      flags & 7, 1 + (flags >> 3),
-				 (flags & 0x80) != 0, 2000000,	 1000000 };
+	/* the APIC's enable bit from the MSR value's top bit (IA32_APIC_BASE.EN is guest state) */
+	struct cpuid_env env = { fake_host, flags & 7, 1 + (flags >> 3), (flags & 0x80) != 0,
+				 2000000,   1000000,   (val >> 63) != 0 };
 	struct cpuid_result r;
 	cpuid_policy(leaf, subleaf, &env, &r);
 	/* invariants whatever the host says: SVM and VMX hidden, hypervisor bit set (leaf 1 is

@@ -21,7 +21,7 @@ static void all_ones_host(uint32_t leaf, uint32_t subleaf, struct cpuid_result *
 	}
 }
 
-static struct cpuid_env env = { all_ones_host, 0, 1, false, 2000000, 1000000 };
+static struct cpuid_env env = { all_ones_host, 0, 1, false, 2000000, 1000000, false };
 
 static struct cpuid_result q(uint32_t leaf, uint32_t subleaf)
 {
@@ -64,6 +64,13 @@ static void hidden_and_forced_bits(void **state)
 	env.guest_osxsave = true;
 	assert_true(q(1, 0).ecx & (1u << 27));
 	env.guest_osxsave = false;
+	/* the APIC flag follows IA32_APIC_BASE.EN, in both leaves that have it */
+	assert_true(q(1, 0).edx & (1u << 9));
+	assert_true(q(0x80000001u, 0).edx & (1u << 9));
+	env.apic_off = true;
+	assert_false(q(1, 0).edx & (1u << 9));
+	assert_false(q(0x80000001u, 0).edx & (1u << 9));
+	env.apic_off = false;
 }
 
 static void per_vcpu_ids(void **state)

@@ -150,6 +150,47 @@ static void virtual_wire_and_extint(void **state)
 	assert_false(vlapic_take_nmi(&apic));
 }
 
+/* CR8 and the TPR are one register (SDM vol 3A, 11.8.6.1): each shows what the other wrote, and
+ * an interrupt that only the TPR holds back reports its class. */
+static void cr8_is_the_tpr(void **state)
+{
+	(void)state;
+	wr(0xF0, 0x1FF);
+	vlapic_set_cr8(&apic, 5);
+	assert_int_equal(rd(0x80), 0x50);
+	wr(0x80, 0x7A);
+	assert_int_equal(vlapic_cr8(&apic), 7);
+	vlapic_set_cr8(&apic, 0x13); /* only CR8[3:0] exist */
+	assert_int_equal(rd(0x80), 0x30);
+	/* x2APIC: the TPR MSR 0x808 is the same register */
+	assert_int_equal(vlapic_base_write(&apic, apic.base_msr | VLAPIC_BASE_EXTD), 0);
+	assert_int_equal(vlapic_msr_write(&apic, 0x808, 0x90), 0);
+	assert_int_equal(vlapic_cr8(&apic), 9);
+	vlapic_set_cr8(&apic, 2);
+	assert_int_equal(msr(0x808), 0x20);
+
+	/* 0x45 waits behind CR8 = 6: class 4 blocked by the TPR alone */
+	struct vapic_msg m = { .vector = 0x45 };
+	vlapic_set_cr8(&apic, 6);
+	vlapic_deliver(&apic, &m);
+	assert_int_equal(vlapic_pending_vector(&apic), -1);
+	assert_int_equal(vlapic_tpr_blocked_class(&apic), 4);
+	vlapic_set_cr8(&apic, 3);
+	assert_int_equal(vlapic_tpr_blocked_class(&apic), -1);
+	assert_int_equal(vlapic_pending_vector(&apic), 0x45);
+	/* in service at a higher class: the ISR, not the TPR, holds 0x45 back */
+	vlapic_set_cr8(&apic, 0);
+	m.vector = 0x81;
+	vlapic_deliver(&apic, &m);
+	vlapic_ack(&apic, 0x81);
+	vlapic_set_cr8(&apic, 6);
+	assert_int_equal(vlapic_tpr_blocked_class(&apic), -1);
+	/* nothing requested */
+	assert_int_equal(vlapic_msr_write(&apic, 0x80B, 0), 0); /* EOI 0x81 */
+	vlapic_ack(&apic, 0x45);
+	assert_int_equal(vlapic_tpr_blocked_class(&apic), -1);
+}
+
 static void priority_ack_and_eoi(void **state)
 {
 	(void)state;
@@ -538,6 +579,7 @@ int main(void)
 		cmocka_unit_test_setup(xapic_reset_state, setup),
 		cmocka_unit_test_setup(virtual_wire_and_extint, setup),
 		cmocka_unit_test_setup(priority_ack_and_eoi, setup),
+		cmocka_unit_test_setup(cr8_is_the_tpr, setup),
 		cmocka_unit_test_setup(timer_oneshot_and_periodic, setup),
 		cmocka_unit_test_setup(timer_tsc_deadline, setup),
 		cmocka_unit_test_setup(apic_base_transitions, setup),

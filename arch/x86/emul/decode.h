@@ -126,4 +126,12 @@ int x86_decode(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode, struct 
 int x86_decode_string_io(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode,
 			 unsigned *addr_size, enum x86_seg *seg);
 
+/* For a CR8-write exit without the register in the exit information (AMD-V without
+ * DecodeAssists): a MOV to CR8, 0F 22 /r with REX.R in 64-bit mode or AMD's LOCK-prefixed form
+ * F0 0F 22 /r with reg 0 in any mode (AMD APM vol 3, "MOV CRn"). *gpr is the source register's
+ * hardware number, *insn_len the instruction's length. 0, -X86_ETRUNC, or -X86_EUNSUPPORTED when
+ * the bytes are anything else. */
+int x86_decode_mov_to_cr8(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode, unsigned *gpr,
+			  unsigned *insn_len);
+
 #endif

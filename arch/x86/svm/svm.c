@@ -38,7 +38,17 @@ struct svm_vcpu {
 	struct asid_vcpu asid;
 	/* DR0-DR3 while another vCPU has the CPU (DR6 and DR7 are in the VMCB) */
 	struct guest_dregs dregs;
+	/* CR8 writes exit while an interrupt waits for a window or behind the guest's TPR */
+	bool irq_window, tpr_blocked;
 };
+
+/* V_INTR_CONTROL fields (AMD APM vol 2, appendix B, VMCB offset 0x60) */
+#define V_TPR_MASK 0xfull
+#define V_IRQ (1ull << 8)
+#define V_INTR_PRIO_MASK (0xfull << 16)
+#define V_IGN_TPR (1ull << 20)
+/* CR intercept word: reads in bits 0-15, writes in 16-31 (appendix B) */
+#define INTERCEPT_CR8_WRITE (1u << (16 + 8))
 
 /* An intercepted instruction core completed (RIP moved past it) ends the interrupt shadow it sat
  * in: a HLT right after STI exits with the shadow set (AMD APM vol 2, 15.21.5), which would
@@ -237,6 +247,7 @@ static void svm_vcpu_load_state(struct vcpu *v, const struct vcpu_sregs *s)
 {
 	void *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
 
+	*vmcb64(vmcb, VMCB_V_INTR) &= ~V_TPR_MASK; /* CR8 = 0 after reset and INIT */
 	put_seg(vmcb, VMCB_CS, &s->cs);
 	put_seg(vmcb, VMCB_DS, &s->ds);
 	put_seg(vmcb, VMCB_ES, &s->es);
@@ -384,6 +395,15 @@ static void decode_exit(struct svm_vcpu *s, struct vcpu *v, struct vm_exit *e)
 		break;
 	case SVM_EXIT_VINTR:
 		e->reason = EXIT_IRQ_WINDOW;
+		break;
+	case SVM_EXIT_CR8_WRITE:
+		/* EXITINFO1 bit 63: the MOV's register is in bits 3:0 (DecodeAssists, 15.33.1) */
+		e->reason = EXIT_CR8_WRITE;
+		e->cr8.gpr = -1;
+		if ((svm.features & SVM_FEAT_DECODE_ASSISTS) && (info1 >> 63))
+			e->cr8.gpr = (int8_t)(uint8_t)(info1 & 15);
+		else
+			e->insn_len = 0; /* core decodes the instruction and its length */
 		break;
 	case SVM_EXIT_SHUTDOWN:
 		e->reason = EXIT_SHUTDOWN;
@@ -556,20 +576,51 @@ static void svm_set_pause_exit(struct vcpu *v, bool on)
 	*vmcb16(vmcb, VMCB_PAUSE_FILTER_COUNT) = on ? PAUSE_FILTER_COUNT : 0;
 }
 
+/* While an interrupt waits, a CR8 write must exit: one that lowers the TPR below a waiting
+ * interrupt has to let it in at once (V_TPR alone would not), and QEMU 7.2 TCG aborts on a CR8
+ * write that meets a pending virtual interrupt (its helper raises it without the I/O lock). */
+static void svm_update_cr8_intercept(struct svm_vcpu *s)
+{
+	uint32_t *cr = vmcb32(s->vmcb, VMCB_INTERCEPT_CR);
+	*cr = s->irq_window || s->tpr_blocked ? *cr | INTERCEPT_CR8_WRITE
+					      : *cr & ~INTERCEPT_CR8_WRITE;
+}
+
 /* A virtual interrupt with V_IGN_TPR makes the CPU exit (VINTR) the moment the guest could take
  * it, which is exactly the interrupt window (AMD APM vol 2, 15.21.4). */
 static void svm_request_irq_window(struct vcpu *v, bool on)
 {
-	void *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
-	uint64_t vintr = *vmcb64(vmcb, VMCB_V_INTR);
+	struct svm_vcpu *s = v->arch;
+	uint64_t vintr = *vmcb64(s->vmcb, VMCB_V_INTR);
 
 	if (on) {
-		*vmcb64(vmcb, VMCB_V_INTR) = vintr | (1ull << 8) | (1ull << 20) | (0xfull << 16);
-		*vmcb32(vmcb, VMCB_INTERCEPT_MISC1) |= INTERCEPT_VINTR;
+		*vmcb64(s->vmcb, VMCB_V_INTR) = vintr | V_IRQ | V_IGN_TPR | V_INTR_PRIO_MASK;
+		*vmcb32(s->vmcb, VMCB_INTERCEPT_MISC1) |= INTERCEPT_VINTR;
 	} else {
-		*vmcb64(vmcb, VMCB_V_INTR) = vintr & ~((1ull << 8) | (1ull << 20) | (0xfull << 16));
-		*vmcb32(vmcb, VMCB_INTERCEPT_MISC1) &= ~INTERCEPT_VINTR;
+		*vmcb64(s->vmcb, VMCB_V_INTR) = vintr & ~(V_IRQ | V_IGN_TPR | V_INTR_PRIO_MASK);
+		*vmcb32(s->vmcb, VMCB_INTERCEPT_MISC1) &= ~INTERCEPT_VINTR;
 	}
+	s->irq_window = on;
+	svm_update_cr8_intercept(s);
+}
+
+static void svm_set_tpr_threshold(struct vcpu *v, int cls)
+{
+	struct svm_vcpu *s = v->arch;
+	s->tpr_blocked = cls >= 0;
+	svm_update_cr8_intercept(s);
+}
+
+/* V_TPR holds the guest's CR8 (V_INTR_MASKING: the physical TPR is never the guest's). */
+static uint8_t svm_get_cr8(struct vcpu *v)
+{
+	return (uint8_t)(*vmcb64(((struct svm_vcpu *)v->arch)->vmcb, VMCB_V_INTR) & V_TPR_MASK);
+}
+
+static void svm_set_cr8(struct vcpu *v, uint8_t cr8)
+{
+	uint64_t *vintr = vmcb64(((struct svm_vcpu *)v->arch)->vmcb, VMCB_V_INTR);
+	*vintr = (*vintr & ~V_TPR_MASK) | (cr8 & V_TPR_MASK);
 }
 
 static void svm_flush_guest_tlb(struct vcpu *v)
@@ -657,6 +708,9 @@ const struct virt_ops svm_ops = {
 	.inject_event = svm_inject_event,
 	.interrupt_allowed = svm_interrupt_allowed,
 	.request_irq_window = svm_request_irq_window,
+	.get_cr8 = svm_get_cr8,
+	.set_cr8 = svm_set_cr8,
+	.set_tpr_threshold = svm_set_tpr_threshold,
 	.set_pause_exit = svm_set_pause_exit,
 	.flush_guest_tlb = svm_flush_guest_tlb,
 	.get_efer = svm_get_efer,

@@ -26,6 +26,7 @@ struct vmx_vcpu {
 	bool flush_tlb;
 	uint16_t vpid;
 	uint64_t cr0_shadow, cr4_shadow; /* what the guest believes it wrote */
+	uint8_t cr8;			 /* the guest's CR8: every MOV CR8 exits */
 	int host_cpu;	   /* the CPU whose state the VMCS's host area holds; -1: none */
 	uint64_t exit_rip; /* the guest's RIP at its last exit */
 	/* guest state the CPU itself holds (not in the VMCS: the SYSCALL MSRs pass through, CR2
@@ -160,7 +161,7 @@ static int vmx_setup_shared(char *err, size_t err_size)
 	vmx.proc = adjust(vmx.true_ctls ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED,
 			  PROC_TSC_OFFSET | PROC_HLT_EXIT | PROC_MWAIT_EXIT | PROC_RDPMC_EXIT |
 				  PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_MONITOR_EXIT |
-				  PROC_SECONDARY,
+				  PROC_SECONDARY | PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT,
 			  &miss_proc);
 	uint32_t miss_pause;
 	adjust(vmx.true_ctls ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED, PROC_PAUSE_EXIT,
@@ -479,6 +480,7 @@ static void vmx_vcpu_load_state(struct vcpu *v, const struct vcpu_sregs *s)
 {
 	struct vmx_vcpu *x = vx(v);
 	load_vmcs(v);
+	x->cr8 = 0;
 	put_seg(SEG_ES, &s->es);
 	put_seg(SEG_CS, &s->cs);
 	put_seg(SEG_SS, &s->ss);
@@ -617,6 +619,19 @@ static bool handle_cr_write(struct vcpu *v, uint64_t qual)
 	return true;
 }
 
+/* MOV from CR8 (64-bit mode only; exit qualification as for CR0): the guest's CR8, which core
+ * keeps equal to its virtual local APIC's TPR[7:4]. Without CR8-load/store exiting the guest would
+ * read and write the physical TPR, and could mask every host interrupt on its CPU (keel's slice
+ * timer and kicks). A MOV to CR8 goes to core (EXIT_CR8_WRITE). true: handled here. */
+static bool handle_cr8_read(struct vcpu *v, uint64_t qual)
+{
+	if (((qual >> 4) & 3) != 1)
+		return false;
+	v->regs.gpr[(qual >> 8) & 15] = vx(v)->cr8;
+	v->regs.rip += vmread(VMCS_EXIT_INSN_LEN);
+	return true;
+}
+
 static void decode_exit(struct vcpu *v, uint32_t reason, struct vm_exit *e)
 {
 	uint64_t qual = vmread(VMCS_EXIT_QUALIFICATION);
@@ -705,6 +720,12 @@ static void decode_exit(struct vcpu *v, uint32_t reason, struct vm_exit *e)
 		break;
 	case VMX_EXIT_RDTSCP:
 		e->reason = EXIT_RDTSCP;
+		break;
+	case VMX_EXIT_CR_ACCESS:
+		/* only a MOV to CR8 gets here (handle_cr8_read takes the reads) */
+		e->reason =
+			(qual & 15) == 8 && ((qual >> 4) & 3) == 0 ? EXIT_CR8_WRITE : EXIT_UNKNOWN;
+		e->cr8.gpr = (int8_t)((qual >> 8) & 15);
 		break;
 	case VMX_EXIT_INVLPG:
 		e->reason = EXIT_INVLPG;
@@ -851,9 +872,11 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 		} else {
 			vmwrite(VMCS_ENTRY_INTR_INFO, 0);
 		}
-		if ((reason & 0xffff) == VMX_EXIT_CR_ACCESS && !(reason & VMX_EXIT_ENTRY_FAILED) &&
-		    handle_cr_write(v, vmread(VMCS_EXIT_QUALIFICATION)))
-			continue; /* handled here: core never sees CR exits */
+		if ((reason & 0xffff) == VMX_EXIT_CR_ACCESS && !(reason & VMX_EXIT_ENTRY_FAILED)) {
+			uint64_t qual = vmread(VMCS_EXIT_QUALIFICATION);
+			if ((qual & 15) == 8 ? handle_cr8_read(v, qual) : handle_cr_write(v, qual))
+				continue; /* handled here: core sees only a CR8 write */
+		}
 		decode_exit(v, reason, exit);
 		if ((reason & VMX_EXIT_ENTRY_FAILED) && (reason & 0xffff) == VMX_EXIT_INVALID_STATE)
 			explain_invalid_guest_state(v);
@@ -885,6 +908,23 @@ static void vmx_inject_event(struct vcpu *v, enum event_type type, uint8_t vecto
 		vmwrite(VMCS_ENTRY_EXC_ERROR, error_code);
 	}
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
+}
+
+static uint8_t vmx_get_cr8(struct vcpu *v)
+{
+	return vx(v)->cr8;
+}
+
+static void vmx_set_cr8(struct vcpu *v, uint8_t cr8)
+{
+	vx(v)->cr8 = cr8 & 0xf;
+}
+
+/* Every MOV to CR8 exits (EXIT_CR8_WRITE), so core sees each lowering of the TPR itself. */
+static void vmx_set_tpr_threshold(struct vcpu *v, int cls)
+{
+	(void)v;
+	(void)cls;
 }
 
 static bool vmx_interrupt_allowed(struct vcpu *v)
@@ -1044,6 +1084,9 @@ const struct virt_ops vmx_ops = {
 	.vcpu_load_cpu = vmx_vcpu_load_cpu,
 	.inject_event = vmx_inject_event,
 	.interrupt_allowed = vmx_interrupt_allowed,
+	.get_cr8 = vmx_get_cr8,
+	.set_cr8 = vmx_set_cr8,
+	.set_tpr_threshold = vmx_set_tpr_threshold,
 	.request_irq_window = vmx_request_irq_window,
 	.set_pause_exit = vmx_set_pause_exit,
 	.flush_guest_tlb = vmx_flush_guest_tlb,

@@ -167,6 +167,11 @@ $(BUILD)/guests/%.o: tests/guests/%.S tests/guests/check.h
 $(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(BUILD)/guests/common.o tests/guests/guest.lds
 	@echo '  GUEST $@'
 	$(Q)$(LD) -m elf_i386 --no-warn-rwx-segments -T tests/guests/guest.lds $< $(BUILD)/guests/common.o -o $@
+# hello linked at 0x8000, inside keel's default boot area (a kernel GRUB and QEMU load)
+GUEST_ELFS += $(BUILD)/guests/hello-low.elf
+$(BUILD)/guests/hello-low.elf: $(BUILD)/guests/hello.o $(BUILD)/guests/common.o tests/guests/guest-low.lds
+	@echo '  GUEST $@'
+	$(Q)$(LD) -m elf_i386 --no-warn-rwx-segments -T tests/guests/guest-low.lds $< $(BUILD)/guests/common.o -o $@
 .SECONDARY: $(patsubst %.elf,%.o,$(GUEST_ELFS)) $(BUILD)/guests/common.o
 .PHONY: test-guests
 test-guests: $(GUEST_ELFS)

@@ -1,26 +1,40 @@
 /* The guest-physical address map every VM gets (one place, so the E820 map, the stage-2 tables,
  * the ACPI tables and the loaders agree):
  *
- *   0x0000_0000 - 0x0009_EFFF  RAM; keel's boot structures for the guest live in it:
- *                              0x1000 GDT, 0x2000-0x7FFF identity page tables (4 GiB, 2 MiB pages),
- *                              0x8000 boot_params / hvm_start_info / Multiboot info,
- *                              0x9000-0x9FFF their memory map, 0xA000-0x1FFFF command line
+ *   0x0000_0000 - 0x0009_EFFF  RAM; keel's boot area for the guest (128 KiB) lives in it, by
+ *                              default at 0 (below)
  *   0x0009_F000 - 0x000F_FFFF  reserved (legacy EBDA, VGA hole, BIOS area); ACPI tables at 0xE0000
  *   0x0010_0000 - low_end      RAM, low_end = min(memory, 3 GiB)
  *   0xC000_0000 - 0xFFFF_FFFF  MMIO hole: IOAPIC 0xFEC00000, local APIC 0xFEE00000
  *   0x1_0000_0000 - ...        the rest of RAM when memory > 3 GiB
+ *
+ * keel's boot area: what the loader writes for the kernel besides the kernel itself, at these
+ * offsets from the area's base:
+ *   0x0000 - 0x0FFF  scratch stack (its top is the GDT)
+ *   0x1000           GDT
+ *   0x2000 - 0x7FFF  identity page tables (4 GiB, 2 MiB pages; bzImage only)
+ *   0x8000           boot_params / hvm_start_info / multiboot_info (+ Multiboot's module list)
+ *   0x9000 - 0x9FFF  their memory map
+ *   0xA000 - 0x1FFFF command line
+ * The base is 0, so each offset is also the address, except for a Multiboot or PVH kernel that
+ * itself wants low memory (one linked at 0x8000, as GRUB and QEMU load them): its loader moves
+ * the area to the first of [0, 0x20000), [0x7F000, 0x9F000) (the top of low RAM) and the lowest
+ * 4 KiB-aligned RAM above the kernel's end that the kernel's extent leaves free (guest/loader.c,
+ * place_area). The reported addresses (EBX, the boot info's pointers, GDTR, ESP) follow it.
  */
 #ifndef KEEL_CORE_GUEST_LAYOUT_H
 #define KEEL_CORE_GUEST_LAYOUT_H
 
 #include "lib/types.h"
 
+/* offsets in keel's boot area (= addresses when its base is 0) */
 #define GUEST_GDT 0x1000ull
 #define GUEST_PAGE_TABLES 0x2000ull /* PML4, PDPT, 4 PDs: up to 0x7FFF */
 #define GUEST_BOOT_INFO 0x8000ull   /* boot_params, hvm_start_info or multiboot_info */
 #define GUEST_BOOT_MEMMAP 0x9000ull
 #define GUEST_CMDLINE 0xA000ull
-#define GUEST_CMDLINE_MAX (0x20000ull - GUEST_CMDLINE)
+#define GUEST_BOOT_AREA_SIZE 0x20000ull
+#define GUEST_CMDLINE_MAX (GUEST_BOOT_AREA_SIZE - GUEST_CMDLINE)
 #define GUEST_LOW_RAM_END 0x9F000ull
 #define GUEST_ACPI_BASE 0xE0000ull
 #define GUEST_ACPI_SIZE 0x20000ull

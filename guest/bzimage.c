@@ -61,7 +61,8 @@
  * CPUID check, unlike 1 GiB pages. */
 static int write_page_tables(const struct load_ctx *c)
 {
-	uint8_t *pt = gmem_ptr(c->m, GUEST_PAGE_TABLES, 6 * PAGE_SIZE);
+	uint64_t base = c->area + GUEST_PAGE_TABLES;
+	uint8_t *pt = gmem_ptr(c->m, base, 6 * PAGE_SIZE);
 	uint8_t *pdpt, *pd;
 
 	if (!pt)
@@ -69,9 +70,9 @@ static int write_page_tables(const struct load_ctx *c)
 	pdpt = pt + PAGE_SIZE;
 	pd = pt + 2 * PAGE_SIZE;
 	memset(pt, 0, 6 * PAGE_SIZE);
-	st64(pt, (GUEST_PAGE_TABLES + PAGE_SIZE) | PTE_P | PTE_RW);
+	st64(pt, (base + PAGE_SIZE) | PTE_P | PTE_RW);
 	for (uint64_t i = 0; i < 4; i++)
-		st64(pdpt + 8 * i, (GUEST_PAGE_TABLES + (2 + i) * PAGE_SIZE) | PTE_P | PTE_RW);
+		st64(pdpt + 8 * i, (base + (2 + i) * PAGE_SIZE) | PTE_P | PTE_RW);
 	for (uint64_t i = 0; i < 4 * 512ull; i++)
 		st64(pd + 8 * i, (i * 2 * MiB) | PTE_P | PTE_RW | PTE_PS);
 	return 0;
@@ -195,7 +196,7 @@ int bzimage_load(const struct load_ctx *c, struct guest_boot *out)
 		return load_fail(c, "bzImage kernel could not be written");
 
 	/* boot_params: zeroed, then the file's setup header, then what a boot loader fills in */
-	bp = gmem_ptr(c->m, GUEST_BOOT_INFO, BP_SIZE);
+	bp = gmem_ptr(c->m, c->area + GUEST_BOOT_INFO, BP_SIZE);
 	if (!bp)
 		return load_fail(c, "boot_params could not be written");
 	memset(bp, 0, BP_SIZE);
@@ -221,10 +222,10 @@ int bzimage_load(const struct load_ctx *c, struct guest_boot *out)
 
 	if (write_page_tables(c) || load_gdt(c, out))
 		return -1;
-	entry_long64(out);
+	entry_long64(c, out);
 	out->rip = load + 0x200;
-	out->rsi = GUEST_BOOT_INFO;
-	out->boot_info = GUEST_BOOT_INFO;
+	out->rsi = c->area + GUEST_BOOT_INFO;
+	out->boot_info = c->area + GUEST_BOOT_INFO;
 	out->kernel_start = start;
 	out->kernel_end = end;
 	ksnprintf(out->format, sizeof(out->format), "bzImage %u.%u", version >> 8, version & 0xFF);

@@ -43,9 +43,9 @@ struct size_str size_str(uint64_t bytes)
 	return r;
 }
 
-bool load_range_ok(const struct load_ctx *c, uint64_t gpa, uint64_t len)
+bool ram_range_ok(const struct load_ctx *c, uint64_t gpa, uint64_t len)
 {
-	if (len == 0 || gpa < KEEL_AREA_END)
+	if (len == 0)
 		return false;
 	for (unsigned i = 0; i < c->nr_e820; i++) {
 		const struct e820_entry *e = &c->e820[i];
@@ -56,25 +56,73 @@ bool load_range_ok(const struct load_ctx *c, uint64_t gpa, uint64_t len)
 	return false;
 }
 
+bool load_range_ok(const struct load_ctx *c, uint64_t gpa, uint64_t len)
+{
+	/* c->area is below 4 GiB, so its end does not wrap */
+	return ram_range_ok(c, gpa, len) &&
+	       (gpa >= c->area + GUEST_BOOT_AREA_SIZE || (gpa < c->area && len <= c->area - gpa));
+}
+
+/* The area at base lies in low RAM (so every address the 32-bit entry hands over is below
+ * 4 GiB) and clear of the kernel's extent [lo, hi). */
+static bool area_fits(const struct load_ctx *c, uint64_t base, uint64_t lo, uint64_t hi)
+{
+	return base <= c->low_end && GUEST_BOOT_AREA_SIZE <= c->low_end - base &&
+	       ram_range_ok(c, base, GUEST_BOOT_AREA_SIZE) &&
+	       (base >= hi || (base <= lo && lo - base >= GUEST_BOOT_AREA_SIZE));
+}
+
+/* The first place that fits of: 0, where every other address keel reports stays as it always
+ * was; the top of low RAM, below the legacy EBDA, which a kernel linked low usually leaves
+ * alone; the lowest 4 KiB boundary in RAM above the kernel's end (in its RAM range, or at the
+ * start of a later one). The extent is the whole [lo, hi), gaps between segments included: the
+ * kernel may use all of it before it reads the memory map (struct guest_boot). */
+int place_area(struct load_ctx *c, uint64_t lo, uint64_t hi)
+{
+	const uint64_t below[] = { 0, GUEST_LOW_RAM_END - GUEST_BOOT_AREA_SIZE };
+
+	for (unsigned i = 0; i < ARRAY_SIZE(below); i++) {
+		if (area_fits(c, below[i], lo, hi)) {
+			c->area = below[i];
+			return 0;
+		}
+	}
+	/* guest_e820() lists its entries in address order, so the first fit is the lowest; hi is
+	 * inside the VM's RAM (the kernel was checked), so aligning it up cannot wrap */
+	for (unsigned i = 0; i < c->nr_e820; i++) {
+		uint64_t base = ALIGN_UP(MAX(hi, c->e820[i].addr), PAGE_SIZE);
+
+		if (c->e820[i].type == E820_RAM && area_fits(c, base, lo, hi)) {
+			c->area = base;
+			return 0;
+		}
+	}
+	return load_fail(c,
+			 "kernel at 0x%llx-0x%llx leaves no room for keel's %s boot area: not at "
+			 "0x0 or 0x%llx, nor in RAM above the kernel and below 0x%llx",
+			 (unsigned long long)lo, (unsigned long long)hi,
+			 size_str(GUEST_BOOT_AREA_SIZE).s, (unsigned long long)below[1],
+			 (unsigned long long)c->low_end);
+}
+
 /* Why [gpa, gpa + len) was refused, for the message. */
 static const char *range_problem(const struct load_ctx *c, uint64_t gpa, uint64_t len)
 {
 	if (!range_within(gpa, len, UINT64_MAX))
 		return "wraps around the address space";
-	if (gpa < KEEL_AREA_END)
-		return "overlaps keel's boot structures below 0x20000";
 	if (gpa + len > c->memory + (c->memory > GUEST_MMIO_HOLE ? GUEST_4G - GUEST_MMIO_HOLE : 0))
 		return "lies beyond the VM's RAM";
 	return "is not inside one RAM range of the VM's memory map";
 }
 
-int load_elf_segments(const struct load_ctx *c, const struct elf_file *f, uint64_t *lo,
-		      uint64_t *hi)
+int check_elf_segments(const struct load_ctx *c, const struct elf_file *f, uint64_t *lo,
+		       uint64_t *hi)
 {
 	uint64_t low = UINT64_MAX, high = 0;
 	unsigned loads = 0;
 
-	/* First check every segment, so a bad file leaves guest memory alone. */
+	/* Every segment is checked before anything is written, so a bad file leaves guest memory
+	 * alone and keel's boot area can be placed off the kernel. */
 	for (unsigned i = 0; i < f->phnum; i++) {
 		struct elf_seg s;
 
@@ -95,7 +143,7 @@ int load_elf_segments(const struct load_ctx *c, const struct elf_file *f, uint64
 		if (s.memsz == 0)
 			continue;
 		if (!range_within(s.paddr, s.memsz, UINT64_MAX) ||
-		    !load_range_ok(c, s.paddr, s.memsz))
+		    !ram_range_ok(c, s.paddr, s.memsz))
 			return load_fail(c, "ELF segment %u at 0x%llx (%s) %s", i,
 					 (unsigned long long)s.paddr, size_str(s.memsz).s,
 					 range_problem(c, s.paddr, s.memsz));
@@ -114,7 +162,13 @@ int load_elf_segments(const struct load_ctx *c, const struct elf_file *f, uint64
 	}
 	if (!loads)
 		return load_fail(c, "ELF has no loadable segment");
+	*lo = low;
+	*hi = high;
+	return 0;
+}
 
+int write_elf_segments(const struct load_ctx *c, const struct elf_file *f)
+{
 	for (unsigned i = 0; i < f->phnum; i++) {
 		struct elf_seg s;
 
@@ -125,8 +179,6 @@ int load_elf_segments(const struct load_ctx *c, const struct elf_file *f, uint64
 		    gmem_fill(c->m, s.paddr + s.filesz, 0, s.memsz - s.filesz))
 			return load_fail(c, "ELF segment %u could not be written", i);
 	}
-	*lo = low;
-	*hi = high;
 	return 0;
 }
 
@@ -143,13 +195,15 @@ int load_initrd(const struct load_ctx *c, uint64_t above, uint64_t limit, const 
 		limit = c->low_end;
 		what = "the end of low RAM";
 	}
-	/* above is at most low_end here (the kernel was placed in RAM), so no wrap */
+	/* above keel's boot area too, where place_area() put it after the kernel; above is at
+	 * most low_end here (the kernel and the area are in RAM), so no wrap */
+	above = MAX(above, c->area + GUEST_BOOT_AREA_SIZE);
 	above = ALIGN_UP(MIN(above, c->low_end), PAGE_SIZE);
 	if (above > limit || size > limit - above ||
 	    (addr = ALIGN_DOWN(limit - size, PAGE_SIZE)) < above || !load_range_ok(c, addr, size))
 		return load_fail(c,
 				 "initrd of %s does not fit below %s (0x%llx) and above the kernel "
-				 "(which ends at 0x%llx)",
+				 "and keel's boot area (0x%llx)",
 				 size_str(size).s, what, (unsigned long long)limit,
 				 (unsigned long long)above);
 	if (gmem_write(c->m, addr, c->initrd, size))
@@ -168,10 +222,10 @@ int load_cmdline(const struct load_ctx *c, uint64_t max, struct guest_boot *out)
 				 "accepts",
 				 c->cmdline_len, c->cmdline_len >= GUEST_CMDLINE_MAX ? "+" : "",
 				 (unsigned long long)max);
-	if (gmem_write(c->m, GUEST_CMDLINE, c->cmdline, c->cmdline_len) ||
-	    gmem_fill(c->m, GUEST_CMDLINE + c->cmdline_len, 0, 1))
+	if (gmem_write(c->m, c->area + GUEST_CMDLINE, c->cmdline, c->cmdline_len) ||
+	    gmem_fill(c->m, c->area + GUEST_CMDLINE + c->cmdline_len, 0, 1))
 		return load_fail(c, "command line could not be written");
-	out->cmdline_addr = GUEST_CMDLINE;
+	out->cmdline_addr = c->area + GUEST_CMDLINE;
 	return 0;
 }
 
@@ -198,9 +252,9 @@ int load_gdt(const struct load_ctx *c, struct guest_boot *out)
 	gdt[GDT_SEL_DATA / 8] = gdt_desc(0, 0xFFFFF, AR_DATA);
 	/* the upper half of the 16-byte long-mode TSS descriptor (base 63:32) stays 0 */
 	gdt[GDT_SEL_TSS / 8] = gdt_desc(0, TSS_LIMIT, AR_TSS);
-	if (gmem_write(c->m, GUEST_GDT, gdt, sizeof(gdt)))
+	if (gmem_write(c->m, c->area + GUEST_GDT, gdt, sizeof(gdt)))
 		return load_fail(c, "boot GDT could not be written");
-	out->gdt_base = GUEST_GDT;
+	out->gdt_base = c->area + GUEST_GDT;
 	out->gdt_limit = sizeof(gdt) - 1;
 	out->tr = seg(GDT_SEL_TSS, AR_TSS, TSS_LIMIT);
 	out->ldtr = seg(0, 0, 0);
@@ -212,26 +266,26 @@ static void flat_data(struct guest_boot *out)
 	out->ds = out->es = out->fs = out->gs = out->ss = seg(GDT_SEL_DATA, AR_DATA, FLAT_LIMIT);
 }
 
-void entry_prot32(struct guest_boot *out)
+void entry_prot32(const struct load_ctx *c, struct guest_boot *out)
 {
 	out->mode = GUEST_ENTRY_PROT32;
 	out->cr0 = 0x11; /* PE, and ET, which reads as 1 on every CPU since the 486 */
 	out->cr3 = out->cr4 = out->efer = 0;
 	out->rflags = 0x2; /* IF, TF and VM clear; bit 1 is always 1 */
-	out->rsp = BOOT_SCRATCH_STACK;
+	out->rsp = c->area + BOOT_SCRATCH_STACK;
 	out->cs = seg(GDT_SEL_CODE32, AR_CODE32, FLAT_LIMIT);
 	flat_data(out);
 }
 
-void entry_long64(struct guest_boot *out)
+void entry_long64(const struct load_ctx *c, struct guest_boot *out)
 {
 	out->mode = GUEST_ENTRY_LONG64;
 	out->cr0 = 0x80000031; /* PG, NE, ET, PE */
-	out->cr3 = GUEST_PAGE_TABLES;
+	out->cr3 = c->area + GUEST_PAGE_TABLES;
 	out->cr4 = 0x20;   /* PAE */
 	out->efer = 0x500; /* LMA, LME */
 	out->rflags = 0x2; /* interrupts off */
-	out->rsp = BOOT_SCRATCH_STACK;
+	out->rsp = c->area + BOOT_SCRATCH_STACK;
 	out->cs = seg(GDT_SEL_CODE64, AR_CODE64, FLAT_LIMIT);
 	flat_data(out);
 }

@@ -8,13 +8,11 @@
 #include "guest/loader.h"
 #include "lib/kstring.h"
 
-/* Nothing the kernel brings may land in [0, KEEL_AREA_END): keel's GDT, page tables, boot info,
- * memory map and command line live there (core/guest_layout.h). */
-#define KEEL_AREA_END (GUEST_CMDLINE + GUEST_CMDLINE_MAX)
 #define PAGE_SIZE 4096ull
 
-/* A scratch stack top: the first page holds nothing of keel's, and none of the three ABIs hands
- * the kernel a stack, so this only catches a call made before the kernel sets its own. */
+/* A scratch stack top, as an offset in keel's boot area: the area's first page holds nothing of
+ * keel's, and none of the three ABIs hands the kernel a stack, so this only catches a call made
+ * before the kernel sets its own. */
 #define BOOT_SCRATCH_STACK GUEST_GDT
 
 /* keel's boot GDT (guest_write_gdt): one layout that serves every entry mode. __BOOT_CS and
@@ -37,6 +35,9 @@ struct load_ctx {
 	size_t initrd_size;
 	const char *cmdline; /* never NULL */
 	size_t cmdline_len;
+	/* keel's boot area (core/guest_layout.h): [area, area + GUEST_BOOT_AREA_SIZE), 4 KiB
+	 * aligned, below 4 GiB; 0 unless place_area() moved it away from the kernel */
+	uint64_t area;
 	char *err;
 	size_t err_size;
 };
@@ -50,40 +51,48 @@ struct size_str {
 };
 struct size_str size_str(uint64_t bytes);
 
-/* True when [gpa, gpa + len) lies inside one E820 RAM entry, inside one guest memory region and
- * above keel's area. */
+/* True when [gpa, gpa + len) lies inside one E820 RAM entry and inside one guest memory region. */
+bool ram_range_ok(const struct load_ctx *c, uint64_t gpa, uint64_t len);
+
+/* ram_range_ok(), and clear of keel's boot area. */
 bool load_range_ok(const struct load_ctx *c, uint64_t gpa, uint64_t len);
 
-/* Validates every PT_LOAD of f (in the file, in RAM, clear of keel's area and of each other),
- * then copies them to p_paddr and zeroes their bss. *lo, *hi: the lowest and highest address
- * (exclusive) loaded. */
-int load_elf_segments(const struct load_ctx *c, const struct elf_file *f, uint64_t *lo,
-		      uint64_t *hi);
+/* Moves keel's boot area off the kernel's extent [lo, hi) (core/guest_layout.h says where it
+ * may go); -1 with a message when no place fits. Call before anything is written. */
+int place_area(struct load_ctx *c, uint64_t lo, uint64_t hi);
+
+/* Validates every PT_LOAD of f (in the file, in RAM, clear of each other) without writing
+ * anything. *lo, *hi: the lowest and highest address (exclusive) they occupy. */
+int check_elf_segments(const struct load_ctx *c, const struct elf_file *f, uint64_t *lo,
+		       uint64_t *hi);
+
+/* Copies the PT_LOADs that check_elf_segments() accepted to p_paddr and zeroes their bss. */
+int write_elf_segments(const struct load_ctx *c, const struct elf_file *f);
 
 /* Puts the initrd page-aligned as high as possible in [above, limit) and records it in *out
  * (nothing when there is no initrd). what names the limit for the message. */
 int load_initrd(const struct load_ctx *c, uint64_t above, uint64_t limit, const char *what,
 		struct guest_boot *out);
 
-/* Writes the command line (NUL-terminated) at GUEST_CMDLINE; max is the longest allowed. */
+/* Writes the command line (NUL-terminated) at GUEST_CMDLINE in the area; max is the longest
+ * allowed. */
 int load_cmdline(const struct load_ctx *c, uint64_t max, struct guest_boot *out);
 
-/* Writes keel's boot GDT at GUEST_GDT; fills gdt_base/limit, TR and LDTR in *out. */
+/* Writes keel's boot GDT at GUEST_GDT in the area; fills gdt_base/limit, TR and LDTR in *out. */
 int load_gdt(const struct load_ctx *c, struct guest_boot *out);
 
 /* Flat 32-bit protected mode, paging off (pvh.pandoc "Initial state"; Multiboot 0.6.96, 3.2
  * "Machine state"): CS a 32-bit code segment, DS/ES/FS/GS/SS flat data. */
-void entry_prot32(struct guest_boot *out);
+void entry_prot32(const struct load_ctx *c, struct guest_boot *out);
 
 /* Long mode with keel's identity map (bzimage.c writes it): CS __BOOT_CS, the rest __BOOT_DS. */
-void entry_long64(struct guest_boot *out);
+void entry_long64(const struct load_ctx *c, struct guest_boot *out);
 
 int bzimage_load(const struct load_ctx *c, struct guest_boot *out);
-int pvh_load(const struct load_ctx *c, const struct elf_file *f, uint32_t entry,
-	     struct guest_boot *out);
+int pvh_load(struct load_ctx *c, const struct elf_file *f, uint32_t entry, struct guest_boot *out);
 /* Finds a Multiboot v1 header (4-aligned, in the first 8 KiB, checksum good): its offset or -1. */
 long multiboot_find_header(const uint8_t *data, size_t size);
-int multiboot_load(const struct load_ctx *c, const struct elf_file *f, size_t hdr_off,
+int multiboot_load(struct load_ctx *c, const struct elf_file *f, size_t hdr_off,
 		   struct guest_boot *out);
 /* Probes for a PVH entry note: 1 with *entry, 0 when there is none, -1 (message) when malformed. */
 int pvh_find_entry(const struct load_ctx *c, const struct elf_file *f, uint32_t *entry);

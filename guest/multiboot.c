@@ -47,10 +47,10 @@
 /* mmap entries: size (of the rest: 20), base_addr, length, type */
 #define MB_MMAP_ENTRY_SIZE 24
 
-/* where the pieces go in keel's boot-info page */
-#define MB_MODS (GUEST_BOOT_INFO + 0x100)
-#define MB_MOD_STRING (GUEST_BOOT_INFO + 0x200)
-#define MB_LOADER_NAME (GUEST_BOOT_INFO + 0x240)
+/* where the pieces go in keel's boot-info page, from its start */
+#define MB_MODS 0x100
+#define MB_MOD_STRING 0x200
+#define MB_LOADER_NAME 0x240
 
 long multiboot_find_header(const uint8_t *data, size_t size)
 {
@@ -67,17 +67,22 @@ long multiboot_find_header(const uint8_t *data, size_t size)
 	return -1;
 }
 
+/* An a.out-kludge image: image_len bytes from file offset image_off go to load_addr; the bss
+ * runs to mem_end. */
+struct kludge {
+	uint64_t image_off, image_len, load_addr, mem_end, entry;
+};
+
 /* The a.out kludge (3.1.3 "The address fields of Multiboot header"): header_addr is where the
  * header itself lands, which ties file offsets to addresses; load_end_addr 0 means the rest of
- * the file, bss_end_addr 0 means no bss. */
-static int load_kludge(const struct load_ctx *c, const uint8_t *h, size_t hdr_off, uint64_t *lo,
-		       uint64_t *hi, uint64_t *entry)
+ * the file, bss_end_addr 0 means no bss. Checks only: nothing is written yet. */
+static int check_kludge(const struct load_ctx *c, const uint8_t *h, size_t hdr_off,
+			struct kludge *k)
 {
 	uint64_t header_addr = ld32(h + MB_HDR_HEADER_ADDR), load_addr = ld32(h + MB_HDR_LOAD_ADDR);
 	uint64_t load_end = ld32(h + MB_HDR_LOAD_END_ADDR), bss_end = ld32(h + MB_HDR_BSS_END_ADDR);
-	uint64_t image_off, load_len, mem_end;
+	uint64_t image_off, load_len, mem_end, entry = ld32(h + MB_HDR_ENTRY_ADDR);
 
-	*entry = ld32(h + MB_HDR_ENTRY_ADDR);
 	if (load_addr > header_addr || header_addr - load_addr > hdr_off)
 		return load_fail(c,
 				 "Multiboot load_addr 0x%llx does not fit header_addr 0x%llx and "
@@ -108,21 +113,22 @@ static int load_kludge(const struct load_ctx *c, const uint8_t *h, size_t hdr_of
 				(unsigned long long)bss_end, (unsigned long long)mem_end);
 		mem_end = bss_end;
 	}
-	if (!load_range_ok(c, load_addr, mem_end - load_addr))
-		return load_fail(c, "Multiboot image at 0x%llx (%s) %s",
-				 (unsigned long long)load_addr, size_str(mem_end - load_addr).s,
-				 load_addr < KEEL_AREA_END
-					 ? "overlaps keel's boot structures below "
-					   "0x20000"
-					 : "is not inside the VM's RAM");
-	if (*entry < load_addr || *entry >= mem_end)
+	if (!ram_range_ok(c, load_addr, mem_end - load_addr))
+		return load_fail(c, "Multiboot image at 0x%llx (%s) is not inside the VM's RAM",
+				 (unsigned long long)load_addr, size_str(mem_end - load_addr).s);
+	if (entry < load_addr || entry >= mem_end)
 		return load_fail(c, "Multiboot entry_addr 0x%llx is outside the loaded image",
-				 (unsigned long long)*entry);
-	if (gmem_write(c->m, load_addr, c->kernel + image_off, load_len) ||
-	    gmem_fill(c->m, load_addr + load_len, 0, mem_end - load_addr - load_len))
+				 (unsigned long long)entry);
+	*k = (struct kludge){ image_off, load_len, load_addr, mem_end, entry };
+	return 0;
+}
+
+static int write_kludge(const struct load_ctx *c, const struct kludge *k)
+{
+	if (gmem_write(c->m, k->load_addr, c->kernel + k->image_off, k->image_len) ||
+	    gmem_fill(c->m, k->load_addr + k->image_len, 0,
+		      k->mem_end - k->load_addr - k->image_len))
 		return load_fail(c, "Multiboot image could not be written");
-	*lo = load_addr;
-	*hi = mem_end;
 	return 0;
 }
 
@@ -145,8 +151,9 @@ static int elf_entry_phys(const struct load_ctx *c, const struct elf_file *f, ui
 
 static int write_info(const struct load_ctx *c, const struct guest_boot *out)
 {
-	uint8_t *mbi = gmem_ptr(c->m, GUEST_BOOT_INFO, PAGE_SIZE);
-	uint8_t *mm = gmem_ptr(c->m, GUEST_BOOT_MEMMAP, (uint64_t)c->nr_e820 * MB_MMAP_ENTRY_SIZE);
+	uint64_t info = c->area + GUEST_BOOT_INFO, memmap = c->area + GUEST_BOOT_MEMMAP;
+	uint8_t *mbi = gmem_ptr(c->m, info, PAGE_SIZE);
+	uint8_t *mm = gmem_ptr(c->m, memmap, (uint64_t)c->nr_e820 * MB_MMAP_ENTRY_SIZE);
 	uint32_t flags = MBI_F_MEM | MBI_F_CMDLINE | MBI_F_MMAP | MBI_F_LOADER_NAME;
 
 	if (!mbi || !mm)
@@ -157,18 +164,18 @@ static int write_info(const struct load_ctx *c, const struct guest_boot *out)
 	st32(mbi + MBI_MEM_UPPER, (uint32_t)((c->low_end - GUEST_HIGH_RAM_BASE) / KiB));
 	st32(mbi + MBI_CMDLINE, (uint32_t)out->cmdline_addr);
 	if (out->initrd_size) {
-		uint8_t *mod = mbi + (MB_MODS - GUEST_BOOT_INFO);
+		uint8_t *mod = mbi + MB_MODS;
 
 		flags |= MBI_F_MODS;
 		st32(mbi + MBI_MODS_COUNT, 1);
-		st32(mbi + MBI_MODS_ADDR, MB_MODS);
+		st32(mbi + MBI_MODS_ADDR, (uint32_t)(info + MB_MODS));
 		st32(mod, (uint32_t)out->initrd_addr);
 		st32(mod + 4, (uint32_t)(out->initrd_addr + out->initrd_size));
-		st32(mod + 8, MB_MOD_STRING);
-		memcpy(mbi + (MB_MOD_STRING - GUEST_BOOT_INFO), "initrd", sizeof("initrd"));
+		st32(mod + 8, (uint32_t)(info + MB_MOD_STRING));
+		memcpy(mbi + MB_MOD_STRING, "initrd", sizeof("initrd"));
 	}
 	st32(mbi + MBI_MMAP_LENGTH, c->nr_e820 * MB_MMAP_ENTRY_SIZE);
-	st32(mbi + MBI_MMAP_ADDR, GUEST_BOOT_MEMMAP);
+	st32(mbi + MBI_MMAP_ADDR, (uint32_t)memmap);
 	for (unsigned i = 0; i < c->nr_e820; i++) {
 		uint8_t *e = mm + (size_t)i * MB_MMAP_ENTRY_SIZE;
 		st32(e, MB_MMAP_ENTRY_SIZE - 4);
@@ -176,13 +183,13 @@ static int write_info(const struct load_ctx *c, const struct guest_boot *out)
 		st64(e + 12, c->e820[i].size);
 		st32(e + 20, c->e820[i].type);
 	}
-	st32(mbi + MBI_BOOT_LOADER_NAME, MB_LOADER_NAME);
-	memcpy(mbi + (MB_LOADER_NAME - GUEST_BOOT_INFO), "keel", sizeof("keel"));
+	st32(mbi + MBI_BOOT_LOADER_NAME, (uint32_t)(info + MB_LOADER_NAME));
+	memcpy(mbi + MB_LOADER_NAME, "keel", sizeof("keel"));
 	st32(mbi + MBI_FLAGS, flags);
 	return 0;
 }
 
-int multiboot_load(const struct load_ctx *c, const struct elf_file *f, size_t hdr_off,
+int multiboot_load(struct load_ctx *c, const struct elf_file *f, size_t hdr_off,
 		   struct guest_boot *out)
 {
 	const uint8_t *h = c->kernel + hdr_off;
@@ -191,6 +198,7 @@ int multiboot_load(const struct load_ctx *c, const struct elf_file *f, size_t hd
 			  : (flags & MB_FLAG_AOUT_KLUDGE) ? MB_HDR_SIZE_ADDR
 							  : MB_HDR_SIZE_BASIC;
 	uint64_t lo = 0, hi = 0, entry = 0;
+	struct kludge k = { 0 };
 
 	if (hdr_off + hdr_size > MIN(c->kernel_size, (size_t)MB_SEARCH_END))
 		return load_fail(c,
@@ -203,11 +211,14 @@ int multiboot_load(const struct load_ctx *c, const struct elf_file *f, size_t hd
 				 "0x%x; known: bits 0-2)",
 				 flags);
 	if (flags & MB_FLAG_AOUT_KLUDGE) {
-		if (load_kludge(c, h, hdr_off, &lo, &hi, &entry))
+		if (check_kludge(c, h, hdr_off, &k))
 			return -1;
+		lo = k.load_addr;
+		hi = k.mem_end;
+		entry = k.entry;
 		kstrlcpy(out->format, "Multiboot a.out kludge", sizeof(out->format));
 	} else if (f) {
-		if (load_elf_segments(c, f, &lo, &hi) || elf_entry_phys(c, f, &entry))
+		if (check_elf_segments(c, f, &lo, &hi) || elf_entry_phys(c, f, &entry))
 			return -1;
 		kstrlcpy(out->format, "Multiboot ELF", sizeof(out->format));
 	} else {
@@ -218,14 +229,20 @@ int multiboot_load(const struct load_ctx *c, const struct elf_file *f, size_t hd
 	if (hi > GUEST_4G || entry >= GUEST_4G)
 		return load_fail(c, "Multiboot kernel reaches above 4 GiB (ends at 0x%llx)",
 				 (unsigned long long)hi);
+	/* the boot information and what it points at may lie anywhere in memory (3.3): keel's
+	 * area goes where the kernel is not, then the kernel is written */
+	if (place_area(c, lo, hi))
+		return -1;
+	if ((flags & MB_FLAG_AOUT_KLUDGE) ? write_kludge(c, &k) : write_elf_segments(c, f))
+		return -1;
 	if (load_cmdline(c, GUEST_CMDLINE_MAX - 1, out) ||
 	    load_initrd(c, hi, GUEST_4G, "4 GiB", out) || write_info(c, out) || load_gdt(c, out))
 		return -1;
-	entry_prot32(out);
+	entry_prot32(c, out);
 	out->rip = entry;
 	out->rax = MB_BOOTLOADER_MAGIC;
-	out->rbx = GUEST_BOOT_INFO;
-	out->boot_info = GUEST_BOOT_INFO;
+	out->rbx = c->area + GUEST_BOOT_INFO;
+	out->boot_info = c->area + GUEST_BOOT_INFO;
 	out->kernel_start = lo;
 	out->kernel_end = hi;
 	return 0;

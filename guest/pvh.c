@@ -23,7 +23,7 @@
 
 /* struct hvm_modlist_entry: paddr, size, cmdline_paddr, reserved (8 bytes each) */
 #define MOD_ENTRY_SIZE 32
-#define PVH_MODLIST (GUEST_BOOT_INFO + 0x100) /* after start_info, in the same page */
+#define PVH_MODLIST 0x100 /* from start_info's start, in the same page */
 
 /* struct hvm_memmap_table_entry: addr, size (8 bytes each), type, reserved (4 each); the types
  * are E820's (XEN_HVM_MEMMAP_TYPE_RAM 1, _RESERVED 2, _ACPI 3 ...) */
@@ -72,23 +72,28 @@ static bool in_loaded_segment(const struct elf_file *f, uint64_t addr)
 	return false;
 }
 
-int pvh_load(const struct load_ctx *c, const struct elf_file *f, uint32_t entry,
-	     struct guest_boot *out)
+int pvh_load(struct load_ctx *c, const struct elf_file *f, uint32_t entry, struct guest_boot *out)
 {
-	uint64_t lo = 0, hi = 0;
+	uint64_t lo = 0, hi = 0, info, memmap;
 	uint8_t *si, *mm;
 
-	if (load_elf_segments(c, f, &lo, &hi))
+	if (check_elf_segments(c, f, &lo, &hi))
 		return -1;
 	if (!in_loaded_segment(f, entry))
 		return load_fail(c, "PVH entry 0x%x is not inside any loaded segment", entry);
+	/* pvh.pandoc places neither start_info nor the command line: keel's area goes where the
+	 * kernel is not, then the kernel is written */
+	if (place_area(c, lo, hi) || write_elf_segments(c, f))
+		return -1;
 	if (load_cmdline(c, GUEST_CMDLINE_MAX - 1, out))
 		return -1;
 	if (load_initrd(c, hi, GUEST_4G, "4 GiB", out))
 		return -1;
 
-	si = gmem_ptr(c->m, GUEST_BOOT_INFO, PAGE_SIZE);
-	mm = gmem_ptr(c->m, GUEST_BOOT_MEMMAP, (uint64_t)c->nr_e820 * MEMMAP_ENTRY_SIZE);
+	info = c->area + GUEST_BOOT_INFO;
+	memmap = c->area + GUEST_BOOT_MEMMAP;
+	si = gmem_ptr(c->m, info, PAGE_SIZE);
+	mm = gmem_ptr(c->m, memmap, (uint64_t)c->nr_e820 * MEMMAP_ENTRY_SIZE);
 	if (!si || !mm)
 		return load_fail(c, "hvm_start_info could not be written");
 	memset(si, 0, PAGE_SIZE);
@@ -98,15 +103,15 @@ int pvh_load(const struct load_ctx *c, const struct elf_file *f, uint32_t entry,
 	st64(si + SI_CMDLINE_PADDR, out->cmdline_addr);
 	st64(si + SI_RSDP_PADDR, GUEST_ACPI_BASE);
 	if (out->initrd_size) {
-		uint8_t *mod = si + (PVH_MODLIST - GUEST_BOOT_INFO);
+		uint8_t *mod = si + PVH_MODLIST;
 
 		st32(si + SI_NR_MODULES, 1);
-		st64(si + SI_MODLIST_PADDR, PVH_MODLIST);
+		st64(si + SI_MODLIST_PADDR, info + PVH_MODLIST);
 		st64(mod, out->initrd_addr);
 		st64(mod + 8, out->initrd_size);
 		/* cmdline_paddr 0: the initrd has no command line of its own */
 	}
-	st64(si + SI_MEMMAP_PADDR, GUEST_BOOT_MEMMAP);
+	st64(si + SI_MEMMAP_PADDR, memmap);
 	st32(si + SI_MEMMAP_ENTRIES, c->nr_e820);
 	for (unsigned i = 0; i < c->nr_e820; i++) {
 		uint8_t *e = mm + (size_t)i * MEMMAP_ENTRY_SIZE;
@@ -118,10 +123,10 @@ int pvh_load(const struct load_ctx *c, const struct elf_file *f, uint32_t entry,
 
 	if (load_gdt(c, out))
 		return -1;
-	entry_prot32(out);
+	entry_prot32(c, out);
 	out->rip = entry;
-	out->rbx = GUEST_BOOT_INFO;
-	out->boot_info = GUEST_BOOT_INFO;
+	out->rbx = info;
+	out->boot_info = info;
 	out->kernel_start = lo;
 	out->kernel_end = hi;
 	kstrlcpy(out->format, "PVH ELF", sizeof(out->format));

@@ -35,6 +35,7 @@ REALMODE_LINES=("realmode: hello from real mode (out)" "realmode: rep outsb in r
 
 test_guests() {
 	guest_case e2e_boot_svm guest-hello hello 0
+	guest_case e2e_boot_svm guest-hello-low hello-low 0 "cmdline: keel test guest hello-low"
 	guest_case e2e_boot_svm guest-stringio stringio 0 "${STRINGIO_LINES[@]}"
 	guest_case e2e_boot_svm guest-crs crs 0
 	guest_case e2e_boot_svm guest-realmode realmode 0 "${REALMODE_LINES[@]}"

@@ -3,6 +3,7 @@
 
 vmx_boots() {
 	guest_case e2e_boot_vmx vmx-hello hello 0
+	guest_case e2e_boot_vmx vmx-hello-low hello-low 0 "cmdline: keel test guest hello-low"
 	guest_case e2e_boot_vmx vmx-stringio stringio 0 "${STRINGIO_LINES[@]}"
 	guest_case e2e_boot_vmx vmx-crs crs 0
 	guest_case e2e_boot_vmx vmx-realmode realmode 0 "${REALMODE_LINES[@]}"

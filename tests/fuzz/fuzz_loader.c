@@ -1,7 +1,8 @@
 /* Guest kernel loader: any bytes as the kernel file (the last byte * 16 of them, from the end, are
  * also passed as the initrd) into a 32 MiB VM. It must load or fail with a message, never crash
  * or touch memory outside the VM's RAM, and what it reports must hold: the entry point and
- * the initrd inside RAM, the initrd bytes where it says. Seeds: tests/fuzz/corpus/loader/, made
+ * the initrd inside RAM, the initrd bytes where it says, keel's boot area (boot info, GDT,
+ * stack, command line) 4 KiB-aligned in low RAM, clear of the kernel and below the initrd. Seeds: tests/fuzz/corpus/loader/, made
  * by KEEL_LOADER_SEEDS=DIR build/unit/test_loader. */
 #include "core/guest_layout.h"
 #include "guest/loader.h"
@@ -34,29 +35,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (guest_load(&m, VM_MEMORY, kernel, size, isize ? initrd : NULL, isize, "console=ttyS0",
 		       &boot, err, sizeof(err)) == 0) {
-		if (!boot.format[0] || boot.gdt_base != GUEST_GDT || boot.rflags != 2)
+		/* the boot area's base, from where the boot information is */
+		uint64_t area = boot.boot_info - GUEST_BOOT_INFO;
+
+		if (!boot.format[0] || boot.boot_info < GUEST_BOOT_INFO || area % 4096 ||
+		    area + GUEST_BOOT_AREA_SIZE > VM_MEMORY ||
+		    (area < GUEST_LOW_RAM_END && area + GUEST_BOOT_AREA_SIZE > GUEST_LOW_RAM_END) ||
+		    (area >= GUEST_LOW_RAM_END && area < GUEST_HIGH_RAM_BASE) ||
+		    boot.gdt_base != area + GUEST_GDT || boot.rsp != area + GUEST_GDT ||
+		    boot.cmdline_addr != area + GUEST_CMDLINE || boot.rflags != 2)
 			abort();
 		if (boot.mode == GUEST_ENTRY_PROT32) {
-			if (boot.rip >= VM_MEMORY || boot.cr0 != 0x11 ||
-			    boot.rbx != GUEST_BOOT_INFO)
+			if (boot.rip >= VM_MEMORY || boot.cr0 != 0x11 || boot.rbx != boot.boot_info)
 				abort();
 		} else if (boot.mode == GUEST_ENTRY_LONG64) {
-			if (boot.rip >= VM_MEMORY || boot.rsi != GUEST_BOOT_INFO)
+			/* only the bzImage path enters in long mode; it keeps the area at 0 */
+			if (boot.rip >= VM_MEMORY || area != 0 || boot.rsi != boot.boot_info ||
+			    boot.cr3 != GUEST_PAGE_TABLES)
 				abort();
 		} else {
 			abort();
 		}
-		if (boot.kernel_start < GUEST_CMDLINE + GUEST_CMDLINE_MAX ||
-		    boot.kernel_end > VM_MEMORY || boot.kernel_start >= boot.kernel_end)
+		if (boot.kernel_end > VM_MEMORY || boot.kernel_start >= boot.kernel_end ||
+		    (boot.kernel_start < area + GUEST_BOOT_AREA_SIZE && area < boot.kernel_end))
 			abort();
 		if (boot.initrd_size) {
 			if (boot.initrd_size != isize || boot.initrd_addr % 4096 ||
 			    boot.initrd_addr < boot.kernel_end ||
+			    boot.initrd_addr < area + GUEST_BOOT_AREA_SIZE ||
 			    boot.initrd_addr + boot.initrd_size > VM_MEMORY ||
 			    memcmp(ram + boot.initrd_addr, initrd, isize) != 0)
 				abort();
 		}
-		if (strcmp((const char *)ram + GUEST_CMDLINE, "console=ttyS0") != 0)
+		if (strcmp((const char *)ram + boot.cmdline_addr, "console=ttyS0") != 0)
 			abort();
 	} else if (!err[0] || strlen(err) >= sizeof(err)) {
 		abort();

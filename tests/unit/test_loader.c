@@ -167,12 +167,17 @@ static void check_e820_table(const uint8_t *t, unsigned n, size_t stride, size_t
 	}
 }
 
-/* keel's boot GDT and the segment state every mode shares. */
-static void check_gdt(struct vm *v)
-{
-	const uint8_t *g = gp(v, GUEST_GDT, 48);
+/* keel's boot area: 128 KiB (core/guest_layout.h); the GDT at 0x1000 in it, the scratch stack
+ * below the GDT. */
+#define AREA_SIZE 0x20000ull
 
-	assert_int_equal(boot.gdt_base, GUEST_GDT);
+/* keel's boot GDT, in the boot area at `area`, and the segment state every mode shares. */
+static void check_gdt(struct vm *v, uint64_t area)
+{
+	const uint8_t *g = gp(v, area + 0x1000, 48);
+
+	assert_int_equal(boot.gdt_base, area + 0x1000);
+	assert_int_equal(boot.rsp, area + 0x1000);
 	assert_int_equal(boot.gdt_limit, 47);
 	assert_int_equal(r64(g), 0);
 	assert_int_equal(r64(g + 0x08), 0x00CF9B000000FFFFull); /* 32-bit code, flat */
@@ -198,9 +203,9 @@ static void check_gdt(struct vm *v)
 	assert_int_equal(guest_seg_svm_attrib(&boot.ds), 0xC93);
 }
 
-static void check_prot32(struct vm *v)
+static void check_prot32(struct vm *v, uint64_t area)
 {
-	check_gdt(v);
+	check_gdt(v, area);
 	assert_int_equal(boot.mode, GUEST_ENTRY_PROT32);
 	assert_int_equal(boot.cr0, 0x11);
 	assert_int_equal(boot.cr3, 0);
@@ -245,7 +250,7 @@ static void check_bzimage(struct vm *v, const char *cmdline, uint64_t want_load)
 
 	snprintf(fmt, sizeof(fmt), "bzImage %u.%u", f.version >> 8, f.version & 0xFF);
 	assert_string_equal(boot.format, fmt);
-	check_gdt(v);
+	check_gdt(v, 0);
 	assert_int_equal(boot.mode, GUEST_ENTRY_LONG64);
 	assert_int_equal(boot.rip, want_load + 0x200);
 	assert_int_equal(boot.rsi, GUEST_BOOT_INFO);
@@ -498,7 +503,7 @@ static void check_pvh(struct vm *v, const char *cmdline, bool with_initrd)
 	const uint8_t *si = gp(v, GUEST_BOOT_INFO, 0x38);
 
 	assert_string_equal(boot.format, "PVH ELF");
-	check_prot32(v);
+	check_prot32(v, 0);
 	assert_int_equal(boot.rip, pvh_entry_from_file());
 	assert_int_equal(boot.rbx, GUEST_BOOT_INFO);
 	for (unsigned i = 0; i < eh->e_phnum; i++) {
@@ -721,19 +726,43 @@ static void build_mb(uint8_t buf[TINY_SIZE], bool is64)
 		buf[MB_HDR_OFF + i] = (uint8_t)(0xF4 ^ i);
 }
 
-/* A raw image with the a.out kludge: the header at file offset 0x40 names its own address. */
+/* A raw image with the a.out kludge: the header at file offset 0x40 names its own address. The
+ * whole file goes to load, its bss runs to bss_end. */
 #define KL_LOAD 0x180000ull
-static void build_kludge(uint8_t buf[TINY_SIZE])
+static void build_kludge_at(uint8_t buf[TINY_SIZE], uint32_t load, uint32_t bss_end)
 {
 	uint8_t *h = buf + 0x40;
 
 	memset(buf, 0x90, TINY_SIZE);
 	put_mb_header(h, 0x10003);
-	w32(h + 12, KL_LOAD + 0x40); /* header_addr */
-	w32(h + 16, KL_LOAD);	     /* load_addr */
-	w32(h + 20, 0);		     /* load_end_addr: the whole file */
-	w32(h + 24, KL_LOAD + 0x2000);
-	w32(h + 28, KL_LOAD + 0x80); /* entry */
+	w32(h + 12, load + 0x40); /* header_addr */
+	w32(h + 16, load);	  /* load_addr */
+	w32(h + 20, 0);		  /* load_end_addr: the whole file */
+	w32(h + 24, bss_end);
+	w32(h + 28, load + 0x80); /* entry */
+}
+
+static void build_kludge(uint8_t buf[TINY_SIZE])
+{
+	build_kludge_at(buf, KL_LOAD, KL_LOAD + 0x2000);
+}
+
+/* ELF32 Multiboot image of n PT_LOADs, identity-linked, at seg[i][0] with seg[i][1] bytes of
+ * memory; each loads the 0x200 file bytes from the Multiboot header on (memsz >= 0x200), and the
+ * entry is 0x20 into the first. */
+static void build_mb_at(uint8_t buf[TINY_SIZE], const uint64_t seg[][2], unsigned n)
+{
+	struct seg_spec s[2];
+
+	assert_true(n <= 2);
+	for (unsigned i = 0; i < n; i++)
+		s[i] = (struct seg_spec){ PT_LOAD, MB_HDR_OFF, seg[i][0], seg[i][0],
+					  0x200,   seg[i][1],  0x1000 };
+	memset(buf, 0, TINY_SIZE);
+	put_elf(buf, false, EM_386, seg[0][0] + 0x20, s, n);
+	put_mb_header(buf + MB_HDR_OFF, 0x3);
+	for (unsigned i = 12; i < 0x200; i++)
+		buf[MB_HDR_OFF + i] = (uint8_t)(0x4C ^ i);
 }
 
 static void tiny_pvh(void **state)
@@ -746,7 +775,7 @@ static void tiny_pvh(void **state)
 	vm_init(&v, 64 * MiB);
 	memset(gp(&v, PVH_LOAD, 0x3000), 0xEE, 0x3000);
 	assert_int_equal(load(&v, buf, sizeof(buf), ird, sizeof(ird), "pvh"), 0);
-	check_prot32(&v);
+	check_prot32(&v, 0);
 	assert_string_equal(boot.format, "PVH ELF");
 	assert_int_equal(boot.rip, PVH_ENTRY);
 	assert_memory_equal(gp(&v, PVH_LOAD, 0x100), buf + 0x200, 0x100);
@@ -798,8 +827,6 @@ static void tiny_pvh_corrupt(void **state)
 	vm_init(&v, 64 * MiB);
 	pvh_bad(&v, "lies beyond the VM's RAM", 64 + PH_PADDR, 8, 300 * MiB);
 	pvh_bad(&v, "lies beyond the VM's RAM", 64 + PH_PADDR, 8, 64 * MiB - 0x1000);
-	pvh_bad(&v, "overlaps keel's boot structures", 64 + PH_PADDR, 8, 0x10000);
-	pvh_bad(&v, "overlaps keel's boot structures", 64 + PH_PADDR, 8, 0);
 	pvh_bad(&v, "not inside one RAM range", 64 + PH_PADDR, 8, 0x9E000); /* legacy hole */
 	pvh_bad(&v, "wraps around", 64 + PH_PADDR, 8, ~0ull - 0x1000);
 	pvh_bad(&v, "p_filesz 0x4000 is larger than p_memsz", 64 + PH_FILESZ, 8, 0x4000);
@@ -851,15 +878,43 @@ static void tiny_pvh_corrupt(void **state)
 	vm_free(&v);
 }
 
-static void check_mb_info(struct vm *v, const char *cmdline, const void *ird, size_t isize)
+/* [a, a + alen) lies inside keel's boot area at `area` and clear of the kernel and the initrd. */
+static void check_in_area(uint64_t area, uint64_t a, uint64_t alen)
 {
-	const uint8_t *mbi = gp(v, GUEST_BOOT_INFO, 116);
+	if (a < area || a + alen > area + AREA_SIZE)
+		fail_msg("0x%llx+0x%llx is outside keel's area at 0x%llx", (unsigned long long)a,
+			 (unsigned long long)alen, (unsigned long long)area);
+	if (a < boot.kernel_end && boot.kernel_start < a + alen)
+		fail_msg("0x%llx+0x%llx overlaps the kernel at 0x%llx-0x%llx",
+			 (unsigned long long)a, (unsigned long long)alen,
+			 (unsigned long long)boot.kernel_start,
+			 (unsigned long long)boot.kernel_end);
+	if (boot.initrd_size && a < boot.initrd_addr + boot.initrd_size &&
+	    boot.initrd_addr < a + alen)
+		fail_msg("0x%llx+0x%llx overlaps the initrd", (unsigned long long)a,
+			 (unsigned long long)alen);
+}
+
+/* The Multiboot boot state with keel's boot area at `area`: multiboot_info at 0x8000 in it, and
+ * everything it points at inside the area too (only the initrd outside, above it). */
+static void check_mb_info(struct vm *v, uint64_t area, const char *cmdline, const void *ird,
+			  size_t isize)
+{
+	const uint8_t *mbi = gp(v, area + 0x8000, 116);
 	uint32_t flags = r32(mbi);
 	uint64_t low_end = MIN(v->memory, GUEST_MMIO_HOLE);
 
-	check_prot32(v);
+	check_prot32(v, area);
 	assert_int_equal(boot.rax, 0x2BADB002);
-	assert_int_equal(boot.rbx, GUEST_BOOT_INFO);
+	assert_int_equal(boot.rbx, area + 0x8000);
+	assert_int_equal(boot.boot_info, area + 0x8000);
+	assert_int_equal(boot.cmdline_addr, area + 0xA000);
+	check_in_area(area, boot.boot_info, 116);
+	check_in_area(area, boot.gdt_base, 48);
+	check_in_area(area, boot.rsp - 16, 16);
+	check_in_area(area, r32(mbi + 16), strlen(cmdline) + 1);
+	check_in_area(area, r32(mbi + 48), r32(mbi + 44));
+	check_in_area(area, r32(mbi + 64), 5);
 	assert_int_equal(flags, 0x1 | 0x4 | 0x40 | 0x200 | (isize ? 0x8 : 0));
 	assert_int_equal(r32(mbi + 4), 636);
 	assert_int_equal(r32(mbi + 8), (low_end - MiB) / KiB);
@@ -875,9 +930,12 @@ static void check_mb_info(struct vm *v, const char *cmdline, const void *ird, si
 		const uint8_t *mod;
 		assert_int_equal(r32(mbi + 20), 1);
 		mod = gp(v, r32(mbi + 24), 16);
+		check_in_area(area, r32(mbi + 24), 16);
+		check_in_area(area, r32(mod + 8), 7);
 		assert_int_equal(r32(mod) % 4096, 0);
 		assert_int_equal(r32(mod + 4) - r32(mod), isize);
 		assert_true(r32(mod) >= boot.kernel_end);
+		assert_true(r32(mod) >= area + AREA_SIZE);
 		assert_true(r32(mod + 4) <= low_end);
 		assert_string_equal((const char *)gp(v, r32(mod + 8), 1), "initrd");
 		assert_memory_equal(gp(v, r32(mod), isize), ird, isize);
@@ -903,16 +961,16 @@ static void multiboot_elf(void **state)
 		for (unsigned i = 0x200; i < 0x1000; i++)
 			assert_int_equal(*gp(&v, MB_LOAD + i, 1), 0);
 		assert_int_equal(boot.kernel_end, MB_LOAD + 0x1000);
-		check_mb_info(&v, "test=mb", ird, sizeof(ird));
+		check_mb_info(&v, 0, "test=mb", ird, sizeof(ird));
 	}
 	/* no initrd, no command line */
 	build_mb(buf, false);
 	assert_int_equal(load(&v, buf, sizeof(buf), NULL, 0, NULL), 0);
-	check_mb_info(&v, "", NULL, 0);
+	check_mb_info(&v, 0, "", NULL, 0);
 	/* a video-mode request is accepted (no framebuffer is described) */
 	put_mb_header(buf + MB_HDR_OFF, 0x7);
 	assert_int_equal(load(&v, buf, sizeof(buf), NULL, 0, NULL), 0);
-	assert_int_equal(r32(gp(&v, GUEST_BOOT_INFO, 4)) & 0x1800, 0);
+	assert_int_equal(r32(gp(&v, 0x8000, 4)) & 0x1800, 0);
 	vm_free(&v);
 }
 
@@ -933,7 +991,7 @@ static void multiboot_kludge(void **state)
 		assert_int_equal(*gp(&v, KL_LOAD + i, 1), 0);
 	assert_int_equal(boot.kernel_start, KL_LOAD);
 	assert_int_equal(boot.kernel_end, KL_LOAD + 0x2000);
-	check_mb_info(&v, "k", ird, sizeof(ird));
+	check_mb_info(&v, 0, "k", ird, sizeof(ird));
 	/* load_end_addr set: only that much is copied */
 	w32(buf + 0x40 + 20, KL_LOAD + 0x100);
 	put_mb_header(buf + 0x40, 0x10003);
@@ -974,7 +1032,6 @@ static void multiboot_corrupt(void **state)
 	mb_bad(&v, make_mb32, MB_HDR_OFF + 8, 0, "nor a Multiboot header");
 	mb_bad(&v, make_mb32, 24, 0x200000, "not inside any loaded segment");	/* e_entry */
 	mb_bad(&v, make_mb32, 52 + 12, 0x40000000, "lies beyond the VM's RAM"); /* p_paddr */
-	mb_bad(&v, make_mb32, 52 + 12, 0x1000, "overlaps keel's boot structures");
 	mb_bad(&v, make_mb32, 52 + 16, 0x2000, "larger than p_memsz");
 	mb_bad(&v, make_kludge, 0x40 + 16, KL_LOAD + 0x80, "does not fit header_addr");
 	mb_bad(&v, make_kludge, 0x40 + 16, KL_LOAD - 0x1000, "does not fit header_addr");
@@ -1058,6 +1115,197 @@ static void misc_failures(void **state)
 	vm_free(&v);
 }
 
+/* ---- kernels that want low memory: keel's boot area moves ------------------------------- */
+
+/* The kernel's n segments hold their file bytes and zeroed bss, whatever keel wrote. */
+static void check_mb_segments(struct vm *v, const uint8_t *buf, const uint64_t seg[][2], unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *g = gp(v, seg[i][0], seg[i][1]);
+		assert_memory_equal(g, buf + MB_HDR_OFF, 0x200);
+		for (uint64_t j = 0x200; j < seg[i][1]; j++)
+			if (g[j])
+				fail_msg("bss byte 0x%llx of segment %u is 0x%x",
+					 (unsigned long long)j, i, g[j]);
+	}
+}
+
+/* A Multiboot ELF linked at 0x8000, as GRUB and QEMU load them: keel's area goes to the top
+ * of low RAM, the kernel stays whole, the initrd goes above both. */
+static void multiboot_at_0x8000(void **state)
+{
+	const uint64_t seg[1][2] = { { 0x8000, 0x6000 } };
+	uint8_t buf[TINY_SIZE], ird[5000];
+	struct vm v;
+	(void)state;
+	for (unsigned i = 0; i < sizeof(ird); i++)
+		ird[i] = (uint8_t)(i * 31 + 7);
+	build_mb_at(buf, seg, 1);
+	vm_init(&v, 32 * MiB);
+	memset(gp(&v, 0, 0x9F000), 0xA5, 0x9F000);
+	assert_int_equal(load(&v, buf, sizeof(buf), ird, sizeof(ird), "low=1"), 0);
+	assert_string_equal(boot.format, "Multiboot ELF");
+	assert_int_equal(boot.rip, 0x8020);
+	assert_int_equal(boot.kernel_start, 0x8000);
+	assert_int_equal(boot.kernel_end, 0xE000);
+	check_mb_segments(&v, buf, seg, 1);
+	check_mb_info(&v, 0x7F000, "low=1", ird, sizeof(ird));
+	/* without an initrd or a command line */
+	assert_int_equal(load(&v, buf, sizeof(buf), NULL, 0, NULL), 0);
+	check_mb_segments(&v, buf, seg, 1);
+	check_mb_info(&v, 0x7F000, "", NULL, 0);
+	vm_free(&v);
+}
+
+/* Where the area goes for kernels at each edge of the places it may take. */
+static void multiboot_low_placements(void **state)
+{
+	static const struct {
+		uint64_t seg[2][2];
+		unsigned n;
+		uint64_t area;
+	} cases[] = {
+		{ { { 0x1000, 0x1000 } }, 1, 0x7F000 },
+		{ { { 0, 0x1000 } }, 1, 0x7F000 },
+		{ { { 0x10000, 0x1000 } }, 1, 0x7F000 },
+		{ { { 0x1F000, 0x1000 } }, 1, 0x7F000 },  /* its last page is the area's */
+		{ { { 0x20000, 0x1000 } }, 1, 0 },	  /* just above the area at 0 */
+		{ { { 0x1000, 0x7E000 } }, 1, 0x7F000 },  /* ends where the area starts */
+		{ { { 0x1000, 0x7E001 } }, 1, 0x100000 }, /* one byte more: 1 MiB */
+		{ { { 0x1000, 0x9D000 } }, 1, 0x100000 }, /* low RAM but its first and last pages */
+		{ { { 0, 0x9F000 } }, 1, 0x100000 },	  /* all of low RAM */
+		{ { { 0x8000, 0x1000 }, { 0x200000, 0x1800 } }, 2, 0x202000 }, /* past the hole */
+		{ { { 0, 0x9F000 }, { 0x100000, 0x1000 } }, 2, 0x101000 },
+		{ { { 0x8000, 0x1000 }, { 0x100000, 0x1E00000 } },
+		  2,
+		  0x1F00000 }, /* right after it */
+	};
+	uint8_t buf[TINY_SIZE], ird[100] = { 42 };
+	struct vm v;
+	(void)state;
+	vm_init(&v, 32 * MiB);
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+		build_mb_at(buf, cases[i].seg, cases[i].n);
+		memset(gp(&v, 0, 0x9F000), 0xA5, 0x9F000);
+		if (load(&v, buf, sizeof(buf), ird, sizeof(ird), "placed") != 0)
+			fail_msg("case %u: %s", i, err);
+		check_mb_segments(&v, buf, cases[i].seg, cases[i].n);
+		check_mb_info(&v, cases[i].area, "placed", ird, sizeof(ird));
+	}
+	vm_free(&v);
+}
+
+/* An a.out-kludge image low in memory: the same placement from its address fields. */
+static void kludge_low(void **state)
+{
+	uint8_t buf[TINY_SIZE], ird[300] = { 5 };
+	struct vm v;
+	(void)state;
+	vm_init(&v, 32 * MiB);
+	build_kludge_at(buf, 0x2000, 0x3000);
+	assert_int_equal(load(&v, buf, sizeof(buf), ird, sizeof(ird), "kl"), 0);
+	assert_string_equal(boot.format, "Multiboot a.out kludge");
+	assert_int_equal(boot.rip, 0x2080);
+	assert_memory_equal(gp(&v, 0x2000, sizeof(buf)), buf, sizeof(buf));
+	check_mb_info(&v, 0x7F000, "kl", ird, sizeof(ird));
+	/* its bss over all of low RAM's upper part: the area goes to 1 MiB */
+	build_kludge_at(buf, 0x2000, 0x9F000);
+	memset(gp(&v, 0x2000, 0x9D000), 0xA5, 0x9D000);
+	assert_int_equal(load(&v, buf, sizeof(buf), ird, sizeof(ird), "kl"), 0);
+	assert_memory_equal(gp(&v, 0x2000, sizeof(buf)), buf, sizeof(buf));
+	for (uint64_t a = 0x2000 + sizeof(buf); a < 0x9F000; a++)
+		assert_int_equal(*gp(&v, a, 1), 0);
+	check_mb_info(&v, 0x100000, "kl", ird, sizeof(ird));
+	vm_free(&v);
+}
+
+/* A PVH kernel at 0x8000: hvm_start_info, its module list and memory map, the command line and
+ * the GDT all move with the area. */
+static void pvh_low(void **state)
+{
+	uint8_t buf[TINY_SIZE];
+	const uint8_t ird[2000] = { 7, 8, 9 };
+	struct vm v;
+	const uint8_t *si;
+	(void)state;
+	build_pvh(buf);
+	w64(PVH_PH_LOAD + PH_PADDR, 0x8000);
+	w64(buf + XEN_NOTE + 16, 0x8010);
+	vm_init(&v, 64 * MiB);
+	memset(gp(&v, 0, 0x9F000), 0xA5, 0x9F000);
+	assert_int_equal(load(&v, buf, sizeof(buf), ird, sizeof(ird), "pvh low"), 0);
+	check_prot32(&v, 0x7F000);
+	assert_string_equal(boot.format, "PVH ELF");
+	assert_int_equal(boot.rip, 0x8010);
+	assert_int_equal(boot.rbx, 0x7F000 + 0x8000);
+	assert_int_equal(boot.boot_info, 0x7F000 + 0x8000);
+	assert_memory_equal(gp(&v, 0x8000, 0x100), buf + 0x200, 0x100);
+	for (unsigned i = 0x100; i < 0x3000; i++)
+		assert_int_equal(*gp(&v, 0x8000 + i, 1), 0);
+	si = gp(&v, boot.rbx, 0x38);
+	assert_int_equal(r32(si), 0x336ec578);
+	check_in_area(0x7F000, boot.rbx, 0x38);
+	check_in_area(0x7F000, boot.gdt_base, 48);
+	check_in_area(0x7F000, r64(si + 0x18), sizeof("pvh low"));
+	assert_string_equal((const char *)gp(&v, r64(si + 0x18), 1), "pvh low");
+	check_in_area(0x7F000, r64(si + 0x10), 32);
+	check_in_area(0x7F000, r64(si + 0x28), 24 * r32(si + 0x30));
+	check_e820_table(gp(&v, r64(si + 0x28), 24 * r32(si + 0x30)), r32(si + 0x30), 24, 0,
+			 v.memory);
+	assert_int_equal(r64(gp(&v, r64(si + 0x10), 8)), boot.initrd_addr);
+	assert_true(boot.initrd_addr >= 0x7F000 + AREA_SIZE);
+	assert_memory_equal(gp(&v, boot.initrd_addr, sizeof(ird)), ird, sizeof(ird));
+	vm_free(&v);
+}
+
+/* Kernels that leave no 128 KiB of low RAM and nothing above them: refused, memory untouched. */
+static void low_kernel_no_room(void **state)
+{
+	const uint64_t full[2][2] = { { 0x1000, 0x9E000 }, { 0x100000, 0x1EE1000 } };
+	const uint64_t fits[2][2] = { { 0x1000, 0x9E000 }, { 0x100000, 0x1EE0000 } };
+	const uint64_t small[2][2] = { { 0x1000, 0x9E000 }, { 0x100000, 0xF0000 } };
+	uint8_t buf[TINY_SIZE];
+	struct vm v;
+	(void)state;
+	vm_init(&v, 32 * MiB);
+	memset(gp(&v, 0, 0x9F000), 0xA5, 0x9F000);
+	build_mb_at(buf, full, 2);
+	expect_fail(&v, buf, sizeof(buf), NULL, 0, NULL,
+		    "kernel at 0x1000-0x1fe1000 leaves no room for keel's 128 KiB boot area");
+	assert_int_equal(*gp(&v, 0x1000, 1), 0xA5);
+	/* one page less: the area just fits at the end of RAM, and no initrd does */
+	build_mb_at(buf, fits, 2);
+	assert_int_equal(load(&v, buf, sizeof(buf), NULL, 0, "end"), 0);
+	check_mb_segments(&v, buf, fits, 2);
+	check_mb_info(&v, 32 * MiB - AREA_SIZE, "end", NULL, 0);
+	expect_fail(&v, buf, sizeof(buf), "x", 1, NULL, "initrd of 1 bytes does not fit");
+	vm_free(&v);
+	/* the smallest VM (2 MiB), 64 KiB of it left past the kernel */
+	vm_init(&v, 2 * MiB);
+	build_mb_at(buf, small, 2);
+	expect_fail(&v, buf, sizeof(buf), NULL, 0, NULL, "leaves no room for keel's");
+	vm_free(&v);
+	/* a PVH kernel in all of low RAM with a second segment to the end of RAM */
+	vm_init(&v, 64 * MiB);
+	build_pvh(buf);
+	w64(PVH_PH_LOAD + PH_PADDR, 0);
+	w64(PVH_PH_LOAD + PH_MEMSZ, 0x9F000);
+	w64(buf + XEN_NOTE + 16, 0x10);
+	{
+		const struct seg_spec rest = { PT_LOAD, 0x200, 0, 0x100000, 0x10, 63 * MiB, 0 };
+		uint8_t *p = buf + 64 + 112;
+		w16(buf + 56, 3);
+		w32(p, rest.type);
+		w64(p + PH_OFFSET, rest.offset);
+		w64(p + PH_PADDR, rest.paddr);
+		w64(p + PH_FILESZ, rest.filesz);
+		w64(p + PH_MEMSZ, rest.memsz);
+	}
+	expect_fail(&v, buf, sizeof(buf), NULL, 0, NULL,
+		    "kernel at 0x0-0x4000000 leaves no room for keel's 128 KiB boot area");
+	vm_free(&v);
+}
+
 /* ---- fuzz seeds ----------------------------------------------------------------------------- */
 
 static void write_seed(const char *dir, const char *name, const void *data, size_t n)
@@ -1091,6 +1339,30 @@ static void write_seeds(void **state)
 	build_kludge(buf);
 	buf[TINY_SIZE] = 2;
 	write_seed(dir, "multiboot-kludge.bin", buf, sizeof(buf));
+	/* kernels in low memory: keel's boot area moves to 0x7F000, past the hole, or nowhere */
+	{
+		const uint64_t low[1][2] = { { 0x8000, 0x6000 } };
+		const uint64_t hole[2][2] = { { 0x8000, 0x1000 }, { 0x200000, 0x1800 } };
+		const uint64_t full[2][2] = { { 0x1000, 0x9E000 }, { 0x100000, 0x1EE1000 } };
+
+		build_mb_at(buf, low, 1);
+		buf[TINY_SIZE] = 3;
+		write_seed(dir, "multiboot-low.elf", buf, sizeof(buf));
+		build_mb_at(buf, hole, 2);
+		buf[TINY_SIZE] = 1;
+		write_seed(dir, "multiboot-past-hole.elf", buf, sizeof(buf));
+		build_mb_at(buf, full, 2);
+		buf[TINY_SIZE] = 0;
+		write_seed(dir, "multiboot-no-room.elf", buf, sizeof(buf));
+		build_kludge_at(buf, 0x2000, 0x9F000);
+		buf[TINY_SIZE] = 2;
+		write_seed(dir, "kludge-low.bin", buf, sizeof(buf));
+		build_pvh(buf);
+		w64(PVH_PH_LOAD + PH_PADDR, 0x8000);
+		w64(buf + XEN_NOTE + 16, 0x8010);
+		buf[TINY_SIZE] = 1;
+		write_seed(dir, "pvh-low.elf", buf, sizeof(buf));
+	}
 	/* Debian's setup header, cut to 1 setup sector and 2 KiB of kernel, init_size 1 MiB, so
 	 * the whole bzImage path runs in the fuzzer's 32 MiB */
 	{
@@ -1163,6 +1435,11 @@ int main(void)
 		cmocka_unit_test(multiboot_kludge),
 		cmocka_unit_test(multiboot_corrupt),
 		cmocka_unit_test(misc_failures),
+		cmocka_unit_test(multiboot_at_0x8000),
+		cmocka_unit_test(multiboot_low_placements),
+		cmocka_unit_test(kludge_low),
+		cmocka_unit_test(pvh_low),
+		cmocka_unit_test(low_kernel_no_room),
 	};
 	const struct CMUnitTest seeds[] = { cmocka_unit_test(write_seeds) };
 

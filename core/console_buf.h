@@ -13,9 +13,13 @@
 
 #include "lib/types.h"
 
+#ifdef KEEL_FUZZ
+#define CONBUF_RING 512u /* small enough that a fuzz input fills it */
+#else
 #define CONBUF_RING (64u * 1024) /* a power of two: the positions run free and wrap */
-#define CONBUF_LINE 256		 /* a longer line goes out in pieces of this size */
-#define CONBUF_PREFIX_MAX 32	 /* a VM name (CFG_NAME_MAX) */
+#endif
+#define CONBUF_LINE 256	     /* a longer line goes out in pieces of this size */
+#define CONBUF_PREFIX_MAX 32 /* a VM name (CFG_NAME_MAX) */
 /* The most conbuf_take writes at once: a prefix, "| " and a line. */
 #define CONBUF_TAKE_MAX (CONBUF_PREFIX_MAX + 2 + CONBUF_LINE)
 

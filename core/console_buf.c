@@ -78,9 +78,10 @@ size_t conbuf_take(struct conbuf *b, const char *prefix, char *out, uint64_t *dr
 	size_t n = 0;
 	if (prefix && b->at_line_start) {
 		size_t plen = kstrnlen(prefix, CONBUF_PREFIX_MAX);
-		memcpy(out, prefix, plen);
-		memcpy(out + plen, "| ", 2);
-		n = plen + 2;
+		for (n = 0; n < plen; n++)
+			out[n] = prefix[n];
+		out[n++] = '|';
+		out[n++] = ' ';
 	}
 	uint32_t i = 0;
 	while (i < limit) {

@@ -16,7 +16,7 @@
 #ifdef KEEL_FUZZ
 #define CONBUF_RING 512u /* small enough that a fuzz input fills it */
 #else
-#define CONBUF_RING (64u * 1024) /* a power of two: the positions run free and wrap */
+#define CONBUF_RING 65536u /* a power of two: the positions run free and wrap */
 #endif
 #define CONBUF_LINE 256	     /* a longer line goes out in pieces of this size */
 #define CONBUF_PREFIX_MAX 32 /* a VM name (CFG_NAME_MAX) */

@@ -64,7 +64,7 @@ static void drain_one(void)
 	dropped_bytes += dropped;
 	if (n > CONBUF_TAKE_MAX || (dropped && n) || raw > CONBUF_LINE)
 		abort();
-	if (raw && start && (n != raw + 6 || memcmp(out, "fuzz| ", 6)))
+	if (raw && start && (n != raw + 6 || memcmp(out, "fuzz| ", 6) != 0))
 		abort();
 	if (raw && !start && n != raw)
 		abort();

@@ -37,28 +37,6 @@ void console_write(const char *s, size_t n)
 		spin_unlock(&lock);
 }
 
-void console_write_prefixed(const char *prefix, bool *at_line_start, const char *s, size_t n)
-{
-	bool locked = spin_lock_bounded(&lock, 100000000ul);
-	size_t plen = strlen(prefix);
-	while (n) {
-		if (*at_line_start) {
-			write_all(prefix, plen);
-			write_all("| ", 2);
-			*at_line_start = false;
-		}
-		const char *nl = memchr(s, '\n', n);
-		size_t chunk = nl ? (size_t)(nl - s) + 1 : n;
-		write_all(s, chunk);
-		if (nl)
-			*at_line_start = true;
-		s += chunk;
-		n -= chunk;
-	}
-	if (locked)
-		spin_unlock(&lock);
-}
-
 void klog(const char *fmt, ...)
 {
 	char line[512];

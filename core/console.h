@@ -12,8 +12,5 @@ void console_init_serial(void);
 void console_init_framebuffer(const struct boot_framebuffer *fb);
 /* Raw bytes, no stamp: guest console output passes through here. */
 void console_write(const char *s, size_t n);
-/* The same with "PREFIX| " at the start of every line (CONVENTIONS.md: with several VMs each
- * guest line is prefixed with its VM's name); *at_line_start carries the state between calls. */
-void console_write_prefixed(const char *prefix, bool *at_line_start, const char *s, size_t n);
 
 #endif

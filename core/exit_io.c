@@ -2,9 +2,16 @@
  * tables), to the platform's I/O bus. */
 #include "core/exit.h"
 
+#include "arch/x86/time.h"
 #include "core/virt.h"
 #include "lib/kstring.h"
 #include "vdev/platform.h"
+
+/* The most elements of one REP INS/OUTS moved in one exit: the rest waits for the CPU to
+ * re-execute the instruction (RIP stays on it), after whatever the scheduler does meanwhile. */
+#define STRING_IO_MAX_ELEMS 4096
+/* How many elements between two looks at the clock. */
+#define STRING_IO_CLOCK_EVERY 32
 
 static uint64_t size_mask(unsigned size)
 {
@@ -42,8 +49,11 @@ static enum exit_result io_string(struct vcpu *v, const struct vm_exit *e)
 	uint64_t base = seg_base(&s, e->io.in ? X86_SEG_ES : src_seg, mode);
 	unsigned access = (e->io.in ? GW_WRITE : 0) | (cpl_of(&s) == 3 ? GW_USER : 0);
 
-	/* at most a page of iterations per exit: the guest re-executes the rest */
-	for (unsigned i = 0; count && i < 4096; i++, count--) {
+	/* A bounded part per exit, and none past the vCPU's slice: one string instruction must not
+	 * keep the CPU from its other vCPUs. The first element always moves, so it progresses. */
+	for (unsigned i = 0; count && i < STRING_IO_MAX_ELEMS; i++, count--) {
+		if (i && i % STRING_IO_CLOCK_EVERY == 0 && time_now_ns() >= v->slice_end_ns)
+			break;
 		uint64_t off = v->regs.gpr[idx] & amask;
 		uint64_t la = base + off, gpa, gpa2 = 0;
 		if (mode != X86_MODE_LONG64)

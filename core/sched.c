@@ -7,6 +7,7 @@
 #include "arch/x86/smp.h"
 #include "arch/x86/time.h"
 #include "core/console_input.h"
+#include "core/guest_console.h"
 #include "core/placement.h"
 #include "core/virt.h"
 #include "core/vm_run.h"
@@ -160,6 +161,13 @@ static void idle(struct sched_cpu *sc)
 		wake = MIN(wake, vcpu_wake_ns(v));
 	if (wake <= now)
 		return;
+	/* nothing to run: time for the console */
+	if (guest_console_pending(NULL)) {
+		guest_console_drain(NULL, wake);
+		now = time_now_ns();
+		if (wake <= now)
+			return;
+	}
 	host_idle_us((wake - now) / 1000 + 1);
 }
 
@@ -169,6 +177,9 @@ static void cpu_loop(void *arg)
 	while (__atomic_load_n(&live_vms, __ATOMIC_ACQUIRE)) {
 		host_tpr_open();
 		console_input_poll();
+		/* between slices: every VM's output gets a turn, whoever ran */
+		if (guest_console_pending(NULL))
+			guest_console_drain(NULL, time_now_ns() + GUEST_CONSOLE_DRAIN_US * 1000ull);
 		struct vcpu *v = pick(sc);
 		if (!v) {
 			idle(sc);

@@ -5,7 +5,9 @@
 #include "arch/x86/time.h"
 #include "core/guest_layout.h"
 #include "core/hv_api.h"
+#include "core/console_buf.h"
 #include "core/console_input.h"
+#include "core/guest_console.h"
 #include "core/kmem.h"
 #include "core/sched.h"
 #include "core/virt.h"
@@ -59,17 +61,20 @@ struct vm *hv_vm_create(const char *name, char *err, size_t err_size)
 	kstrlcpy(vm->name, name, sizeof(vm->name));
 	vm->exit_port = true;
 	vm->restart_on_reboot = true; /* a guest reboot restarts it, as on a PC (and Xen) */
-	vm->at_line_start = true;
 	vm->start_time = (struct vrtc_time){ 0, 0, 0, 1, 1, 2000 };
 	struct stage2_alloc a = { s2_alloc_page, s2_table_ptr, NULL };
 	vm->platform = kmem_alloc_pages(sizeof(struct platform), PAGE_SIZE);
-	if (!vm->platform || stage2_init(&vm->stage2, virt->stage2_format(), &a)) {
+	vm->con = kmem_alloc_pages(sizeof(struct conbuf), PAGE_SIZE);
+	if (!vm->platform || !vm->con || stage2_init(&vm->stage2, virt->stage2_format(), &a)) {
 		fail(err, err_size, "out of memory for the VM's devices and stage-2 tables");
 		if (vm->platform)
 			kmem_free_pages(vm->platform, sizeof(struct platform));
+		if (vm->con)
+			kmem_free_pages(vm->con, sizeof(struct conbuf));
 		kmem_free_pages(vm, sizeof(*vm));
 		return NULL;
 	}
+	conbuf_init(vm->con);
 	return vm;
 }
 
@@ -213,8 +218,10 @@ int hv_vm_rebuild(struct vm *vm, char *err, size_t err_size)
 	vm->exit_code = 0;
 	vm->restart_asked = false;
 	vm->input_tail = __atomic_load_n(&vm->input_head, __ATOMIC_ACQUIRE);
-	vm->out_len = 0;
-	vm->at_line_start = true;
+	/* the last life's output went out when it ended (end_life) */
+	vm_lock(vm);
+	conbuf_init(vm->con);
+	vm_unlock(vm);
 	return load(vm, err, err_size);
 }
 
@@ -233,6 +240,7 @@ void hv_run(struct vm **vms, unsigned nr)
 	for (unsigned i = 0; i < nr; i++)
 		vms[i]->prefix_output = nr > 1;
 	console_input_attach(vms, nr);
+	guest_console_attach(vms, nr);
 	sched_place(vms, nr);
 	sched_run(vms, nr);
 }

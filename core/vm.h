@@ -22,6 +22,7 @@ enum vm_state {
 };
 
 struct vm;
+struct conbuf;
 
 struct vcpu {
 	struct vm *vm;
@@ -34,6 +35,7 @@ struct vcpu {
 	struct vcpu *sched_next; /* the next vCPU on the same CPU (a ring) */
 	bool cpu_shared;	 /* other vCPUs run on its CPU too (time-sliced) */
 	bool yield;		 /* it spun on PAUSE: end its slice */
+	uint64_t slice_end_ns;	 /* keel's clock when its current slice ends */
 	int pin; /* the physical CPU keel.cfg pinned it to, or -1: the scheduler picks */
 	unsigned life;
 	bool in_life;
@@ -87,9 +89,8 @@ struct vm {
 	/* console: with several VMs running, output lines carry "NAME| " and only the VM with the
 	 * input focus reads the host's serial port */
 	bool prefix_output;
-	bool at_line_start;
-	char out_line[256]; /* with prefixes: the line being written, so lines never interleave */
-	unsigned out_len;
+	/* its output on the way to the host console (core/guest_console.h), under vm->lock */
+	struct conbuf *con;
 	/* console input on its way to the guest's UART (a paste outruns its FIFO): one writer,
 	 * keel's console input (core/console_input.c), and one reader, a vCPU holding the lock */
 	uint8_t input[512];

@@ -8,9 +8,10 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/fpu.h"
 #include "arch/x86/time.h"
-#include "core/console.h"
+#include "core/console_buf.h"
 #include "core/console_input.h"
 #include "core/exit.h"
+#include "core/guest_console.h"
 #include "core/hv_api.h"
 #include "core/kmem.h"
 #include "core/sched.h"
@@ -64,27 +65,14 @@ static void vm_kick(void *ctx, unsigned cpu)
 		sched_kick(vm->vcpus[cpu]);
 }
 
-/* With several VMs, output is gathered per VM into whole lines, so one VM's line is never cut
- * by another's; a partial line (a shell prompt) goes out when the vCPU idles or the VM stops. */
-static void flush_output(struct vm *vm)
-{
-	if (vm->out_len)
-		console_write_prefixed(vm->name, &vm->at_line_start, vm->out_line, vm->out_len);
-	vm->out_len = 0;
-}
-
+/* The guest's UART output (lock held) is only queued: the host's serial port takes ~87 us a byte,
+ * which a vCPU must not wait for (core/guest_console.h). With several VMs it is gathered into
+ * whole lines, so one VM's line is never cut by another's; a partial line (a shell prompt) is
+ * queued when the vCPU idles or the VM stops. */
 static void vm_uart_tx(void *ctx, const uint8_t *buf, size_t n)
 {
 	struct vm *vm = ctx;
-	if (!vm->prefix_output) {
-		console_write((const char *)buf, n);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		vm->out_line[vm->out_len++] = (char)buf[i];
-		if (buf[i] == '\n' || vm->out_len == sizeof(vm->out_line))
-			flush_output(vm);
-	}
+	conbuf_put(vm->con, buf, n, vm->prefix_output);
 }
 
 enum exit_result vm_crash(struct vcpu *v, const struct vm_exit *e, const char *fmt, ...)
@@ -96,6 +84,7 @@ enum exit_result vm_crash(struct vcpu *v, const struct vm_exit *e, const char *f
 	va_start(ap, fmt);
 	kvsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	guest_console_flush(vm); /* what the guest said before it crashed comes first */
 	klog("vm %s: crashed: %s", vm->name, why);
 	klog("  vcpu %u rip %016llx rflags %016llx exit %s (hw %llx info %llx %llx)", v->id,
 	     (unsigned long long)v->regs.rip, (unsigned long long)v->regs.rflags,
@@ -329,7 +318,7 @@ static void end_life(struct vm *vm)
 {
 	char why[160];
 
-	flush_output(vm);
+	guest_console_flush(vm);
 	log_stop(vm);
 	bool crashed = vm->stop_reason == VM_STOP_CRASH;
 	bool restart = vm->restart_asked;
@@ -521,7 +510,7 @@ bool vcpu_ready(struct vcpu *v)
 	virt->set_cr8(v, v->cr8);
 	virt->set_tpr_threshold(v, vlapic_tpr_blocked_class(apic));
 	if (v->halted)
-		flush_output(vm); /* a prompt without a newline shows while the guest waits */
+		conbuf_end_line(vm->con); /* a prompt without a newline shows while it waits */
 	uint64_t next = platform_next_event_ns(vm->platform, v->id);
 	v->wake_ns = next == UINT64_MAX ? next : vm->start_ns + next;
 	vm_unlock(vm);
@@ -545,8 +534,13 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 {
 	struct vm_exit exit;
 
+	v->slice_end_ns = end_ns;
 	for (;;) {
 		console_input_poll();
+		/* its own VM's output, in its own time: a chatty guest pays for its lines */
+		if (guest_console_pending(v->vm))
+			guest_console_drain(
+				v->vm, MIN(end_ns, time_now_ns() + GUEST_CONSOLE_OWN_US * 1000ull));
 		if (!vcpu_ready(v))
 			break;
 		if (time_now_ns() >= end_ns)

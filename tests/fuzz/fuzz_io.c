@@ -11,11 +11,16 @@
  *                      bit 9 guest reset)
  *   byte 7             clock shift
  * "Service" runs what the vCPU loop does between exits: next-event time, take and acknowledge
- * the pending interrupt, feed the UART. A VM that asked to stop is reset, as keel would. */
+ * the pending interrupt, feed the UART, and the console drainer takes (value bits 10-12) pieces
+ * of the VM's output ring (core/console_buf.h, a 512-byte ring in fuzz builds). A VM that asked
+ * to stop is reset, as keel would. Every byte the UART sends is either taken, dropped and
+ * reported, or still queued. */
+#include "core/console_buf.h"
 #include "tests/support/host_log.h"
 #include "vdev/platform.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,7 +39,8 @@ static void fz_stop(void *ctx, enum vm_stop_reason reason, uint32_t code)
 		abort();
 }
 
-static size_t out_bytes;
+static size_t out_bytes, taken_bytes, dropped_bytes;
+static struct conbuf con;
 
 static void fz_tx(void *ctx, const uint8_t *buf, size_t n)
 {
@@ -42,7 +48,29 @@ static void fz_tx(void *ctx, const uint8_t *buf, size_t n)
 	if (!n || n > VUART_TX_LINE)
 		abort();
 	out_bytes += n;
-	(void)buf[n - 1];
+	conbuf_put(&con, buf, n, true);
+}
+
+/* One piece for the host console: a whole line behind "fuzz| " when it starts one. */
+static void drain_one(void)
+{
+	char out[CONBUF_TAKE_MAX];
+	uint64_t dropped;
+	bool start = con.at_line_start;
+	uint32_t tail = con.tail;
+	size_t n = conbuf_take(&con, "fuzz", out, &dropped);
+	size_t raw = con.tail - tail;
+	taken_bytes += raw;
+	dropped_bytes += dropped;
+	if (n > CONBUF_TAKE_MAX || (dropped && n) || raw > CONBUF_LINE)
+		abort();
+	if (raw && start && (n != raw + 6 || memcmp(out, "fuzz| ", 6) != 0))
+		abort();
+	if (raw && !start && n != raw)
+		abort();
+	/* a piece ends at its line's end: no '\n' inside it */
+	if (raw && memchr(out + n - raw, '\n', raw - 1))
+		abort();
 }
 
 static struct platform plat;
@@ -56,6 +84,10 @@ static void check(void)
 			abort();
 	}
 	if (plat.uart.rx_count > VUART_FIFO_SIZE || plat.uart.tx_len >= VUART_TX_LINE)
+		abort();
+	if (con.head - con.tail > CONBUF_RING || con.line_len >= CONBUF_LINE ||
+	    out_bytes != taken_bytes + dropped_bytes + con.dropped + (con.head - con.tail) +
+				 con.line_len)
 		abort();
 	for (unsigned i = 0; i < 3; i++) {
 		const struct vpit_channel *ch = &plat.pit.ch[i];
@@ -74,6 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct platform_config cfg;
 
 	now = 1000;
+	out_bytes = taken_bytes = dropped_bytes = 0;
+	conbuf_init(&con);
 	host_log_clear();
 	platform_default_config(&cfg);
 	if (platform_init(&plat, &env, &cfg))
@@ -117,6 +151,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (v >= 0)
 				platform_ack_interrupt(&plat, 0, v);
 			platform_uart_input(&plat, (uint8_t)val);
+			for (unsigned k = 0; k < ((val >> 10) & 7); k++)
+				drain_one();
 			if (val & 0x100)
 				platform_power_button(&plat);
 			if (val & 0x200)

@@ -26,8 +26,10 @@ void svm_vmsave(uint64_t pa);
  * 15.14.4 "Pause Intercept Filtering"): a spin-wait's worth, not a single pause */
 #define PAUSE_FILTER_COUNT 3000
 
-/* the debug exception, intercepted while keel single-steps the guest */
+/* the debug exception, intercepted while keel single-steps the guest; DR6.BS, its single-step
+ * status (Intel SDM vol 3B 18.2.3, AMD APM vol 2 13.1.1.3) */
 #define EXC_DB 1
+#define DR6_BS (1ull << 14)
 
 #define IOPM_SIZE (12 * KiB)
 #define MSRPM_SIZE (8 * KiB)
@@ -500,14 +502,21 @@ static void nmi_after_exit(struct vcpu *v, struct svm_vcpu *s, struct vm_exit *e
 		s->nmi_blocked = false;
 	}
 	if (code == SVM_EXIT_EXCP_BASE + EXC_DB && s->nmi_step) {
-		/* the single-step trap after the stepped instruction (a trap: RIP is past it) */
+		/* the single-step trap after the stepped instruction (a trap: RIP is past it). It
+		 * is the guest's own too when the guest had TF set, or when a breakpoint of its
+		 * hit at the same time (a new B0-B3 bit in DR6, SDM vol 3B 18.2.3): then the guest
+		 * takes the #DB, with DR6.BS only if its TF was set. */
 		bool guest_tf = s->step_guest_tf;
+		uint64_t dr6 = *vmcb64(vmcb, VMCB_DR6);
+		bool guest_bp = (dr6 & ~s->step_dr6) & 0xf;
 		end_nmi_step(v, s);
 		e->reason = EXIT_NMI_WINDOW;
-		if (guest_tf) /* the guest single-steps itself: the trap is its own, DR6.BS too */
+		if (guest_tf || guest_bp) {
+			*vmcb64(vmcb, VMCB_DR6) = guest_tf ? dr6 : dr6 & ~DR6_BS;
 			*vmcb64(vmcb, VMCB_EVENTINJ) = SVM_EVT_VALID | SVM_EVT_TYPE_EXC | EXC_DB;
-		else
+		} else {
 			*vmcb64(vmcb, VMCB_DR6) = s->step_dr6;
+		}
 	}
 }
 

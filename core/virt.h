@@ -54,6 +54,14 @@ struct virt_ops {
 	/* An interrupt of priority class `cls` waits behind the guest's TPR alone (-1: none): a CR8
 	 * write must then exit (EXIT_CR8_WRITE), so one that lowers the TPR lets it in at once. */
 	void (*set_tpr_threshold)(struct vcpu *v, int cls);
+	/* True when an NMI can be delivered now: no NMI handler runs (an NMI blocks NMIs until the
+	 * next IRET, SDM vol 3A "NMI Interrupt Handling"), no MOV SS or STI shadow, no event
+	 * pending. IF does not matter. */
+	bool (*nmi_allowed)(struct vcpu *v);
+	/* Asks for an EXIT_NMI_WINDOW once an NMI can be delivered (or earlier: core looks again
+	 * at every exit). The backend withdraws the request itself when the window opens, and on
+	 * vcpu_load_state. */
+	void (*request_nmi_window)(struct vcpu *v);
 	/* PAUSE exits (EXIT_PAUSE) on or off: on for a vCPU that shares its CPU, so a guest spinning
 	 * for another vCPU gives the CPU away. Called on the vCPU's CPU. */
 	void (*set_pause_exit)(struct vcpu *v, bool on);

@@ -10,6 +10,7 @@ static const char *const names[NR_EXIT_REASONS] = {
 	[EXIT_EXT_INTR] = "intr",
 	[EXIT_NMI] = "nmi",
 	[EXIT_IRQ_WINDOW] = "irq-window",
+	[EXIT_NMI_WINDOW] = "nmi-window",
 	[EXIT_SHUTDOWN] = "shutdown",
 	[EXIT_VMCALL] = "vmcall",
 	[EXIT_VIRT_INSN] = "virt-insn",

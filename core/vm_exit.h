@@ -15,6 +15,7 @@ enum exit_reason {
 	EXIT_EXT_INTR, /* a host interrupt arrived while the guest ran */
 	EXIT_NMI,
 	EXIT_IRQ_WINDOW, /* the guest can take an interrupt now */
+	EXIT_NMI_WINDOW, /* the guest can take an NMI now, or soon: look again */
 	EXIT_SHUTDOWN,	 /* triple fault */
 	EXIT_VMCALL,	 /* VMMCALL / VMCALL */
 	EXIT_VIRT_INSN,	 /* the guest used SVM/VMX instructions */

@@ -137,6 +137,14 @@ static enum exit_result handle_irq_window(struct vcpu *v, const struct vm_exit *
 	return EXIT_RESUME;
 }
 
+/* Nothing to do here: vcpu_ready delivers the NMI before the next entry. */
+static enum exit_result handle_nmi_window(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)v;
+	(void)e;
+	return EXIT_RESUME;
+}
+
 static enum exit_result handle_shutdown(struct vcpu *v, const struct vm_exit *e)
 {
 	return vm_crash(v, e, "triple fault");
@@ -194,6 +202,7 @@ static const exit_handler_fn exit_handlers[NR_EXIT_REASONS] = {
 	[EXIT_EXT_INTR] = handle_ext_intr,
 	[EXIT_NMI] = handle_ext_intr,
 	[EXIT_IRQ_WINDOW] = handle_irq_window,
+	[EXIT_NMI_WINDOW] = handle_nmi_window,
 	[EXIT_SHUTDOWN] = handle_shutdown,
 	[EXIT_VMCALL] = handle_vmcall,
 	[EXIT_VIRT_INSN] = handle_undefined,
@@ -426,19 +435,30 @@ static void take_init_sipi(struct vcpu *v, struct vlapic *a)
 	}
 }
 
-/* NMIs, then external interrupts (lock held). An NMI waits like an interrupt would for the
- * guest's IF: that also keeps a second NMI out of a running NMI handler, whose gate cleared IF. */
+/* NMIs, then external interrupts (lock held). The devices' timers are brought up to date first
+ * (platform_pending_interrupt), so an NMI one of them raises now is seen now. An NMI is not
+ * masked by IF (SDM vol 3A, 6.8.1 "Masking Maskable Hardware Interrupts"): it ends a HLT
+ * whatever IF says, and waits only while the guest's NMI handler runs (until its IRET) or for
+ * a shadow. One NMI stays latched meanwhile (the vLAPIC's nmi_pending); more are lost, as on a
+ * CPU (SDM vol 3A, "Handling Multiple NMIs"). A halted vCPU whose NMIs are blocked stays
+ * halted: on a CPU the latched NMI waits for the handler's IRET too. */
 static void deliver_interrupts(struct vcpu *v)
 {
 	struct platform *p = v->vm->platform;
-
-	if (p->lapic[v->id].nmi_pending && virt->interrupt_allowed(v) &&
-	    platform_take_nmi(p, v->id)) {
-		v->halted = false;
-		virt->inject_event(v, EVENT_NMI, 2, false, 0);
-		return;
-	}
 	int vec = platform_pending_interrupt(p, v->id);
+
+	if (p->lapic[v->id].nmi_pending) {
+		if (virt->nmi_allowed(v) && platform_take_nmi(p, v->id)) {
+			v->halted = false;
+			virt->inject_event(v, EVENT_NMI, 2, false, 0);
+			/* an interrupt waiting meanwhile goes in once the guest can take it */
+			if (vec >= 0)
+				virt->request_irq_window(v, true);
+			return;
+		}
+		if (!v->halted)
+			virt->request_nmi_window(v);
+	}
 	if (vec < 0)
 		return;
 	v->halted = v->halted && !(v->regs.rflags & RFLAGS_IF);

@@ -32,6 +32,9 @@ STRINGIO_LINES=("stringio: rep outsb to COM1" "stringio: std rep outsb to COM1")
 # a guest that INITs all its processors has ended itself (tests/guests/init-self.S)
 INIT_SELF_LINE="vm init-self: every vCPU waits for a start-up IPI"
 REALMODE_LINES=("realmode: hello from real mode (out)" "realmode: rep outsb in real mode")
+# NMI delivery and blocking (tests/guests/nmi.S): each of its four steps says it held
+NMI_LINES=("nmi: self NMIs with IF clear taken at once" "nmi: NMIs blocked until the handler's IRET"
+	"nmi: an IOAPIC NMI woke cli;hlt" "nmi: an IOAPIC NMI woke sti;hlt")
 
 test_guests() {
 	guest_case e2e_boot_svm guest-hello hello 0
@@ -40,5 +43,6 @@ test_guests() {
 	guest_case e2e_boot_svm guest-crs crs 0
 	guest_case e2e_boot_svm guest-realmode realmode 0 "${REALMODE_LINES[@]}"
 	guest_case e2e_boot_svm guest-init-self init-self "powered off" "$INIT_SELF_LINE"
+	guest_case e2e_boot_svm guest-nmi nmi 0 "${NMI_LINES[@]}"
 	guest_case e2e_boot_svm guest-pmu pmu 0 "pmu: AMD: PerfEvtSel/PerfCtr 0-3" "rdpmc="
 }

@@ -27,6 +27,11 @@ void svm_vmsave(uint64_t pa);
  * 15.14.4 "Pause Intercept Filtering"): a spin-wait's worth, not a single pause */
 #define PAUSE_FILTER_COUNT 3000
 
+/* the debug exception, intercepted while keel single-steps the guest; DR6.BS, its single-step
+ * status (Intel SDM vol 3B 18.2.3, AMD APM vol 2 13.1.1.3) */
+#define EXC_DB 1
+#define DR6_BS (1ull << 14)
+
 #define IOPM_SIZE (12 * KiB)
 #define MSRPM_SIZE (8 * KiB)
 
@@ -40,6 +45,19 @@ struct svm_vcpu {
 	struct guest_dregs dregs;
 	/* CR8 writes exit while an interrupt waits for a window or behind the guest's TPR */
 	bool irq_window, tpr_blocked;
+	/* NMI blocking, which SVM leaves to keel without vNMI (QEMU 7.2 has none): an injected NMI
+	 * blocks NMIs until the guest's next IRET (AMD APM vol 2, 8.2.3 "NMI"). keel intercepts
+	 * that IRET; the blocking ends once the IRET has run, i.e. RIP has left it. */
+	bool nmi_blocked;
+	bool iret_seen; /* the IRET is intercepted and about to run at iret_rip */
+	uint64_t iret_rip;
+	/* Single-stepping one guest instruction (RFLAGS.TF, #DB intercepted) so that keel looks
+	 * at a pending NMI right after it: the IRET that ends the blocking, or the instruction in
+	 * an interrupt shadow. TF, DR6 and the #DB intercept go back as they were after it. */
+	bool nmi_step;
+	bool step_guest_tf;	  /* TF was the guest's own */
+	bool step_db_intercepted; /* #DB was intercepted anyway */
+	uint64_t step_dr6;
 };
 
 /* V_INTR_CONTROL fields (AMD APM vol 2, appendix B, VMCB offset 0x60) */
@@ -273,7 +291,15 @@ static void svm_vcpu_load_state(struct vcpu *v, const struct vcpu_sregs *s)
 	*vmcb64(vmcb, VMCB_DR6) = DR6_RESET;
 	guest_dregs_reset(&((struct svm_vcpu *)v->arch)->dregs);
 	*vmcb64(vmcb, VMCB_EVENTINJ) = 0;
-	((struct svm_vcpu *)v->arch)->flush_tlb = true;
+	/* no NMI handler runs in a fresh state; v->regs (TF) are loaded anew too */
+	struct svm_vcpu *sv = v->arch;
+	if (sv->nmi_step && !sv->step_db_intercepted)
+		*vmcb32(vmcb, VMCB_INTERCEPT_EXC) &= ~(1u << EXC_DB);
+	sv->nmi_step = false;
+	sv->nmi_blocked = false;
+	sv->iret_seen = false;
+	*vmcb32(vmcb, VMCB_INTERCEPT_MISC1) &= ~INTERCEPT_IRET;
+	sv->flush_tlb = true;
 }
 
 static void svm_vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
@@ -405,6 +431,9 @@ static void decode_exit(struct svm_vcpu *s, struct vcpu *v, struct vm_exit *e)
 		else
 			e->insn_len = 0; /* core decodes the instruction and its length */
 		break;
+	case SVM_EXIT_IRET:
+		e->reason = EXIT_NMI_WINDOW; /* soon: nmi_after_exit */
+		break;
 	case SVM_EXIT_SHUTDOWN:
 		e->reason = EXIT_SHUTDOWN;
 		break;
@@ -466,6 +495,55 @@ static void decode_exit(struct svm_vcpu *s, struct vcpu *v, struct vm_exit *e)
 	}
 }
 
+/* Ends the single step: TF as the guest had it, the #DB intercept as it was. */
+static void end_nmi_step(struct vcpu *v, struct svm_vcpu *s)
+{
+	if (!s->nmi_step)
+		return;
+	s->nmi_step = false;
+	if (!s->step_guest_tf)
+		v->regs.rflags &= ~RFLAGS_TF;
+	if (!s->step_db_intercepted)
+		*vmcb32(s->vmcb, VMCB_INTERCEPT_EXC) &= ~(1u << EXC_DB);
+}
+
+/* NMI blocking and the single step after an exit (the exit's RIP is in v->regs). */
+static void nmi_after_exit(struct vcpu *v, struct svm_vcpu *s, struct vm_exit *e)
+{
+	void *vmcb = s->vmcb;
+	uint32_t code = (uint32_t)e->hw_code;
+
+	if (code == SVM_EXIT_IRET) {
+		/* the intercept comes before the IRET runs (AMD APM vol 2, 15.9 "Instruction
+		 * Intercepts"); it runs when the guest resumes */
+		*vmcb32(vmcb, VMCB_INTERCEPT_MISC1) &= ~INTERCEPT_IRET;
+		s->iret_seen = true;
+		s->iret_rip = v->regs.rip;
+		return;
+	}
+	if (s->iret_seen && v->regs.rip != s->iret_rip) {
+		s->iret_seen = false;
+		s->nmi_blocked = false;
+	}
+	if (code == SVM_EXIT_EXCP_BASE + EXC_DB && s->nmi_step) {
+		/* the single-step trap after the stepped instruction (a trap: RIP is past it). It
+		 * is the guest's own too when the guest had TF set, or when a breakpoint of its
+		 * hit at the same time (a new B0-B3 bit in DR6, SDM vol 3B 18.2.3): then the guest
+		 * takes the #DB, with DR6.BS only if its TF was set. */
+		bool guest_tf = s->step_guest_tf;
+		uint64_t dr6 = *vmcb64(vmcb, VMCB_DR6);
+		bool guest_bp = (dr6 & ~s->step_dr6) & 0xf;
+		end_nmi_step(v, s);
+		e->reason = EXIT_NMI_WINDOW;
+		if (guest_tf || guest_bp) {
+			*vmcb64(vmcb, VMCB_DR6) = guest_tf ? dr6 : dr6 & ~DR6_BS;
+			*vmcb64(vmcb, VMCB_EVENTINJ) = SVM_EVT_VALID | SVM_EVT_TYPE_EXC | EXC_DB;
+		} else {
+			*vmcb64(vmcb, VMCB_DR6) = s->step_dr6;
+		}
+	}
+}
+
 static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 {
 	struct svm_vcpu *s = v->arch;
@@ -507,6 +585,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 		*vmcb64(vmcb, VMCB_EVENTINJ) = intinfo;
 	else
 		*vmcb64(vmcb, VMCB_EVENTINJ) = 0;
+	nmi_after_exit(v, s, exit);
 }
 
 /* DR0-DR3 are the CPU's, not the VMCB's: they follow the vCPU (arch/x86/debugreg.h). */
@@ -530,15 +609,22 @@ static void svm_vcpu_release(struct vcpu *v)
 static void svm_inject_event(struct vcpu *v, enum event_type type, uint8_t vector, bool has_error,
 			     uint32_t error_code)
 {
-	void *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+	struct svm_vcpu *s = v->arch;
+	void *vmcb = s->vmcb;
 	uint64_t ev = SVM_EVT_VALID | vector;
 
+	/* the event must not push keel's TF with the guest's flags */
+	end_nmi_step(v, s);
 	switch (type) {
 	case EVENT_EXTINT:
 		ev |= SVM_EVT_TYPE_INTR;
 		break;
 	case EVENT_NMI:
 		ev |= SVM_EVT_TYPE_NMI;
+		/* blocked from its delivery to the handler's IRET, which exits */
+		s->nmi_blocked = true;
+		s->iret_seen = false;
+		*vmcb32(vmcb, VMCB_INTERCEPT_MISC1) |= INTERCEPT_IRET;
 		break;
 	case EVENT_EXCEPTION:
 		ev |= SVM_EVT_TYPE_EXC;
@@ -552,12 +638,47 @@ static void svm_inject_event(struct vcpu *v, enum event_type type, uint8_t vecto
 	*vmcb64(vmcb, VMCB_EVENTINJ) = ev;
 }
 
+/* While keel single-steps the guest, an interrupt waits for the step's end (one instruction):
+ * delivered now, it would push keel's TF. */
 static bool svm_interrupt_allowed(struct vcpu *v)
 {
-	void *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+	struct svm_vcpu *s = v->arch;
+	void *vmcb = s->vmcb;
 	end_skipped_shadow(v);
 	return (v->regs.rflags & RFLAGS_IF) && !(*vmcb64(vmcb, VMCB_INT_STATE) & 1) &&
+	       !(*vmcb64(vmcb, VMCB_EVENTINJ) & SVM_EVT_VALID) && !s->nmi_step;
+}
+
+/* An NMI also waits out an interrupt shadow: after MOV SS every CPU holds it back, after STI
+ * some do (Intel SDM vol 3C 25.4.2, "Blocking by STI"), and keel treats both alike on both
+ * backends (VM entry may refuse an NMI injected in an STI shadow). */
+static bool svm_nmi_allowed(struct vcpu *v)
+{
+	struct svm_vcpu *s = v->arch;
+	void *vmcb = s->vmcb;
+	end_skipped_shadow(v);
+	return !s->nmi_blocked && !(*vmcb64(vmcb, VMCB_INT_STATE) & 1) &&
 	       !(*vmcb64(vmcb, VMCB_EVENTINJ) & SVM_EVT_VALID);
+}
+
+/* SVM has no NMI window exit without vNMI. While the NMI handler runs, the intercepted IRET is
+ * the exit; once it is about to run, or for an interrupt shadow, keel single-steps the one
+ * instruction, as KVM does. With an event pending in EVENTINJ no step starts (the event would
+ * push TF): the NMI waits for the next exit, at the latest the end of the vCPU's time slice. */
+static void svm_request_nmi_window(struct vcpu *v)
+{
+	struct svm_vcpu *s = v->arch;
+	void *vmcb = s->vmcb;
+
+	if (s->nmi_step || (s->nmi_blocked && !s->iret_seen) ||
+	    (*vmcb64(vmcb, VMCB_EVENTINJ) & SVM_EVT_VALID))
+		return;
+	s->nmi_step = true;
+	s->step_guest_tf = v->regs.rflags & RFLAGS_TF;
+	s->step_dr6 = *vmcb64(vmcb, VMCB_DR6);
+	s->step_db_intercepted = *vmcb32(vmcb, VMCB_INTERCEPT_EXC) & (1u << EXC_DB);
+	*vmcb32(vmcb, VMCB_INTERCEPT_EXC) |= 1u << EXC_DB;
+	v->regs.rflags |= RFLAGS_TF;
 }
 
 /* A vCPU sharing its CPU: a guest spinning on PAUSE (waiting for a lock or another vCPU's
@@ -711,6 +832,8 @@ const struct virt_ops svm_ops = {
 	.get_cr8 = svm_get_cr8,
 	.set_cr8 = svm_set_cr8,
 	.set_tpr_threshold = svm_set_tpr_threshold,
+	.nmi_allowed = svm_nmi_allowed,
+	.request_nmi_window = svm_request_nmi_window,
 	.set_pause_exit = svm_set_pause_exit,
 	.flush_guest_tlb = svm_flush_guest_tlb,
 	.get_efer = svm_get_efer,

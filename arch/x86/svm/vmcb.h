@@ -84,6 +84,7 @@
 #define INTERCEPT_RDTSC (1u << 14)
 #define INTERCEPT_RDPMC (1u << 15)
 #define INTERCEPT_CPUID (1u << 18)
+#define INTERCEPT_IRET (1u << 20)
 #define INTERCEPT_INVD (1u << 22)
 #define INTERCEPT_PAUSE (1u << 23)
 #define INTERCEPT_HLT (1u << 24)
@@ -121,6 +122,7 @@
 #define SVM_EXIT_RDTSC 0x06e
 #define SVM_EXIT_RDPMC 0x06f
 #define SVM_EXIT_CPUID 0x072
+#define SVM_EXIT_IRET 0x074
 #define SVM_EXIT_INVD 0x076
 #define SVM_EXIT_PAUSE 0x077
 #define SVM_EXIT_HLT 0x078

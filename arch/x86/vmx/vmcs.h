@@ -178,6 +178,8 @@
 #define ENTRY_LOAD_EFER (1u << 15)
 
 /* VM-entry / exit interruption information (25.8.3, 26.9.2) */
+/* guest interruptibility state (SDM vol 3C 25.4.2, table 25-3): bit 3, blocking by NMI */
+#define INTERRUPTIBILITY_NMI (1u << 3)
 #define INTR_INFO_VALID (1u << 31)
 #define INTR_INFO_ERROR_VALID (1u << 11)
 #define INTR_TYPE_EXT (0u << 8)

@@ -156,17 +156,23 @@ static int vmx_setup_shared(char *err, size_t err_size)
 	vmx.cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
 
 	uint32_t miss_pin, miss_proc, miss_proc2, miss_exit, miss_entry;
+	/* virtual NMIs: the CPU keeps the guest's NMI blocking from an injected NMI to its
+	 * handler's IRET, and NMI-window exiting (set when needed) says when it ended (SDM vol 3C
+	 * 25.2 and 26.7.6 "NMI-Window Exiting") */
 	vmx.pin = adjust(vmx.true_ctls ? MSR_VMX_TRUE_PINBASED : MSR_VMX_PINBASED,
-			 PIN_EXT_INTR_EXIT | PIN_NMI_EXIT, &miss_pin);
+			 PIN_EXT_INTR_EXIT | PIN_NMI_EXIT | PIN_VIRTUAL_NMI, &miss_pin);
 	vmx.proc = adjust(vmx.true_ctls ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED,
 			  PROC_TSC_OFFSET | PROC_HLT_EXIT | PROC_MWAIT_EXIT | PROC_RDPMC_EXIT |
 				  PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_MONITOR_EXIT |
 				  PROC_SECONDARY | PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT,
 			  &miss_proc);
-	uint32_t miss_pause;
+	uint32_t miss_pause, miss_nmi_window;
 	adjust(vmx.true_ctls ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED, PROC_PAUSE_EXIT,
 	       &miss_pause);
 	vmx.pause_exit = !miss_pause;
+	adjust(vmx.true_ctls ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED, PROC_NMI_WINDOW,
+	       &miss_nmi_window);
+	miss_pin |= miss_nmi_window ? PIN_VIRTUAL_NMI : 0; /* one is no use without the other */
 	/* CR3 accesses need no exits with EPT (the non-true controls may force them on) */
 	vmx.proc2 = adjust(MSR_VMX_PROCBASED2,
 			   PROC2_EPT | PROC2_UNRESTRICTED | PROC2_VPID | PROC2_RDTSCP |
@@ -513,7 +519,8 @@ static void vmx_vcpu_load_state(struct vcpu *v, const struct vcpu_sregs *s)
 	vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
 	vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
 	vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
-	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0); /* no NMI blocking either */
+	vmwrite(VMCS_PROC_CONTROLS, vmread(VMCS_PROC_CONTROLS) & ~(uint64_t)PROC_NMI_WINDOW);
 	vmwrite(VMCS_GUEST_ACTIVITY, 0);
 	vmwrite(VMCS_GUEST_PENDING_DBG, 0);
 	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
@@ -690,6 +697,9 @@ static void decode_exit(struct vcpu *v, uint32_t reason, struct vm_exit *e)
 	case VMX_EXIT_INTR_WINDOW:
 		e->reason = EXIT_IRQ_WINDOW;
 		break;
+	case VMX_EXIT_NMI_WINDOW:
+		e->reason = EXIT_NMI_WINDOW;
+		break;
 	case VMX_EXIT_CPUID:
 		e->reason = EXIT_CPUID;
 		break;
@@ -822,6 +832,39 @@ static void end_skipped_shadow(struct vcpu *v)
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, s & ~3ull);
 }
 
+/* Virtual-NMI blocking across an exit (SDM vol 3C 28.2.3 "Information About NMI Unblocking Due
+ * to IRET"): an exit from an IRET that faulted (an exception, an EPT violation) leaves the NMI
+ * blocking that IRET began to lift cleared, although the IRET will run again: keel sets it
+ * again. An NMI whose delivery the exit interrupted is injected again, and entry refuses an
+ * NMI injection with blocking by NMI set (SDM vol 3C 27.3.1.5), so it is cleared then (the
+ * delivery sets it). Also the NMI window's exit, once taken, is withdrawn. */
+static void nmi_after_exit(uint32_t reason, uint32_t idt)
+{
+	uint32_t basic = reason & 0xffff;
+	bool unblocked = false;
+
+	if (reason & VMX_EXIT_ENTRY_FAILED)
+		return;
+	if (basic == VMX_EXIT_NMI_WINDOW)
+		vmwrite(VMCS_PROC_CONTROLS,
+			vmread(VMCS_PROC_CONTROLS) & ~(uint64_t)PROC_NMI_WINDOW);
+	if (!(idt & INTR_INFO_VALID)) {
+		if (basic == VMX_EXIT_EPT_VIOLATION) {
+			unblocked = vmread(VMCS_EXIT_QUALIFICATION) & (1u << 12);
+		} else if (basic == VMX_EXIT_EXCEPTION_NMI) {
+			uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+			/* undefined for a double fault (SDM vol 3C 28.2.2) */
+			unblocked = (info & INTR_INFO_VALID) && (info & (1u << 12)) &&
+				    (info & 0xff) != 8;
+		}
+	}
+	uint64_t st = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	if (unblocked)
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, st | INTERRUPTIBILITY_NMI);
+	else if ((idt & INTR_INFO_VALID) && (idt & INTR_TYPE_MASK) == INTR_TYPE_NMI)
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, st & ~(uint64_t)INTERRUPTIBILITY_NMI);
+}
+
 static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 {
 	struct vmx_vcpu *x = vx(v);
@@ -872,6 +915,7 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 		} else {
 			vmwrite(VMCS_ENTRY_INTR_INFO, 0);
 		}
+		nmi_after_exit(reason, idt);
 		if ((reason & 0xffff) == VMX_EXIT_CR_ACCESS && !(reason & VMX_EXIT_ENTRY_FAILED)) {
 			uint64_t qual = vmread(VMCS_EXIT_QUALIFICATION);
 			if ((qual & 15) == 8 ? handle_cr8_read(v, qual) : handle_cr_write(v, qual))
@@ -934,6 +978,24 @@ static bool vmx_interrupt_allowed(struct vcpu *v)
 	/* interruptibility bits 0 (STI) and 1 (MOV SS) block interrupts (SDM 25.4.2) */
 	return (v->regs.rflags & RFLAGS_IF) && !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 3) &&
 	       !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
+}
+
+/* Blocking by STI (bit 0), MOV SS (bit 1) and NMI (bit 3) hold an NMI back (SDM vol 3C 25.4.2);
+ * VM entry refuses an NMI injected under MOV SS, and on some CPUs under STI (27.3.1.5). */
+static bool vmx_nmi_allowed(struct vcpu *v)
+{
+	load_vmcs(v);
+	end_skipped_shadow(v);
+	return !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & (3 | INTERRUPTIBILITY_NMI)) &&
+	       !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
+}
+
+/* The NMI window exit comes once neither virtual-NMI blocking nor a shadow holds an NMI back;
+ * nmi_after_exit withdraws it. */
+static void vmx_request_nmi_window(struct vcpu *v)
+{
+	load_vmcs(v);
+	vmwrite(VMCS_PROC_CONTROLS, vmread(VMCS_PROC_CONTROLS) | PROC_NMI_WINDOW);
 }
 
 static void vmx_request_irq_window(struct vcpu *v, bool on)
@@ -1088,6 +1150,8 @@ const struct virt_ops vmx_ops = {
 	.set_cr8 = vmx_set_cr8,
 	.set_tpr_threshold = vmx_set_tpr_threshold,
 	.request_irq_window = vmx_request_irq_window,
+	.nmi_allowed = vmx_nmi_allowed,
+	.request_nmi_window = vmx_request_nmi_window,
 	.set_pause_exit = vmx_set_pause_exit,
 	.flush_guest_tlb = vmx_flush_guest_tlb,
 	.get_efer = vmx_get_efer,

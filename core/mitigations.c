@@ -58,7 +58,11 @@ struct mitig_policy mitig_choose(const struct mitig_cpu *c)
 		else
 			p.missing |= MITIG_L1D_FLUSH;
 	}
-	if (needs_verw(c)) {
+	/* Where the CPU flushes the L1D on entry and has the MD_CLEAR microcode, the flush command
+	 * overwrites the same buffers VERW does: no VERW on top (Intel "Deep Dive: Intel Analysis of
+	 * Microarchitectural Data Sampling", "Mitigation for VMMs"). */
+	bool flush_clears = (p.apply & MITIG_L1D_FLUSH) && (c->cpuid7_edx & CPUID7_EDX_MD_CLEAR);
+	if (needs_verw(c) && !flush_clears) {
 		if (c->cpuid7_edx & CPUID7_EDX_MD_CLEAR)
 			p.apply |= MITIG_VERW;
 		else

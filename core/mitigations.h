@@ -1,7 +1,7 @@
 /* Transient-execution hygiene between VMs: which mitigations keel applies on this CPU, decided
  * from what the CPU enumerates, and what a physical CPU does when it moves from one VM's vCPU to
  * another's. Pure logic, host-tested (tests/unit/test_mitigations.c); the privileged half (MSR
- * writes, VERW, return-stack filling) is arch/x86/mitigations.c and arch/x86/mitig_asm.h.
+ * writes, VERW, return-stack filling) is arch/x86/mitigations.c and arch/x86/mitig_entry.inc.
  * docs/security.md "Mitigations" says per mitigation when and why. */
 #ifndef KEEL_CORE_MITIGATIONS_H
 #define KEEL_CORE_MITIGATIONS_H

@@ -60,6 +60,12 @@ static void host_vm_view(void *ctx, unsigned i, struct shell_vm_view *out)
 		.uptime_ns = running ? time_now_ns() - vm->start_ns : 0,
 		.restarts = vm->restarts,
 		.pmu_msr_accesses = __atomic_load_n(&vm->pmu_msr_accesses, __ATOMIC_RELAXED),
+		.mitig = {
+			.ibpb = __atomic_load_n(&vm->mitig.ibpb, __ATOMIC_RELAXED),
+			.rsb_fill = __atomic_load_n(&vm->mitig.rsb_fill, __ATOMIC_RELAXED),
+			.l1d_flush = __atomic_load_n(&vm->mitig.l1d_flush, __ATOMIC_RELAXED),
+			.verw = __atomic_load_n(&vm->mitig.verw, __ATOMIC_RELAXED),
+		},
 	};
 }
 

@@ -3,6 +3,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_features.h"
 #include "arch/x86/fpu.h"
+#include "arch/x86/mitigations.h"
 #include "arch/x86/paging.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/smp.h"
@@ -89,6 +90,7 @@ NORETURN void hv_main(struct boot_info *bi)
 	paging_init(bi);
 	host_memory_add(&phys_pool, bi, MEM_FREE_LATER);
 	cpu_features_init();
+	mitig_init();
 	fpu_init();
 	klog("keel: %llu MiB of RAM free", (unsigned long long)(phys_pool.free_bytes / MiB));
 

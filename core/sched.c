@@ -3,6 +3,7 @@
 #include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/fpu.h"
+#include "arch/x86/mitigations.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/time.h"
@@ -137,6 +138,7 @@ static void switch_to(struct sched_cpu *sc, struct vcpu *v)
 	if (has_tsc_aux)
 		wrmsr(MSR_TSC_AUX, v->tsc_aux);
 	sc->loaded = v;
+	mitig_switch_vm(v->vm, &v->vm->mitig); /* IBPB when this CPU ran another VM last */
 }
 
 /* The next vCPU that can run, round-robin from sc->next; NULL when none can. */

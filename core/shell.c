@@ -226,6 +226,10 @@ static int cmd_stats(struct shell *sh, const char *name)
 	print_exits(sh, all);
 	sayln(sh, "  pmu msrs: %llu (no PMU: read 0, writes ignored)",
 	      (unsigned long long)v.pmu_msr_accesses);
+	/* the same words as the `vm NAME: mitigations:` line keel logs when a VM stops */
+	sayln(sh, "  mitigations: ibpb=%llu rsb-fill=%llu l1d-flush=%llu verw=%llu",
+	      (unsigned long long)v.mitig.ibpb, (unsigned long long)v.mitig.rsb_fill,
+	      (unsigned long long)v.mitig.l1d_flush, (unsigned long long)v.mitig.verw);
 	return 0;
 }
 

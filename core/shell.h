@@ -6,7 +6,8 @@
  *   help           one line per command
  *   vms            NAME STATE VCPUS MEMORY UPTIME RESTARTS, one VM a line
  *   stats NAME     NAME's exits since its current run started, by reason, per vCPU and in all;
- *                  then its accesses to the performance-counter MSRs, answered without a PMU
+ *                  then its accesses to the performance-counter MSRs, answered without a PMU,
+ *                  and how often each transient-execution mitigation ran for it
  *   stop NAME      asks the host to stop NAME
  *   restart NAME   asks the host to rebuild NAME from its images and start it again
  *   mem            host memory free and used, and keel's own
@@ -14,6 +15,7 @@
 #ifndef KEEL_CORE_SHELL_H
 #define KEEL_CORE_SHELL_H
 
+#include "core/mitigations.h"
 #include "core/vm_exit.h"
 #include "lib/types.h"
 
@@ -28,6 +30,8 @@ struct shell_vm_view {
 	/* reads and writes of the performance-counter MSRs keel answers without a PMU (read 0,
 	 * writes ignored) since the VM's current run started */
 	uint64_t pmu_msr_accesses;
+	/* transient-execution mitigations keel ran for the VM since its current run started */
+	struct mitig_counts mitig;
 };
 
 /* What the shell may do to the machine. Every op is called only from shell_input or

@@ -4,6 +4,7 @@
 
 #include "core/config.h"
 #include "core/gmem.h"
+#include "core/mitigations.h"
 #include "core/vcpu_state.h"
 #include "core/vm_exit.h"
 #include "guest/loader.h"
@@ -100,6 +101,8 @@ struct vm {
 	/* reads and writes of the performance-counter MSRs keel answers without a PMU (read 0,
 	 * writes ignored) in this life; several vCPUs add to it at once, the shell reads it */
 	uint64_t pmu_msr_accesses;
+	/* transient-execution mitigations run for this VM in this life (core/mitigations.h) */
+	struct mitig_counts mitig;
 };
 
 static inline void vm_lock(struct vm *vm)

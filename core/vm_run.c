@@ -7,6 +7,7 @@
 #include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/fpu.h"
+#include "arch/x86/mitigations.h"
 #include "arch/x86/time.h"
 #include "core/console_buf.h"
 #include "core/console_input.h"
@@ -264,6 +265,9 @@ static void log_stop(struct vm *vm)
 		for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
 			all[r] += vm->vcpus[i]->exits[r];
 	log_exits(vm, "exits total", all);
+	klog("vm %s: mitigations: ibpb=%llu rsb-fill=%llu l1d-flush=%llu verw=%llu", vm->name,
+	     (unsigned long long)vm->mitig.ibpb, (unsigned long long)vm->mitig.rsb_fill,
+	     (unsigned long long)vm->mitig.l1d_flush, (unsigned long long)vm->mitig.verw);
 	for (unsigned i = 0; vm->nr_vcpus > 1 && i < vm->nr_vcpus; i++) {
 		char what[24];
 		ksnprintf(what, sizeof(what), "vcpu %u exits", i);
@@ -305,6 +309,7 @@ static int begin_life(struct vm *vm)
 	vm->life++;
 	vm->vcpus_in = 0;
 	__atomic_store_n(&vm->pmu_msr_accesses, 0, __ATOMIC_RELAXED); /* the shell's stats */
+	memset(&vm->mitig, 0, sizeof(vm->mitig)); /* no vCPU runs between lives */
 	klog("vm %s: starting", vm->name);
 	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
 	vm_unlock(vm);
@@ -567,6 +572,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 			break;
 		host_timer_arm_us(us_until(v, end_ns));
 		virt->vcpu_run(v, &exit);
+		mitig_collect(&v->vm->mitig);
 		v->exits[exit.reason]++;
 		vcpu_take_cr8(v);
 		if (exit_handlers[exit.reason](v, &exit) == EXIT_STOP)

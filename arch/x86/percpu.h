@@ -24,8 +24,17 @@ enum percpu_state {
 /* A job for a parked CPU: fn(arg) runs there with interrupts off. */
 typedef void (*percpu_job_fn)(void *arg);
 
+/* This CPU's transient-execution mitigations (arch/x86/mitigations.c). The VM entry and exit
+ * paths read flags and add to the counts at fixed offsets from %gs (arch/x86/mitig_entry.inc). */
+struct percpu_mitig {
+	uint64_t flags;				/* MITIG_* done around each entry, exit */
+	uint64_t rsb_fills, l1d_flushes, verws; /* not yet added to a VM's counts */
+	const void *last_vm;			/* the VM whose vCPU ran here last */
+};
+
 struct percpu {
-	struct percpu *self; /* %gs:0 */
+	struct percpu *self;	   /* %gs:0 */
+	struct percpu_mitig mitig; /* %gs:8 */
 	unsigned index;
 	uint32_t apic_id;
 	volatile uint32_t state; /* enum percpu_state; changed by compare-and-swap */

@@ -48,6 +48,7 @@ static void fz_vm_view(void *ctx, unsigned i, struct shell_vm_view *out)
 	out->uptime_ns = running[i] ? 1000000000ull * 3601 * i : 0;
 	out->restarts = i;
 	out->pmu_msr_accesses = ~0ull >> i;
+	out->mitig = (struct mitig_counts){ ~0ull, ~0ull >> i, i, 0 };
 }
 
 static void fz_vm_exits(void *ctx, unsigned i, unsigned vcpu, uint64_t counts[NR_EXIT_REASONS])

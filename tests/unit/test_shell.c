@@ -115,12 +115,18 @@ static int setup(void **state)
 	(void)state;
 	memset(&fake, 0, sizeof(fake));
 	fake.nr = 3;
-	fake.vms[0].view = (struct shell_vm_view){
-		"linux", "running", 2, 512 * MiB, (3 * 3600 + 4 * 60 + 5) * 1000000000ull + 999,
-		0,	 0
-	};
-	fake.vms[1].view = (struct shell_vm_view){ "hello", "stopped", 1, 64 * KiB, 0, 12, 0 };
-	fake.vms[2].view = (struct shell_vm_view){ "big-vm_2", "crashed", 16, GiB, 0, 3, 0 };
+	fake.vms[0].view = (struct shell_vm_view){ "linux",
+						   "running",
+						   2,
+						   512 * MiB,
+						   (3 * 3600 + 4 * 60 + 5) * 1000000000ull + 999,
+						   0,
+						   0,
+						   { 0, 0, 0, 0 } };
+	fake.vms[1].view =
+		(struct shell_vm_view){ "hello", "stopped", 1, 64 * KiB, 0, 12, 0, { 0, 0, 0, 0 } };
+	fake.vms[2].view =
+		(struct shell_vm_view){ "big-vm_2", "crashed", 16, GiB, 0, 3, 0, { 0, 0, 0, 0 } };
 	shell_init(&sh, &host);
 	return 0;
 }
@@ -170,9 +176,10 @@ static void vms_table(void **state)
 	/* sizes that are no whole unit, hours past a day, a host that leaves strings out */
 	fake.nr = 2;
 	fake.vms[0].view = (struct shell_vm_view){
-		"a", "running", 1, 1536 * MiB, (100 * 3600 + 59) * 1000000000ull, 1, 0
+		"a", "running",	    1, 1536 * MiB, (100 * 3600 + 59) * 1000000000ull, 1,
+		0,   { 0, 0, 0, 0 }
 	};
-	fake.vms[1].view = (struct shell_vm_view){ NULL, NULL, 0, 1000, 1, 0, 0 };
+	fake.vms[1].view = (struct shell_vm_view){ NULL, NULL, 0, 1000, 1, 0, 0, { 0, 0, 0, 0 } };
 	expect_run("vms", 0,
 		   "NAME  STATE    VCPUS  MEMORY  UPTIME     RESTARTS\r\n"
 		   "a     running  1      1536M   100:00:59  1\r\n"
@@ -193,6 +200,7 @@ static void stats_per_vcpu(void **state)
 	fake.vms[0].exits[1][EXIT_IRQ_WINDOW] = 1ull << 40;
 	fake.vms[0].exits[1][EXIT_RDPMC] = 2;
 	fake.vms[0].view.pmu_msr_accesses = 8;
+	fake.vms[0].view.mitig = (struct mitig_counts){ 3, 1099511627892, 0, 99 };
 	expect_run("stats linux", 0,
 		   "vm linux: exits since start, per vcpu\r\n"
 		   "  vcpu 0: total 107 io=100 cpuid=7\r\n"
@@ -200,12 +208,14 @@ static void stats_per_vcpu(void **state)
 		   "unknown=1\r\n"
 		   "  all: total 1099511627892 io=101 cpuid=7 hlt=5 irq-window=1099511627776 "
 		   "rdpmc=2 unknown=1\r\n"
-		   "  pmu msrs: 8 (no PMU: read 0, writes ignored)\r\n");
+		   "  pmu msrs: 8 (no PMU: read 0, writes ignored)\r\n"
+		   "  mitigations: ibpb=3 rsb-fill=1099511627892 l1d-flush=0 verw=99\r\n");
 	expect_run("stats hello", 0,
 		   "vm hello: exits since start, per vcpu\r\n"
 		   "  vcpu 0: total 0\r\n"
 		   "  all: total 0\r\n"
-		   "  pmu msrs: 0 (no PMU: read 0, writes ignored)\r\n");
+		   "  pmu msrs: 0 (no PMU: read 0, writes ignored)\r\n"
+		   "  mitigations: ibpb=0 rsb-fill=0 l1d-flush=0 verw=0\r\n");
 	expect_run("stats", -1, "usage: stats NAME\r\n");
 	expect_run("stats linux hello", -1, "usage: stats NAME\r\n");
 	expect_run("stats nope", -1, "no vm named 'nope'; vms lists them\r\n");

@@ -6,7 +6,11 @@
  * SYSENTER MSRs; keel's own copies come back from the host VMCB. GIF is cleared around the
  * switch so nothing interrupts a half-switched CPU; RFLAGS.IF is set for the guest's time, so a
  * host interrupt (keel's timer) ends it with an INTR exit (AMD APM vol 2, 15.21.1).
- * struct vcpu_regs: gpr[16] in hardware order (rax 0x00 ... r15 0x78), then rip, rflags. */
+ * struct vcpu_regs: gpr[16] in hardware order (rax 0x00 ... r15 0x78), then rip, rflags.
+ * The mitigations (arch/x86/mitig_entry.inc) run with keel's GS base: before the guest's VMLOAD, and
+ * after keel's own, still under GIF=0, so no interrupt handler returns before the RSB fill. */
+#include "arch/x86/mitig_entry.inc"
+
 	.text
 	.globl svm_vmrun
 svm_vmrun:
@@ -21,6 +25,7 @@ svm_vmrun:
 
 	clgi
 	sti			/* host interrupts exit the guest (INTR intercept); GIF holds them now */
+	MITIG_BEFORE_ENTRY
 	mov %rdi, %rax
 	mov 0x08(%rsi), %rcx
 	mov 0x10(%rsi), %rdx
@@ -60,6 +65,7 @@ svm_vmrun:
 
 	pop %rax		/* host VMCB: keel's TR, FS, GS ... */
 	vmload %rax
+	MITIG_AFTER_EXIT %rax
 	cli			/* a pending host interrupt waits for keel's next sti */
 	stgi
 	add $8, %rsp

@@ -5,7 +5,11 @@
  * VMCS host RIP) with RSP at the host RSP written here; the guest's registers go back to *regs
  * and the function returns 0. If the entry itself fails (VMfailInvalid / VMfailValid), it returns
  * 1 with the guest registers unchanged in *regs.
- * struct vcpu_regs: gpr[16] in hardware order (rax 0x00 ... r15 0x78), then rip, rflags. */
+ * struct vcpu_regs: gpr[16] in hardware order (rax 0x00 ... r15 0x78), then rip, rflags.
+ * The mitigations (arch/x86/mitig_entry.inc): before the guest's registers are loaded, and on exit
+ * once they are saved, before the first RET (a VM exit clears RFLAGS.IF: no handler runs first). */
+#include "arch/x86/mitig_entry.inc"
+
 	.text
 	.globl vmx_enter
 vmx_enter:
@@ -20,6 +24,7 @@ vmx_enter:
 	mov $0x6c14, %eax	/* VMCS_HOST_RSP */
 	vmwrite %rsp, %rax
 	jbe entry_failed
+	MITIG_BEFORE_ENTRY
 
 	test %esi, %esi
 	mov 0x00(%rdi), %rax
@@ -72,6 +77,7 @@ vmx_exit_entry:
 	mov %r15, 0x78(%rdi)
 	pop %rax
 	mov %rax, 0x38(%rdi)
+	MITIG_AFTER_EXIT %rax
 	add $8, %rsp
 	pop %r15
 	pop %r14

@@ -1,6 +1,6 @@
 # keel's console under a chatty guest (sourced by run-svm and run-vmx): docs/testing.md "Console".
 
-# console_flood_case BOOT CASE: the flood guest (tests/guests/flood.S) writes 2 MiB to COM1 with
+# console_flood_case BOOT CASE: the flood guest (tests/guests/flood.S) writes 1 MiB to COM1 with
 # REP OUTSB beside the counter guest on the same CPU (both `pin = 0`, time-sliced). The counter
 # must print every line and end while the flood still runs (event order, no time limit); every
 # flood line that reaches the console must be whole and prefixed; the host console cannot keep

@@ -1,13 +1,13 @@
 /* flood: a chatty VM and its quiet neighbour, one image, the role from the command line.
  *
- * "flood": writes ROUNDS times 64 KiB (2 MiB) of text (1024 lines of 64 bytes, each whole) to COM1, each
- * 64 KiB as one REP OUTSB, far faster than any serial port takes it, then exits with 0. keel must
+ * "flood": writes ROUNDS times 64 KiB (1 MiB) of text (1024 lines of 64 bytes, each whole) to
+ * COM1, each 64 KiB as one REP OUTSB, far faster than any serial port takes it, then exits with 0. keel must
  * neither stall its CPU neighbours on it nor let its lines tear; it drops what the host console
  * cannot take and says how much.
  * "counter": prints LINES numbered lines, with WORK CPUID exits between them (its progress needs
  * CPU time, which it only gets if the flood leaves it some), then exits with 0.
  * Run both in one keel.cfg with `pin = 0`: tests/e2e/console.sh. */
-	.set ROUNDS, 32
+	.set ROUNDS, 16
 	.set LINES, 16
 	.set WORK, 1000
 	.set COM1, 0x3f8

@@ -56,6 +56,9 @@ int hv_vcpu_pin(struct vcpu *v, unsigned cpu, char *err, size_t err_size);
 void hv_run(struct vm **vms, unsigned nr);
 /* hv_run of one VM; returns why it stopped (VM_STOP_* of vdev/vdev.h). */
 int hv_vm_run(struct vm *vm);
+/* Gives back everything the VM took: its RAM, stage-2 tables, vCPUs (VMCB or VMCS, FPU area),
+ * devices and console buffer, and the VM structure itself. For a VM that never ran, or once
+ * hv_run (hv_vm_run) has returned; on the CPU the VM was built on. */
 void hv_vm_destroy(struct vm *vm);
 
 #endif

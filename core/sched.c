@@ -198,6 +198,14 @@ static void cpu_loop(void *arg)
 		fpu_restore(sc->loaded->fpu, 1);
 		sc->loaded = NULL;
 	}
+	/* and no vCPU's state in this CPU either: a VMCS is cleared only on the CPU it is active
+	 * on, and hv_vm_destroy, on another CPU, frees it (core/virt.h vcpu_destroy). The ring
+	 * goes too, as its vCPUs may be freed now. */
+	struct vcpu *v = sc->vcpus;
+	for (unsigned k = 0; k < sc->nr; k++, v = v->sched_next)
+		virt->vcpu_release(v);
+	sc->vcpus = sc->next = NULL;
+	sc->nr = 0;
 }
 
 void sched_run(struct vm **vms, unsigned nr)

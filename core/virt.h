@@ -28,6 +28,10 @@ struct virt_ops {
 	/* Stage-2 entry format of this CPU (NPT or EPT) */
 	const struct stage2_format *(*stage2_format)(void);
 	int (*vcpu_create)(struct vcpu *v);
+	/* Frees what vcpu_create allocated (also after it failed half way; v->arch NULL: nothing).
+	 * The vCPU runs nowhere and its state is active on no other CPU: vcpu_release was called
+	 * on the CPU it last ran on, or that is this CPU. */
+	void (*vcpu_destroy)(struct vcpu *v);
 	/* Loads the whole architectural state (boot, reset, INIT/SIPI) */
 	void (*vcpu_load_state)(struct vcpu *v, const struct vcpu_sregs *s);
 	void (*vcpu_get_sregs)(struct vcpu *v, struct vcpu_sregs *s);

@@ -51,6 +51,12 @@ static uint64_t *s2_table_ptr(void *ctx, uint64_t pa)
 	return (uint64_t *)(uintptr_t)pa;
 }
 
+static void s2_free_page(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	kmem_free_pages((void *)(uintptr_t)pa, PAGE_SIZE);
+}
+
 struct vm *hv_vm_create(const char *name, char *err, size_t err_size)
 {
 	struct vm *vm = kmem_alloc_pages(sizeof(*vm), PAGE_SIZE);
@@ -62,7 +68,7 @@ struct vm *hv_vm_create(const char *name, char *err, size_t err_size)
 	vm->exit_port = true;
 	vm->restart_on_reboot = true; /* a guest reboot restarts it, as on a PC (and Xen) */
 	vm->start_time = (struct vrtc_time){ 0, 0, 0, 1, 1, 2000 };
-	struct stage2_alloc a = { s2_alloc_page, s2_table_ptr, NULL };
+	struct stage2_alloc a = { s2_alloc_page, s2_table_ptr, s2_free_page, NULL };
 	vm->platform = kmem_alloc_pages(sizeof(struct platform), PAGE_SIZE);
 	vm->con = kmem_alloc_pages(sizeof(struct conbuf), PAGE_SIZE);
 	if (!vm->platform || !vm->con || stage2_init(&vm->stage2, virt->stage2_format(), &a)) {
@@ -99,6 +105,7 @@ struct vcpu *hv_vcpu_create(struct vm *vm, char *err, size_t err_size)
 		return NULL;
 	}
 	if (virt->vcpu_create(v)) {
+		virt->vcpu_destroy(v);
 		kmem_free_pages(v->fpu, fpu_area_size());
 		kmem_free_pages(v, sizeof(*v));
 		fail(err, err_size, "out of memory for the vCPU's %s state", virt->name);
@@ -264,9 +271,25 @@ void hv_vm_set_wall_clock(struct vm *vm, const struct wall_time *t)
 
 void hv_vm_destroy(struct vm *vm)
 {
-	/* Guest RAM goes back to the pool; keel's own structures of the VM (VMCBs, stage-2
-	 * tables) are small and are kept until restarts need them back (issue 5). */
+	/* Everything hv_vm_create, hv_vcpu_create and hv_vm_setup_memory took goes back, so keel's
+	 * own memory is where it was before the VM (a restart takes nothing: hv_vm_rebuild reuses
+	 * it all). No vCPU runs any more: each CPU cleared its vCPUs' VMCSs when it stopped
+	 * scheduling (core/sched.c); one built but never run is active here, where it was built. */
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		virt->vcpu_destroy(v);
+		kmem_free_pages(v->fpu, fpu_area_size());
+		kmem_free_pages(v, sizeof(*v));
+		vm->vcpus[i] = NULL;
+	}
+	vm->nr_vcpus = 0;
+	/* the vCPUs that walked the tables are gone; a new vCPU on a CPU flushes what that CPU
+	 * cached of its tables before it first runs (its ASID or VPID is fresh, and flush_tlb set) */
+	stage2_free(&vm->stage2);
 	for (unsigned i = 0; i < vm->mem.nr; i++)
 		kmem_free_guest_ram(vm->ram_hpa[i], vm->mem.regions[i].size);
 	vm->mem.nr = 0;
+	kmem_free_pages(vm->platform, sizeof(struct platform));
+	kmem_free_pages(vm->con, sizeof(struct conbuf));
+	kmem_free_pages(vm, sizeof(*vm));
 }

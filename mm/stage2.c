@@ -118,3 +118,25 @@ uint64_t stage2_translate(const struct stage2 *s2, uint64_t gpa)
 	}
 	return UINT64_MAX;
 }
+
+/* Frees the tables below `table` (of level `level`), then `table` itself. */
+static void free_tables(struct stage2 *s2, uint64_t table, int level)
+{
+	const uint64_t *t = s2->alloc.table_ptr(s2->alloc.ctx, table);
+
+	for (unsigned i = 0; level > 1 && i < 512; i++) {
+		uint64_t e = t[i];
+		if (present(s2, e) && !(level <= 3 && (e & s2->fmt->large_bit)))
+			free_tables(s2, e & ADDR_MASK, level - 1);
+	}
+	s2->alloc.free_page(s2->alloc.ctx, table);
+	s2->table_pages--;
+}
+
+void stage2_free(struct stage2 *s2)
+{
+	if (s2->root)
+		free_tables(s2, s2->root, 4);
+	s2->root = 0;
+	s2->pages_4k = s2->pages_2m = s2->pages_1g = 0;
+}

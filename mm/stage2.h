@@ -22,6 +22,8 @@ struct stage2_alloc {
 	uint64_t (*alloc_page)(void *ctx);
 	/* host pointer for a physical address of a table page */
 	uint64_t *(*table_ptr)(void *ctx, uint64_t pa);
+	/* gives a page alloc_page returned back (stage2_free) */
+	void (*free_page)(void *ctx, uint64_t pa);
 	void *ctx;
 };
 
@@ -44,5 +46,9 @@ int stage2_for_each_leaf(const struct stage2 *s2,
 			 void *ctx);
 /* The host-physical address gpa maps to, or -1 (all ones) when unmapped. */
 uint64_t stage2_translate(const struct stage2 *s2, uint64_t gpa);
+/* Gives every table page back through alloc.free_page, the root last; the leaves' memory is the
+ * caller's. Afterwards s2 maps nothing and holds no page (root 0): only stage2_init uses it again.
+ * No CPU may still walk these tables: their pages become anyone's. */
+void stage2_free(struct stage2 *s2);
 
 #endif

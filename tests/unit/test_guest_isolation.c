@@ -143,7 +143,8 @@ static void no_keel_memory_in_any_guest(void **state)
 					  34 * MiB,  256 * MiB, 128 * MiB };
 	enum { NR = sizeof(sizes) / sizeof(sizes[0]) };
 	struct vm_ram vms[NR];
-	struct stage2_alloc a = { alloc_page, table_ptr, NULL };
+	/* never freed here: no free_page */
+	struct stage2_alloc a = { .alloc_page = alloc_page, .table_ptr = table_ptr };
 
 	arena = aligned_alloc(4096, (size_t)ARENA_PAGES * 4096);
 	arena_used = 0;

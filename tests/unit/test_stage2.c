@@ -8,11 +8,15 @@
 
 #include "mm/stage2.h"
 
-/* Table pages live in a malloc'ed arena; "physical" addresses are offsets + a fake base. */
+/* Table pages live in a malloc'ed arena; "physical" addresses are offsets + a fake base. Pages
+ * are handed out once each (a freed one is not reused), so a page freed twice, or one that was
+ * never handed out, is caught by free_page. */
 #define ARENA_PAGES 4096
 #define FAKE_BASE 0x40000000ull
 static uint8_t *arena;
 static unsigned arena_used;
+static bool in_use[ARENA_PAGES];
+static unsigned pages_live; /* handed out and not yet freed */
 
 static uint64_t alloc_page(void *ctx)
 {
@@ -20,6 +24,8 @@ static uint64_t alloc_page(void *ctx)
 	if (arena_used == ARENA_PAGES)
 		return 0;
 	memset(arena + (size_t)arena_used * 4096, 0, 4096);
+	in_use[arena_used] = true;
+	pages_live++;
 	return FAKE_BASE + (uint64_t)arena_used++ * 4096;
 }
 
@@ -30,7 +36,20 @@ static uint64_t *table_ptr(void *ctx, uint64_t pa)
 	return (uint64_t *)(arena + (pa - FAKE_BASE));
 }
 
-static const struct stage2_alloc alloc = { alloc_page, table_ptr, NULL };
+static void free_page(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	assert_true(pa >= FAKE_BASE && pa < FAKE_BASE + (uint64_t)arena_used * 4096);
+	assert_int_equal(pa & 4095, 0);
+	unsigned i = (unsigned)((pa - FAKE_BASE) / 4096);
+	assert_true(in_use[i]);
+	/* a table freed while a live table still points at it would be walked after its free */
+	memset(arena + (size_t)i * 4096, 0xa5, 4096);
+	in_use[i] = false;
+	pages_live--;
+}
+
+static const struct stage2_alloc alloc = { alloc_page, table_ptr, free_page, NULL };
 
 /* NPT: ordinary x86 entries, U/S set everywhere */
 static struct stage2_format npt = {
@@ -56,6 +75,8 @@ static int setup(void **state)
 	(void)state;
 	arena = aligned_alloc(4096, (size_t)ARENA_PAGES * 4096);
 	arena_used = 0;
+	memset(in_use, 0, sizeof(in_use));
+	pages_live = 0;
 	return 0;
 }
 
@@ -165,6 +186,49 @@ static void out_of_table_pages(void **state)
 	assert_int_equal(stage2_map(&s2, 0, 0x1000, 8192), -1);
 }
 
+/* Every table page goes back, whatever mix of leaves and levels the tables hold. */
+static void free_returns_every_table(void **state)
+{
+	(void)state;
+	struct stage2 s2;
+	assert_int_equal(stage2_init(&s2, &npt, &alloc), 0);
+	/* 1 GiB, 2 MiB and 4 KiB leaves, two PML4 slots, one PDPT with both large and table
+	 * entries */
+	assert_int_equal(stage2_map(&s2, 0, 0x100000000ull, 3 * GiB + 6 * MiB + 8192), 0);
+	assert_int_equal(stage2_map(&s2, 0x8000000000ull, 0x12345000, 4 * MiB), 0);
+	assert_int_equal(stage2_map(&s2, 0x8000600000ull, 0x40000000, 2 * MiB), 0);
+	assert_true(pages_live > 4);
+	assert_int_equal(s2.table_pages, pages_live);
+	stage2_free(&s2);
+	assert_int_equal(pages_live, 0);
+	assert_int_equal(s2.table_pages, 0);
+	assert_int_equal(s2.root, 0);
+	assert_int_equal(s2.pages_4k + s2.pages_2m + s2.pages_1g, 0);
+	/* built again from nothing, as a VM built after another one's end */
+	assert_int_equal(stage2_init(&s2, &ept, &alloc), 0);
+	assert_int_equal(stage2_map(&s2, 0, 0x80000000ull, 2 * GiB + 4096), 0);
+	assert_int_equal(stage2_translate(&s2, GiB + 5), 0x80000000ull + GiB + 5);
+	stage2_free(&s2);
+	assert_int_equal(pages_live, 0);
+}
+
+/* A map that ran out of pages half way leaves tables without leaves: those go back too. */
+static void free_after_failed_map(void **state)
+{
+	(void)state;
+	struct stage2 s2;
+	arena_used = ARENA_PAGES - 3;
+	assert_int_equal(stage2_init(&s2, &npt, &alloc), 0);
+	assert_int_equal(stage2_map(&s2, 0, 0x1000, 8192), -1);
+	assert_int_equal(pages_live, 3);
+	stage2_free(&s2);
+	assert_int_equal(pages_live, 0);
+	/* and a stage 2 whose root could not be had frees nothing */
+	assert_int_equal(stage2_init(&s2, &npt, &alloc), -1);
+	stage2_free(&s2);
+	assert_int_equal(pages_live, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +238,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(capability_gates_leaf_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_overlap_and_bad_ranges, setup, teardown),
 		cmocka_unit_test_setup_teardown(out_of_table_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(free_returns_every_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(free_after_failed_map, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -214,13 +214,15 @@ static const struct stage2_format *svm_stage2_format(void)
 static int svm_vcpu_create(struct vcpu *v)
 {
 	struct svm_vcpu *s = kmem_alloc_pages(sizeof(*s), PAGE_SIZE);
+	if (!s)
+		return -1;
+	v->arch = s; /* from here on, svm_vcpu_destroy frees what there is */
 	void *vmcb = kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
-	if (!s || !vmcb)
+	if (!vmcb)
 		return -1;
 	s->vmcb = vmcb;
 	s->vmcb_pa = (uint64_t)(uintptr_t)vmcb;
 	s->flush_tlb = true;
-	v->arch = s;
 
 	/* RDPMC, RDPRU and INVPCID would show the host's counters and TLB to a guest whose CPUID
 	 * hides them (the CPU runs them whatever CPUID says): core answers them */
@@ -243,6 +245,22 @@ static int svm_vcpu_create(struct vcpu *v)
 	*vmcb64(vmcb, VMCB_NCR3) = v->vm->stage2.root;
 	*vmcb64(vmcb, VMCB_G_PAT) = 0x0007040600070406ull; /* the reset value of IA32_PAT */
 	return 0;
+}
+
+/* Nothing of a VMCB stays in the CPU once its VMRUN has exited: #VMEXIT writes the guest state
+ * back (AMD APM vol 2, 15.6), and keel sets no clean bits that would let the next VMRUN trust a
+ * cached copy (15.15). So its page is freed like any other. Its ASID is not handed out again on that CPU
+ * before every ASID there has been flushed (asid.h). */
+static void svm_vcpu_destroy(struct vcpu *v)
+{
+	struct svm_vcpu *s = v->arch;
+
+	if (!s)
+		return;
+	if (s->vmcb)
+		kmem_free_pages(s->vmcb, PAGE_SIZE);
+	kmem_free_pages(s, sizeof(*s));
+	v->arch = NULL;
 }
 
 static void put_seg(void *vmcb, unsigned off, const struct segment *sg)
@@ -820,6 +838,7 @@ const struct virt_ops svm_ops = {
 	.cpu_enable = svm_cpu_enable,
 	.stage2_format = svm_stage2_format,
 	.vcpu_create = svm_vcpu_create,
+	.vcpu_destroy = svm_vcpu_destroy,
 	.vcpu_load_state = svm_vcpu_load_state,
 	.vcpu_get_sregs = svm_vcpu_get_sregs,
 	.vcpu_run = svm_vcpu_run,

@@ -28,6 +28,7 @@ struct vmx_vcpu {
 	uint64_t cr0_shadow, cr4_shadow; /* what the guest believes it wrote */
 	uint8_t cr8;			 /* the guest's CR8: every MOV CR8 exits */
 	int host_cpu;	   /* the CPU whose state the VMCS's host area holds; -1: none */
+	int active_cpu;	   /* the CPU the VMCS is active on (VMPTRLD until VMCLEAR); -1: none */
 	uint64_t exit_rip; /* the guest's RIP at its last exit */
 	/* guest state the CPU itself holds (not in the VMCS: the SYSCALL MSRs pass through, CR2
 	 * is the CPU's), kept here while another vCPU has the CPU */
@@ -310,6 +311,7 @@ static void load_vmcs(struct vcpu *v)
 	if (!vmptrld(vx(v)->vmcs_pa))
 		klog("vm %s: VMPTRLD failed", v->vm->name);
 	c->current = vx(v)->vmcs;
+	vx(v)->active_cpu = (int)this_cpu()->index;
 }
 
 static uint64_t eptp_of(struct vcpu *v)
@@ -363,8 +365,12 @@ static void write_host_state(void)
 static int vmx_vcpu_create(struct vcpu *v)
 {
 	struct vmx_vcpu *s = kmem_alloc_pages(sizeof(*s), PAGE_SIZE);
+	if (!s)
+		return -1;
+	s->host_cpu = s->active_cpu = -1;
+	v->arch = s; /* from here on, vmx_vcpu_destroy frees what there is */
 	void *vmcs = kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
-	if (!s || !vmcs)
+	if (!vmcs)
 		return -1;
 	*(uint32_t *)vmcs = vmx.revision;
 	s->vmcs = vmcs;
@@ -374,7 +380,6 @@ static int vmx_vcpu_create(struct vcpu *v)
 	/* one VPID per vCPU while they last (16 bits); past that, 0 means "flush on every entry" */
 	if (vmx.vpid && vmx.next_vpid)
 		s->vpid = vmx.next_vpid++;
-	v->arch = s;
 	if (!vmclear(s->vmcs_pa))
 		return -1;
 	((struct vmx_cpu *)this_cpu()->virt)->current = NULL;
@@ -815,6 +820,30 @@ static void vmx_vcpu_release(struct vcpu *v)
 		c->current = NULL;
 	x->launched = false;
 	x->host_cpu = -1;
+	x->active_cpu = -1;
+}
+
+/* An active VMCS may have parts of its state only in the CPU it is active on, which writes them
+ * back into its page at VMCLEAR, not before (SDM vol 3C, 25.11.1 "Software Use of Virtual-Machine
+ * Control Structures", and 25.1): its page is freed only once it is clear, and VMCLEAR works only
+ * on that CPU. The VPID is not handed out again: a new vCPU takes the next one. */
+static void vmx_vcpu_destroy(struct vcpu *v)
+{
+	struct vmx_vcpu *x = vx(v);
+
+	if (!x)
+		return;
+	if (x->vmcs && x->active_cpu == (int)this_cpu()->index)
+		vmx_vcpu_release(v);
+	if (x->vmcs && x->active_cpu >= 0)
+		/* active elsewhere, against vcpu_destroy's contract: that CPU could still write
+		 * into the page, so it is lost rather than handed to anyone else */
+		klog("vm %s: vcpu %u's VMCS is active on cpu %d; its page stays allocated",
+		     v->vm->name, v->id, x->active_cpu);
+	else if (x->vmcs)
+		kmem_free_pages(x->vmcs, PAGE_SIZE);
+	kmem_free_pages(x, sizeof(*x));
+	v->arch = NULL;
 }
 
 /* An exiting instruction that core completed (RIP moved past it) ends the STI or MOV SS shadow
@@ -1138,6 +1167,7 @@ const struct virt_ops vmx_ops = {
 	.cpu_enable = vmx_cpu_enable,
 	.stage2_format = vmx_stage2_format,
 	.vcpu_create = vmx_vcpu_create,
+	.vcpu_destroy = vmx_vcpu_destroy,
 	.vcpu_load_state = vmx_vcpu_load_state,
 	.vcpu_get_sregs = vmx_vcpu_get_sregs,
 	.vcpu_run = vmx_vcpu_run,

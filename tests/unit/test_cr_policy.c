@@ -38,35 +38,35 @@ static void cr4_bits_follow_cpuid(void **state)
 {
 	(void)state;
 	static const struct {
-		unsigned bit;
 		size_t reg_off;
+		unsigned bit;
 		unsigned cpuid_bit;
 	} map[] = {
-		{ 0, offsetof(struct cr_features, l1_edx), 1 },
-		{ 1, offsetof(struct cr_features, l1_edx), 1 },
-		{ 2, offsetof(struct cr_features, l1_edx), 4 },
-		{ 3, offsetof(struct cr_features, l1_edx), 2 },
-		{ 4, offsetof(struct cr_features, l1_edx), 3 },
-		{ 5, offsetof(struct cr_features, l1_edx), 6 },
-		{ 6, offsetof(struct cr_features, l1_edx), 7 },
-		{ 7, offsetof(struct cr_features, l1_edx), 13 },
-		{ 9, offsetof(struct cr_features, l1_edx), 24 },
-		{ 10, offsetof(struct cr_features, l1_edx), 25 },
-		{ 11, offsetof(struct cr_features, l7_ecx), 2 },
-		{ 12, offsetof(struct cr_features, l7_ecx), 16 },
-		{ 13, offsetof(struct cr_features, l1_ecx), 5 },
-		{ 14, offsetof(struct cr_features, l1_ecx), 6 },
-		{ 16, offsetof(struct cr_features, l7_ebx), 0 },
-		{ 17, offsetof(struct cr_features, l1_ecx), 17 },
-		{ 18, offsetof(struct cr_features, l1_ecx), 26 },
-		{ 19, offsetof(struct cr_features, l7_ecx), 23 },
-		{ 20, offsetof(struct cr_features, l7_ebx), 7 },
-		{ 21, offsetof(struct cr_features, l7_ebx), 20 },
-		{ 22, offsetof(struct cr_features, l7_ecx), 3 },
-		{ 23, offsetof(struct cr_features, l7_ecx), 7 },
-		{ 23, offsetof(struct cr_features, l7_edx), 20 },
-		{ 24, offsetof(struct cr_features, l7_ecx), 31 },
-		{ 25, offsetof(struct cr_features, l7_edx), 5 },
+		{ offsetof(struct cr_features, l1_edx), 0, 1 },
+		{ offsetof(struct cr_features, l1_edx), 1, 1 },
+		{ offsetof(struct cr_features, l1_edx), 2, 4 },
+		{ offsetof(struct cr_features, l1_edx), 3, 2 },
+		{ offsetof(struct cr_features, l1_edx), 4, 3 },
+		{ offsetof(struct cr_features, l1_edx), 5, 6 },
+		{ offsetof(struct cr_features, l1_edx), 6, 7 },
+		{ offsetof(struct cr_features, l1_edx), 7, 13 },
+		{ offsetof(struct cr_features, l1_edx), 9, 24 },
+		{ offsetof(struct cr_features, l1_edx), 10, 25 },
+		{ offsetof(struct cr_features, l7_ecx), 11, 2 },
+		{ offsetof(struct cr_features, l7_ecx), 12, 16 },
+		{ offsetof(struct cr_features, l1_ecx), 13, 5 },
+		{ offsetof(struct cr_features, l1_ecx), 14, 6 },
+		{ offsetof(struct cr_features, l7_ebx), 16, 0 },
+		{ offsetof(struct cr_features, l1_ecx), 17, 17 },
+		{ offsetof(struct cr_features, l1_ecx), 18, 26 },
+		{ offsetof(struct cr_features, l7_ecx), 19, 23 },
+		{ offsetof(struct cr_features, l7_ebx), 20, 7 },
+		{ offsetof(struct cr_features, l7_ebx), 21, 20 },
+		{ offsetof(struct cr_features, l7_ecx), 22, 3 },
+		{ offsetof(struct cr_features, l7_ecx), 23, 7 },
+		{ offsetof(struct cr_features, l7_edx), 23, 20 },
+		{ offsetof(struct cr_features, l7_ecx), 24, 31 },
+		{ offsetof(struct cr_features, l7_edx), 25, 5 },
 	};
 	/* PCE needs no flag; bits 15, 26-63 exist nowhere */
 	assert_int_equal(cr4_valid_bits(&none), CR4_PCE);

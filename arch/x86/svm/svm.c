@@ -5,6 +5,7 @@
 #include "arch/x86/percpu.h"
 #include "arch/x86/svm/asid.h"
 #include "arch/x86/svm/vmcb.h"
+#include "core/cr_policy.h"
 #include "core/kmem.h"
 #include "core/virt.h"
 #include "core/vm.h"
@@ -66,6 +67,8 @@ struct svm_vcpu {
 #define V_INTR_PRIO_MASK (0xfull << 16)
 #define V_IGN_TPR (1ull << 20)
 /* CR intercept word: reads in bits 0-15, writes in 16-31 (appendix B) */
+#define INTERCEPT_CR0_WRITE (1u << (16 + 0))
+#define INTERCEPT_CR4_WRITE (1u << (16 + 4))
 #define INTERCEPT_CR8_WRITE (1u << (16 + 8))
 
 /* An intercepted instruction core completed (RIP moved past it) ends the interrupt shadow it sat
@@ -233,6 +236,11 @@ static int svm_vcpu_create(struct vcpu *v)
 		INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT | INTERCEPT_WBINVD |
 		INTERCEPT_MONITOR | INTERCEPT_MWAIT | INTERCEPT_XSETBV | INTERCEPT_RDPRU;
 	*vmcb32(vmcb, VMCB_INTERCEPT_MISC3) = INTERCEPT_INVPCID;
+	/* Every CR0 write (MOV, CLTS, LMSW: AMD APM vol 2, 15.9.1) and CR4 write exits: core checks
+	 * it against the guest's CPUID (core/exit_cr.c). A CPU takes a CR4 bit of a feature it has
+	 * and the guest's CPUID hides, and QEMU's SVM takes NW without CD or PG without PE, and
+	 * answers a reserved CR4 bit with VMEXIT_INVALID instead of #GP. */
+	*vmcb32(vmcb, VMCB_INTERCEPT_CR) = INTERCEPT_CR0_WRITE | INTERCEPT_CR4_WRITE;
 	*vmcb64(vmcb, VMCB_IOPM_BASE) = (uint64_t)(uintptr_t)svm.iopm;
 	*vmcb64(vmcb, VMCB_MSRPM_BASE) = (uint64_t)(uintptr_t)svm.msrpm;
 	/* its ASID comes from the CPU it runs on, just before each VMRUN (asid.h) */
@@ -430,6 +438,18 @@ static void decode_exit(struct svm_vcpu *s, struct vcpu *v, struct vm_exit *e)
 			e->cr8.gpr = (int8_t)(uint8_t)(info1 & 15);
 		else
 			e->insn_len = 0; /* core decodes the instruction and its length */
+		break;
+	case SVM_EXIT_CR0_WRITE:
+	case SVM_EXIT_CR4_WRITE:
+		/* DecodeAssists: EXITINFO1 bit 63 marks a MOV, its register in bits 3:0 (15.33.1);
+		 * without it, and for CLTS and LMSW, core decodes the instruction */
+		e->reason = EXIT_CR_WRITE;
+		e->cr_write.cr = (uint8_t)(c - SVM_EXIT_CR0_WRITE);
+		e->cr_write.gpr = -1;
+		if ((svm.features & SVM_FEAT_DECODE_ASSISTS) && (info1 >> 63))
+			e->cr_write.gpr = (int8_t)(uint8_t)(info1 & 15);
+		else
+			e->insn_len = 0;
 		break;
 	case SVM_EXIT_IRET:
 		e->reason = EXIT_NMI_WINDOW; /* soon: nmi_after_exit */
@@ -790,6 +810,22 @@ static uint64_t svm_get_cr(struct vcpu *v, unsigned cr)
 	}
 }
 
+/* A MOV to CR0 or CR4 core checked (core/exit_cr.c), with its side effects: long mode on or off
+ * with CR0.PG (AMD APM vol 2, 14.6.1) and the TLB flush a paging change needs (keel flushes the
+ * vCPU's ASID on any change: CR writes are rare). */
+static void svm_set_cr(struct vcpu *v, unsigned cr, uint64_t val)
+{
+	struct svm_vcpu *s = v->arch;
+	void *vmcb = s->vmcb;
+	if (cr == 0) {
+		*vmcb64(vmcb, VMCB_CR0) = val;
+		*vmcb64(vmcb, VMCB_EFER) = efer_after_cr0(*vmcb64(vmcb, VMCB_EFER), val);
+	} else if (cr == 4) {
+		*vmcb64(vmcb, VMCB_CR4) = val;
+	}
+	s->flush_tlb = true;
+}
+
 static void svm_set_cr2(struct vcpu *v, uint64_t cr2)
 {
 	*vmcb64(vmcb_of(v), VMCB_CR2) = cr2;
@@ -841,6 +877,7 @@ const struct virt_ops svm_ops = {
 	.get_pat = svm_get_pat,
 	.set_pat = svm_set_pat,
 	.get_cr = svm_get_cr,
+	.set_cr = svm_set_cr,
 	.set_cr2 = svm_set_cr2,
 	.set_tsc_offset = svm_set_tsc_offset,
 	.dump = svm_dump,

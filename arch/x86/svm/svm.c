@@ -5,6 +5,7 @@
 #include "arch/x86/percpu.h"
 #include "arch/x86/svm/asid.h"
 #include "arch/x86/svm/vmcb.h"
+#include "arch/x86/svm/vmcb_check.h"
 #include "core/cr_policy.h"
 #include "core/kmem.h"
 #include "core/virt.h"
@@ -99,6 +100,9 @@ static struct {
 	uint8_t *iopm;
 	uint8_t *msrpm;
 	struct stage2_format npt;
+	/* this CPU's CR4 and EFER bits and address width, for naming a refused VMRUN's rule */
+	uint64_t cr4_valid, efer_valid;
+	unsigned maxphyaddr;
 } svm;
 
 /* MSRs a guest reads and writes directly: their guest values live in the VMCB and are switched
@@ -156,6 +160,18 @@ static int svm_setup_shared(char *err, size_t err_size)
 		.gib_leaves = (cpuid(0x80000001, 0).edx & (1u << 26)) != 0,
 		.mib_leaves = true,
 	};
+	struct cr_features host = {
+		.l1_ecx = cpuid(1, 0).ecx,
+		.l1_edx = cpuid(1, 0).edx,
+		.l7_ebx = cpuid(7, 0).ebx,
+		.l7_ecx = cpuid(7, 0).ecx,
+		.l7_edx = cpuid(7, 0).edx,
+		.x1_ecx = cpuid(0x80000001, 0).ecx,
+		.x1_edx = cpuid(0x80000001, 0).edx,
+	};
+	svm.cr4_valid = cr4_valid_bits(&host);
+	svm.efer_valid = efer_valid_bits(&host);
+	svm.maxphyaddr = cpuid(0x80000008, 0).eax & 0xff;
 	svm.ready = true;
 	klog("keel: AMD-V enabled: %u ASIDs, nested paging%s%s%s%s", svm.nr_asids,
 	     f.edx & SVM_FEAT_NRIPS ? ", NRIPS" : "",
@@ -515,6 +531,30 @@ static void decode_exit(struct svm_vcpu *s, struct vcpu *v, struct vm_exit *e)
 	}
 }
 
+/* After VMEXIT_INVALID: keel's own copy of the VMRUN checks names the rule the state breaks. */
+static void explain_invalid_vmcb(struct vcpu *v, void *vmcb)
+{
+	struct svm_vmcb_state g = {
+		.cr0 = *vmcb64(vmcb, VMCB_CR0),
+		.cr3 = *vmcb64(vmcb, VMCB_CR3),
+		.cr4 = *vmcb64(vmcb, VMCB_CR4),
+		.efer = *vmcb64(vmcb, VMCB_EFER),
+		.dr6 = *vmcb64(vmcb, VMCB_DR6),
+		.dr7 = *vmcb64(vmcb, VMCB_DR7),
+		.cs_attr = *vmcb16(vmcb, VMCB_CS + VMCB_SEG_ATTR),
+		.intercept_misc2 = *vmcb32(vmcb, VMCB_INTERCEPT_MISC2),
+		.asid = *vmcb32(vmcb, VMCB_ASID),
+		.eventinj = *vmcb64(vmcb, VMCB_EVENTINJ),
+		.cr4_valid = svm.cr4_valid,
+		.efer_valid = svm.efer_valid,
+		.maxphyaddr = svm.maxphyaddr,
+	};
+	char why[160];
+	const char *r = svm_check_vmcb(&g, why, sizeof(why));
+	klog("vm %s: VMRUN refused: %s", v->vm->name,
+	     r ? r : "no rule keel checks is broken (see AMD APM vol 2, 15.5.1)");
+}
+
 /* Ends the single step: TF as the guest had it, the #DB intercept as it was. */
 static void end_nmi_step(struct vcpu *v, struct svm_vcpu *s)
 {
@@ -597,6 +637,8 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 	s->exit_rip = v->regs.rip;
 	v->regs.rflags = *vmcb64(vmcb, VMCB_RFLAGS);
 	decode_exit(s, v, exit);
+	if (exit->reason == EXIT_ENTRY_FAILED)
+		explain_invalid_vmcb(v, vmcb); /* EVENTINJ is still the refused one here */
 
 	/* An event that was being delivered when the exit happened must be delivered again
 	 * (AMD APM vol 2, 15.7.2 EXITINTINFO). */

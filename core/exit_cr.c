@@ -104,7 +104,7 @@ enum exit_result handle_cr_write(struct vcpu *v, const struct vm_exit *e)
 	}
 	/* privilege comes before the intercept on a real CPU (AMD APM vol 2, 15.7.1); checked
 	 * again here, as for RDPMC */
-	if (cpl_of(&s))
+	if ((s.cr0 & CR0_PE) && cpl_of(&s)) /* real mode is CPL 0 whatever SS says */
 		return inject_exception(v, EXC_GP, true, 0);
 
 	uint64_t cur = cr == 0 ? s.cr0 : s.cr4, val;

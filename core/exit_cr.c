@@ -53,13 +53,12 @@ static int read_lmsw_operand(struct vcpu *v, const struct vm_exit *e, const stru
 	struct paging_state ps = paging_of(s);
 	uint64_t la = x86_mem_linear(in, &in->mem, &v->regs, seg_base(s, in->mem.seg, mode));
 	uint8_t b[2];
-	for (uint64_t i = 0; i < 2; i++) {
-		uint64_t gpa;
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t gpa, at = la + i;
 		uint32_t pfec = 0;
-		int r = guest_walk(&v->vm->mem, &ps, la + i, cpl_of(s) == 3 ? GW_USER : 0, &gpa,
-				   &pfec);
+		int r = guest_walk(&v->vm->mem, &ps, at, cpl_of(s) == 3 ? GW_USER : 0, &gpa, &pfec);
 		if (r == -GW_EFAULT) {
-			*res = inject_page_fault(v, la + i, pfec);
+			*res = inject_page_fault(v, at, pfec);
 			return -1;
 		}
 		if (r == -GW_ENONCANONICAL) {
@@ -68,7 +67,7 @@ static int read_lmsw_operand(struct vcpu *v, const struct vm_exit *e, const stru
 		}
 		if (r || gmem_read(&v->vm->mem, gpa, &b[i], 1)) {
 			*res = vm_crash(v, e, "LMSW operand at %llx is not in guest RAM",
-					(unsigned long long)(la + i));
+					(unsigned long long)at);
 			return -1;
 		}
 	}

@@ -36,8 +36,10 @@ static void expect(const struct svm_vmcb_state *g, const char *needle)
 			fail_msg("unexpected: %s", r);
 		return;
 	}
-	if (!r)
+	if (!r) {
 		fail_msg("no rule broken, wanted '%s'", needle);
+		return;
+	}
 	if (!strstr(r, needle))
 		fail_msg("'%s' does not name '%s'", r, needle);
 }

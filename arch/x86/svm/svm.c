@@ -531,10 +531,11 @@ static void decode_exit(struct svm_vcpu *s, struct vcpu *v, struct vm_exit *e)
 	}
 }
 
-/* After VMEXIT_INVALID: keel's own copy of the VMRUN checks names the rule the state breaks. */
-static void explain_invalid_vmcb(struct vcpu *v, void *vmcb)
+/* The fields VMRUN checks, as keel is about to run them: QEMU 7.2 writes keel's own state into
+ * the VMCB when a VMRUN fails its checks, so they are kept before each VMRUN (a dozen copies). */
+static void vmcb_state_of(void *vmcb, struct svm_vmcb_state *g)
 {
-	struct svm_vmcb_state g = {
+	*g = (struct svm_vmcb_state){
 		.cr0 = *vmcb64(vmcb, VMCB_CR0),
 		.cr3 = *vmcb64(vmcb, VMCB_CR3),
 		.cr4 = *vmcb64(vmcb, VMCB_CR4),
@@ -549,8 +550,13 @@ static void explain_invalid_vmcb(struct vcpu *v, void *vmcb)
 		.efer_valid = svm.efer_valid,
 		.maxphyaddr = svm.maxphyaddr,
 	};
+}
+
+/* After VMEXIT_INVALID: keel's own copy of the VMRUN checks names the rule the state breaks. */
+static void explain_invalid_vmcb(struct vcpu *v, const struct svm_vmcb_state *g)
+{
 	char why[160];
-	const char *r = svm_check_vmcb(&g, why, sizeof(why));
+	const char *r = svm_check_vmcb(g, why, sizeof(why));
 	klog("vm %s: VMRUN refused: %s", v->vm->name,
 	     r ? r : "no rule keel checks is broken (see AMD APM vol 2, 15.5.1)");
 }
@@ -629,6 +635,8 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 	*vmcb32(vmcb, VMCB_CLEAN) = 0;
 	s->flush_tlb = false;
 
+	struct svm_vmcb_state checked;
+	vmcb_state_of(vmcb, &checked);
 	svm_vmrun(s->vmcb_pa, &v->regs, (uint64_t)(uintptr_t)cpu->host_vmcb);
 
 	v->regs.gpr[GPR_RAX] = *vmcb64(vmcb, VMCB_RAX);
@@ -638,7 +646,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 	v->regs.rflags = *vmcb64(vmcb, VMCB_RFLAGS);
 	decode_exit(s, v, exit);
 	if (exit->reason == EXIT_ENTRY_FAILED)
-		explain_invalid_vmcb(v, vmcb); /* EVENTINJ is still the refused one here */
+		explain_invalid_vmcb(v, &checked);
 
 	/* An event that was being delivered when the exit happened must be delivered again
 	 * (AMD APM vol 2, 15.7.2 EXITINTINFO). */

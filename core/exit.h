@@ -22,6 +22,7 @@ enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e);	    /* exi
 enum exit_result handle_xsetbv(struct vcpu *v, const struct vm_exit *e);    /* exit_msr.c */
 enum exit_result handle_rdpmc(struct vcpu *v, const struct vm_exit *e);	    /* exit_msr.c */
 enum exit_result handle_cr8_write(struct vcpu *v, const struct vm_exit *e); /* exit_cr8.c */
+enum exit_result handle_cr_write(struct vcpu *v, const struct vm_exit *e);  /* exit_cr.c */
 
 /* exit_helpers.c */
 void skip_insn(struct vcpu *v, const struct vm_exit *e);

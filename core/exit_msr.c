@@ -4,6 +4,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/time.h"
 #include "core/cpuid_policy.h"
+#include "core/cr_policy.h"
 #include "core/kvmclock.h"
 #include "core/msr_policy.h"
 #include "core/virt.h"
@@ -28,6 +29,16 @@ static void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct 
 		.apic_khz = VLAPIC_TIMER_KHZ,
 	};
 	cpuid_policy(leaf, subleaf, &env, r);
+}
+
+void guest_cr_features(struct vcpu *v, struct cr_features *f)
+{
+	/* leaves 1, 7 and 0x8000_0001 do not depend on the vCPU's own state beyond OSXSAVE and
+	 * the APIC flag, which no CR4 or EFER bit needs */
+	struct cpuid_env env = { .host = host_cpuid,
+				 .vcpu_id = v->id,
+				 .nr_vcpus = v->vm->nr_vcpus };
+	cr_features_of_guest(&env, f);
 }
 
 enum exit_result handle_cpuid(struct vcpu *v, const struct vm_exit *e)
@@ -68,16 +79,19 @@ enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e)
 
 	switch (msr_policy_lookup(msr)) {
 	case MSR_ACT_EFER: {
-		struct cpuid_regs x = cpuid(0x80000001, 0);
 		if (!write) {
 			val = virt->get_efer(v);
-		} else if (!efer_write_ok(val, x.edx & (1u << 20), x.edx & (1u << 25))) {
-			ok = false;
-		} else {
-			/* LMA is the CPU's to set; keep the current value (AMD APM vol 2, 14.6) */
-			uint64_t cur = virt->get_efer(v);
-			virt->set_efer(v, (val & ~EFER_LMA) | (cur & EFER_LMA));
+			break;
 		}
+		/* bits of features the guest's CPUID hides #GP, and so does LME changed while
+		 * paging; LMA is the CPU's to set (core/cr_policy.h) */
+		struct cr_features f;
+		struct cr_state s = { .cr0 = virt->get_cr(v, 0), .efer = virt->get_efer(v) };
+		uint64_t load;
+		guest_cr_features(v, &f);
+		ok = efer_write_check(&f, &s, val, &load) == NULL;
+		if (ok)
+			virt->set_efer(v, load);
 		break;
 	}
 	case MSR_ACT_PAT:

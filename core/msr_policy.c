@@ -69,16 +69,6 @@ bool rdpmc_counter_offered(uint32_t ecx, bool amd)
 	return ecx < (amd ? 4u : 2u);
 }
 
-bool efer_write_ok(uint64_t v, bool nx_supported, bool ffxsr_supported)
-{
-	uint64_t allowed = (1ull << 0) | (1ull << 8) | (1ull << 10);
-	if (nx_supported)
-		allowed |= 1ull << 11;
-	if (ffxsr_supported)
-		allowed |= 1ull << 14;
-	return (v & ~allowed) == 0;
-}
-
 bool pat_write_ok(uint64_t pat)
 {
 	for (int i = 0; i < 8; i++) {

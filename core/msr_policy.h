@@ -37,9 +37,7 @@ enum msr_action msr_policy_lookup(uint32_t msr);
  * that counter: CPUID offers neither PerfCtrExtCore nor leaf 0xA counters. */
 bool rdpmc_counter_offered(uint32_t ecx, bool amd);
 
-/* EFER bits a guest may set: SCE, LME, LMA (checked against LME), NXE, and FFXSR when the CPU has
- * it (AMD APM vol 2, 3.1.7). Returns true when new_efer is acceptable. */
-bool efer_write_ok(uint64_t new_efer, bool nx_supported, bool ffxsr_supported);
+/* EFER writes are checked by core/cr_policy.h efer_write_check. */
 /* Every PAT entry must be a defined memory type: 0, 1, 4, 5, 6 or 7 (Intel SDM vol 3, 12.12.2). */
 bool pat_write_ok(uint64_t pat);
 

@@ -77,6 +77,11 @@ struct virt_ops {
 	uint64_t (*get_pat)(struct vcpu *v);
 	void (*set_pat)(struct vcpu *v, uint64_t pat);
 	uint64_t (*get_cr)(struct vcpu *v, unsigned cr);
+	/* Loads CR0 or CR4 (cr) with a value core/cr_policy.c accepted, as the guest's MOV would:
+	 * EFER.LMA follows CR0.PG and EFER.LME (efer_after_cr0), the vCPU's TLB is flushed. For
+	 * backends that report EXIT_CR_WRITE (AMD-V); NULL on VT-x, which checks and loads CR
+	 * writes in its own exit (core/cr_policy.h all the same). */
+	void (*set_cr)(struct vcpu *v, unsigned cr, uint64_t val);
 	/* The faulting address a #PF keel injects reports (before inject_event) */
 	void (*set_cr2)(struct vcpu *v, uint64_t cr2);
 	/* Guest TSC = host TSC + offset */

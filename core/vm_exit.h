@@ -31,6 +31,7 @@ enum exit_reason {
 	EXIT_RDPRU,	/* AMD's read of APERF/MPERF at any CPL: hidden in CPUID */
 	EXIT_INVPCID,	/* hidden in CPUID (no PCID for guests) */
 	EXIT_CR8_WRITE, /* MOV to CR8 (the TPR): core checks and performs it */
+	EXIT_CR_WRITE,	/* MOV to CR0/CR4, CLTS, LMSW (AMD-V): core checks, virt->set_cr loads */
 	EXIT_EXCEPTION,
 	EXIT_ENTRY_FAILED, /* VMRUN / VMLAUNCH refused the state */
 	EXIT_UNKNOWN,	   /* anything else: fatal for the VM, with a state dump */
@@ -62,6 +63,10 @@ struct vm_exit {
 		struct {
 			int8_t gpr; /* the source register, or -1: decode the instruction */
 		} cr8;
+		struct {
+			int8_t gpr; /* the source register of a MOV, or -1: decode the instruction */
+			uint8_t cr; /* 0 or 4 */
+		} cr_write;
 		struct {
 			uint8_t vector;
 			bool has_error;

@@ -1,11 +1,13 @@
-/* CPUID and MSR policy: any leaf, subleaf, vCPU numbering, MSR index and value. Input: 4-byte
+/* CPUID, MSR and control-register policy: any leaf, subleaf, vCPU numbering, MSR index and value. Input: 4-byte
  * leaf, 4-byte subleaf, 4-byte MSR, 8-byte value, 1 byte of flags, then host CPUID answers
  * (16 bytes each, cycled) so the policy sees arbitrary host CPUs too. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86/cpu.h"
 #include "core/cpuid_policy.h"
+#include "core/cr_policy.h"
 #include "core/kvmclock.h"
 #include "core/msr_policy.h"
 
@@ -21,6 +23,36 @@ static void fake_host(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r)
 		size_t slots = host_size / sizeof(*r);
 		memcpy(r, host_data + ((leaf ^ subleaf) % slots) * sizeof(*r), sizeof(*r));
 	}
+}
+
+/* CR0, CR4 and EFER writes of value val from a state made of leaf and subleaf, against the guest
+ * view of the fuzzed host: what is accepted never holds a bit the CPU would refuse at VM entry
+ * (VMRUN or VMLAUNCH) or a feature the guest's CPUID hides. */
+static void cr_checks(const struct cpuid_env *env, uint64_t val, uint32_t leaf, uint32_t subleaf)
+{
+	struct cr_features f;
+	cr_features_of_guest(env, &f);
+	struct cr_state s = { .cr0 = leaf & 0xe005003f,
+			      .cr4 = subleaf,
+			      .efer = (uint64_t)(leaf >> 16) << 8 & 0xd01,
+			      .cr3 = subleaf >> 12,
+			      .cs_l = leaf & 0x8 };
+	uint64_t load, hidden = (1ull << 6) | (1ull << 12) | (1ull << 13) | (1ull << 14) |
+				(1ull << 17) | (1ull << 22) | (1ull << 23) | ~0x3ff7fffull;
+	if (!cr0_write_check(&f, &s, val, &load) &&
+	    ((load >> 32) || ((load & CR0_PG) && !(load & CR0_PE)) ||
+	     ((load & CR0_NW) && !(load & CR0_CD)) ||
+	     ((load & CR0_PG) && (s.efer & EFER_LME) && !(s.cr0 & CR0_PG) && !(s.cr4 & CR4_PAE))))
+		abort();
+	if (!cr4_write_check(&f, &s, val, &load) &&
+	    ((load & hidden) || (load & ~cr4_valid_bits(&f)) ||
+	     ((s.efer & EFER_LMA) && !(load & CR4_PAE))))
+		abort();
+	if (!efer_write_check(&f, &s, val, &load) &&
+	    ((load & ~0x4d01ull) || ((load ^ s.efer) & EFER_LMA) ||
+	     ((s.cr0 & CR0_PG) && ((load ^ s.efer) & EFER_LME))))
+		abort();
+	(void)efer_after_cr0(s.efer, val);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -65,8 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((msr >= 0x480 && msr <= 0x491) || msr == 0xc0010117) /* VMX caps, VM_HSAVE_PA */
 		if (a != MSR_ACT_GP)
 			abort();
-	if (efer_write_ok(val, flags & 1, flags & 2) && (val & (1ull << 12)))
-		abort();
+	cr_checks(&env, val, leaf, subleaf);
 	(void)pat_write_ok(val);
 
 	/* kvm-clock MSR writes: a guest-chosen address into a small guest RAM, any TSC rate */

@@ -84,17 +84,6 @@ static void unchecked_msrs(void **state)
 	assert_int_equal(msr_policy_lookup(0x3a), MSR_ACT_ZERO_RO); /* FEATURE_CONTROL */
 }
 
-static void efer(void **state)
-{
-	(void)state;
-	assert_true(efer_write_ok(0xd01, true, false));	     /* SCE LME LMA NXE */
-	assert_false(efer_write_ok(0x800, false, false));    /* NXE without NX */
-	assert_false(efer_write_ok(1ull << 12, true, true)); /* SVME: never */
-	assert_false(efer_write_ok(1ull << 63, true, true));
-	assert_true(efer_write_ok(1ull << 14, true, true));
-	assert_false(efer_write_ok(1ull << 14, true, false));
-}
-
 static void pat(void **state)
 {
 	(void)state;
@@ -110,7 +99,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lookup), cmocka_unit_test(pmu_counters),
 		cmocka_unit_test(rdpmc),  cmocka_unit_test(unchecked_msrs),
-		cmocka_unit_test(efer),	  cmocka_unit_test(pat),
+		cmocka_unit_test(pat),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

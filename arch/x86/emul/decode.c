@@ -373,6 +373,74 @@ int x86_decode_mov_to_cr8(const uint8_t *bytes, size_t len, enum x86_cpu_mode mo
 	return 0;
 }
 
+int x86_decode_cr_write(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode,
+			struct x86_insn *out, enum x86_cr_write *kind, unsigned *cr)
+{
+	struct cursor c = { .bytes = bytes, .len = len };
+	struct prefixes p = { .seg = -1 };
+	bool long64 = mode == X86_MODE_LONG64;
+	bool def16 = mode == X86_MODE_REAL || mode == X86_MODE_PROT16;
+
+	memset(out, 0, sizeof(*out));
+	out->mode = mode;
+	out->reg = out->rm_reg = X86_REG_NONE;
+	out->mem.base = out->mem.index = out->mem2.base = out->mem2.index = X86_REG_NONE;
+	uint8_t b = read_prefixes(&c, long64, &p);
+	if (c.err)
+		return c.err;
+	if (long64)
+		out->addr_size = p.addrsize ? 4 : 8;
+	else
+		out->addr_size = def16 != p.addrsize ? 2 : 4;
+	out->rex = p.rex != 0;
+	if (b != 0x0f)
+		return -X86_EUNSUPPORTED;
+	out->opmap = 1;
+	b = next_byte(&c);
+	out->opcode = b;
+	*cr = 0;
+	switch (b) {
+	case 0x06: /* CLTS */
+		if (c.err)
+			return c.err;
+		if (p.lock)
+			return -X86_EINVALID;
+		*kind = X86_CRW_CLTS;
+		break;
+	case 0x22: {
+		/* MOV CRn, r: the operand is always a register, whatever mod says (SDM vol 2, MOV
+		 * CRn); LOCK adds 8 to the register number (AMD APM vol 3, "MOV CRn") */
+		uint8_t modrm = next_byte(&c);
+		if (c.err)
+			return c.err;
+		*kind = X86_CRW_MOV;
+		*cr = (((p.rex >> 2) & 1u) << 3 | ((modrm >> 3) & 7u)) + (p.lock ? 8 : 0);
+		out->rm_reg = (uint8_t)(((p.rex & 1) << 3) | (modrm & 7));
+		out->op_size = long64 ? 8 : 4;
+		break;
+	}
+	case 0x01: {
+		/* group 7: /6 is LMSW Ew (SDM vol 2, table A-6); LOCK is #UD */
+		if (c.pos >= c.len)
+			return c.pos >= X86_MAX_INSN_LEN ? -X86_ETOOLONG : -X86_ETRUNC;
+		if (((c.bytes[c.pos] >> 3) & 7) != 6)
+			return -X86_EUNSUPPORTED;
+		decode_modrm(&c, &p, out);
+		if (c.err)
+			return c.err;
+		if (p.lock)
+			return -X86_EINVALID;
+		*kind = X86_CRW_LMSW;
+		out->op_size = out->mem_size = 2;
+		break;
+	}
+	default:
+		return c.err ? c.err : -X86_EUNSUPPORTED;
+	}
+	out->len = (uint8_t)c.pos;
+	return 0;
+}
+
 int x86_decode_string_io(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode,
 			 unsigned *addr_size, enum x86_seg *seg)
 {

@@ -123,6 +123,21 @@ int x86_decode(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode, struct 
 /* For a string I/O exit (INS/OUTS, opcodes 6C-6F): the address size (2, 4 or 8) the prefixes
  * give it in mode, and the segment of its source (DS unless overridden; INS always writes ES:rDI,
  * whatever the prefix says). 0, or -X86_EUNSUPPORTED when the bytes are not INS/OUTS. */
+/* For a CR0 or CR4 write exit without the register in the exit information (AMD-V without
+ * DecodeAssists, or CLTS and LMSW, which it never describes): MOV to CRn (0F 22 /r, the mod field
+ * ignored, with REX.R and AMD's LOCK form for CR8 and up), CLTS (0F 06) or LMSW (0F 01 /6, a
+ * register or a 16-bit memory operand). For MOV, *cr is the control register and out->rm_reg the
+ * source; for LMSW out->rm_reg or, when out->has_mem, out->mem holds the operand. out->len,
+ * out->mode and out->addr_size are set as x86_decode sets them (for x86_mem_linear). 0,
+ * -X86_ETRUNC, -X86_ETOOLONG, or -X86_EUNSUPPORTED when the bytes are none of these. */
+enum x86_cr_write {
+	X86_CRW_MOV,
+	X86_CRW_CLTS,
+	X86_CRW_LMSW,
+};
+int x86_decode_cr_write(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode,
+			struct x86_insn *out, enum x86_cr_write *kind, unsigned *cr);
+
 int x86_decode_string_io(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode,
 			 unsigned *addr_size, enum x86_seg *seg);
 

@@ -5,6 +5,8 @@
 #include "arch/x86/percpu.h"
 #include "arch/x86/svm/asid.h"
 #include "arch/x86/svm/vmcb.h"
+#include "arch/x86/svm/vmcb_check.h"
+#include "core/cr_policy.h"
 #include "core/kmem.h"
 #include "core/virt.h"
 #include "core/vm.h"
@@ -66,6 +68,8 @@ struct svm_vcpu {
 #define V_INTR_PRIO_MASK (0xfull << 16)
 #define V_IGN_TPR (1ull << 20)
 /* CR intercept word: reads in bits 0-15, writes in 16-31 (appendix B) */
+#define INTERCEPT_CR0_WRITE (1u << (16 + 0))
+#define INTERCEPT_CR4_WRITE (1u << (16 + 4))
 #define INTERCEPT_CR8_WRITE (1u << (16 + 8))
 
 /* An intercepted instruction core completed (RIP moved past it) ends the interrupt shadow it sat
@@ -96,6 +100,9 @@ static struct {
 	uint8_t *iopm;
 	uint8_t *msrpm;
 	struct stage2_format npt;
+	/* this CPU's CR4 and EFER bits and address width, for naming a refused VMRUN's rule */
+	uint64_t cr4_valid, efer_valid;
+	unsigned maxphyaddr;
 } svm;
 
 /* MSRs a guest reads and writes directly: their guest values live in the VMCB and are switched
@@ -153,6 +160,18 @@ static int svm_setup_shared(char *err, size_t err_size)
 		.gib_leaves = (cpuid(0x80000001, 0).edx & (1u << 26)) != 0,
 		.mib_leaves = true,
 	};
+	struct cr_features host = {
+		.l1_ecx = cpuid(1, 0).ecx,
+		.l1_edx = cpuid(1, 0).edx,
+		.l7_ebx = cpuid(7, 0).ebx,
+		.l7_ecx = cpuid(7, 0).ecx,
+		.l7_edx = cpuid(7, 0).edx,
+		.x1_ecx = cpuid(0x80000001, 0).ecx,
+		.x1_edx = cpuid(0x80000001, 0).edx,
+	};
+	svm.cr4_valid = cr4_valid_bits(&host);
+	svm.efer_valid = efer_valid_bits(&host);
+	svm.maxphyaddr = cpuid(0x80000008, 0).eax & 0xff;
 	svm.ready = true;
 	klog("keel: AMD-V enabled: %u ASIDs, nested paging%s%s%s%s", svm.nr_asids,
 	     f.edx & SVM_FEAT_NRIPS ? ", NRIPS" : "",
@@ -235,6 +254,11 @@ static int svm_vcpu_create(struct vcpu *v)
 		INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT | INTERCEPT_WBINVD |
 		INTERCEPT_MONITOR | INTERCEPT_MWAIT | INTERCEPT_XSETBV | INTERCEPT_RDPRU;
 	*vmcb32(vmcb, VMCB_INTERCEPT_MISC3) = INTERCEPT_INVPCID;
+	/* Every CR0 write (MOV, CLTS, LMSW: AMD APM vol 2, 15.9.1) and CR4 write exits: core checks
+	 * it against the guest's CPUID (core/exit_cr.c). A CPU takes a CR4 bit of a feature it has
+	 * and the guest's CPUID hides, and QEMU's SVM takes NW without CD or PG without PE, and
+	 * answers a reserved CR4 bit with VMEXIT_INVALID instead of #GP. */
+	*vmcb32(vmcb, VMCB_INTERCEPT_CR) = INTERCEPT_CR0_WRITE | INTERCEPT_CR4_WRITE;
 	*vmcb64(vmcb, VMCB_IOPM_BASE) = (uint64_t)(uintptr_t)svm.iopm;
 	*vmcb64(vmcb, VMCB_MSRPM_BASE) = (uint64_t)(uintptr_t)svm.msrpm;
 	/* its ASID comes from the CPU it runs on, just before each VMRUN (asid.h) */
@@ -449,6 +473,18 @@ static void decode_exit(struct svm_vcpu *s, struct vcpu *v, struct vm_exit *e)
 		else
 			e->insn_len = 0; /* core decodes the instruction and its length */
 		break;
+	case SVM_EXIT_CR0_WRITE:
+	case SVM_EXIT_CR4_WRITE:
+		/* DecodeAssists: EXITINFO1 bit 63 marks a MOV, its register in bits 3:0 (15.33.1);
+		 * without it, and for CLTS and LMSW, core decodes the instruction */
+		e->reason = EXIT_CR_WRITE;
+		e->cr_write.cr = (uint8_t)(c - SVM_EXIT_CR0_WRITE);
+		e->cr_write.gpr = -1;
+		if ((svm.features & SVM_FEAT_DECODE_ASSISTS) && (info1 >> 63))
+			e->cr_write.gpr = (int8_t)(uint8_t)(info1 & 15);
+		else
+			e->insn_len = 0;
+		break;
 	case SVM_EXIT_IRET:
 		e->reason = EXIT_NMI_WINDOW; /* soon: nmi_after_exit */
 		break;
@@ -511,6 +547,36 @@ static void decode_exit(struct svm_vcpu *s, struct vcpu *v, struct vm_exit *e)
 			e->reason = EXIT_UNKNOWN;
 		}
 	}
+}
+
+/* The fields VMRUN checks, as keel is about to run them: QEMU 7.2 writes keel's own state into
+ * the VMCB when a VMRUN fails its checks, so they are kept before each VMRUN (a dozen copies). */
+static void vmcb_state_of(void *vmcb, struct svm_vmcb_state *g)
+{
+	*g = (struct svm_vmcb_state){
+		.cr0 = *vmcb64(vmcb, VMCB_CR0),
+		.cr3 = *vmcb64(vmcb, VMCB_CR3),
+		.cr4 = *vmcb64(vmcb, VMCB_CR4),
+		.efer = *vmcb64(vmcb, VMCB_EFER),
+		.dr6 = *vmcb64(vmcb, VMCB_DR6),
+		.dr7 = *vmcb64(vmcb, VMCB_DR7),
+		.cs_attr = *vmcb16(vmcb, VMCB_CS + VMCB_SEG_ATTR),
+		.intercept_misc2 = *vmcb32(vmcb, VMCB_INTERCEPT_MISC2),
+		.asid = *vmcb32(vmcb, VMCB_ASID),
+		.eventinj = *vmcb64(vmcb, VMCB_EVENTINJ),
+		.cr4_valid = svm.cr4_valid,
+		.efer_valid = svm.efer_valid,
+		.maxphyaddr = svm.maxphyaddr,
+	};
+}
+
+/* After VMEXIT_INVALID: keel's own copy of the VMRUN checks names the rule the state breaks. */
+static void explain_invalid_vmcb(struct vcpu *v, const struct svm_vmcb_state *g)
+{
+	char why[160];
+	const char *r = svm_check_vmcb(g, why, sizeof(why));
+	klog("vm %s: VMRUN refused: %s", v->vm->name,
+	     r ? r : "no rule keel checks is broken (see AMD APM vol 2, 15.5.1)");
 }
 
 /* Ends the single step: TF as the guest had it, the #DB intercept as it was. */
@@ -587,6 +653,8 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 	*vmcb32(vmcb, VMCB_CLEAN) = 0;
 	s->flush_tlb = false;
 
+	struct svm_vmcb_state checked;
+	vmcb_state_of(vmcb, &checked);
 	svm_vmrun(s->vmcb_pa, &v->regs, (uint64_t)(uintptr_t)cpu->host_vmcb);
 
 	v->regs.gpr[GPR_RAX] = *vmcb64(vmcb, VMCB_RAX);
@@ -595,6 +663,8 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 	s->exit_rip = v->regs.rip;
 	v->regs.rflags = *vmcb64(vmcb, VMCB_RFLAGS);
 	decode_exit(s, v, exit);
+	if (exit->reason == EXIT_ENTRY_FAILED)
+		explain_invalid_vmcb(v, &checked);
 
 	/* An event that was being delivered when the exit happened must be delivered again
 	 * (AMD APM vol 2, 15.7.2 EXITINTINFO). */
@@ -808,6 +878,22 @@ static uint64_t svm_get_cr(struct vcpu *v, unsigned cr)
 	}
 }
 
+/* A MOV to CR0 or CR4 core checked (core/exit_cr.c), with its side effects: long mode on or off
+ * with CR0.PG (AMD APM vol 2, 14.6.1) and the TLB flush a paging change needs (keel flushes the
+ * vCPU's ASID on any change: CR writes are rare). */
+static void svm_set_cr(struct vcpu *v, unsigned cr, uint64_t val)
+{
+	struct svm_vcpu *s = v->arch;
+	void *vmcb = s->vmcb;
+	if (cr == 0) {
+		*vmcb64(vmcb, VMCB_CR0) = val;
+		*vmcb64(vmcb, VMCB_EFER) = efer_after_cr0(*vmcb64(vmcb, VMCB_EFER), val);
+	} else if (cr == 4) {
+		*vmcb64(vmcb, VMCB_CR4) = val;
+	}
+	s->flush_tlb = true;
+}
+
 static void svm_set_cr2(struct vcpu *v, uint64_t cr2)
 {
 	*vmcb64(vmcb_of(v), VMCB_CR2) = cr2;
@@ -860,6 +946,7 @@ const struct virt_ops svm_ops = {
 	.get_pat = svm_get_pat,
 	.set_pat = svm_set_pat,
 	.get_cr = svm_get_cr,
+	.set_cr = svm_set_cr,
 	.set_cr2 = svm_set_cr2,
 	.set_tsc_offset = svm_set_tsc_offset,
 	.dump = svm_dump,

@@ -112,6 +112,8 @@
 #define INTERCEPT_INVPCID (1u << 2)
 
 /* exit codes (AMD APM vol 2, appendix C) */
+#define SVM_EXIT_CR0_WRITE 0x010
+#define SVM_EXIT_CR4_WRITE 0x014
 #define SVM_EXIT_CR8_WRITE 0x018 /* WRITE_CR0 (0x010) + 8 */
 #define SVM_EXIT_EXCP_BASE 0x040
 #define SVM_EXIT_INTR 0x060

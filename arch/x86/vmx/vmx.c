@@ -7,6 +7,7 @@
 #include "arch/x86/percpu.h"
 #include "arch/x86/vmx/guest_state.h"
 #include "arch/x86/vmx/vmcs.h"
+#include "core/cr_policy.h"
 #include "core/kmem.h"
 #include "core/virt.h"
 #include "core/vm.h"
@@ -58,12 +59,6 @@ static struct {
 	uint8_t *msr_bitmap;
 	struct stage2_format ept;
 } vmx;
-
-/* CR4 bits the guest may not set although VMX or the CPU allows them: VMX and SMX are hidden in
- * the guest's CPUID, so their enable bits are reserved to it (Intel SDM vol 3, 2.5). */
-#define CR4_VMXE (1ull << 13)
-#define CR4_SMXE (1ull << 14)
-#define CR4_GUEST_RESERVED (CR4_VMXE | CR4_SMXE)
 
 /* ---- instruction wrappers: each reports VMfail through the flags (SDM 30.2) ---------------- */
 
@@ -409,10 +404,14 @@ static int vmx_vcpu_create(struct vcpu *v)
 	/* CR0/CR4 bits VMX forces (NE, VMXE; PE and PG are free with unrestricted guest) are
 	 * owned by keel: the guest reads its own values from the shadows (SDM 25.6.6). So are CD
 	 * and NW, which VM entry does not load (SDM 27.3.2.1): the guest reads what it wrote (after
-	 * INIT: both set) rather than the host's. */
+	 * INIT: both set) rather than the host's. So is every CR4 bit the guest's CPUID does not
+	 * offer (VMXE, SMXE, PCIDE, LA57, PKE, MCE ...): the CPU would take a write of one it has
+	 * without an exit, so setting it must exit, for keel's #GP (core/cr_policy.h). */
+	struct cr_features f;
+	guest_cr_features(v, &f);
 	uint64_t cr0_owned =
 		((vmx.cr0_fixed0 | ~vmx.cr0_fixed1) & ~(CR0_PE | CR0_PG)) | CR0_CD | CR0_NW;
-	uint64_t cr4_owned = vmx.cr4_fixed0 | ~vmx.cr4_fixed1 | CR4_GUEST_RESERVED;
+	uint64_t cr4_owned = vmx.cr4_fixed0 | ~vmx.cr4_fixed1 | ~cr4_valid_bits(&f);
 	vmwrite(VMCS_CR0_MASK, cr0_owned & 0xffffffffull);
 	vmwrite(VMCS_CR4_MASK, cr4_owned & 0xffffffffull);
 	write_host_state();
@@ -592,31 +591,33 @@ static bool handle_cr_write(struct vcpu *v, uint64_t qual)
 	} else {
 		return false;
 	}
-	bool gp;
-	if (cr == 0)
-		gp = (val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
-		     ((val & CR0_NW) && !(val & CR0_CD)) ||
-		     ((val & CR0_PG) && !(cur0 & CR0_PG) && (efer & EFER_LME) && !(cur4 & CR4_PAE));
-	else if (cr == 4)
-		gp = (val & (~vmx.cr4_fixed1 | CR4_GUEST_RESERVED)) ||
-		     ((efer & EFER_LMA) && !(val & CR4_PAE));
-	else
+	if (cr != 0 && cr != 4)
 		return false;
-	if (gp) {
+	/* the architectural checks against the guest's CPUID view (core/cr_policy.h); a CR4 bit
+	 * the guest may set that this CPU lacks is not in fixed1 and #GPs too */
+	struct cr_features f;
+	struct cr_state st = { .cr0 = cur0,
+			       .cr3 = vmread(VMCS_GUEST_CR3),
+			       .cr4 = cur4,
+			       .efer = efer,
+			       .cs_l = (vmread(VMCS_GUEST_CS_AR) & (1u << 13)) != 0 };
+	uint64_t load = 0;
+	guest_cr_features(v, &f);
+	const char *why = cr == 0 ? cr0_write_check(&f, &st, val, &load)
+				  : cr4_write_check(&f, &st, val, &load);
+	if (why || (cr == 4 && (load & ~vmx.cr4_fixed1))) {
 		vmwrite(VMCS_ENTRY_EXC_ERROR, 0);
 		vmwrite(VMCS_ENTRY_INTR_INFO,
 			INTR_INFO_VALID | INTR_TYPE_HW_EXC | INTR_INFO_ERROR_VALID | 13);
 		return true;
 	}
+	val = load;
 	if (cr == 0) {
 		x->cr0_shadow = val;
 		vmwrite(VMCS_CR0_SHADOW, val);
 		vmwrite(VMCS_GUEST_CR0, real_cr0(val));
 		/* CR0.PG with EFER.LME switches long mode on or off (SDM 10.8.5) */
-		if ((val & CR0_PG) && (efer & EFER_LME))
-			efer |= EFER_LMA;
-		else if (!(val & CR0_PG))
-			efer &= ~EFER_LMA;
+		efer = efer_after_cr0(efer, val);
 		vmwrite(VMCS_GUEST_EFER, efer);
 		set_ia32e(v, efer);
 		load_pdptes(v, val, cur4, efer, vmread(VMCS_GUEST_CR3));

@@ -5,11 +5,18 @@
 
 RESTARTS=${RESTARTS:-200}
 
+# keel's own lines are whole but, with one VM, can land inside a guest line the console ring is
+# still draining ("hello fr[...] vm x: unclaimed ...\nom a keel test guest"): they are taken out
+# before counting, which joins the guest's line again.
+restart_count() {
+	perl -0pe 's/\[\d{4}\.\d{6}\] [^\n]*\n//g' "$e2e_console_log" | grep -acF -- "$1"
+}
+
 # restart_wait FIXED-STRING COUNT: e2e_console_wait polling every 20 ms, as each of the restarts
 # waits for one; 1 (and e2e_console_error) when QEMU ended or the case's time ran out.
 restart_wait() {
 	local want=$1 count=$2
-	while [ "$(grep -acF -- "$want" "$e2e_console_log")" -lt "$count" ]; do
+	while [ "$(restart_count "$want")" -lt "$count" ]; do
 		if ! kill -0 "$e2e_console_qemu" 2>/dev/null || [ $SECONDS -ge $e2e_console_deadline ]; then
 			e2e_console_error="gave up waiting for '$want' (wanted $count) on the console"
 			return 1
@@ -20,8 +27,7 @@ restart_wait() {
 
 # restart_session: mem, then RESTARTS times "restart x", each once the new life's guest has
 # printed its first line (its vCPU is in that life: a restart that came while the VM was still
-# stopping would be refused), mem again, stop x. The first line, not the last: keel's unclaimed
-# port 0xf4 line can cut the guest's last line in two while the console ring drains it.
+# stopping would be refused), mem again, stop x.
 restart_session() {
 	local i
 	restart_wait "hello from a keel test guest" 1 || return

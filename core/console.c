@@ -2,6 +2,7 @@
 #include "core/console.h"
 
 #include "arch/x86/time.h"
+#include "core/console_line.h"
 #include "drivers/fbcon.h"
 #include "drivers/uart16550.h"
 #include "lib/fmt.h"
@@ -12,6 +13,9 @@
 
 /* One line at a time from every CPU. */
 static struct spinlock lock;
+static struct console_line open_line;
+/* keel's log lines as a writer of their own */
+static const char klog_writer;
 
 void console_init_serial(void)
 {
@@ -23,16 +27,19 @@ void console_init_framebuffer(const struct boot_framebuffer *fb)
 	fbcon_init(fb);
 }
 
-static void write_all(const char *s, size_t n)
+static void write_raw(const char *s, size_t n)
 {
 	host_uart_write(s, n);
 	fbcon_write(s, n);
 }
 
-void console_write(const char *s, size_t n)
+/* Bounded: a CPU that died holding the lock must not silence the others' last words. */
+void console_write(const void *writer, const char *s, size_t n)
 {
 	bool locked = spin_lock_bounded(&lock, 100000000ul);
-	write_all(s, n);
+	if (console_line_claim(&open_line, writer, s, n))
+		write_raw("\n", 1);
+	write_raw(s, n);
 	if (locked)
 		spin_unlock(&lock);
 }
@@ -50,8 +57,5 @@ void klog(const char *fmt, ...)
 	va_end(ap);
 	size_t len = strlen(line);
 	line[len++] = '\n';
-	bool locked = spin_lock_bounded(&lock, 100000000ul);
-	write_all(line, len);
-	if (locked)
-		spin_unlock(&lock);
+	console_write(&klog_writer, line, len);
 }

@@ -10,7 +10,9 @@ struct boot_framebuffer;
 
 void console_init_serial(void);
 void console_init_framebuffer(const struct boot_framebuffer *fb);
-/* Raw bytes, no stamp: guest console output passes through here. */
-void console_write(const char *s, size_t n);
+/* Raw bytes, no stamp: guest console output and keel's shell pass through here. writer (any
+ * address that stands for one writer: its VM, the shell) tells whose text it is: text that
+ * comes while another writer's line is open starts on a new line (core/console_line.h). */
+void console_write(const void *writer, const char *s, size_t n);
 
 #endif

@@ -30,13 +30,11 @@ static void queue(struct conbuf *b, const char *s, size_t n)
 	b->head += (uint32_t)n;
 }
 
-void conbuf_put(struct conbuf *b, const uint8_t *s, size_t n, bool prefixed)
+void conbuf_put(struct conbuf *b, const uint8_t *s, size_t n, uint64_t now_ns)
 {
-	if (!prefixed) {
-		queue(b, (const char *)s, n);
-		return;
-	}
 	for (size_t i = 0; i < n; i++) {
+		if (!b->line_len)
+			b->line_since_ns = now_ns;
 		b->line[b->line_len++] = (char)s[i];
 		if (s[i] == '\n' || b->line_len == CONBUF_LINE)
 			conbuf_end_line(b);
@@ -48,6 +46,12 @@ void conbuf_end_line(struct conbuf *b)
 	if (b->line_len)
 		queue(b, b->line, b->line_len);
 	b->line_len = 0;
+}
+
+void conbuf_end_line_older(struct conbuf *b, uint64_t now_ns, uint64_t age_ns)
+{
+	if (b->line_len && now_ns - b->line_since_ns >= age_ns)
+		conbuf_end_line(b);
 }
 
 bool conbuf_pending(const struct conbuf *b)

@@ -1,12 +1,14 @@
 /* A VM's console output on its way to the host console. The guest's UART hands its bytes to the
  * VM's conbuf (a vCPU, with the VM's lock held): they are cut into lines and queued in a bounded
  * ring; later, and on any CPU, the drainer takes them out one line at a time, with the VM's
- * "NAME| " prefix, and writes them to the host console. So a vCPU never waits on the host's
- * serial port, and a VM that writes faster than the port takes loses its own output, counted,
- * instead of stalling the others.
+ * "NAME| " prefix when several VMs share the console, and writes them to the host console. So a
+ * vCPU never waits on the host's serial port, and a VM that writes faster than the port takes
+ * loses its own output, counted, instead of stalling the others.
  *
- * Lines stay whole: in prefixed mode a line enters the ring complete (at '\n', at
- * CONBUF_LINE bytes, or when conbuf_end_line says a partial line must show), or not at all.
+ * Lines stay whole: a line enters the ring complete (at '\n', at CONBUF_LINE bytes, or when
+ * conbuf_end_line says a partial line must show: a prompt while the guest waits, a line the guest
+ * has been busy on for a while), or not at all. So keel's own lines and another VM's never land
+ * inside one, with one VM as with several.
  * Host-testable: no locks; the caller serialises every call on one conbuf (keel: the VM's lock). */
 #ifndef KEEL_CORE_CONSOLE_BUF_H
 #define KEEL_CORE_CONSOLE_BUF_H
@@ -24,9 +26,10 @@
 #define CONBUF_TAKE_MAX (CONBUF_PREFIX_MAX + 2 + CONBUF_LINE)
 
 struct conbuf {
-	/* the producer's line being assembled (prefixed mode) */
+	/* the producer's line being assembled, and when its first byte came */
 	char line[CONBUF_LINE];
 	unsigned line_len;
+	uint64_t line_since_ns;
 	/* queued bytes are ring[tail .. head) modulo CONBUF_RING; head - tail <= CONBUF_RING */
 	uint32_t head, tail;
 	/* bytes dropped and not yet reported; the first of them would have gone at drop_at */
@@ -37,12 +40,13 @@ struct conbuf {
 };
 
 void conbuf_init(struct conbuf *b);
-/* Guest output: with prefixed, cut into whole lines first; without (one VM alone, its bytes
- * passed through as they are), each call's bytes are queued as one piece. What does not fit is
- * dropped and counted. */
-void conbuf_put(struct conbuf *b, const uint8_t *s, size_t n, bool prefixed);
+/* Guest output at time now_ns, cut into whole lines. What does not fit is dropped and counted. */
+void conbuf_put(struct conbuf *b, const uint8_t *s, size_t n, uint64_t now_ns);
 /* Queues the partial line being assembled (a prompt while the guest waits, or the VM stops). */
 void conbuf_end_line(struct conbuf *b);
+/* The same for a partial line whose first byte came age_ns or more before now_ns: a guest busy
+ * between the pieces of a line ("Loading....") still shows them. */
+void conbuf_end_line_older(struct conbuf *b, uint64_t now_ns, uint64_t age_ns);
 /* True when conbuf_take has something to hand out. */
 bool conbuf_pending(const struct conbuf *b);
 /* The drainer's next piece, at most CONBUF_TAKE_MAX bytes written to out: one queued line (up

@@ -105,10 +105,26 @@ static void host_mem(void *ctx, uint64_t *free_bytes, uint64_t *used_bytes, uint
 			*used_bytes += vms[i]->memory;
 }
 
+/* The shell's output goes out a line at a time (a guest's line cannot land inside one of
+ * them); a partial line (the prompt, an echoed key) when the shell has taken a byte. Only the
+ * CPU holding the reader lock runs the shell. */
+static char shell_out[256];
+static size_t shell_out_len;
+
+static void shell_flush(void)
+{
+	console_write(&shell, shell_out, shell_out_len);
+	shell_out_len = 0;
+}
+
 static void host_write(void *ctx, const char *s, size_t n)
 {
 	(void)ctx;
-	console_write(s, n);
+	for (size_t i = 0; i < n; i++) {
+		shell_out[shell_out_len++] = s[i];
+		if (s[i] == '\n' || shell_out_len == sizeof(shell_out))
+			shell_flush();
+	}
 }
 
 static const struct shell_host shell_host = {
@@ -141,13 +157,13 @@ void console_input_attach(struct vm **list, unsigned nr)
 	     nr > 1 ? " (VMs in order, then keel's shell)" : " (to keel's shell and back)");
 }
 
-static void announce_focus(bool from_shell)
+/* The klog line starts a line of its own even after the shell's prompt (console_line.h). */
+static void announce_focus(void)
 {
-	if (from_shell)
-		console_write("\r\n", 2); /* off the shell's prompt line */
 	if (console_mux_is_shell(&mux)) {
 		klog("keel: console input goes to keel's shell (help lists its commands)");
 		shell_prompt(&shell);
+		shell_flush();
 	} else {
 		klog("keel: console input goes to vm %s", vms[mux.focus]->name);
 	}
@@ -174,7 +190,7 @@ static void take_stopped(void)
 	uint32_t mask = __atomic_exchange_n(&stopped_mask, 0, __ATOMIC_ACQ_REL);
 	for (unsigned i = 0; mask && i < nr_vms; i++)
 		if ((mask & (1u << i)) && console_mux_target_stopped(&mux, i))
-			announce_focus(false);
+			announce_focus();
 }
 
 void console_input_poll(void)
@@ -199,10 +215,10 @@ void console_input_poll(void)
 		if (c < 0)
 			break;
 		uint8_t out[CONSOLE_HOTKEY_COUNT];
-		bool switched, was_shell = console_mux_is_shell(&mux);
+		bool switched;
 		unsigned n = console_mux_feed(&mux, (uint8_t)c, out, &switched);
 		if (switched) {
-			announce_focus(was_shell);
+			announce_focus();
 			continue;
 		}
 		if (full && n) {
@@ -214,9 +230,11 @@ void console_input_poll(void)
 		} else if (vm) {
 			dropping = false;
 			to_vm(vm, out, n);
-		} else
+		} else {
 			for (unsigned i = 0; i < n; i++)
 				shell_input(&shell, out[i]);
+			shell_flush();
+		}
 	}
 	spin_unlock(&reader);
 }

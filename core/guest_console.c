@@ -35,7 +35,7 @@ static bool drain_one(struct vm *vm)
 	}
 	if (!n)
 		return false;
-	console_write(out, n);
+	console_write(vm, out, n);
 	return true;
 }
 

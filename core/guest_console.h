@@ -15,6 +15,10 @@
  * loses nothing; far less than a REP OUTS flood queues in one exit, so the flood overflows its
  * ring and loses its own output rather than anyone's time. */
 #define GUEST_CONSOLE_OWN_US 200
+/* A partial line shows at the latest this long after its first byte while the guest runs on (at
+ * once when it waits): short enough that a progress line keeps moving, long enough that a line
+ * written byte by byte is whole before it goes. */
+#define GUEST_CONSOLE_PARTIAL_MS 50
 
 void guest_console_attach(struct vm **vms, unsigned nr);
 /* Writes queued lines (of vm only, or of every VM when vm is NULL) until none is left or keel's

@@ -67,13 +67,13 @@ static void vm_kick(void *ctx, unsigned cpu)
 }
 
 /* The guest's UART output (lock held) is only queued: the host's serial port takes ~87 us a byte,
- * which a vCPU must not wait for (core/guest_console.h). With several VMs it is gathered into
- * whole lines, so one VM's line is never cut by another's; a partial line (a shell prompt) is
- * queued when the vCPU idles or the VM stops. */
+ * which a vCPU must not wait for (core/guest_console.h). It is gathered into whole lines, so
+ * neither keel's lines nor another VM's land inside one; a partial line (a shell prompt) is
+ * queued when the vCPU idles, when it has waited GUEST_CONSOLE_PARTIAL_MS, or when the VM stops. */
 static void vm_uart_tx(void *ctx, const uint8_t *buf, size_t n)
 {
 	struct vm *vm = ctx;
-	conbuf_put(vm->con, buf, n, vm->prefix_output);
+	conbuf_put(vm->con, buf, n, time_now_ns());
 }
 
 enum exit_result vm_crash(struct vcpu *v, const struct vm_exit *e, const char *fmt, ...)
@@ -537,6 +537,9 @@ bool vcpu_ready(struct vcpu *v)
 	virt->set_tpr_threshold(v, vlapic_tpr_blocked_class(apic));
 	if (v->halted)
 		conbuf_end_line(vm->con); /* a prompt without a newline shows while it waits */
+	else if (vm->con->line_len)	  /* the clock is read only when there is a line to age */
+		conbuf_end_line_older(vm->con, time_now_ns(),
+				      GUEST_CONSOLE_PARTIAL_MS * 1000000ull);
 	uint64_t next = platform_next_event_ns(vm->platform, v->id);
 	v->wake_ns = next == UINT64_MAX ? next : vm->start_ns + next;
 	vm_unlock(vm);

@@ -48,7 +48,7 @@ static void fz_tx(void *ctx, const uint8_t *buf, size_t n)
 	if (!n || n > VUART_TX_LINE)
 		abort();
 	out_bytes += n;
-	conbuf_put(&con, buf, n, true);
+	conbuf_put(&con, buf, n, now);
 }
 
 /* One piece for the host console: a whole line behind "fuzz| " when it starts one. */
@@ -151,6 +151,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (v >= 0)
 				platform_ack_interrupt(&plat, 0, v);
 			platform_uart_input(&plat, (uint8_t)val);
+			/* as a vCPU does on every exit: a partial line shows once it is old enough */
+			conbuf_end_line_older(&con, now, 50000000ull);
 			for (unsigned k = 0; k < ((val >> 10) & 7); k++)
 				drain_one();
 			if (val & 0x100)

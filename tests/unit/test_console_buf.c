@@ -18,9 +18,10 @@ static struct conbuf *new_buf(void)
 	return b;
 }
 
-static void put(struct conbuf *b, const char *s, bool prefixed)
+/* Guest output at time 0 (the age of a partial line matters only where a test says so). */
+static void put(struct conbuf *b, const char *s)
 {
-	conbuf_put(b, (const uint8_t *)s, strlen(s), prefixed);
+	conbuf_put(b, (const uint8_t *)s, strlen(s), 0);
 }
 
 /* The next piece must be exactly want (no drop report). */
@@ -42,19 +43,30 @@ static void take_drop_report(struct conbuf *b, uint64_t want)
 	assert_int_equal(dropped, want);
 }
 
+/* count queued lines of len bytes each, behind "a| " */
+static void take_lines(struct conbuf *b, unsigned count, size_t len)
+{
+	for (unsigned i = 0; i < count; i++) {
+		char out[CONBUF_TAKE_MAX];
+		uint64_t dropped;
+		assert_int_equal(conbuf_take(b, "a", out, &dropped), 3 + len);
+		assert_int_equal(dropped, 0);
+	}
+}
+
 static void lines_get_their_prefix(void **state)
 {
 	(void)state;
 	struct conbuf *b = new_buf();
 	assert_false(conbuf_pending(b));
 	take_is(b, "a", "");
-	put(b, "hello\nwor", true);
-	put(b, "ld\n", true);
+	put(b, "hello\nwor");
+	put(b, "ld\n");
 	take_is(b, "a", "a| hello\n");
 	take_is(b, "a", "a| world\n");
 	assert_false(conbuf_pending(b));
 	/* "wor" waits for its line end: nothing of it went out alone */
-	put(b, "par", true);
+	put(b, "par");
 	assert_false(conbuf_pending(b));
 	take_is(b, "a", "");
 	free(b);
@@ -64,12 +76,12 @@ static void partial_line_then_its_rest(void **state)
 {
 	(void)state;
 	struct conbuf *b = new_buf();
-	put(b, "login: ", true);
+	put(b, "login: ");
 	conbuf_end_line(b); /* the guest waits for input: the prompt shows */
 	take_is(b, "vm-1", "vm-1| login: ");
-	put(b, "root\n", true);
+	put(b, "root\n");
 	take_is(b, "vm-1", "root\n"); /* the same line goes on, no second prefix */
-	put(b, "next\n", true);
+	put(b, "next\n");
 	take_is(b, "vm-1", "vm-1| next\n");
 	conbuf_end_line(b); /* nothing partial: nothing queued */
 	assert_false(conbuf_pending(b));
@@ -84,7 +96,7 @@ static void long_line_in_pieces(void **state)
 	memset(line, 'x', sizeof(line) - 1);
 	line[sizeof(line) - 2] = '\n';
 	line[sizeof(line) - 1] = 0;
-	put(b, line, true);
+	put(b, line);
 	snprintf(want, sizeof(want), "a| %.*s", CONBUF_LINE, line);
 	take_is(b, "a", want);
 	take_is(b, "a", "xxxxxxxxx\n");
@@ -98,22 +110,48 @@ static void prefix_is_bounded(void **state)
 	char name[CONBUF_PREFIX_MAX + 20], want[CONBUF_TAKE_MAX + 1];
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = 0;
-	put(b, "x\n", true);
+	put(b, "x\n");
 	snprintf(want, sizeof(want), "%.*s| x\n", CONBUF_PREFIX_MAX, name);
 	take_is(b, name, want);
 	free(b);
 }
 
-static void pass_through_without_prefix(void **state)
+/* One VM alone: no prefix, but its lines are whole all the same, so a keel log line written
+ * while the drainer is halfway through one cannot land inside it. */
+static void whole_lines_without_prefix(void **state)
 {
 	(void)state;
 	struct conbuf *b = new_buf();
-	put(b, "abc", false); /* queued at once: one VM alone needs no whole lines */
-	assert_true(conbuf_pending(b));
-	take_is(b, NULL, "abc");
-	put(b, "de\nfg", false);
-	take_is(b, NULL, "de\n");
-	take_is(b, NULL, "fg");
+	put(b, "hello fr");
+	assert_false(conbuf_pending(b));
+	take_is(b, NULL, "");
+	put(b, "om a guest\nnext");
+	take_is(b, NULL, "hello from a guest\n");
+	take_is(b, NULL, "");
+	conbuf_end_line(b);
+	take_is(b, NULL, "next");
+	free(b);
+}
+
+/* A partial line shows once its first byte is age old, not before; a new line's age starts at
+ * its own first byte. */
+static void partial_line_shows_when_old(void **state)
+{
+	(void)state;
+	struct conbuf *b = new_buf();
+	conbuf_put(b, (const uint8_t *)"Load", 4, 1000);
+	conbuf_put(b, (const uint8_t *)"ing.", 4, 1040);
+	conbuf_end_line_older(b, 1049, 50);
+	assert_false(conbuf_pending(b));
+	conbuf_end_line_older(b, 1050, 50);
+	take_is(b, NULL, "Loading.");
+	conbuf_put(b, (const uint8_t *)"..", 2, 1060);
+	conbuf_end_line_older(b, 1100, 50);
+	assert_false(conbuf_pending(b));
+	conbuf_end_line_older(b, 1110, 50);
+	take_is(b, NULL, "..");
+	conbuf_end_line_older(b, 5000, 50); /* nothing partial: nothing queued */
+	assert_false(conbuf_pending(b));
 	free(b);
 }
 
@@ -130,7 +168,7 @@ static void wrap_around(void **state)
 			line[k] = (char)('a' + (i + k) % 26);
 		line[len - 1] = '\n';
 		line[len] = 0;
-		put(b, line, true);
+		put(b, line);
 		/* keep about 3 lines queued so the positions cross the ring's end mid-line */
 		if (i >= 3) {
 			unsigned j = i - 3, jl = 20 + j % 150;
@@ -157,32 +195,26 @@ static void full_ring_drops_and_counts(void **state)
 	line[63] = '\n';
 	line[64] = 0;
 	for (unsigned i = 0; i < CONBUF_RING / 64; i++)
-		put(b, line, true);
+		put(b, line);
 	assert_int_equal(b->head - b->tail, CONBUF_RING);
-	put(b, "lost 1\n", true);
-	put(b, "lost 22\n", true);
+	put(b, "lost 1\n");
+	put(b, "lost 22\n");
 	assert_int_equal(b->dropped, 15);
 	take_is(b, "a", "a| qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq\n");
 	/* room again: this line is queued behind the place of the drop */
-	put(b, "after\n", true);
-	put(b, line, true); /* 64 bytes in 58 of room: counted with the others */
-	for (unsigned i = 1; i < CONBUF_RING / 64; i++) {
-		char out[CONBUF_TAKE_MAX];
-		uint64_t dropped;
-		assert_int_equal(conbuf_take(b, "a", out, &dropped), 3 + 64);
-		assert_int_equal(dropped, 0);
-	}
+	put(b, "after\n");
+	put(b, line); /* 64 bytes in 58 of room: counted with the others */
+	take_lines(b, CONBUF_RING / 64 - 1, 64);
 	take_drop_report(b, 15 + 64);
 	take_is(b, "a", "a| after\n");
 	assert_false(conbuf_pending(b));
 	/* a later drop is a new count */
-	put(b, "x\n", true);
-	b->dropped = 0;
-	char big[CONBUF_RING + 2];
-	memset(big, 'b', sizeof(big));
-	conbuf_put(b, (const uint8_t *)big, sizeof(big), false);
+	put(b, "x\n");
+	for (unsigned i = 0; i < CONBUF_RING / 64; i++)
+		put(b, line); /* the last of them finds 62 bytes of room */
 	take_is(b, "a", "a| x\n");
-	take_drop_report(b, sizeof(big));
+	take_lines(b, CONBUF_RING / 64 - 1, 64);
+	take_drop_report(b, 64);
 	take_is(b, "a", "");
 	free(b);
 }
@@ -192,16 +224,20 @@ static void drop_after_partial_line(void **state)
 {
 	(void)state;
 	struct conbuf *b = new_buf();
-	put(b, "prompt> ", true);
+	char line[65];
+	memset(line, 'z', 63);
+	line[63] = '\n';
+	line[64] = 0;
+	for (unsigned i = 0; i < CONBUF_RING / 64 - 1; i++)
+		put(b, line);
+	put(b, "prompt> "); /* fits: 64 bytes of room */
 	conbuf_end_line(b);
-	char big[CONBUF_RING];
-	memset(big, 'z', sizeof(big));
-	big[sizeof(big) - 1] = '\n';
-	conbuf_put(b, (const uint8_t *)big, sizeof(big), false);
+	put(b, line); /* 56 bytes of room left: dropped */
+	take_lines(b, CONBUF_RING / 64 - 1, 64);
 	take_is(b, "a", "a| prompt> ");
 	take_is(b, "a", "\n");
-	take_drop_report(b, sizeof(big));
-	put(b, "ok\n", true);
+	take_drop_report(b, 64);
+	put(b, "ok\n");
 	take_is(b, "a", "a| ok\n");
 	free(b);
 }
@@ -213,7 +249,8 @@ int main(void)
 		cmocka_unit_test(partial_line_then_its_rest),
 		cmocka_unit_test(long_line_in_pieces),
 		cmocka_unit_test(prefix_is_bounded),
-		cmocka_unit_test(pass_through_without_prefix),
+		cmocka_unit_test(whole_lines_without_prefix),
+		cmocka_unit_test(partial_line_shows_when_old),
 		cmocka_unit_test(wrap_around),
 		cmocka_unit_test(full_ring_drops_and_counts),
 		cmocka_unit_test(drop_after_partial_line),

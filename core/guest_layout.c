@@ -22,6 +22,8 @@ unsigned guest_e820(uint64_t memory, struct e820_entry *out)
 	if (size[0] > GUEST_HIGH_RAM_BASE)
 		out[n++] = (struct e820_entry){ GUEST_HIGH_RAM_BASE, size[0] - GUEST_HIGH_RAM_BASE,
 						E820_RAM };
+	/* PCI configuration space (ECAM): Linux uses it only when the firmware reserves it */
+	out[n++] = (struct e820_entry){ GUEST_PCI_ECAM_BASE, GUEST_PCI_ECAM_SIZE, E820_RESERVED };
 	/* the IOAPIC and local APIC pages, so the guest does not put anything there */
 	out[n++] = (struct e820_entry){ GUEST_IOAPIC_BASE, 0x1000, E820_RESERVED };
 	out[n++] = (struct e820_entry){ GUEST_LAPIC_BASE, 0x1000, E820_RESERVED };

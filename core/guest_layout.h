@@ -5,7 +5,8 @@
  *                              default at 0 (below)
  *   0x0009_F000 - 0x000F_FFFF  reserved (legacy EBDA, VGA hole, BIOS area); ACPI tables at 0xE0000
  *   0x0010_0000 - low_end      RAM, low_end = min(memory, 3 GiB)
- *   0xC000_0000 - 0xFFFF_FFFF  MMIO hole: IOAPIC 0xFEC00000, local APIC 0xFEE00000
+ *   0xC000_0000 - 0xFFFF_FFFF  MMIO hole: PCI memory BARs 0xC0000000-0xDFFFFFFF, PCI ECAM
+ *                              0xE0000000 (bus 0: 1 MiB), IOAPIC 0xFEC00000, local APIC 0xFEE00000
  *   0x1_0000_0000 - ...        the rest of RAM when memory > 3 GiB
  *
  * keel's boot area: what the loader writes for the kernel besides the kernel itself, at these
@@ -41,6 +42,13 @@
 #define GUEST_HIGH_RAM_BASE 0x100000ull
 #define GUEST_MMIO_HOLE 0xC0000000ull
 #define GUEST_4G 0x100000000ull
+#define GUEST_PCI_MMIO32_BASE 0xC0000000ull
+#define GUEST_PCI_MMIO32_END 0xE0000000ull
+#define GUEST_PCI_ECAM_BASE 0xE0000000ull
+#define GUEST_PCI_ECAM_SIZE 0x100000ull /* bus 0 only (PCIe Base 4.0, 7.2.2) */
+/* PCI I/O BARs go in 0x1000-0xFFFF, clear of the ISA platform's ports */
+#define GUEST_PCI_IO_BASE 0x1000u
+#define GUEST_PCI_IO_END 0x10000u
 #define GUEST_IOAPIC_BASE 0xFEC00000ull
 #define GUEST_LAPIC_BASE 0xFEE00000ull
 

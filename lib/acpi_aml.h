@@ -12,11 +12,14 @@
 #define AML_DWORD_PREFIX 0x0C
 #define AML_QWORD_PREFIX 0x0E
 #define AML_SCOPE_OP 0x10
+#define AML_BUFFER_OP 0x11
 #define AML_PACKAGE_OP 0x12
 #define AML_DUAL_NAME_PREFIX 0x2E
 #define AML_MULTI_NAME_PREFIX 0x2F
 #define AML_ROOT_CHAR '\\'
 #define AML_PARENT_CHAR '^'
+#define AML_EXT_OP_PREFIX 0x5B
+#define AML_DEVICE_OP 0x82 /* after AML_EXT_OP_PREFIX */
 #define AML_ONES_OP 0xFF
 
 #endif

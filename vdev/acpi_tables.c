@@ -3,7 +3,8 @@
 #include "vdev/acpi_tables.h"
 
 #include "core/guest_layout.h"
-#include "lib/acpi_aml.h"
+#include "vdev/aml.h"
+#include "vdev/pci/pci_acpi.h"
 #include "lib/kstring.h"
 
 #define OEM_ID "KEEL  "
@@ -205,158 +206,6 @@ _Static_assert(sizeof(struct madt) == 44 && sizeof(struct madt_lapic) == 8 &&
 #define MPS_ACTIVE_LOW 0x3
 #define MPS_EDGE (0x1 << 2)
 #define MPS_LEVEL (0x3 << 2)
-
-/* ---- AML (chapter 20; opcodes in lib/acpi_aml.h) ----------------------------------------------- */
-
-/* An AML byte stream being built into a fixed buffer; overflow is sticky and checked once. */
-struct aml {
-	uint8_t *buf;
-	size_t len, cap;
-	bool overflow;
-};
-
-unsigned aml_pkglen_encode(uint8_t out[4], uint32_t content)
-{
-	/* 20.2.4: one byte holds 0..63 in bits 5:0; otherwise bits 7:6 count the 1-3 bytes that
-	 * follow, bits 3:0 hold the low nibble and each following byte the next 8 bits. The value
-	 * counts the PkgLength bytes too, so pick the smallest form that fits content + itself. */
-	if (content < 0x3F) {
-		out[0] = (uint8_t)(content + 1);
-		return 1;
-	}
-	if (content > 0x0FFFFFFF)
-		return 0;
-	for (unsigned extra = 1; extra <= 3; extra++) {
-		uint32_t total = content + extra + 1;
-		if (total >= 1u << (4 + 8 * extra))
-			continue;
-		out[0] = (uint8_t)((extra << 6) | (total & 0xF));
-		for (unsigned i = 1; i <= extra; i++)
-			out[i] = (uint8_t)(total >> (4 + 8 * (i - 1)));
-		return extra + 1;
-	}
-	return 0;
-}
-
-static void aml_bytes(struct aml *a, const void *p, size_t n)
-{
-	if (a->overflow || n > a->cap - a->len) {
-		a->overflow = true;
-		return;
-	}
-	memcpy(a->buf + a->len, p, n);
-	a->len += n;
-}
-
-static void aml_byte(struct aml *a, uint8_t b)
-{
-	aml_bytes(a, &b, 1);
-}
-
-/* A NameString (20.2.2): optional leading '\' or '^'s, then 4-character segments separated by
- * '.', e.g. "\_SB_.PCI0". Segments must be given padded to 4 characters. */
-static void aml_namestring(struct aml *a, const char *path)
-{
-	unsigned segs = 0;
-
-	while (*path == AML_ROOT_CHAR || *path == AML_PARENT_CHAR)
-		aml_byte(a, (uint8_t)*path++);
-	for (const char *p = path; *p; p += p[4] == '.' ? 5 : 4) {
-		if (kstrnlen(p, 4) != 4 || (p[4] && p[4] != '.')) {
-			/* a bug in keel, not the guest's doing: fail the build */
-			a->overflow = true;
-			return;
-		}
-		segs++;
-	}
-	if (segs == 2)
-		aml_byte(a, AML_DUAL_NAME_PREFIX);
-	else if (segs > 2) {
-		aml_byte(a, AML_MULTI_NAME_PREFIX);
-		aml_byte(a, (uint8_t)segs);
-	} else if (segs == 0) {
-		aml_byte(a, 0); /* NullName */
-		return;
-	}
-	for (unsigned i = 0; i < segs; i++)
-		aml_bytes(a, path + 5 * (size_t)i, 4);
-}
-
-/* The shortest ComputationalData for v (20.2.3): ZeroOp, OneOp, OnesOp or a prefixed constant. */
-static void aml_integer(struct aml *a, uint64_t v)
-{
-	if (v == 0)
-		aml_byte(a, AML_ZERO_OP);
-	else if (v == 1)
-		aml_byte(a, AML_ONE_OP);
-	else if (v == ~0ull)
-		aml_byte(a, AML_ONES_OP);
-	else {
-		uint8_t prefix = v <= 0xFF	   ? AML_BYTE_PREFIX
-				 : v <= 0xFFFF	   ? AML_WORD_PREFIX
-				 : v <= 0xFFFFFFFF ? AML_DWORD_PREFIX
-						   : AML_QWORD_PREFIX;
-		unsigned n = prefix == AML_BYTE_PREFIX	  ? 1
-			     : prefix == AML_WORD_PREFIX  ? 2
-			     : prefix == AML_DWORD_PREFIX ? 4
-							  : 8;
-		aml_byte(a, prefix);
-		for (unsigned i = 0; i < n; i++)
-			aml_byte(a, (uint8_t)(v >> (8 * i)));
-	}
-}
-
-/* A package's contents are built first; aml_pkg_end then slides them up to make room for the
- * PkgLength, whose size depends on their length. */
-static size_t aml_pkg_begin(const struct aml *a)
-{
-	return a->len;
-}
-
-static void aml_pkg_end(struct aml *a, size_t start)
-{
-	uint8_t enc[4];
-	unsigned n;
-
-	if (a->overflow)
-		return;
-	n = aml_pkglen_encode(enc, (uint32_t)(a->len - start));
-	if (n == 0 || a->len - start > 0x0FFFFFFF || n > a->cap - a->len) {
-		a->overflow = true;
-		return;
-	}
-	memmove(a->buf + start + n, a->buf + start, a->len - start);
-	memcpy(a->buf + start, enc, n);
-	a->len += n;
-}
-
-/* Name (name, Package () { v... }): DefName := NameOp NameString DataRefObject, with
- * DefPackage := PackageOp PkgLength NumElements PackageElementList (20.2.5.1, 20.2.5.4). */
-static void aml_name_package(struct aml *a, const char *name, const uint64_t *v, unsigned n)
-{
-	size_t start;
-
-	aml_byte(a, AML_NAME_OP);
-	aml_namestring(a, name);
-	aml_byte(a, AML_PACKAGE_OP);
-	start = aml_pkg_begin(a);
-	aml_byte(a, (uint8_t)n);
-	for (unsigned i = 0; i < n; i++)
-		aml_integer(a, v[i]);
-	aml_pkg_end(a, start);
-}
-
-/* Scope (name) { ... }: DefScope := ScopeOp PkgLength NameString TermList (20.2.5.1). The caller
- * emits the TermList and closes it with aml_pkg_end. */
-static size_t aml_scope_begin(struct aml *a, const char *name)
-{
-	size_t start;
-
-	aml_byte(a, AML_SCOPE_OP);
-	start = aml_pkg_begin(a);
-	aml_namestring(a, name);
-	return start;
-}
 
 /* ---- the tables --------------------------------------------------------------------------- */
 
@@ -567,6 +416,7 @@ static int build_dsdt(struct acpi_window *w, uint64_t *gpa)
 	aml_name_package(&a, "_S0_", s0, 4);
 	aml_name_package(&a, "_S5_", s5, 4);
 	scope = aml_scope_begin(&a, "\\_SB_");
+	pci_acpi_host_bridge(&a);
 	aml_pkg_end(&a, scope);
 	if (a.overflow)
 		return -1;
@@ -575,6 +425,31 @@ static int build_dsdt(struct acpi_window *w, uint64_t *gpa)
 	/* revision 2: the AML's integers are 64 bits wide (5.2.11.1) */
 	sdt_header_init(t, "DSDT", (uint32_t)(sizeof(*t) + a.len), 2);
 	sdt_seal(t);
+	return 0;
+}
+
+/* PCI Firmware Specification 3.0, 4.1.2: MCFG, the ECAM window of segment 0, bus 0. */
+struct mcfg {
+	struct sdt_header h;
+	uint64_t reserved;
+	uint64_t base;
+	uint16_t segment;
+	uint8_t start_bus, end_bus;
+	uint32_t reserved1;
+} PACKED;
+_Static_assert(sizeof(struct mcfg) == 60, "PCI Firmware 3.0, table 4-3");
+
+static int build_mcfg(struct acpi_window *w, uint64_t *gpa)
+{
+	struct mcfg *t = window_alloc(w, sizeof(*t), 16, gpa);
+	if (!t)
+		return -1;
+	sdt_header_init(&t->h, "MCFG", sizeof(*t), 1);
+	t->base = GUEST_PCI_ECAM_BASE;
+	t->segment = 0;
+	t->start_bus = 0;
+	t->end_bus = (uint8_t)(GUEST_PCI_ECAM_SIZE / (1u << 20) - 1);
+	sdt_seal(&t->h);
 	return 0;
 }
 
@@ -620,7 +495,7 @@ static void build_fadt(struct fadt *f, const struct acpi_guest_config *cfg, uint
 
 int acpi_build_guest_tables(const struct guest_mem *m, const struct acpi_guest_config *cfg)
 {
-	uint64_t rsdt_gpa, xsdt_gpa, fadt_gpa, facs_gpa, madt_gpa, dsdt_gpa, rsdp_gpa;
+	uint64_t rsdt_gpa, xsdt_gpa, fadt_gpa, facs_gpa, madt_gpa, mcfg_gpa, dsdt_gpa, rsdp_gpa;
 	struct acpi_window w = { .gpa = GUEST_ACPI_BASE };
 	struct sdt_header *rsdt, *xsdt;
 	struct rsdp *rsdp;
@@ -639,12 +514,13 @@ int acpi_build_guest_tables(const struct guest_mem *m, const struct acpi_guest_c
 	 * (5.2.5.1); the FACS must be 64-byte aligned (5.2.10). */
 	rsdp = window_alloc(&w, sizeof(*rsdp), 16, &rsdp_gpa);
 	facs = window_alloc(&w, sizeof(*facs), 64, &facs_gpa);
-	rsdt = window_alloc(&w, sizeof(*rsdt) + 2 * sizeof(uint32_t), 16, &rsdt_gpa);
-	xsdt = window_alloc(&w, sizeof(*xsdt) + 2 * sizeof(uint64_t), 16, &xsdt_gpa);
+	rsdt = window_alloc(&w, sizeof(*rsdt) + 3 * sizeof(uint32_t), 16, &rsdt_gpa);
+	xsdt = window_alloc(&w, sizeof(*xsdt) + 3 * sizeof(uint64_t), 16, &xsdt_gpa);
 	fadt = window_alloc(&w, sizeof(*fadt), 16, &fadt_gpa);
 	if (!rsdp || !facs || !rsdt || !xsdt || !fadt)
 		return -1;
-	if (build_madt(&w, cfg, &madt_gpa) < 0 || build_dsdt(&w, &dsdt_gpa) < 0)
+	if (build_madt(&w, cfg, &madt_gpa) < 0 || build_mcfg(&w, &mcfg_gpa) < 0 ||
+	    build_dsdt(&w, &dsdt_gpa) < 0)
 		return -1;
 
 	memcpy(facs->signature, "FACS", 4);
@@ -654,15 +530,15 @@ int acpi_build_guest_tables(const struct guest_mem *m, const struct acpi_guest_c
 	build_fadt(fadt, cfg, dsdt_gpa, facs_gpa);
 
 	/* 5.2.7 RSDT (32-bit entries) for ACPI 1.0 readers, 5.2.8 XSDT (64-bit) for the rest */
-	sdt_header_init(rsdt, "RSDT", sizeof(*rsdt) + 2 * sizeof(uint32_t), 1);
+	const uint64_t tables[3] = { fadt_gpa, madt_gpa, mcfg_gpa };
+	sdt_header_init(rsdt, "RSDT", sizeof(*rsdt) + 3 * sizeof(uint32_t), 1);
 	entries = (uint8_t *)(rsdt + 1);
-	memcpy(entries, &(uint32_t){ (uint32_t)fadt_gpa }, 4);
-	memcpy(entries + 4, &(uint32_t){ (uint32_t)madt_gpa }, 4);
+	for (unsigned i = 0; i < 3; i++)
+		memcpy(entries + 4 * i, &(uint32_t){ (uint32_t)tables[i] }, 4);
 	sdt_seal(rsdt);
-	sdt_header_init(xsdt, "XSDT", sizeof(*xsdt) + 2 * sizeof(uint64_t), 1);
+	sdt_header_init(xsdt, "XSDT", sizeof(*xsdt) + 3 * sizeof(uint64_t), 1);
 	entries = (uint8_t *)(xsdt + 1);
-	memcpy(entries, &fadt_gpa, 8);
-	memcpy(entries + 8, &madt_gpa, 8);
+	memcpy(entries, tables, sizeof(tables));
 	sdt_seal(xsdt);
 
 	memcpy(rsdp->signature, "RSD PTR ", 8);

@@ -17,6 +17,7 @@
 
 #include "core/gmem.h"
 #include "lib/types.h"
+#include "vdev/aml.h"
 
 /* Default fixed-hardware I/O ports (FADT PM1a_EVT_BLK, PM1a_CNT_BLK, PM_TMR_BLK). */
 #define ACPI_PM1A_EVT_PORT 0x600
@@ -62,12 +63,5 @@ void acpi_guest_config_default(struct acpi_guest_config *cfg, unsigned nr_vcpus)
  * Returns the bytes used from GUEST_ACPI_BASE, or -1 when the config is invalid, the window is
  * not guest RAM, or the tables do not fit. */
 int acpi_build_guest_tables(const struct guest_mem *m, const struct acpi_guest_config *cfg);
-
-/* AML encoding (ACPI 6.4, chapter 20), exposed for tests. */
-
-/* Encodes PkgLength for a package whose contents after the PkgLength field take `content` bytes
- * (the value includes the PkgLength bytes themselves, 20.2.4). Returns its size, 1..4, or 0 when
- * the package is too big (over 2^28 - 1 bytes). out needs 4 bytes. */
-unsigned aml_pkglen_encode(uint8_t out[4], uint32_t content);
 
 #endif

@@ -94,6 +94,15 @@ static bool size_ok(unsigned size)
  * size, else byte by byte as an 8-bit ISA device sees it, with the bytes past its range reading
  * ones. The ports after the first never pull in a second device: a dword access to 0xCF8 (PCI
  * CONFIG_ADDRESS) must not reach the reset register at 0xCF9. */
+void io_bus_unregister(struct io_bus *bus, const void *dev)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < bus->nr; i++)
+		if (bus->ranges[i].dev != dev)
+			bus->ranges[k++] = bus->ranges[i];
+	bus->nr = k;
+}
+
 int io_bus_read(struct io_bus *bus, uint16_t port, unsigned size, uint32_t *val)
 {
 	*val = 0xFFFFFFFFu;

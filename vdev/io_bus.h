@@ -40,7 +40,8 @@ void unclaimed_log_init(struct unclaimed_log *log);
 bool unclaimed_log_should_print(struct unclaimed_log *log, const struct vdev_env *env, uint64_t key,
 				unsigned *suppressed);
 
-#define IO_BUS_MAX_RANGES 32
+/* the platform's ports, PCI configuration and the PCI devices' I/O BARs */
+#define IO_BUS_MAX_RANGES 64
 
 struct io_range {
 	uint16_t base;
@@ -65,6 +66,8 @@ void io_bus_init(struct io_bus *bus, const struct vdev_env *env);
  * wraps, overlaps a claimed one or the table is full. */
 int io_bus_register(struct io_bus *bus, uint16_t base, uint32_t len, unsigned sizes,
 		    const struct io_ops *ops, void *dev);
+/* Releases every range registered with dev (a BAR the guest moved or stopped decoding). */
+void io_bus_unregister(struct io_bus *bus, const void *dev);
 /* size must be 1, 2 or 4 (else -1 and *val all ones). Returns the device's result, normally 0. */
 int io_bus_read(struct io_bus *bus, uint16_t port, unsigned size, uint32_t *val);
 int io_bus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val);

@@ -64,6 +64,15 @@ void mmio_bus_log_unclaimed(struct mmio_bus *bus, uint64_t gpa, unsigned size, b
 		     (unsigned long long)(gpa & ~0xFFFull), size, (unsigned long long)gpa, more);
 }
 
+void mmio_bus_unregister(struct mmio_bus *bus, const void *dev)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < bus->nr; i++)
+		if (bus->ranges[i].dev != dev)
+			bus->ranges[k++] = bus->ranges[i];
+	bus->nr = k;
+}
+
 int mmio_bus_read(struct mmio_bus *bus, uint64_t gpa, unsigned size, uint64_t *val)
 {
 	*val = ~0ull;

@@ -15,7 +15,8 @@ struct mmio_ops {
 	int (*write)(void *dev, uint64_t off, unsigned size, uint64_t val);
 };
 
-#define MMIO_BUS_MAX_RANGES 16
+/* the IOAPIC, ECAM and the PCI devices' memory BARs */
+#define MMIO_BUS_MAX_RANGES 64
 
 struct mmio_range {
 	uint64_t base, size;
@@ -34,6 +35,8 @@ void mmio_bus_init(struct mmio_bus *bus, const struct vdev_env *env);
 /* -1 when the range is empty, wraps, overlaps a claimed one or the table is full. */
 int mmio_bus_register(struct mmio_bus *bus, uint64_t base, uint64_t size,
 		      const struct mmio_ops *ops, void *dev);
+/* Releases every range registered with dev (a BAR the guest moved or stopped decoding). */
+void mmio_bus_unregister(struct mmio_bus *bus, const void *dev);
 /* size must be 1, 2, 4 or 8 (else -1). Unclaimed: all ones, 0. */
 int mmio_bus_read(struct mmio_bus *bus, uint64_t gpa, unsigned size, uint64_t *val);
 int mmio_bus_write(struct mmio_bus *bus, uint64_t gpa, unsigned size, uint64_t val);

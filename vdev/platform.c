@@ -3,7 +3,9 @@
  * the vCPU loop. */
 #include "vdev/platform.h"
 
+#include "core/guest_layout.h"
 #include "lib/kstring.h"
+#include "vdev/pci/host_bridge.h"
 
 /* ---- the devices' environment: the VM's, with interrupt lines going to the router --------- */
 
@@ -110,6 +112,24 @@ static void vlapic_send_ipi(void *ctx, struct vlapic *src, const struct vapic_ms
 	}
 }
 
+/* An MSI's address and data (Intel SDM vol 3A, 11.11.1 and 11.11.2) as an APIC message: the
+ * destination in address bits 19:12, logical with bit 2; vector, delivery mode and trigger in
+ * the data. Modes other than fixed, lowest priority and NMI (SMI, INIT, ExtINT) are not what a
+ * PCI device sends and are dropped; a level-triggered deassert message means nothing. */
+static void pci_deliver_msg(void *ctx, const struct pci_msg *m)
+{
+	struct vapic_msg a = { .vector = (uint8_t)m->data,
+			       .delivery = (uint8_t)((m->data >> 8) & 7),
+			       .logical = (m->addr >> 2) & 1,
+			       .level = false,
+			       .dest = (uint32_t)(m->addr >> 12) & 0xFF };
+	bool deassert = (m->data & (1u << 15)) && !(m->data & (1u << 14));
+	if (deassert || (a.delivery != VAPIC_DM_FIXED && a.delivery != VAPIC_DM_LOWEST &&
+			 a.delivery != VAPIC_DM_NMI))
+		return;
+	route_msg(from_ctx(ctx), &a, true, NULL);
+}
+
 static void vlapic_eoi_broadcast(void *ctx, uint8_t vector)
 {
 	vioapic_eoi(&from_ctx(ctx)->ioapic, vector);
@@ -201,12 +221,22 @@ int platform_init(struct platform *p, const struct vdev_env *env, const struct p
 	    mmio_bus_register(&p->mmio, PLATFORM_IOAPIC_BASE, VIOAPIC_MMIO_SIZE, &vioapic_mmio_ops,
 			      &p->ioapic))
 		return -1; /* overlapping ports: the PM ports in cfg collide with a device */
+	static const struct pci_bus_config pci = { .ecam_base = GUEST_PCI_ECAM_BASE,
+						   .mmio_base = GUEST_PCI_MMIO32_BASE,
+						   .mmio_end = GUEST_PCI_MMIO32_END,
+						   .io_base = GUEST_PCI_IO_BASE,
+						   .io_end = GUEST_PCI_IO_END };
+	pci_host_bridge_init(&p->host_bridge);
+	if (pci_bus_init(&p->pci, de, &p->io, &p->mmio, &pci, pci_deliver_msg, p) ||
+	    pci_bus_plug(&p->pci, 0, &p->host_bridge) || pci_bus_assign(&p->pci))
+		return -1;
 	vlapic_virtual_wire(&p->lapic[0]);
 	return 0;
 }
 
 void platform_reset(struct platform *p)
 {
+	pci_bus_reset(&p->pci);
 	vuart_reset(&p->uart);
 	vpic_reset(&p->pic);
 	vpit_reset(&p->pit);

@@ -10,8 +10,12 @@
  *           0xF4                               exit port (unless disabled)
  *           0x3F8-0x3FF                        COM1 (IRQ 4)
  *           0x600-0x603, 0x604-0x605, 0x608    ACPI PM1a event, PM1a control, PM timer (SCI 9)
- *           0xCF9                              reset control
- *   MMIO    0xFEC00000                         IOAPIC (24 pins)
+ *           0xCF8 (dword), 0xCFC-0xCFF         PCI configuration mechanism #1
+ *           0xCF9 (byte)                       reset control
+ *           0x1000-0xFFFF                      PCI I/O BARs, where the guest puts them
+ *   MMIO    0xC0000000-0xDFFFFFFF              PCI memory BARs, where the guest puts them
+ *           0xE0000000-0xE00FFFFF              PCI ECAM, bus 0
+ *           0xFEC00000                         IOAPIC (24 pins; 16-23 PCI INTx)
  *           IA32_APIC_BASE (0xFEE00000)        local APIC of the accessing vCPU, xAPIC mode
  *   MSRs    0x1B, 0x6E0, 0x800-0x8FF           APIC base, TSC deadline, x2APIC */
 #ifndef KEEL_VDEV_PLATFORM_H
@@ -26,6 +30,7 @@
 #include "vdev/irq_router.h"
 #include "vdev/lapic.h"
 #include "vdev/mmio_bus.h"
+#include "vdev/pci/pci_bus.h"
 #include "vdev/pic8259.h"
 #include "vdev/pit8254.h"
 #include "vdev/rtc_cmos.h"
@@ -74,6 +79,8 @@ struct platform {
 	struct vioapic ioapic;
 	struct vlapic_bus vlapic_bus;
 	struct vlapic lapic[PLATFORM_MAX_CPUS];
+	struct pci_bus pci;
+	struct pci_dev host_bridge;
 	enum platform_irq_source offered[PLATFORM_MAX_CPUS];
 	enum vm_stop_reason stop;
 	uint32_t stop_code;

@@ -180,12 +180,19 @@ static void rsdp_and_roots(void **state)
 
 	const uint8_t *x = table(rd64(r + 24), "XSDT", 1);
 	const uint8_t *rs = table(rd32(r + 16), "RSDT", 1);
-	assert_int_equal(rd32(x + 4), 36 + 2 * 8);
-	assert_int_equal(rd32(rs + 4), 36 + 2 * 4);
-	for (int i = 0; i < 2; i++)
+	assert_int_equal(rd32(x + 4), 36 + 3 * 8);
+	assert_int_equal(rd32(rs + 4), 36 + 3 * 4);
+	for (int i = 0; i < 3; i++)
 		assert_int_equal(rd64(x + 36 + 8 * i), rd32(rs + 36 + 4 * i));
 	table(rd64(x + 36), "FACP", 6);
 	table(rd64(x + 44), "APIC", 5);
+	/* PCI Firmware 3.0, 4.1.2: ECAM of segment 0, buses 0-0 */
+	const uint8_t *mc = table(rd64(x + 52), "MCFG", 1);
+	assert_int_equal(rd32(mc + 4), 60);
+	assert_int_equal(rd64(mc + 44), GUEST_PCI_ECAM_BASE);
+	assert_int_equal(rd16(mc + 52), 0);
+	assert_int_equal(mc[54], 0);
+	assert_int_equal(mc[55], 0);
 	/* every table is inside the window and they do not overlap */
 	uint64_t addr[4] = { GUEST_ACPI_BASE, rd64(r + 24), rd32(r + 16), rd64(x + 36) };
 	uint64_t len[4] = { 36, rd32(x + 4), rd32(rs + 4), 276 };
@@ -308,17 +315,24 @@ static void dsdt_aml(void **state)
 		0x05,
 		0x00,
 		0x00,
-		/* Scope (\_SB) {} */
-		0x10,
-		0x06,
-		'\\',
-		'_',
-		'S',
-		'B',
-		'_',
 	};
-	assert_int_equal(rd32(d + 4), 36 + sizeof(want));
 	assert_memory_equal(d + 36, want, sizeof(want));
+	/* then Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A08")) ... } } to the end
+	 * of the table (the rest is iasl's to read, below) */
+	const uint8_t *sc = d + 36 + sizeof(want);
+	uint32_t scope_len = rd32(d + 4) - 36 - (uint32_t)sizeof(want);
+	unsigned plen = (sc[1] >> 6) + 1u;
+	uint32_t pkg = sc[1] & (plen == 1 ? 0x3F : 0x0F);
+	for (unsigned i = 1; i < plen; i++)
+		pkg |= (uint32_t)sc[1 + i] << (4 + 8 * (i - 1));
+	assert_int_equal(sc[0], 0x10);
+	assert_int_equal(1 + pkg, scope_len);
+	assert_memory_equal(sc + 1 + plen, "\\_SB_\x5B\x82", 7);
+	const uint8_t *dev = sc + 1 + plen + 5;
+	unsigned dlen = (dev[2] >> 6) + 1u;
+	static const uint8_t hid[] = { 'P', 'C', 'I',  '0',  0x08, '_',	 'H',
+				       'I', 'D', 0x0C, 0x41, 0xD0, 0x0A, 0x08 };
+	assert_memory_equal(dev + 2 + dlen, hid, sizeof(hid));
 	assert_int_equal(ACPI_S5_SLP_TYP, 5);
 	assert_int_equal(ACPI_PM1_CNT_SLP_TYP(ACPI_S5_SLP_TYP << 10 | ACPI_PM1_CNT_SLP_EN), 5);
 }
@@ -470,8 +484,9 @@ static void round_trip_one(unsigned n)
 	assert_true(h.xsdt);
 	assert_int_equal(h.rsdp_revision, 2);
 	assert_string_equal(h.oem_id, "KEEL  ");
-	assert_int_equal(h.nr_tables, 2);
+	assert_int_equal(h.nr_tables, 3);
 	assert_true(acpi_host_find_table(&h, "FACP", 0) != 0);
+	assert_true(acpi_host_find_table(&h, "MCFG", 0) != 0);
 	assert_true(acpi_host_find_table(&h, "APIC", 0) != 0);
 	assert_int_equal(acpi_host_find_table(&h, "APIC", 1), 0);
 	assert_int_equal(acpi_host_find_table(&h, "HPET", 0), 0);
@@ -529,7 +544,7 @@ static void round_trip_one(unsigned n)
 	/* a revision 0 reader sees the RSDT with the same tables */
 	assert_int_equal(acpi_host_init_copy(&h, map_guest, &mem, copy, 20), 0);
 	assert_false(h.xsdt);
-	assert_int_equal(h.nr_tables, 2);
+	assert_int_equal(h.nr_tables, 3);
 	assert_int_equal(acpi_host_parse_madt(&h, &madt), 0);
 	assert_int_equal(madt.nr_cpus, n);
 }
@@ -567,9 +582,9 @@ static char *read_text(const char *path)
 /* iasl aligns its columns with runs of blanks; compare with each run squeezed to one */
 static void squeeze(char *s)
 {
-	char *o = s;
+	char *start = s, *o = s;
 	for (; *s; s++)
-		if (*s != ' ' || o == s || o[-1] != ' ')
+		if (*s != ' ' || o == start || o[-1] != ' ')
 			*o++ = *s;
 	*o = 0;
 }
@@ -580,7 +595,7 @@ static void expect_in(const char *text, const char *what, const char *file)
 		fail_msg("%s: no '%s' in iasl's output:\n%s", file, what, text);
 }
 
-static const char *const xsdt_expect[] = { "Table Length : 00000034", NULL };
+static const char *const xsdt_expect[] = { "Table Length : 0000003C", NULL };
 static const char *const facp_expect[] = {
 	"Table Length : 00000114",
 	"SCI Interrupt : 0009",
@@ -609,7 +624,34 @@ static const char *const apic_expect[] = {
 	NULL,
 };
 static const char *const dsdt_expect[] = {
-	"Name (_S0, Package (0x04)", "Name (_S5, Package (0x04)", "0x05,", "Scope (\\_SB)", NULL,
+	"Name (_S0, Package (0x04)",
+	"Name (_S5, Package (0x04)",
+	"0x05,",
+	"Scope (\\_SB)",
+	"Device (PCI0)",
+	"Name (_HID, EisaId (\"PNP0A08\") /* PCI Express Bus */)",
+	"Name (_CID, EisaId (\"PNP0A03\") /* PCI Bus */)",
+	"Name (_SEG, Zero)",
+	"Name (_BBN, Zero)",
+	"WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,",
+	"IO (Decode16,\n 0x0CF8, // Range Minimum\n 0x0CF8, // Range Maximum\n 0x01, // "
+	"Alignment\n 0x08, // Length",
+	"WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,\n 0x0000, // "
+	"Granularity\n 0x1000, // Range Minimum\n 0xFFFF, // Range Maximum",
+	"DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, "
+	"ReadWrite,\n 0x00000000, // Granularity\n 0xC0000000, // Range Minimum\n 0xDFFFFFFF, "
+	"// Range Maximum",
+	"Name (_PRT, Package (0x80)",
+	/* slot 31, INTD: (31 + 3) % 4 = 2, GSI 18 */
+	"0x001FFFFF, \n 0x03, \n Zero, \n 0x12\n",
+	NULL,
+};
+static const char *const mcfg_expect[] = {
+	"Base Address : 00000000E0000000",
+	"Segment Group Number : 0000",
+	"Start Bus Number : 00",
+	"End Bus Number : 00",
+	NULL,
 };
 
 static void iasl_disassembly(void **state)
@@ -640,6 +682,7 @@ static void iasl_disassembly(void **state)
 		{ "facs", gpa(rd64(f + 132), 64), 64,
 		  (const char *const[]){ "Version : 02", NULL } },
 		{ "dsdt", d, rd32(d + 4), dsdt_expect },
+		{ "mcfg", gpa(rd64(x + 52), 60), 60, mcfg_expect },
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(files); i++) {
 		snprintf(path, sizeof(path), "%s/%s.dat", dir, files[i].name);

@@ -243,20 +243,20 @@ static void unclaimed_mmio_and_bad_sizes(void **state)
 {
 	(void)state;
 	uint64_t v = 0;
-	assert_int_equal(platform_mmio(&plat, 0, 0xE0000000, 8, false, &v), PLATFORM_OK);
+	assert_int_equal(platform_mmio(&plat, 0, 0xE1000000, 8, false, &v), PLATFORM_OK);
 	assert_int_equal(v, ~0ull);
-	assert_int_equal(platform_mmio(&plat, 0, 0xE0000002, 2, false, &v), PLATFORM_OK);
+	assert_int_equal(platform_mmio(&plat, 0, 0xE1000002, 2, false, &v), PLATFORM_OK);
 	assert_int_equal(v, 0xFFFF);
 	v = 0x1234;
-	assert_int_equal(platform_mmio(&plat, 0, 0xE0000FF0, 2, true, &v), PLATFORM_OK);
-	assert_true(host_log_contains("vm t: unclaimed MMIO page 0xe0000000: 8-byte read at "
-				      "0xe0000000, all ones"));
-	assert_false(host_log_contains("0xe0000ff0"));
+	assert_int_equal(platform_mmio(&plat, 0, 0xE1000FF0, 2, true, &v), PLATFORM_OK);
+	assert_true(host_log_contains("vm t: unclaimed MMIO page 0xe1000000: 8-byte read at "
+				      "0xe1000000, all ones"));
+	assert_false(host_log_contains("0xe1000ff0"));
 	v = 0x1234;
-	assert_int_equal(platform_mmio(&plat, 0, 0xE0001000, 4, true, &v), PLATFORM_OK);
-	assert_true(host_log_contains("unclaimed MMIO page 0xe0001000: 4-byte write of 0x1234 at "
-				      "0xe0001000 dropped"));
-	assert_int_equal(platform_mmio(&plat, 0, 0xE0000000, 3, false, &v), PLATFORM_GP);
+	assert_int_equal(platform_mmio(&plat, 0, 0xE1001000, 4, true, &v), PLATFORM_OK);
+	assert_true(host_log_contains("unclaimed MMIO page 0xe1001000: 4-byte write of 0x1234 at "
+				      "0xe1001000 dropped"));
+	assert_int_equal(platform_mmio(&plat, 0, 0xE1000000, 3, false, &v), PLATFORM_GP);
 	assert_int_equal(platform_mmio(&plat, 5, 0xFEE00000, 4, false, &v), PLATFORM_GP);
 	uint32_t w = 0;
 	assert_int_equal(platform_io(&plat, 0x80, 3, false, &w), PLATFORM_GP);

@@ -534,7 +534,7 @@ int acpi_build_guest_tables(const struct guest_mem *m, const struct acpi_guest_c
 	sdt_header_init(rsdt, "RSDT", sizeof(*rsdt) + 3 * sizeof(uint32_t), 1);
 	entries = (uint8_t *)(rsdt + 1);
 	for (unsigned i = 0; i < 3; i++)
-		memcpy(entries + 4 * i, &(uint32_t){ (uint32_t)tables[i] }, 4);
+		memcpy(entries + (size_t)4 * i, &(uint32_t){ (uint32_t)tables[i] }, 4);
 	sdt_seal(rsdt);
 	sdt_header_init(xsdt, "XSDT", sizeof(*xsdt) + 3 * sizeof(uint64_t), 1);
 	entries = (uint8_t *)(xsdt + 1);

@@ -634,13 +634,13 @@ static const char *const dsdt_expect[] = {
 	"Name (_SEG, Zero)",
 	"Name (_BBN, Zero)",
 	"WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,",
-	"IO (Decode16,\n 0x0CF8, // Range Minimum\n 0x0CF8, // Range Maximum\n 0x01, // "
-	"Alignment\n 0x08, // Length",
-	"WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,\n 0x0000, // "
-	"Granularity\n 0x1000, // Range Minimum\n 0xFFFF, // Range Maximum",
-	"DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, "
-	"ReadWrite,\n 0x00000000, // Granularity\n 0xC0000000, // Range Minimum\n 0xDFFFFFFF, "
-	"// Range Maximum",
+	"IO (Decode16,\n 0x0CF8, // Range Minimum\n 0x0CF8, // Range Maximum\n 0x01,",
+	"0x01, // Alignment\n 0x08, // Length",
+	"WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,\n 0x0000,",
+	"0x0000, // Granularity\n 0x1000, // Range Minimum\n 0xFFFF, // Range Maximum",
+	"DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite,",
+	"ReadWrite,\n 0x00000000, // Granularity\n 0xC0000000, // Range Minimum\n 0xDFFFFFFF,",
+	"0xDFFFFFFF, // Range Maximum",
 	"Name (_PRT, Package (0x80)",
 	/* slot 31, INTD: (31 + 3) % 4 = 2, GSI 18 */
 	"0x001FFFFF, \n 0x03, \n Zero, \n 0x12\n",

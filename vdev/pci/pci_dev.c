@@ -98,9 +98,9 @@ static uint32_t bar_flags(const struct pci_bar *b)
 static void bar_store(struct pci_dev *d, unsigned n)
 {
 	const struct pci_bar *b = &d->bars[n];
-	wr32(d->cfg + PCI_BAR0 + 4 * n, (uint32_t)b->addr | bar_flags(b));
+	wr32(d->cfg + PCI_BAR0 + (size_t)4 * n, (uint32_t)b->addr | bar_flags(b));
 	if (b->kind == PCI_BAR_MEM64)
-		wr32(d->cfg + PCI_BAR0 + 4 * (n + 1), (uint32_t)(b->addr >> 32));
+		wr32(d->cfg + PCI_BAR0 + (size_t)4 * (n + 1), (uint32_t)(b->addr >> 32));
 }
 
 int pci_dev_add_bar(struct pci_dev *d, unsigned n, enum pci_bar_kind kind, bool prefetchable,

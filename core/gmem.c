@@ -33,9 +33,10 @@ bool gmem_covers(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
 	const struct gmem_extent *e = gmem_find(m, gpa), *last = m->ext + m->nr;
 
-	if (!e || len == 0 || gpa + len < gpa)
+	if (!e || len == 0)
 		return false;
-	/* extents are sorted: the range is covered when each one ends where the next begins */
+	/* extents are sorted: the range is covered when each one ends where the next begins (a
+	 * range past 2^64 would need one after the extent that ends there) */
 	while (len > e->size - (gpa - e->gpa)) {
 		len -= e->size - (gpa - e->gpa);
 		gpa = e->gpa + e->size;

@@ -72,7 +72,7 @@ static void check_backing(unsigned nr, const uint64_t *gpa, const uint64_t *size
 	}
 	assert_int_equal(e, nr);
 	assert_int_equal(pool.free_bytes, before.free_bytes - total);
-	struct gmem_extent *sorted = malloc(nr * sizeof(*sorted));
+	struct gmem_extent *sorted = malloc((nr ? nr : 1) * sizeof(*sorted));
 	memcpy(sorted, ext, nr * sizeof(*sorted));
 	qsort(sorted, nr, sizeof(*sorted), by_hpa);
 	for (unsigned i = 1; i < nr; i++)

@@ -174,6 +174,22 @@ static int back_ram(struct vm *vm, uint64_t bytes, char *err, size_t err_size)
 	return 0;
 }
 
+/* Where a VM in several host blocks got them (the first few): what a fragmented host gave it. */
+static void log_blocks(const struct vm *vm)
+{
+	char line[256] = "";
+
+	for (unsigned i = 0; i < vm->mem.nr && i < 4; i++) {
+		const struct gmem_extent *e = &vm->mem.ext[i];
+		size_t n = kstrnlen(line, sizeof(line));
+		ksnprintf(line + n, sizeof(line) - n, "%s%llx+%llx at %llx", i ? ", " : "",
+			  (unsigned long long)e->gpa, (unsigned long long)e->size,
+			  (unsigned long long)e->hpa);
+	}
+	klog("vm %s: RAM blocks (guest address+size at host address): %s%s", vm->name, line,
+	     vm->mem.nr > 4 ? ", ..." : "");
+}
+
 int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size)
 {
 	if (vm->mem.nr)
@@ -195,6 +211,8 @@ int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size
 	     vm->name, (unsigned long long)(bytes / MiB), (unsigned long long)vm->stage2.pages_1g,
 	     (unsigned long long)vm->stage2.pages_2m, (unsigned long long)vm->stage2.pages_4k,
 	     vm->mem.nr);
+	if (vm->mem.nr > 1)
+		log_blocks(vm);
 	vm->memory = bytes;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		virt->flush_guest_tlb(vm->vcpus[i]);

@@ -207,10 +207,10 @@ int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size
 	if (stage2_for_each_leaf(&vm->stage2, leaf_is_own_ram, vm))
 		return fail(err, err_size, "stage-2 tables map memory that is not the VM's");
 	klog("vm %s: stage 2 maps only its own %llu MiB: %llu 1 GiB, %llu 2 MiB, %llu 4 KiB leaves, "
-	     "in %u host blocks",
+	     "in %u host block%s",
 	     vm->name, (unsigned long long)(bytes / MiB), (unsigned long long)vm->stage2.pages_1g,
 	     (unsigned long long)vm->stage2.pages_2m, (unsigned long long)vm->stage2.pages_4k,
-	     vm->mem.nr);
+	     vm->mem.nr, vm->mem.nr == 1 ? "" : "s");
 	if (vm->mem.nr > 1)
 		log_blocks(vm);
 	vm->memory = bytes;

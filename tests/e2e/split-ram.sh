@@ -3,10 +3,10 @@
 # above 4 GiB: a 2048 MiB VM fits in no single free block, only in several.
 
 # split_ram_blocks NAME VM: the number of host blocks keel's stage-2 line gives for VM
-# ("vm VM: stage 2 maps only its own N MiB: ... leaves, in B host blocks").
+# ("vm VM: stage 2 maps only its own N MiB: ... leaves, in B host block(s)").
 split_ram_blocks() {
 	grep -a "vm $2: stage 2 maps only its own" "$out/$1.log" | tr -d '\r' |
-		sed -n 's/.*, in \([0-9]*\) host blocks$/\1/p' | head -n1
+		sed -n 's/.*, in \([0-9]*\) host blocks\{0,1\}$/\1/p' | head -n1
 }
 
 # split_ram_check NAME VM: VM's RAM took more than one host block.

@@ -121,6 +121,17 @@ static struct stage2 map_all(unsigned nr)
 	return s2;
 }
 
+/* A pool of r[0..n), then guest [gpa, gpa + size) from it, checked: the number of blocks. */
+static unsigned alloc_checked(const struct phys_range *r, unsigned n, uint64_t gpa, uint64_t size)
+{
+	unsigned nr = 0;
+
+	pool_of(r, n);
+	assert_int_equal(guest_ram_alloc(&pool, gpa, size, ext, 4096, &nr), 0);
+	check_backing(nr, &gpa, &size, 1);
+	return nr;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -164,12 +175,8 @@ static void split_keeps_large_leaves(void **state)
 	static const struct phys_range r[] = { { 0x100000, 0x3ff00000 },
 					       { 2 * GiB, GiB },
 					       { 4 * GiB + 2 * MiB, 6 * MiB } };
-	uint64_t gpa = 0, size = 2 * GiB + 4 * MiB;
-	unsigned nr = 0;
+	unsigned nr = alloc_checked(r, 3, 0, 2 * GiB + 4 * MiB);
 	(void)state;
-	pool_of(r, 3);
-	assert_int_equal(guest_ram_alloc(&pool, gpa, size, ext, 4096, &nr), 0);
-	check_backing(nr, &gpa, &size, 1);
 	assert_int_equal(nr, 3);
 	/* the 1 GiB-aligned range backs guest [0, 1 GiB) */
 	assert_int_equal(ext[0].hpa, 2 * GiB);
@@ -188,12 +195,8 @@ static void split_keeps_large_leaves(void **state)
 static void odd_guest_base(void **state)
 {
 	static const struct phys_range r[] = { { 0x10000000, 0x10000000 } };
-	uint64_t gpa = 0x3000, size = 16 * MiB;
-	unsigned nr = 0;
+	unsigned nr = alloc_checked(r, 1, 0x3000, 16 * MiB);
 	(void)state;
-	pool_of(r, 1);
-	assert_int_equal(guest_ram_alloc(&pool, gpa, size, ext, 4096, &nr), 0);
-	check_backing(nr, &gpa, &size, 1);
 	assert_int_equal(nr, 1);
 	assert_int_equal(ext[0].hpa % (2 * MiB), 0x3000);
 	struct stage2 s2 = map_all(nr);
@@ -207,8 +210,7 @@ static void odd_guest_base(void **state)
 static void crumbs(void **state)
 {
 	struct phys_range r[200];
-	uint64_t total = 0, gpa = 0x100000, size;
-	unsigned nr = 0;
+	uint64_t total = 0;
 	(void)state;
 	for (unsigned i = 0; i < 200; i++) {
 		/* 1 to 7 pages, 5 pages apart beyond that, from an odd start */
@@ -216,10 +218,7 @@ static void crumbs(void **state)
 					    (1 + i % 7) * 4096ull };
 		total += r[i].size;
 	}
-	pool_of(r, 200);
-	size = total;
-	assert_int_equal(guest_ram_alloc(&pool, gpa, size, ext, 4096, &nr), 0);
-	check_backing(nr, &gpa, &size, 1);
+	unsigned nr = alloc_checked(r, 200, 0x100000, total);
 	assert_int_equal(nr, 200);
 	assert_int_equal(pool.free_bytes, 0);
 	guest_ram_free(&pool, ext, nr);

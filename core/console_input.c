@@ -94,15 +94,16 @@ static int host_vm_restart(void *ctx, unsigned i, char *err, size_t err_size)
 	return vm_restart(vms[i], err, err_size);
 }
 
-static void host_mem(void *ctx, uint64_t *free_bytes, uint64_t *used_bytes, uint64_t *keel_bytes)
+static void host_mem(void *ctx, struct shell_mem *out)
 {
 	(void)ctx;
-	*free_bytes = kmem_free_bytes();
-	*keel_bytes = kmem_used_bytes();
-	*used_bytes = *keel_bytes;
+	out->free_bytes = kmem_free_bytes();
+	out->largest_free = kmem_largest_free();
+	out->keel_bytes = kmem_used_bytes();
+	out->used_bytes = out->keel_bytes;
 	for (unsigned i = 0; i < nr_vms; i++)
 		if (__atomic_load_n(&vms[i]->state, __ATOMIC_ACQUIRE) != VM_CREATED)
-			*used_bytes += vms[i]->memory;
+			out->used_bytes += vms[i]->memory;
 }
 
 /* The shell's output goes out a line at a time (a guest's line cannot land inside one of

@@ -76,6 +76,8 @@ static enum exit_result io_string(struct vcpu *v, const struct vm_exit *e)
 				v->regs.gpr[GPR_RCX] = (v->regs.gpr[GPR_RCX] & ~amask) | count;
 			return inject_page_fault(v, fault_la, pfec);
 		}
+		/* n1 and n2 bytes each stay inside one guest page, so inside one host block
+		 * (core/gmem.h) */
 		uint8_t *p = r ? NULL : gmem_ptr(&vm->mem, gpa, n1);
 		uint8_t *p2 = r || !n2 ? NULL : gmem_ptr(&vm->mem, gpa2, n2);
 		if (!p || (n2 && !p2))

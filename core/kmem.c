@@ -1,5 +1,6 @@
 #include "core/kmem.h"
 
+#include "core/guest_ram.h"
 #include "lib/kstring.h"
 #include "lib/spinlock.h"
 #include "mm/phys.h"
@@ -38,24 +39,33 @@ void kmem_free_pages(void *p, uint64_t bytes)
 	spin_unlock(&lock);
 }
 
-uint64_t kmem_alloc_guest_ram(uint64_t bytes)
+int kmem_alloc_guest_ram(uint64_t gpa, uint64_t bytes, struct gmem_extent *ext, unsigned max,
+			 unsigned *nr)
 {
 	spin_lock(&lock);
-	uint64_t pa = phys_alloc_guest_ram(pool, bytes);
+	int r = guest_ram_alloc(pool, gpa, bytes, ext, max, nr);
 	spin_unlock(&lock);
-	return pa;
+	return r;
 }
 
-void kmem_free_guest_ram(uint64_t pa, uint64_t bytes)
+void kmem_free_guest_ram(const struct gmem_extent *ext, unsigned nr)
 {
 	spin_lock(&lock);
-	phys_free(pool, pa, bytes);
+	guest_ram_free(pool, ext, nr);
 	spin_unlock(&lock);
 }
 
 uint64_t kmem_free_bytes(void)
 {
 	return pool->free_bytes;
+}
+
+uint64_t kmem_largest_free(void)
+{
+	spin_lock(&lock);
+	uint64_t n = phys_largest_free(pool, PAGE_SIZE);
+	spin_unlock(&lock);
+	return n;
 }
 
 uint64_t kmem_used_bytes(void)

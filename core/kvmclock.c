@@ -44,40 +44,45 @@ struct pvclock_wall {
 	uint32_t nsec;
 } PACKED;
 
+/* The guest may put a structure across a page boundary, and its two pages may lie in different
+ * host blocks (core/gmem.h): the fields go through gmem_write. Only the version is written in
+ * place, as one store the guest sees whole: 4 bytes at a 4-aligned address never cross a page.
+ * An odd version while the fields change (one vCPU writes it; the guest retries on odd). */
+static int write_versioned(const struct guest_mem *m, uint64_t gpa, const void *body,
+			   uint64_t body_off, uint64_t size)
+{
+	uint32_t *version = gmem_ptr(m, gpa, sizeof(*version));
+
+	if (!version || !IS_ALIGNED(gpa, 4) || !gmem_covers(m, gpa, size))
+		return -1;
+	uint32_t v = __atomic_load_n(version, __ATOMIC_RELAXED);
+	__atomic_store_n(version, v | 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	gmem_write(m, gpa + body_off, (const uint8_t *)body + body_off, size - body_off);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(version, (v | 1) + 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
 int kvmclock_write_time(const struct guest_mem *m, uint64_t gpa, uint64_t tsc, uint64_t system_ns,
 			uint64_t tsc_hz)
 {
-	struct pvclock_time *t = gmem_ptr(m, gpa, sizeof(*t));
-	if (!t || !IS_ALIGNED(gpa, 4))
-		return -1;
 	struct pvclock_scale s = pvclock_scale_for(tsc_hz);
-	/* odd version while the fields change (one vCPU writes it; the guest retries on odd) */
-	uint32_t v = t->version;
-	t->version = v | 1;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	t->tsc_timestamp = tsc;
-	t->system_time = system_ns;
-	t->tsc_to_system_mul = s.mul;
-	t->tsc_shift = s.shift;
-	t->flags = PVCLOCK_TSC_STABLE_BIT;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	t->version = (v | 1) + 1;
-	return 0;
+	struct pvclock_time t = { .tsc_timestamp = tsc,
+				  .system_time = system_ns,
+				  .tsc_to_system_mul = s.mul,
+				  .tsc_shift = s.shift,
+				  .flags = PVCLOCK_TSC_STABLE_BIT };
+
+	/* from tsc_timestamp on: version and pad0 stay the guest's */
+	return write_versioned(m, gpa, &t, 8, sizeof(t));
 }
 
 int kvmclock_write_wall(const struct guest_mem *m, uint64_t gpa, uint64_t epoch_sec)
 {
-	struct pvclock_wall *w = gmem_ptr(m, gpa, sizeof(*w));
-	if (!w || !IS_ALIGNED(gpa, 4))
-		return -1;
-	uint32_t v = w->version;
-	w->version = v | 1;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	w->sec = (uint32_t)epoch_sec;
-	w->nsec = 0;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	w->version = (v | 1) + 1;
-	return 0;
+	struct pvclock_wall w = { .sec = (uint32_t)epoch_sec, .nsec = 0 };
+
+	return write_versioned(m, gpa, &w, 4, sizeof(w));
 }
 
 uint64_t epoch_seconds(unsigned year, unsigned month, unsigned day, unsigned hour, unsigned minute,

@@ -264,13 +264,14 @@ static int cmd_restart(struct shell *sh, const char *name)
 
 static int cmd_mem(struct shell *sh, const char *arg)
 {
-	uint64_t free_bytes = 0, used_bytes = 0, keel_bytes = 0;
+	struct shell_mem m = { 0, 0, 0, 0 };
 
 	(void)arg;
-	sh->host->mem(sh->host->ctx, &free_bytes, &used_bytes, &keel_bytes);
-	sayln(sh, "host memory: %llu MiB free, %llu MiB used; keel itself %llu bytes",
-	      (unsigned long long)(free_bytes / MiB), (unsigned long long)(used_bytes / MiB),
-	      (unsigned long long)keel_bytes);
+	sh->host->mem(sh->host->ctx, &m);
+	sayln(sh,
+	      "host memory: %llu MiB free (largest block %llu MiB), %llu MiB used; keel itself %llu bytes",
+	      (unsigned long long)(m.free_bytes / MiB), (unsigned long long)(m.largest_free / MiB),
+	      (unsigned long long)(m.used_bytes / MiB), (unsigned long long)m.keel_bytes);
 	return 0;
 }
 

@@ -36,6 +36,14 @@ struct shell_vm_view {
 
 /* What the shell may do to the machine. Every op is called only from shell_input or
  * shell_run_line, on the caller's CPU. */
+/* Host memory as `mem` shows it. */
+struct shell_mem {
+	uint64_t free_bytes;
+	uint64_t largest_free; /* the largest free block: how fragmented the free part is */
+	uint64_t used_bytes;   /* by VMs and keel */
+	uint64_t keel_bytes;   /* keel's own structures */
+};
+
 struct shell_host {
 	void *ctx;
 	unsigned (*nr_vms)(void *ctx);
@@ -46,7 +54,7 @@ struct shell_host {
 	/* 0 once the request is taken, or -1 with why in err (the shell terminates it) */
 	int (*vm_stop)(void *ctx, unsigned i, char *err, size_t err_size);
 	int (*vm_restart)(void *ctx, unsigned i, char *err, size_t err_size);
-	void (*mem)(void *ctx, uint64_t *free_bytes, uint64_t *used_bytes, uint64_t *keel_bytes);
+	void (*mem)(void *ctx, struct shell_mem *out);
 	void (*write)(void *ctx, const char *s, size_t n); /* raw console output */
 };
 

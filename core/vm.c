@@ -120,45 +120,99 @@ struct vcpu *hv_vcpu_create(struct vm *vm, char *err, size_t err_size)
 static int leaf_is_own_ram(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size)
 {
 	const struct vm *vm = ctx;
-	for (unsigned i = 0; i < vm->mem.nr; i++) {
-		const struct gmem_region *r = &vm->mem.regions[i];
-		if (gpa >= r->gpa && range_within(gpa - r->gpa, size, r->size) &&
-		    hpa == vm->ram_hpa[i] + (gpa - r->gpa))
-			return 0;
-	}
+	const struct gmem_extent *e = gmem_find(&vm->mem, gpa);
+
+	if (e && range_within(gpa - e->gpa, size, e->size) && hpa == e->hpa + (gpa - e->gpa))
+		return 0;
 	klog("vm %s: stage-2 leaf %llx -> %llx (+%llx) is not the VM's RAM", vm->name,
 	     (unsigned long long)gpa, (unsigned long long)hpa, (unsigned long long)size);
 	return -1;
 }
 
-int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size)
+/* Host blocks one VM's RAM may take: far more than a fragmented host needs (each block but the
+ * last of a region takes a free range's whole tail, and the allocator tracks PHYS_MAX_RANGES) */
+#define VM_MAX_EXTENTS 2048
+
+/* The host blocks behind every guest RAM region, in vm->mem: 0, or -1 with nothing taken. */
+static int back_ram(struct vm *vm, uint64_t bytes, char *err, size_t err_size)
 {
 	uint64_t gpa[2], size[2];
-	unsigned n = guest_ram_regions(bytes, gpa, size);
+	unsigned n = guest_ram_regions(bytes, gpa, size), nr = 0;
+	uint64_t scratch_size = VM_MAX_EXTENTS * sizeof(struct gmem_extent);
+	struct gmem_extent *scratch = kmem_alloc_pages(scratch_size, PAGE_SIZE), *ext = NULL;
 
+	if (!scratch)
+		return fail(err, err_size, "out of memory for the VM's memory map");
+	for (unsigned i = 0; i < n; i++) {
+		if (kmem_alloc_guest_ram(gpa[i], size[i], scratch, VM_MAX_EXTENTS, &nr)) {
+			kmem_free_guest_ram(scratch, nr);
+			kmem_free_pages(scratch, scratch_size);
+			uint64_t free = kmem_free_bytes();
+			if (free < bytes)
+				return fail(err, err_size,
+					    "not enough host RAM: %llu MiB needed, %llu MiB free",
+					    (unsigned long long)(bytes / MiB),
+					    (unsigned long long)(free / MiB));
+			return fail(
+				err, err_size,
+				"host RAM too fragmented: %llu MiB needed, %llu MiB free in more "
+				"than %u blocks",
+				(unsigned long long)(bytes / MiB), (unsigned long long)(free / MiB),
+				VM_MAX_EXTENTS);
+		}
+	}
+	/* keep only what is used: the VM holds its map as long as it lives */
+	ext = kmem_alloc_pages(nr * sizeof(*ext), PAGE_SIZE);
+	if (ext)
+		memcpy(ext, scratch, nr * sizeof(*ext));
+	else
+		kmem_free_guest_ram(scratch, nr);
+	kmem_free_pages(scratch, scratch_size);
+	if (!ext)
+		return fail(err, err_size, "out of memory for the VM's memory map");
+	vm->mem = (struct guest_mem){ ext, nr };
+	return 0;
+}
+
+/* Where a VM in several host blocks got them (the first few): what a fragmented host gave it. */
+static void log_blocks(const struct vm *vm)
+{
+	char line[256] = "";
+
+	for (unsigned i = 0; i < vm->mem.nr && i < 4; i++) {
+		const struct gmem_extent *e = &vm->mem.ext[i];
+		size_t n = kstrnlen(line, sizeof(line));
+		ksnprintf(line + n, sizeof(line) - n, "%s%llx+%llx at %llx", i ? ", " : "",
+			  (unsigned long long)e->gpa, (unsigned long long)e->size,
+			  (unsigned long long)e->hpa);
+	}
+	klog("vm %s: RAM blocks (guest address+size at host address): %s%s", vm->name, line,
+	     vm->mem.nr > 4 ? ", ..." : "");
+}
+
+int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size)
+{
 	if (vm->mem.nr)
 		return fail(err, err_size, "memory is already set up");
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t hpa = kmem_alloc_guest_ram(size[i]);
-		if (!hpa)
-			return fail(err, err_size,
-				    "no %llu MiB block of host RAM free (largest: %llu MiB)",
-				    (unsigned long long)(size[i] / MiB),
-				    (unsigned long long)(kmem_free_bytes() / MiB));
-		vm->ram_hpa[i] = hpa;
-		vm->mem.regions[i] =
-			(struct gmem_region){ gpa[i], size[i], (uint8_t *)(uintptr_t)hpa };
-		vm->mem.nr = i + 1;
+	if (back_ram(vm, bytes, err, err_size))
+		return -1;
+	for (unsigned i = 0; i < vm->mem.nr; i++) {
+		const struct gmem_extent *e = &vm->mem.ext[i];
 		/* nothing of a previous owner of this RAM may reach the guest */
-		memset((void *)(uintptr_t)hpa, 0, size[i]);
-		if (stage2_map(&vm->stage2, gpa[i], hpa, size[i]))
+		memset(e->hva, 0, e->size);
+		/* per block: the builder picks the largest leaves each block's alignment allows */
+		if (stage2_map(&vm->stage2, e->gpa, e->hpa, e->size))
 			return fail(err, err_size, "out of memory for stage-2 tables");
 	}
 	if (stage2_for_each_leaf(&vm->stage2, leaf_is_own_ram, vm))
 		return fail(err, err_size, "stage-2 tables map memory that is not the VM's");
-	klog("vm %s: stage 2 maps only its own %llu MiB: %llu 1 GiB, %llu 2 MiB, %llu 4 KiB leaves",
+	klog("vm %s: stage 2 maps only its own %llu MiB: %llu 1 GiB, %llu 2 MiB, %llu 4 KiB leaves, "
+	     "in %u host block%s",
 	     vm->name, (unsigned long long)(bytes / MiB), (unsigned long long)vm->stage2.pages_1g,
-	     (unsigned long long)vm->stage2.pages_2m, (unsigned long long)vm->stage2.pages_4k);
+	     (unsigned long long)vm->stage2.pages_2m, (unsigned long long)vm->stage2.pages_4k,
+	     vm->mem.nr, vm->mem.nr == 1 ? "" : "s");
+	if (vm->mem.nr > 1)
+		log_blocks(vm);
 	vm->memory = bytes;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		virt->flush_guest_tlb(vm->vcpus[i]);
@@ -218,7 +272,7 @@ int hv_vm_rebuild(struct vm *vm, char *err, size_t err_size)
 {
 	/* RAM back to zeros, the images loaded again: nothing of the last life survives */
 	for (unsigned i = 0; i < vm->mem.nr; i++)
-		memset(vm->mem.regions[i].hva, 0, vm->mem.regions[i].size);
+		memset(vm->mem.ext[i].hva, 0, vm->mem.ext[i].size);
 	/* each vCPU resets its own state when it joins the next life, on the CPU its VMCB or
 	 * VMCS belongs to */
 	vm->stop_reason = VM_STOP_NONE;
@@ -286,9 +340,11 @@ void hv_vm_destroy(struct vm *vm)
 	/* the vCPUs that walked the tables are gone; a new vCPU on a CPU flushes what that CPU
 	 * cached of its tables before it first runs (its ASID or VPID is fresh, and flush_tlb set) */
 	stage2_free(&vm->stage2);
-	for (unsigned i = 0; i < vm->mem.nr; i++)
-		kmem_free_guest_ram(vm->ram_hpa[i], vm->mem.regions[i].size);
-	vm->mem.nr = 0;
+	if (vm->mem.ext) {
+		kmem_free_guest_ram(vm->mem.ext, vm->mem.nr);
+		kmem_free_pages(vm->mem.ext, vm->mem.nr * sizeof(*vm->mem.ext));
+	}
+	vm->mem = (struct guest_mem){ NULL, 0 };
 	kmem_free_pages(vm->platform, sizeof(struct platform));
 	kmem_free_pages(vm->con, sizeof(struct conbuf));
 	kmem_free_pages(vm, sizeof(*vm));

@@ -64,8 +64,7 @@ struct vm {
 	bool restart_asked;	/* the shell's restart: start again without counting a crash */
 	struct guest_boot boot; /* vCPU 0's entry state, as the loader gave it */
 	uint64_t memory;
-	uint64_t ram_hpa[GMEM_MAX_REGIONS]; /* host RAM behind each guest_mem region */
-	struct guest_mem mem;
+	struct guest_mem mem; /* its RAM's host blocks (kmem pages of its own) */
 	struct stage2 stage2;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	unsigned nr_vcpus;

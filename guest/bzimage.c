@@ -62,19 +62,23 @@
 static int write_page_tables(const struct load_ctx *c)
 {
 	uint64_t base = c->area + GUEST_PAGE_TABLES;
-	uint8_t *pt = gmem_ptr(c->m, base, 6 * PAGE_SIZE);
-	uint8_t *pdpt, *pd;
+	uint8_t e[8];
+	bool bad;
 
-	if (!pt)
+	/* entry by entry: the six pages may lie in different host blocks (core/gmem.h) */
+	bad = gmem_fill(c->m, base, 0, 6 * PAGE_SIZE) != 0;
+	st64(e, (base + PAGE_SIZE) | PTE_P | PTE_RW);
+	bad |= gmem_write(c->m, base, e, 8) != 0;
+	for (uint64_t i = 0; i < 4; i++) {
+		st64(e, (base + (2 + i) * PAGE_SIZE) | PTE_P | PTE_RW);
+		bad |= gmem_write(c->m, base + PAGE_SIZE + 8 * i, e, 8) != 0;
+	}
+	for (uint64_t i = 0; i < 4 * 512ull; i++) {
+		st64(e, (i * 2 * MiB) | PTE_P | PTE_RW | PTE_PS);
+		bad |= gmem_write(c->m, base + 2 * PAGE_SIZE + 8 * i, e, 8) != 0;
+	}
+	if (bad)
 		return load_fail(c, "boot page tables could not be written");
-	pdpt = pt + PAGE_SIZE;
-	pd = pt + 2 * PAGE_SIZE;
-	memset(pt, 0, 6 * PAGE_SIZE);
-	st64(pt, (base + PAGE_SIZE) | PTE_P | PTE_RW);
-	for (uint64_t i = 0; i < 4; i++)
-		st64(pdpt + 8 * i, (base + (2 + i) * PAGE_SIZE) | PTE_P | PTE_RW);
-	for (uint64_t i = 0; i < 4 * 512ull; i++)
-		st64(pd + 8 * i, (i * 2 * MiB) | PTE_P | PTE_RW | PTE_PS);
 	return 0;
 }
 
@@ -196,6 +200,7 @@ int bzimage_load(const struct load_ctx *c, struct guest_boot *out)
 		return load_fail(c, "bzImage kernel could not be written");
 
 	/* boot_params: zeroed, then the file's setup header, then what a boot loader fills in */
+	/* one page at a page-aligned address: always inside one host block (core/gmem.h) */
 	bp = gmem_ptr(c->m, c->area + GUEST_BOOT_INFO, BP_SIZE);
 	if (!bp)
 		return load_fail(c, "boot_params could not be written");

@@ -51,7 +51,7 @@ bool ram_range_ok(const struct load_ctx *c, uint64_t gpa, uint64_t len)
 		const struct e820_entry *e = &c->e820[i];
 		if (e->type == E820_RAM && gpa >= e->addr &&
 		    range_within(gpa - e->addr, len, e->size))
-			return gmem_ptr(c->m, gpa, len) != NULL;
+			return gmem_covers(c->m, gpa, len);
 	}
 	return false;
 }
@@ -317,7 +317,7 @@ int guest_load(const struct guest_mem *m, uint64_t memory, const void *kernel, s
 				 size_str(memory).s);
 	nr = guest_ram_regions(memory, gpa, size);
 	for (unsigned i = 0; i < nr; i++)
-		if (!gmem_ptr(m, gpa[i], size[i]))
+		if (!gmem_covers(m, gpa[i], size[i]))
 			return load_fail(&c,
 					 "guest memory does not cover the VM's RAM at 0x%llx (%s)",
 					 (unsigned long long)gpa[i], size_str(size[i]).s);

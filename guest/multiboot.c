@@ -152,6 +152,8 @@ static int elf_entry_phys(const struct load_ctx *c, const struct elf_file *f, ui
 static int write_info(const struct load_ctx *c, const struct guest_boot *out)
 {
 	uint64_t info = c->area + GUEST_BOOT_INFO, memmap = c->area + GUEST_BOOT_MEMMAP;
+	/* each inside one page of the page-aligned area: always inside one host block
+	 * (core/gmem.h) */
 	uint8_t *mbi = gmem_ptr(c->m, info, PAGE_SIZE);
 	uint8_t *mm = gmem_ptr(c->m, memmap, (uint64_t)c->nr_e820 * MB_MMAP_ENTRY_SIZE);
 	uint32_t flags = MBI_F_MEM | MBI_F_CMDLINE | MBI_F_MMAP | MBI_F_LOADER_NAME;

@@ -92,6 +92,8 @@ int pvh_load(struct load_ctx *c, const struct elf_file *f, uint32_t entry, struc
 
 	info = c->area + GUEST_BOOT_INFO;
 	memmap = c->area + GUEST_BOOT_MEMMAP;
+	/* each inside one page of the page-aligned area: always inside one host block
+	 * (core/gmem.h) */
 	si = gmem_ptr(c->m, info, PAGE_SIZE);
 	mm = gmem_ptr(c->m, memmap, (uint64_t)c->nr_e820 * MEMMAP_ENTRY_SIZE);
 	if (!si || !mm)

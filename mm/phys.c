@@ -133,12 +133,48 @@ uint64_t phys_alloc(struct phys_pool *p, uint64_t size, uint64_t align)
 	return phys_alloc_range(p, size, align, 0, UINT64_MAX);
 }
 
-uint64_t phys_alloc_guest_ram(struct phys_pool *p, uint64_t size)
+/* Range r's candidate for phys_alloc_upto: its size (0 when none) and base. */
+static uint64_t upto_in_range(const struct phys_range *r, uint64_t max_size, uint64_t align,
+			      uint64_t phase, uint64_t *base)
 {
-	uint64_t pa = 0;
-	if (size >= GiB)
-		pa = phys_alloc(p, size, GiB);
-	return pa ? pa : phys_alloc(p, size, 2 * MiB);
+	uint64_t start = MAX(r->base, PAGE_SIZE), end = r->base + r->size; /* 0 means failure */
+	uint64_t first = start + ((phase - start) & (align - 1));
+
+	if (first < start || first >= end)
+		return 0;
+	if (end - first < max_size) {
+		*base = first;
+		return end - first;
+	}
+	*base = first + ALIGN_DOWN(end - first - max_size, align);
+	return max_size;
+}
+
+uint64_t phys_alloc_upto(struct phys_pool *p, uint64_t max_size, uint64_t min_size, uint64_t align,
+			 uint64_t phase, uint64_t *size)
+{
+	uint64_t best = 0, best_base = 0;
+	unsigned best_i = 0;
+
+	*size = 0;
+	max_size = ALIGN_DOWN(max_size, PAGE_SIZE);
+	if (!max_size || !align || (align & (align - 1)) || align < PAGE_SIZE || phase >= align ||
+	    !IS_ALIGNED(phase, PAGE_SIZE))
+		return 0;
+	/* from the top down, a tie keeps the higher block: low memory stays free longest */
+	for (unsigned n = p->nr; n-- > 0;) {
+		uint64_t base, got = upto_in_range(&p->ranges[n], max_size, align, phase, &base);
+		if (got > best) {
+			best = got;
+			best_base = base;
+			best_i = n;
+		}
+	}
+	if (!best || best < min_size)
+		return 0;
+	carve(p, best_i, best_base, best);
+	*size = best;
+	return best_base;
 }
 
 void phys_free(struct phys_pool *p, uint64_t base, uint64_t size)

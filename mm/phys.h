@@ -33,9 +33,14 @@ uint64_t phys_alloc_range(struct phys_pool *p, uint64_t size, uint64_t align, ui
 			  uint64_t max);
 uint64_t phys_alloc(struct phys_pool *p, uint64_t size, uint64_t align);
 void phys_free(struct phys_pool *p, uint64_t base, uint64_t size);
-/* Guest RAM: 1 GiB aligned when it is that large and such a block is free, else 2 MiB aligned,
- * so stage 2 can map it with the largest leaves. 0 when nothing fits. */
-uint64_t phys_alloc_guest_ram(struct phys_pool *p, uint64_t size);
+/* The largest free block of at most max_size bytes whose base is congruent to phase modulo align
+ * (a power of two, at least a page; phase below it), and of at least min_size bytes: taken, its
+ * size in *size, its base returned; 0 when there is none. The congruence is what guest RAM needs:
+ * a block whose host address matches its guest address modulo 2 MiB or 1 GiB can be mapped with
+ * leaves that large wherever the guest range allows (core/guest_ram.c). A block smaller than
+ * max_size is a whole free range's tail; one of max_size bytes sits as high as it fits. */
+uint64_t phys_alloc_upto(struct phys_pool *p, uint64_t max_size, uint64_t min_size, uint64_t align,
+			 uint64_t phase, uint64_t *size);
 /* The largest block of size align-multiple that could be allocated at that alignment now. */
 uint64_t phys_largest_free(const struct phys_pool *p, uint64_t align);
 

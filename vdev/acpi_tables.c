@@ -209,9 +209,16 @@ _Static_assert(sizeof(struct madt) == 44 && sizeof(struct madt_lapic) == 8 &&
 
 /* ---- the tables --------------------------------------------------------------------------- */
 
-/* Bump allocator over the ACPI window: each table at its required alignment. */
+/* The tables for ACPI_MAX_VCPUS x2APIC vCPUs take under 7 KiB (the MADT's 16-byte entries and
+ * the DSDT's PCI routing table are most of it); they are built here, on the stack, and then
+ * copied into the window, whose guest RAM may lie in several host blocks (core/gmem.h), so no
+ * table needs host-contiguous guest memory. */
+#define ACPI_TABLES_MAX (12 * KiB)
+_Static_assert(ACPI_TABLES_MAX <= GUEST_ACPI_SIZE, "the tables fit in the guest's ACPI window");
+
+/* Bump allocator over a copy of the ACPI window: each table at its required alignment. */
 struct acpi_window {
-	uint8_t *hva;
+	uint8_t buf[ACPI_TABLES_MAX] __attribute__((aligned(64))); /* as the window's base */
 	uint64_t gpa;
 	size_t used;
 };
@@ -220,11 +227,11 @@ static void *window_alloc(struct acpi_window *w, size_t len, size_t align, uint6
 {
 	size_t off = ALIGN_UP(w->used, align);
 
-	if (off > GUEST_ACPI_SIZE || len > GUEST_ACPI_SIZE - off)
+	if (off > sizeof(w->buf) || len > sizeof(w->buf) - off)
 		return NULL;
 	w->used = off + len;
 	*gpa = w->gpa + off;
-	return w->hva + off;
+	return w->buf + off;
 }
 
 static uint8_t checksum(const void *p, size_t len)
@@ -409,7 +416,7 @@ static int build_dsdt(struct acpi_window *w, uint64_t *gpa)
 	t = window_alloc(w, sizeof(*t), 16, gpa);
 	if (!t)
 		return -1;
-	a = (struct aml){ .buf = (uint8_t *)(t + 1), .cap = GUEST_ACPI_SIZE - w->used };
+	a = (struct aml){ .buf = (uint8_t *)(t + 1), .cap = sizeof(w->buf) - w->used };
 
 	/* \_Sx: {SLP_TYPa, SLP_TYPb, reserved, reserved} (7.4.2); the OS writes SLP_TYP | SLP_EN
 	 * to PM1a_CNT (and PM1b_CNT, which keel does not have) to enter the state. */
@@ -495,8 +502,9 @@ static void build_fadt(struct fadt *f, const struct acpi_guest_config *cfg, uint
 
 int acpi_build_guest_tables(const struct guest_mem *m, const struct acpi_guest_config *cfg)
 {
-	uint64_t rsdt_gpa, xsdt_gpa, fadt_gpa, facs_gpa, madt_gpa, mcfg_gpa, dsdt_gpa, rsdp_gpa;
-	struct acpi_window w = { .gpa = GUEST_ACPI_BASE };
+	uint64_t rsdt_gpa = 0, xsdt_gpa = 0, fadt_gpa = 0, facs_gpa = 0, madt_gpa = 0, dsdt_gpa = 0;
+	uint64_t mcfg_gpa = 0, rsdp_gpa = 0;
+	struct acpi_window w;
 	struct sdt_header *rsdt, *xsdt;
 	struct rsdp *rsdp;
 	struct facs *facs;
@@ -505,10 +513,10 @@ int acpi_build_guest_tables(const struct guest_mem *m, const struct acpi_guest_c
 
 	if (!config_valid(cfg))
 		return -1;
-	w.hva = gmem_ptr(m, GUEST_ACPI_BASE, GUEST_ACPI_SIZE);
-	if (!w.hva)
+	memset(&w, 0, sizeof(w));
+	w.gpa = GUEST_ACPI_BASE;
+	if (gmem_fill(m, GUEST_ACPI_BASE, 0, GUEST_ACPI_SIZE))
 		return -1;
-	memset(w.hva, 0, GUEST_ACPI_SIZE);
 
 	/* The RSDP sits on a 16-byte boundary in 0xE0000-0xFFFFF, where a legacy OS scans for it
 	 * (5.2.5.1); the FACS must be 64-byte aligned (5.2.10). */
@@ -549,5 +557,7 @@ int acpi_build_guest_tables(const struct guest_mem *m, const struct acpi_guest_c
 	rsdp->xsdt = xsdt_gpa;
 	rsdp->checksum = checksum(rsdp, 20);
 	rsdp->ext_checksum = checksum(rsdp, sizeof(*rsdp));
+	if (gmem_write(m, GUEST_ACPI_BASE, w.buf, w.used))
+		return -1;
 	return (int)w.used;
 }

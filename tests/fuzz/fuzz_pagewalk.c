@@ -9,7 +9,9 @@
  *   [33..40] gva
  *   [41]   access: bit 0 write, bit 1 user, bit 2 exec, bit 3 RFLAGS.AC
  *   [42]   bit 0: cr3 is taken modulo the RAM size (walks reach the tables more often)
- *   [43..] guest RAM contents from gpa 0 (the RAM is 64 KiB, the rest zero) */
+ *   [43..] guest RAM contents from gpa 0 (the RAM is 64 KiB, the rest zero)
+ * The RAM is four extents in separate allocations, as keel backs it with scattered host blocks
+ * (core/gmem.h): a table or an instruction read across their boundaries must not run past one. */
 #include "arch/x86/emul/pagewalk.h"
 #include "lib/kstring.h"
 
@@ -31,17 +33,20 @@ static uint64_t le64(const uint8_t *data, size_t size, size_t off)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct paging_state ps;
-	struct guest_mem m = { .nr = 1 };
+	static const uint64_t cut[] = { 0, 0x1000, 0x3000, 0x8000, RAM };
+	struct gmem_extent ext[4];
+	struct guest_mem m = { ext, 4 };
 	uint64_t gva, gpa = 0;
 	uint32_t ec = 0;
 	unsigned acc = 0, len = 0;
 	uint8_t a, buf[15];
 	int rc;
 
-	m.regions[0].size = RAM;
-	m.regions[0].hva = calloc(1, RAM);
+	for (unsigned i = 0; i < 4; i++)
+		ext[i] = (struct gmem_extent){ cut[i], cut[i + 1] - cut[i],
+					       calloc(1, cut[i + 1] - cut[i]), 0 };
 	if (size > 43)
-		memcpy(m.regions[0].hva, data + 43, MIN(size - 43, (size_t)RAM));
+		gmem_write(&m, 0, data + 43, MIN(size - 43, (size_t)RAM));
 	ps.cr0 = le64(data, size, 0);
 	ps.cr3 = le64(data, size, 8);
 	ps.cr4 = le64(data, size, 16);
@@ -87,6 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (len != 0) {
 		abort();
 	}
-	free(m.regions[0].hva);
+	for (unsigned i = 0; i < 4; i++)
+		free(ext[i].hva);
 	return 0;
 }

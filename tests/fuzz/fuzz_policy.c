@@ -100,9 +100,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cr_checks(&env, val, leaf, subleaf);
 	(void)pat_write_ok(val);
 
-	/* kvm-clock MSR writes: a guest-chosen address into a small guest RAM, any TSC rate */
-	static uint8_t ram[4096];
-	struct guest_mem m = { { { 0x1000, sizeof(ram), ram } }, 1 };
+	/* kvm-clock MSR writes: a guest-chosen address into a small guest RAM in two host blocks
+	 * (a structure may cross them), any TSC rate */
+	static uint8_t ram[2048], ram2[2048];
+	struct gmem_extent ext[2] = { { 0x1000, sizeof(ram), ram, 0 },
+				      { 0x1800, sizeof(ram2), ram2, 0 } };
+	struct guest_mem m = { ext, 2 };
 	uint64_t hz = 1000 + (val >> 20);
 	if (kvmclock_write_time(&m, val & 0x3fff, msr, leaf, hz) == 0 &&
 	    ((val & 0x3fff) < 0x1000 || (val & 0x3fff) + 32 > 0x2000))

@@ -83,12 +83,13 @@ static int fz_vm_restart(void *ctx, unsigned i, char *err, size_t err_size)
 	return 0;
 }
 
-static void fz_mem(void *ctx, uint64_t *free_bytes, uint64_t *used_bytes, uint64_t *keel_bytes)
+static void fz_mem(void *ctx, struct shell_mem *out)
 {
 	(void)ctx;
-	*free_bytes = ~0ull;
-	*used_bytes = 0;
-	*keel_bytes = 1;
+	out->free_bytes = ~0ull;
+	out->largest_free = ~0ull;
+	out->used_bytes = 0;
+	out->keel_bytes = 1;
 }
 
 static void fz_write(void *ctx, const char *s, size_t n)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/guest_layout.h"
+#include "core/guest_ram.h"
 #include "core/host_memory.h"
 #include "mm/stage2.h"
 
@@ -86,7 +87,7 @@ static bool overlaps_non_free(uint64_t base, uint64_t size)
 }
 
 struct vm_ram {
-	uint64_t gpa[2], hpa[2], size[2];
+	struct gmem_extent ext[256];
 	unsigned n;
 	struct stage2 s2;
 };
@@ -113,9 +114,9 @@ static uint64_t check_leaves(const struct vm_ram *vm, const struct vm_ram *all, 
 		uint64_t span = 1ull << (12 + 9 * (level - 1));
 		uint64_t hpa = t[i] & 0xffffffffff000ull & ~(span - 1);
 		bool own = false;
-		for (unsigned r = 0; r < vm->n; r++)
-			own |= gpa >= vm->gpa[r] && gpa + span <= vm->gpa[r] + vm->size[r] &&
-			       hpa == vm->hpa[r] + (gpa - vm->gpa[r]);
+		for (const struct gmem_extent *e = vm->ext; e < vm->ext + vm->n; e++)
+			own |= gpa >= e->gpa && gpa + span <= e->gpa + e->size &&
+			       hpa == e->hpa + (gpa - e->gpa);
 		if (!own)
 			fail_msg("gpa %llx -> hpa %llx is not this VM's RAM",
 				 (unsigned long long)gpa, (unsigned long long)hpa);
@@ -126,7 +127,8 @@ static uint64_t check_leaves(const struct vm_ram *vm, const struct vm_ram *all, 
 			fail_msg("hpa %llx is not in one free range", (unsigned long long)hpa);
 		for (const struct vm_ram *o = all; o < all + nr_vms; o++)
 			for (unsigned r = 0; o != vm && r < o->n; r++)
-				if (hpa < o->hpa[r] + o->size[r] && o->hpa[r] < hpa + span)
+				if (hpa < o->ext[r].hpa + o->ext[r].size &&
+				    o->ext[r].hpa < hpa + span)
 					fail_msg("hpa %llx belongs to another VM",
 						 (unsigned long long)hpa);
 		mapped += span;
@@ -138,9 +140,9 @@ static void no_keel_memory_in_any_guest(void **state)
 {
 	(void)state;
 	static struct phys_pool pool;
-	/* 1.2 GiB of VMs in 1.5 GiB of free RAM: they fill the ranges around keel's own */
-	static const uint64_t sizes[] = { 512 * MiB, 16 * MiB,	300 * MiB,
-					  34 * MiB,  256 * MiB, 128 * MiB };
+	/* 1.2 GiB of VMs in 1.5 GiB of free RAM: they fill the ranges around keel's own; then a last
+	 * VM takes every whole MiB left, in whatever pieces remain (core/guest_ram.c) */
+	uint64_t sizes[] = { 512 * MiB, 16 * MiB, 300 * MiB, 34 * MiB, 256 * MiB, 128 * MiB, 0 };
 	enum { NR = sizeof(sizes) / sizeof(sizes[0]) };
 	struct vm_ram vms[NR];
 	/* never freed here: no free_page */
@@ -154,22 +156,30 @@ static void no_keel_memory_in_any_guest(void **state)
 	host_memory_add(&pool, &bi, MEM_FREE_LATER);
 	for (unsigned v = 0; v < NR; v++) {
 		struct vm_ram *vm = &vms[v];
-		vm->n = guest_ram_regions(sizes[v], vm->gpa, vm->size);
+		uint64_t gpa[2], size[2];
+		if (!sizes[v])
+			sizes[v] = pool.free_bytes / MiB * MiB;
+		unsigned nr = guest_ram_regions(sizes[v], gpa, size);
 		assert_int_equal(stage2_init(&vm->s2, &npt, &a), 0);
-		for (unsigned r = 0; r < vm->n; r++) {
-			vm->hpa[r] = phys_alloc_guest_ram(&pool, vm->size[r]);
-			assert_true(vm->hpa[r] != 0);
-			assert_int_equal(stage2_map(&vm->s2, vm->gpa[r], vm->hpa[r], vm->size[r]),
+		vm->n = 0;
+		for (unsigned r = 0; r < nr; r++)
+			assert_int_equal(guest_ram_alloc(&pool, gpa[r], size[r], vm->ext,
+							 ARRAY_SIZE(vm->ext), &vm->n),
 					 0);
-		}
+		/* as hv_vm_setup_memory does: each host block mapped on its own */
+		for (const struct gmem_extent *e = vm->ext; e < vm->ext + vm->n; e++)
+			assert_int_equal(stage2_map(&vm->s2, e->gpa, e->hpa, e->size), 0);
 	}
 	uint64_t lowest = UINT64_MAX;
 	for (unsigned v = 0; v < NR; v++) {
 		assert_int_equal(check_leaves(&vms[v], vms, NR, vms[v].s2.root, 4, 0), sizes[v]);
-		lowest = vms[v].hpa[0] < lowest ? vms[v].hpa[0] : lowest;
+		for (unsigned r = 0; r < vms[v].n; r++)
+			lowest = vms[v].ext[r].hpa < lowest ? vms[v].ext[r].hpa : lowest;
 	}
 	/* the RAM below keel's image was used too, so the check above saw its neighbourhood */
 	assert_true(lowest < 0x3dd00000);
+	assert_true(sizes[NR - 1] > 200 * MiB && vms[NR - 1].n > 2);
+	assert_true(pool.free_bytes < MiB);
 	free(arena);
 }
 

@@ -37,8 +37,10 @@ static void scale_matches_exact_division(void **state)
 static void writes_structures_in_ram_only(void **state)
 {
 	(void)state;
-	uint8_t *ram = calloc(1, 8192);
-	struct guest_mem m = { { { 0x10000, 8192, ram } }, 1 };
+	/* two pages, each its own allocation, as two host blocks of guest RAM */
+	uint8_t *ram = calloc(1, 4096), *ram2 = calloc(1, 4096);
+	struct gmem_extent ext[2] = { { 0x10000, 4096, ram, 0 }, { 0x11000, 4096, ram2, 0 } };
+	struct guest_mem m = { ext, 2 };
 	assert_int_equal(kvmclock_write_time(&m, 0x10000 + 64, 5000, 123, 2000000000), 0);
 	uint32_t version, mul;
 	uint64_t tsc, sys;
@@ -60,7 +62,17 @@ static void writes_structures_in_ram_only(void **state)
 	memcpy(&sec, ram + 4, 4);
 	assert_int_equal(sec, 1700000000);
 	assert_int_equal(kvmclock_write_wall(&m, 0x12000, 1), -1);
+	/* across the two blocks: the fields that fall in the second page land there */
+	assert_int_equal(kvmclock_write_time(&m, 0x11000 - 12, 7, 9, 2000000000), 0);
+	memcpy(&version, ram + 4096 - 12, 4);
+	assert_int_equal(version, 2);
+	assert_int_equal(gmem_read(&m, 0x11000 - 12 + 8, &tsc, 8), 0);
+	assert_int_equal(gmem_read(&m, 0x11000 - 12 + 16, &sys, 8), 0);
+	assert_int_equal(tsc, 7);
+	assert_int_equal(sys, 9);
+	assert_int_equal(ram2[28 - 12 + 1], 1); /* flags, in the second page */
 	free(ram);
+	free(ram2);
 }
 
 static void calendar_against_libc(void **state)

@@ -24,39 +24,64 @@
 struct vm {
 	struct guest_mem m;
 	uint64_t memory;
+	/* each RAM region in one mapping, the test's contiguous view of it */
+	uint8_t *host[2];
+	uint64_t gpa[2], size[2];
+	unsigned nr_regions;
+};
+
+/* Extent sizes, cycled through: keel backs guest RAM with whatever host blocks are free
+ * (core/guest_ram.c), so every load here crosses extent boundaries, some inside the boot area,
+ * its page tables and boot_params, kernels and initrds. */
+static const uint64_t piece[] = {
+	4 * KiB, 8 * KiB, 60 * KiB, MiB + 4 * KiB, 3 * MiB - 12 * KiB, 64 * MiB + 20 * KiB
 };
 
 /* RAM as guest_ram_regions() lays it out, in lazily committed anonymous mappings, so a 4 GiB VM
- * costs only the pages the loader writes. */
+ * costs only the pages the loader writes; guest_mem splits each region into extents. */
 static void vm_init(struct vm *v, uint64_t memory)
 {
-	uint64_t gpa[2], size[2];
-	unsigned nr = guest_ram_regions(memory, gpa, size);
+	unsigned nr = 0, cap = 0;
 
 	memset(v, 0, sizeof(*v));
 	v->memory = memory;
-	for (unsigned i = 0; i < nr; i++) {
-		void *p = mmap(NULL, size[i], PROT_READ | PROT_WRITE,
+	v->nr_regions = guest_ram_regions(memory, v->gpa, v->size);
+	for (unsigned i = 0; i < v->nr_regions; i++) {
+		void *p = mmap(NULL, v->size[i], PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		assert_true(p != MAP_FAILED);
-		v->m.regions[i] = (struct gmem_region){ gpa[i], size[i], p };
+		v->host[i] = p;
+		for (uint64_t off = 0, k = 0; off < v->size[i]; k++) {
+			uint64_t n = MIN(piece[k % ARRAY_SIZE(piece)], v->size[i] - off);
+			if (nr == cap) {
+				cap = cap ? 2 * cap : 64;
+				v->m.ext = realloc(v->m.ext, cap * sizeof(*v->m.ext));
+				assert_non_null(v->m.ext);
+			}
+			v->m.ext[nr++] =
+				(struct gmem_extent){ v->gpa[i] + off, n, v->host[i] + off, 0 };
+			off += n;
+		}
 	}
 	v->m.nr = nr;
 }
 
 static void vm_free(struct vm *v)
 {
-	for (unsigned i = 0; i < v->m.nr; i++)
-		munmap(v->m.regions[i].hva, v->m.regions[i].size);
+	for (unsigned i = 0; i < v->nr_regions; i++)
+		munmap(v->host[i], v->size[i]);
+	free(v->m.ext);
 }
 
+/* The test's own contiguous view of [gpa, gpa + len), inside one region. */
 static uint8_t *gp(struct vm *v, uint64_t gpa, uint64_t len)
 {
-	uint8_t *p = gmem_ptr(&v->m, gpa, len);
-	if (!p)
-		fail_msg("guest range 0x%llx+0x%llx not in RAM", (unsigned long long)gpa,
-			 (unsigned long long)len);
-	return p;
+	for (unsigned i = 0; i < v->nr_regions; i++)
+		if (gpa >= v->gpa[i] && range_within(gpa - v->gpa[i], len, v->size[i]))
+			return v->host[i] + (gpa - v->gpa[i]);
+	fail_msg("guest range 0x%llx+0x%llx not in RAM", (unsigned long long)gpa,
+		 (unsigned long long)len);
+	return NULL;
 }
 
 static uint16_t r16(const uint8_t *p)
@@ -338,7 +363,7 @@ static void bzimage_4g_no_initrd_no_cmdline(void **state)
 	struct vm v;
 	(void)state;
 	vm_init(&v, 4 * GiB);
-	assert_int_equal(v.m.nr, 2);
+	assert_int_equal(v.nr_regions, 2);
 	assert_int_equal(load(&v, vmlinuz, vmlinuz_size, NULL, 0, NULL), 0);
 	check_bzimage(&v, NULL, bz_facts(vmlinuz).pref);
 	assert_int_equal(boot.initrd_size, 0);
@@ -555,7 +580,7 @@ static void pvh_256m(void **state)
 	(void)state;
 	vm_init(&v, 256 * MiB);
 	/* dirty RAM first, so the bss check means something */
-	memset(v.m.regions[0].hva, 0xA5, 128 * MiB);
+	memset(v.host[0], 0xA5, 128 * MiB);
 	assert_int_equal(load(&v, vmlinux, vmlinux_size, initrd, initrd_size, "console=hvc0"), 0);
 	check_pvh(&v, "console=hvc0", true);
 	vm_free(&v);
@@ -1103,9 +1128,15 @@ static void misc_failures(void **state)
 	v.memory = 64 * MiB;
 	expect_fail(&v, buf, sizeof(buf), NULL, 0, NULL, "does not cover");
 	v.memory = 32 * MiB;
+	/* RAM up to 16 MiB only */
 	part = v;
-	part.m.regions[0].size = 16 * MiB;
+	part.m.ext = malloc(v.m.nr * sizeof(*v.m.ext));
+	memcpy(part.m.ext, v.m.ext, v.m.nr * sizeof(*v.m.ext));
+	while (part.m.nr && part.m.ext[part.m.nr - 1].gpa >= 16 * MiB)
+		part.m.nr--;
+	part.m.ext[part.m.nr - 1].size = 16 * MiB - part.m.ext[part.m.nr - 1].gpa;
 	expect_fail(&part, buf, sizeof(buf), NULL, 0, NULL, "does not cover");
+	free(part.m.ext);
 	/* a tiny error buffer is truncated and terminated; none at all is fine too */
 	assert_int_equal(guest_load(&v.m, v.memory, "junk", 4, NULL, 0, NULL, &boot, small_err,
 				    sizeof(small_err)),

@@ -17,24 +17,23 @@
 #define PS 0x80ull
 #define NX (1ull << 63)
 
-static struct guest_mem gm;
+static struct gmem_extent gm_ext[2];
+static struct guest_mem gm = { gm_ext, 0 };
 static uint64_t next_table; /* bump allocator for page-table pages in guest RAM */
 
 static int setup(void **state)
 {
 	(void)state;
 	gm.nr = 1;
-	gm.regions[0].gpa = 0;
-	gm.regions[0].size = RAM_SIZE;
-	gm.regions[0].hva = calloc(1, RAM_SIZE);
+	gm.ext[0] = (struct gmem_extent){ 0, RAM_SIZE, calloc(1, RAM_SIZE), 0 };
 	next_table = 0x100000;
-	return gm.regions[0].hva ? 0 : -1;
+	return gm.ext[0].hva ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	free(gm.regions[0].hva);
+	free(gm.ext[0].hva);
 	return 0;
 }
 
@@ -345,14 +344,14 @@ static void fetch_across_pages(void **state)
 		struct paging_state off = { 0 };
 		uint8_t b0 = 0x5a, bff = 0xa5;
 		gmem_write(&gm, 0, &b0, 1);
-		gm.regions[1] = (struct gmem_region){ 0xfffff000, 4096, calloc(1, 4096) };
+		gm.ext[1] = (struct gmem_extent){ 0xfffff000, 4096, calloc(1, 4096), 0 };
 		gm.nr = 2;
 		gmem_write(&gm, 0xffffffff, &bff, 1);
 		assert_int_equal(guest_fetch_insn(&gm, &off, 0xffffffff, 0, buf, 2, &len, &ec), 0);
 		assert_int_equal(len, 2);
 		assert_int_equal(buf[0], 0xa5);
 		assert_int_equal(buf[1], 0x5a);
-		free(gm.regions[1].hva);
+		free(gm.ext[1].hva);
 		gm.nr = 1;
 	}
 }

@@ -121,6 +121,62 @@ static void random_against_model(void **state)
 	}
 }
 
+/* phys_alloc_upto: the largest block congruent to the phase, capped, at least min_size */
+static void alloc_upto(void **state)
+{
+	uint64_t size, base;
+	(void)state;
+	phys_pool_init(&pool);
+	/* [1 MiB, 10 MiB), [0x40100000, 0x40500000), [0x80000000, 0x80300000) */
+	assert_int_equal(phys_add(&pool, 0x100000, 0x900000), 0);
+	assert_int_equal(phys_add(&pool, 0x40100000, 0x400000), 0);
+	assert_int_equal(phys_add(&pool, 0x80000000, 0x300000), 0);
+	/* bad arguments take nothing */
+	assert_int_equal(phys_alloc_upto(&pool, 0, 0, 4096, 0, &size), 0);
+	assert_int_equal(phys_alloc_upto(&pool, 4096, 0, 3000, 0, &size), 0);
+	assert_int_equal(phys_alloc_upto(&pool, 4096, 0, 4096, 4096, &size), 0);
+	assert_int_equal(phys_alloc_upto(&pool, 4096, 0, 8192, 1, &size), 0);
+	assert_int_equal(size, 0);
+	assert_int_equal(pool.free_bytes, 0x900000 + 0x400000 + 0x300000);
+	/* 1 GiB phase 0: only the block at 2 GiB qualifies (3 MiB, its whole range) */
+	base = phys_alloc_upto(&pool, GiB, 0, GiB, 0, &size);
+	assert_int_equal(base, 0x80000000);
+	assert_int_equal(size, 0x300000);
+	/* 2 MiB phase 1 MiB: 0x40100000 starts the largest (4 MiB); capped at 3 MiB it sits as
+	 * high as the phase allows: 0x40100000 + 0 (the next congruent base would not fit) */
+	base = phys_alloc_upto(&pool, 3 * MiB, 0, 2 * MiB, MiB, &size);
+	assert_int_equal(base, 0x40100000);
+	assert_int_equal(size, 3 * MiB);
+	/* min_size refuses a smaller best and takes nothing */
+	assert_int_equal(phys_alloc_upto(&pool, GiB, 10 * MiB, 4096, 0, &size), 0);
+	assert_int_equal(pool.free_bytes, 0x900000 + MiB);
+	/* page phase: the largest whole range */
+	base = phys_alloc_upto(&pool, GiB, 0, 4096, 0, &size);
+	assert_int_equal(base, 0x100000);
+	assert_int_equal(size, 0x900000);
+	base = phys_alloc_upto(&pool, GiB, 0, 4096, 0, &size);
+	assert_int_equal(base, 0x40400000);
+	assert_int_equal(size, MiB);
+	assert_int_equal(pool.nr, 0);
+	assert_int_equal(phys_alloc_upto(&pool, GiB, 0, 4096, 0, &size), 0);
+	/* never page 0, and a range's tail whose first congruent address is past its end is none */
+	assert_int_equal(phys_add(&pool, 0, 0x3000), 0);
+	assert_int_equal(phys_alloc_upto(&pool, GiB, 0, 0x4000, 0, &size), 0);
+	base = phys_alloc_upto(&pool, GiB, 0, 4096, 0, &size);
+	assert_int_equal(base, 0x1000);
+	assert_int_equal(size, 0x2000);
+	/* capped inside one range: the highest congruent base that fits */
+	phys_pool_init(&pool);
+	assert_int_equal(phys_add(&pool, 0x1000000, 0x1000000), 0); /* 16 .. 32 MiB */
+	base = phys_alloc_upto(&pool, 5 * MiB, 0, 2 * MiB, 0, &size);
+	assert_int_equal(base, 26 * MiB);
+	assert_int_equal(size, 5 * MiB);
+	base = phys_alloc_upto(&pool, 5 * MiB, 0, 2 * MiB, 3 * 4096, &size);
+	assert_int_equal(base, 20 * MiB + 3 * 4096);
+	assert_int_equal(size, 5 * MiB);
+	assert_int_equal(pool.free_bytes, 6 * MiB);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +185,7 @@ int main(void)
 		cmocka_unit_test(never_hands_out_page_zero),
 		cmocka_unit_test(reserve_carves),
 		cmocka_unit_test(random_against_model),
+		cmocka_unit_test(alloc_upto),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

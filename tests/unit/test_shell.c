@@ -74,12 +74,13 @@ static int fake_vm_restart(void *ctx, unsigned i, char *err, size_t err_size)
 	return fake_op(i, err, err_size, &fake.vms[i].restarts);
 }
 
-static void fake_mem(void *ctx, uint64_t *free_bytes, uint64_t *used_bytes, uint64_t *keel_bytes)
+static void fake_mem(void *ctx, struct shell_mem *out)
 {
 	assert_ptr_equal(ctx, &fake);
-	*free_bytes = 1536 * MiB + 123;
-	*used_bytes = 640 * MiB;
-	*keel_bytes = 487424;
+	out->free_bytes = 1536 * MiB + 123;
+	out->largest_free = 512 * MiB + 4096;
+	out->used_bytes = 640 * MiB;
+	out->keel_bytes = 487424;
 }
 
 static void fake_write(void *ctx, const char *s, size_t n)
@@ -251,8 +252,9 @@ static void stop_and_restart(void **state)
 static void mem(void **state)
 {
 	(void)state;
-	expect_run("mem", 0,
-		   "host memory: 1536 MiB free, 640 MiB used; keel itself 487424 bytes\r\n");
+	expect_run(
+		"mem", 0,
+		"host memory: 1536 MiB free (largest block 512 MiB), 640 MiB used; keel itself 487424 bytes\r\n");
 	expect_run("mem all", -1, "usage: mem\r\n");
 }
 
@@ -299,7 +301,7 @@ static void typing_runs_lines(void **state)
 	type("mem\n");
 	assert_string_equal(
 		fake.out,
-		"mem\r\nhost memory: 1536 MiB free, 640 MiB used; keel itself 487424 bytes\r\n"
+		"mem\r\nhost memory: 1536 MiB free (largest block 512 MiB), 640 MiB used; keel itself 487424 bytes\r\n"
 		"keel> ");
 	clear_out();
 	type("bogus\r\n");
@@ -442,9 +444,10 @@ static void hostile_bytes(void **state)
 	/* ESC ESC [ A: the second ESC starts its own sequence */
 	clear_out();
 	type("\x1b\x1b[Amem\r");
-	assert_string_equal(fake.out,
-			    "mem\r\nhost memory: 1536 MiB free, 640 MiB used; keel itself "
-			    "487424 bytes\r\nkeel> ");
+	assert_string_equal(
+		fake.out,
+		"mem\r\nhost memory: 1536 MiB free (largest block 512 MiB), 640 MiB used; keel itself "
+		"487424 bytes\r\nkeel> ");
 }
 
 int main(void)

@@ -1,6 +1,7 @@
 /* hv_main: from a firmware-neutral boot_info to running VMs. */
 #include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/entropy.h"
 #include "arch/x86/cpu_features.h"
 #include "arch/x86/fpu.h"
 #include "arch/x86/mitigations.h"
@@ -102,6 +103,7 @@ NORETURN void hv_main(struct boot_info *bi)
 	host_memory_add(&phys_pool, bi, MEM_FREE_LATER);
 	cpu_features_init();
 	mitig_init();
+	entropy_init();
 	fpu_init();
 	klog("keel: %llu MiB of RAM free", (unsigned long long)(phys_pool.free_bytes / MiB));
 

@@ -6,6 +6,7 @@
 
 #include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/entropy.h"
 #include "arch/x86/fpu.h"
 #include "arch/x86/mitigations.h"
 #include "arch/x86/time.h"
@@ -57,6 +58,12 @@ static void stop_locked(struct vm *vm, enum vm_stop_reason reason, uint32_t code
 static void vm_request_stop(void *ctx, enum vm_stop_reason reason, uint32_t code)
 {
 	stop_locked(ctx, reason, code);
+}
+
+static void vm_random(void *ctx, void *buf, size_t n)
+{
+	(void)ctx;
+	entropy_fill(buf, n);
 }
 
 static void vm_kick(void *ctx, unsigned cpu)
@@ -288,6 +295,8 @@ static int begin_life(struct vm *vm)
 		.uart_tx = vm_uart_tx,
 		.tsc_to_ns = vm_tsc_to_ns,
 		.kick = vm_kick,
+		.mem = &vm->mem,
+		.random = vm_random,
 	};
 	struct platform_config pcfg;
 	platform_default_config(&pcfg);

@@ -6,6 +6,7 @@
 #include "core/guest_layout.h"
 #include "lib/kstring.h"
 #include "vdev/pci/host_bridge.h"
+#include "vdev/virtio/rng.h"
 
 /* ---- the devices' environment: the VM's, with interrupt lines going to the router --------- */
 
@@ -190,6 +191,8 @@ int platform_init(struct platform *p, const struct vdev_env *env, const struct p
 		.uart_tx = dev_uart_tx,
 		.tsc_to_ns = dev_tsc_to_ns,
 		.kick = dev_kick,
+		.mem = env->mem,
+		.random = env->random,
 	};
 	const struct vdev_env *de = &p->dev_env;
 	p->nr_cpus = cfg->cpus;
@@ -228,7 +231,13 @@ int platform_init(struct platform *p, const struct vdev_env *env, const struct p
 						   .io_end = GUEST_PCI_IO_END };
 	pci_host_bridge_init(&p->host_bridge);
 	if (pci_bus_init(&p->pci, de, &p->io, &p->mmio, &pci, pci_deliver_msg, p) ||
-	    pci_bus_plug(&p->pci, 0, &p->host_bridge) || pci_bus_assign(&p->pci))
+	    pci_bus_plug(&p->pci, 0, &p->host_bridge))
+		return -1;
+	/* every VM gets entropy, when the VM has a source for it */
+	if (de->random && (virtio_rng_init(&p->rng, de) ||
+			   pci_bus_plug(&p->pci, PLATFORM_SLOT_RNG, &p->rng.vpci.pci)))
+		return -1;
+	if (pci_bus_assign(&p->pci))
 		return -1;
 	vlapic_virtual_wire(&p->lapic[0]);
 	return 0;

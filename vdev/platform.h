@@ -31,6 +31,7 @@
 #include "vdev/lapic.h"
 #include "vdev/mmio_bus.h"
 #include "vdev/pci/pci_bus.h"
+#include "vdev/virtio/rng.h"
 #include "vdev/pic8259.h"
 #include "vdev/pit8254.h"
 #include "vdev/rtc_cmos.h"
@@ -39,6 +40,8 @@
 
 #define PLATFORM_MAX_CPUS 8
 #define PLATFORM_IOAPIC_BASE 0xFEC00000ull
+/* PCI slots of bus 0: the host bridge at 0, then the devices every VM has */
+#define PLATFORM_SLOT_RNG 1
 
 struct platform_config {
 	unsigned cpus;		   /* 1..PLATFORM_MAX_CPUS; APIC IDs 0..cpus-1 */
@@ -81,6 +84,7 @@ struct platform {
 	struct vlapic lapic[PLATFORM_MAX_CPUS];
 	struct pci_bus pci;
 	struct pci_dev host_bridge;
+	struct virtio_rng rng;
 	enum platform_irq_source offered[PLATFORM_MAX_CPUS];
 	enum vm_stop_reason stop;
 	uint32_t stop_code;

@@ -8,6 +8,7 @@
 #ifndef KEEL_VDEV_VDEV_H
 #define KEEL_VDEV_VDEV_H
 
+#include "core/gmem.h"
 #include "lib/types.h"
 
 /* Why a device asks for the VM to stop (CONVENTIONS.md, "Console lines the checks read"). */
@@ -42,6 +43,10 @@ struct vdev_env {
 	/* An interrupt became pending for vCPU cpu (wake it from HLT, or kick it out of guest
 	 * mode). Optional (NULL): the vCPU loop then polls platform_pending_interrupt(). */
 	void (*kick)(void *ctx, unsigned cpu);
+	/* The VM's RAM, for devices that DMA (virtio): filled once memory is set up. */
+	const struct guest_mem *mem;
+	/* Fills buf with n bytes of entropy (virtio-rng). */
+	void (*random)(void *ctx, void *buf, size_t n);
 };
 
 /* a * mul / div without overflowing the intermediate product (mul, div < 2^32, div != 0): time

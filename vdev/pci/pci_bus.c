@@ -43,17 +43,16 @@ void pci_bus_cfg_write(struct pci_bus *bus, uint32_t ecam_off, unsigned size, ui
 static int cf8_read(void *ctx, uint16_t port, unsigned size, uint32_t *val)
 {
 	struct pci_bus *bus = ctx;
-	(void)port;
-	/* only a dword access is CONFIG_ADDRESS; others are plain I/O nobody answers */
-	*val = size == 4 ? bus->config_address : (size == 2 ? 0xFFFF : 0xFF);
+	/* only a dword access at 0xCF8 is CONFIG_ADDRESS; others are plain I/O nobody answers */
+	*val = size == 4 && port == PCI_CONFIG_ADDRESS ? bus->config_address
+						       : (size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1);
 	return 0;
 }
 
 static int cf8_write(void *ctx, uint16_t port, unsigned size, uint32_t val)
 {
 	struct pci_bus *bus = ctx;
-	(void)port;
-	if (size == 4)
+	if (size == 4 && port == PCI_CONFIG_ADDRESS)
 		bus->config_address = val & CFG_ADDR_MASK;
 	return 0;
 }
@@ -268,8 +267,10 @@ int pci_bus_init(struct pci_bus *bus, const struct vdev_env *env, struct io_bus 
 	bus->deliver_msg = deliver_msg;
 	bus->deliver_ctx = deliver_ctx;
 	unclaimed_log_init(&bus->log);
-	/* CONFIG_ADDRESS is the dword at 0xCF8; a byte at 0xCF9 stays the reset register */
+	/* CONFIG_ADDRESS is the dword at 0xCF8; a byte at 0xCF9 stays the reset register. Bytes
+	 * at 0xCFA-0xCFB are the bridge's too: Linux pokes 0xCFB to probe for mechanism #1. */
 	if (io_bus_register(io, PCI_CONFIG_ADDRESS, 1, IO_SIZE_ANY, &cf8_ops, bus) ||
+	    io_bus_register(io, PCI_CONFIG_ADDRESS + 2, 2, IO_SIZE_ANY, &cf8_ops, bus) ||
 	    io_bus_register(io, PCI_CONFIG_DATA, 4, IO_SIZE_ANY, &cfc_ops, bus) ||
 	    mmio_bus_register(mmio, cfg->ecam_base, 1u << 20, &ecam_ops, bus))
 		return -1;

@@ -317,10 +317,17 @@ void pci_dev_lower_intx(struct pci_dev *d)
 
 /* ---- config space ------------------------------------------------------------------------- */
 
+static bool hooked(const struct pci_dev *d, unsigned off, unsigned size)
+{
+	return d->hook && off < d->hook_off + d->hook_len && d->hook_off < off + size;
+}
+
 uint32_t pci_cfg_read(struct pci_dev *d, unsigned off, unsigned size)
 {
 	if (off >= PCI_CFG_SIZE || (size != 1 && size != 2 && size != 4) || (off & (size - 1)))
 		return 0;
+	if (hooked(d, off, size))
+		d->hook(d, off, size, false);
 	uint32_t v = 0;
 	for (unsigned i = 0; i < size; i++)
 		v |= (uint32_t)d->cfg[off + i] << (8 * i);
@@ -378,6 +385,8 @@ void pci_cfg_write(struct pci_dev *d, unsigned off, unsigned size, uint32_t val)
 	if ((cmd ^ old_cmd) & PCI_CMD_INTX_DISABLE || (msi_ctrl(d) ^ old_msi) & MSI_CTRL_ENABLE ||
 	    (msix_ctrl(d) ^ old_msix) & MSIX_CTRL_ENABLE)
 		intx_update(d);
+	if (hooked(d, off, size))
+		d->hook(d, off, size, true);
 	/* an unmask, or bus mastering coming back, lets held messages out */
 	flush_pending(d);
 }

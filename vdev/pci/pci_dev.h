@@ -94,6 +94,12 @@ struct pci_dev {
 	 * mastering off, an address that is not the APICs') */
 	uint64_t msgs_sent, msgs_held, msgs_refused;
 
+	/* A device-specific window of config space [hook_off, hook_off + hook_len): hook runs
+	 * before a read of it (to fill cfg) and after a write to it (to act on cfg). */
+	uint16_t hook_off, hook_len;
+	void (*hook)(struct pci_dev *d, unsigned off, unsigned size, bool write);
+	void *hook_ctx;
+
 	/* Filled by the bus when the function is plugged in. */
 	void *bus;
 	uint8_t devfn; /* device << 3 | function */

@@ -9,10 +9,13 @@
  * Each address is judged by what it is: in RAM a written pattern reads back (and the old value is
  * put back; the guest's own image at 2-4 MiB is left alone); outside RAM and devices a dword, word
  * and byte read give all ones and a write is dropped (CONVENTIONS.md "Unclaimed guest I/O"); in
- * the IOAPIC and APIC pages only reads, and the version registers must answer the same through
+ * the IOAPIC and APIC pages, the PCI memory window and ECAM (0xC0000000-0xE00FFFFF, where the
+ * VM's PCI functions are) only reads, and the version registers must answer the same through
  * every mapping. Exit code 0 when every check held, 1 otherwise. */
 	.set IOAPIC, 0xfec00000
 	.set LAPIC, 0xfee00000
+	.set PCI_LO, 0xc0000000		/* PCI memory window, then ECAM (core/guest_layout.h) */
+	.set PCI_HI, 0xe0100000
 	.set WINDOW, 0xc0000000
 	.set IMAGE_LO, 0x200000
 	.set IMAGE_HI, 0x400000
@@ -301,7 +304,12 @@ probe:
 	call fail
 	jmp 9f
 2:	mov %eax, %ecx
-	and $0xfffff000, %ecx
+	/* the PCI memory window and ECAM hold the VM's PCI functions wherever the BARs were put */
+	cmp $PCI_LO, %ecx
+	jb 22f
+	cmp $PCI_HI, %ecx
+	jb 21f
+22:	and $0xfffff000, %ecx
 	cmp $IOAPIC, %ecx
 	je 21f
 	cmp $LAPIC, %ecx
@@ -346,7 +354,7 @@ fail:
 	.align 4
 edges:
 	.long 0, 0x9effc, 0x9f000, 0x9fffc, 0xa0000, 0xdfffc, 0xe0000, 0xffffc, 0x100000
-	.long 0x1ffffc, 0xbffffffc, 0xc0000000, 0xfebffffc, 0xfec00000, 0xfec00010, 0xfec00ffc
+	.long 0x1ffffc, 0xbffffffc, 0xc0000000, 0xe0100000, 0xfebffffc, 0xfec00000, 0xfec00010, 0xfec00ffc
 	.long 0xfec01000, 0xfedffffc, 0xfee00000, 0xfee00030, 0xfee00ffc, 0xfee01000
 	.long 0xfffff000, 0xfffffffc
 edges_end:

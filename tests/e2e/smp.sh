@@ -92,7 +92,10 @@ isolation_session() {
 	e2e_console_focus "vm attacker" || return
 	e2e_console_type 'g'
 	e2e_console_wait "vm attacker: exit code" || return
-	e2e_console_focus "vm victim" || return
+	# the attacker had the focus: when it stops, keel moves it on to the victim by itself (a
+	# Ctrl-T typed meanwhile would move it on once more, to the shell); the first such line was
+	# keel's "console input goes to vm victim; Ctrl-T ..." at the start
+	e2e_console_wait "keel: console input goes to vm victim" 2 || return
 	e2e_console_type 'd'
 	e2e_console_wait "vm victim: exit code" || return
 }

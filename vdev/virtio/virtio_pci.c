@@ -101,7 +101,8 @@ void virtio_pci_queue_broken(struct virtio_pci *v, unsigned q, const char *why)
 	if (v->status & VIRTIO_STATUS_NEEDS_RESET)
 		return;
 	v->status |= VIRTIO_STATUS_NEEDS_RESET;
-	if (unclaimed_log_should_print(&v->log, v->env, q, &suppressed))
+	/* each breakage is news (the driver reset the device in between): the bucket bounds them */
+	if (unclaimed_log_should_print(&v->log, v->env, v->broken << 8 | q, &suppressed))
 		klog("vm %s: %s 00:%02x.0 queue %u: %s; the device needs a reset%s",
 		     v->env->vm_name, type_name(v->type), v->pci.devfn >> 3, q, why,
 		     suppressed ? " (and earlier lines left out)" : "");

@@ -11,15 +11,21 @@ void net_fdb_init(struct net_fdb *fdb)
 
 static bool entry_is(const struct net_fdb_entry *e, const uint8_t mac[NET_MAC_LEN])
 {
-	return e->port != NET_FDB_NO_PORT && !memcmp(e->mac, mac, NET_MAC_LEN);
+	return e->port != NET_FDB_NO_PORT && memcmp(e->mac, mac, NET_MAC_LEN) == 0;
+}
+
+static bool entry_free(const struct net_fdb_entry *e)
+{
+	return e->port == NET_FDB_NO_PORT;
 }
 
 void net_fdb_learn(struct net_fdb *fdb, const uint8_t mac[NET_MAC_LEN], uint8_t port)
 {
 	if (net_mac_is_group(mac) || port == NET_FDB_NO_PORT)
 		return;
-	struct net_fdb_entry *free_slot = NULL, *oldest = NULL;
 	fdb->clock++;
+	/* where a new entry goes: a free one, else the one seen least recently */
+	struct net_fdb_entry *victim = &fdb->entry[0];
 	for (unsigned i = 0; i < NET_FDB_SIZE; i++) {
 		struct net_fdb_entry *e = &fdb->entry[i];
 		if (entry_is(e, mac)) {
@@ -29,24 +35,17 @@ void net_fdb_learn(struct net_fdb *fdb, const uint8_t mac[NET_MAC_LEN], uint8_t 
 			e->last_seen = fdb->clock;
 			return;
 		}
-		if (e->port == NET_FDB_NO_PORT) {
-			if (!free_slot)
-				free_slot = e;
-		} else if (!oldest || e->last_seen < oldest->last_seen) {
-			oldest = e;
-		}
+		if (!entry_free(victim) && (entry_free(e) || e->last_seen < victim->last_seen))
+			victim = e;
 	}
-	struct net_fdb_entry *e = free_slot;
-	if (!e) {
-		e = oldest;
-		fdb->replaced++;
-	} else {
+	if (entry_free(victim))
 		fdb->used++;
-	}
+	else
+		fdb->replaced++;
 	fdb->learned++;
-	memcpy(e->mac, mac, NET_MAC_LEN);
-	e->port = port;
-	e->last_seen = fdb->clock;
+	memcpy(victim->mac, mac, NET_MAC_LEN);
+	victim->port = port;
+	victim->last_seen = fdb->clock;
 }
 
 uint8_t net_fdb_lookup(const struct net_fdb *fdb, const uint8_t mac[NET_MAC_LEN])

@@ -47,16 +47,16 @@ struct net_port_stats {
 
 struct net_port {
 	struct spinlock lock; /* the ring and the counters */
-	/* set while attached (under the switch's lock): the switch and this port's slot in it */
-	struct net_switch *sw;
-	uint8_t slot;
-	/* Called after frames were queued for this port (keel: kick the vCPU that drains it), on
-	 * the sender's CPU and with no lock held; it must not call into the switch. */
-	void (*notify)(void *ctx);
-	void *notify_ctx;
+	uint8_t slot;	      /* this port's slot in its switch, while attached */
 	/* senders between queuing a frame here and calling notify: detach waits for 0, so the port
 	 * and notify_ctx outlive every call (atomic) */
 	uint32_t notify_refs;
+	struct net_switch *sw; /* NULL while detached; set under the switch's lock */
+	/* Called after frames were queued for this port (keel: kick the vCPU that drains it), on
+	 * the sender's CPU and with no lock held; it must not call into the switch, nor take a lock
+	 * that the port's owner holds while it detaches the port. */
+	void (*notify)(void *ctx);
+	void *notify_ctx;
 	struct net_port_stats stats;
 	/* queued bytes are ring[tail .. head) modulo NET_PORT_RING_BYTES */
 	uint32_t head, tail;

@@ -134,7 +134,7 @@ static void check_port(unsigned p)
 {
 	struct net_port_stats got;
 	net_port_get_stats(&ports[p], &got);
-	if (memcmp(&got, &model[p].want, sizeof(got)) || notified[p] != model[p].notifies)
+	if (memcmp(&got, &model[p].want, sizeof(got)) != 0 || notified[p] != model[p].notifies)
 		abort();
 	if (got.rx_queued_bytes > NET_PORT_RING_BYTES)
 		abort();
@@ -186,7 +186,7 @@ static void do_recv(unsigned p, uint8_t arg)
 		break;
 	}
 	size_t n = net_port_recv(&ports[p], got, cap);
-	if (n != want_len || memcmp(got, want, n))
+	if (n != want_len || memcmp(got, want, n) != 0)
 		abort();
 }
 

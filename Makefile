@@ -14,7 +14,7 @@ OBJCOPY := objcopy
 # COMMON_OBJS go into both images; each image adds only its own firmware entry: keel.efi the UEFI
 # one (boot/efi, with gnu-efi), keel.elf the Multiboot2 one (boot/mb2).
 COMMON_DIRS := lib lib/rt core mm guest vdev vdev/pci arch/x86 arch/x86/svm arch/x86/vmx arch/x86/emul \
-	drivers
+	drivers io
 KEEL_DIRS := $(COMMON_DIRS) boot/efi boot/mb2
 KEEL_SRCS := $(foreach d,$(KEEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
 src2obj = $(patsubst %,$(BUILD)/keel/%.o,$(1))
@@ -95,10 +95,10 @@ $(BUILD)/keel.elf: $(COMMON_OBJS) $(MB2_OBJS) boot/mb2/keel-mb2.lds
 all: $(BUILD)/keel.efi $(BUILD)/keel.elf
 
 # ---- host builds of the arch-neutral logic (unit tests with ASan + UBSan, fuzzers) ------------
-HOST_DIRS := lib core mm guest vdev vdev/pci arch/x86/emul drivers boot/mb2
+HOST_DIRS := lib core mm guest vdev vdev/pci arch/x86/emul drivers boot/mb2 io
 # Files in those folders that need the real machine (privileged instructions, firmware):
 NOHOST    := $(wildcard core/main.c core/console.c core/vm.c core/vm_run.c core/exit_*.c core/launch.c \
-	core/vcpu_reset.c core/sched.c core/console_input.c core/guest_console.c \
+	core/vcpu_reset.c core/sched.c core/console_input.c core/guest_console.c core/vm_io.c \
 	drivers/uart16550.c drivers/fbcon.c boot/mb2/mb2_main.c boot/mb2/mb2_platform.c)
 HOST_SRCS := $(filter-out $(NOHOST),$(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c))) \
 	arch/x86/vmx/guest_state.c arch/x86/svm/asid.c arch/x86/svm/vmcb_check.c

@@ -31,7 +31,7 @@ static int parse_mac(const char *v, uint8_t mac[6])
 	if (strlen(v) != 17)
 		return -1;
 	for (unsigned i = 0; i < 6; i++) {
-		const char *c = v + 3 * i;
+		const char *c = v + (size_t)3 * i;
 		if (!is_hex(c[0]) || !is_hex(c[1]) || (i < 5 && c[2] != ':'))
 			return -1;
 		mac[i] = (uint8_t)(hex_val(c[0]) << 4 | hex_val(c[1]));
@@ -203,7 +203,8 @@ int cfg_io_key(struct parser *p, const char *key, const char *v)
 	struct vm_config *vm = p->vm;
 	bool console = !strcmp(key, "console");
 
-	if (!console && strcmp(key, "disk") && strcmp(key, "net") && strcmp(key, "mac"))
+	if (!console && strcmp(key, "disk") != 0 && strcmp(key, "net") != 0 &&
+	    strcmp(key, "mac") != 0)
 		return 1;
 	if (!vm)
 		return cfg_fail(p, p->line,
@@ -263,7 +264,7 @@ int cfg_switch_key(struct parser *p, const char *key, const char *v)
 	struct switch_config *sw = p->sw;
 	unsigned nic;
 
-	if (strcmp(key, "uplink"))
+	if (strcmp(key, "uplink") != 0)
 		return cfg_fail(p, p->line,
 				"unknown key '%.40s' in [switch %s]; expected uplink (VM keys go "
 				"under [vm NAME])",
@@ -272,7 +273,7 @@ int cfg_switch_key(struct parser *p, const char *key, const char *v)
 		return cfg_fail(p, p->line,
 				"'uplink' set twice in [switch %s]; expected each key once",
 				sw->name);
-	if (strncmp(v, "nic", 3) || cfg_parse_uint(v + 3, CFG_MAX_NIC_NUMBER, &nic))
+	if (strncmp(v, "nic", 3) != 0 || cfg_parse_uint(v + 3, CFG_MAX_NIC_NUMBER, &nic))
 		return cfg_fail(p, p->line,
 				"bad uplink '%.40s'; expected nicN with N a host NIC number keel "
 				"lists at boot, 0 to %d, e.g. uplink = nic0",

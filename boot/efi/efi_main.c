@@ -205,6 +205,12 @@ static void load_disk(EFI_FILE_HANDLE root, const CHAR16 *folder, const struct d
 		lf.size = m->size;
 	} else {
 		EFI_STATUS s = read_file(root, folder, d->path, CFG_DISK_IMAGE_MAX, &lf);
+		if (s == EFI_OUT_OF_RESOURCES) {
+			klog("keel.cfg:%u: disk %s (%llu MiB) does not fit in free RAM; expected a "
+			     "smaller image (keel holds disk images in RAM)",
+			     d->line, d->path, (unsigned long long)(lf.size / MiB));
+			boot_fail();
+		}
 		if (EFI_ERROR(s) && s != EFI_BAD_BUFFER_SIZE) {
 			klog("keel.cfg:%u: cannot read disk '%s': %s; expected a file beside keel.cfg",
 			     d->line, d->path, efi_status_str(s));

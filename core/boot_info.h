@@ -6,7 +6,8 @@
 #include "core/config.h"
 #include "lib/types.h"
 
-#define BOOT_MAX_MODULES (2 * CFG_MAX_VMS)
+/* per VM: a kernel, an initrd and its disk images */
+#define BOOT_MAX_MODULES ((2 + CFG_MAX_DISKS) * CFG_MAX_VMS)
 #define BOOT_MAX_MEMMAP 512
 
 /* A file named by keel.cfg, already in memory. */

@@ -1,23 +1,13 @@
 /* The keel.cfg parser (CONVENTIONS.md "keel.cfg"; every key in docs/config.md). */
 #include "core/config.h"
 
+#include "core/config_parser.h"
 #include "lib/fmt.h"
 #include "lib/kstring.h"
 
 #define LINE_MAX_LEN 4096
 
-struct parser {
-	const struct config_limits *limits;
-	struct keel_config *cfg;
-	struct config_error *err;
-	struct vm_config *vm; /* the section being read, or NULL before the first */
-	unsigned line;
-	/* which keys the current section has set, to reject duplicates */
-	unsigned seen;
-};
-
-static int fail(struct parser *p, unsigned line, const char *fmt, ...) PRINTF_LIKE(3, 4);
-static int fail(struct parser *p, unsigned line, const char *fmt, ...)
+int cfg_fail(struct parser *p, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -36,6 +26,16 @@ static bool is_name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	       c == '-' || c == '_';
+}
+
+bool config_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > CFG_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_name_char(s[i]))
+			return false;
+	return true;
 }
 
 /* Trims blanks on both ends of [*s, *s + *n). */
@@ -86,7 +86,7 @@ int config_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int parse_uint(const char *s, unsigned max, unsigned *out)
+int cfg_parse_uint(const char *s, unsigned max, unsigned *out)
 {
 	unsigned v = 0;
 
@@ -104,41 +104,43 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 }
 
 /* Paths are relative to keel.cfg's folder: '\' becomes '/', no "..", nothing absolute. */
-static int parse_path(struct parser *p, const char *key, const char *v, char *dst)
+int cfg_parse_path(struct parser *p, const char *key, const char *v, char *dst)
 {
 	size_t n = strlen(v);
 
 	if (n > CFG_PATH_MAX)
-		return fail(p, p->line, "%s path is %zu characters long; expected at most %d", key,
-			    n, CFG_PATH_MAX);
+		return cfg_fail(p, p->line, "%s path is %zu characters long; expected at most %d",
+				key, n, CFG_PATH_MAX);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
-			return fail(p, p->line, "%s path has byte 0x%02x; expected printable ASCII",
-				    key, (unsigned char)v[i]);
+			return cfg_fail(p, p->line,
+					"%s path has byte 0x%02x; expected printable ASCII", key,
+					(unsigned char)v[i]);
 	kstrlcpy(dst, v, CFG_PATH_MAX + 1);
 	for (char *c = dst; *c; c++)
 		if (*c == '\\')
 			*c = '/';
 	if (dst[0] == '/' || (dst[0] && dst[1] == ':'))
-		return fail(p, p->line,
-			    "%s path '%s' is absolute; expected a path relative to keel.cfg", key,
-			    v);
+		return cfg_fail(p, p->line,
+				"%s path '%s' is absolute; expected a path relative to keel.cfg",
+				key, v);
 	/* reject any ".." component */
 	for (const char *c = dst; *c;) {
 		const char *end = c;
 		while (*end && *end != '/')
 			end++;
 		if (end - c == 2 && c[0] == '.' && c[1] == '.')
-			return fail(p, p->line,
-				    "%s path '%s' leaves keel.cfg's folder; expected no '..'", key,
-				    v);
+			return cfg_fail(p, p->line,
+					"%s path '%s' leaves keel.cfg's folder; expected no '..'",
+					key, v);
 		if (end == c)
-			return fail(p, p->line,
-				    "%s path '%s' has an empty component; expected a/b/c", key, v);
+			return cfg_fail(p, p->line,
+					"%s path '%s' has an empty component; expected a/b/c", key,
+					v);
 		c = *end ? end + 1 : end;
 		if (!*c && *end)
-			return fail(p, p->line, "%s path '%s' ends with '/'; expected a file name",
-				    key, v);
+			return cfg_fail(p, p->line,
+					"%s path '%s' ends with '/'; expected a file name", key, v);
 	}
 	return 0;
 }
@@ -169,73 +171,79 @@ static const struct {
 
 #define KEY_LIST                                                                                   \
 	"memory, cpus, kernel, initrd, cmdline, exit_port, on_crash, restart_limit, pin, "         \
-	"on_reboot"
+	"on_reboot, " CFG_IO_KEY_LIST
 
 static int set_key(struct parser *p, const char *key, const char *v)
 {
 	struct vm_config *vm = p->vm;
 	enum key_bit bit = 0;
 
+	if (p->sw)
+		return cfg_switch_key(p, key, v);
+	int io = cfg_io_key(p, key, v);
+	if (io != 1)
+		return io;
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		if (!strcmp(key, keys[i].name))
 			bit = keys[i].bit;
 	if (!bit)
-		return fail(p, p->line, "unknown key '%.40s'; expected one of " KEY_LIST, key);
+		return cfg_fail(p, p->line, "unknown key '%.40s'; expected one of " KEY_LIST, key);
 	if (!vm)
-		return fail(p, p->line,
-			    "'%s' outside a VM section; expected a [vm NAME] line first", key);
+		return cfg_fail(p, p->line,
+				"'%s' outside a VM section; expected a [vm NAME] line first", key);
 	if (p->seen & bit)
-		return fail(p, p->line, "'%s' set twice in [vm %s]; expected each key once", key,
-			    vm->name);
+		return cfg_fail(p, p->line, "'%s' set twice in [vm %s]; expected each key once",
+				key, vm->name);
 	p->seen |= bit;
 
 	switch (bit) {
 	case KEY_MEMORY:
 		vm->memory_line = p->line;
 		if (config_parse_size(v, &vm->memory))
-			return fail(
+			return cfg_fail(
 				p, p->line,
 				"bad memory size '%.40s'; expected a number with a K, M or G suffix, "
 				"e.g. 512M",
 				v);
 		if (vm->memory < CFG_MEMORY_MIN || vm->memory > CFG_MEMORY_MAX)
-			return fail(p, p->line,
-				    "memory = %.40s is out of range; expected 16M to 1024G", v);
+			return cfg_fail(p, p->line,
+					"memory = %.40s is out of range; expected 16M to 1024G", v);
 		if (!IS_ALIGNED(vm->memory, CFG_MEMORY_ALIGN))
-			return fail(p, p->line,
-				    "memory = %.40s is not a multiple of 2M; expected e.g. 256M",
-				    v);
+			return cfg_fail(
+				p, p->line,
+				"memory = %.40s is not a multiple of 2M; expected e.g. 256M", v);
 		break;
 	case KEY_CPUS: {
 		vm->cpus_line = p->line;
-		int r = parse_uint(v, 1000000, &vm->cpus);
+		int r = cfg_parse_uint(v, 1000000, &vm->cpus);
 		if (r == -1 || vm->cpus == 0)
-			return fail(p, p->line,
-				    "bad cpus value '%.40s'; expected a whole number, 1 or more",
-				    v);
+			return cfg_fail(
+				p, p->line,
+				"bad cpus value '%.40s'; expected a whole number, 1 or more", v);
 		if (r == -2 || vm->cpus > p->limits->max_cpus)
-			return fail(p, p->line,
-				    "cpus = %.40s is more than keel supports yet; expected 1 to %u",
-				    v, p->limits->max_cpus);
+			return cfg_fail(
+				p, p->line,
+				"cpus = %.40s is more than keel supports yet; expected 1 to %u", v,
+				p->limits->max_cpus);
 		break;
 	}
 	case KEY_KERNEL:
 		vm->kernel_line = p->line;
 		if (!*v)
-			return fail(p, p->line,
-				    "empty kernel path; expected a file beside keel.cfg");
-		return parse_path(p, "kernel", v, vm->kernel);
+			return cfg_fail(p, p->line,
+					"empty kernel path; expected a file beside keel.cfg");
+		return cfg_parse_path(p, "kernel", v, vm->kernel);
 	case KEY_INITRD:
 		vm->initrd_line = p->line;
 		if (!*v)
-			return fail(p, p->line,
-				    "empty initrd path; expected a file beside keel.cfg");
-		return parse_path(p, "initrd", v, vm->initrd);
+			return cfg_fail(p, p->line,
+					"empty initrd path; expected a file beside keel.cfg");
+		return cfg_parse_path(p, "initrd", v, vm->initrd);
 	case KEY_CMDLINE:
 		if (strlen(v) > CFG_CMDLINE_MAX)
-			return fail(p, p->line,
-				    "cmdline is %zu characters long; expected at most %d",
-				    strlen(v), CFG_CMDLINE_MAX);
+			return cfg_fail(p, p->line,
+					"cmdline is %zu characters long; expected at most %d",
+					strlen(v), CFG_CMDLINE_MAX);
 		kstrlcpy(vm->cmdline, v, sizeof(vm->cmdline));
 		break;
 	case KEY_EXIT_PORT:
@@ -244,8 +252,8 @@ static int set_key(struct parser *p, const char *key, const char *v)
 		else if (!strcmp(v, "no"))
 			vm->exit_port = false;
 		else
-			return fail(p, p->line, "bad exit_port value '%.40s'; expected yes or no",
-				    v);
+			return cfg_fail(p, p->line,
+					"bad exit_port value '%.40s'; expected yes or no", v);
 		break;
 	case KEY_ON_CRASH:
 		if (!strcmp(v, "stop"))
@@ -253,8 +261,8 @@ static int set_key(struct parser *p, const char *key, const char *v)
 		else if (!strcmp(v, "restart"))
 			vm->on_crash_restart = true;
 		else
-			return fail(p, p->line,
-				    "bad on_crash value '%.40s'; expected stop or restart", v);
+			return cfg_fail(p, p->line,
+					"bad on_crash value '%.40s'; expected stop or restart", v);
 		break;
 	case KEY_ON_REBOOT:
 		if (!strcmp(v, "stop"))
@@ -262,8 +270,8 @@ static int set_key(struct parser *p, const char *key, const char *v)
 		else if (!strcmp(v, "restart"))
 			vm->on_reboot_restart = true;
 		else
-			return fail(p, p->line,
-				    "bad on_reboot value '%.40s'; expected restart or stop", v);
+			return cfg_fail(p, p->line,
+					"bad on_reboot value '%.40s'; expected restart or stop", v);
 		break;
 	case KEY_PIN: {
 		/* "1,2": one physical CPU number per vCPU, as keel prints them at boot */
@@ -280,15 +288,16 @@ static int set_key(struct parser *p, const char *key, const char *v)
 			while (*c == ' ' || *c == '\t')
 				c++;
 			unsigned cpu;
-			if (!len || (*c && *c != ',') || parse_uint(num, CFG_MAX_CPU_NUMBER, &cpu))
-				return fail(
+			if (!len || (*c && *c != ',') ||
+			    cfg_parse_uint(num, CFG_MAX_CPU_NUMBER, &cpu))
+				return cfg_fail(
 					p, p->line,
 					"bad pin '%.40s'; expected CPU numbers 0 to %d separated "
 					"by commas, e.g. pin = 1,2",
 					v, CFG_MAX_CPU_NUMBER);
 			if (vm->nr_pins == CFG_MAX_PINS)
-				return fail(p, p->line, "pin names more than %d CPUs",
-					    CFG_MAX_PINS);
+				return cfg_fail(p, p->line, "pin names more than %d CPUs",
+						CFG_MAX_PINS);
 			vm->pins[vm->nr_pins++] = cpu;
 			if (!*c)
 				break;
@@ -297,10 +306,11 @@ static int set_key(struct parser *p, const char *key, const char *v)
 		break;
 	}
 	case KEY_RESTART_LIMIT:
-		if (parse_uint(v, CFG_RESTART_LIMIT_MAX, &vm->restart_limit))
-			return fail(p, p->line,
-				    "bad restart_limit '%.40s'; expected a whole number, 0 to %d",
-				    v, CFG_RESTART_LIMIT_MAX);
+		if (cfg_parse_uint(v, CFG_RESTART_LIMIT_MAX, &vm->restart_limit))
+			return cfg_fail(
+				p, p->line,
+				"bad restart_limit '%.40s'; expected a whole number, 0 to %d", v,
+				CFG_RESTART_LIMIT_MAX);
 		break;
 	}
 	return 0;
@@ -314,15 +324,15 @@ static int close_section(struct parser *p)
 	if (!vm)
 		return 0;
 	if (!(p->seen & KEY_MEMORY))
-		return fail(p, vm->line, "[vm %s] has no memory; expected e.g. memory = 256M",
-			    vm->name);
+		return cfg_fail(p, vm->line, "[vm %s] has no memory; expected e.g. memory = 256M",
+				vm->name);
 	if (!(p->seen & KEY_KERNEL))
-		return fail(p, vm->line, "[vm %s] has no kernel; expected e.g. kernel = vmlinuz",
-			    vm->name);
+		return cfg_fail(p, vm->line,
+				"[vm %s] has no kernel; expected e.g. kernel = vmlinuz", vm->name);
 	if ((p->seen & KEY_PIN) && vm->nr_pins != vm->cpus)
-		return fail(p, vm->pin_line,
-			    "pin names %u CPUs for %u vCPUs; expected one CPU number per vCPU",
-			    vm->nr_pins, vm->cpus);
+		return cfg_fail(p, vm->pin_line,
+				"pin names %u CPUs for %u vCPUs; expected one CPU number per vCPU",
+				vm->nr_pins, vm->cpus);
 	return 0;
 }
 
@@ -330,25 +340,29 @@ static int open_section(struct parser *p, const char *s, size_t n)
 {
 	/* s is the text between '[' and ']' */
 	trim(&s, &n);
+	if (n >= 7 && !strncmp(s, "switch", 6) && is_blank(s[6])) {
+		s += 6, n -= 6;
+		trim(&s, &n);
+		if (close_section(p))
+			return -1;
+		p->vm = NULL;
+		p->seen = 0;
+		return cfg_open_switch(p, s, n);
+	}
 	if (n < 3 || strncmp(s, "vm", 2) != 0 || !is_blank(s[2]))
-		return fail(p, p->line, "unknown section '[%.*s]'; expected [vm NAME]",
-			    (int)MIN(n, 40), s);
+		return cfg_fail(p, p->line,
+				"unknown section '[%.*s]'; expected [vm NAME] or [switch NAME]",
+				(int)MIN(n, 40), s);
 	s += 2, n -= 2;
 	trim(&s, &n);
-	if (n == 0 || n > CFG_NAME_MAX)
-		return fail(p, p->line,
-			    "bad VM name '%.*s'; expected 1 to %d letters, digits, '-' or '_'",
-			    (int)MIN(n, 40), s, CFG_NAME_MAX);
-	for (size_t i = 0; i < n; i++)
-		if (!is_name_char(s[i]))
-			return fail(
-				p, p->line,
+	if (!config_name_ok(s, n))
+		return cfg_fail(p, p->line,
 				"bad VM name '%.*s'; expected 1 to %d letters, digits, '-' or '_'",
-				(int)n, s, CFG_NAME_MAX);
+				(int)MIN(n, 40), s, CFG_NAME_MAX);
 	for (unsigned i = 0; i < p->cfg->nr_vms; i++) {
 		const struct vm_config *o = &p->cfg->vms[i];
 		if (strlen(o->name) == n && !strncmp(o->name, s, n))
-			return fail(
+			return cfg_fail(
 				p, p->line,
 				"duplicate VM name '%s' (first at line %u); expected unique names",
 				o->name, o->line);
@@ -356,8 +370,8 @@ static int open_section(struct parser *p, const char *s, size_t n)
 	if (close_section(p))
 		return -1;
 	if (p->cfg->nr_vms == CFG_MAX_VMS)
-		return fail(p, p->line, "more than %d VMs; expected at most %d", CFG_MAX_VMS,
-			    CFG_MAX_VMS);
+		return cfg_fail(p, p->line, "more than %d VMs; expected at most %d", CFG_MAX_VMS,
+				CFG_MAX_VMS);
 	struct vm_config *vm = &p->cfg->vms[p->cfg->nr_vms++];
 	memset(vm, 0, sizeof(*vm));
 	memcpy(vm->name, s, n);
@@ -367,7 +381,9 @@ static int open_section(struct parser *p, const char *s, size_t n)
 	vm->exit_port = true;
 	vm->on_reboot_restart = true;
 	vm->restart_limit = CFG_RESTART_LIMIT_DEFAULT;
+	vm->console = CFG_CONSOLE_UART;
 	p->vm = vm;
+	p->sw = NULL;
 	p->seen = 0;
 	return 0;
 }
@@ -381,27 +397,28 @@ static int parse_line(struct parser *p, const char *s, size_t n)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
-			return fail(p, p->line, "control character 0x%02x; expected plain text",
-				    (unsigned char)s[i]);
+			return cfg_fail(p, p->line, "control character 0x%02x; expected plain text",
+					(unsigned char)s[i]);
 	if (s[0] == '[') {
 		if (s[n - 1] != ']')
-			return fail(p, p->line, "section header without ']'; expected [vm NAME]");
+			return cfg_fail(p, p->line,
+					"section header without ']'; expected [vm NAME]");
 		return open_section(p, s + 1, n - 2);
 	}
 	const char *eq = memchr(s, '=', n);
 	if (!eq)
-		return fail(p, p->line,
-			    "'%.*s' is not a setting; expected [vm NAME] or key = value",
-			    (int)MIN(n, 40), s);
+		return cfg_fail(p, p->line,
+				"'%.*s' is not a setting; expected [vm NAME] or key = value",
+				(int)MIN(n, 40), s);
 	const char *k = s, *v = eq + 1;
 	size_t kn = (size_t)(eq - s), vn = n - kn - 1;
 	trim(&k, &kn);
 	trim(&v, &vn);
 	if (kn == 0)
-		return fail(p, p->line, "setting without a key; expected key = value");
+		return cfg_fail(p, p->line, "setting without a key; expected key = value");
 	if (kn >= sizeof(key))
-		return fail(p, p->line, "unknown key '%.*s'; expected one of " KEY_LIST,
-			    (int)MIN(kn, 40), k);
+		return cfg_fail(p, p->line, "unknown key '%.*s'; expected one of " KEY_LIST,
+				(int)MIN(kn, 40), k);
 	memcpy(key, k, kn);
 	key[kn] = '\0';
 	memcpy(value, v, vn);
@@ -416,6 +433,7 @@ int config_parse(const char *text, size_t len, const struct config_limits *limit
 	size_t pos = 0;
 
 	out->nr_vms = 0;
+	out->nr_switches = 0;
 	err->line = 0;
 	err->msg[0] = '\0';
 	while (pos < len) {
@@ -426,18 +444,20 @@ int config_parse(const char *text, size_t len, const struct config_limits *limit
 		p.line++;
 		pos += n + (nl ? 1 : 0);
 		if (memchr(s, '\0', n))
-			return fail(&p, p.line, "NUL byte; expected a text file");
+			return cfg_fail(&p, p.line, "NUL byte; expected a text file");
 		if (n >= LINE_MAX_LEN)
-			return fail(&p, p.line, "line is %zu characters long; expected at most %d",
-				    n, LINE_MAX_LEN - 1);
+			return cfg_fail(&p, p.line,
+					"line is %zu characters long; expected at most %d", n,
+					LINE_MAX_LEN - 1);
 		if (parse_line(&p, s, n))
 			return -1;
 	}
 	if (close_section(&p))
 		return -1;
 	if (out->nr_vms == 0)
-		return fail(&p, p.line ? p.line : 1, "no VM defined; expected a [vm NAME] section");
-	return 0;
+		return cfg_fail(&p, p.line ? p.line : 1,
+				"no VM defined; expected a [vm NAME] section");
+	return cfg_io_finish(&p);
 }
 
 int config_check_memory(const struct keel_config *cfg, uint64_t host_free_bytes,

@@ -10,6 +10,7 @@
  *	hv_vm_setup_memory(vm, 256 * MiB, err, sizeof(err));        // RAM + stage-2 tables
  *	hv_vm_load_kernel(vm, image, image_size, "console=ttyS0", err, sizeof(err));
  *	hv_vm_load_initrd(vm, initrd, initrd_size, err, sizeof(err)); // optional
+ *	hv_vm_add_disk(vm, image, image_size, false, err, sizeof(err)); // optional: vda, vdb ...
  *	hv_vm_run(vm);                                   // until the guest powers off or stops
  *	hv_vm_destroy(vm);
  *
@@ -44,6 +45,20 @@ void hv_vm_set_crash_policy(struct vm *vm, bool restart, unsigned limit);
 /* on_reboot: after the guest resets its machine (0xCF9, the keyboard controller, port 0x92, the
  * ACPI reset register), rebuild and start it again, as often as it asks (default), or stop it. */
 void hv_vm_set_reboot_policy(struct vm *vm, bool restart);
+/* Guest I/O (the device models attach to what these record):
+ * A virtio-blk disk over an image in keel's memory (not a VM's RAM), size a non-zero multiple of
+ * 512 bytes; vda, vdb ... in the order of the calls, at most VM_MAX_DISKS. A writable disk's
+ * writes land in image and stay there until keel stops, across restarts of the VM: image must
+ * live that long and have no other writer. */
+int hv_vm_add_disk(struct vm *vm, void *image, size_t size, bool read_only, char *err,
+		   size_t err_size);
+/* A virtio-net port on keel's Ethernet switch switch_name (a keel.cfg name: 1-31 letters, digits,
+ * '-', '_'), with mac (6 bytes, unicast, not zero) or NULL for one the device picks; at most
+ * VM_MAX_NETS. */
+int hv_vm_add_net(struct vm *vm, const char *switch_name, const uint8_t *mac, char *err,
+		  size_t err_size);
+/* The guest's console (default VM_CONSOLE_UART). */
+void hv_vm_set_console(struct vm *vm, enum vm_console mode);
 /* Back to the state right after loading: RAM zeroed, kernel and initrd loaded again, vCPUs at
  * their entry state. hv_vm_run uses it for restarts. */
 int hv_vm_rebuild(struct vm *vm, char *err, size_t err_size);
@@ -57,7 +72,7 @@ void hv_run(struct vm **vms, unsigned nr);
 /* hv_run of one VM; returns why it stopped (VM_STOP_* of vdev/vdev.h). */
 int hv_vm_run(struct vm *vm);
 /* Gives back everything the VM took: its RAM, stage-2 tables, vCPUs (VMCB or VMCS, FPU area),
- * devices and console buffer, and the VM structure itself. For a VM that never ran, or once
+ * devices, disk backends (not their images) and console buffer, and the VM structure itself. For a VM that never ran, or once
  * hv_run (hv_vm_run) has returned; on the CPU the VM was built on. */
 void hv_vm_destroy(struct vm *vm);
 

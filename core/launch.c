@@ -4,7 +4,48 @@
 
 #include "arch/x86/percpu.h"
 #include "core/hv_api.h"
+#include "lib/fmt.h"
 #include "lib/log.h"
+
+/* "1 MiB", "512 KiB": a disk's size in the log, terse but never "0 MiB" */
+static void size_text(uint64_t bytes, char *buf, size_t n)
+{
+	if (bytes >= MiB)
+		ksnprintf(buf, n, "%llu MiB", (unsigned long long)(bytes / MiB));
+	else
+		ksnprintf(buf, n, "%llu KiB", (unsigned long long)(bytes / KiB));
+}
+
+/* The VM's disks, nets and console, as keel.cfg gives them; -1 after logging a keel.cfg:LINE:
+ * message. Only images the boot stage loaded reach here (it checked their sizes). */
+static int add_io(const struct boot_info *bi, const struct vm_config *c, struct vm *vm)
+{
+	char err[200], size[24];
+
+	for (unsigned i = 0; i < c->nr_disks; i++) {
+		const struct disk_config *d = &c->disks[i];
+		const struct boot_module *m = boot_find_module(bi, d->path);
+		if (!m || hv_vm_add_disk(vm, (void *)(uintptr_t)m->addr, m->size, d->read_only, err,
+					 sizeof(err))) {
+			klog("keel.cfg:%u: [vm %s] disk %s: %s", d->line, c->name, d->path,
+			     m ? err : "not loaded");
+			return -1;
+		}
+		size_text(m->size, size, sizeof(size));
+		klog("vm %s: disk vd%c: %s, %s%s", c->name, 'a' + i, d->path, size,
+		     d->read_only ? ", read-only" : "");
+	}
+	for (unsigned i = 0; i < c->nr_nets; i++) {
+		const struct net_config *n = &c->nets[i];
+		if (hv_vm_add_net(vm, n->sw, n->has_mac ? n->mac : NULL, err, sizeof(err))) {
+			klog("keel.cfg:%u: [vm %s] net = %s: %s", n->line, c->name, n->sw, err);
+			return -1;
+		}
+	}
+	hv_vm_set_console(vm,
+			  c->console == CFG_CONSOLE_VIRTIO ? VM_CONSOLE_VIRTIO : VM_CONSOLE_UART);
+	return 0;
+}
 
 int launch_vms(const struct boot_info *bi, struct vm **vms)
 {
@@ -55,6 +96,8 @@ int launch_vms(const struct boot_info *bi, struct vm **vms)
 		     (unsigned long long)(c->memory >> 20), c->cpus, c->cpus > 1 ? "s" : "",
 		     c->kernel, vm->kernel_format, initrd ? ", initrd " : "",
 		     initrd ? c->initrd : "");
+		if (add_io(bi, c, vm))
+			return -1;
 		continue;
 fail:
 		klog("keel.cfg:%u: [vm %s] %s", line, c->name, kernel ? err : "kernel not loaded");

@@ -11,6 +11,7 @@
 #include "core/kmem.h"
 #include "core/sched.h"
 #include "core/virt.h"
+#include "core/vm_io.h"
 #include "core/vm_run.h"
 #include "guest/loader.h"
 #include "lib/fmt.h"
@@ -345,6 +346,7 @@ void hv_vm_destroy(struct vm *vm)
 		kmem_free_pages(vm->mem.ext, vm->mem.nr * sizeof(*vm->mem.ext));
 	}
 	vm->mem = (struct guest_mem){ NULL, 0 };
+	vm_io_destroy(vm);
 	kmem_free_pages(vm->platform, sizeof(struct platform));
 	kmem_free_pages(vm->con, sizeof(struct conbuf));
 	kmem_free_pages(vm, sizeof(*vm));

@@ -8,12 +8,28 @@
 #include "core/vcpu_state.h"
 #include "core/vm_exit.h"
 #include "guest/loader.h"
+#include "io/blk.h"
 #include "lib/spinlock.h"
 #include "mm/stage2.h"
 #include "vdev/rtc_cmos.h"
 #include "vdev/vdev.h"
 
 #define VM_MAX_VCPUS CFG_MAX_VCPUS
+#define VM_MAX_DISKS CFG_MAX_DISKS
+#define VM_MAX_NETS CFG_MAX_NETS
+
+/* The guest's console device (keel.cfg `console`) */
+enum vm_console {
+	VM_CONSOLE_UART,   /* the emulated 16550 at COM1 */
+	VM_CONSOLE_VIRTIO, /* a virtio console (its device model reads this) */
+};
+
+/* A virtio-net port the VM asked for: the device models attach it to the switch */
+struct vm_net {
+	char sw[CFG_NAME_MAX + 1];
+	bool has_mac; /* false: the device model picks the address */
+	uint8_t mac[6];
+};
 
 enum vm_state {
 	VM_CREATED,
@@ -102,6 +118,13 @@ struct vm {
 	uint64_t pmu_msr_accesses;
 	/* transient-execution mitigations run for this VM in this life (core/mitigations.h) */
 	struct mitig_counts mitig;
+	/* guest I/O (core/vm_io.c): what the device models build on. disks[i] is vd('a' + i); its
+	 * backend lives until hv_vm_destroy, so a restarted guest finds what it wrote. */
+	struct blk_backend *disks[VM_MAX_DISKS];
+	unsigned nr_disks;
+	struct vm_net nets[VM_MAX_NETS];
+	unsigned nr_nets;
+	enum vm_console console;
 };
 
 static inline void vm_lock(struct vm *vm)

@@ -123,9 +123,10 @@ struct loaded_file {
 	uint64_t size;
 };
 
-/* Opens folder\path (path uses '/') and reads it whole into fresh pages. */
+/* Opens folder\path (path uses '/') and reads it whole into fresh pages (EfiLoaderData: keel's
+ * memory from then on). A file over max_size is not read: EFI_BAD_BUFFER_SIZE, out->size set. */
 static EFI_STATUS read_file(EFI_FILE_HANDLE root, const CHAR16 *folder, const char *path,
-			    struct loaded_file *out)
+			    uint64_t max_size, struct loaded_file *out)
 {
 	CHAR16 name[512];
 	size_t n = 0;
@@ -152,6 +153,10 @@ static EFI_STATUS read_file(EFI_FILE_HANDLE root, const CHAR16 *folder, const ch
 		goto out;
 	}
 	out->size = info->FileSize;
+	if (out->size > max_size) {
+		s = EFI_BAD_BUFFER_SIZE;
+		goto out;
+	}
 	EFI_PHYSICAL_ADDRESS addr = 0;
 	UINTN pages = (UINTN)(ALIGN_UP(out->size, 4096) / 4096) + 1; /* +1: room for a terminator */
 	s = efi_st->BootServices->AllocatePages(AllocateAnyPages, EfiLoaderData, pages, &addr);
@@ -174,7 +179,7 @@ static void load_module(EFI_FILE_HANDLE root, const CHAR16 *folder, const char *
 	if (boot_find_module(&boot, path))
 		return;
 	struct loaded_file lf = { 0 }; /* a gcc -fanalyzer false positive without it */
-	EFI_STATUS s = read_file(root, folder, path, &lf);
+	EFI_STATUS s = read_file(root, folder, path, UINT64_MAX, &lf);
 	if (EFI_ERROR(s)) {
 		klog("keel.cfg:%u: cannot read %s '%s': %s; expected a file beside keel.cfg", line,
 		     key, path, efi_status_str(s));
@@ -185,6 +190,44 @@ static void load_module(EFI_FILE_HANDLE root, const CHAR16 *folder, const char *
 	m->addr = lf.addr;
 	m->size = lf.size;
 	klog("loaded %s (%llu KiB)", path, (unsigned long long)(lf.size / KiB));
+}
+
+/* A disk image: loaded as a kernel is, unless its size is wrong, which keel.cfg's line reports
+ * (a too large one before any memory is taken for it). */
+static void load_disk(EFI_FILE_HANDLE root, const CHAR16 *folder, const struct disk_config *d)
+{
+	struct config_error err;
+	/* the same file as an earlier disk, kernel or initrd: keel.cfg allows that read-only */
+	const struct boot_module *m = boot_find_module(&boot, d->path);
+	struct loaded_file lf = { 0 };
+
+	if (m) {
+		lf.size = m->size;
+	} else {
+		EFI_STATUS s = read_file(root, folder, d->path, CFG_DISK_IMAGE_MAX, &lf);
+		if (s == EFI_OUT_OF_RESOURCES) {
+			klog("keel.cfg:%u: disk %s (%llu MiB) does not fit in free RAM; expected a "
+			     "smaller image (keel holds disk images in RAM)",
+			     d->line, d->path, (unsigned long long)(lf.size / MiB));
+			boot_fail();
+		}
+		if (EFI_ERROR(s) && s != EFI_BAD_BUFFER_SIZE) {
+			klog("keel.cfg:%u: cannot read disk '%s': %s; expected a file beside keel.cfg",
+			     d->line, d->path, efi_status_str(s));
+			boot_fail();
+		}
+	}
+	if (config_check_disk_size(d, lf.size, &err)) {
+		klog("keel.cfg:%u: %s", err.line, err.msg);
+		boot_fail();
+	}
+	if (m)
+		return;
+	struct boot_module *b = &boot.modules[boot.nr_modules++];
+	kstrlcpy(b->path, d->path, sizeof(b->path));
+	b->addr = lf.addr;
+	b->size = lf.size;
+	klog("loaded %s (%llu KiB)", d->path, (unsigned long long)(lf.size / KiB));
 }
 
 static void load_config_and_files(EFI_HANDLE image)
@@ -206,7 +249,7 @@ static void load_config_and_files(EFI_HANDLE image)
 	image_folder(li, folder, ARRAY_SIZE(folder));
 
 	struct loaded_file cfg = { 0 }; /* (as lf in load_module) */
-	EFI_STATUS s = read_file(root, folder, "keel.cfg", &cfg);
+	EFI_STATUS s = read_file(root, folder, "keel.cfg", UINT64_MAX, &cfg);
 	if (EFI_ERROR(s)) {
 		klog("keel.cfg:0: cannot read keel.cfg: %s; expected it beside keel.efi",
 		     efi_status_str(s));
@@ -227,6 +270,8 @@ static void load_config_and_files(EFI_HANDLE image)
 		load_module(root, folder, vm->kernel, vm->kernel_line, "kernel");
 		if (vm->initrd[0])
 			load_module(root, folder, vm->initrd, vm->initrd_line, "initrd");
+		for (unsigned j = 0; j < vm->nr_disks; j++)
+			load_disk(root, folder, &vm->disks[j]);
 	}
 	root->Close(root);
 }

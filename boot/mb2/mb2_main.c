@@ -61,6 +61,20 @@ static void use_module(const char *path, unsigned line, const char *key)
 	add_module(m, path);
 }
 
+/* A disk image is a module like a kernel; its size is checked here, where keel.cfg's line is
+ * known, so a bad image stops keel before anything started. */
+static void use_disk(const struct disk_config *d)
+{
+	struct config_error err;
+
+	use_module(d->path, d->line, "disk");
+	const struct boot_module *m = boot_find_module(&boot, d->path);
+	if (m && config_check_disk_size(d, m->size, &err)) {
+		klog("keel.cfg:%u: %s", err.line, err.msg);
+		boot_fail();
+	}
+}
+
 static void read_config(void)
 {
 	const struct mb2_module *cfg = mb2_find_module(&mi, "keel.cfg");
@@ -86,6 +100,8 @@ static void read_config(void)
 		use_module(vm->kernel, vm->kernel_line, "kernel");
 		if (vm->initrd[0])
 			use_module(vm->initrd, vm->initrd_line, "initrd");
+		for (unsigned j = 0; j < vm->nr_disks; j++)
+			use_disk(&vm->disks[j]);
 	}
 }
 
@@ -119,7 +135,7 @@ static const char *find_acpi(void)
 
 static void build_memmap(uint64_t info_phys)
 {
-	struct mem_range keep[2 + MB2_MAX_MODULES];
+	static struct mem_range keep[2 + MB2_MAX_MODULES]; /* static: ~4 KiB off the boot stack */
 	unsigned nr_keep = 0, dropped = 0;
 
 	keep[nr_keep++] =

@@ -13,7 +13,8 @@
 /* keel reads nothing bigger; GRUB's structures are a few KiB plus the module strings. */
 #define MB2_INFO_MAX (1u * 1024 * 1024)
 #define MB2_MAX_MMAP 256
-#define MB2_MAX_MODULES 64
+/* keel.cfg and every file it may name */
+#define MB2_MAX_MODULES (1 + BOOT_MAX_MODULES)
 #define MB2_RSDP_MAX 64 /* bytes of the RSDP copy kept: 36 for ACPI 2.0 and later */
 
 /* Tag types (3.6.x) */

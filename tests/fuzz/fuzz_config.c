@@ -36,7 +36,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    strlen(vm->cmdline) > CFG_CMDLINE_MAX || has_dotdot(vm->kernel) ||
 			    has_dotdot(vm->initrd))
 				abort();
+			/* the I/O keys: within their limits, only files, only good addresses */
+			if (vm->nr_disks > CFG_MAX_DISKS || vm->nr_nets > CFG_MAX_NETS ||
+			    vm->nr_macs > vm->nr_nets)
+				abort();
+			for (unsigned j = 0; j < vm->nr_disks; j++)
+				if (vm->disks[j].kind != CFG_DISK_FILE || !vm->disks[j].path[0] ||
+				    has_dotdot(vm->disks[j].path))
+					abort();
+			for (unsigned j = 0; j < vm->nr_nets; j++)
+				if (!config_name_ok(vm->nets[j].sw, strlen(vm->nets[j].sw)) ||
+				    vm->nets[j].has_mac != (j < vm->nr_macs) ||
+				    (vm->nets[j].has_mac && !config_mac_ok(vm->nets[j].mac)))
+					abort();
 		}
+		/* no switch reaches here with an uplink: keel has no NIC driver to back it */
+		for (unsigned j = 0; j < cfg.nr_switches; j++)
+			if (cfg.switches[j].has_uplink)
+				abort();
 		config_check_memory(&cfg, 1ull << 32, &err);
 	} else {
 		unsigned lines = 1;

@@ -238,6 +238,242 @@ static void memory_check(void **state)
 	assert_int_equal(err.line, 2);
 }
 
+/* A VM with its required keys, then the lines of extra (line 4 on) */
+static int parse_vm(const char *extra)
+{
+	static char text[8192];
+	snprintf(text, sizeof(text), "[vm a]\nmemory = 16M\nkernel = k\n%s", extra);
+	return parse(text);
+}
+
+static void expect_vm_error(const char *extra, unsigned line, const char *want)
+{
+	assert_int_equal(parse_vm(extra), -1);
+	if (err.line != line || !strstr(err.msg, want))
+		fail_msg("got line %u '%s'; wanted line %u containing '%s'", err.line, err.msg,
+			 line, want);
+}
+
+static void disks(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_vm("disk = root.img\ndisk = data\\d.img , ro\ndisk = x.img,ro,ro\n"),
+			 0);
+	const struct vm_config *vm = &cfg.vms[0];
+	assert_int_equal(vm->nr_disks, 3);
+	assert_int_equal(vm->disks[0].kind, CFG_DISK_FILE);
+	assert_string_equal(vm->disks[0].path, "root.img");
+	assert_false(vm->disks[0].read_only);
+	assert_int_equal(vm->disks[0].line, 4);
+	assert_string_equal(vm->disks[1].path, "data/d.img");
+	assert_true(vm->disks[1].read_only);
+	assert_int_equal(vm->disks[2].line, 6);
+	assert_true(vm->disks[2].read_only);
+	/* none: the defaults */
+	assert_int_equal(parse_vm(""), 0);
+	assert_int_equal(cfg.vms[0].nr_disks, 0);
+	assert_int_equal(cfg.vms[0].nr_nets, 0);
+	assert_int_equal(cfg.vms[0].console, CFG_CONSOLE_UART);
+
+	expect_vm_error("disk = a.img,rw\n", 4, "unknown disk option 'rw'; expected ro");
+	expect_vm_error("disk = a.img,\n", 4, "unknown disk option ''; expected ro");
+	expect_vm_error("disk =\n", 4, "empty disk; expected disk = FILE");
+	expect_vm_error("disk = ,ro\n", 4, "empty disk; expected disk = FILE");
+	expect_vm_error("disk = ../a.img\n", 4, "disk path '../a.img' leaves keel.cfg's folder");
+	expect_vm_error("disk = /a.img\n", 4, "disk path '/a.img' is absolute");
+	expect_vm_error("disk = a//b\n", 4, "disk path 'a//b' has an empty component");
+	expect_error("disk = a.img\n[vm a]\nmemory = 16M\nkernel = k\n", 1,
+		     "'disk' outside a VM section; expected a [vm NAME] line first");
+	expect_vm_error("disk = a\ndisk = b\ndisk = c\ndisk = d\ndisk = e\ndisk = f\ndisk = g\n"
+			"disk = h\ndisk = i\n",
+			12, "more than 8 disks in [vm a]; expected at most 8 (vda to vdh)");
+	assert_int_equal(parse_vm("disk = a\ndisk = b\ndisk = c\ndisk = d\ndisk = e\ndisk = f\n"
+				  "disk = g\ndisk = h\n"),
+			 0);
+	assert_int_equal(cfg.vms[0].nr_disks, CFG_MAX_DISKS);
+}
+
+static void host_disks_refused(void **state)
+{
+	(void)state;
+	expect_vm_error("disk = part:root\n", 4,
+			"disk = part:root: keel has no host NVMe or GPT partition driver yet; "
+			"expected disk = FILE, an image beside keel.cfg");
+	expect_vm_error("disk = part:root,ro\n", 4, "disk = part:root: keel has no host");
+	expect_vm_error("disk = part:\n", 4, "the label has 0 characters; expected 1 to 36");
+	expect_vm_error("disk = part:0123456789012345678901234567890123456\n", 4,
+			"the label has 37 characters");
+	expect_vm_error("disk = part:root,bad\n", 4, "unknown disk option 'bad'");
+	expect_vm_error("disk = nvme:1\n", 4,
+			"disk = nvme:1: keel has no host NVMe driver yet; expected disk = FILE");
+	expect_vm_error("disk = nvme:0\n", 4, "bad disk 'nvme:0'; expected nvme:N");
+	expect_vm_error("disk = nvme:x\n", 4, "bad disk 'nvme:x'; expected nvme:N");
+	expect_vm_error("disk = nvme:\n", 4, "bad disk 'nvme:'; expected nvme:N");
+}
+
+static void shared_images(void **state)
+{
+	(void)state;
+	/* read-only everywhere: any number may share an image */
+	assert_int_equal(
+		parse("[vm a]\nmemory = 16M\nkernel = k\ndisk = s.img,ro\ndisk = s.img,ro\n"
+		      "[vm b]\nmemory = 16M\nkernel = k\ndisk = S.IMG,ro\ndisk = k,ro\n"),
+		0);
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\ndisk = s.img,ro\n"
+		     "[vm b]\nmemory = 16M\nkernel = k\ndisk = s.img\n",
+		     8,
+		     "disk s.img is also vda of [vm a] (line 4), and one of them writes it; "
+		     "expected ,ro on every disk that shares an image");
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\ndisk = d/s.img\n"
+		     "[vm b]\nmemory = 16M\nkernel = k\ndisk = ./D/./S.img,ro\n",
+		     8, "disk ./D/./S.img is also vda of [vm a] (line 4)");
+	expect_vm_error("disk = x.img\ndisk = s.img\ndisk = s.img\n", 6,
+			"disk s.img is also vdb of [vm a] (line 5)");
+	expect_vm_error("initrd = i.gz\ndisk = I.gz\n", 5,
+			"disk I.gz is the initrd of [vm a]; expected ,ro, or a copy of the file");
+	/* a kernel named after the disk, in a later VM */
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\ndisk = k2\n"
+		     "[vm b]\nmemory = 16M\nkernel = k2\n",
+		     4, "disk k2 is the kernel of [vm b]");
+}
+
+static void nets_and_macs(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_vm("net = lan\nmac = 52:54:00:aB:cd:EF\nnet = sw-2_x\nnet = lan\n"
+				  "mac = 02:00:00:00:00:01\n"),
+			 0);
+	const struct vm_config *vm = &cfg.vms[0];
+	assert_int_equal(vm->nr_nets, 3);
+	assert_string_equal(vm->nets[0].sw, "lan");
+	assert_true(vm->nets[0].has_mac);
+	const uint8_t mac0[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
+	assert_memory_equal(vm->nets[0].mac, mac0, 6);
+	/* the second mac line belongs to the second net, whatever lines come between */
+	assert_string_equal(vm->nets[1].sw, "sw-2_x");
+	assert_true(vm->nets[1].has_mac);
+	assert_int_equal(vm->nets[1].mac[5], 1);
+	assert_false(vm->nets[2].has_mac);
+	assert_int_equal(vm->nets[2].line, 7);
+
+	expect_vm_error("mac = 52:54:00:12:34:56\n", 4,
+			"mac without a net before it in [vm a]; expected each mac after its net");
+	expect_vm_error("net = a\nmac = 52:54:00:12:34:56\nmac = 52:54:00:12:34:57\n", 6,
+			"mac without a net before it");
+	expect_vm_error(
+		"net = a\nmac = 01:00:5e:00:00:01\n", 5,
+		"mac = 01:00:5e:00:00:01 is a multicast address; expected a unicast address");
+	expect_vm_error("net = a\nmac = 00:00:00:00:00:00\n", 5,
+			"mac = 00:00:00:00:00:00 is all zero; expected a unicast address");
+	expect_vm_error("net = a\nmac = 52:54:00:12:34\n", 5,
+			"bad mac '52:54:00:12:34'; expected six hex bytes XX:XX:XX:XX:XX:XX");
+	expect_vm_error("net = a\nmac = 52-54-00-12-34-56\n", 5, "bad mac '52-54-00-12-34-56'");
+	expect_vm_error("net = a\nmac = 52:54:00:12:34:5g\n", 5, "bad mac");
+	expect_vm_error("net = a\nmac = 52:54:00:12:34:567\n", 5, "bad mac");
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\nnet = x\nmac = 52:54:00:12:34:56\n"
+		     "[vm b]\nmemory = 16M\nkernel = k\nnet = x\nmac = 52:54:00:12:34:56\n",
+		     10,
+		     "mac = 52:54:00:12:34:56 is already the mac of a net of [vm a] (line 4); "
+		     "expected every mac once");
+	expect_vm_error("net =\n", 4, "bad switch name ''; expected 1 to 31 letters");
+	expect_vm_error("net = a b\n", 4, "bad switch name 'a b'");
+	expect_vm_error("net = 0123456789012345678901234567890123\n", 4, "bad switch name");
+	expect_vm_error("net = a\nnet = a\nnet = a\nnet = a\nnet = a\n", 8,
+			"more than 4 nets in [vm a]; expected at most 4");
+	expect_error("net = a\n", 1, "'net' outside a VM section");
+	expect_error("mac = 52:54:00:12:34:56\n", 1, "'mac' outside a VM section");
+}
+
+static void console_key(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_vm("console = virtio\n"), 0);
+	assert_int_equal(cfg.vms[0].console, CFG_CONSOLE_VIRTIO);
+	assert_int_equal(parse_vm("console = uart\n"), 0);
+	assert_int_equal(cfg.vms[0].console, CFG_CONSOLE_UART);
+	expect_vm_error("console = hvc\n", 4, "bad console value 'hvc'; expected uart or virtio");
+	expect_vm_error("console = uart\nconsole = uart\n", 5,
+			"'console' set twice in [vm a]; expected each key once");
+	/* once per VM, not per file */
+	assert_int_equal(parse("[vm a]\nmemory = 16M\nkernel = k\nconsole = virtio\n"
+			       "[vm b]\nmemory = 16M\nkernel = k\nconsole = uart\n"),
+			 0);
+	expect_error("console = uart\n", 1, "'console' outside a VM section");
+	expect_vm_error(
+		"colour = blue\n", 4,
+		"unknown key 'colour'; expected one of memory, cpus, kernel, initrd, "
+		"cmdline, exit_port, on_crash, restart_limit, pin, on_reboot, disk, net, mac, "
+		"console");
+}
+
+static void switches(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("[switch lan]\n[vm a]\nmemory = 16M\nkernel = k\nnet = lan\n"
+			       "[ switch  dmz-1 ]\n# no uplink\n"),
+			 0);
+	assert_int_equal(cfg.nr_switches, 2);
+	assert_string_equal(cfg.switches[0].name, "lan");
+	assert_int_equal(cfg.switches[0].line, 1);
+	assert_string_equal(cfg.switches[1].name, "dmz-1");
+	assert_false(cfg.switches[1].has_uplink);
+	assert_int_equal(cfg.nr_vms, 1);
+
+	expect_error("[switch lan]\nuplink = nic0\n[vm a]\nmemory = 16M\nkernel = k\n", 2,
+		     "uplink = nic0: keel has no host NIC driver yet; expected a [switch lan] "
+		     "without uplink (its VMs then reach only each other)");
+	expect_error("[switch lan]\nuplink = eth0\n", 2,
+		     "bad uplink 'eth0'; expected nicN with N a host NIC number");
+	expect_error("[switch lan]\nuplink = nic64\n", 2, "bad uplink 'nic64'");
+	expect_error("[switch lan]\nuplink = nic\n", 2, "bad uplink 'nic'");
+	expect_error("[switch lan]\nmemory = 16M\n", 2,
+		     "unknown key 'memory' in [switch lan]; expected uplink");
+	expect_error("[switch lan]\n[switch lan]\n", 2,
+		     "duplicate [switch lan] (first at line 1); expected one section per switch");
+	expect_error("[switch a.b]\n", 1, "bad switch name 'a.b'; expected 1 to 31 letters");
+	expect_error("[switch lan]\n", 1, "no VM defined");
+	/* a VM section is closed (its required keys checked) when a switch section starts */
+	expect_error("[vm a]\nmemory = 16M\n[switch lan]\n", 1, "[vm a] has no kernel");
+	expect_error("[switchlan]\n", 1,
+		     "unknown section '[switchlan]'; expected [vm NAME] or "
+		     "[switch NAME]");
+	char text[2048] = "";
+	for (int i = 0; i <= CFG_MAX_SWITCHES; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "[switch s%d]\n", i);
+	expect_error(text, 17, "more than 16 [switch NAME] sections; expected at most 16");
+}
+
+static void disk_sizes(void **state)
+{
+	(void)state;
+	struct disk_config d = { .kind = CFG_DISK_FILE, .path = "d.img", .line = 7 };
+	assert_int_equal(config_check_disk_size(&d, 512, &err), 0);
+	assert_int_equal(config_check_disk_size(&d, CFG_DISK_IMAGE_MAX, &err), 0);
+	assert_int_equal(config_check_disk_size(&d, 1000, &err), -1);
+	assert_int_equal(err.line, 7);
+	assert_string_equal(err.msg,
+			    "disk d.img (1000 bytes) is not a whole number of 512-byte "
+			    "sectors; expected a raw image whose size is a multiple of 512");
+	assert_int_equal(config_check_disk_size(&d, 0, &err), -1);
+	assert_non_null(strstr(err.msg, "disk d.img (0 bytes) is empty; expected a raw image of at "
+					"least one 512-byte sector"));
+	assert_int_equal(config_check_disk_size(&d, CFG_DISK_IMAGE_MAX + 512, &err), -1);
+	assert_non_null(strstr(err.msg, "is too large; expected at most 2 GiB (keel holds disk "
+					"images in RAM)"));
+}
+
+static void mac_and_name_checks(void **state)
+{
+	(void)state;
+	const uint8_t ok[6] = { 2, 0, 0, 0, 0, 0 }, multi[6] = { 3 }, zero[6] = { 0 };
+	assert_true(config_mac_ok(ok));
+	assert_false(config_mac_ok(multi));
+	assert_false(config_mac_ok(zero));
+	assert_true(config_name_ok("a", 1));
+	assert_false(config_name_ok("", 0));
+	assert_false(config_name_ok("a/b", 3));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +488,14 @@ int main(void)
 		cmocka_unit_test(long_values),
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(memory_check),
+		cmocka_unit_test(disks),
+		cmocka_unit_test(host_disks_refused),
+		cmocka_unit_test(shared_images),
+		cmocka_unit_test(nets_and_macs),
+		cmocka_unit_test(console_key),
+		cmocka_unit_test(switches),
+		cmocka_unit_test(disk_sizes),
+		cmocka_unit_test(mac_and_name_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,10 @@
+/* Inside core: the guest I/O a VM holds (core/vm_io.c; its public calls are in core/hv_api.h). */
+#ifndef KEEL_CORE_VM_IO_H
+#define KEEL_CORE_VM_IO_H
+
+struct vm;
+
+/* Gives back the VM's disk backends (their images stay: they are the boot stage's). */
+void vm_io_destroy(struct vm *vm);
+
+#endif

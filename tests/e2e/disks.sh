@@ -1,0 +1,69 @@
+# Guest I/O in keel.cfg (sourced by run-svm): disk images loaded at boot and handed to their VM's
+# block backends, on UEFI and on Multiboot2, and the keel.cfg errors of the I/O keys. No device
+# model reads the disks yet: these cases check the loading, the log line per disk, and that
+# hv_vm_destroy gives the backends back.
+
+# disk_case BOOT CASE: the hello guest with a writable 1 MiB disk, a read-only 64 KiB one and a
+# network port; keel must log a line per disk, run the guest to exit code 0 and, once the VM is
+# destroyed, have its own memory back where it was before the VM.
+disk_case() {
+	local boot=$1 case=$2 dir=$out/$2
+	mkdir -p "$dir"
+	dd if=/dev/zero of="$dir/disk.img" bs=1M count=1 status=none
+	dd if=/dev/zero of="$dir/ro.img" bs=1K count=64 status=none
+	cat >"$dir/keel.cfg" <<CFG
+[vm hello]
+memory = 32M
+kernel = hello.elf
+disk = disk.img
+disk = ro.img,ro
+net = lan
+mac = 52:54:00:12:34:56
+console = uart
+CFG
+	"$boot" "$case" "$dir/keel.cfg" 60 "$root/build/guests/hello.elf" "$dir/disk.img" \
+		"$dir/ro.img"
+	e2e_ended "$case" && e2e_expect_all "$case" "vm hello: disk vda: disk.img, 1 MiB" \
+		"vm hello: disk vdb: ro.img, 64 KiB, read-only" "vm hello: exit code 0" &&
+		e2e_before "$case" "vm hello: disk vdb" "vm hello: starting" &&
+		restart_destroyed "$case" && e2e_pass "$case"
+}
+
+# disk_errors [CASE...]: the keel.cfg errors of the I/O keys (all of them without arguments)
+disk_errors() {
+	local k=$out/cfg-files c
+	mkdir -p "$k"
+	head -c 4096 /dev/zero >"$k/kernel"
+	head -c 1000 /dev/zero >"$k/odd.img"
+	local odd="keel.cfg:4: disk odd.img (1000 bytes) is not a whole number of 512-byte sectors;"
+	odd+=" expected a raw image whose size is a multiple of 512"
+	local cases=("$@")
+	[ $# -gt 0 ] || cases=(cfg-bad-mac cfg-disk-odd-size mb2-cfg-disk-odd-size cfg-disk-part
+		cfg-uplink)
+	for c in "${cases[@]}"; do
+		case $c in
+		cfg-bad-mac)
+			config_case e2e_boot_svm "$c" "keel.cfg:5: mac = 01:00:5e:00:00:01 is a multicast address; expected a unicast address" \
+				'[vm a]\nmemory = 64M\nkernel = kernel\nnet = lan\nmac = 01:00:5e:00:00:01\n' "$k/kernel" ;;
+		cfg-disk-odd-size)
+			config_case e2e_boot_svm "$c" "$odd" \
+				'[vm a]\nmemory = 64M\nkernel = kernel\ndisk = odd.img\n' "$k/kernel" "$k/odd.img" ;;
+		mb2-cfg-disk-odd-size)
+			config_case e2e_boot_mb2 "$c" "$odd" \
+				'[vm a]\nmemory = 64M\nkernel = kernel\ndisk = odd.img\n' "$k/kernel" "$k/odd.img" ;;
+		cfg-disk-part)
+			config_case e2e_boot_svm "$c" "keel.cfg:4: disk = part:root: keel has no host NVMe or GPT partition driver yet" \
+				'[vm a]\nmemory = 64M\nkernel = kernel\ndisk = part:root\n' "$k/kernel" ;;
+		cfg-uplink)
+			config_case e2e_boot_svm "$c" "keel.cfg:2: uplink = nic0: keel has no host NIC driver yet; expected a [switch lan]" \
+				'[switch lan]\nuplink = nic0\n[vm a]\nmemory = 64M\nkernel = kernel\nnet = lan\n' "$k/kernel" ;;
+		*) e2e_fail "$c" "no such case" ;;
+		esac
+	done
+}
+
+disks_svm() {
+	disk_case e2e_boot_svm disk-hello
+	disk_case e2e_boot_mb2 mb2-disk-hello
+	disk_errors
+}

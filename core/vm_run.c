@@ -60,6 +60,8 @@ static void vm_request_stop(void *ctx, enum vm_stop_reason reason, uint32_t code
 	stop_locked(ctx, reason, code);
 }
 
+_Static_assert(VM_MAX_DISKS <= PLATFORM_MAX_DISKS, "every disk keel.cfg allows has a slot");
+
 static void vm_random(void *ctx, void *buf, size_t n)
 {
 	(void)ctx;
@@ -303,6 +305,8 @@ static int begin_life(struct vm *vm)
 	pcfg.cpus = vm->nr_vcpus;
 	pcfg.exit_port = vm->exit_port;
 	pcfg.time = vm->start_time;
+	pcfg.disks = vm->disks;
+	pcfg.nr_disks = vm->nr_disks;
 	struct acpi_guest_config acfg;
 	acpi_guest_config_default(&acfg, vm->nr_vcpus);
 	vm_lock(vm);

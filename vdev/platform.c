@@ -4,6 +4,7 @@
 #include "vdev/platform.h"
 
 #include "core/guest_layout.h"
+#include "lib/fmt.h"
 #include "lib/kstring.h"
 #include "vdev/pci/host_bridge.h"
 #include "vdev/virtio/rng.h"
@@ -175,7 +176,7 @@ void platform_default_config(struct platform_config *cfg)
 int platform_init(struct platform *p, const struct vdev_env *env, const struct platform_config *cfg)
 {
 	if (!env || !env->now_ns || cfg->cpus < 1 || cfg->cpus > PLATFORM_MAX_CPUS ||
-	    cfg->pm.sci_gsi >= IRQ_ROUTER_LINES ||
+	    cfg->pm.sci_gsi >= IRQ_ROUTER_LINES || cfg->nr_disks > PLATFORM_MAX_DISKS ||
 	    (cfg->phys_bits && (cfg->phys_bits < 36 || cfg->phys_bits > 52)))
 		return -1;
 	memset(p, 0, sizeof(*p));
@@ -237,6 +238,13 @@ int platform_init(struct platform *p, const struct vdev_env *env, const struct p
 	if (de->random && (virtio_rng_init(&p->rng, de) ||
 			   pci_bus_plug(&p->pci, PLATFORM_SLOT_RNG, &p->rng.vpci.pci)))
 		return -1;
+	for (unsigned i = 0; i < cfg->nr_disks; i++) {
+		char serial[16];
+		ksnprintf(serial, sizeof(serial), "keel-vd%c", 'a' + i);
+		if (virtio_blk_init(&p->blk[i], de, cfg->disks[i], serial) ||
+		    pci_bus_plug(&p->pci, PLATFORM_SLOT_DISK0 + i, &p->blk[i].vpci.pci))
+			return -1;
+	}
 	if (pci_bus_assign(&p->pci))
 		return -1;
 	vlapic_virtual_wire(&p->lapic[0]);

@@ -31,6 +31,7 @@
 #include "vdev/lapic.h"
 #include "vdev/mmio_bus.h"
 #include "vdev/pci/pci_bus.h"
+#include "vdev/virtio/blk.h"
 #include "vdev/virtio/rng.h"
 #include "vdev/pic8259.h"
 #include "vdev/pit8254.h"
@@ -42,6 +43,8 @@
 #define PLATFORM_IOAPIC_BASE 0xFEC00000ull
 /* PCI slots of bus 0: the host bridge at 0, then the devices every VM has */
 #define PLATFORM_SLOT_RNG 1
+#define PLATFORM_SLOT_DISK0 2 /* vda, vdb, ... in slots 2, 3, ... */
+#define PLATFORM_MAX_DISKS 8
 
 struct platform_config {
 	unsigned cpus;		   /* 1..PLATFORM_MAX_CPUS; APIC IDs 0..cpus-1 */
@@ -49,6 +52,9 @@ struct platform_config {
 	struct vrtc_time time;	   /* wall-clock time at guest time "now" */
 	struct vacpi_pm_config pm; /* ports, timer width, S5 value, SCI: as the ACPI tables say */
 	uint32_t phys_bits;	   /* guest MAXPHYADDR (IA32_APIC_BASE reserved bits); 0: 48 */
+	/* virtio-blk disks vda, vdb, ... over these backends (they outlive the platform) */
+	struct blk_backend *const *disks;
+	unsigned nr_disks;
 };
 
 /* The defaults: 1 CPU, exit port on, ACPI PM at 0x600/0x604/0x608 with a 24-bit timer,
@@ -85,6 +91,7 @@ struct platform {
 	struct pci_bus pci;
 	struct pci_dev host_bridge;
 	struct virtio_rng rng;
+	struct virtio_blk blk[PLATFORM_MAX_DISKS];
 	enum platform_irq_source offered[PLATFORM_MAX_CPUS];
 	enum vm_stop_reason stop;
 	uint32_t stop_code;

@@ -46,12 +46,36 @@ CFG
 		e2e_pass "$name"
 }
 
+# linux-disks: two virtio-blk disks, vda writable (1 MiB), vdb read-only (64 KiB). The guest
+# reads vda's first 64 KiB (checked against the image's), writes a line to sector 100 and reads
+# it back after dropping its caches, and finds vdb read-only and refusing a write.
+linux_disks() {
+	local name=linux-disks dir=$out/linux-disks guest=$root/build/guest
+	mkdir -p "$dir"
+	head -c 1048576 /dev/urandom >"$dir/disk.img"
+	head -c 65536 /dev/urandom >"$dir/ro.img"
+	local want
+	want=$(head -c 65536 "$dir/disk.img" | md5sum | cut -d' ' -f1)
+	printf '[vm linux]\nmemory = 256M\nkernel = vmlinuz\ninitrd = initrd.gz\ncmdline = %s\n%s\n' \
+		"console=ttyS0 keel.disk" "disk = disk.img
+disk = ro.img,ro" >"$dir/keel.cfg"
+	e2e_boot_svm "$name" "$dir/keel.cfg" "${LINUX_TIMEOUT:-400}" "$guest/vmlinuz" \
+		"$guest/initrd.gz" "$dir/disk.img" "$dir/ro.img"
+	e2e_ended "$name" && e2e_expect_all "$name" "vm linux: disk vda: disk.img, 1 MiB" \
+		"vm linux: disk vdb: ro.img, 64 KiB, read-only" \
+		"KEEL-PCI: 0000:00:02.0 0x1af4:0x1042 class 0x018000 driver virtio-pci" \
+		"KEEL-VDA: 2048 sectors, ro 0" "KEEL-VDA-READ: $want" "KEEL-VDA-WRITE: keel was here" \
+		"KEEL-VDB: 128 sectors, ro 1" "KEEL-VDB-WRITE: refused" "!KEEL-INSMOD-FAILED" \
+		"vm linux: powered off" && e2e_pass "$name"
+}
+
 linux_boots() {
 	# 512 MiB: with less, the kernel's own reservations put MemTotal under the 85 % bound
 	linux_case e2e_boot_svm linux-bzimage vmlinuz 512 1
 	linux_case e2e_boot_svm linux-pvh vmlinux 512 1
 	# eight vCPUs on two CPUs: four time-sliced on each, and Linux brings all eight online
 	QEMU_OPTS="${QEMU_OPTS:-} --smp 2" linux_case e2e_boot_svm linux-8vcpu-2cpu vmlinuz 512 8
+	linux_disks
 	linux_reboot
 }
 

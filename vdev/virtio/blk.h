@@ -1,0 +1,29 @@
+/* virtio-blk (virtio 1.2, 5.2) over a block backend (io/blk.h): one request queue; reads,
+ * writes, flushes, the device ID, and discard and write-zeroes when the backend has them. A
+ * request is checked before anything moves: its header and status byte where the spec puts them,
+ * data a whole number of sectors, every sector inside the disk (io/blk.c), no writes to a
+ * read-only disk; a bad one completes with IOERR (or UNSUPP) and touches nothing. Data moves
+ * between guest buffers and the backend through a small bounce buffer, a piece at a time. */
+#ifndef KEEL_VDEV_VIRTIO_BLK_H
+#define KEEL_VDEV_VIRTIO_BLK_H
+
+#include "io/blk.h"
+#include "vdev/virtio/virtio_pci.h"
+
+#define VIRTIO_BLK_QUEUE_SIZE 128
+#define VIRTIO_BLK_BOUNCE 8192
+#define VIRTIO_BLK_ID_BYTES 20 /* a GET_ID answer (5.2.6) */
+
+struct virtio_blk {
+	struct virtio_pci vpci;
+	struct blk_backend *disk;
+	char serial[VIRTIO_BLK_ID_BYTES + 1];
+	uint64_t reads, writes, flushes, errors; /* requests, for `stats` */
+	uint8_t bounce[VIRTIO_BLK_BOUNCE];
+};
+
+/* A device for disk (named for GET_ID, e.g. "keel-vda"); -1 when the transport refuses. */
+int virtio_blk_init(struct virtio_blk *b, const struct vdev_env *env, struct blk_backend *disk,
+		    const char *serial);
+
+#endif

@@ -121,7 +121,11 @@ static void same_seed_same_bytes(void **state)
 static void different_seeds_differ(void **state)
 {
 	(void)state;
-	static const char *const seeds[] = { "", "a", "b", "ab", "ba",
+	static const char *const seeds[] = { "",
+					     "a",
+					     "b",
+					     "ab",
+					     "ba",
 					     "0123456789abcdef0123456789abcdef",
 					     "0123456789abcdef0123456789abcdeg",
 					     "0123456789abcdef0123456789abcdef!" };
@@ -134,7 +138,8 @@ static void different_seeds_differ(void **state)
 	for (unsigned i = 0; i < ARRAY_SIZE(seeds); i++)
 		for (unsigned j = 0; j < i; j++)
 			if (!memcmp(out[i], out[j], 64))
-				fail_msg("seeds '%s' and '%s' gave the same bytes", seeds[i], seeds[j]);
+				fail_msg("seeds '%s' and '%s' gave the same bytes", seeds[i],
+					 seeds[j]);
 	/* seeding again adds to the key: it never goes back to what one seed gave */
 	struct drbg d;
 	uint8_t more[64];
@@ -207,12 +212,9 @@ static void rekeys_after_each_request(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(rfc_8439_vector),
-		cmocka_unit_test(matches_openssl),
-		cmocka_unit_test(same_seed_same_bytes),
-		cmocka_unit_test(different_seeds_differ),
-		cmocka_unit_test(output_never_repeats),
-		cmocka_unit_test(rekeys_after_each_request),
+		cmocka_unit_test(rfc_8439_vector),	cmocka_unit_test(matches_openssl),
+		cmocka_unit_test(same_seed_same_bytes), cmocka_unit_test(different_seeds_differ),
+		cmocka_unit_test(output_never_repeats), cmocka_unit_test(rekeys_after_each_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -374,10 +374,10 @@ static void capabilities(void **state)
 		unsigned type, len;
 		uint32_t offset, length;
 	} want[] = {
-		{ 1, 16, 0, 60 },			/* common: the whole 1.2 structure */
-		{ 2, 20, VIRTIO_NOTIFY_OFF, 4 },	/* notify: one queue, multiplier 4 */
-		{ 3, 16, 0x1000, 1 },			/* ISR */
-		{ 5, 20, 0, 0 },			/* PCI configuration access */
+		{ 1, 16, 0, 60 },		 /* common: the whole 1.2 structure */
+		{ 2, 20, VIRTIO_NOTIFY_OFF, 4 }, /* notify: one queue, multiplier 4 */
+		{ 3, 16, 0x1000, 1 },		 /* ISR */
+		{ 5, 20, 0, 0 },		 /* PCI configuration access */
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(want); i++) {
 		const struct vcap *c = &caps[want[i].type];
@@ -489,7 +489,6 @@ static void rng_with_msix(void **state)
 	assert_int_equal(rng.vpci.interrupts, 4);
 }
 
-
 /* Without MSI-X: INTx, and the ISR says why; reading it acknowledges and lowers the line. */
 static void intx_and_isr(void **state)
 {
@@ -535,8 +534,12 @@ static void intx_and_isr(void **state)
 static void features_ok_refused(void **state)
 {
 	(void)state;
-	static const uint64_t bad[] = { 0, F_INDIRECT, F_VERSION_1 | 1, F_VERSION_1 | 1ull << 33,
-					F_VERSION_1 | 1ull << 63, F_VERSION_1 | 1ull << 24 };
+	static const uint64_t bad[] = { 0,
+					F_INDIRECT,
+					F_VERSION_1 | 1,
+					F_VERSION_1 | 1ull << 33,
+					F_VERSION_1 | 1ull << 63,
+					F_VERSION_1 | 1ull << 24 };
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
 		set_status(0);
 		set_status(S_ACK | S_DRIVER);
@@ -608,8 +611,8 @@ static void bad_rings_need_reset(void **state)
 		assert_int_equal(msgs[before].data, 0x40);
 		/* DRIVER_OK on top keeps NEEDS_RESET; a notification does nothing */
 		set_status(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
-		assert_int_equal(status(), S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK |
-						   S_NEEDS_RESET);
+		assert_int_equal(status(),
+				 S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK | S_NEEDS_RESET);
 		notify(0);
 		assert_int_equal(rng.vpci.notifies, 0);
 	}
@@ -792,12 +795,8 @@ static void pci_cfg_window(void **state)
 	static const struct {
 		unsigned bar;
 		uint32_t off, len;
-	} bad[] = { { 1, STATUS, 1 },
-		    { 0, STATUS, 3 },
-		    { 0, Q_DESC, 8 },
-		    { 0, NUM_QUEUES + 1, 2 },
-		    { 0, VIRTIO_BAR_SIZE, 1 },
-		    { 0, 0xFFFFFFFF, 1 } };
+	} bad[] = { { 1, STATUS, 1 },	      { 0, STATUS, 3 },		 { 0, Q_DESC, 8 },
+		    { 0, NUM_QUEUES + 1, 2 }, { 0, VIRTIO_BAR_SIZE, 1 }, { 0, 0xFFFFFFFF, 1 } };
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
 		cfg_wr(c + 4, 1, bad[i].bar);
 		cfg_wr(c + 8, 4, bad[i].off);

@@ -83,5 +83,8 @@ void entropy_init(void)
 	else
 		source = SRC_DRBG;
 	klog("keel: entropy for the VMs from %s",
-	     source == SRC_RDSEED ? "RDSEED" : source == SRC_RDRAND ? "RDRAND" : "a ChaCha20 DRBG seeded from TSC jitter (weak: no RDRAND on this CPU)");
+	     source == SRC_RDSEED ? "RDSEED"
+	     : source == SRC_RDRAND
+		     ? "RDRAND"
+		     : "a ChaCha20 DRBG seeded from TSC jitter (weak: no RDRAND on this CPU)");
 }

@@ -44,8 +44,9 @@ static int cf8_read(void *ctx, uint16_t port, unsigned size, uint32_t *val)
 {
 	struct pci_bus *bus = ctx;
 	/* only a dword access at 0xCF8 is CONFIG_ADDRESS; others are plain I/O nobody answers */
-	*val = size == 4 && port == PCI_CONFIG_ADDRESS ? bus->config_address
-						       : (size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1);
+	*val = size == 4 && port == PCI_CONFIG_ADDRESS
+		       ? bus->config_address
+		       : (size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1);
 	return 0;
 }
 

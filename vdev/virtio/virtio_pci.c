@@ -139,7 +139,8 @@ void virtio_pci_drain(struct virtio_pci *v, unsigned q,
 		if (r == VIRTQ_EMPTY)
 			break;
 		if (r == VIRTQ_BROKEN || virtq_push(vq, m, chain.head, fn(v, m, &chain))) {
-			virtio_pci_queue_broken(v, q, why ? why : "a used ring outside the VM's RAM");
+			virtio_pci_queue_broken(v, q,
+						why ? why : "a used ring outside the VM's RAM");
 			break;
 		}
 	}
@@ -222,7 +223,7 @@ static uint64_t common_read(struct virtio_pci *v, unsigned off, unsigned size)
 
 	if (off >= CC_Q_DESC && off < CC_Q_NDATA) {
 		uint64_t zero = 0;
-		uint64_t *field = !q ? &zero
+		uint64_t *field = !q		      ? &zero
 				  : off < CC_Q_DRIVER ? &q->desc
 				  : off < CC_Q_DEVICE ? &q->avail
 						      : &q->used;
@@ -289,7 +290,9 @@ static void common_write(struct virtio_pci *v, unsigned off, unsigned size, uint
 	if (off >= CC_Q_DESC && off < CC_Q_NDATA) {
 		if (!q || q->enabled)
 			return; /* addresses are set before the queue is enabled (4.1.4.3.2) */
-		uint64_t *field = off < CC_Q_DRIVER ? &q->desc : off < CC_Q_DEVICE ? &q->avail : &q->used;
+		uint64_t *field = off < CC_Q_DRIVER   ? &q->desc
+				  : off < CC_Q_DEVICE ? &q->avail
+						      : &q->used;
 		uint64_t *f = half_or_whole(field, (off - CC_Q_DESC) % 8, size, &shift);
 		if (f) {
 			uint64_t mask = size == 8 ? ~0ull : 0xFFFFFFFFull << shift;
@@ -461,8 +464,7 @@ int virtio_pci_init(struct virtio_pci *v, const struct vdev_env *env, uint16_t t
 	    add_vendor_cap(v, CAP_ISR, ISR_OFF, 1, CAP_LEN) < 0 ||
 	    (cfg_len && add_vendor_cap(v, CAP_DEVICE, VIRTIO_DEVCFG_OFF, cfg_len, CAP_LEN) < 0) ||
 	    (pci_cfg = add_vendor_cap(v, CAP_PCI_CFG, 0, 0, CAP_LEN + 4)) < 0 ||
-	    pci_dev_add_msix(&v->pci, nr_queues + 1, 0, VIRTIO_MSIX_TABLE_OFF,
-			     VIRTIO_MSIX_PBA_OFF))
+	    pci_dev_add_msix(&v->pci, nr_queues + 1, 0, VIRTIO_MSIX_TABLE_OFF, VIRTIO_MSIX_PBA_OFF))
 		return -1;
 	uint32_t mult = NOTIFY_MULT;
 	memcpy(v->pci.cfg + notify + CAP_EXTRA, &mult, 4);

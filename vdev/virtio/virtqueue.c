@@ -101,7 +101,8 @@ static bool walk(const struct virtq *q, const struct guest_mem *m, uint64_t tabl
 	for (unsigned visited = 0;; visited++) {
 		struct desc d;
 		if (i >= n || visited >= n) {
-			*why = i >= n ? "a descriptor index past the table" : "a descriptor chain loops";
+			*why = i >= n ? "a descriptor index past the table"
+				      : "a descriptor chain loops";
 			return false;
 		}
 		if (!read_desc(m, table, i, &d)) {
@@ -183,8 +184,7 @@ int virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32
 	return 0;
 }
 
-bool virtq_wants_interrupt(const struct virtq *q, const struct guest_mem *m,
-			   uint16_t used_before)
+bool virtq_wants_interrupt(const struct virtq *q, const struct guest_mem *m, uint16_t used_before)
 {
 	/* the used index is published before the driver's suppression is read (2.7.10) */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

@@ -23,8 +23,8 @@
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1
 
 struct virtq {
-	uint16_t max_size;    /* what the device offers */
-	uint16_t size;	      /* what the driver chose: a power of two, 1..max_size */
+	uint16_t max_size; /* what the device offers */
+	uint16_t size;	   /* what the driver chose: a power of two, 1..max_size */
 	bool enabled;
 	uint64_t desc, avail, used; /* guest-physical ring addresses */
 	uint16_t msix_vector;
@@ -62,8 +62,7 @@ enum virtq_pop virtq_pop(struct virtq *q, const struct guest_mem *m, struct virt
 int virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len);
 /* After pushes that moved used_idx from used_before: does the driver want an interrupt
  * (VIRTQ_AVAIL_F_NO_INTERRUPT, or used_event with EVENT_IDX, 2.7.10)? */
-bool virtq_wants_interrupt(const struct virtq *q, const struct guest_mem *m,
-			   uint16_t used_before);
+bool virtq_wants_interrupt(const struct virtq *q, const struct guest_mem *m, uint16_t used_before);
 
 /* Copies from the chain's readable buffers, starting off bytes into them; returns the bytes
  * copied (fewer when the chain is shorter). */

@@ -469,4 +469,6 @@ void pci_dev_reset(struct pci_dev *d)
 	d->intx_asserted = false;
 	if (was_asserted)
 		intx_update(d);
+	if (d->model_reset)
+		d->model_reset(d);
 }

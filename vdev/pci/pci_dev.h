@@ -99,6 +99,9 @@ struct pci_dev {
 	uint16_t hook_off, hook_len;
 	void (*hook)(struct pci_dev *d, unsigned off, unsigned size, bool write);
 	void *hook_ctx;
+	/* The device model's own state back to reset when the function is (a VM reset,
+	 * pci_dev_reset); its context is hook_ctx. Optional. */
+	void (*model_reset)(struct pci_dev *d);
 
 	/* Filled by the bus when the function is plugged in. */
 	void *bus;
@@ -158,7 +161,8 @@ void pci_dev_lower_intx(struct pci_dev *d);
 bool pci_dev_msi_on(const struct pci_dev *d);
 
 /* Back to the state pci_dev_seal recorded: command 0, BARs at 0, MSI and MSI-X off, every
- * MSI-X vector masked (6.8.2.9), nothing pending, INTx low. */
+ * MSI-X vector masked (6.8.2.9), nothing pending, INTx low; then the device model's
+ * model_reset. */
 void pci_dev_reset(struct pci_dev *d);
 
 #endif

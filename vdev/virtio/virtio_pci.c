@@ -165,6 +165,12 @@ static void device_reset(struct virtio_pci *v)
 		v->ops->reset(v);
 }
 
+/* A reset of the PCI function (the VM's) resets the virtio device too. */
+static void pci_function_reset(struct pci_dev *d)
+{
+	device_reset(d->hook_ctx);
+}
+
 static void write_status(struct virtio_pci *v, uint8_t val)
 {
 	if (!val) {
@@ -471,6 +477,7 @@ int virtio_pci_init(struct virtio_pci *v, const struct vdev_env *env, uint16_t t
 	v->pci.hook_len = 4;
 	v->pci.hook = pci_cfg_window;
 	v->pci.hook_ctx = v;
+	v->pci.model_reset = pci_function_reset;
 	pci_dev_seal(&v->pci);
 	return 0;
 }

@@ -547,6 +547,11 @@ static void features_ok_refused(void **state)
 		assert_int_equal(driver_features(), bad[i]);
 		set_status(S_ACK | S_DRIVER | S_FEATURES_OK);
 		assert_int_equal(status(), S_ACK | S_DRIVER);
+		/* nor does a refused set take effect, or a driver going on to DRIVER_OK get DMA */
+		assert_false(rng.vpci.vq[0].indirect);
+		cfg_wr(PCI_COMMAND, 2, PCI_CMD_MEM | PCI_CMD_MASTER);
+		set_status(S_ACK | S_DRIVER | S_DRIVER_OK);
+		assert_null(virtio_pci_dma(&rng.vpci));
 	}
 	set_status(0);
 	assert_int_equal(driver_features(), 0);

@@ -109,12 +109,17 @@ void virtio_pci_queue_broken(struct virtio_pci *v, unsigned q, const char *why)
 	virtio_pci_config_changed(v);
 }
 
+/* The driver finished setting the device up and nothing broke since: a driver that went on to
+ * DRIVER_OK after its features were refused gets nothing. */
+static bool live(const struct virtio_pci *v)
+{
+	uint8_t need = VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK;
+	return (v->status & need) == need && !(v->status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
 const struct guest_mem *virtio_pci_dma(struct virtio_pci *v)
 {
-	if (!pci_dev_bus_master(&v->pci) || !(v->status & VIRTIO_STATUS_DRIVER_OK) ||
-	    (v->status & VIRTIO_STATUS_NEEDS_RESET))
-		return NULL;
-	return v->env->mem;
+	return live(v) && pci_dev_bus_master(&v->pci) ? v->env->mem : NULL;
 }
 
 void virtio_pci_used(struct virtio_pci *v, unsigned q, uint16_t used_before)
@@ -183,10 +188,11 @@ static void write_status(struct virtio_pci *v, uint8_t val)
 		uint64_t f = v->driver_features;
 		if ((f & ~offered(v)) || !(f >> VIRTIO_F_VERSION_1 & 1))
 			now &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
-		for (unsigned q = 0; q < v->nr_queues; q++) {
-			v->vq[q].indirect = f >> VIRTIO_F_INDIRECT_DESC & 1;
-			v->vq[q].event_idx = f >> VIRTIO_F_EVENT_IDX & 1;
-		}
+		else
+			for (unsigned q = 0; q < v->nr_queues; q++) {
+				v->vq[q].indirect = f >> VIRTIO_F_INDIRECT_DESC & 1;
+				v->vq[q].event_idx = f >> VIRTIO_F_EVENT_IDX & 1;
+			}
 	}
 	v->status = now;
 }
@@ -378,8 +384,7 @@ static int bar_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 		   off - VIRTIO_NOTIFY_OFF < (uint64_t)NOTIFY_MULT * v->nr_queues) {
 		/* the queue is the address's; the value written is not trusted (4.1.5.2) */
 		unsigned q = (unsigned)(off - VIRTIO_NOTIFY_OFF) / NOTIFY_MULT;
-		if ((v->status & VIRTIO_STATUS_DRIVER_OK) &&
-		    !(v->status & VIRTIO_STATUS_NEEDS_RESET) && v->vq[q].enabled) {
+		if (live(v) && v->vq[q].enabled) {
 			v->notifies++;
 			v->ops->notify(v, q);
 		}

@@ -90,6 +90,7 @@ struct vm_config {
 	struct net_config nets[CFG_MAX_NETS];
 	unsigned nr_macs; /* the Nth mac line belongs to the Nth net */
 	enum cfg_console console;
+	unsigned console_line; /* 0 without a console key */
 };
 
 struct keel_config {

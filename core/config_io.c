@@ -219,6 +219,7 @@ int cfg_io_key(struct parser *p, const char *key, const char *v)
 		return cfg_fail(p, p->line,
 				"'console' set twice in [vm %s]; expected each key once", vm->name);
 	p->seen |= KEY_CONSOLE;
+	vm->console_line = p->line;
 	if (!strcmp(v, "uart"))
 		vm->console = CFG_CONSOLE_UART;
 	else if (!strcmp(v, "virtio"))

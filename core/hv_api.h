@@ -54,11 +54,12 @@ int hv_vm_add_disk(struct vm *vm, void *image, size_t size, bool read_only, char
 		   size_t err_size);
 /* A virtio-net port on keel's Ethernet switch switch_name (a keel.cfg name: 1-31 letters, digits,
  * '-', '_'), with mac (6 bytes, unicast, not zero) or NULL for one the device picks; at most
- * VM_MAX_NETS. */
+ * VM_MAX_NETS. Refused (-1, with why in err) until keel has the virtio-net device. */
 int hv_vm_add_net(struct vm *vm, const char *switch_name, const uint8_t *mac, char *err,
 		  size_t err_size);
-/* The guest's console (default VM_CONSOLE_UART). */
-void hv_vm_set_console(struct vm *vm, enum vm_console mode);
+/* The guest's console (default VM_CONSOLE_UART). VM_CONSOLE_VIRTIO is refused (-1, why in err)
+ * until keel has the virtio-console device. */
+int hv_vm_set_console(struct vm *vm, enum vm_console mode, char *err, size_t err_size);
 /* Back to the state right after loading: RAM zeroed, kernel and initrd loaded again, vCPUs at
  * their entry state. hv_vm_run uses it for restarts. */
 int hv_vm_rebuild(struct vm *vm, char *err, size_t err_size);

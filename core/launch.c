@@ -42,8 +42,12 @@ static int add_io(const struct boot_info *bi, const struct vm_config *c, struct 
 			return -1;
 		}
 	}
-	hv_vm_set_console(vm,
-			  c->console == CFG_CONSOLE_VIRTIO ? VM_CONSOLE_VIRTIO : VM_CONSOLE_UART);
+	if (hv_vm_set_console(vm,
+			      c->console == CFG_CONSOLE_VIRTIO ? VM_CONSOLE_VIRTIO : VM_CONSOLE_UART,
+			      err, sizeof(err))) {
+		klog("keel.cfg:%u: [vm %s] console = virtio: %s", c->console_line, c->name, err);
+		return -1;
+	}
 	return 0;
 }
 

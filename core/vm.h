@@ -16,6 +16,8 @@
 
 #define VM_MAX_VCPUS CFG_MAX_VCPUS
 #define VM_MAX_DISKS CFG_MAX_DISKS
+/* 0 until vdev/virtio has a net device: hv_vm_add_net refuses until then */
+#define VM_HAS_VIRTIO_NET 0
 #define VM_MAX_NETS CFG_MAX_NETS
 
 /* The guest's console device (keel.cfg `console`) */

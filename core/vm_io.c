@@ -54,6 +54,12 @@ int hv_vm_add_net(struct vm *vm, const char *switch_name, const uint8_t *mac, ch
 			    CFG_NAME_MAX);
 	if (mac && !config_mac_ok(mac))
 		return fail(err, err_size, "mac is multicast or zero; expected a unicast address");
+	/* the switch exists (io/net_switch.c), the device that would attach to it does not: a VM
+	 * started without the network it was promised would be half configured */
+	if (!VM_HAS_VIRTIO_NET)
+		return fail(err, err_size,
+			    "keel has no virtio-net device yet; expected no net key (the VM's only "
+			    "link is its serial console for now)");
 	struct vm_net *n = &vm->nets[vm->nr_nets++];
 	kstrlcpy(n->sw, switch_name, sizeof(n->sw));
 	n->has_mac = mac != NULL;
@@ -62,9 +68,13 @@ int hv_vm_add_net(struct vm *vm, const char *switch_name, const uint8_t *mac, ch
 	return 0;
 }
 
-void hv_vm_set_console(struct vm *vm, enum vm_console mode)
+int hv_vm_set_console(struct vm *vm, enum vm_console mode, char *err, size_t err_size)
 {
+	if (mode == VM_CONSOLE_VIRTIO)
+		return fail(err, err_size,
+			    "keel has no virtio-console device yet; expected console = uart");
 	vm->console = mode;
+	return 0;
 }
 
 void vm_io_destroy(struct vm *vm)

@@ -39,7 +39,7 @@ disk_errors() {
 	odd+=" expected a raw image whose size is a multiple of 512"
 	local cases=("$@")
 	[ $# -gt 0 ] || cases=(cfg-bad-mac cfg-disk-odd-size mb2-cfg-disk-odd-size cfg-disk-part
-		cfg-uplink)
+		cfg-uplink cfg-net-no-device cfg-console-no-device)
 	for c in "${cases[@]}"; do
 		case $c in
 		cfg-bad-mac)
@@ -57,6 +57,13 @@ disk_errors() {
 		cfg-uplink)
 			config_case e2e_boot_svm "$c" "keel.cfg:2: uplink = nic0: keel has no host NIC driver yet; expected a [switch lan]" \
 				'[switch lan]\nuplink = nic0\n[vm a]\nmemory = 64M\nkernel = kernel\nnet = lan\n' "$k/kernel" ;;
+		# keys whose device keel does not have yet: refused, no VM half built
+		cfg-net-no-device)
+			config_case e2e_boot_svm "$c" "keel.cfg:4: [vm a] net = lan: keel has no virtio-net device yet" \
+				'[vm a]\nmemory = 64M\nkernel = hello.elf\nnet = lan\n' "$root/build/guests/hello.elf" ;;
+		cfg-console-no-device)
+			config_case e2e_boot_svm "$c" "keel.cfg:4: [vm a] console = virtio: keel has no virtio-console device yet; expected console = uart" \
+				'[vm a]\nmemory = 64M\nkernel = hello.elf\nconsole = virtio\n' "$root/build/guests/hello.elf" ;;
 		*) e2e_fail "$c" "no such case" ;;
 		esac
 	done

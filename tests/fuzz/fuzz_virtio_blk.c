@@ -6,7 +6,7 @@
  * Guest RAM is three extents, each its own allocation (ASan sees any access past one):
  * [0, 0x4000) and [0x4000, 0x5000), guest neighbours but not host ones, a gap, then
  * [0x6000, 0xE000). Rings at 0x0 (descriptors), 0x400 (available), 0x600 (used); indirect
- * tables at 0x1000 + 0x80 k; status bytes at 0x1800 + head; headers at 0x1C00 + 0x20 k; data
+ * tables at 0x1000 + 0x80 k; status bytes at 0x1800 + head; headers at 0x1C00 + 16 head; data
  * buffers anywhere from 0x2000 on (the gap included). The disk is 1 to 40 sectors, its own
  * allocation with GUARD bytes on both sides.
  *
@@ -285,7 +285,7 @@ static void build_request(struct input *in)
 
 	struct bufd b[MAX_BUFS];
 	unsigned n = 0;
-	uint64_t hdr = HDR + 0x20 * (next_desc % 32);
+	uint64_t hdr = HDR + 16 * (next_desc % drv.size); /* the head's: one per chain in flight */
 	vq_w(m, hdr, type, 4);
 	vq_w(m, hdr + 4, 0, 4);
 	vq_w(m, hdr + 8, sector, 8);

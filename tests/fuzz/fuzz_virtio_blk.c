@@ -377,7 +377,8 @@ static void guards_check(void)
 	static uint8_t guard[GUARD];
 	if (!guard[0])
 		memset(guard, 0xEE, GUARD);
-	if (memcmp(area, guard, GUARD) != 0 || memcmp(area + GUARD + sectors * 512, guard, GUARD))
+	if (memcmp(area, guard, GUARD) != 0 ||
+	    memcmp(area + GUARD + sectors * 512, guard, GUARD) != 0)
 		abort();
 }
 

@@ -122,13 +122,18 @@ static uint32_t serve(struct virtio_pci *v, const struct guest_mem *m, const str
 	int status;
 
 	/* the header leads the readable part, the status byte ends the writable part (5.2.6) */
-	if (c->in_bytes < 1 || virtq_chain_read(m, c, 0, hdr, HDR_BYTES) != HDR_BYTES) {
+	if (c->in_bytes < 1) {
 		b->errors++;
 		return 0; /* no room for a status: nothing the driver can read */
 	}
+	uint64_t in_data = c->in_bytes - 1;
+	if (virtq_chain_read(m, c, 0, hdr, HDR_BYTES) != HDR_BYTES) {
+		status = S_IOERR; /* no whole header: no request, but the driver must hear so */
+		goto done;
+	}
 	memcpy(&type, hdr, 4);
 	memcpy(&sector, hdr + 8, 8);
-	uint64_t in_data = c->in_bytes - 1, out_data = c->out_bytes - HDR_BYTES;
+	uint64_t out_data = c->out_bytes - HDR_BYTES;
 	switch (type) {
 	case T_IN:
 		b->reads++;
@@ -161,6 +166,7 @@ static uint32_t serve(struct virtio_pci *v, const struct guest_mem *m, const str
 		status = S_UNSUPP;
 		break;
 	}
+done:
 	if (status != S_OK)
 		b->errors++;
 	uint8_t s = (uint8_t)status;

@@ -42,9 +42,9 @@ static int add_io(const struct boot_info *bi, const struct vm_config *c, struct 
 			return -1;
 		}
 	}
-	if (hv_vm_set_console(vm,
-			      c->console == CFG_CONSOLE_VIRTIO ? VM_CONSOLE_VIRTIO : VM_CONSOLE_UART,
-			      err, sizeof(err))) {
+	if (hv_vm_set_console(
+		    vm, c->console == CFG_CONSOLE_VIRTIO ? VM_CONSOLE_VIRTIO : VM_CONSOLE_UART, err,
+		    sizeof(err))) {
 		klog("keel.cfg:%u: [vm %s] console = virtio: %s", c->console_line, c->name, err);
 		return -1;
 	}

@@ -1,10 +1,10 @@
 # Guest I/O in keel.cfg (sourced by run-svm): disk images loaded at boot and handed to their VM's
-# block backends, on UEFI and on Multiboot2, and the keel.cfg errors of the I/O keys. No device
-# model reads the disks yet: these cases check the loading, the log line per disk, and that
-# hv_vm_destroy gives the backends back.
+# block backends, on UEFI and on Multiboot2, and the keel.cfg errors of the I/O keys. These cases
+# check the loading, the log line per disk, and that hv_vm_destroy gives the backends back;
+# linux-disks (linux.sh) has Linux read and write them through virtio-blk.
 
-# disk_case BOOT CASE: the hello guest with a writable 1 MiB disk, a read-only 64 KiB one and a
-# network port; keel must log a line per disk, run the guest to exit code 0 and, once the VM is
+# disk_case BOOT CASE: the hello guest with a writable 1 MiB disk and a read-only 64 KiB one (a
+# network port would be refused until keel has virtio-net: cfg-net-no-device); keel must log a line per disk, run the guest to exit code 0 and, once the VM is
 # destroyed, have its own memory back where it was before the VM.
 disk_case() {
 	local boot=$1 case=$2 dir=$out/$2
@@ -17,8 +17,6 @@ memory = 32M
 kernel = hello.elf
 disk = disk.img
 disk = ro.img,ro
-net = lan
-mac = 52:54:00:12:34:56
 console = uart
 CFG
 	"$boot" "$case" "$dir/keel.cfg" 60 "$root/build/guests/hello.elf" "$dir/disk.img" \

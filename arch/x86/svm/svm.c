@@ -37,11 +37,22 @@ void svm_vmsave(uint64_t pa);
 #define IOPM_SIZE (12 * KiB)
 #define MSRPM_SIZE (8 * KiB)
 
+/* VMCB state-save area (AMD APM vol 2, appendix B, table B-2): offsets 0x400-0x6FF */
+#define VMCB_SAVE_AREA 0x400
+#define VMCB_SAVE_AREA_SIZE 0x300
+
+/* The instruction after VMRUN in svm_run.S. */
+extern const char svm_vmrun_host_rip[];
+
 struct svm_vcpu {
 	void *vmcb;
 	uint64_t vmcb_pa;
 	uint64_t exit_rip; /* the guest's RIP at its last exit */
-	bool flush_tlb;	   /* its own ASID's entries, on the next VMRUN */
+	/* the state-save area as keel wrote it for the last VMRUN, and how often the CPU handed
+	 * back keel's own state instead of the guest's (svm_vcpu_run) */
+	uint8_t save_before[VMCB_SAVE_AREA_SIZE];
+	uint64_t host_state_exits;
+	bool flush_tlb; /* its own ASID's entries, on the next VMRUN */
 	struct asid_vcpu asid;
 	/* DR0-DR3 while another vCPU has the CPU (DR6 and DR7 are in the VMCB) */
 	struct guest_dregs dregs;
@@ -655,7 +666,23 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 
 	struct svm_vmcb_state checked;
 	vmcb_state_of(vmcb, &checked);
+	memcpy(s->save_before, (uint8_t *)vmcb + VMCB_SAVE_AREA, VMCB_SAVE_AREA_SIZE);
 	svm_vmrun(s->vmcb_pa, &v->regs, (uint64_t)(uintptr_t)cpu->host_vmcb);
+
+	/* QEMU 7.2 TCG was seen (once, 8 vCPUs on 2 CPUs) to end a VMRUN with keel's own state,
+	 * what VMRUN had put in the host save area, as the guest's: RIP the instruction after
+	 * VMRUN, CR3 keel's. Only VMRUN itself holds keel's state in the CPU, so the guest never
+	 * ran: its state is the one written before VMRUN, its registers untouched. That state
+	 * goes back, the exit counts as a host interrupt, and the VMRUN is made again. */
+	bool host_state = *vmcb64(vmcb, VMCB_RIP) == (uint64_t)(uintptr_t)svm_vmrun_host_rip &&
+			  *vmcb64(vmcb, VMCB_CR3) == read_cr3();
+	if (host_state) {
+		memcpy((uint8_t *)vmcb + VMCB_SAVE_AREA, s->save_before, VMCB_SAVE_AREA_SIZE);
+		if (!s->host_state_exits++)
+			klog("vm %s: vcpu %u: VMRUN gave back keel's own state as the guest's; the "
+			     "guest's is restored and the VMRUN made again",
+			     v->vm->name, v->id);
+	}
 
 	v->regs.gpr[GPR_RAX] = *vmcb64(vmcb, VMCB_RAX);
 	v->regs.gpr[GPR_RSP] = *vmcb64(vmcb, VMCB_RSP);
@@ -663,6 +690,11 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 	s->exit_rip = v->regs.rip;
 	v->regs.rflags = *vmcb64(vmcb, VMCB_RFLAGS);
 	decode_exit(s, v, exit);
+	if (host_state) {
+		exit->reason = EXIT_EXT_INTR;
+		*vmcb64(vmcb, VMCB_EVENTINJ) = checked.eventinj; /* still to be delivered */
+		return; /* nothing else happened: not for the NMI bookkeeping either */
+	}
 	if (exit->reason == EXIT_ENTRY_FAILED)
 		explain_invalid_vmcb(v, &checked);
 

@@ -43,6 +43,9 @@ svm_vmrun:
 	mov 0x30(%rsi), %rsi
 	vmload %rax
 	vmrun %rax
+	/* where VMRUN tells the host save area keel goes on (svm.c checks for it in a VMCB) */
+	.globl svm_vmrun_host_rip
+svm_vmrun_host_rip:
 	vmsave %rax
 
 	push %rsi		/* the guest's rsi, while rsi finds regs */

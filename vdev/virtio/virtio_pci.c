@@ -133,7 +133,7 @@ void virtio_pci_drain(struct virtio_pci *v, unsigned q,
 		      uint32_t (*fn)(struct virtio_pci *v, const struct guest_mem *m,
 				     const struct virtq_chain *c))
 {
-	static struct virtq_chain chain; /* callers hold the VM's lock; 2 KiB off the stack */
+	struct virtq_chain *chain = &v->chain; /* the device's own: VMs drain on several CPUs */
 	struct virtq *vq = &v->vq[q];
 	const struct guest_mem *m = virtio_pci_dma(v);
 	if (!m || !vq->enabled)
@@ -141,10 +141,10 @@ void virtio_pci_drain(struct virtio_pci *v, unsigned q,
 	uint16_t before = vq->used_idx;
 	for (unsigned n = 0; n < vq->size; n++) {
 		const char *why = NULL;
-		enum virtq_pop r = virtq_pop(vq, m, &chain, &why);
+		enum virtq_pop r = virtq_pop(vq, m, chain, &why);
 		if (r == VIRTQ_EMPTY)
 			break;
-		if (r == VIRTQ_BROKEN || virtq_push(vq, m, chain.head, fn(v, m, &chain))) {
+		if (r == VIRTQ_BROKEN || virtq_push(vq, m, chain->head, fn(v, m, chain))) {
 			virtio_pci_queue_broken(v, q,
 						why ? why : "a used ring outside the VM's RAM");
 			break;

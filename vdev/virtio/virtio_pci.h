@@ -88,6 +88,7 @@ struct virtio_pci {
 	/* counted for `stats`: notifications, interrupts, chains refused as broken */
 	uint64_t notifies, interrupts, broken;
 	struct unclaimed_log log; /* rate-limits the device's complaint lines */
+	struct virtq_chain chain; /* the chain being served (2 KiB: kept off keel's stack) */
 };
 
 /* A device of `type` with nr_queues queues of at most queue_max entries each, offering

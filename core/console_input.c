@@ -1,5 +1,6 @@
 #include "core/console_input.h"
 
+#include "arch/x86/cpu.h"
 #include "arch/x86/time.h"
 #include "core/console.h"
 #include "core/console_mux.h"
@@ -57,7 +58,7 @@ static void host_vm_view(void *ctx, unsigned i, struct shell_vm_view *out)
 		.state = state_name(vm),
 		.nr_vcpus = vm->nr_vcpus,
 		.memory = vm->memory,
-		.uptime_ns = running ? time_now_ns() - vm->start_ns : 0,
+		.uptime_ns = running ? vm_clock_ns(&vm->clock, rdtsc()) : 0,
 		.restarts = vm->restarts,
 		.pmu_msr_accesses = __atomic_load_n(&vm->pmu_msr_accesses, __ATOMIC_RELAXED),
 		.mitig = {

@@ -63,9 +63,10 @@ static void hv_leaves(uint32_t leaf, const struct cpuid_env *env, struct cpuid_r
 		memcpy(&r->edx, "M\0\0\0", 4);
 		break;
 	case 0x01:
-		/* KVM feature bits: kvm-clock through the new MSRs, with a stable TSC; nothing
-		 * else (no PV EOI, steal time or async page faults) */
-		r->eax = KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
+		/* KVM feature bits: kvm-clock through the new MSRs, stable where the host TSC
+		 * allows; nothing else (no PV EOI, steal time or async page faults) */
+		r->eax = KVM_FEATURE_CLOCKSOURCE2 |
+			 (env->tsc_stable ? KVM_FEATURE_CLOCKSOURCE_STABLE_BIT : 0);
 		break;
 	case 0x10:
 		/* timing leaf (the VMware convention): TSC and APIC bus in kHz */

@@ -17,6 +17,7 @@ struct cpuid_env {
 	unsigned nr_vcpus;
 	bool guest_osxsave; /* guest CR4.OSXSAVE, mirrored in leaf 1 ECX bit 27 */
 	uint32_t tsc_khz;   /* guest TSC frequency */
+	bool tsc_stable;    /* kvm-clock is one clock on every vCPU (arch/x86/tsc_sync.h) */
 	uint32_t apic_khz;  /* local APIC timer input frequency */
 	bool apic_off;	    /* IA32_APIC_BASE.EN clear: leaf 1 EDX.APIC reads 0 */
 };

@@ -6,6 +6,7 @@
 #include "core/cpuid_policy.h"
 #include "core/cr_policy.h"
 #include "core/kvmclock.h"
+#include "core/vcpu_clock.h"
 #include "core/msr_policy.h"
 #include "core/virt.h"
 #include "lib/log.h"
@@ -26,6 +27,7 @@ static void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct 
 		.guest_osxsave = (virt->get_cr(v, 4) & CR4_OSXSAVE) != 0,
 		.apic_off = !vlapic_enabled(&v->vm->platform->lapic[v->id]),
 		.tsc_khz = (uint32_t)(time_tsc_hz() / 1000),
+		.tsc_stable = v->vm->clock.stable,
 		.apic_khz = VLAPIC_TIMER_KHZ,
 	};
 	cpuid_policy(leaf, subleaf, &env, r);
@@ -106,7 +108,7 @@ enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e)
 		if (!write)
 			val = rdtsc() + v->tsc_offset;
 		else
-			v->tsc_offset = val - rdtsc(), virt->set_tsc_offset(v, v->tsc_offset);
+			vcpu_write_tsc(v, val);
 		break;
 	case MSR_ACT_APIC:
 		ok = vm_platform_msr(v, msr, write, &val) != PLATFORM_GP;
@@ -142,17 +144,10 @@ enum exit_result handle_msr(struct vcpu *v, const struct vm_exit *e)
 		}
 		break;
 	case MSR_ACT_KVM_SYSTEM_TIME:
-		if (!write) {
+		if (!write)
 			val = v->kvm_system_time;
-		} else {
-			/* bit 0 enables; the structure is 4-byte aligned in RAM */
-			if (val & 1)
-				ok = kvmclock_write_time(&v->vm->mem, val & ~1ull,
-							 rdtsc() + v->tsc_offset, vm_now_ns(v->vm),
-							 time_tsc_hz()) == 0;
-			if (ok)
-				v->kvm_system_time = val;
-		}
+		else
+			ok = vcpu_set_kvmclock(v, val);
 		break;
 	case MSR_ACT_ZERO:
 		val = 0;

@@ -65,14 +65,13 @@ static int write_versioned(const struct guest_mem *m, uint64_t gpa, const void *
 }
 
 int kvmclock_write_time(const struct guest_mem *m, uint64_t gpa, uint64_t tsc, uint64_t system_ns,
-			uint64_t tsc_hz)
+			struct pvclock_scale scale, bool stable)
 {
-	struct pvclock_scale s = pvclock_scale_for(tsc_hz);
 	struct pvclock_time t = { .tsc_timestamp = tsc,
 				  .system_time = system_ns,
-				  .tsc_to_system_mul = s.mul,
-				  .tsc_shift = s.shift,
-				  .flags = PVCLOCK_TSC_STABLE_BIT };
+				  .tsc_to_system_mul = scale.mul,
+				  .tsc_shift = scale.shift,
+				  .flags = stable ? PVCLOCK_TSC_STABLE_BIT : 0 };
 
 	/* from tsc_timestamp on: version and pad0 stay the guest's */
 	return write_versioned(m, gpa, &t, 8, sizeof(t));

@@ -27,9 +27,11 @@ struct pvclock_scale pvclock_scale_for(uint64_t tsc_hz);
 uint64_t pvclock_scale_apply(struct pvclock_scale s, uint64_t tsc_delta);
 
 /* Writes the vCPU time structure at gpa (32 bytes, 4-aligned): at guest TSC tsc the guest time is
- * system_ns. -1 when gpa is not a whole structure in guest RAM. */
+ * system_ns, and it advances by scale; stable sets PVCLOCK_TSC_STABLE_BIT, which tells the guest
+ * that every vCPU's structure gives the same time (core/vm_clock.h). -1 when gpa is not a whole
+ * structure in guest RAM. */
 int kvmclock_write_time(const struct guest_mem *m, uint64_t gpa, uint64_t tsc, uint64_t system_ns,
-			uint64_t tsc_hz);
+			struct pvclock_scale scale, bool stable);
 /* Writes the wall clock (12 bytes) at gpa: the time of guest time 0, seconds since 1970. */
 int kvmclock_write_wall(const struct guest_mem *m, uint64_t gpa, uint64_t epoch_sec);
 

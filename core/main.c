@@ -8,6 +8,7 @@
 #include "arch/x86/paging.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/smp.h"
+#include "arch/x86/tsc_sync.h"
 #include "core/boot_info.h"
 #include "core/console.h"
 #include "core/host_memory.h"
@@ -125,6 +126,7 @@ NORETURN void hv_main(struct boot_info *bi)
 	host_apic_init();
 	smp_init(bi);
 	smp_selftest();
+	tsc_sync_check();
 	uint64_t keel_before = kmem_used_bytes();
 	if (launch_vms(bi, vms)) {
 		klog("keel: stopping; no VM started");

@@ -6,6 +6,7 @@
 #include "core/gmem.h"
 #include "core/mitigations.h"
 #include "core/vcpu_state.h"
+#include "core/vm_clock.h"
 #include "core/vm_exit.h"
 #include "guest/loader.h"
 #include "io/blk.h"
@@ -62,7 +63,8 @@ struct vcpu {
 	bool wait_for_sipi;  /* an AP, or a vCPU after INIT: runs only once a SIPI arrives */
 	uint64_t wake_ns;    /* keel's clock at its next timer event (core/vm_run.c vcpu_ready) */
 	void *fpu;	     /* its FPU/SSE/AVX registers while another vCPU has the CPU */
-	uint64_t tsc_offset; /* guest TSC = host TSC + tsc_offset */
+	uint64_t tsc_offset; /* guest TSC = host TSC + tsc_offset: the VM's (clock.tsc_offset) */
+	uint32_t tsc_gen;    /* the clock.tsc_gen that offset came from */
 	uint64_t xcr0;
 	uint8_t cr8; /* the CR8 core last gave the backend (virt_ops get_cr8/set_cr8) */
 	uint64_t tsc_aux;
@@ -97,7 +99,7 @@ struct vm {
 	char kernel_format[32];
 	struct vrtc_time start_time; /* wall-clock time for the guest's RTC */
 	uint64_t start_ns;	     /* keel's clock when the VM started: guest time 0 */
-	uint64_t tsc_start;	     /* the host TSC then: the guest's TSC counts from 0 */
+	struct vm_clock clock;	     /* guest time and the guest TSC (vm_lock for changes) */
 	enum vm_stop_reason stop_reason;
 	uint32_t exit_code;	 /* the exit port's value */
 	uint64_t kvm_wall_clock; /* the MSR's last value */

@@ -10,6 +10,7 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/mitigations.h"
 #include "arch/x86/time.h"
+#include "arch/x86/tsc_sync.h"
 #include "core/console_buf.h"
 #include "core/console_input.h"
 #include "core/exit.h"
@@ -17,6 +18,7 @@
 #include "core/hv_api.h"
 #include "core/kmem.h"
 #include "core/sched.h"
+#include "core/vcpu_clock.h"
 #include "core/vcpu_reset.h"
 #include "core/virt.h"
 #include "drivers/uart16550.h"
@@ -30,15 +32,13 @@
 uint64_t vm_now_ns(void *ctx)
 {
 	struct vm *vm = ctx;
-	return time_now_ns() - vm->start_ns;
+	return vm_clock_ns(&vm->clock, rdtsc());
 }
 
-/* The guest TSC counts from 0 at the VM's start at the host TSC's rate (its offset is set so). */
 static uint64_t vm_tsc_to_ns(void *ctx, uint64_t tsc)
 {
-	(void)ctx;
-	uint64_t hz = time_tsc_hz();
-	return tsc / hz * 1000000000ull + tsc % hz * 1000000000ull / hz;
+	struct vm *vm = ctx;
+	return vm_clock_tsc_ns(&vm->clock, tsc);
 }
 
 /* With vm->lock held: the first reason wins; every vCPU is told, wherever it runs. */
@@ -85,6 +85,27 @@ static void vm_uart_tx(void *ctx, const uint8_t *buf, size_t n)
 	conbuf_put(vm->con, buf, n, time_now_ns());
 }
 
+/* What keel's own walk of the guest's page tables makes of an address the crash involves: tells
+ * a guest that lost its mappings from a CPU (or emulator) that lost its way through good ones. */
+static void crash_walk(struct vcpu *v, const struct vcpu_sregs *s, const char *what, uint64_t la,
+		       unsigned access)
+{
+	struct paging_state ps = paging_of(s);
+	uint64_t gpa = 0;
+	uint32_t pf = 0;
+	int r = guest_walk(&v->vm->mem, &ps, la, access, &gpa, &pf);
+
+	if (!r)
+		klog("  %s %016llx: guest page tables map it at %llx", what, (unsigned long long)la,
+		     (unsigned long long)gpa);
+	else if (r == -GW_EFAULT)
+		klog("  %s %016llx: guest page tables do not map it (#PF error %x)", what,
+		     (unsigned long long)la, pf);
+	else
+		klog("  %s %016llx: guest page tables unusable (%s)", what, (unsigned long long)la,
+		     r == -GW_ENOTRAM ? "outside RAM" : "not canonical");
+}
+
 enum exit_result vm_crash(struct vcpu *v, const struct vm_exit *e, const char *fmt, ...)
 {
 	char why[160];
@@ -116,6 +137,10 @@ enum exit_result vm_crash(struct vcpu *v, const struct vm_exit *e, const char *f
 	     (unsigned long long)s.efer);
 	klog("  cs %04x base %llx attr %03x ss %04x attr %03x", s.cs.selector,
 	     (unsigned long long)s.cs.base, s.cs.attr, s.ss.selector, s.ss.attr);
+	if (s.cr0 & X86_CR0_PG) {
+		crash_walk(v, &s, "rip", s.cs.base + v->regs.rip, GW_EXEC);
+		crash_walk(v, &s, "idt", s.idtr.base, 0);
+	}
 	virt->dump(v);
 	vm_lock(vm);
 	stop_locked(vm, VM_STOP_CRASH, 0);
@@ -319,7 +344,7 @@ static int begin_life(struct vm *vm)
 		return -1;
 	}
 	vm->start_ns = time_now_ns();
-	vm->tsc_start = rdtsc();
+	vm_clock_start(&vm->clock, rdtsc(), time_tsc_hz(), tsc_stable());
 	vm->life++;
 	vm->vcpus_in = 0;
 	__atomic_store_n(&vm->pmu_msr_accesses, 0, __ATOMIC_RELAXED); /* the shell's stats */
@@ -404,9 +429,9 @@ static void join_life(struct vcpu *v)
 		vcpu_reset_to_init(v);
 		v->wait_for_sipi = true;
 	}
-	virt->flush_guest_tlb(v); /* nothing the guest cached in its last life survives */
-	v->tsc_offset = (uint64_t)0 - vm->tsc_start;
-	virt->set_tsc_offset(v, v->tsc_offset);
+	virt->flush_guest_tlb(v);	    /* nothing the guest cached in its last life survives */
+	v->tsc_gen = vm->clock.tsc_gen - 1; /* vcpu_take_clock sets the VM's TSC offset */
+	vcpu_take_clock(v);
 }
 
 /* Joins a life that began, leaves one that is ending; the last to leave ends it. */
@@ -588,6 +613,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 		if (time_now_ns() >= end_ns)
 			break;
 		host_timer_arm_us(us_until(v, end_ns));
+		vcpu_take_clock(v);
 		virt->vcpu_run(v, &exit);
 		mitig_collect(&v->vm->mitig);
 		v->exits[exit.reason]++;

@@ -107,7 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				      { 0x1800, sizeof(ram2), ram2, 0 } };
 	struct guest_mem m = { ext, 2 };
 	uint64_t hz = 1000 + (val >> 20);
-	if (kvmclock_write_time(&m, val & 0x3fff, msr, leaf, hz) == 0 &&
+	if (kvmclock_write_time(&m, val & 0x3fff, msr, leaf, pvclock_scale_for(hz), flags & 1) ==
+		    0 &&
 	    ((val & 0x3fff) < 0x1000 || (val & 0x3fff) + 32 > 0x2000))
 		abort();
 	(void)kvmclock_write_wall(&m, (subleaf & 0x3fff), leaf);

@@ -86,6 +86,7 @@
 	.set PH_LDR, 1
 	.set PH_BACK, 2
 	.set PH_REGS, 3
+	.set PH_CLOCK, 4
 
 #define TOFF(x) ((x) - tramp_start)
 
@@ -123,10 +124,16 @@ guest_main:
 	xor %ebp, %ebp
 	call cpu_setup
 	call start_aps
-	call ipi_tests
+	mov $word_clock, %esi
+	call cmdline_number
+	jc 3f
+	mov %eax, clock_seconds		/* step 6 alone */
+	call clock_all
+	jmp 4f
+3:	call ipi_tests
 	call regs_all
 	call final_checks
-	mov failures, %eax
+4:	mov failures, %eax
 	test %eax, %eax
 	jnz 2f
 	SAY "smp: "
@@ -553,8 +560,12 @@ ap_loop:
 	mov %ebx, %eax
 	jmp 3f
 2:	cmp $PH_REGS, %eax
-	jne 3f
+	jne 5f
 	call regs_test
+	jmp 3f
+5:	cmp $PH_CLOCK, %eax
+	jne 3f
+	call clock_run
 3:	mov %eax, ap_phase(,%ebp,4)
 4:	sti
 	hlt
@@ -1380,6 +1391,8 @@ wait_until:
 	stc
 	ret
 
+#include "smp-clock.inc"
+
 /* putdec: eax in decimal */
 putdec:
 	pusha
@@ -1431,6 +1444,12 @@ msg_bsp_madt:	.asciz "the BSP's APIC ID is not in the MADT exactly once\n"
 msg_one_cpu:	.asciz "one CPU only: run this guest with cpus = 2 or more\n"
 msg_icr_busy:	.asciz "the ICR's delivery status stayed pending\n"
 msg_bad_stack:	.asciz "smp: FAIL an interrupt outside the per-CPU stacks\n"
+msg_no_kvmclock: .asciz "no kvm-clock in CPUID 0x40000001\n"
+msg_kvmclock:	.asciz "kvm-clock"
+msg_tsc:	.asciz "the TSC"
+msg_set:	.asciz "set"
+msg_clear:	.asciz "clear"
+word_clock:	.asciz "clock="
 
 	.data
 	.align 4
@@ -1445,6 +1464,19 @@ online:		.long 0
 want_online:	.long 0
 ap_boot_index:	.long 0
 phase:		.long 0
+clock_seconds:	.long 0
+clock_features:	.long 0		/* CPUID 0x40000001 EAX */
+clock_end:	.quad 0		/* kvm-clock ns at which step 6 ends */
+total_warps:	.long 0
+	.align 8
+pub_kvm:	.quad 0		/* the latest kvm-clock and TSC reads any CPU published */
+pub_tsc:	.quad 0
+clock_now:	.space 8 * MAX_CPUS	/* each CPU's latest kvm-clock read */
+clock_reads:	.space 4 * MAX_CPUS
+kvm_warps:	.space 8 * MAX_CPUS	/* steps back per CPU, then the largest step per CPU */
+tsc_warps:	.space 8 * MAX_CPUS
+	.align 32
+pvti:		.space 32 * MAX_CPUS	/* each CPU's kvm-clock structure */
 wait_step:	.long 0
 logical_set:	.long 0
 print_busy:	.long 0

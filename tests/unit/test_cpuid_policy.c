@@ -21,7 +21,12 @@ static void all_ones_host(uint32_t leaf, uint32_t subleaf, struct cpuid_result *
 	}
 }
 
-static struct cpuid_env env = { all_ones_host, 0, 1, false, 2000000, 1000000, false };
+static struct cpuid_env env = { .host = all_ones_host,
+				.vcpu_id = 0,
+				.nr_vcpus = 1,
+				.tsc_khz = 2000000,
+				.tsc_stable = true,
+				.apic_khz = 1000000 };
 
 static struct cpuid_result q(uint32_t leaf, uint32_t subleaf)
 {
@@ -100,6 +105,9 @@ static void hypervisor_leaves(void **state)
 	assert_string_equal(sig, "KVMKVMKVM");
 	assert_int_equal(r.eax, 0x40000010u);
 	assert_int_equal(q(0x40000001u, 0).eax, (1u << 3) | (1u << 24)); /* kvm-clock only */
+	env.tsc_stable = false; /* a host TSC keel cannot vouch for: no stable bit */
+	assert_int_equal(q(0x40000001u, 0).eax, 1u << 3);
+	env.tsc_stable = true;
 	assert_int_equal(q(0x40000010u, 0).eax, 2000000);
 	r = q(0x400000ffu, 0);
 	assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);

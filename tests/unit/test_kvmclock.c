@@ -41,7 +41,9 @@ static void writes_structures_in_ram_only(void **state)
 	uint8_t *ram = calloc(1, 4096), *ram2 = calloc(1, 4096);
 	struct gmem_extent ext[2] = { { 0x10000, 4096, ram, 0 }, { 0x11000, 4096, ram2, 0 } };
 	struct guest_mem m = { ext, 2 };
-	assert_int_equal(kvmclock_write_time(&m, 0x10000 + 64, 5000, 123, 2000000000), 0);
+	assert_int_equal(kvmclock_write_time(&m, 0x10000 + 64, 5000, 123,
+					     pvclock_scale_for(2000000000), true),
+			 0);
 	uint32_t version, mul;
 	uint64_t tsc, sys;
 	memcpy(&version, ram + 64, 4);
@@ -54,23 +56,30 @@ static void writes_structures_in_ram_only(void **state)
 	assert_int_equal(mul, 0x80000000u);
 	assert_int_equal((int8_t)ram[64 + 28], 0);
 	assert_int_equal(ram[64 + 29], 1); /* TSC stable */
-	assert_int_equal(kvmclock_write_time(&m, 0x10000 + 8192 - 16, 1, 1, 1000000), -1);
-	assert_int_equal(kvmclock_write_time(&m, 0x10000 + 2, 1, 1, 1000000), -1);
-	assert_int_equal(kvmclock_write_time(&m, UINT64_MAX - 8, 1, 1, 1000000), -1);
+	assert_int_equal(kvmclock_write_time(&m, 0x10000 + 8192 - 16, 1, 1,
+					     pvclock_scale_for(1000000), true),
+			 -1);
+	assert_int_equal(
+		kvmclock_write_time(&m, 0x10000 + 2, 1, 1, pvclock_scale_for(1000000), true), -1);
+	assert_int_equal(kvmclock_write_time(&m, UINT64_MAX - 8, 1, 1, pvclock_scale_for(1000000),
+					     true),
+			 -1);
 	assert_int_equal(kvmclock_write_wall(&m, 0x10000, 1700000000), 0);
 	uint32_t sec;
 	memcpy(&sec, ram + 4, 4);
 	assert_int_equal(sec, 1700000000);
 	assert_int_equal(kvmclock_write_wall(&m, 0x12000, 1), -1);
 	/* across the two blocks: the fields that fall in the second page land there */
-	assert_int_equal(kvmclock_write_time(&m, 0x11000 - 12, 7, 9, 2000000000), 0);
+	assert_int_equal(kvmclock_write_time(&m, 0x11000 - 12, 7, 9, pvclock_scale_for(2000000000),
+					     false),
+			 0);
 	memcpy(&version, ram + 4096 - 12, 4);
 	assert_int_equal(version, 2);
 	assert_int_equal(gmem_read(&m, 0x11000 - 12 + 8, &tsc, 8), 0);
 	assert_int_equal(gmem_read(&m, 0x11000 - 12 + 16, &sys, 8), 0);
 	assert_int_equal(tsc, 7);
 	assert_int_equal(sys, 9);
-	assert_int_equal(ram2[28 - 12 + 1], 1); /* flags, in the second page */
+	assert_int_equal(ram2[28 - 12 + 1], 0); /* flags, in the second page: not stable */
 	free(ram);
 	free(ram2);
 }

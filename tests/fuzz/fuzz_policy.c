@@ -70,8 +70,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	host_size = size - 21;
 
 	/* the APIC's enable bit from the MSR value's top bit (IA32_APIC_BASE.EN is guest state) */
-	struct cpuid_env env = { fake_host, flags & 7, 1 + (flags >> 3), (flags & 0x80) != 0,
-				 2000000,   1000000,   (val >> 63) != 0 };
+	struct cpuid_env env = { .host = fake_host,
+				 .vcpu_id = flags & 7,
+				 .nr_vcpus = 1 + (flags >> 3),
+				 .guest_osxsave = (flags & 0x80) != 0,
+				 .tsc_khz = 2000000,
+				 .tsc_stable = (val & 1) != 0,
+				 .apic_khz = 1000000,
+				 .apic_off = (val >> 63) != 0 };
 	struct cpuid_result r;
 	cpuid_policy(leaf, subleaf, &env, &r);
 	/* invariants whatever the host says: SVM and VMX hidden, hypervisor bit set (leaf 1 is

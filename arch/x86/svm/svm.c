@@ -2,6 +2,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/debugreg.h"
 #include "arch/x86/paging.h"
+#include "arch/x86/apic.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/svm/asid.h"
 #include "arch/x86/svm/vmcb.h"
@@ -48,11 +49,7 @@ struct svm_vcpu {
 	void *vmcb;
 	uint64_t vmcb_pa;
 	uint64_t exit_rip; /* the guest's RIP at its last exit */
-	/* the state-save area as keel wrote it for the last VMRUN, and how often the CPU handed
-	 * back keel's own state instead of the guest's (svm_vcpu_run) */
-	uint8_t save_before[VMCB_SAVE_AREA_SIZE];
-	uint64_t host_state_exits;
-	bool flush_tlb; /* its own ASID's entries, on the next VMRUN */
+	bool flush_tlb;	   /* its own ASID's entries, on the next VMRUN */
 	struct asid_vcpu asid;
 	/* DR0-DR3 while another vCPU has the CPU (DR6 and DR7 are in the VMCB) */
 	struct guest_dregs dregs;
@@ -114,6 +111,7 @@ static struct {
 	/* this CPU's CR4 and EFER bits and address width, for naming a refused VMRUN's rule */
 	uint64_t cr4_valid, efer_valid;
 	unsigned maxphyaddr;
+	bool exit_after_intr; /* QEMU's TCG: an exit right after each injected interrupt */
 } svm;
 
 /* MSRs a guest reads and writes directly: their guest values live in the VMCB and are switched
@@ -184,11 +182,16 @@ static int svm_setup_shared(char *err, size_t err_size)
 	svm.efer_valid = efer_valid_bits(&host);
 	svm.maxphyaddr = cpuid(0x80000008, 0).eax & 0xff;
 	svm.ready = true;
-	klog("keel: AMD-V enabled: %u ASIDs, nested paging%s%s%s%s", svm.nr_asids,
+	/* every AMD CPU with SVM since 2010 has NRIPS; QEMU's TCG has not (EMULATION.md) */
+	svm.exit_after_intr = !(f.edx & SVM_FEAT_NRIPS);
+	klog("keel: AMD-V enabled: %u ASIDs, nested paging%s%s%s%s%s", svm.nr_asids,
 	     f.edx & SVM_FEAT_NRIPS ? ", NRIPS" : "",
 	     f.edx & SVM_FEAT_DECODE_ASSISTS ? ", decode assists" : "",
 	     f.edx & SVM_FEAT_FLUSH_BY_ASID ? ", flush by ASID" : "",
-	     svm.npt.gib_leaves ? ", 1 GiB NPT pages" : "");
+	     svm.npt.gib_leaves ? ", 1 GiB NPT pages" : "",
+	     svm.exit_after_intr ? "; no NRIPS, as under QEMU's TCG: an exit follows each "
+				   "injected interrupt"
+				 : "");
 	return 0;
 }
 
@@ -666,23 +669,23 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 
 	struct svm_vmcb_state checked;
 	vmcb_state_of(vmcb, &checked);
-	memcpy(s->save_before, (uint8_t *)vmcb + VMCB_SAVE_AREA, VMCB_SAVE_AREA_SIZE);
+	/* QEMU 7.2's TCG delivers an interrupt injected at VMRUN inside VMRUN itself and leaves
+	 * its vector behind as a pending exception (helper_vmrun: cs->exception_index), which it
+	 * delivers again the next time the vCPU thread stops for a kick, ignoring IF, at the
+	 * handler's first instruction, and after which VMCBs were seen holding keel's own state
+	 * (docs/testing.md "The SMP guest"). A host interrupt waiting at VMRUN makes the exit
+	 * come first, which clears it: a wake IPI to this CPU, taken at the INTR exit. */
+	if (svm.exit_after_intr && (checked.eventinj & (SVM_EVT_VALID | SVM_EVT_TYPE_MASK)) ==
+					   (SVM_EVT_VALID | SVM_EVT_TYPE_INTR))
+		(void)host_apic_send_wake(this_cpu()->apic_id);
 	svm_vmrun(s->vmcb_pa, &v->regs, (uint64_t)(uintptr_t)cpu->host_vmcb);
 
-	/* QEMU 7.2 TCG was seen (once, 8 vCPUs on 2 CPUs) to end a VMRUN with keel's own state,
-	 * what VMRUN had put in the host save area, as the guest's: RIP the instruction after
-	 * VMRUN, CR3 keel's. Only VMRUN itself holds keel's state in the CPU, so the guest never
-	 * ran: its state is the one written before VMRUN, its registers untouched. That state
-	 * goes back, the exit counts as a host interrupt, and the VMRUN is made again. */
+	/* keel's own state, what VMRUN put in the host save area, saved as the guest's (RIP the
+	 * instruction after VMRUN, CR3 keel's): the guest's state is lost. Seen under QEMU 7.2's
+	 * TCG before the IPI above; the VM stops (decode_exit says so) rather than run on with
+	 * state that is not its own. */
 	bool host_state = *vmcb64(vmcb, VMCB_RIP) == (uint64_t)(uintptr_t)svm_vmrun_host_rip &&
 			  *vmcb64(vmcb, VMCB_CR3) == read_cr3();
-	if (host_state) {
-		memcpy((uint8_t *)vmcb + VMCB_SAVE_AREA, s->save_before, VMCB_SAVE_AREA_SIZE);
-		if (!s->host_state_exits++)
-			klog("vm %s: vcpu %u: VMRUN gave back keel's own state as the guest's; the "
-			     "guest's is restored and the VMRUN made again",
-			     v->vm->name, v->id);
-	}
 
 	v->regs.gpr[GPR_RAX] = *vmcb64(vmcb, VMCB_RAX);
 	v->regs.gpr[GPR_RSP] = *vmcb64(vmcb, VMCB_RSP);
@@ -691,9 +694,10 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 	v->regs.rflags = *vmcb64(vmcb, VMCB_RFLAGS);
 	decode_exit(s, v, exit);
 	if (host_state) {
-		exit->reason = EXIT_EXT_INTR;
-		*vmcb64(vmcb, VMCB_EVENTINJ) = checked.eventinj; /* still to be delivered */
-		return; /* nothing else happened: not for the NMI bookkeeping either */
+		klog("vm %s: vcpu %u: the VMCB holds keel's own state, not the guest's (exit %llx)",
+		     v->vm->name, v->id, (unsigned long long)exit->hw_code);
+		exit->reason = EXIT_ENTRY_FAILED;
+		return;
 	}
 	if (exit->reason == EXIT_ENTRY_FAILED)
 		explain_invalid_vmcb(v, &checked);

@@ -156,6 +156,7 @@
 /* EVENTINJ / EXITINTINFO (AMD APM vol 2, 15.20) */
 #define SVM_EVT_VALID (1u << 31)
 #define SVM_EVT_ERR_VALID (1u << 11)
+#define SVM_EVT_TYPE_MASK (7u << 8)
 #define SVM_EVT_TYPE_INTR (0u << 8)
 #define SVM_EVT_TYPE_NMI (2u << 8)
 #define SVM_EVT_TYPE_EXC (3u << 8)

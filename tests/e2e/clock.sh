@@ -33,11 +33,13 @@ CFG
 clock_svm() {
 	clock_case e2e_boot_svm clock 2 2 "vm smp: vcpu 1 runs on cpu 1" "!time-slices"
 	clock_case e2e_boot_svm clock-sliced 1 3 "keel: cpu 0 time-slices 3 vCPUs"
+	drift_case e2e_boot_svm drift 60
 }
 
 clock_vmx() {
 	clock_case e2e_boot_vmx vmx-clock 2 2 "vm smp: vcpu 1 runs on cpu 1" "!time-slices"
 	clock_case e2e_boot_vmx vmx-clock-sliced 1 2 "keel: cpu 0 time-slices 2 vCPUs"
+	drift_case e2e_boot_vmx vmx-drift 60
 }
 
 # linux-clock: Debian's kernel with 4 vCPUs time-sliced on 2 CPUs; tests/linux/clockwarp.c reads
@@ -63,4 +65,27 @@ linux_clock() {
 	*" 0 steps back"*) e2e_pass "$case" ;;
 	*) e2e_fail "$case" "the clock went backwards: $line" ;;
 	esac
+}
+
+# drift_case BOOT CASE SECONDS [FIXED-STRING...]: the SMP guest's drift test (two vCPUs, one
+# host CPU; tests/guests/smp-drift.inc) measures the TSC, the local APIC timer, the PM timer, the
+# PIT and the RTC against kvm-clock over SECONDS of guest time; each must stay within 100 ppm.
+drift_case() {
+	local boot=$1 case=$2 seconds=$3
+	shift 3
+	local dir=$out/$case
+	mkdir -p "$dir"
+	cat >"$dir/keel.cfg" <<CFG
+[vm smp]
+memory = 32M
+cpus = 2
+kernel = smp.elf
+cmdline = keel test guest smp drift=$seconds
+CFG
+	QEMU_OPTS="${QEMU_OPTS:-} --smp 1" BOCHS_OPTS="${BOCHS_OPTS:-} --cpus 1" \
+		"$boot" "$case" "$dir/keel.cfg" $((seconds * 4 + 120)) "$root/build/guests/smp.elf"
+	e2e_ended "$case" && e2e_expect_all "$case" "$@" "smp: drift: RTC " "smp: drift: TSC " \
+		"smp: drift: local APIC timer " "smp: drift: PM timer " "smp: drift: PIT " \
+		"smp: drift: $seconds s of kvm-clock, every clock within 100 ppm of it" "!FAIL" \
+		"vm smp: exit code 0" && e2e_pass "$case"
 }

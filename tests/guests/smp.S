@@ -32,7 +32,12 @@
  *    instruction with IF clear; that is counted apart and reported (HANDLER below).
  * 5. The BSP checks the IPI counts once more (nothing arrived late), ESR and the spurious count,
  *    prints a line per CPU and exits 0 when everything held; 1 when a check failed (each failure
- *    prints "smp: FAIL ..."), 3 on an unexpected exception or interrupt. */
+ *    prints "smp: FAIL ..."), 3 on an unexpected exception or interrupt.
+ * 6. With `clock=SECONDS` on the command line, after step 2 and instead of 3-5: every CPU reads
+ *    kvm-clock and the TSC for SECONDS and no read may come out below one another CPU published
+ *    before it (smp-clock.inc).
+ * 7. With `drift=SECONDS`, after step 2 and instead of 3-5: the BSP measures the TSC, the local
+ *    APIC timer, the PM timer, the PIT and the RTC against kvm-clock (smp-drift.inc). */
 	.set LAPIC, 0xfee00000
 	.set LAPIC_ID, LAPIC + 0x20
 	.set LAPIC_TPR, LAPIC + 0x80
@@ -129,6 +134,12 @@ guest_main:
 	jc 3f
 	mov %eax, clock_seconds		/* step 6 alone */
 	call clock_all
+	jmp 4f
+3:	mov $word_drift, %esi
+	call cmdline_number
+	jc 3f
+	mov %eax, clock_seconds		/* step 7 alone */
+	call drift_all
 	jmp 4f
 3:	call ipi_tests
 	call regs_all
@@ -1392,6 +1403,7 @@ wait_until:
 	ret
 
 #include "smp-clock.inc"
+#include "smp-drift.inc"
 
 /* putdec: eax in decimal */
 putdec:
@@ -1450,6 +1462,18 @@ msg_tsc:	.asciz "the TSC"
 msg_set:	.asciz "set"
 msg_clear:	.asciz "clear"
 word_clock:	.asciz "clock="
+word_drift:	.asciz "drift="
+msg_rtc:	.asciz "RTC"
+msg_tsc_rate:	.asciz "TSC"
+msg_apic:	.asciz "local APIC timer"
+msg_pm:		.asciz "PM timer"
+msg_pit:	.asciz "PIT"
+	.align 8
+c_1e9:		.double 1000000000.0
+c_1000:		.double 1000.0
+c_128:		.double 128.0
+c_pm_hz:	.double 3579545.0
+c_pit_hz:	.double 1193182.0
 
 	.data
 	.align 4
@@ -1477,6 +1501,29 @@ kvm_warps:	.space 8 * MAX_CPUS	/* steps back per CPU, then the largest step per 
 tsc_warps:	.space 8 * MAX_CPUS
 	.align 32
 pvti:		.space 32 * MAX_CPUS	/* each CPU's kvm-clock structure */
+	.align 8			/* step 7's */
+samples0:	.space 64		/* TSC, APIC, PM, PIT: value, kvm-clock ns */
+samples1:	.space 64
+drift_t:	.quad 0
+drift_end:	.quad 0
+drift_k:	.quad 0
+drift_d:	.quad 0
+drift_tmp:	.quad 0
+drift_tmp_d:	.quad 0
+drift_pred:	.quad 0
+drift_rate:	.quad 0
+drift_clock_ns:	.quad 0
+rate_tsc:	.quad 0
+rate_apic:	.quad 0
+br_k1:		.quad 0
+br_raw:		.quad 0
+rtc_k0:		.quad 0
+rtc_s0:		.long 0
+rtc_s1:		.long 0
+drift_obs:	.long 0
+drift_fails:	.long 0
+wide_brackets:	.long 0
+rtc_regb:	.byte 0
 wait_step:	.long 0
 logical_set:	.long 0
 print_busy:	.long 0

@@ -426,7 +426,7 @@ static bool ram_unchanged(void)
 {
 	size_t at = 0;
 	for (unsigned e = 0; e < m->nr; e++) {
-		if (memcmp(snap + at, m->ext[e].hva, m->ext[e].size))
+		if (memcmp(snap + at, m->ext[e].hva, m->ext[e].size) != 0)
 			return false;
 		at += m->ext[e].size;
 	}
@@ -447,7 +447,7 @@ static void check_rx_chain(const struct chain *c, uint32_t len)
 		abort();
 	if (len) {
 		static const uint8_t hdr[VIRTIO_NET_HDR_LEN] = { [10] = 1 };
-		if (c->readable || len < VIRTIO_NET_HDR_LEN || memcmp(got, hdr, sizeof(hdr)))
+		if (c->readable || len < VIRTIO_NET_HDR_LEN || memcmp(got, hdr, sizeof(hdr)) != 0)
 			abort();
 		check_frame(got + VIRTIO_NET_HDR_LEN, len - VIRTIO_NET_HDR_LEN);
 	} else if (!c->readable && c->in_bytes >= VIRTIO_NET_RX_BUF_MIN) {

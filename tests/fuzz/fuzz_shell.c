@@ -59,7 +59,7 @@ static void fz_vm_net(void *ctx, unsigned i, unsigned net, struct shell_net_view
 	if (i >= nr_vms || net >= i)
 		abort();
 	out->sw = net == 1 ? NULL : "abcdefghijklmnopqrstuvwxyz01234";
-	memset(out->mac, 0xff - net, sizeof(out->mac));
+	memset(out->mac, (int)(0xff - net), sizeof(out->mac));
 	out->attached = running[i];
 	out->tx_frames = out->tx_bytes = out->tx_bad_chain = out->tx_bad_header = ~0ull;
 	out->tx_bad_length = out->tx_no_link = out->rx_frames = out->rx_bytes = ~0ull >> net;

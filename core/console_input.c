@@ -12,6 +12,7 @@
 #include "lib/kstring.h"
 #include "lib/log.h"
 #include "lib/spinlock.h"
+#include "vdev/virtio/net.h"
 
 static struct vm **vms;
 static unsigned nr_vms;
@@ -67,6 +68,7 @@ static void host_vm_view(void *ctx, unsigned i, struct shell_vm_view *out)
 			.l1d_flush = __atomic_load_n(&vm->mitig.l1d_flush, __ATOMIC_RELAXED),
 			.verw = __atomic_load_n(&vm->mitig.verw, __ATOMIC_RELAXED),
 		},
+		.nr_nets = vm->nr_nets,
 	};
 }
 
@@ -76,6 +78,45 @@ static void host_vm_exits(void *ctx, unsigned i, unsigned vcpu, uint64_t counts[
 	/* counters another CPU is adding to: each read is whole, the set a moment's snapshot */
 	for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
 		counts[r] = __atomic_load_n(&vms[i]->vcpus[vcpu]->exits[r], __ATOMIC_RELAXED);
+}
+
+static void host_vm_net(void *ctx, unsigned i, unsigned j, struct shell_net_view *out)
+{
+	(void)ctx;
+	struct vm *vm = vms[i];
+	if (j >= vm->nr_nets)
+		return;
+	const struct vm_net *n = &vm->nets[j];
+	struct virtio_net_stats d;
+	struct net_port_stats p;
+	/* the device's counters change under its VM's lock (a vCPU's exit, platform_net_rx), and
+	 * a new life initialises device and port under it; the port's counters, which senders on
+	 * other CPUs add to, under the port's lock too (a VM's lock, then a port's) */
+	vm_lock(vm);
+	d = n->dev->stats;
+	bool attached = n->dev->port.sw != NULL;
+	net_port_get_stats(&n->dev->port, &p);
+	vm_unlock(vm);
+	*out = (struct shell_net_view){
+		.sw = n->switch_name,
+		.attached = attached,
+		.tx_frames = d.tx_frames,
+		.tx_bytes = d.tx_bytes,
+		.tx_bad_chain = d.tx_bad_chain,
+		.tx_bad_header = d.tx_bad_header,
+		.tx_bad_length = d.tx_bad_length,
+		.tx_no_link = d.tx_no_link,
+		.rx_frames = d.rx_frames,
+		.rx_bytes = d.rx_bytes,
+		/* the device takes every frame into a NET_FRAME_MAX buffer: none is too big there */
+		.rx_ring_full = p.rx_dropped_full + p.rx_dropped_too_big,
+		.rx_too_small = d.rx_too_small,
+		.rx_lost = d.rx_lost,
+		.rx_flushed = p.rx_flushed,
+		.rx_bad_chain = d.rx_bad_chain,
+		.rx_queued = p.rx_queued,
+	};
+	memcpy(out->mac, n->mac, sizeof(out->mac));
 }
 
 static int host_vm_stop(void *ctx, unsigned i, char *err, size_t err_size)
@@ -133,6 +174,7 @@ static const struct shell_host shell_host = {
 	.nr_vms = host_nr_vms,
 	.vm_view = host_vm_view,
 	.vm_exits = host_vm_exits,
+	.vm_net = host_vm_net,
 	.vm_stop = host_vm_stop,
 	.vm_restart = host_vm_restart,
 	.mem = host_mem,

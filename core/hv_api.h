@@ -11,6 +11,7 @@
  *	hv_vm_load_kernel(vm, image, image_size, "console=ttyS0", err, sizeof(err));
  *	hv_vm_load_initrd(vm, initrd, initrd_size, err, sizeof(err)); // optional
  *	hv_vm_add_disk(vm, image, image_size, false, err, sizeof(err)); // optional: vda, vdb ...
+ *	hv_vm_add_net(vm, "lan", NULL, err, sizeof(err)); // optional: virtio-net on switch lan
  *	hv_vm_run(vm);                                   // until the guest powers off or stops
  *	hv_vm_destroy(vm);
  *
@@ -52,11 +53,16 @@ void hv_vm_set_reboot_policy(struct vm *vm, bool restart);
  * live that long and have no other writer. */
 int hv_vm_add_disk(struct vm *vm, void *image, size_t size, bool read_only, char *err,
 		   size_t err_size);
-/* A virtio-net port on keel's Ethernet switch switch_name (a keel.cfg name: 1-31 letters, digits,
- * '-', '_'), with mac (6 bytes, unicast, not zero) or NULL for one the device picks; at most
- * VM_MAX_NETS. Refused (-1, with why in err) until keel has the virtio-net device. */
+/* A virtio-net device (PCI, after the disks) whose port joins keel's Ethernet switch switch_name
+ * (a keel.cfg name: 1-31 letters, digits, '-', '_'; created on first mention) while the VM runs,
+ * with mac (6 bytes, unicast, not zero) or NULL for keel's: net_mac_for(the VM's name, the net's
+ * index), the same on every boot. At most VM_MAX_NETS per VM, NET_MAX_SWITCHES switches and
+ * NET_SWITCH_MAX_PORTS nets on one switch (-1, with why in err). */
 int hv_vm_add_net(struct vm *vm, const char *switch_name, const uint8_t *mac, char *err,
 		  size_t err_size);
+/* keel's Ethernet switch name (keel.cfg's [switch NAME]) exists: 0, or -1 with why in err (a bad
+ * name, or NET_MAX_SWITCHES switches exist already). */
+int hv_switch_create(const char *name, char *err, size_t err_size);
 /* The guest's console (default VM_CONSOLE_UART). VM_CONSOLE_VIRTIO is refused (-1, why in err)
  * until keel has the virtio-console device. */
 int hv_vm_set_console(struct vm *vm, enum vm_console mode, char *err, size_t err_size);
@@ -73,7 +79,8 @@ void hv_run(struct vm **vms, unsigned nr);
 /* hv_run of one VM; returns why it stopped (VM_STOP_* of vdev/vdev.h). */
 int hv_vm_run(struct vm *vm);
 /* Gives back everything the VM took: its RAM, stage-2 tables, vCPUs (VMCB or VMCS, FPU area),
- * devices, disk backends (not their images) and console buffer, and the VM structure itself. For a VM that never ran, or once
+ * devices (their switch ports detached first), disk backends (not their images) and console
+ * buffer, and the VM structure itself. For a VM that never ran, or once
  * hv_run (hv_vm_run) has returned; on the CPU the VM was built on. */
 void hv_vm_destroy(struct vm *vm);
 

@@ -41,6 +41,10 @@ static int add_io(const struct boot_info *bi, const struct vm_config *c, struct 
 			klog("keel.cfg:%u: [vm %s] net = %s: %s", n->line, c->name, n->sw, err);
 			return -1;
 		}
+		const uint8_t *mac = vm->nets[i].mac;
+		klog("vm %s: net %u: switch %s, mac %02x:%02x:%02x:%02x:%02x:%02x%s", c->name, i,
+		     n->sw, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+		     n->has_mac ? "" : " (keel's, from the VM's name)");
 	}
 	if (hv_vm_set_console(
 		    vm, c->console == CFG_CONSOLE_VIRTIO ? VM_CONSOLE_VIRTIO : VM_CONSOLE_UART, err,
@@ -55,6 +59,15 @@ int launch_vms(const struct boot_info *bi, struct vm **vms)
 {
 	const struct keel_config *cfg = bi->config;
 	char err[200];
+
+	/* the switches keel.cfg has sections for, in file order; a VM's net creates the others */
+	for (unsigned i = 0; i < cfg->nr_switches; i++) {
+		const struct switch_config *s = &cfg->switches[i];
+		if (hv_switch_create(s->name, err, sizeof(err))) {
+			klog("keel.cfg:%u: [switch %s] %s", s->line, s->name, err);
+			return -1;
+		}
+	}
 
 	for (unsigned i = 0; i < cfg->nr_vms; i++) {
 		const struct vm_config *c = &cfg->vms[i];

@@ -205,6 +205,31 @@ static void print_exits(struct shell *sh, const uint64_t counts[NR_EXIT_REASONS]
 	put(sh, "\r\n");
 }
 
+/* A virtio-net device: its switch and MAC, then a line each way with the drops by reason (in
+ * pieces: twenty-digit counters would not fit one say). */
+static void print_net(struct shell *sh, unsigned i, unsigned j)
+{
+	struct shell_net_view n;
+
+	memset(&n, 0, sizeof(n));
+	sh->host->vm_net(sh->host->ctx, i, j, &n);
+	const uint8_t *m = n.mac;
+	sayln(sh, "  net %u: switch %.31s, mac %02x:%02x:%02x:%02x:%02x:%02x%s", j,
+	      n.sw ? n.sw : "?", m[0], m[1], m[2], m[3], m[4], m[5],
+	      n.attached ? "" : " (not on the switch)");
+	say(sh, "    tx: %llu frames, %llu bytes; ", (unsigned long long)n.tx_frames,
+	    (unsigned long long)n.tx_bytes);
+	sayln(sh, "dropped: bad-chain=%llu bad-header=%llu bad-length=%llu no-link=%llu",
+	      (unsigned long long)n.tx_bad_chain, (unsigned long long)n.tx_bad_header,
+	      (unsigned long long)n.tx_bad_length, (unsigned long long)n.tx_no_link);
+	say(sh, "    rx: %llu frames, %llu bytes, %llu queued; ", (unsigned long long)n.rx_frames,
+	    (unsigned long long)n.rx_bytes, (unsigned long long)n.rx_queued);
+	say(sh, "dropped: ring-full=%llu too-small=%llu lost=%llu flushed=%llu",
+	    (unsigned long long)n.rx_ring_full, (unsigned long long)n.rx_too_small,
+	    (unsigned long long)n.rx_lost, (unsigned long long)n.rx_flushed);
+	sayln(sh, "; empty-chains=%llu", (unsigned long long)n.rx_bad_chain);
+}
+
 static int cmd_stats(struct shell *sh, const char *name)
 {
 	struct shell_vm_view v;
@@ -230,6 +255,8 @@ static int cmd_stats(struct shell *sh, const char *name)
 	sayln(sh, "  mitigations: ibpb=%llu rsb-fill=%llu l1d-flush=%llu verw=%llu",
 	      (unsigned long long)v.mitig.ibpb, (unsigned long long)v.mitig.rsb_fill,
 	      (unsigned long long)v.mitig.l1d_flush, (unsigned long long)v.mitig.verw);
+	for (unsigned j = 0; sh->host->vm_net && j < v.nr_nets; j++)
+		print_net(sh, (unsigned)i, j);
 	return 0;
 }
 
@@ -283,8 +310,8 @@ static const struct shell_cmd {
 } cmds[] = {
 	{ "help", 0, "help", "this list", cmd_help },
 	{ "vms", 0, "vms", "every VM: state, vCPUs, memory, uptime, restarts", cmd_vms },
-	{ "stats", 1, "stats NAME", "exits of VM NAME since it started, by reason, per vCPU",
-	  cmd_stats },
+	{ "stats", 1, "stats NAME",
+	  "exits of VM NAME since it started, by reason, per vCPU; its nets", cmd_stats },
 	{ "stop", 1, "stop NAME", "stop VM NAME", cmd_stop },
 	{ "restart", 1, "restart NAME", "rebuild VM NAME from its images and start it again",
 	  cmd_restart },

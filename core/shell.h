@@ -7,7 +7,8 @@
  *   vms            NAME STATE VCPUS MEMORY UPTIME RESTARTS, one VM a line
  *   stats NAME     NAME's exits since its current run started, by reason, per vCPU and in all;
  *                  then its accesses to the performance-counter MSRs, answered without a PMU,
- *                  and how often each transient-execution mitigation ran for it
+ *                  how often each transient-execution mitigation ran for it, and per virtio-net
+ *                  device its switch, MAC and frames, bytes and drops each way
  *   stop NAME      asks the host to stop NAME
  *   restart NAME   asks the host to rebuild NAME from its images and start it again
  *   mem            host memory free and used, and keel's own
@@ -32,6 +33,26 @@ struct shell_vm_view {
 	uint64_t pmu_msr_accesses;
 	/* transient-execution mitigations keel ran for the VM since its current run started */
 	struct mitig_counts mitig;
+	unsigned nr_nets; /* its virtio-net devices: shell_host.vm_net describes each */
+};
+
+/* One virtio-net device of a VM, counted since the VM's current run started (frame bytes
+ * only, without the virtio header). Every frame the switch queued for it is in rx_frames, one of
+ * the rx drops, or still queued. */
+struct shell_net_view {
+	const char *sw; /* the switch's name */
+	uint8_t mac[6];
+	bool attached;		      /* its port is on the switch now (while the VM runs) */
+	uint64_t tx_frames, tx_bytes; /* given to the switch */
+	/* transmit chains dropped: a device-writable buffer, a bad virtio header (offloads not
+	 * offered), a frame the switch may not carry, no switch to send to */
+	uint64_t tx_bad_chain, tx_bad_header, tx_bad_length, tx_no_link;
+	uint64_t rx_frames, rx_bytes; /* put into the guest's receive buffers */
+	/* frames dropped: the port's ring was full, the guest's buffer too small for the frame,
+	 * the receive queue broke under it, queued when the port left the switch */
+	uint64_t rx_ring_full, rx_too_small, rx_lost, rx_flushed;
+	uint64_t rx_bad_chain; /* receive chains with a device-readable buffer, returned empty */
+	uint64_t rx_queued;    /* frames waiting in the port's ring for receive buffers */
 };
 
 /* What the shell may do to the machine. Every op is called only from shell_input or
@@ -51,6 +72,8 @@ struct shell_host {
 	/* VM i's exits of vCPU vcpu (< its nr_vcpus) since its current run started, by reason
 	 * (index: enum exit_reason; the shell zeroes counts first) */
 	void (*vm_exits)(void *ctx, unsigned i, unsigned vcpu, uint64_t counts[NR_EXIT_REASONS]);
+	/* VM i's virtio-net device net (< its nr_nets); the shell zeroes out first. Optional. */
+	void (*vm_net)(void *ctx, unsigned i, unsigned net, struct shell_net_view *out);
 	/* 0 once the request is taken, or -1 with why in err (the shell terminates it) */
 	int (*vm_stop)(void *ctx, unsigned i, char *err, size_t err_size);
 	int (*vm_restart)(void *ctx, unsigned i, char *err, size_t err_size);

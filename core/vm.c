@@ -329,7 +329,10 @@ void hv_vm_destroy(struct vm *vm)
 	/* Everything hv_vm_create, hv_vcpu_create and hv_vm_setup_memory took goes back, so keel's
 	 * own memory is where it was before the VM (a restart takes nothing: hv_vm_rebuild reuses
 	 * it all). No vCPU runs any more: each CPU cleared its vCPUs' VMCSs when it stopped
-	 * scheduling (core/sched.c); one built but never run is active here, where it was built. */
+	 * scheduling (core/sched.c); one built but never run is active here, where it was built.
+	 * First off the switches, so no other VM's frame kicks a vCPU or reaches a device that is
+	 * going (a VM that stopped left them in end_life; one never started never joined). */
+	platform_fini(vm->platform);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 		virt->vcpu_destroy(v);

@@ -17,8 +17,6 @@
 
 #define VM_MAX_VCPUS CFG_MAX_VCPUS
 #define VM_MAX_DISKS CFG_MAX_DISKS
-/* 0 until vdev/virtio has a net device: hv_vm_add_net refuses until then */
-#define VM_HAS_VIRTIO_NET 0
 #define VM_MAX_NETS CFG_MAX_NETS
 
 /* The guest's console device (keel.cfg `console`) */
@@ -27,10 +25,17 @@ enum vm_console {
 	VM_CONSOLE_VIRTIO, /* a virtio console (its device model reads this) */
 };
 
-/* A virtio-net port the VM asked for: the device models attach it to the switch */
+struct net_switch;
+struct virtio_net;
+
+/* A virtio-net device the VM asked for (core/vm_io.c): the platform plugs dev in at each life's
+ * start and attaches its port to sw, and detaches it when the life ends (core/vm_run.c). */
 struct vm_net {
-	char sw[CFG_NAME_MAX + 1];
-	bool has_mac; /* false: the device model picks the address */
+	char switch_name[CFG_NAME_MAX + 1];
+	/* in keel's registry (core/vm_io.c): a switch lives as long as keel */
+	struct net_switch *sw;
+	struct virtio_net *dev; /* kmem pages of the VM's own (its port's ring is 64 KiB) */
+	bool has_mac;		/* false: mac is keel's, net_mac_for(VM name, index) */
 	uint8_t mac[6];
 };
 

@@ -4,7 +4,8 @@
 
 struct vm;
 
-/* Gives back the VM's disk backends (their images stay: they are the boot stage's). */
+/* Gives back the VM's disk backends (their images stay: they are the boot stage's) and its
+ * virtio-net devices, whose ports the platform must have detached (platform_fini). */
 void vm_io_destroy(struct vm *vm);
 
 #endif

@@ -61,6 +61,7 @@ static void vm_request_stop(void *ctx, enum vm_stop_reason reason, uint32_t code
 }
 
 _Static_assert(VM_MAX_DISKS <= PLATFORM_MAX_DISKS, "every disk keel.cfg allows has a slot");
+_Static_assert(VM_MAX_NETS <= PLATFORM_MAX_NETS, "every net keel.cfg allows has a slot");
 
 static void vm_random(void *ctx, void *buf, size_t n)
 {
@@ -332,6 +333,13 @@ static int begin_life(struct vm *vm)
 	pcfg.time = vm->start_time;
 	pcfg.disks = vm->disks;
 	pcfg.nr_disks = vm->nr_disks;
+	struct platform_net nets[VM_MAX_NETS];
+	for (unsigned i = 0; i < vm->nr_nets; i++) {
+		nets[i] = (struct platform_net){ .dev = vm->nets[i].dev, .sw = vm->nets[i].sw };
+		memcpy(nets[i].mac, vm->nets[i].mac, NET_MAC_LEN);
+	}
+	pcfg.nets = nets;
+	pcfg.nr_nets = vm->nr_nets;
 	struct acpi_guest_config acfg;
 	acpi_guest_config_default(&acfg, vm->nr_vcpus);
 	vm_lock(vm);
@@ -371,6 +379,11 @@ static void end_life(struct vm *vm)
 {
 	char why[160];
 
+	/* no frame reaches a VM between lives: its ports leave their switches (queued frames are
+	 * dropped) and join again when the next life builds its devices */
+	vm_lock(vm);
+	platform_fini(vm->platform);
+	vm_unlock(vm);
 	guest_console_flush(vm);
 	log_stop(vm);
 	bool crashed = vm->stop_reason == VM_STOP_CRASH;
@@ -562,6 +575,9 @@ bool vcpu_ready(struct vcpu *v)
 	struct vlapic *apic = &vm->platform->lapic[v->id];
 	if (v->id == 0)
 		feed_console_input(vm);
+	/* frames the switches queued for the VM's nets (their kick woke vCPU 0; any vCPU takes
+	 * them), before the interrupts, so a halted vCPU wakes to the receive interrupt now */
+	platform_net_rx(vm->platform);
 	take_init_sipi(v, apic);
 	if (v->wait_for_sipi && vm->state == VM_RUNNING && every_vcpu_waits_for_sipi(vm)) {
 		klog("vm %s: every vCPU waits for a start-up IPI", vm->name);

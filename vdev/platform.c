@@ -56,6 +56,14 @@ static void dev_uart_tx(void *ctx, const uint8_t *buf, size_t n)
 		p->env.uart_tx(p->env.ctx, buf, n);
 }
 
+/* A net's port got frames: on the sending CPU, maybe under another VM's lock, with none of the
+ * switch's locks held. Only the VM's kick (no lock: keel sends vCPU 0's CPU a wake-up IPI);
+ * vCPU 0 then moves the frames under its own VM's lock (platform_net_rx). */
+static void dev_net_kick(void *ctx)
+{
+	dev_kick(ctx, 0);
+}
+
 static uint64_t dev_tsc_to_ns(void *ctx, uint64_t tsc)
 {
 	struct platform *p = from_ctx(ctx);
@@ -173,10 +181,23 @@ void platform_default_config(struct platform_config *cfg)
 	cfg->phys_bits = 48;
 }
 
+/* Every net's port onto its switch, once nothing else can fail: 0, or -1 with none attached. */
+static int attach_nets(struct platform *p, const struct platform_config *cfg)
+{
+	for (unsigned i = 0; i < p->nr_nets; i++) {
+		if (!cfg->nets[i].sw || net_switch_attach(cfg->nets[i].sw, &p->net[i]->port)) {
+			platform_fini(p);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int platform_init(struct platform *p, const struct vdev_env *env, const struct platform_config *cfg)
 {
 	if (!env || !env->now_ns || cfg->cpus < 1 || cfg->cpus > PLATFORM_MAX_CPUS ||
 	    cfg->pm.sci_gsi >= IRQ_ROUTER_LINES || cfg->nr_disks > PLATFORM_MAX_DISKS ||
+	    cfg->nr_nets > PLATFORM_MAX_NETS || (cfg->nr_nets && !cfg->nets) ||
 	    (cfg->phys_bits && (cfg->phys_bits < 36 || cfg->phys_bits > 52)))
 		return -1;
 	memset(p, 0, sizeof(*p));
@@ -245,10 +266,33 @@ int platform_init(struct platform *p, const struct vdev_env *env, const struct p
 		    pci_bus_plug(&p->pci, PLATFORM_SLOT_DISK0 + i, &p->blk[i].vpci.pci))
 			return -1;
 	}
+	/* the nets right after the disks; each device keeps its MAC for the platform's life */
+	unsigned slot = PLATFORM_SLOT_DISK0 + cfg->nr_disks;
+	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+		struct virtio_net *n = cfg->nets[i].dev;
+		if (!n || virtio_net_init(n, de, cfg->nets[i].mac, dev_net_kick, p))
+			return -1;
+		p->net[p->nr_nets++] = n; /* its port is initialised: platform_fini may detach it */
+		if (pci_bus_plug(&p->pci, slot + i, &n->vpci.pci))
+			return -1;
+	}
 	if (pci_bus_assign(&p->pci))
 		return -1;
 	vlapic_virtual_wire(&p->lapic[0]);
-	return 0;
+	return attach_nets(p, cfg);
+}
+
+void platform_fini(struct platform *p)
+{
+	for (unsigned i = 0; i < p->nr_nets; i++)
+		net_switch_detach(&p->net[i]->port);
+}
+
+void platform_net_rx(struct platform *p)
+{
+	for (unsigned i = 0; i < p->nr_nets; i++)
+		if (virtio_net_rx_pending(p->net[i]))
+			virtio_net_rx(p->net[i]);
 }
 
 void platform_reset(struct platform *p)

@@ -17,7 +17,9 @@
  *           0xE0000000-0xE00FFFFF              PCI ECAM, bus 0
  *           0xFEC00000                         IOAPIC (24 pins; 16-23 PCI INTx)
  *           IA32_APIC_BASE (0xFEE00000)        local APIC of the accessing vCPU, xAPIC mode
- *   MSRs    0x1B, 0x6E0, 0x800-0x8FF           APIC base, TSC deadline, x2APIC */
+ *   MSRs    0x1B, 0x6E0, 0x800-0x8FF           APIC base, TSC deadline, x2APIC
+ *   PCI     00:00.0 host bridge, 00:01.0 virtio-rng, 00:02.0 on the disks (vda, vdb ...), then
+ *           the nets (net 0, net 1 ...) in the slots right after the last disk */
 #ifndef KEEL_VDEV_PLATFORM_H
 #define KEEL_VDEV_PLATFORM_H
 
@@ -32,6 +34,7 @@
 #include "vdev/mmio_bus.h"
 #include "vdev/pci/pci_bus.h"
 #include "vdev/virtio/blk.h"
+#include "vdev/virtio/net.h"
 #include "vdev/virtio/rng.h"
 #include "vdev/pic8259.h"
 #include "vdev/pit8254.h"
@@ -45,6 +48,17 @@
 #define PLATFORM_SLOT_RNG 1
 #define PLATFORM_SLOT_DISK0 2 /* vda, vdb, ... in slots 2, 3, ... */
 #define PLATFORM_MAX_DISKS 8
+/* the nets follow the disks: net i in slot PLATFORM_SLOT_DISK0 + nr_disks + i */
+#define PLATFORM_MAX_NETS 4
+
+/* A virtio-net device the platform plugs in (keel.cfg's `net`). Its storage is the caller's: a
+ * struct virtio_net holds its port's 64 KiB receive ring, which the platform does not carry for
+ * every VM, and it outlives the platform's lives (the shell reads its counters). */
+struct platform_net {
+	struct virtio_net *dev;
+	struct net_switch *sw; /* its port joins this switch in platform_init */
+	uint8_t mac[NET_MAC_LEN];
+};
 
 struct platform_config {
 	unsigned cpus;		   /* 1..PLATFORM_MAX_CPUS; APIC IDs 0..cpus-1 */
@@ -55,6 +69,9 @@ struct platform_config {
 	/* virtio-blk disks vda, vdb, ... over these backends (they outlive the platform) */
 	struct blk_backend *const *disks;
 	unsigned nr_disks;
+	/* virtio-net devices after the disks, each a port of its switch while the platform lives */
+	const struct platform_net *nets;
+	unsigned nr_nets;
 };
 
 /* The defaults: 1 CPU, exit port on, ACPI PM at 0x600/0x604/0x608 with a 24-bit timer,
@@ -92,15 +109,26 @@ struct platform {
 	struct pci_dev host_bridge;
 	struct virtio_rng rng;
 	struct virtio_blk blk[PLATFORM_MAX_DISKS];
+	struct virtio_net
+		*net[PLATFORM_MAX_NETS]; /* platform_config's, attached to their switches */
+	unsigned nr_nets;
 	enum platform_irq_source offered[PLATFORM_MAX_CPUS];
 	enum vm_stop_reason stop;
 	uint32_t stop_code;
 };
 
 /* env: the VM's time, stop, console and kick callbacks (its set_irq is not used). -1 when cfg is
- * out of range. The BSP's local APIC starts in virtual-wire mode, as a BIOS leaves it. */
+ * out of range, or a net's port cannot join its switch (then no port of p is attached). The BSP's
+ * local APIC starts in virtual-wire mode, as a BIOS leaves it. Each net's port is attached to its
+ * switch last: from then on frames may arrive, and the device's kick calls env->kick(ctx, 0) on
+ * the sending CPU, with no lock of p's VM held (vCPU 0 then runs platform_net_rx). */
 int platform_init(struct platform *p, const struct vdev_env *env,
 		  const struct platform_config *cfg);
+/* Detaches every net's port from its switch (frames queued for it are dropped, counted as
+ * flushed): before platform_init runs on p again, and before p or a device is freed. Returns
+ * once no other CPU can still call into p through a port. Does nothing for a platform whose
+ * ports are detached already, or one that is all zeros (never initialised). */
+void platform_fini(struct platform *p);
 /* Every device back to its power-on state (after a guest reset). */
 void platform_reset(struct platform *p);
 
@@ -126,6 +154,10 @@ int platform_pending_interrupt(struct platform *p, unsigned cpu);
 void platform_ack_interrupt(struct platform *p, unsigned cpu, int vector);
 /* NMI for vCPU cpu, once per NMI. */
 bool platform_take_nmi(struct platform *p, unsigned cpu);
+/* Moves frames the switches queued into the guest's receive queues: virtio_net_rx for every net
+ * whose port was notified since (virtio_net_rx_pending). Under the VM's lock, before a vCPU looks
+ * for its interrupts, so the interrupt it raises is taken in the same pass. */
+void platform_net_rx(struct platform *p);
 /* A byte typed at the VM's console; false when the UART's FIFO is full (retry later). */
 bool platform_uart_input(struct platform *p, uint8_t byte);
 /* The host asks the guest to shut down (ACPI power button). */

@@ -49,6 +49,22 @@ static void fz_vm_view(void *ctx, unsigned i, struct shell_vm_view *out)
 	out->restarts = i;
 	out->pmu_msr_accesses = ~0ull >> i;
 	out->mitig = (struct mitig_counts){ ~0ull, ~0ull >> i, i, 0 };
+	out->nr_nets = i; /* 0 to 3 */
+}
+
+/* counters at their widest, the switch name at its longest, and the name NULL on one */
+static void fz_vm_net(void *ctx, unsigned i, unsigned net, struct shell_net_view *out)
+{
+	(void)ctx;
+	if (i >= nr_vms || net >= i)
+		abort();
+	out->sw = net == 1 ? NULL : "abcdefghijklmnopqrstuvwxyz01234";
+	memset(out->mac, (int)(0xff - net), sizeof(out->mac));
+	out->attached = running[i];
+	out->tx_frames = out->tx_bytes = out->tx_bad_chain = out->tx_bad_header = ~0ull;
+	out->tx_bad_length = out->tx_no_link = out->rx_frames = out->rx_bytes = ~0ull >> net;
+	out->rx_ring_full = out->rx_too_small = out->rx_lost = out->rx_flushed = ~0ull;
+	out->rx_bad_chain = out->rx_queued = ~0ull;
 }
 
 static void fz_vm_exits(void *ctx, unsigned i, unsigned vcpu, uint64_t counts[NR_EXIT_REASONS])
@@ -109,6 +125,7 @@ static const struct shell_host host = {
 	.nr_vms = fz_nr_vms,
 	.vm_view = fz_vm_view,
 	.vm_exits = fz_vm_exits,
+	.vm_net = fz_vm_net,
 	.vm_stop = fz_vm_stop,
 	.vm_restart = fz_vm_restart,
 	.mem = fz_mem,

@@ -11,6 +11,7 @@
 
 struct fake_vm {
 	struct shell_vm_view view;
+	struct shell_net_view nets[2];
 	uint64_t exits[4][NR_EXIT_REASONS];
 	int stops, restarts;
 	const char *refuse; /* stop and restart fail with this */
@@ -44,6 +45,16 @@ static void fake_vm_exits(void *ctx, unsigned i, unsigned vcpu, uint64_t counts[
 	for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
 		assert_int_equal(counts[r], 0); /* the shell hands over a zeroed array */
 	memcpy(counts, fake.vms[i].exits[vcpu], sizeof(fake.vms[i].exits[vcpu]));
+}
+
+static void fake_vm_net(void *ctx, unsigned i, unsigned net, struct shell_net_view *out)
+{
+	assert_ptr_equal(ctx, &fake);
+	assert_true(i < fake.nr);
+	assert_true(net < fake.vms[i].view.nr_nets && net < 2);
+	assert_false(out->attached); /* zeroed first */
+	assert_int_equal(out->tx_frames | out->rx_queued, 0);
+	*out = fake.vms[i].nets[net];
 }
 
 static int fake_op(unsigned i, char *err, size_t err_size, int *count)
@@ -97,6 +108,7 @@ static const struct shell_host host = {
 	.nr_vms = fake_nr_vms,
 	.vm_view = fake_vm_view,
 	.vm_exits = fake_vm_exits,
+	.vm_net = fake_vm_net,
 	.vm_stop = fake_vm_stop,
 	.vm_restart = fake_vm_restart,
 	.mem = fake_mem,
@@ -116,18 +128,21 @@ static int setup(void **state)
 	(void)state;
 	memset(&fake, 0, sizeof(fake));
 	fake.nr = 3;
-	fake.vms[0].view = (struct shell_vm_view){ "linux",
-						   "running",
-						   2,
-						   512 * MiB,
-						   (3 * 3600 + 4 * 60 + 5) * 1000000000ull + 999,
-						   0,
-						   0,
-						   { 0, 0, 0, 0 } };
-	fake.vms[1].view =
-		(struct shell_vm_view){ "hello", "stopped", 1, 64 * KiB, 0, 12, 0, { 0, 0, 0, 0 } };
-	fake.vms[2].view =
-		(struct shell_vm_view){ "big-vm_2", "crashed", 16, GiB, 0, 3, 0, { 0, 0, 0, 0 } };
+	fake.vms[0].view = (struct shell_vm_view){
+		.name = "linux",
+		.state = "running",
+		.nr_vcpus = 2,
+		.memory = 512 * MiB,
+		.uptime_ns = (3 * 3600 + 4 * 60 + 5) * 1000000000ull + 999,
+	};
+	fake.vms[1].view = (struct shell_vm_view){ .name = "hello",
+						   .state = "stopped",
+						   .nr_vcpus = 1,
+						   .memory = 64 * KiB,
+						   .restarts = 12 };
+	fake.vms[2].view = (struct shell_vm_view){
+		.name = "big-vm_2", .state = "crashed", .nr_vcpus = 16, .memory = GiB, .restarts = 3
+	};
 	shell_init(&sh, &host);
 	return 0;
 }
@@ -176,11 +191,13 @@ static void vms_table(void **state)
 		   "big-vm_2  crashed  16     1G      -        3\r\n");
 	/* sizes that are no whole unit, hours past a day, a host that leaves strings out */
 	fake.nr = 2;
-	fake.vms[0].view = (struct shell_vm_view){
-		"a", "running",	    1, 1536 * MiB, (100 * 3600 + 59) * 1000000000ull, 1,
-		0,   { 0, 0, 0, 0 }
-	};
-	fake.vms[1].view = (struct shell_vm_view){ NULL, NULL, 0, 1000, 1, 0, 0, { 0, 0, 0, 0 } };
+	fake.vms[0].view = (struct shell_vm_view){ .name = "a",
+						   .state = "running",
+						   .nr_vcpus = 1,
+						   .memory = 1536 * MiB,
+						   .uptime_ns = (100 * 3600 + 59) * 1000000000ull,
+						   .restarts = 1 };
+	fake.vms[1].view = (struct shell_vm_view){ .memory = 1000, .uptime_ns = 1 };
 	expect_run("vms", 0,
 		   "NAME  STATE    VCPUS  MEMORY  UPTIME     RESTARTS\r\n"
 		   "a     running  1      1536M   100:00:59  1\r\n"
@@ -223,6 +240,56 @@ static void stats_per_vcpu(void **state)
 	/* names match whole and exactly */
 	expect_run("stats Linux", -1, "no vm named 'Linux'; vms lists them\r\n");
 	expect_run("stats lin", -1, "no vm named 'lin'; vms lists them\r\n");
+}
+
+/* Each virtio-net device after the rest: switch, MAC, and both ways' counters by reason. */
+static void stats_nets(void **state)
+{
+	(void)state;
+	fake.vms[1].view.nr_nets = 2;
+	fake.vms[1].nets[0] = (struct shell_net_view){
+		.sw = "lan",
+		.mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
+		.attached = true,
+		.tx_frames = 10,
+		.tx_bytes = 1234,
+		.tx_bad_header = 2,
+		.rx_frames = 8,
+		.rx_bytes = 999,
+		.rx_ring_full = 1,
+		.rx_queued = 3,
+		.rx_bad_chain = 4,
+	};
+	fake.vms[1].nets[1] = (struct shell_net_view){
+		.sw = "storage-net_2",
+		.mac = { 0x02, 0xab, 0xcd, 0xef, 0x01, 0x23 },
+		.tx_no_link = 5,
+		.rx_too_small = 6,
+		.rx_lost = 7,
+		.rx_flushed = 18446744073709551615ull,
+	};
+	expect_run("stats hello", 0,
+		   "vm hello: exits since start, per vcpu\r\n"
+		   "  vcpu 0: total 0\r\n"
+		   "  all: total 0\r\n"
+		   "  pmu msrs: 0 (no PMU: read 0, writes ignored)\r\n"
+		   "  mitigations: ibpb=0 rsb-fill=0 l1d-flush=0 verw=0\r\n"
+		   "  net 0: switch lan, mac 52:54:00:12:34:56\r\n"
+		   "    tx: 10 frames, 1234 bytes; dropped: bad-chain=0 bad-header=2 "
+		   "bad-length=0 no-link=0\r\n"
+		   "    rx: 8 frames, 999 bytes, 3 queued; dropped: ring-full=1 too-small=0 lost=0 "
+		   "flushed=0; empty-chains=4\r\n"
+		   "  net 1: switch storage-net_2, mac 02:ab:cd:ef:01:23 (not on the switch)\r\n"
+		   "    tx: 0 frames, 0 bytes; dropped: bad-chain=0 bad-header=0 bad-length=0 "
+		   "no-link=5\r\n"
+		   "    rx: 0 frames, 0 bytes, 0 queued; dropped: ring-full=0 too-small=6 lost=7 "
+		   "flushed=18446744073709551615; empty-chains=0\r\n");
+	/* a host that leaves the switch's name out */
+	fake.vms[1].view.nr_nets = 1;
+	fake.vms[1].nets[0].sw = NULL;
+	clear_out();
+	assert_int_equal(shell_run_line(&sh, "stats hello"), 0);
+	assert_non_null(strstr(fake.out, "  net 0: switch ?, mac 52:54:00:12:34:56\r\n"));
 }
 
 static void stop_and_restart(void **state)
@@ -456,6 +523,7 @@ int main(void)
 		cmocka_unit_test_setup(help_lists_every_command, setup),
 		cmocka_unit_test_setup(vms_table, setup),
 		cmocka_unit_test_setup(stats_per_vcpu, setup),
+		cmocka_unit_test_setup(stats_nets, setup),
 		cmocka_unit_test_setup(stop_and_restart, setup),
 		cmocka_unit_test_setup(mem, setup),
 		cmocka_unit_test_setup(words_and_errors, setup),

@@ -4,11 +4,13 @@
  *
  * Each port owns a bounded receive ring: frames the switch delivered and the port's owner has not
  * taken yet, each a 2-byte length and its bytes, one after the other in a byte ring (a frame may
- * wrap around its end). NET_PORT_RING_BYTES = 64 KiB holds 43 full-size frames or about 4000
- * minimal ones: the ring only bridges the time until the receiving vCPU, kicked by `notify`,
- * moves frames into its guest's receive virtqueue, whose buffers (256 of 1.5 KiB and more for
- * Linux) are the real receive buffer. So a port costs 64 KiB plus ~100 bytes; 16 ports of a
- * switch 1 MiB. Nobody waits for a full ring: the frame is dropped for this port and counted.
+ * wrap around its end). The ring bridges the time until the receiving vCPU, kicked by `notify`,
+ * moves frames into its guest's receive virtqueue, whose buffers (256 of 1.5 KiB for Linux) are
+ * the real receive buffer. It must hold what one sender's notify sends at once: a whole transmit
+ * queue (256 chains) of full-size frames. NET_PORT_RING_BYTES = 512 KiB holds 345 of them; with
+ * 64 KiB (43) a TCP burst between two Linux VMs lost frames in every window and throughput fell
+ * to a twentieth (make bench's net figure). So a port costs 512 KiB plus ~100 bytes, 16 ports of
+ * a switch 8 MiB. Nobody waits for a full ring: the frame is dropped for this port and counted.
  *
  * Who calls what: the port's owner (one VM device, serialised by the owner, e.g. its VM's lock)
  * calls net_port_init, net_switch_attach/detach, net_switch_send and net_port_recv for its port;
@@ -23,7 +25,7 @@
 #ifdef KEEL_FUZZ
 #define NET_PORT_RING_BYTES 4096u /* small enough that a fuzz input fills it */
 #else
-#define NET_PORT_RING_BYTES 65536u /* a power of two: the positions run free and wrap */
+#define NET_PORT_RING_BYTES 524288u /* a power of two: the positions run free and wrap */
 #endif
 #define NET_PORT_REC_HDR 2 /* the length before each queued frame */
 

@@ -151,12 +151,18 @@ linux_reboot() {
 }
 
 # linux_hvc_session: once the shell runs on hvc0, a command typed at keel's console (which goes to
-# vm linux, the first VM, from the start) runs there, its output comes back through hvc0, and
-# `exit` ends the shell so /init powers the VM off.
+# vm linux, the first VM, from the start) runs there and its output comes back through hvc0; then
+# `stats linux` at keel's shell shows the device's counters, and `exit` typed back at the VM ends
+# the guest's shell, so /init powers the VM off.
 linux_hvc_session() {
 	e2e_console_wait "linux| keel demo guest: busybox shell on hvc0" || return
 	e2e_console_type 'echo KEEL-TYPED-$((6*7)) $(tty)\r'
 	e2e_console_wait "linux| KEEL-TYPED-42 /dev/hvc0" || return
+	# the shell's view of the device: the 32 bytes typed went through, none waits or was dropped
+	e2e_console_focus "keel's shell" || return
+	e2e_console_type 'stats linux\r'
+	e2e_console_wait "dropped: buffer-full=" || return
+	e2e_console_focus "vm linux" || return
 	e2e_console_type 'exit\r'
 	e2e_console_wait "vm linux: powered off" || return
 }
@@ -189,6 +195,7 @@ CFG
 		"linux| KEEL-PCI: 0000:00:1f.0 0x1af4:0x1043 class 0x078000 driver virtio-pci" \
 		"linux| KEEL-HVC-OUT: written to hvc0" "!KEEL-INSMOD-FAILED" \
 		"linux| KEEL-TYPED-42 /dev/hvc0" "linux| KEEL-GUEST-DONE" "vm hello: exit code 0" \
+		"  console: virtio" "    rx: 32 bytes, 0 waiting; dropped: buffer-full=0; empty-chains=0" \
 		"vm linux: powered off" "!vm linux: crashed" "!needs a reset" &&
 		e2e_before "$name" "linux| KEEL-GUEST-INIT" "linux| KEEL-HVC-OUT" && e2e_pass "$name"
 }

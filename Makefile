@@ -180,6 +180,7 @@ test-guests: $(GUEST_ELFS)
 .PHONY: guest-images
 guest-images:
 	tools/build-guest-images $(BUILD)/guest
+	tools/build-demo-root $(BUILD)/guest/demo-root.img
 
 # ---- emulator runs ------------------------------------------------------------------------------
 .PHONY: deps run e2e-svm e2e-vmx test bench lint coverage cloc clean
@@ -194,7 +195,8 @@ deps:
 
 run: deps
 	$(MAKE) all guest-images
-	tools/make-esp $(BUILD)/esp-demo tools/demo/keel.cfg $(BUILD)/guest/vmlinuz $(BUILD)/guest/initrd.gz
+	tools/make-esp $(BUILD)/esp-demo tools/demo/keel.cfg $(BUILD)/guest/vmlinuz \
+		$(BUILD)/guest/initrd.gz $(BUILD)/guest/demo-root.img
 	tools/run-qemu --interactive --smp 2 $(BUILD)/esp-demo
 
 e2e-vmx: all test-guests guest-images

@@ -12,6 +12,7 @@
 #include "lib/kstring.h"
 #include "lib/log.h"
 #include "lib/spinlock.h"
+#include "vdev/platform.h"
 #include "vdev/virtio/net.h"
 
 static struct vm **vms;
@@ -119,6 +120,31 @@ static void host_vm_net(void *ctx, unsigned i, unsigned j, struct shell_net_view
 	memcpy(out->mac, n->mac, sizeof(out->mac));
 }
 
+static bool host_vm_console(void *ctx, unsigned i, struct shell_console_view *out)
+{
+	(void)ctx;
+	struct vm *vm = vms[i];
+	bool has;
+	/* the device's counters change under its VM's lock (a vCPU's exit, its console input),
+	 * and a new life initialises the platform under it */
+	vm_lock(vm);
+	const struct virtio_console *c = &vm->platform->console;
+	has = vm->platform->has_console;
+	if (has)
+		*out = (struct shell_console_view){
+			.tx_bytes = c->stats.tx_bytes,
+			.emerg_bytes = c->stats.emerg_bytes,
+			.tx_bad_chain = c->stats.tx_bad_chain,
+			.tx_cut = c->stats.tx_cut,
+			.rx_bytes = c->stats.rx_bytes,
+			.rx_dropped = c->stats.rx_dropped,
+			.rx_bad_chain = c->stats.rx_bad_chain,
+			.rx_waiting = virtio_console_waiting(c),
+		};
+	vm_unlock(vm);
+	return has;
+}
+
 static int host_vm_stop(void *ctx, unsigned i, char *err, size_t err_size)
 {
 	(void)ctx;
@@ -175,6 +201,7 @@ static const struct shell_host shell_host = {
 	.vm_view = host_vm_view,
 	.vm_exits = host_vm_exits,
 	.vm_net = host_vm_net,
+	.vm_console = host_vm_console,
 	.vm_stop = host_vm_stop,
 	.vm_restart = host_vm_restart,
 	.mem = host_mem,

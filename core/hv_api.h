@@ -63,8 +63,9 @@ int hv_vm_add_net(struct vm *vm, const char *switch_name, const uint8_t *mac, ch
 /* keel's Ethernet switch name (keel.cfg's [switch NAME]) exists: 0, or -1 with why in err (a bad
  * name, or NET_MAX_SWITCHES switches exist already). */
 int hv_switch_create(const char *name, char *err, size_t err_size);
-/* The guest's console (default VM_CONSOLE_UART). VM_CONSOLE_VIRTIO is refused (-1, why in err)
- * until keel has the virtio-console device. */
+/* The guest's console (default VM_CONSOLE_UART). VM_CONSOLE_VIRTIO adds a virtio console at PCI
+ * 00:1f.0 (vdev/virtio/console.h) that takes the VM's console input; the UART stays, and the
+ * output of both reaches the VM's console. -1 (why in err) for another value. */
 int hv_vm_set_console(struct vm *vm, enum vm_console mode, char *err, size_t err_size);
 /* Back to the state right after loading: RAM zeroed, kernel and initrd loaded again, vCPUs at
  * their entry state. hv_vm_run uses it for restarts. */

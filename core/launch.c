@@ -6,6 +6,7 @@
 #include "core/hv_api.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
+#include "vdev/platform.h"
 
 /* "1 MiB", "512 KiB": a disk's size in the log, terse but never "0 MiB" */
 static void size_text(uint64_t bytes, char *buf, size_t n)
@@ -46,12 +47,16 @@ static int add_io(const struct boot_info *bi, const struct vm_config *c, struct 
 		     n->sw, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
 		     n->has_mac ? "" : " (keel's, from the VM's name)");
 	}
-	if (hv_vm_set_console(
-		    vm, c->console == CFG_CONSOLE_VIRTIO ? VM_CONSOLE_VIRTIO : VM_CONSOLE_UART, err,
-		    sizeof(err))) {
-		klog("keel.cfg:%u: [vm %s] console = virtio: %s", c->console_line, c->name, err);
+	bool virtio = c->console == CFG_CONSOLE_VIRTIO;
+	if (hv_vm_set_console(vm, virtio ? VM_CONSOLE_VIRTIO : VM_CONSOLE_UART, err, sizeof(err))) {
+		klog("keel.cfg:%u: [vm %s] console = %s: %s", c->console_line, c->name,
+		     virtio ? "virtio" : "uart", err);
 		return -1;
 	}
+	if (virtio)
+		klog("vm %s: console: virtio-console at 00:%02x.0 takes its input; the UART's output "
+		     "still shows",
+		     c->name, PLATFORM_SLOT_CONSOLE);
 	return 0;
 }
 

@@ -230,6 +230,24 @@ static void print_net(struct shell *sh, unsigned i, unsigned j)
 	sayln(sh, "; empty-chains=%llu", (unsigned long long)n.rx_bad_chain);
 }
 
+/* The virtio console, when the VM has one: a line each way with the drops by reason. */
+static void print_console(struct shell *sh, unsigned i)
+{
+	struct shell_console_view c;
+
+	memset(&c, 0, sizeof(c));
+	if (!sh->host->vm_console || !sh->host->vm_console(sh->host->ctx, i, &c))
+		return;
+	sayln(sh, "  console: virtio");
+	say(sh, "    tx: %llu bytes, %llu emergency; ", (unsigned long long)c.tx_bytes,
+	    (unsigned long long)c.emerg_bytes);
+	sayln(sh, "dropped: bad-chain=%llu cut=%llu", (unsigned long long)c.tx_bad_chain,
+	      (unsigned long long)c.tx_cut);
+	say(sh, "    rx: %llu bytes, %u waiting; ", (unsigned long long)c.rx_bytes, c.rx_waiting);
+	sayln(sh, "dropped: buffer-full=%llu; empty-chains=%llu", (unsigned long long)c.rx_dropped,
+	      (unsigned long long)c.rx_bad_chain);
+}
+
 static int cmd_stats(struct shell *sh, const char *name)
 {
 	struct shell_vm_view v;
@@ -257,6 +275,7 @@ static int cmd_stats(struct shell *sh, const char *name)
 	      (unsigned long long)v.mitig.l1d_flush, (unsigned long long)v.mitig.verw);
 	for (unsigned j = 0; sh->host->vm_net && j < v.nr_nets; j++)
 		print_net(sh, (unsigned)i, j);
+	print_console(sh, (unsigned)i);
 	return 0;
 }
 

@@ -55,6 +55,18 @@ struct shell_net_view {
 	uint64_t rx_queued;    /* frames waiting in the port's ring for receive buffers */
 };
 
+/* A VM's virtio console (keel.cfg `console = virtio`), counted since its current run started.
+ * Every byte typed for it is in rx_bytes, rx_dropped or rx_waiting. */
+struct shell_console_view {
+	uint64_t tx_bytes, emerg_bytes; /* output: transmit chains, emerg_wr */
+	uint64_t tx_bad_chain;		/* transmit chains with a device-writable buffer, unread */
+	uint64_t tx_cut;		/* bytes of overlong transmit chains not output */
+	uint64_t rx_bytes;		/* typed bytes put into the guest's receive buffers */
+	uint64_t rx_dropped;		/* typed while its input buffer was full */
+	uint64_t rx_bad_chain; /* receive chains with a device-readable buffer, returned empty */
+	unsigned rx_waiting;   /* typed bytes waiting for receive buffers */
+};
+
 /* What the shell may do to the machine. Every op is called only from shell_input or
  * shell_run_line, on the caller's CPU. */
 /* Host memory as `mem` shows it. */
@@ -74,6 +86,8 @@ struct shell_host {
 	void (*vm_exits)(void *ctx, unsigned i, unsigned vcpu, uint64_t counts[NR_EXIT_REASONS]);
 	/* VM i's virtio-net device net (< its nr_nets); the shell zeroes out first. Optional. */
 	void (*vm_net)(void *ctx, unsigned i, unsigned net, struct shell_net_view *out);
+	/* VM i's virtio console into out (zeroed first); false when it has none. Optional. */
+	bool (*vm_console)(void *ctx, unsigned i, struct shell_console_view *out);
 	/* 0 once the request is taken, or -1 with why in err (the shell terminates it) */
 	int (*vm_stop)(void *ctx, unsigned i, char *err, size_t err_size);
 	int (*vm_restart)(void *ctx, unsigned i, char *err, size_t err_size);

@@ -22,7 +22,7 @@
 /* The guest's console device (keel.cfg `console`) */
 enum vm_console {
 	VM_CONSOLE_UART,   /* the emulated 16550 at COM1 */
-	VM_CONSOLE_VIRTIO, /* a virtio console (its device model reads this) */
+	VM_CONSOLE_VIRTIO, /* a virtio console besides it, which takes the console input */
 };
 
 struct net_switch;

@@ -111,9 +111,8 @@ int hv_vm_add_net(struct vm *vm, const char *switch_name, const uint8_t *mac, ch
 
 int hv_vm_set_console(struct vm *vm, enum vm_console mode, char *err, size_t err_size)
 {
-	if (mode == VM_CONSOLE_VIRTIO)
-		return fail(err, err_size,
-			    "keel has no virtio-console device yet; expected console = uart");
+	if (mode != VM_CONSOLE_UART && mode != VM_CONSOLE_VIRTIO)
+		return fail(err, err_size, "bad console mode; expected uart or virtio");
 	vm->console = mode;
 	return 0;
 }

@@ -340,6 +340,7 @@ static int begin_life(struct vm *vm)
 	}
 	pcfg.nets = nets;
 	pcfg.nr_nets = vm->nr_nets;
+	pcfg.virtio_console = vm->console == VM_CONSOLE_VIRTIO;
 	struct acpi_guest_config acfg;
 	acpi_guest_config_default(&acfg, vm->nr_vcpus);
 	vm_lock(vm);
@@ -527,13 +528,20 @@ static void deliver_interrupts(struct vcpu *v)
 	}
 }
 
-/* Typed bytes waiting for the guest's UART (lock held): as many as its FIFO takes. */
+/* Typed bytes waiting for the guest's console device (lock held): as many as its UART's FIFO
+ * takes, or all of them for a virtio console (which buffers them for its receive queue). */
 static void feed_console_input(struct vm *vm)
 {
 	unsigned head = __atomic_load_n(&vm->input_head, __ATOMIC_ACQUIRE);
-	while (vm->input_tail != head &&
-	       platform_uart_input(vm->platform, vm->input[vm->input_tail % sizeof(vm->input)]))
-		vm->input_tail++;
+	while (vm->input_tail != head) {
+		/* the waiting bytes up to the ring's end, then from its start */
+		unsigned at = vm->input_tail % sizeof(vm->input);
+		size_t n = MIN((size_t)(head - vm->input_tail), sizeof(vm->input) - at);
+		size_t k = platform_console_input(vm->platform, vm->input + at, n);
+		__atomic_store_n(&vm->input_tail, vm->input_tail + (unsigned)k, __ATOMIC_RELEASE);
+		if (k < n)
+			break;
+	}
 }
 
 static void vcpu_take_cr8(struct vcpu *v)

@@ -276,6 +276,13 @@ int platform_init(struct platform *p, const struct vdev_env *env, const struct p
 		if (pci_bus_plug(&p->pci, slot + i, &n->vpci.pci))
 			return -1;
 	}
+	if (cfg->virtio_console) {
+		if (virtio_console_init(&p->console, de, VIRTIO_CONSOLE_COLS,
+					VIRTIO_CONSOLE_ROWS) ||
+		    pci_bus_plug(&p->pci, PLATFORM_SLOT_CONSOLE, &p->console.vpci.pci))
+			return -1;
+		p->has_console = true;
+	}
 	if (pci_bus_assign(&p->pci))
 		return -1;
 	vlapic_virtual_wire(&p->lapic[0]);
@@ -457,6 +464,16 @@ bool platform_uart_input(struct platform *p, uint8_t byte)
 	if (!vuart_can_receive(&p->uart))
 		return false;
 	return vuart_receive(&p->uart, byte);
+}
+
+size_t platform_console_input(struct platform *p, const uint8_t *buf, size_t n)
+{
+	if (p->has_console)
+		return virtio_console_input(&p->console, buf, n);
+	size_t i = 0;
+	while (i < n && platform_uart_input(p, buf[i]))
+		i++;
+	return i;
 }
 
 void platform_power_button(struct platform *p)

@@ -19,7 +19,9 @@
  *           IA32_APIC_BASE (0xFEE00000)        local APIC of the accessing vCPU, xAPIC mode
  *   MSRs    0x1B, 0x6E0, 0x800-0x8FF           APIC base, TSC deadline, x2APIC
  *   PCI     00:00.0 host bridge, 00:01.0 virtio-rng, 00:02.0 on the disks (vda, vdb ...), then
- *           the nets (net 0, net 1 ...) in the slots right after the last disk */
+ *           the nets (net 0, net 1 ...) in the slots right after the last disk; 00:1f.0 the
+ *           virtio console (only with keel.cfg `console = virtio`: the slot moves no other
+ *           device); 00:1e.0 is kept for a balloon */
 #ifndef KEEL_VDEV_PLATFORM_H
 #define KEEL_VDEV_PLATFORM_H
 
@@ -34,6 +36,7 @@
 #include "vdev/mmio_bus.h"
 #include "vdev/pci/pci_bus.h"
 #include "vdev/virtio/blk.h"
+#include "vdev/virtio/console.h"
 #include "vdev/virtio/net.h"
 #include "vdev/virtio/rng.h"
 #include "vdev/pic8259.h"
@@ -50,6 +53,7 @@
 #define PLATFORM_MAX_DISKS 8
 /* the nets follow the disks: net i in slot PLATFORM_SLOT_DISK0 + nr_disks + i */
 #define PLATFORM_MAX_NETS 4
+#define PLATFORM_SLOT_CONSOLE 0x1f /* the last slot: fixed, whatever the disks and nets */
 
 /* A virtio-net device the platform plugs in (keel.cfg's `net`). Its storage is the caller's: a
  * struct virtio_net holds its port's 64 KiB receive ring, which the platform does not carry for
@@ -72,6 +76,9 @@ struct platform_config {
 	/* virtio-net devices after the disks, each a port of its switch while the platform lives */
 	const struct platform_net *nets;
 	unsigned nr_nets;
+	/* a virtio console in PLATFORM_SLOT_CONSOLE takes the VM's console input (the UART stays,
+	 * and its output still reaches the console) */
+	bool virtio_console;
 };
 
 /* The defaults: 1 CPU, exit port on, ACPI PM at 0x600/0x604/0x608 with a 24-bit timer,
@@ -112,6 +119,8 @@ struct platform {
 	struct virtio_net
 		*net[PLATFORM_MAX_NETS]; /* platform_config's, attached to their switches */
 	unsigned nr_nets;
+	bool has_console;
+	struct virtio_console console; /* with platform_config.virtio_console */
 	enum platform_irq_source offered[PLATFORM_MAX_CPUS];
 	enum vm_stop_reason stop;
 	uint32_t stop_code;
@@ -160,6 +169,10 @@ bool platform_take_nmi(struct platform *p, unsigned cpu);
 void platform_net_rx(struct platform *p);
 /* A byte typed at the VM's console; false when the UART's FIFO is full (retry later). */
 bool platform_uart_input(struct platform *p, uint8_t byte);
+/* Bytes typed at the VM's console, for its console device: the virtio console when the VM has
+ * one (it buffers, and drops and counts what its buffer cannot hold: all n are taken), else the
+ * UART (as many as its FIFO takes). Returns the bytes taken. */
+size_t platform_console_input(struct platform *p, const uint8_t *buf, size_t n);
 /* The host asks the guest to shut down (ACPI power button). */
 void platform_power_button(struct platform *p);
 

@@ -122,6 +122,7 @@ linux_boots() {
 	linux_disks
 	linux_net
 	linux_reboot
+	linux_hvc
 }
 
 # linux_reboot_session: `reboot -f` at the first life's shell, `poweroff -f` at the second's.
@@ -147,4 +148,54 @@ linux_reboot() {
 	e2e_ended "$name" && e2e_expect_all "$name" "vm linux: reset" "!vm linux: crashed" \
 		"!restarting (" && e2e_before "$name" "vm linux: reset" "vm linux: powered off" &&
 		e2e_pass "$name"
+}
+
+# linux_hvc_session: once the shell runs on hvc0, a command typed at keel's console (which goes to
+# vm linux, the first VM, from the start) runs there and its output comes back through hvc0; then
+# `stats linux` at keel's shell shows the device's counters, and `exit` typed back at the VM ends
+# the guest's shell, so /init powers the VM off.
+linux_hvc_session() {
+	e2e_console_wait "linux| keel demo guest: busybox shell on hvc0" || return
+	e2e_console_type 'echo KEEL-TYPED-$((6*7)) $(tty)\r'
+	e2e_console_wait "linux| KEEL-TYPED-42 /dev/hvc0" || return
+	# the shell's view of the device: the 32 bytes typed went through, none waits or was dropped
+	e2e_console_focus "keel's shell" || return
+	e2e_console_type 'stats linux\r'
+	e2e_console_wait "dropped: buffer-full=" || return
+	e2e_console_focus "vm linux" || return
+	e2e_console_type 'exit\r'
+	e2e_console_wait "vm linux: powered off" || return
+}
+
+# linux-hvc: keel.cfg's console = virtio gives Linux a virtio console at 00:1f.0 (Debian's
+# virtio_console module), and console=hvc0 makes it the kernel's console. What the guest writes to
+# hvc0 reaches keel's console as a UART's output does, line by line with the `linux| ` prefix (a
+# second VM, the hello guest, makes keel prefix); what is typed at keel's console reaches the
+# shell on hvc0 through the receive queue. The UART still carries the early lines.
+linux_hvc() {
+	local name=linux-hvc dir=$out/linux-hvc guest=$root/build/guest
+	mkdir -p "$dir"
+	cat >"$dir/keel.cfg" <<CFG
+[vm linux]
+memory = 256M
+kernel = vmlinuz
+initrd = initrd.gz
+console = virtio
+cmdline = console=ttyS0 console=hvc0 keel.hvc
+[vm hello]
+memory = 32M
+kernel = hello.elf
+CFG
+	e2e_boot_svm_session "$name" "$dir/keel.cfg" 400 linux_hvc_session "$guest/vmlinuz" \
+		"$guest/initrd.gz" "$root/build/guests/hello.elf"
+	[ -z "$e2e_console_error" ] || { e2e_fail "$name" "$e2e_console_error"; return; }
+	e2e_ended "$name" && e2e_expect_all "$name" \
+		"vm linux: console: virtio-console at 00:1f.0 takes its input" \
+		"linux| KEEL-GUEST-INIT" \
+		"linux| KEEL-PCI: 0000:00:1f.0 0x1af4:0x1043 class 0x078000 driver virtio-pci" \
+		"linux| KEEL-HVC-OUT: written to hvc0" "!KEEL-INSMOD-FAILED" \
+		"linux| KEEL-TYPED-42 /dev/hvc0" "linux| KEEL-GUEST-DONE" "vm hello: exit code 0" \
+		"  console: virtio" "    rx: 32 bytes, 0 waiting; dropped: buffer-full=0; empty-chains=0" \
+		"vm linux: powered off" "!vm linux: crashed" "!needs a reset" &&
+		e2e_before "$name" "linux| KEEL-GUEST-INIT" "linux| KEEL-HVC-OUT" && e2e_pass "$name"
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "core/guest_layout.h"
 #include "tests/support/host_log.h"
 #include "tests/support/vdev_fake.h"
 #include "vdev/platform.h"
@@ -106,6 +107,34 @@ static void console_and_exit_port(void **state)
 	platform_io(&plat, 0x604, 2, true, &code);
 	assert_int_equal(platform_stop_reason(&plat, NULL), VM_STOP_EXIT_PORT);
 	assert_int_equal(vm.stops, 1);
+}
+
+/* keel.cfg `console = virtio`: the device at 00:1f.0 takes the typed bytes, the UART none; without
+ * it the slot is empty and the bytes go to the UART's FIFO. */
+static void virtio_console_takes_input(void **state)
+{
+	(void)state;
+	const uint64_t ecam_1f = GUEST_PCI_ECAM_BASE + ((uint64_t)PLATFORM_SLOT_CONSOLE << 15);
+	assert_null(plat.pci.slot[PLATFORM_SLOT_CONSOLE]);
+	assert_int_equal(mmio_rd(0, ecam_1f), 0xFFFFFFFF);
+	/* FIFOs off (FCR 0): the receive register holds one byte, the rest waits in the caller's */
+	assert_int_equal(platform_console_input(&plat, (const uint8_t *)"ab", 2), 1);
+	assert_true(in(0x3FD, 1) & 1); /* LSR: data ready */
+	assert_int_equal(in(0x3F8, 1), 'a');
+
+	struct platform_config cfg;
+	platform_default_config(&cfg);
+	cfg.virtio_console = true;
+	assert_int_equal(platform_init(&plat, &vm.env, &cfg), 0);
+	assert_ptr_equal(plat.pci.slot[PLATFORM_SLOT_CONSOLE], &plat.console.vpci.pci);
+	assert_int_equal(mmio_rd(0, ecam_1f), 0x10431AF4);
+	assert_int_equal(platform_console_input(&plat, (const uint8_t *)"hi", 2), 2);
+	assert_int_equal(virtio_console_waiting(&plat.console), 2);
+	assert_false(in(0x3FD, 1) & 1);
+	/* the UART's output still reaches the VM's console */
+	out(0x3F8, 1, '!');
+	platform_next_event_ns(&plat, 0);
+	assert_string_equal(vm.out, "!");
 }
 
 static void power_off_and_reset(void **state)
@@ -315,6 +344,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(config_is_checked, setup),
 		cmocka_unit_test_setup(console_and_exit_port, setup),
+		cmocka_unit_test_setup(virtio_console_takes_input, setup),
 		cmocka_unit_test_setup(power_off_and_reset, setup),
 		cmocka_unit_test_setup(vpit_through_8259, setup),
 		cmocka_unit_test_setup(vioapic_to_lapic, setup),

@@ -15,6 +15,8 @@ struct fake_vm {
 	uint64_t exits[4][NR_EXIT_REASONS];
 	int stops, restarts;
 	const char *refuse; /* stop and restart fail with this */
+	bool has_console;
+	struct shell_console_view console;
 };
 
 static struct fake_host {
@@ -55,6 +57,17 @@ static void fake_vm_net(void *ctx, unsigned i, unsigned net, struct shell_net_vi
 	assert_false(out->attached); /* zeroed first */
 	assert_int_equal(out->tx_frames | out->rx_queued, 0);
 	*out = fake.vms[i].nets[net];
+}
+
+static bool fake_vm_console(void *ctx, unsigned i, struct shell_console_view *out)
+{
+	assert_ptr_equal(ctx, &fake);
+	assert_true(i < fake.nr);
+	assert_int_equal(out->tx_bytes | out->rx_dropped | out->rx_waiting, 0); /* zeroed first */
+	if (!fake.vms[i].has_console)
+		return false;
+	*out = fake.vms[i].console;
+	return true;
 }
 
 static int fake_op(unsigned i, char *err, size_t err_size, int *count)
@@ -109,6 +122,7 @@ static const struct shell_host host = {
 	.vm_view = fake_vm_view,
 	.vm_exits = fake_vm_exits,
 	.vm_net = fake_vm_net,
+	.vm_console = fake_vm_console,
 	.vm_stop = fake_vm_stop,
 	.vm_restart = fake_vm_restart,
 	.mem = fake_mem,
@@ -290,6 +304,37 @@ static void stats_nets(void **state)
 	clear_out();
 	assert_int_equal(shell_run_line(&sh, "stats hello"), 0);
 	assert_non_null(strstr(fake.out, "  net 0: switch ?, mac 52:54:00:12:34:56\r\n"));
+}
+
+/* A virtio console after the nets: both ways' counters by reason; none without one. */
+static void stats_console(void **state)
+{
+	(void)state;
+	fake.vms[1].has_console = true;
+	fake.vms[1].console = (struct shell_console_view){
+		.tx_bytes = 4096,
+		.emerg_bytes = 3,
+		.tx_bad_chain = 1,
+		.tx_cut = 2,
+		.rx_bytes = 77,
+		.rx_dropped = 18446744073709551615ull,
+		.rx_bad_chain = 5,
+		.rx_waiting = 512,
+	};
+	expect_run("stats hello", 0,
+		   "vm hello: exits since start, per vcpu\r\n"
+		   "  vcpu 0: total 0\r\n"
+		   "  all: total 0\r\n"
+		   "  pmu msrs: 0 (no PMU: read 0, writes ignored)\r\n"
+		   "  mitigations: ibpb=0 rsb-fill=0 l1d-flush=0 verw=0\r\n"
+		   "  console: virtio\r\n"
+		   "    tx: 4096 bytes, 3 emergency; dropped: bad-chain=1 cut=2\r\n"
+		   "    rx: 77 bytes, 512 waiting; dropped: buffer-full=18446744073709551615; "
+		   "empty-chains=5\r\n");
+	fake.vms[1].has_console = false;
+	clear_out();
+	assert_int_equal(shell_run_line(&sh, "stats hello"), 0);
+	assert_null(strstr(fake.out, "console"));
 }
 
 static void stop_and_restart(void **state)
@@ -523,6 +568,7 @@ int main(void)
 		cmocka_unit_test_setup(help_lists_every_command, setup),
 		cmocka_unit_test_setup(vms_table, setup),
 		cmocka_unit_test_setup(stats_per_vcpu, setup),
+		cmocka_unit_test_setup(stats_console, setup),
 		cmocka_unit_test_setup(stats_nets, setup),
 		cmocka_unit_test_setup(stop_and_restart, setup),
 		cmocka_unit_test_setup(mem, setup),

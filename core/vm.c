@@ -171,7 +171,7 @@ static int back_ram(struct vm *vm, uint64_t bytes, char *err, size_t err_size)
 	kmem_free_pages(scratch, scratch_size);
 	if (!ext)
 		return fail(err, err_size, "out of memory for the VM's memory map");
-	vm->mem = (struct guest_mem){ ext, nr };
+	vm->mem = (struct guest_mem){ .ext = ext, .nr = nr };
 	return 0;
 }
 
@@ -348,7 +348,7 @@ void hv_vm_destroy(struct vm *vm)
 		kmem_free_guest_ram(vm->mem.ext, vm->mem.nr);
 		kmem_free_pages(vm->mem.ext, vm->mem.nr * sizeof(*vm->mem.ext));
 	}
-	vm->mem = (struct guest_mem){ NULL, 0 };
+	vm->mem = (struct guest_mem){ .ext = NULL, .nr = 0 };
 	vm_io_destroy(vm);
 	kmem_free_pages(vm->platform, sizeof(struct platform));
 	kmem_free_pages(vm->con, sizeof(struct conbuf));

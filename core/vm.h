@@ -2,6 +2,7 @@
 #ifndef KEEL_CORE_VM_H
 #define KEEL_CORE_VM_H
 
+#include "core/balloon_mem.h"
 #include "core/config.h"
 #include "core/gmem.h"
 #include "core/mitigations.h"
@@ -74,6 +75,9 @@ struct vcpu {
 	uint8_t cr8; /* the CR8 core last gave the backend (virt_ops get_cr8/set_cr8) */
 	uint64_t tsc_aux;
 	uint64_t kvm_system_time; /* the MSR's value: structure address | enable */
+	/* odd while it runs guest code (around virt->vcpu_run): a stage-2 flush waits for an odd
+	 * value to change (core/vm_balloon.c) */
+	uint32_t guest_seq;
 };
 
 struct vm {
@@ -134,6 +138,12 @@ struct vm {
 	struct vm_net nets[VM_MAX_NETS];
 	unsigned nr_nets;
 	enum vm_console console;
+	/* its balloon (core/vm_balloon.c): the page bookkeeping the device calls, the per-page
+	 * table behind it (kmem pages), and keel's target in 4 KiB pages (kept across lives) */
+	struct balloon_mem balloon;
+	struct balloon_mem_ops balloon_ops; /* its callbacks, ctx this VM */
+	uint64_t *balloon_frames;
+	uint32_t balloon_target;
 };
 
 static inline void vm_lock(struct vm *vm)

@@ -340,6 +340,8 @@ static int begin_life(struct vm *vm)
 	}
 	pcfg.nets = nets;
 	pcfg.nr_nets = vm->nr_nets;
+	pcfg.balloon = vm->balloon_frames ? &vm->balloon.backend : NULL;
+	pcfg.balloon_target = vm->balloon_target;
 	struct acpi_guest_config acfg;
 	acpi_guest_config_default(&acfg, vm->nr_vcpus);
 	vm_lock(vm);
@@ -630,7 +632,10 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 			break;
 		host_timer_arm_us(us_until(v, end_ns));
 		vcpu_take_clock(v);
+		/* odd in the guest: a balloon's stage-2 flush waits for that (core/vm_balloon.c) */
+		__atomic_add_fetch(&v->guest_seq, 1, __ATOMIC_SEQ_CST);
 		virt->vcpu_run(v, &exit);
+		__atomic_add_fetch(&v->guest_seq, 1, __ATOMIC_SEQ_CST);
 		mitig_collect(&v->vm->mitig);
 		v->exits[exit.reason]++;
 		vcpu_take_cr8(v);

@@ -16,34 +16,76 @@ static uint64_t alloc_frame(void *ctx)
 	return kmem_alloc_frame();
 }
 
-static void free_frame(void *ctx, uint64_t hpa)
-{
-	(void)ctx;
-	kmem_give_frame(hpa);
-}
-
 /* Every vCPU of the VM flushes its stage-2 translations before it next enters the guest (the
- * backends' flush flag: TLB_CONTROL on AMD-V, INVEPT on VT-x), and one in the guest now is kicked
- * out and waited for: its guest_seq is odd until it has left. Reading the odd value after setting
- * the flag (both sequentially consistent) means either it saw the flag before entering, or it is
- * in the guest and the wait covers it. Called under the VM's lock: a vCPU that left the guest and
- * now waits for that lock has an even guest_seq, so the wait never needs the lock. */
+ * backends' flush flag: TLB_CONTROL on AMD-V, INVEPT on VT-x); one in the guest now is kicked out,
+ * so it takes the flush soon. The frames unmapped before this call are not keel's yet: free_frame
+ * retires them, and vm_balloon_reap hands them to keel once every vCPU has passed the top of its
+ * run loop since (it then left the guest, will flush before entering it again, and holds no
+ * pointer into guest RAM from before: the MMIO and string-I/O walks run without the VM's lock) or
+ * is outside the loop. Reading guest_seq after setting the flag (both sequentially consistent)
+ * means a vCPU about to enter sees the flag, or is seen in the guest and kicked. */
 static void flush(void *ctx)
 {
 	struct vm *vm = ctx;
-	uint32_t seq[VM_MAX_VCPUS];
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		virt->flush_guest_tlb(vm->vcpus[i]);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		seq[i] = __atomic_load_n(&vm->vcpus[i]->guest_seq, __ATOMIC_SEQ_CST);
-		if (seq[i] & 1)
-			sched_kick(vm->vcpus[i]);
+		struct vcpu *v = vm->vcpus[i];
+		vm->retired_seq[i] = __atomic_load_n(&v->quiet_seq, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&v->guest_seq, __ATOMIC_SEQ_CST) & 1)
+			sched_kick(v);
 	}
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		while ((seq[i] & 1) &&
-		       __atomic_load_n(&vm->vcpus[i]->guest_seq, __ATOMIC_SEQ_CST) == seq[i])
+}
+
+/* True when every vCPU passed a quiet point since the last flush, or is outside its loop. */
+static bool all_quiet(const struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu *v = vm->vcpus[i];
+		if (__atomic_load_n(&v->in_slice, __ATOMIC_SEQ_CST) &&
+		    __atomic_load_n(&v->quiet_seq, __ATOMIC_SEQ_CST) == vm->retired_seq[i])
+			return false;
+	}
+	return true;
+}
+
+static void give_retired(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_retired; i++)
+		kmem_give_frame(vm->balloon_retired[i]);
+	vm->nr_retired = 0;
+}
+
+/* Retired frames wait for vm_balloon_reap. The list holds two exits' worth (a notification
+ * drains at most a queue's chains); should it fill all the same, this waits here for the vCPUs
+ * in the guest to leave it (kicked by flush) and gives the frames at once: the guest can no
+ * longer reach them, though a lockless walk of another vCPU might still read one. */
+static void free_frame(void *ctx, uint64_t hpa)
+{
+	struct vm *vm = ctx;
+	if (vm->nr_retired < VM_BALLOON_RETIRED) {
+		vm->balloon_retired[vm->nr_retired++] = hpa;
+		return;
+	}
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		uint32_t seq = __atomic_load_n(&vm->vcpus[i]->guest_seq, __ATOMIC_SEQ_CST);
+		while ((seq & 1) &&
+		       __atomic_load_n(&vm->vcpus[i]->guest_seq, __ATOMIC_SEQ_CST) == seq)
 			__builtin_ia32_pause();
+	}
+	give_retired(vm);
+	kmem_give_frame(hpa);
+}
+
+void vm_balloon_reap(struct vm *vm)
+{
+	if (!__atomic_load_n(&vm->nr_retired, __ATOMIC_RELAXED))
+		return;
+	vm_lock(vm);
+	if (all_quiet(vm))
+		give_retired(vm);
+	vm_unlock(vm);
 }
 
 static uint64_t ram_pages(const struct vm *vm)
@@ -56,7 +98,14 @@ int vm_balloon_setup(struct vm *vm, char *err, size_t err_size)
 {
 	uint64_t n = ram_pages(vm);
 	vm->balloon_frames = kmem_alloc_pages(n * sizeof(uint64_t), PAGE_SIZE);
-	if (!vm->balloon_frames) {
+	vm->balloon_retired = kmem_alloc_pages(VM_BALLOON_RETIRED * sizeof(uint64_t), PAGE_SIZE);
+	if (!vm->balloon_frames || !vm->balloon_retired) {
+		if (vm->balloon_frames)
+			kmem_free_pages(vm->balloon_frames, n * sizeof(uint64_t));
+		if (vm->balloon_retired)
+			kmem_free_pages(vm->balloon_retired, VM_BALLOON_RETIRED * sizeof(uint64_t));
+		vm->balloon_frames = NULL;
+		vm->balloon_retired = NULL;
 		ksnprintf(err, err_size, "out of memory for the balloon's page table");
 		return -1;
 	}
@@ -101,6 +150,9 @@ bool vm_balloon_release(struct vm *vm)
 	if (!vm->balloon_frames)
 		return false;
 	balloon_mem_commit(&vm->balloon);
+	give_retired(vm); /* no vCPU runs */
+	kmem_free_pages(vm->balloon_retired, VM_BALLOON_RETIRED * sizeof(uint64_t));
+	vm->balloon_retired = NULL;
 	if (vm->mem.frame) {
 		/* pages in their extents go back by runs; moved pages' frames to the frame pool;
 		 * holes' frames are there already */

@@ -8,6 +8,12 @@
 /* The smallest target `balloon NAME SIZE` and hv_vm_set_balloon_target accept. */
 #define VM_BALLOON_MIN_SIZE (64 * MiB)
 
+/* Frames a VM's balloon may have retired at once: two notifications' worth. */
+#define VM_BALLOON_RETIRED (2 * VIRTIO_BALLOON_QUEUE_SIZE * VIRTIO_BALLOON_PFNS_PER_CHAIN)
+
+/* At the top of a vCPU's run loop (a quiet point): retired frames become keel's once every vCPU
+ * of the VM passed one since they were unmapped. Takes the VM's lock when there are some. */
+void vm_balloon_reap(struct vm *vm);
 /* After the VM's RAM is mapped: its balloon's table. 0, or -1 with why in err. */
 int vm_balloon_setup(struct vm *vm, char *err, size_t err_size);
 /* A stage-2 fault at gpa on the balloon's account (balloon_mem_refault), under the VM's lock. */

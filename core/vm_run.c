@@ -21,6 +21,7 @@
 #include "core/vcpu_clock.h"
 #include "core/vcpu_reset.h"
 #include "core/virt.h"
+#include "core/vm_balloon.h"
 #include "drivers/uart16550.h"
 #include "lib/fmt.h"
 #include "lib/kstring.h"
@@ -620,7 +621,11 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 	struct vm_exit exit;
 
 	v->slice_end_ns = end_ns;
+	__atomic_store_n(&v->in_slice, true, __ATOMIC_SEQ_CST);
 	for (;;) {
+		/* a quiet point: no pointer into guest RAM is held here (core/vm_balloon.c) */
+		__atomic_add_fetch(&v->quiet_seq, 1, __ATOMIC_SEQ_CST);
+		vm_balloon_reap(v->vm);
 		console_input_poll();
 		/* its own VM's output, in its own time: a chatty guest pays for its lines */
 		if (guest_console_pending(v->vm))
@@ -646,6 +651,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 			break;
 		}
 	}
+	__atomic_store_n(&v->in_slice, false, __ATOMIC_SEQ_CST);
 	host_timer_arm_us(0);
 }
 

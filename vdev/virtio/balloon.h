@@ -13,9 +13,9 @@
 
 #include "vdev/virtio/virtio_pci.h"
 
-#define VIRTIO_BALLOON_QUEUE_SIZE 64
+#define VIRTIO_BALLOON_QUEUE_SIZE 16
 /* Linux sends at most 256 frame numbers per chain (its VIRTIO_BALLOON_ARRAY_PFNS_MAX); a chain
- * with more has its excess ignored, so one exit handles at most 64 x 256 pages. */
+ * with more has its excess ignored, so one exit handles at most 16 x 256 pages. */
 #define VIRTIO_BALLOON_PFNS_PER_CHAIN 256
 /* Statistics tags (5.5.6.3) keel keeps; larger tags are ignored. */
 #define VIRTIO_BALLOON_NR_STATS 16

@@ -71,17 +71,17 @@ struct vcpu {
 	void *fpu;	     /* its FPU/SSE/AVX registers while another vCPU has the CPU */
 	uint64_t tsc_offset; /* guest TSC = host TSC + tsc_offset: the VM's (clock.tsc_offset) */
 	uint32_t tsc_gen;    /* the clock.tsc_gen that offset came from */
-	uint64_t xcr0;
-	uint8_t cr8; /* the CR8 core last gave the backend (virt_ops get_cr8/set_cr8) */
-	uint64_t tsc_aux;
-	uint64_t kvm_system_time; /* the MSR's value: structure address | enable */
 	/* odd while it runs guest code (around virt->vcpu_run); quiet_seq counts the tops of its
 	 * run loop, where it holds no pointer into guest RAM, and in_slice is set while it is inside
 	 * that loop: a balloon frees a page's frame only once every vCPU passed a top or left the
 	 * loop (core/vm_balloon.c) */
 	uint32_t guest_seq;
-	uint32_t quiet_seq;
+	uint64_t xcr0;
+	uint8_t cr8; /* the CR8 core last gave the backend (virt_ops get_cr8/set_cr8) */
 	bool in_slice;
+	uint32_t quiet_seq;
+	uint64_t tsc_aux;
+	uint64_t kvm_system_time; /* the MSR's value: structure address | enable */
 };
 
 struct vm {
@@ -147,12 +147,12 @@ struct vm {
 	struct balloon_mem balloon;
 	struct balloon_mem_ops balloon_ops; /* its callbacks, ctx this VM */
 	uint64_t *balloon_frames;
-	uint32_t balloon_target;
 	/* frames out of stage 2 whose flush was asked for, not yet keel's (kmem pages), and each
 	 * vCPU's quiet_seq when the last of them joined */
 	uint64_t *balloon_retired;
-	unsigned nr_retired;
 	uint32_t retired_seq[VM_MAX_VCPUS];
+	unsigned nr_retired;
+	uint32_t balloon_target;
 };
 
 static inline void vm_lock(struct vm *vm)

@@ -9,7 +9,7 @@
 #define VM_BALLOON_MIN_SIZE (64 * MiB)
 
 /* Frames a VM's balloon may have retired at once: two notifications' worth. */
-#define VM_BALLOON_RETIRED (2 * VIRTIO_BALLOON_QUEUE_SIZE * VIRTIO_BALLOON_PFNS_PER_CHAIN)
+#define VM_BALLOON_RETIRED (2ull * VIRTIO_BALLOON_QUEUE_SIZE * VIRTIO_BALLOON_PFNS_PER_CHAIN)
 
 /* At the top of a vCPU's run loop (a quiet point): retired frames become keel's once every vCPU
  * of the VM passed one since they were unmapped. Takes the VM's lock when there are some. */

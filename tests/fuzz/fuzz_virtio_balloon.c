@@ -50,7 +50,7 @@ static void check(const struct balloon_rig *r, const uint8_t *before, bool dma)
 		abort();
 	if (r->page[16] != BR_MMIO || r->page[17] != BR_MMIO)
 		abort();
-	if (!dma && memcmp(before, r->page, BR_PAGES))
+	if (!dma && memcmp(before, r->page, BR_PAGES) != 0)
 		abort();
 }
 

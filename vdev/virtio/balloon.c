@@ -210,6 +210,10 @@ bool virtio_balloon_request_stats(struct virtio_balloon *b)
 	struct virtio_pci *v = &b->vpci;
 	const struct guest_mem *m = virtio_pci_dma(v);
 	struct virtq *vq = &v->vq[VIRTIO_BALLOON_Q_STATS];
+	/* Linux makes its first report available and notifies before DRIVER_OK, when the
+	 * transport ignores notifications: look at the queue first */
+	if (!b->stats_held && m && vq->enabled)
+		stats_notify(b);
 	if (!b->stats_held || !m || !vq->enabled)
 		return false;
 	uint16_t before = vq->used_idx;

@@ -87,7 +87,8 @@ int virtio_balloon_init(struct virtio_balloon *b, const struct vdev_env *env,
  * interrupt when that is news (5.5.6). Survives device resets. */
 void virtio_balloon_set_target(struct virtio_balloon *b, uint32_t pages);
 /* Asks the driver for fresh statistics by handing its buffer back (5.5.6.3); the report arrives
- * later, on the stats queue. False when the driver holds none with the device. */
+ * later, on the stats queue. A buffer made available without a notification the device saw is
+ * read first. False when the driver has none with the device. */
 bool virtio_balloon_request_stats(struct virtio_balloon *b);
 
 #endif

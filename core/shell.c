@@ -366,7 +366,11 @@ static int cmd_balloon(struct shell *sh, const char *name, const char *size)
 		return -1;
 	}
 	if (sh->host->vm_set_balloon(sh->host->ctx, (unsigned)i, bytes, err, sizeof(err))) {
+		/* the host's string, terminated and printable whatever it did */
 		err[sizeof(err) - 1] = '\0';
+		for (char *p = err; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+				*p = '?';
 		sayln(sh, "balloon: %s", err[0] ? err : "refused");
 		return -1;
 	}

@@ -4,6 +4,7 @@
 #include "arch/x86/time.h"
 #include "core/console.h"
 #include "core/console_mux.h"
+#include "core/hv_api.h"
 #include "core/kmem.h"
 #include "core/shell.h"
 #include "core/vm_run.h"
@@ -12,6 +13,7 @@
 #include "lib/kstring.h"
 #include "lib/log.h"
 #include "lib/spinlock.h"
+#include "mm/phys.h"
 #include "vdev/platform.h"
 #include "vdev/virtio/net.h"
 
@@ -171,7 +173,45 @@ static void host_mem(void *ctx, struct shell_mem *out)
 	out->used_bytes = out->keel_bytes;
 	for (unsigned i = 0; i < nr_vms; i++)
 		if (__atomic_load_n(&vms[i]->state, __ATOMIC_ACQUIRE) != VM_CREATED)
-			out->used_bytes += vms[i]->memory;
+			/* less what its balloon gave back: that is free now */
+			out->used_bytes +=
+				vms[i]->memory -
+				__atomic_load_n(&vms[i]->balloon.inflated, __ATOMIC_RELAXED) *
+					PAGE_SIZE;
+}
+
+/* The balloon's view, and a request for the guest's next statistics report (it arrives on the
+ * stats queue a moment later: the next `stats` shows it). */
+static void host_vm_balloon(void *ctx, unsigned i, struct shell_balloon_view *out)
+{
+	(void)ctx;
+	struct vm *vm = vms[i];
+	vm_lock(vm);
+	if (vm->balloon_frames) {
+		const struct virtio_balloon *d = &vm->platform->balloon;
+		bool dev = vm->platform->has_balloon;
+		out->present = true;
+		out->target_bytes = (uint64_t)vm->balloon_target * PAGE_SIZE;
+		out->actual_bytes = dev ? (uint64_t)d->actual * PAGE_SIZE : 0;
+		out->held_bytes = vm->balloon.inflated * PAGE_SIZE;
+		out->refaults = vm->balloon.refaults;
+		out->refused = dev ? d->bad + d->repeated + d->failed : 0;
+		if (dev) {
+			out->stat_valid = d->stats.valid & 0x3FF;
+			for (unsigned t = 0; t < 10; t++)
+				out->stat[t] = d->stats.val[t];
+			out->reports = d->stats.reports;
+			if (vm->state == VM_RUNNING)
+				virtio_balloon_request_stats(&vm->platform->balloon);
+		}
+	}
+	vm_unlock(vm);
+}
+
+static int host_vm_set_balloon(void *ctx, unsigned i, uint64_t bytes, char *err, size_t err_size)
+{
+	(void)ctx;
+	return hv_vm_set_balloon_target(vms[i], bytes, err, err_size);
 }
 
 /* The shell's output goes out a line at a time (a guest's line cannot land inside one of
@@ -205,6 +245,8 @@ static const struct shell_host shell_host = {
 	.vm_stop = host_vm_stop,
 	.vm_restart = host_vm_restart,
 	.mem = host_mem,
+	.vm_balloon = host_vm_balloon,
+	.vm_set_balloon = host_vm_set_balloon,
 	.write = host_write,
 };
 

@@ -4,6 +4,7 @@
 
 #include "arch/x86/emul/emulate.h"
 #include "core/virt.h"
+#include "core/vm_balloon.h"
 #include "lib/kstring.h"
 #include "mm/phys.h"
 #include "vdev/platform.h"
@@ -74,6 +75,17 @@ enum exit_result handle_npf(struct vcpu *v, const struct vm_exit *e)
 	uint32_t pfec = 0;
 	struct x86_insn insn;
 
+	/* a page of the VM's RAM in its balloon: a fresh zeroed page (core/balloon_mem.h) */
+	if (gmem_find(&vm->mem, e->npf.gpa) && !gmem_is_ram(&vm->mem, e->npf.gpa)) {
+		enum balloon_rc rc = vm_balloon_refault(vm, e->npf.gpa);
+		if (rc == BALLOON_OK || rc == BALLOON_SAME)
+			return EXIT_RESUME;
+		if (rc == BALLOON_FAIL)
+			return vm_crash(v, e,
+					"keel has no free memory for the page at %llx it took back "
+					"from its balloon",
+					(unsigned long long)e->npf.gpa);
+	}
 	if (gmem_is_ram(&vm->mem, e->npf.gpa))
 		return vm_crash(v, e, "stage-2 fault on guest RAM at %llx",
 				(unsigned long long)e->npf.gpa);

@@ -20,16 +20,46 @@ const struct gmem_extent *gmem_find(const struct guest_mem *m, uint64_t gpa)
 	return gpa - e->gpa < e->size ? e : NULL;
 }
 
+/* The balloon's entry for the page holding gpa: GMEM_FRAME_OWN when it has none. */
+static uint64_t frame_of(const struct guest_mem *m, uint64_t gpa)
+{
+	uint64_t pfn = gpa >> 12;
+	return m->frame && pfn < m->nr_frames ? m->frame[pfn] : GMEM_FRAME_OWN;
+}
+
+/* Where keel reaches gpa, inside extent e: the page's own frame when the balloon moved it. */
+static uint8_t *host_of(const struct gmem_extent *e, uint64_t gpa, uint64_t frame)
+{
+	if (frame == GMEM_FRAME_OWN)
+		return e->hva + (gpa - e->gpa);
+	return (uint8_t *)(uintptr_t)frame + (gpa & 4095);
+}
+
+/* True when no page of [gpa, gpa + len) (inside RAM) is a hole; with `own`, none is moved either. */
+static bool pages_are(const struct guest_mem *m, uint64_t gpa, uint64_t len, bool own)
+{
+	if (!m->frame)
+		return true;
+	for (uint64_t p = gpa >> 12; p <= (gpa + len - 1) >> 12 && p < m->nr_frames; p++)
+		if (m->frame[p] == GMEM_FRAME_HOLE || (own && m->frame[p] != GMEM_FRAME_OWN))
+			return false;
+	return true;
+}
+
 void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
 	const struct gmem_extent *e = gmem_find(m, gpa);
 
 	if (!e || !range_within(gpa - e->gpa, len, e->size))
 		return NULL;
-	return e->hva + (gpa - e->gpa);
+	uint64_t f = frame_of(m, gpa);
+	if (len && (gpa & 4095) + len <= 4096) /* inside one page: wherever that page is */
+		return f == GMEM_FRAME_HOLE ? NULL : host_of(e, gpa, f);
+	/* across pages: only when every one is still in the extent, host contiguous */
+	return !len || pages_are(m, gpa, len, true) ? e->hva + (gpa - e->gpa) : NULL;
 }
 
-bool gmem_covers(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+static bool extents_cover(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
 	const struct gmem_extent *e = gmem_find(m, gpa), *last = m->ext + m->nr;
 
@@ -46,6 +76,11 @@ bool gmem_covers(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 	return true;
 }
 
+bool gmem_covers(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	return extents_cover(m, gpa, len) && pages_are(m, gpa, len, false);
+}
+
 /* Calls fn on each host-contiguous piece of [gpa, gpa + len), which gmem_covers has accepted. */
 static void for_each_piece(const struct guest_mem *m, uint64_t gpa, uint64_t len,
 			   void (*fn)(uint8_t *host, uint64_t done, uint64_t n, void *arg),
@@ -55,10 +90,14 @@ static void for_each_piece(const struct guest_mem *m, uint64_t gpa, uint64_t len
 	uint64_t done = 0;
 
 	while (done < len) {
-		uint64_t off = gpa + done - e->gpa, n = MIN(len - done, e->size - off);
-		fn(e->hva + off, done, n, arg);
+		uint64_t at = gpa + done, off = at - e->gpa, n = MIN(len - done, e->size - off);
+		uint64_t f = frame_of(m, at);
+		if (m->frame) /* page by page: the balloon may have moved any of them */
+			n = MIN(n, 4096 - (at & 4095));
+		fn(host_of(e, at, f), done, n, arg);
 		done += n;
-		e++;
+		if (off + n == e->size)
+			e++;
 	}
 }
 
@@ -117,5 +156,5 @@ int gmem_fill(const struct guest_mem *m, uint64_t gpa, uint8_t byte, uint64_t le
 
 bool gmem_is_ram(const struct guest_mem *m, uint64_t gpa)
 {
-	return gmem_find(m, gpa) != NULL;
+	return gmem_find(m, gpa) != NULL && frame_of(m, gpa) != GMEM_FRAME_HOLE;
 }

@@ -67,6 +67,13 @@ int hv_switch_create(const char *name, char *err, size_t err_size);
  * 00:1f.0 (vdev/virtio/console.h) that takes the VM's console input; the UART stays, and the
  * output of both reaches the VM's console. -1 (why in err) for another value. */
 int hv_vm_set_console(struct vm *vm, enum vm_console mode, char *err, size_t err_size);
+/* The VM's virtio-balloon (every VM has one, at PCI 00:1e.0) asks the guest to leave it `bytes`
+ * of its memory: the guest inflates its balloon by the rest, and the pages it gives go back to
+ * keel's free memory; a larger size lets it deflate. bytes: whole 4 KiB pages, from
+ * VM_BALLOON_MIN_SIZE (64 MiB, or the VM's memory if less) to the VM's memory; -1 with why in err
+ * otherwise, or before hv_vm_setup_memory. Kept across restarts; the guest follows when its
+ * driver runs. */
+int hv_vm_set_balloon_target(struct vm *vm, uint64_t bytes, char *err, size_t err_size);
 /* Back to the state right after loading: RAM zeroed, kernel and initrd loaded again, vCPUs at
  * their entry state. hv_vm_run uses it for restarts. */
 int hv_vm_rebuild(struct vm *vm, char *err, size_t err_size);

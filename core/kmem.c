@@ -3,9 +3,11 @@
 #include "core/guest_ram.h"
 #include "lib/kstring.h"
 #include "lib/spinlock.h"
+#include "mm/page_pool.h"
 #include "mm/phys.h"
 
 static struct phys_pool *pool;
+static struct page_pool frames; /* 4 KiB frames balloons gave back */
 static uint64_t used;
 /* every CPU allocates from the one pool */
 static struct spinlock lock;
@@ -55,9 +57,29 @@ void kmem_free_guest_ram(const struct gmem_extent *ext, unsigned nr)
 	spin_unlock(&lock);
 }
 
+uint64_t kmem_alloc_frame(void)
+{
+	spin_lock(&lock);
+	uint64_t pa = page_pool_get(&frames);
+	bool zeroed = pa != 0;
+	if (!pa)
+		pa = phys_alloc(pool, PAGE_SIZE, PAGE_SIZE);
+	spin_unlock(&lock);
+	if (pa && !zeroed)
+		memset((void *)(uintptr_t)pa, 0, PAGE_SIZE);
+	return pa;
+}
+
+void kmem_give_frame(uint64_t hpa)
+{
+	spin_lock(&lock);
+	page_pool_put(&frames, hpa);
+	spin_unlock(&lock);
+}
+
 uint64_t kmem_free_bytes(void)
 {
-	return pool->free_bytes;
+	return pool->free_bytes + frames.count * PAGE_SIZE;
 }
 
 uint64_t kmem_largest_free(void)

@@ -17,6 +17,12 @@ struct gmem_extent;
 int kmem_alloc_guest_ram(uint64_t gpa, uint64_t bytes, struct gmem_extent *ext, unsigned max,
 			 unsigned *nr);
 void kmem_free_guest_ram(const struct gmem_extent *ext, unsigned nr);
+/* Single 4 KiB frames (a balloon's pages): a zeroed one from the frames given back, else from the
+ * allocator; 0 when there is none. */
+uint64_t kmem_alloc_frame(void);
+/* Frame hpa is keel's again (mm/page_pool.h says why it does not go back to the ranges). */
+void kmem_give_frame(uint64_t hpa);
+/* Free host RAM: the allocator's ranges and the single frames given back. */
 uint64_t kmem_free_bytes(void);
 /* The largest block of free host RAM: how fragmented it is (the shell's `mem`). */
 uint64_t kmem_largest_free(void);

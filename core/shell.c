@@ -1,5 +1,6 @@
 #include "core/shell.h"
 
+#include "core/config.h"
 #include "lib/fmt.h"
 #include "lib/kstring.h"
 
@@ -123,7 +124,7 @@ static void format_uptime(char *buf, size_t size, uint64_t ns)
 
 /* ---- commands ----------------------------------------------------------------------------- */
 
-static int cmd_help(struct shell *sh, const char *arg);
+static int cmd_help(struct shell *sh, const char *arg, const char *more);
 
 #define VMS_COLUMNS 6
 #define VMS_GAP 2
@@ -161,8 +162,9 @@ static void vms_print_row(struct shell *sh, const char *const cell[VMS_COLUMNS],
 	put(sh, "\r\n");
 }
 
-static int cmd_vms(struct shell *sh, const char *arg)
+static int cmd_vms(struct shell *sh, const char *arg, const char *more)
 {
+	(void)more;
 	static const char *const header[VMS_COLUMNS] = { "NAME",   "STATE",  "VCPUS",
 							 "MEMORY", "UPTIME", "RESTARTS" };
 	unsigned n = sh->host->nr_vms(sh->host->ctx);
@@ -248,8 +250,46 @@ static void print_console(struct shell *sh, unsigned i)
 	      (unsigned long long)c.rx_bad_chain);
 }
 
-static int cmd_stats(struct shell *sh, const char *name)
+/* The balloon: keel's target, what the guest gave, what keel holds, the guest's statistics in
+ * the words of Linux's /proc/vmstat and meminfo. */
+static void print_balloon(struct shell *sh, unsigned i)
 {
+	static const char *const tag[10] = { "swap-in",	     "swap-out", "major-faults",
+					     "minor-faults", "free",	 "total",
+					     "available",    "caches",	 "hugetlb-allocs",
+					     "hugetlb-fails" };
+	struct shell_balloon_view b;
+
+	memset(&b, 0, sizeof(b));
+	sh->host->vm_balloon(sh->host->ctx, i, &b);
+	if (!b.present)
+		return;
+	sayln(sh,
+	      "  balloon: target %llu KiB, actual %llu KiB, keel holds %llu KiB; refaults=%llu "
+	      "refused=%llu",
+	      (unsigned long long)(b.target_bytes / KiB),
+	      (unsigned long long)(b.actual_bytes / KiB), (unsigned long long)(b.held_bytes / KiB),
+	      (unsigned long long)b.refaults, (unsigned long long)b.refused);
+	if (!b.reports) {
+		sayln(sh, "  guest memory: no report yet");
+		return;
+	}
+	put(sh, "  guest memory:");
+	/* swap and memory sizes are bytes (5.5.6.3), shown in KiB; faults and huge-page
+	 * allocations are counts */
+	for (unsigned t = 0; t < 10; t++) {
+		bool bytes = t <= 1 || (t >= 4 && t <= 7);
+		if (b.stat_valid >> t & 1)
+			say(sh, " %s=%llu%s", tag[t],
+			    (unsigned long long)(bytes ? b.stat[t] / KiB : b.stat[t]),
+			    bytes ? "K" : "");
+	}
+	put(sh, "\r\n");
+}
+
+static int cmd_stats(struct shell *sh, const char *name, const char *more)
+{
+	(void)more;
 	struct shell_vm_view v;
 	int i = find_vm(sh, name, &v);
 	uint64_t counts[NR_EXIT_REASONS], all[NR_EXIT_REASONS] = { 0 };
@@ -276,6 +316,8 @@ static int cmd_stats(struct shell *sh, const char *name)
 	for (unsigned j = 0; sh->host->vm_net && j < v.nr_nets; j++)
 		print_net(sh, (unsigned)i, j);
 	print_console(sh, (unsigned)i);
+	if (sh->host->vm_balloon)
+		print_balloon(sh, (unsigned)i);
 	return 0;
 }
 
@@ -298,18 +340,21 @@ static int request(struct shell *sh, const char *name, const char *what,
 	return 0;
 }
 
-static int cmd_stop(struct shell *sh, const char *name)
+static int cmd_stop(struct shell *sh, const char *name, const char *more)
 {
+	(void)more;
 	return request(sh, name, "stop", sh->host->vm_stop);
 }
 
-static int cmd_restart(struct shell *sh, const char *name)
+static int cmd_restart(struct shell *sh, const char *name, const char *more)
 {
+	(void)more;
 	return request(sh, name, "restart", sh->host->vm_restart);
 }
 
-static int cmd_mem(struct shell *sh, const char *arg)
+static int cmd_mem(struct shell *sh, const char *arg, const char *more)
 {
+	(void)more;
 	struct shell_mem m = { 0, 0, 0, 0 };
 
 	(void)arg;
@@ -321,11 +366,43 @@ static int cmd_mem(struct shell *sh, const char *arg)
 	return 0;
 }
 
+static int cmd_balloon(struct shell *sh, const char *name, const char *size)
+{
+	struct shell_vm_view v;
+	int i = find_vm(sh, name, &v);
+	char err[160] = "";
+	uint64_t bytes;
+
+	if (i < 0)
+		return -1;
+	if (!sh->host->vm_set_balloon) {
+		sayln(sh, "balloon: keel has no balloons");
+		return -1;
+	}
+	if (config_parse_size(size, &bytes)) {
+		sayln(sh, "balloon: '%.24s' is not a size; expected a number and K, M or G (128M)",
+		      size);
+		return -1;
+	}
+	if (sh->host->vm_set_balloon(sh->host->ctx, (unsigned)i, bytes, err, sizeof(err))) {
+		/* the host's string, terminated and printable whatever it did */
+		err[sizeof(err) - 1] = '\0';
+		for (char *p = err; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+				*p = '?';
+		sayln(sh, "balloon: %s", err[0] ? err : "refused");
+		return -1;
+	}
+	sayln(sh, "vm %s: balloon target %llu MiB of its %llu MiB", v.name,
+	      (unsigned long long)(bytes / MiB), (unsigned long long)(v.memory / MiB));
+	return 0;
+}
+
 static const struct shell_cmd {
 	const char *name;
-	unsigned nr_args; /* 0 or 1 */
+	unsigned nr_args; /* 0, 1 or 2 */
 	const char *usage, *what;
-	int (*run)(struct shell *sh, const char *arg);
+	int (*run)(struct shell *sh, const char *arg, const char *more);
 } cmds[] = {
 	{ "help", 0, "help", "this list", cmd_help },
 	{ "vms", 0, "vms", "every VM: state, vCPUs, memory, uptime, restarts", cmd_vms },
@@ -335,13 +412,17 @@ static const struct shell_cmd {
 	{ "restart", 1, "restart NAME", "rebuild VM NAME from its images and start it again",
 	  cmd_restart },
 	{ "mem", 0, "mem", "host memory free and used, and keel's own", cmd_mem },
+	{ "balloon", 2, "balloon NAME SIZE",
+	  "VM NAME's guest keeps SIZE (e.g. 128M) of its memory; its balloon gives keel the rest",
+	  cmd_balloon },
 };
 
-static int cmd_help(struct shell *sh, const char *arg)
+static int cmd_help(struct shell *sh, const char *arg, const char *more)
 {
+	(void)more;
 	(void)arg;
 	for (unsigned i = 0; i < ARRAY_SIZE(cmds); i++)
-		sayln(sh, "  %-14s%s", cmds[i].usage, cmds[i].what);
+		sayln(sh, "  %-19s%s", cmds[i].usage, cmds[i].what);
 	/* the hotkey belongs to core/console_mux.c, but the shell is where a user asks */
 	sayln(sh, "Ctrl-T three times moves the console to the next VM, and round to this shell");
 	return 0;
@@ -349,7 +430,7 @@ static int cmd_help(struct shell *sh, const char *arg)
 
 /* ---- lines -------------------------------------------------------------------------------- */
 
-#define MAX_WORDS 3 /* a command, its argument, and one more to tell "too many" */
+#define MAX_WORDS 4 /* a command, its arguments, and one more to tell "too many" */
 
 static bool is_blank(char c)
 {
@@ -397,7 +478,8 @@ int shell_run_line(struct shell *sh, const char *line)
 			sayln(sh, "usage: %s", cmd->usage);
 			return -1;
 		}
-		return cmd->run(sh, cmd->nr_args ? word[1] : NULL);
+		return cmd->run(sh, cmd->nr_args ? word[1] : NULL,
+				cmd->nr_args > 1 ? word[2] : NULL);
 	}
 	sayln(sh, "unknown command '%s'; type help", word[0]);
 	return -1;

@@ -12,6 +12,9 @@
  *   stop NAME      asks the host to stop NAME
  *   restart NAME   asks the host to rebuild NAME from its images and start it again
  *   mem            host memory free and used, and keel's own
+ *   balloon NAME SIZE  asks NAME's guest to leave itself SIZE of its memory (a size as keel.cfg
+ *                  writes it, e.g. 128M): its virtio-balloon gives the rest back to keel; `stats
+ *                  NAME` then shows the target, what the guest gave and its memory statistics
  * Every output line ends with "\r\n" (a serial terminal). */
 #ifndef KEEL_CORE_SHELL_H
 #define KEEL_CORE_SHELL_H
@@ -67,8 +70,20 @@ struct shell_console_view {
 	unsigned rx_waiting;   /* typed bytes waiting for receive buffers */
 };
 
-/* What the shell may do to the machine. Every op is called only from shell_input or
- * shell_run_line, on the caller's CPU. */
+/* A VM's virtio-balloon as `stats` shows it. Statistics in stat[] are the guest's last report
+ * (virtio 1.2, 5.5.6.3: tags 0-9, bit t of stat_valid set when it reported tag t). */
+struct shell_balloon_view {
+	bool present;
+	uint64_t target_bytes; /* what keel asked the guest to give */
+	uint64_t actual_bytes; /* what the guest's driver says it gave */
+	uint64_t held_bytes;   /* what keel holds of the VM's RAM now (pages out of stage 2) */
+	uint64_t refaults;     /* pages it touched while in the balloon (given back zeroed) */
+	uint64_t refused;      /* frame numbers refused: not RAM, repeated, or keel could not */
+	uint32_t stat_valid;
+	uint64_t stat[10];
+	uint64_t reports; /* statistics reports received */
+};
+
 /* Host memory as `mem` shows it. */
 struct shell_mem {
 	uint64_t free_bytes;
@@ -77,6 +92,8 @@ struct shell_mem {
 	uint64_t keel_bytes;   /* keel's own structures */
 };
 
+/* What the shell may do to the machine. Every op is called only from shell_input or
+ * shell_run_line, on the caller's CPU. */
 struct shell_host {
 	void *ctx;
 	unsigned (*nr_vms)(void *ctx);
@@ -92,6 +109,10 @@ struct shell_host {
 	int (*vm_stop)(void *ctx, unsigned i, char *err, size_t err_size);
 	int (*vm_restart)(void *ctx, unsigned i, char *err, size_t err_size);
 	void (*mem)(void *ctx, struct shell_mem *out);
+	/* VM i's balloon (the shell zeroes out first), and a new target: the guest should keep
+	 * bytes of its memory (0, or -1 with why in err). Optional. */
+	void (*vm_balloon)(void *ctx, unsigned i, struct shell_balloon_view *out);
+	int (*vm_set_balloon)(void *ctx, unsigned i, uint64_t bytes, char *err, size_t err_size);
 	void (*write)(void *ctx, const char *s, size_t n); /* raw console output */
 };
 

@@ -11,6 +11,7 @@
 #include "core/kmem.h"
 #include "core/sched.h"
 #include "core/virt.h"
+#include "core/vm_balloon.h"
 #include "core/vm_io.h"
 #include "core/vm_run.h"
 #include "guest/loader.h"
@@ -171,7 +172,7 @@ static int back_ram(struct vm *vm, uint64_t bytes, char *err, size_t err_size)
 	kmem_free_pages(scratch, scratch_size);
 	if (!ext)
 		return fail(err, err_size, "out of memory for the VM's memory map");
-	vm->mem = (struct guest_mem){ ext, nr };
+	vm->mem = (struct guest_mem){ .ext = ext, .nr = nr };
 	return 0;
 }
 
@@ -215,6 +216,8 @@ int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size
 	if (vm->mem.nr > 1)
 		log_blocks(vm);
 	vm->memory = bytes;
+	if (vm_balloon_setup(vm, err, err_size))
+		return -1;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		virt->flush_guest_tlb(vm->vcpus[i]);
 	return 0;
@@ -271,9 +274,16 @@ void hv_vm_set_reboot_policy(struct vm *vm, bool restart)
 
 int hv_vm_rebuild(struct vm *vm, char *err, size_t err_size)
 {
-	/* RAM back to zeros, the images loaded again: nothing of the last life survives */
+	/* RAM back to zeros, the images loaded again: nothing of the last life survives. Pages
+	 * the balloon took come back first (the loaders expect all of RAM); pages it moved are
+	 * zeroed where they are now, through gmem. */
+	if (vm_balloon_fill(vm))
+		return fail(err, err_size, "no free host memory for the pages its balloon held");
 	for (unsigned i = 0; i < vm->mem.nr; i++)
-		memset(vm->mem.ext[i].hva, 0, vm->mem.ext[i].size);
+		if (vm->mem.frame)
+			gmem_fill(&vm->mem, vm->mem.ext[i].gpa, 0, vm->mem.ext[i].size);
+		else
+			memset(vm->mem.ext[i].hva, 0, vm->mem.ext[i].size);
 	/* each vCPU resets its own state when it joins the next life, on the CPU its VMCB or
 	 * VMCS belongs to */
 	vm->stop_reason = VM_STOP_NONE;
@@ -344,11 +354,13 @@ void hv_vm_destroy(struct vm *vm)
 	/* the vCPUs that walked the tables are gone; a new vCPU on a CPU flushes what that CPU
 	 * cached of its tables before it first runs (its ASID or VPID is fresh, and flush_tlb set) */
 	stage2_free(&vm->stage2);
+	bool ram_done = vm_balloon_release(vm);
 	if (vm->mem.ext) {
-		kmem_free_guest_ram(vm->mem.ext, vm->mem.nr);
+		if (!ram_done)
+			kmem_free_guest_ram(vm->mem.ext, vm->mem.nr);
 		kmem_free_pages(vm->mem.ext, vm->mem.nr * sizeof(*vm->mem.ext));
 	}
-	vm->mem = (struct guest_mem){ NULL, 0 };
+	vm->mem = (struct guest_mem){ .ext = NULL, .nr = 0 };
 	vm_io_destroy(vm);
 	kmem_free_pages(vm->platform, sizeof(struct platform));
 	kmem_free_pages(vm->con, sizeof(struct conbuf));

@@ -2,6 +2,7 @@
 #ifndef KEEL_CORE_VM_H
 #define KEEL_CORE_VM_H
 
+#include "core/balloon_mem.h"
 #include "core/config.h"
 #include "core/gmem.h"
 #include "core/mitigations.h"
@@ -70,8 +71,15 @@ struct vcpu {
 	void *fpu;	     /* its FPU/SSE/AVX registers while another vCPU has the CPU */
 	uint64_t tsc_offset; /* guest TSC = host TSC + tsc_offset: the VM's (clock.tsc_offset) */
 	uint32_t tsc_gen;    /* the clock.tsc_gen that offset came from */
+	/* odd while it runs guest code (around virt->vcpu_run); quiet_seq counts the tops of its
+	 * run loop, where it holds no pointer into guest RAM, and in_slice is set while it is inside
+	 * that loop: a balloon frees a page's frame only once every vCPU passed a top or left the
+	 * loop (core/vm_balloon.c) */
+	uint32_t guest_seq;
 	uint64_t xcr0;
 	uint8_t cr8; /* the CR8 core last gave the backend (virt_ops get_cr8/set_cr8) */
+	bool in_slice;
+	uint32_t quiet_seq;
 	uint64_t tsc_aux;
 	uint64_t kvm_system_time; /* the MSR's value: structure address | enable */
 };
@@ -134,6 +142,17 @@ struct vm {
 	struct vm_net nets[VM_MAX_NETS];
 	unsigned nr_nets;
 	enum vm_console console;
+	/* its balloon (core/vm_balloon.c): the page bookkeeping the device calls, the per-page
+	 * table behind it (kmem pages), and keel's target in 4 KiB pages (kept across lives) */
+	struct balloon_mem balloon;
+	struct balloon_mem_ops balloon_ops; /* its callbacks, ctx this VM */
+	uint64_t *balloon_frames;
+	/* frames out of stage 2 whose flush was asked for, not yet keel's (kmem pages), and each
+	 * vCPU's quiet_seq when the last of them joined */
+	uint64_t *balloon_retired;
+	uint32_t retired_seq[VM_MAX_VCPUS];
+	unsigned nr_retired;
+	uint32_t balloon_target;
 };
 
 static inline void vm_lock(struct vm *vm)

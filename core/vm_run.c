@@ -21,6 +21,7 @@
 #include "core/vcpu_clock.h"
 #include "core/vcpu_reset.h"
 #include "core/virt.h"
+#include "core/vm_balloon.h"
 #include "drivers/uart16550.h"
 #include "lib/fmt.h"
 #include "lib/kstring.h"
@@ -341,6 +342,8 @@ static int begin_life(struct vm *vm)
 	pcfg.nets = nets;
 	pcfg.nr_nets = vm->nr_nets;
 	pcfg.virtio_console = vm->console == VM_CONSOLE_VIRTIO;
+	pcfg.balloon = vm->balloon_frames ? &vm->balloon.backend : NULL;
+	pcfg.balloon_target = vm->balloon_target;
 	struct acpi_guest_config acfg;
 	acpi_guest_config_default(&acfg, vm->nr_vcpus);
 	vm_lock(vm);
@@ -626,7 +629,11 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 	struct vm_exit exit;
 
 	v->slice_end_ns = end_ns;
+	__atomic_store_n(&v->in_slice, true, __ATOMIC_SEQ_CST);
 	for (;;) {
+		/* a quiet point: no pointer into guest RAM is held here (core/vm_balloon.c) */
+		__atomic_add_fetch(&v->quiet_seq, 1, __ATOMIC_SEQ_CST);
+		vm_balloon_reap(v->vm);
 		console_input_poll();
 		/* its own VM's output, in its own time: a chatty guest pays for its lines */
 		if (guest_console_pending(v->vm))
@@ -638,7 +645,10 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 			break;
 		host_timer_arm_us(us_until(v, end_ns));
 		vcpu_take_clock(v);
+		/* odd in the guest: a balloon's stage-2 flush waits for that (core/vm_balloon.c) */
+		__atomic_add_fetch(&v->guest_seq, 1, __ATOMIC_SEQ_CST);
 		virt->vcpu_run(v, &exit);
+		__atomic_add_fetch(&v->guest_seq, 1, __ATOMIC_SEQ_CST);
 		mitig_collect(&v->vm->mitig);
 		v->exits[exit.reason]++;
 		vcpu_take_cr8(v);
@@ -649,6 +659,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 			break;
 		}
 	}
+	__atomic_store_n(&v->in_slice, false, __ATOMIC_SEQ_CST);
 	host_timer_arm_us(0);
 }
 

@@ -72,6 +72,60 @@ int stage2_map(struct stage2 *s2, uint64_t gpa, uint64_t hpa, uint64_t size)
 	return 0;
 }
 
+/* Replaces the large leaf *e of level `level` (2 or 3) by a table of 512 leaves of the level
+ * below mapping the same host memory with the same rights. The entry changes in one store, so a
+ * walker sees the old leaf or the new table, both translating alike (Intel SDM vol 3, 29.4.3.1:
+ * the stale large translation may stay cached until the caller's flush, and is still right). */
+static int split_leaf(struct stage2 *s2, uint64_t *e, int level)
+{
+	if (level == 3 && !s2->fmt->mib_leaves)
+		return -1; /* no CPU has 1 GiB leaves without 2 MiB ones */
+	uint64_t pa = s2->alloc.alloc_page(s2->alloc.ctx);
+	if (!pa)
+		return -1;
+	uint64_t *t = s2->alloc.table_ptr(s2->alloc.ctx, pa);
+	uint64_t base = *e & ADDR_MASK & ~((1ull << LEVEL_SHIFT(level)) - 1);
+	uint64_t step = 1ull << LEVEL_SHIFT(level - 1);
+	uint64_t flags = s2->fmt->leaf_rwx | (level - 1 > 1 ? s2->fmt->large_bit : 0);
+	for (unsigned i = 0; i < 512; i++)
+		t[i] = (base + i * step) | flags;
+	s2->table_pages++;
+	if (level == 3) {
+		s2->pages_1g--;
+		s2->pages_2m += 512;
+	} else {
+		s2->pages_2m--;
+		s2->pages_4k += 512;
+	}
+	__atomic_store_n(e, pa | s2->fmt->table_bits, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int stage2_unmap_page(struct stage2 *s2, uint64_t gpa, uint64_t *hpa)
+{
+	if (!IS_ALIGNED(gpa, 4096) || gpa >> 48)
+		return -1;
+	uint64_t *t = s2->alloc.table_ptr(s2->alloc.ctx, s2->root);
+	for (int l = 4; l >= 1; l--) {
+		uint64_t *e = &t[(gpa >> LEVEL_SHIFT(l)) & 511];
+		if (!present(s2, *e))
+			return 1;
+		if (l == 1) {
+			*hpa = *e & ADDR_MASK;
+			__atomic_store_n(e, 0, __ATOMIC_RELEASE);
+			s2->pages_4k--;
+			return 0;
+		}
+		if (l <= 3 && (*e & s2->fmt->large_bit)) {
+			/* a 2 MiB leaf needs a 4 KiB table; a 1 GiB one a 2 MiB table, then that */
+			if (split_leaf(s2, e, l))
+				return -1;
+		}
+		t = s2->alloc.table_ptr(s2->alloc.ctx, *e & ADDR_MASK);
+	}
+	return 1;
+}
+
 static int walk(const struct stage2 *s2, uint64_t table, int level, uint64_t gpa_base,
 		int (*fn)(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size), void *ctx)
 {

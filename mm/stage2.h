@@ -39,6 +39,13 @@ int stage2_init(struct stage2 *s2, const struct stage2_format *fmt, const struct
 /* Maps [gpa, gpa + size) to [hpa, ...); all three 4 KiB aligned, gpa + size ≤ 2^48. Existing
  * mappings in the range are an error (-1): keel never remaps silently. */
 int stage2_map(struct stage2 *s2, uint64_t gpa, uint64_t hpa, uint64_t size);
+/* Unmaps the 4 KiB page at gpa (4 KiB aligned). A 2 MiB or 1 GiB leaf covering it is split
+ * first into a table of the next smaller leaves mapping the same host memory, down to 4 KiB
+ * leaves around gpa alone (the rest of a split 1 GiB leaf keeps 2 MiB leaves), so large leaves
+ * are split only where a page leaves. The old hpa in *hpa. 0; 1 when gpa was not mapped; -1 when
+ * a table page could not be allocated (nothing changed). The caller flushes the TLBs of every
+ * CPU that may hold the old translation (AMD APM vol 2, 15.16.1; Intel SDM vol 3, 29.4.3). */
+int stage2_unmap_page(struct stage2 *s2, uint64_t gpa, uint64_t *hpa);
 /* Calls fn for every leaf (gpa, hpa, size) in guest-physical order; stops at the first non-zero
  * return and returns it. */
 int stage2_for_each_leaf(const struct stage2 *s2,

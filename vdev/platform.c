@@ -259,6 +259,13 @@ int platform_init(struct platform *p, const struct vdev_env *env, const struct p
 	if (de->random && (virtio_rng_init(&p->rng, de) ||
 			   pci_bus_plug(&p->pci, PLATFORM_SLOT_RNG, &p->rng.vpci.pci)))
 		return -1;
+	p->has_balloon = cfg->balloon != NULL;
+	if (p->has_balloon) {
+		if (virtio_balloon_init(&p->balloon, de, cfg->balloon) ||
+		    pci_bus_plug(&p->pci, PLATFORM_SLOT_BALLOON, &p->balloon.vpci.pci))
+			return -1;
+		p->balloon.target = cfg->balloon_target; /* before any driver: no interrupt */
+	}
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
 		char serial[16];
 		ksnprintf(serial, sizeof(serial), "keel-vd%c", 'a' + i);

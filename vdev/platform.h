@@ -19,9 +19,10 @@
  *           IA32_APIC_BASE (0xFEE00000)        local APIC of the accessing vCPU, xAPIC mode
  *   MSRs    0x1B, 0x6E0, 0x800-0x8FF           APIC base, TSC deadline, x2APIC
  *   PCI     00:00.0 host bridge, 00:01.0 virtio-rng, 00:02.0 on the disks (vda, vdb ...), then
- *           the nets (net 0, net 1 ...) in the slots right after the last disk; 00:1f.0 the
- *           virtio console (only with keel.cfg `console = virtio`: the slot moves no other
- *           device); 00:1e.0 is kept for a balloon */
+ *           the nets (net 0, net 1 ...) in the slots right after the last disk; fixed slots
+ *           from the top, so adding one never moves the others: 00:1e.0 virtio-balloon (every VM
+ *           whose config gives a balloon backend), 00:1f.0 virtio-console (only with keel.cfg
+ *           `console = virtio`) */
 #ifndef KEEL_VDEV_PLATFORM_H
 #define KEEL_VDEV_PLATFORM_H
 
@@ -38,6 +39,7 @@
 #include "vdev/virtio/blk.h"
 #include "vdev/virtio/console.h"
 #include "vdev/virtio/net.h"
+#include "vdev/virtio/balloon.h"
 #include "vdev/virtio/rng.h"
 #include "vdev/pic8259.h"
 #include "vdev/pit8254.h"
@@ -53,7 +55,8 @@
 #define PLATFORM_MAX_DISKS 8
 /* the nets follow the disks: net i in slot PLATFORM_SLOT_DISK0 + nr_disks + i */
 #define PLATFORM_MAX_NETS 4
-#define PLATFORM_SLOT_CONSOLE 0x1f /* the last slot: fixed, whatever the disks and nets */
+#define PLATFORM_SLOT_BALLOON 0x1e /* fixed, whatever the disks and nets */
+#define PLATFORM_SLOT_CONSOLE 0x1f /* the last slot */
 
 /* A virtio-net device the platform plugs in (keel.cfg's `net`). Its storage is the caller's: a
  * struct virtio_net holds its port's 64 KiB receive ring, which the platform does not carry for
@@ -79,6 +82,10 @@ struct platform_config {
 	/* a virtio console in PLATFORM_SLOT_CONSOLE takes the VM's console input (the UART stays,
 	 * and its output still reaches the console) */
 	bool virtio_console;
+	/* virtio-balloon at PLATFORM_SLOT_BALLOON over this backend (it outlives the platform), its
+	 * target balloon_target pages from the start; NULL: no balloon */
+	const struct balloon_backend *balloon;
+	uint32_t balloon_target;
 };
 
 /* The defaults: 1 CPU, exit port on, ACPI PM at 0x600/0x604/0x608 with a 24-bit timer,
@@ -115,6 +122,8 @@ struct platform {
 	struct pci_bus pci;
 	struct pci_dev host_bridge;
 	struct virtio_rng rng;
+	struct virtio_balloon balloon;
+	bool has_balloon;
 	struct virtio_blk blk[PLATFORM_MAX_DISKS];
 	struct virtio_net
 		*net[PLATFORM_MAX_NETS]; /* platform_config's, attached to their switches */

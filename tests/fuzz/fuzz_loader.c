@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint64_t piece[] = { 4 * KiB, 8 * KiB, 60 * KiB, MiB + 4 * KiB, 3 * MiB - 12 * KiB };
 static struct gmem_extent ext[VM_MEMORY / (4 * KiB)];
-static struct guest_mem m = { ext, 0 };
+static struct guest_mem m = { .ext = ext, .nr = 0 };
 
 static void ram_init(void)
 {

@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct paging_state ps;
 	static const uint64_t cut[] = { 0, 0x1000, 0x3000, 0x8000, RAM };
 	struct gmem_extent ext[4];
-	struct guest_mem m = { ext, 4 };
+	struct guest_mem m = { .ext = ext, .nr = 4 };
 	uint64_t gva, gpa = 0;
 	uint32_t ec = 0;
 	unsigned acc = 0, len = 0;

@@ -111,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t ram[2048], ram2[2048];
 	struct gmem_extent ext[2] = { { 0x1000, sizeof(ram), ram, 0 },
 				      { 0x1800, sizeof(ram2), ram2, 0 } };
-	struct guest_mem m = { ext, 2 };
+	struct guest_mem m = { .ext = ext, .nr = 2 };
 	uint64_t hz = 1000 + (val >> 20);
 	if (kvmclock_write_time(&m, val & 0x3fff, msr, leaf, pvclock_scale_for(hz), flags & 1) ==
 		    0 &&

@@ -108,6 +108,34 @@ static void fz_mem(void *ctx, struct shell_mem *out)
 	out->keel_bytes = 1;
 }
 
+/* a balloon with every statistic reported, and a target refused when above 1 GiB with a
+ * message filling the buffer unterminated */
+static void fz_vm_balloon(void *ctx, unsigned i, struct shell_balloon_view *out)
+{
+	(void)ctx;
+	if (i >= nr_vms)
+		abort();
+	*out = (struct shell_balloon_view){ .present = true,
+					    .target_bytes = ~0ull,
+					    .actual_bytes = ~0ull,
+					    .reports = i,
+					    .stat_valid = ~0u };
+	for (unsigned t = 0; t < 10; t++)
+		out->stat[t] = ~0ull - t;
+}
+
+static int fz_vm_set_balloon(void *ctx, unsigned i, uint64_t bytes, char *err, size_t err_size)
+{
+	(void)ctx;
+	if (i >= nr_vms)
+		abort();
+	if (bytes > (1ull << 30)) {
+		memset(err, '\x1b', err_size);
+		return -1;
+	}
+	return 0;
+}
+
 static void fz_write(void *ctx, const char *s, size_t n)
 {
 	(void)ctx;
@@ -129,6 +157,8 @@ static const struct shell_host host = {
 	.vm_stop = fz_vm_stop,
 	.vm_restart = fz_vm_restart,
 	.mem = fz_mem,
+	.vm_balloon = fz_vm_balloon,
+	.vm_set_balloon = fz_vm_set_balloon,
 	.write = fz_write,
 };
 

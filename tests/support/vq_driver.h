@@ -34,7 +34,7 @@ static inline int vq_ram_init(struct vq_ram *r, const struct vq_range *layout, u
 		if (!r->ext[i].hva)
 			return -1;
 	}
-	r->mem = (struct guest_mem){ r->ext, n };
+	r->mem = (struct guest_mem){ .ext = r->ext, .nr = n };
 	return 0;
 }
 

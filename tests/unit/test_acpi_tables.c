@@ -22,7 +22,7 @@
 #define RAM_SIZE (2 * MiB)
 
 static struct gmem_extent mem_ext;
-static struct guest_mem mem = { &mem_ext, 0 };
+static struct guest_mem mem = { .ext = &mem_ext, .nr = 0 };
 static struct acpi_guest_config cfg;
 static int used;
 
@@ -458,7 +458,7 @@ static void bad_configs(void **state)
 	struct gmem_extent small_ext = { .gpa = 0,
 					 .size = GUEST_ACPI_BASE + 0x1000,
 					 .hva = mem_ext.hva };
-	struct guest_mem small = { &small_ext, 1 };
+	struct guest_mem small = { .ext = &small_ext, .nr = 1 };
 	acpi_guest_config_default(&cfg, 1);
 	assert_int_equal(acpi_build_guest_tables(&small, &cfg), -1);
 	assert_true(acpi_build_guest_tables(&mem, &cfg) > 0);
@@ -739,7 +739,7 @@ static void window_across_extents(void **state)
 {
 	static const uint64_t cut[] = { 0, 0xE0400, 0xE1000, 0xF0000, RAM_SIZE };
 	struct gmem_extent ext[4];
-	struct guest_mem split = { ext, 4 };
+	struct guest_mem split = { .ext = ext, .nr = 4 };
 	uint8_t *want = malloc(GUEST_ACPI_SIZE), *got = malloc(GUEST_ACPI_SIZE);
 	int n;
 

@@ -23,7 +23,7 @@ static const struct {
 #define NR (sizeof(layout) / sizeof(layout[0]))
 
 static struct gmem_extent ext[NR];
-static struct guest_mem m = { ext, NR };
+static struct guest_mem m = { .ext = ext, .nr = NR };
 
 static int setup(void **state)
 {
@@ -68,7 +68,7 @@ static void find_edges(void **state)
 	assert_false(gmem_is_ram(&m, 0x5800));
 	assert_true(gmem_is_ram(&m, 0x57ff));
 	/* no extents at all */
-	struct guest_mem none = { NULL, 0 };
+	struct guest_mem none = { .ext = NULL, .nr = 0 };
 	assert_null(gmem_find(&none, 0));
 	assert_false(gmem_covers(&none, 0, 1));
 	assert_int_equal(gmem_fill(&none, 0, 1, 1), -1);

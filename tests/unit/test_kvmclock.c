@@ -40,7 +40,7 @@ static void writes_structures_in_ram_only(void **state)
 	/* two pages, each its own allocation, as two host blocks of guest RAM */
 	uint8_t *ram = calloc(1, 4096), *ram2 = calloc(1, 4096);
 	struct gmem_extent ext[2] = { { 0x10000, 4096, ram, 0 }, { 0x11000, 4096, ram2, 0 } };
-	struct guest_mem m = { ext, 2 };
+	struct guest_mem m = { .ext = ext, .nr = 2 };
 	assert_int_equal(kvmclock_write_time(&m, 0x10000 + 64, 5000, 123,
 					     pvclock_scale_for(2000000000), true),
 			 0);

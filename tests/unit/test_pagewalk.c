@@ -18,7 +18,7 @@
 #define NX (1ull << 63)
 
 static struct gmem_extent gm_ext[2];
-static struct guest_mem gm = { gm_ext, 0 };
+static struct guest_mem gm = { .ext = gm_ext, .nr = 0 };
 static uint64_t next_table; /* bump allocator for page-table pages in guest RAM */
 
 static int setup(void **state)

@@ -17,6 +17,8 @@ struct fake_vm {
 	const char *refuse; /* stop and restart fail with this */
 	bool has_console;
 	struct shell_console_view console;
+	struct shell_balloon_view balloon;
+	uint64_t balloon_asked; /* the last size vm_set_balloon was given */
 };
 
 static struct fake_host {
@@ -98,6 +100,26 @@ static int fake_vm_restart(void *ctx, unsigned i, char *err, size_t err_size)
 	return fake_op(i, err, err_size, &fake.vms[i].restarts);
 }
 
+static void fake_vm_balloon(void *ctx, unsigned i, struct shell_balloon_view *out)
+{
+	assert_ptr_equal(ctx, &fake);
+	assert_true(i < fake.nr);
+	assert_false(out->present); /* zeroed first */
+	*out = fake.vms[i].balloon;
+}
+
+static int fake_vm_set_balloon(void *ctx, unsigned i, uint64_t bytes, char *err, size_t err_size)
+{
+	assert_ptr_equal(ctx, &fake);
+	assert_true(i < fake.nr);
+	if (bytes > fake.vms[i].view.memory) {
+		snprintf(err, err_size, "too big");
+		return -1;
+	}
+	fake.vms[i].balloon_asked = bytes;
+	return 0;
+}
+
 static void fake_mem(void *ctx, struct shell_mem *out)
 {
 	assert_ptr_equal(ctx, &fake);
@@ -126,6 +148,8 @@ static const struct shell_host host = {
 	.vm_stop = fake_vm_stop,
 	.vm_restart = fake_vm_restart,
 	.mem = fake_mem,
+	.vm_balloon = fake_vm_balloon,
+	.vm_set_balloon = fake_vm_set_balloon,
 	.write = fake_write,
 };
 
@@ -180,8 +204,10 @@ static void help_lists_every_command(void **state)
 	(void)state;
 	clear_out();
 	assert_int_equal(shell_run_line(&sh, "help"), 0);
-	static const char *const usages[] = { "  help ",      "  vms ", "  stats NAME ",
-					      "  stop NAME ", "  mem ", "  restart NAME " };
+	static const char *const usages[] = {
+		"  help ", "  vms ",	      "  stats NAME ",	     "  stop NAME ",
+		"  mem ",  "  restart NAME ", "  balloon NAME SIZE "
+	};
 	for (unsigned i = 0; i < ARRAY_SIZE(usages); i++)
 		assert_non_null(strstr(fake.out, usages[i]));
 	assert_non_null(strstr(fake.out, "Ctrl-T three times"));
@@ -189,7 +215,7 @@ static void help_lists_every_command(void **state)
 	unsigned lines = 0;
 	for (const char *p = fake.out; (p = strstr(p, "\r\n")); p += 2)
 		lines++;
-	assert_int_equal(lines, 7);
+	assert_int_equal(lines, 8);
 	assert_null(strstr(fake.out, "\n\n"));
 	assert_string_equal(fake.out + fake.out_len - 2, "\r\n");
 	expect_run("help me", -1, "usage: help\r\n");
@@ -424,6 +450,42 @@ static void typing_runs_lines(void **state)
 	assert_string_equal(fake.out, "\r\nkeel> \r\nkeel> ");
 }
 
+/* balloon NAME SIZE: sizes as keel.cfg writes them, the host's refusal passed on; stats shows
+ * the balloon and the guest's report. */
+static void balloon(void **state)
+{
+	(void)state;
+	expect_run("balloon linux 128M", 0, "vm linux: balloon target 128 MiB of its 512 MiB\r\n");
+	assert_int_equal(fake.vms[0].balloon_asked, 128 * MiB);
+	expect_run("balloon linux 1G", -1, "balloon: too big\r\n");
+	expect_run("balloon linux 128", -1,
+		   "balloon: '128' is not a size; expected a number and K, M or G (128M)\r\n");
+	expect_run("balloon nosuch 128M", -1, "no vm named 'nosuch'; vms lists them\r\n");
+	expect_run("balloon linux", -1, "usage: balloon NAME SIZE\r\n");
+	expect_run("balloon linux 1M 2M", -1, "usage: balloon NAME SIZE\r\n");
+	fake.vms[0].balloon = (struct shell_balloon_view){
+		.present = true,
+		.target_bytes = 384 * MiB,
+		.actual_bytes = 256 * MiB,
+		.held_bytes = 256 * MiB,
+		.refaults = 2,
+		.refused = 3,
+		.stat_valid = 1u << 4 | 1u << 5 | 1u << 2,
+		.stat = { [2] = 17, [4] = 100 * MiB, [5] = 490 * MiB },
+		.reports = 1,
+	};
+	clear_out();
+	assert_int_equal(shell_run_line(&sh, "stats linux"), 0);
+	assert_non_null(strstr(fake.out, "  balloon: target 393216 KiB, actual 262144 KiB, keel "
+					 "holds 262144 KiB; refaults=2 refused=3\r\n"));
+	assert_non_null(strstr(fake.out, "  guest memory: major-faults=17 free=102400K "
+					 "total=501760K\r\n"));
+	fake.vms[0].balloon.reports = 0;
+	clear_out();
+	assert_int_equal(shell_run_line(&sh, "stats linux"), 0);
+	assert_non_null(strstr(fake.out, "  guest memory: no report yet\r\n"));
+}
+
 static void line_editing(void **state)
 {
 	(void)state;
@@ -574,6 +636,7 @@ int main(void)
 		cmocka_unit_test_setup(mem, setup),
 		cmocka_unit_test_setup(words_and_errors, setup),
 		cmocka_unit_test_setup(typing_runs_lines, setup),
+		cmocka_unit_test_setup(balloon, setup),
 		cmocka_unit_test_setup(line_editing, setup),
 		cmocka_unit_test_setup(over_long_line, setup),
 		cmocka_unit_test_setup(hostile_bytes, setup),

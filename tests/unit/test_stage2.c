@@ -229,6 +229,61 @@ static void free_after_failed_map(void **state)
 	assert_int_equal(pages_live, 0);
 }
 
+/* Pages leave one at a time: a 1 GiB leaf becomes 2 MiB leaves, only the 2 MiB leaf around the
+ * page becomes 4 KiB ones, every other page keeps its translation, and the page maps again. */
+static void unmap_splits_only_where_needed(void **state)
+{
+	(void)state;
+	struct stage2 s2;
+	uint64_t hpa = 0;
+	assert_int_equal(stage2_init(&s2, &npt, &alloc), 0);
+	assert_int_equal(stage2_map(&s2, 0, 0x100000000ull, GiB + 4 * MiB), 0);
+	assert_int_equal(s2.pages_1g, 1);
+	assert_int_equal(s2.pages_2m, 2);
+	uint64_t tables = s2.table_pages;
+	assert_int_equal(stage2_unmap_page(&s2, 0x12345000, &hpa), 0);
+	assert_int_equal(hpa, 0x112345000ull);
+	assert_int_equal(s2.table_pages, tables + 2);
+	assert_int_equal(s2.pages_1g, 0);
+	assert_int_equal(s2.pages_2m, 2 + 511);
+	assert_int_equal(s2.pages_4k, 511);
+	assert_int_equal(stage2_translate(&s2, 0x12345000), UINT64_MAX);
+	assert_int_equal(stage2_translate(&s2, 0x12344fff), 0x112344fffull);
+	assert_int_equal(stage2_translate(&s2, 0x12346000), 0x112346000ull);
+	assert_int_equal(stage2_translate(&s2, 0x3fffffff), 0x13fffffffull);
+	assert_int_equal(stage2_translate(&s2, 0x40100000), 0x140100000ull);
+	/* a neighbour in the same 2 MiB: no new table; again: not mapped */
+	assert_int_equal(stage2_unmap_page(&s2, 0x12346000, &hpa), 0);
+	assert_int_equal(s2.table_pages, tables + 2);
+	assert_int_equal(stage2_unmap_page(&s2, 0x12346000, &hpa), 1);
+	assert_int_equal(stage2_unmap_page(&s2, 0x80000000ull, &hpa), 1);
+	assert_int_equal(stage2_unmap_page(&s2, 0x12346001, &hpa), -1);
+	/* a 2 MiB leaf of the tail: one table */
+	assert_int_equal(stage2_unmap_page(&s2, 0x40200000, &hpa), 0);
+	assert_int_equal(hpa, 0x140200000ull);
+	assert_int_equal(s2.table_pages, tables + 3);
+	/* a fresh frame maps where a page left */
+	assert_int_equal(stage2_map(&s2, 0x12345000, 0x7000, 4096), 0);
+	assert_int_equal(stage2_translate(&s2, 0x12345000), 0x7000);
+	assert_int_equal(stage2_map(&s2, 0x12345000, 0x8000, 4096), -1);
+	stage2_free(&s2);
+	assert_int_equal(pages_live, 0);
+}
+
+/* No page for the split table: nothing changes. */
+static void unmap_without_table_page(void **state)
+{
+	(void)state;
+	struct stage2 s2;
+	uint64_t hpa = 0;
+	assert_int_equal(stage2_init(&s2, &ept, &alloc), 0);
+	assert_int_equal(stage2_map(&s2, 0, 0x200000, 2 * MiB), 0);
+	arena_used = ARENA_PAGES;
+	assert_int_equal(stage2_unmap_page(&s2, 0x1000, &hpa), -1);
+	assert_int_equal(stage2_translate(&s2, 0x1000), 0x201000);
+	assert_int_equal(s2.pages_2m, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +295,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(out_of_table_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(free_returns_every_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(free_after_failed_map, setup, teardown),
+		cmocka_unit_test_setup_teardown(unmap_splits_only_where_needed, setup, teardown),
+		cmocka_unit_test_setup_teardown(unmap_without_table_page, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -648,7 +648,7 @@ static void rings_valid(void **state)
 	q.desc = 0x4000 - 0x80;
 	assert_true(virtq_rings_valid(&q, m));
 	/* no RAM at all */
-	struct guest_mem none = { NULL, 0 };
+	struct guest_mem none = { .ext = NULL, .nr = 0 };
 	queue(16);
 	assert_false(virtq_rings_valid(&q, &none));
 }

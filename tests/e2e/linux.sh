@@ -73,30 +73,48 @@ disk = ro.img,ro" >"$dir/keel.cfg"
 # keel's own for b). Each serves a file made from its address over HTTP and fetches the other's
 # (tools/build-guest-images, keel.net): ARP's broadcast is flooded, the replies and the TCP
 # stream go to the ports the switch learned, and each file arrives whole, checked against the
-# md5 this script computes for it.
+# md5 this script computes for it. A third VM, c, is on switch other: its pings to a go
+# unanswered, and once a and b have powered off, neither its eth0 nor `stats c` has received a
+# frame (a's and b's broadcasts never crossed switches).
+linux_net_session() {
+	e2e_console_wait "c| KEEL-HOLD" || return
+	e2e_console_wait "vm a: powered off" || return
+	e2e_console_wait "vm b: powered off" || return
+	e2e_console_focus "keel's shell" || return
+	e2e_console_type 'stats c\r'
+	e2e_console_wait "    rx: " || return
+	e2e_console_focus "vm c" || return
+	e2e_console_type '\r'
+	e2e_console_wait "vm c: powered off" || return
+}
+
 linux_net() {
 	local name=linux-net dir=$out/linux-net guest=$root/build/guest
 	mkdir -p "$dir"
 	local vm cfg=''
-	for vm in a b; do
+	for vm in a b c; do
 		cfg+="[vm $vm]
-memory = 256M
+memory = $([ $vm = c ] && echo 128M || echo 256M)
 kernel = vmlinuz
 initrd = initrd.gz
-net = lan
 "
-		if [ $vm = a ]; then
-			cfg+="mac = 52:54:00:00:00:0a
+		case $vm in
+		a) cfg+="net = lan
+mac = 52:54:00:00:00:0a
 cmdline = console=ttyS0 keel.net=1,2
-"
-		else
-			cfg+="cmdline = console=ttyS0 keel.net=2,1
-"
-		fi
+" ;;
+		b) cfg+="net = lan
+cmdline = console=ttyS0 keel.net=2,1
+" ;;
+		c) cfg+="net = other
+cmdline = console=ttyS0 keel.isolated=3 keel.hold
+" ;;
+		esac
 	done
 	printf '%s' "$cfg" >"$dir/keel.cfg"
-	QEMU_OPTS="${QEMU_OPTS:-} --smp 2" e2e_boot_svm "$name" "$dir/keel.cfg" \
-		"${LINUX_TIMEOUT:-400}" "$guest/vmlinuz" "$guest/initrd.gz"
+	QEMU_OPTS="${QEMU_OPTS:-} --smp 2" e2e_boot_svm_session "$name" "$dir/keel.cfg" \
+		"${LINUX_TIMEOUT:-400}" linux_net_session "$guest/vmlinuz" "$guest/initrd.gz"
+	[ -z "$e2e_console_error" ] || { e2e_fail "$name" "$e2e_console_error"; return; }
 	local from_a from_b
 	from_a=$(seq 1 100000 | sed 's/^/10.0.0.1 /' | md5sum | cut -d' ' -f1)
 	from_b=$(seq 1 100000 | sed 's/^/10.0.0.2 /' | md5sum | cut -d' ' -f1)
@@ -104,13 +122,37 @@ cmdline = console=ttyS0 keel.net=1,2
 	size_a=$(seq 1 100000 | sed 's/^/10.0.0.1 /' | wc -c)
 	size_b=$(seq 1 100000 | sed 's/^/10.0.0.2 /' | wc -c)
 	e2e_ended "$name" && e2e_expect_all "$name" "vm a: net 0: switch lan, mac 52:54:00:00:00:0a" \
-		"vm b: net 0: switch lan, mac 02:" "!KEEL-INSMOD-FAILED" \
+		"vm b: net 0: switch lan, mac 02:" "vm c: net 0: switch other, mac 02:" \
+		"!KEEL-INSMOD-FAILED" \
 		"a| KEEL-PCI: 0000:00:02.0 0x1af4:0x1041 class 0x020000 driver virtio-pci" \
 		"a| KEEL-NET-MAC: 52:54:00:00:00:0a" "b| KEEL-NET-MAC: 02:" \
 		"a| KEEL-NET-GOT: from 10.0.0.2 $size_b bytes, md5 $from_b" \
 		"b| KEEL-NET-GOT: from 10.0.0.1 $size_a bytes, md5 $from_a" \
-		"a| KEEL-NET-SERVED: 1" "b| KEEL-NET-SERVED: 1" "vm a: powered off" \
-		"vm b: powered off" && e2e_pass "$name"
+		"a| KEEL-NET-SERVED: 1" "b| KEEL-NET-SERVED: 1" \
+		"c| KEEL-ISOLATED: ping 10.0.0.1 unanswered" "    rx: 0 frames, 0 bytes, 0 queued" \
+		"c| KEEL-ISOLATED-RX: 0 packets" "vm c: powered off" && e2e_pass "$name"
+}
+
+# linux-ext4: vda an ext4 file system this script builds with mke2fs -d around a file of random
+# bytes: Linux mounts it and finds the file's sha256, writes a file, syncs, unmounts, mounts again
+# and reads the file back (sha256 against this script's).
+linux_ext4() {
+	local name=linux-ext4 dir=$out/linux-ext4 guest=$root/build/guest
+	mkdir -p "$dir/tree"
+	head -c 300000 /dev/urandom >"$dir/tree/data"
+	rm -f "$dir/ext4.img"
+	truncate -s 8M "$dir/ext4.img"
+	mke2fs -q -t ext4 -d "$dir/tree" "$dir/ext4.img"
+	printf '[vm linux]\nmemory = 256M\nkernel = vmlinuz\ninitrd = initrd.gz\n%s\n%s\n' \
+		"cmdline = console=ttyS0 keel.ext4" "disk = ext4.img" >"$dir/keel.cfg"
+	e2e_boot_svm "$name" "$dir/keel.cfg" "${LINUX_TIMEOUT:-400}" "$guest/vmlinuz" \
+		"$guest/initrd.gz" "$dir/ext4.img"
+	local data written
+	data=$(sha256sum <"$dir/tree/data" | cut -d' ' -f1)
+	written=$(seq 1 50000 | sha256sum | cut -d' ' -f1)
+	e2e_ended "$name" && e2e_expect_all "$name" "vm linux: disk vda: ext4.img, 8 MiB" \
+		"KEEL-EXT4-DATA: $data" "KEEL-EXT4-WRITTEN: $written" "!KEEL-INSMOD-FAILED" \
+		"!EXT4-fs error" "vm linux: powered off" && e2e_pass "$name"
 }
 
 linux_boots() {
@@ -120,6 +162,7 @@ linux_boots() {
 	# eight vCPUs on two CPUs: four time-sliced on each, and Linux brings all eight online
 	QEMU_OPTS="${QEMU_OPTS:-} --smp 2" linux_case e2e_boot_svm linux-8vcpu-2cpu vmlinuz 512 8
 	linux_disks
+	linux_ext4
 	linux_net
 	linux_reboot
 	linux_hvc

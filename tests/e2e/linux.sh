@@ -199,6 +199,9 @@ linux_reboot() {
 # the guest's shell, so /init powers the VM off.
 linux_hvc_session() {
 	e2e_console_wait "linux| keel demo guest: busybox shell on hvc0" || return
+	# its prompt first: /init prints the line above before it starts the shell, and a line typed
+	# before the shell ran was echoed but never executed (seen with both CPUs busy)
+	e2e_console_wait "linux| / # " || return
 	e2e_console_type 'echo KEEL-TYPED-$((6*7)) $(tty)\r'
 	e2e_console_wait "linux| KEEL-TYPED-42 /dev/hvc0" || return
 	# the shell's view of the device: the 32 bytes typed went through, none waits or was dropped

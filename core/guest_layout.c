@@ -11,6 +11,19 @@ unsigned guest_ram_regions(uint64_t memory, uint64_t gpa[2], uint64_t size[2])
 	return 2;
 }
 
+bool guest_pci_mmio64(uint64_t memory, unsigned phys_bits, uint64_t *base, uint64_t *end)
+{
+	uint64_t ram_end = GUEST_4G + (memory > GUEST_MMIO_HOLE ? memory - GUEST_MMIO_HOLE : 0);
+	uint64_t limit = phys_bits >= 64 ? UINT64_MAX : 1ull << phys_bits;
+	*base = ALIGN_UP(ram_end, 1ull << 30);
+	*end = MIN(*base + GUEST_PCI_MMIO64_MAX, limit);
+	if (*base >= limit || *end - *base < (1ull << 30)) {
+		*base = *end = 0;
+		return false;
+	}
+	return true;
+}
+
 unsigned guest_e820(uint64_t memory, struct e820_entry *out)
 {
 	uint64_t gpa[2], size[2];

@@ -8,6 +8,7 @@
  *   0xC000_0000 - 0xFFFF_FFFF  MMIO hole: PCI memory BARs 0xC0000000-0xDFFFFFFF, PCI ECAM
  *                              0xE0000000 (bus 0: 1 MiB), IOAPIC 0xFEC00000, local APIC 0xFEE00000
  *   0x1_0000_0000 - ...        the rest of RAM when memory > 3 GiB
+ *   above RAM, 1 GiB aligned   PCI 64-bit memory window: up to 64 GiB, below MAXPHYADDR
  *
  * keel's boot area: what the loader writes for the kernel besides the kernel itself, at these
  * offsets from the area's base:
@@ -72,5 +73,12 @@ unsigned guest_e820(uint64_t memory, struct e820_entry *out);
 /* The contiguous RAM regions (gpa, size) of a VM with `memory` bytes, as guest_mem regions
  * without host addresses: [0, low_end) and, above 3 GiB of RAM, [4 GiB, ...). Returns the count. */
 unsigned guest_ram_regions(uint64_t memory, uint64_t gpa[2], uint64_t size[2]);
+
+#define GUEST_PCI_MMIO64_MAX (64ull << 30)
+/* The PCI 64-bit memory window [*base, *end) for `memory` bytes of RAM and a guest MAXPHYADDR
+ * of phys_bits: from the first 1 GiB boundary at or above the end of RAM (and 4 GiB), up to
+ * GUEST_PCI_MMIO64_MAX long and below 2^phys_bits, where a guest can reach it. False (base = end
+ * = 0) when no GiB is left there. The host bridge's _CRS and its decoder use the same window. */
+bool guest_pci_mmio64(uint64_t memory, unsigned phys_bits, uint64_t *base, uint64_t *end);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/cpu_features.h"
 #include "arch/x86/entropy.h"
 #include "arch/x86/fpu.h"
 #include "arch/x86/mitigations.h"
@@ -14,6 +15,7 @@
 #include "core/console_buf.h"
 #include "core/console_input.h"
 #include "core/exit.h"
+#include "core/guest_layout.h"
 #include "core/guest_console.h"
 #include "core/hv_api.h"
 #include "core/kmem.h"
@@ -346,6 +348,11 @@ static int begin_life(struct vm *vm)
 	pcfg.balloon_target = vm->balloon_target;
 	struct acpi_guest_config acfg;
 	acpi_guest_config_default(&acfg, vm->nr_vcpus);
+	/* the guest's MAXPHYADDR is the CPU's (core/cpuid_policy.c) */
+	pcfg.phys_bits = cpu_phys_addr_bits();
+	guest_pci_mmio64(vm->memory, pcfg.phys_bits, &pcfg.pci_mmio64_base, &pcfg.pci_mmio64_end);
+	acfg.pci_mmio64_base = pcfg.pci_mmio64_base;
+	acfg.pci_mmio64_end = pcfg.pci_mmio64_end;
 	vm_lock(vm);
 	if (platform_init(vm->platform, &env, &pcfg) ||
 	    acpi_build_guest_tables(&vm->mem, &acfg) < 0) {

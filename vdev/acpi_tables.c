@@ -404,7 +404,7 @@ static int build_madt(struct acpi_window *w, const struct acpi_guest_config *cfg
 	return 0;
 }
 
-static int build_dsdt(struct acpi_window *w, uint64_t *gpa)
+static int build_dsdt(struct acpi_window *w, const struct acpi_guest_config *cfg, uint64_t *gpa)
 {
 	static const uint64_t s0[4] = { ACPI_S0_SLP_TYP, ACPI_S0_SLP_TYP, 0, 0 };
 	static const uint64_t s5[4] = { ACPI_S5_SLP_TYP, ACPI_S5_SLP_TYP, 0, 0 };
@@ -423,7 +423,7 @@ static int build_dsdt(struct acpi_window *w, uint64_t *gpa)
 	aml_name_package(&a, "_S0_", s0, 4);
 	aml_name_package(&a, "_S5_", s5, 4);
 	scope = aml_scope_begin(&a, "\\_SB_");
-	pci_acpi_host_bridge(&a);
+	pci_acpi_host_bridge(&a, cfg->pci_mmio64_base, cfg->pci_mmio64_end);
 	aml_pkg_end(&a, scope);
 	if (a.overflow)
 		return -1;
@@ -528,7 +528,7 @@ int acpi_build_guest_tables(const struct guest_mem *m, const struct acpi_guest_c
 	if (!rsdp || !facs || !rsdt || !xsdt || !fadt)
 		return -1;
 	if (build_madt(&w, cfg, &madt_gpa) < 0 || build_mcfg(&w, &mcfg_gpa) < 0 ||
-	    build_dsdt(&w, &dsdt_gpa) < 0)
+	    build_dsdt(&w, cfg, &dsdt_gpa) < 0)
 		return -1;
 
 	memcpy(facs->signature, "FACS", 4);

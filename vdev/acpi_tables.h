@@ -54,6 +54,8 @@ struct acpi_guest_config {
 	uint16_t pm1a_evt_port; /* ACPI_PM1_EVT_LEN bytes */
 	uint16_t pm1a_cnt_port; /* ACPI_PM1_CNT_LEN bytes */
 	uint16_t pm_tmr_port;	/* ACPI_PM_TMR_LEN bytes */
+	/* the host bridge's 64-bit memory window [base, end) in its _CRS; none when end == base */
+	uint64_t pci_mmio64_base, pci_mmio64_end;
 };
 
 /* A config for nr_vcpus vCPUs with APIC IDs 0..n-1, the default IOAPIC ID and ports. */

@@ -246,11 +246,13 @@ int platform_init(struct platform *p, const struct vdev_env *env, const struct p
 	    mmio_bus_register(&p->mmio, PLATFORM_IOAPIC_BASE, VIOAPIC_MMIO_SIZE, &vioapic_mmio_ops,
 			      &p->ioapic))
 		return -1; /* overlapping ports: the PM ports in cfg collide with a device */
-	static const struct pci_bus_config pci = { .ecam_base = GUEST_PCI_ECAM_BASE,
-						   .mmio_base = GUEST_PCI_MMIO32_BASE,
-						   .mmio_end = GUEST_PCI_MMIO32_END,
-						   .io_base = GUEST_PCI_IO_BASE,
-						   .io_end = GUEST_PCI_IO_END };
+	const struct pci_bus_config pci = { .ecam_base = GUEST_PCI_ECAM_BASE,
+					    .mmio_base = GUEST_PCI_MMIO32_BASE,
+					    .mmio_end = GUEST_PCI_MMIO32_END,
+					    .mmio64_base = cfg->pci_mmio64_base,
+					    .mmio64_end = cfg->pci_mmio64_end,
+					    .io_base = GUEST_PCI_IO_BASE,
+					    .io_end = GUEST_PCI_IO_END };
 	pci_host_bridge_init(&p->host_bridge);
 	if (pci_bus_init(&p->pci, de, &p->io, &p->mmio, &pci, pci_deliver_msg, p) ||
 	    pci_bus_plug(&p->pci, 0, &p->host_bridge))

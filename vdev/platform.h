@@ -14,6 +14,7 @@
  *           0xCF9 (byte)                       reset control
  *           0x1000-0xFFFF                      PCI I/O BARs, where the guest puts them
  *   MMIO    0xC0000000-0xDFFFFFFF              PCI memory BARs, where the guest puts them
+ *           above RAM (pci_mmio64_base/end)    PCI 64-bit memory BARs, where the guest puts them
  *           0xE0000000-0xE00FFFFF              PCI ECAM, bus 0
  *           0xFEC00000                         IOAPIC (24 pins; 16-23 PCI INTx)
  *           IA32_APIC_BASE (0xFEE00000)        local APIC of the accessing vCPU, xAPIC mode
@@ -73,6 +74,8 @@ struct platform_config {
 	struct vrtc_time time;	   /* wall-clock time at guest time "now" */
 	struct vacpi_pm_config pm; /* ports, timer width, S5 value, SCI: as the ACPI tables say */
 	uint32_t phys_bits;	   /* guest MAXPHYADDR (IA32_APIC_BASE reserved bits); 0: 48 */
+	/* the PCI 64-bit memory window (core/guest_layout.h); none when end == base */
+	uint64_t pci_mmio64_base, pci_mmio64_end;
 	/* virtio-blk disks vda, vdb, ... over these backends (they outlive the platform) */
 	struct blk_backend *const *disks;
 	unsigned nr_disks;

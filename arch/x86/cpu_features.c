@@ -42,3 +42,10 @@ void cpu_features_init(void)
 	klog("keel: root mode: SMEP %s, SMAP %s, XSAVE %s", cr4 & CR4_SMEP ? "on" : "absent", smap,
 	     cr4 & CR4_OSXSAVE ? "on" : "absent");
 }
+
+unsigned cpu_phys_addr_bits(void)
+{
+	if (cpuid(0x80000000, 0).eax < 0x80000008)
+		return 36;
+	return cpuid(0x80000008, 0).eax & 0xff;
+}

@@ -9,5 +9,8 @@
 void cpu_features_init(void);
 /* The same without the log line (each AP); returns the CR4 it wrote. */
 uint64_t cpu_features_enable(void);
+/* MAXPHYADDR: CPUID 0x80000008 EAX[7:0], or 36 where that leaf is missing (Intel SDM vol 3A,
+ * 4.1.4). A guest sees the same (core/cpuid_policy.c passes the leaf on). */
+unsigned cpu_phys_addr_bits(void);
 
 #endif

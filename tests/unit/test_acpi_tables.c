@@ -643,6 +643,11 @@ static const char *const dsdt_expect[] = {
 	"DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite,",
 	"ReadWrite,\n 0x00000000, // Granularity\n 0xC0000000, // Range Minimum\n 0xDFFFFFFF,",
 	"0xDFFFFFFF, // Range Maximum",
+	/* the 64-bit window iasl_disassembly gives */
+	"QWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite,",
+	"0x0000000000000000, // Granularity\n 0x0000000100000000, // Range Minimum\n "
+	"0x00000010FFFFFFFF, // Range Maximum",
+	"0x0000001000000000, // Length",
 	"Name (_PRT, Package (0x80)",
 	/* slot 31, INTD: (31 + 3) % 4 = 2, GSI 18 */
 	"0x001FFFFF, \n 0x03, \n Zero, \n 0x12\n",
@@ -664,7 +669,11 @@ static void iasl_disassembly(void **state)
 	if (system("command -v iasl >/dev/null 2>&1") != 0)
 		fail_msg("iasl not found: install acpica-tools (tools/install-deps)");
 	assert_non_null(mkdtemp(dir));
-	assert_true(build(4) > 0);
+	acpi_guest_config_default(&cfg, 4);
+	cfg.pci_mmio64_base = 0x100000000ull; /* a VM of up to 3 GiB, 64 GiB */
+	cfg.pci_mmio64_end = 0x1100000000ull;
+	used = acpi_build_guest_tables(&mem, &cfg);
+	assert_true(used > 0);
 
 	/* (iasl does not take a lone RSDP) */
 	const uint8_t *r = gpa(GUEST_ACPI_BASE, 36);

@@ -192,6 +192,37 @@ static void check_e820_table(const uint8_t *t, unsigned n, size_t stride, size_t
 	}
 }
 
+/* The PCI 64-bit window: above RAM and 4 GiB, 1 GiB aligned, below MAXPHYADDR, never on RAM. */
+static void pci_mmio64_window(void **state)
+{
+	(void)state;
+	static const struct {
+		uint64_t memory;
+		unsigned bits;
+		uint64_t base, end;
+	} cases[] = {
+		{ 256ull << 20, 40, 4ull << 30, 68ull << 30 },
+		{ 3ull << 30, 40, 4ull << 30, 68ull << 30 },
+		{ (3ull << 30) + (2ull << 20), 40, 5ull << 30, 69ull << 30 },
+		{ 16ull << 30, 40, 17ull << 30, 81ull << 30 },
+		{ 16ull << 30, 36, 17ull << 30, 64ull << 30 }, /* cut at 2^36 */
+		{ 62ull << 30, 36, 63ull << 30, 64ull << 30 }, /* 1 GiB left */
+		{ (62ull << 30) + (2ull << 20), 36, 0, 0 },    /* none left */
+		{ 1024ull << 30, 40, 0, 0 },		       /* RAM beyond 2^40 */
+		{ 512ull << 30, 52, 513ull << 30, 577ull << 30 },
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+		uint64_t base = 1, end = 1, gpa[2], size[2];
+		bool got = guest_pci_mmio64(cases[i].memory, cases[i].bits, &base, &end);
+		assert_int_equal(base, cases[i].base);
+		assert_int_equal(end, cases[i].end);
+		assert_int_equal(got, cases[i].end != 0);
+		unsigned nr = guest_ram_regions(cases[i].memory, gpa, size);
+		if (got)
+			assert_true(base >= gpa[nr - 1] + size[nr - 1] && base >= GUEST_4G);
+	}
+}
+
 /* keel's boot area: 128 KiB (core/guest_layout.h); the GDT at 0x1000 in it, the scratch stack
  * below the GDT. */
 #define AREA_SIZE 0x20000ull
@@ -1451,6 +1482,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(kernel_version_matches),
+		cmocka_unit_test(pci_mmio64_window),
 		cmocka_unit_test(bzimage_256m),
 		cmocka_unit_test(bzimage_4g_no_initrd_no_cmdline),
 		cmocka_unit_test(bzimage_small_vm_relocates),

@@ -36,6 +36,8 @@ static void record_msg(void *ctx, const struct pci_msg *m)
 static const struct pci_bus_config windows = { .ecam_base = GUEST_PCI_ECAM_BASE,
 					       .mmio_base = GUEST_PCI_MMIO32_BASE,
 					       .mmio_end = GUEST_PCI_MMIO32_END,
+					       .mmio64_base = 0x1000000000ull,
+					       .mmio64_end = 0x1400000000ull,
 					       .io_base = GUEST_PCI_IO_BASE,
 					       .io_end = GUEST_PCI_IO_END };
 
@@ -269,6 +271,19 @@ static void moved_bars_follow_or_refuse(void **state)
 		assert_false(decoded(&dev, 2));
 	}
 	assert_true(host_log_contains("is not decoded: outside the host bridge's windows"));
+	/* the 64-bit BAR in the window above RAM: decoded there, with all 64 address bits; at
+	 * its last 16 KiB still, right after it not */
+	cfg_wr(3, 0x18, 4, 0x4000);
+	cfg_wr(3, 0x1C, 4, 0x10);
+	assert_true(decoded_at(&dev, 2, 0x1000004000ull));
+	mem_wr(0x1000004000ull + 0x1000, 8, 0x0102030405060708ull);
+	assert_int_equal(mem_rd(0x1000004000ull + 0x1000, 8), 0x0102030405060708ull);
+	cfg_wr(3, 0x18, 4, 0xFFFFC000);
+	cfg_wr(3, 0x1C, 4, 0x13);
+	assert_true(decoded_at(&dev, 2, 0x13FFFFC000ull));
+	cfg_wr(3, 0x18, 4, 0);
+	cfg_wr(3, 0x1C, 4, 0x14);
+	assert_false(decoded(&dev, 2));
 	/* an I/O BAR onto the platform's ports or past 64 KiB */
 	cfg_wr(3, 0x10, 4, 0x3E0);
 	assert_false(decoded(&dev, 0));

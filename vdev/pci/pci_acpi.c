@@ -8,6 +8,7 @@
 #define RES_END_TAG 0x79       /* small item: end tag (6.4.2.9) */
 #define RES_DWORD_ADDRESS 0x87 /* large item: DWord address space descriptor (6.4.3.5.2) */
 #define RES_WORD_ADDRESS 0x88  /* large item: Word address space descriptor (6.4.3.5.3) */
+#define RES_QWORD_ADDRESS 0x8A /* large item: QWord address space descriptor (6.4.3.5.1) */
 #define ADDR_SPACE_MEM 0
 #define ADDR_SPACE_IO 1
 #define ADDR_SPACE_BUS 2
@@ -28,11 +29,15 @@ static void put(struct res *r, uint64_t v, unsigned bytes)
 		r->b[r->n++] = (uint8_t)(v >> (8 * i));
 }
 
-/* A Word (width 2) or DWord (width 4) address space descriptor for [min, max]. */
+/* A Word (width 2), DWord (4) or QWord (8) address space descriptor for [min, max]. */
 static void address_space(struct res *r, unsigned width, uint8_t type, uint8_t specific,
 			  uint64_t min, uint64_t max)
 {
-	put(r, width == 2 ? RES_WORD_ADDRESS : RES_DWORD_ADDRESS, 1);
+	put(r,
+	    width == 2	 ? RES_WORD_ADDRESS
+	    : width == 4 ? RES_DWORD_ADDRESS
+			 : RES_QWORD_ADDRESS,
+	    1);
 	put(r, 3 + 5 * width, 2); /* length of what follows the length field */
 	put(r, type, 1);
 	put(r, ADDR_PRODUCER_FIXED, 1);
@@ -44,7 +49,7 @@ static void address_space(struct res *r, unsigned width, uint8_t type, uint8_t s
 	put(r, max - min + 1, width); /* length */
 }
 
-static void crs(struct aml *a)
+static void crs(struct aml *a, uint64_t mmio64_base, uint64_t mmio64_end)
 {
 	struct res r = { .n = 0 };
 
@@ -60,6 +65,9 @@ static void crs(struct aml *a)
 		      GUEST_PCI_IO_END - 1);
 	address_space(&r, 4, ADDR_SPACE_MEM, ADDR_MEM_RW, GUEST_PCI_MMIO32_BASE,
 		      GUEST_PCI_MMIO32_END - 1);
+	/* above RAM, for 64-bit BARs a guest moves up there (pci_bus.c decodes them there too) */
+	if (mmio64_end > mmio64_base)
+		address_space(&r, 8, ADDR_SPACE_MEM, ADDR_MEM_RW, mmio64_base, mmio64_end - 1);
 	put(&r, RES_END_TAG, 1);
 	put(&r, 0, 1); /* checksum 0: "treat as if the checksum were correct" (6.4.2.9) */
 	if (r.n == sizeof(r.b))
@@ -86,7 +94,7 @@ static void prt(struct aml *a)
 	aml_pkg_end(a, all);
 }
 
-void pci_acpi_host_bridge(struct aml *a)
+void pci_acpi_host_bridge(struct aml *a, uint64_t mmio64_base, uint64_t mmio64_end)
 {
 	size_t dev = aml_device_begin(a, "PCI0");
 	aml_name(a, "_HID");
@@ -96,7 +104,7 @@ void pci_acpi_host_bridge(struct aml *a)
 	aml_name_integer(a, "_SEG", 0);
 	aml_name_integer(a, "_BBN", 0);
 	aml_name_integer(a, "_UID", 0);
-	crs(a);
+	crs(a, mmio64_base, mmio64_end);
 	prt(a);
 	aml_pkg_end(a, dev);
 }

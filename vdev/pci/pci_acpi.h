@@ -7,7 +7,8 @@
 
 #include "vdev/aml.h"
 
-/* Emits Device (PCI0) { ... } into the open \_SB scope. */
-void pci_acpi_host_bridge(struct aml *a);
+/* Emits Device (PCI0) { ... } into the open \_SB scope; its _CRS has the 64-bit memory window
+ * [mmio64_base, mmio64_end) too unless that is empty. */
+void pci_acpi_host_bridge(struct aml *a, uint64_t mmio64_base, uint64_t mmio64_end);
 
 #endif

@@ -169,9 +169,12 @@ static bool in_window(const struct pci_bus *bus, const struct pci_bar *b)
 		return b->addr >= bus->cfg.io_base &&
 		       range_within(b->addr - bus->cfg.io_base, b->size,
 				    bus->cfg.io_end - bus->cfg.io_base);
-	return b->addr >= bus->cfg.mmio_base &&
-	       range_within(b->addr - bus->cfg.mmio_base, b->size,
-			    bus->cfg.mmio_end - bus->cfg.mmio_base);
+	return (b->addr >= bus->cfg.mmio_base &&
+		range_within(b->addr - bus->cfg.mmio_base, b->size,
+			     bus->cfg.mmio_end - bus->cfg.mmio_base)) ||
+	       (b->addr >= bus->cfg.mmio64_base && bus->cfg.mmio64_end > bus->cfg.mmio64_base &&
+		range_within(b->addr - bus->cfg.mmio64_base, b->size,
+			     bus->cfg.mmio64_end - bus->cfg.mmio64_base));
 }
 
 static void decode_bar(struct pci_bus *bus, unsigned slot, unsigned n)

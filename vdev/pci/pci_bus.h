@@ -28,8 +28,10 @@
 
 struct pci_bus_config {
 	uint64_t ecam_base;	      /* 1 MiB, bus 0 */
-	uint64_t mmio_base, mmio_end; /* memory window [base, end) */
-	uint32_t io_base, io_end;     /* I/O window [base, end) */
+	uint64_t mmio_base, mmio_end; /* memory window [base, end) below 4 GiB */
+	/* a second memory window [base, end) above RAM for 64-bit BARs; none when end == base */
+	uint64_t mmio64_base, mmio64_end;
+	uint32_t io_base, io_end; /* I/O window [base, end) */
 };
 
 struct pci_bus {

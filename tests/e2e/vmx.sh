@@ -26,7 +26,8 @@ vmx_boots() {
 	guest_case e2e_boot_vmx vmx-triple-fault triple-fault "crashed: triple fault"
 	# Bochs boots Linux in 4-5 minutes with both cores busy: the limit only catches a hang
 	local LINUX_TIMEOUT=${LINUX_TIMEOUT:-1200}
-	linux_case e2e_boot_vmx vmx-linux-pvh vmlinux 512 1
+	# with virtio-blk disks (MSI-X, one exit per notify) on VT-x too
+	LINUX_DISKS=1 linux_case e2e_boot_vmx vmx-linux-pvh vmlinux 512 1
 	# Linux SMP on VT-x: two vCPUs on two CPUs, then both time-sliced on one (the VMCS, CR2 and
 	# SYSCALL MSRs switched per vCPU)
 	BOCHS_OPTS="${BOCHS_OPTS:-} --cpus 2" linux_case e2e_boot_vmx vmx-linux-smp2 vmlinux 512 2

@@ -45,8 +45,15 @@ CFG
 	# the PCI bus found through ACPI alone: the host bridge device, MCFG's ECAM, the windows
 	# (the 64-bit one from 4 GiB, as long as the emulated CPU's MAXPHYADDR allows);
 	# Debian's virtio modules load and virtio-rng gives the guest its bytes
+	# every function the VM has and no other: bridge, rng, balloon (and the two disks)
+	local nr_pci want_pci=3
+	[ "${LINUX_DISKS:-0}" = 1 ] && want_pci=5
+	nr_pci=$(grep -ac '^KEEL-PCI: ' "$log")
+	[ "$nr_pci" = "$want_pci" ] ||
+		{ e2e_fail "$name" "Linux lists $nr_pci PCI functions, expected $want_pci"; return; }
 	e2e_expect_all "$name" "KEEL-PCI: 0000:00:00.0 0x1b36:0x0008 class 0x060000" \
 		"KEEL-PCI: 0000:00:01.0 0x1af4:0x1044 class 0xff0000 driver virtio-pci" \
+		"KEEL-PCI: 0000:00:1e.0 0x1af4:0x1045 class 0xff0000 driver virtio-pci" \
 		"!KEEL-INSMOD-FAILED" "KEEL-HWRNG: virtio_rng.0" "KEEL-HWRNG-BYTES: 4096 " \
 		"ACPI: PCI Root Bridge [PCI0] (domain 0000 [bus 00])" \
 		"PCI: MMCONFIG for domain 0000 [bus 00-00] at [mem 0xe0000000-0xe00fffff]" \

@@ -4,7 +4,8 @@
 # guest_case BOOT CASE NAME END [LINE...]: the test guest NAME booted by BOOT (e2e_boot_svm,
 # e2e_boot_mb2 or e2e_boot_vmx, lib.sh) must end with "vm NAME: exit code END" (END a number) or
 # "vm NAME: END" (e.g. "crashed: triple fault"), and the log must hold each LINE; the log is
-# $out/CASE.log; a LINE starting with '!' must not be there. GUEST_ARGS adds words to the guest's command line (e.g. mode=straddle).
+# $out/CASE.log; a LINE starting with '!' must not be there. GUEST_ARGS adds words to the guest's command line (e.g. mode=straddle);
+# GUEST_CFG adds lines to its [vm] section (e.g. two "net = lan" lines).
 guest_case() {
 	local boot=$1 case=$2 name=$3 want_end=$4
 	shift 4
@@ -15,6 +16,7 @@ guest_case() {
 memory = 32M
 kernel = $name.elf
 cmdline = keel test guest $name ${GUEST_ARGS:-}
+${GUEST_CFG:-}
 CFG
 	[[ $want_end =~ ^[0-9]+$ ]] && want_end="exit code $want_end"
 	"$boot" "$case" "$dir/keel.cfg" 60 "$root/build/guests/$name.elf"

@@ -7,14 +7,16 @@
  *
  * Well-formed frames must arrive at B byte for byte: a broadcast, a unicast to the MAC in B's
  * device configuration (header and frame in separate buffers), the largest untagged (1514
- * bytes) and 802.1Q-tagged (1518) frames. Then A sends what no driver may, each followed by a
+ * bytes) and 802.1Q-tagged (1518) frames, one whose header has every flag bit but NEEDS_CSUM and
+ * every field after gso_type set (a device MUST ignore those, 5.1.6.2.2). Then A sends what no driver may, each followed by a
  * well-formed broadcast marker: the next frame B gets must be that marker (keel's switch
  * delivers before the notifying exit returns) and A's used ring must complete every chain with
  * length 0 (vdev/virtio/net.h: bad transmits are dropped and counted, the queue goes on). Last,
  * keel's documented answers: a frame sent while B has no receive buffer waits in B's port
  * (io/net_port.h) and arrives once one is posted, A never waiting; a buffer too small for the
  * frame comes back empty and the frame is dropped; a device-readable receive buffer comes back
- * empty and the frame waits for the next; a readable buffer after a writable one in A's
+ * empty and the frame waits for the next; a frame flows across a receive chain of two buffers
+ * (20 bytes, then the rest); a readable buffer after a writable one in A's
  * transmit chain breaks the queue (DEVICE_NEEDS_RESET), and A works again after a reset.
  * Exit code 0 when every check held, 1 otherwise. */
 #include "check.h"
@@ -173,6 +175,21 @@ guest_main:
 	mov $msg_largest, %esi
 	call puts
 
+	/* flag bits a device does not act on without offloads (DATA_VALID, RSC_INFO, the rest)
+	 * and every field after gso_type set: the device MUST ignore them (5.1.6.2.2) */
+	movl $0xffffffff, hdr_fill
+	mov $0xffff00fe, %eax
+	mov $mac_bcast, %esi
+	mov $100, %ecx
+	mov $ETH_TYPE, %edx
+	call tx_frame
+	movl $0, hdr_fill
+	mov $TXBUF + HDR, %esi
+	call rx_check
+	call rx_none
+	mov $msg_ignored, %esi
+	call puts
+
 	/* bad transmits built by tx_frame, each followed by a marker */
 	mov $bad_frames, %ebp
 2:	cmp $bad_frames_end, %ebp
@@ -291,6 +308,43 @@ guest_main:
 	call rx_none
 	mov $msg_readable, %esi
 	call puts
+
+	/* a receive chain of two buffers, the first of 20 bytes: the header and the frame's first
+	 * 8 bytes in it, the rest in the second (the device fills the writable buffers in order) */
+	mov $5, %ecx
+	call rx_fill
+	mov $7, %ecx
+	call rx_fill
+	movl $20, B_RXD + 5 * 16 + 8
+	movl $(D_WRITE | D_NEXT | 7 << 16), B_RXD + 5 * 16 + 12
+	mov $5, %ecx
+	call rx_publish
+	xor %eax, %eax
+	mov $mac_bcast, %esi
+	mov $100, %ecx
+	mov $ETH_TYPE, %edx
+	call tx_frame
+	call rx_take
+	jc 7f
+	CHECK %eax, $5, used_id_of_a_two-buffer_chain
+	CHECK %edx, $HDR+100, used_length_of_a_two-buffer_chain
+	CHECK RXBUF+5*RXBUF_LEN, $0, header_flags_in_a_two-buffer_chain
+	CHECK RXBUF+5*RXBUF_LEN+8, $0x10000, num_buffers_in_a_two-buffer_chain
+	mov $TXBUF + HDR, %esi
+	mov $RXBUF + 5 * RXBUF_LEN + HDR, %edi
+	mov $8, %ecx
+	repe cmpsb
+	jne 6f
+	mov $RXBUF + 7 * RXBUF_LEN, %edi
+	mov $92, %ecx
+	repe cmpsb
+	je 7f
+6:	mov %ecx, %eax
+	mov $msg_bytes, %esi
+	call fail
+7:	call rx_none
+	mov $msg_split, %esi
+	call puts
 	movl $0, b_nopost
 	mov $5, %ecx
 	call rx_post
@@ -396,13 +450,15 @@ setup:
 	popa
 	ret
 
-/* mkhdr: struct virtio_net_hdr at TXBUF: flags al, gso_type ah, the rest 0 */
+/* mkhdr: struct virtio_net_hdr at TXBUF: flags al, gso_type ah, hdr_len the high half of eax,
+ * gso_size to num_buffers hdr_fill (normally 0) */
 mkhdr:
-	movl $0, TXBUF
-	movl $0, TXBUF+4
-	movl $0, TXBUF+8
-	mov %al, TXBUF
-	mov %ah, TXBUF+1
+	mov %eax, TXBUF
+	push %eax
+	mov hdr_fill, %eax
+	mov %eax, TXBUF+4
+	mov %eax, TXBUF+8
+	pop %eax
 	ret
 
 /* mkframe: ecx bytes of frame at edi, each frame's own pattern; from 14 bytes on, an Ethernet
@@ -437,7 +493,7 @@ mkframe:
 3:	popa
 	ret
 
-/* tx_frame: header (flags al, gso_type ah) and an ecx-byte frame to the MAC at esi, type dx,
+/* tx_frame: header (mkhdr: flags al, gso_type ah) and an ecx-byte frame to the MAC at esi, type dx,
  * as one buffer at TXBUF, sent by tx_kick */
 tx_frame:
 	pusha
@@ -656,6 +712,7 @@ mac_bcast:	.byte 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
 msg_bcast:	.asciz "net: a broadcast frame from A arrived at B byte for byte\n"
 msg_unicast:	.asciz "net: a unicast frame to B's MAC arrived, header and frame split\n"
 msg_largest:	.asciz "net: 1514-byte and 802.1Q-tagged 1518-byte frames arrived\n"
+msg_ignored:	.asciz "net: a frame with unknown flag bits and header fields set arrived\n"
 msg_h_1515:	.asciz "net: A sent 1515 bytes without a VLAN tag; not carried\n"
 msg_h_1519:	.asciz "net: A sent 1519 bytes with a VLAN tag; not carried\n"
 msg_h_short:	.asciz "net: A sent 13 bytes, less than an Ethernet header; not carried\n"
@@ -669,6 +726,7 @@ msg_h_writable:	.asciz "net: A sent a chain with a device-writable buffer; not c
 msg_kept:	.asciz "net: a frame sent while B had no receive buffer waited and arrived\n"
 msg_small:	.asciz "net: a 40-byte receive buffer came back empty, its frame dropped\n"
 msg_readable:	.asciz "net: a device-readable receive buffer came back empty, the frame went to the next\n"
+msg_split:	.asciz "net: a frame arrived across a two-buffer receive chain\n"
 msg_broken:	.asciz "net: a readable buffer after a writable one broke A's transmit queue\n"
 msg_reset:	.asciz "net: A works again after a reset\n"
 msg_done:	.asciz "net: done\n"
@@ -689,6 +747,7 @@ b_seen:		.long 0		/* B's used entries taken */
 b_nopost:	.long 0
 frame_seq:	.long 0
 frame_type:	.long 0
+hdr_fill:	.long 0		/* mkhdr's gso_size .. num_buffers */
 failures:	.long 0
 mac_a:		.space 8
 mac_b:		.space 8

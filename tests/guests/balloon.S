@@ -347,6 +347,8 @@ fail:
 	call puts
 	pop %esi
 	call puts
+	mov $msg_0x, %esi
+	call puts
 	call puthex
 	mov $msg_nl, %esi
 	call puts
@@ -364,9 +366,10 @@ msg_never:	.asciz "balloon: a deflate of a page never inflated left the page alo
 msg_queue:	.asciz "balloon: inflating the inflate queue's own page broke the queue\n"
 msg_last:	.asciz "balloon: after a reset an inflate and a deflate worked\n"
 msg_done:	.asciz "balloon: done\n"
-msg_pattern:	.asciz "a page lost its pattern at "
-msg_not_zero:	.asciz "a page is not zero at "
+msg_pattern:	.asciz "a page lost its pattern at"
+msg_not_zero:	.asciz "a page is not zero at"
 msg_fail:	.asciz "balloon: FAIL "
+msg_0x:		.asciz " 0x"
 msg_nl:		.asciz "\n"
 
 	.data

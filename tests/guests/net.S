@@ -691,6 +691,8 @@ fail:
 	call puts
 	pop %esi
 	call puts
+	mov $msg_0x, %esi
+	call puts
 	call puthex
 	mov $msg_nl, %esi
 	call puts
@@ -730,11 +732,12 @@ msg_split:	.asciz "net: a frame arrived across a two-buffer receive chain\n"
 msg_broken:	.asciz "net: a readable buffer after a writable one broke A's transmit queue\n"
 msg_reset:	.asciz "net: A works again after a reset\n"
 msg_done:	.asciz "net: done\n"
-msg_same_mac:	.asciz "A and B have the same MAC "
-msg_no_frame:	.asciz "no frame arrived at B "
-msg_bad_id:	.asciz "B's used id is no descriptor of its "
-msg_bytes:	.asciz "a received frame differs from the sent one; bytes left "
+msg_same_mac:	.asciz "A and B have the same MAC"
+msg_no_frame:	.asciz "no frame arrived at B"
+msg_bad_id:	.asciz "B's used id is no descriptor of its own"
+msg_bytes:	.asciz "a received frame differs from the sent one; bytes left"
 msg_fail:	.asciz "net: FAIL "
+msg_0x:		.asciz " 0x"
 msg_nl:		.asciz "\n"
 
 	.data

@@ -4,7 +4,8 @@
 # guest_case BOOT CASE NAME END [LINE...]: the test guest NAME booted by BOOT (e2e_boot_svm,
 # e2e_boot_mb2 or e2e_boot_vmx, lib.sh) must end with "vm NAME: exit code END" (END a number) or
 # "vm NAME: END" (e.g. "crashed: triple fault"), and the log must hold each LINE; the log is
-# $out/CASE.log; a LINE starting with '!' must not be there. GUEST_ARGS adds words to the guest's command line (e.g. mode=straddle).
+# $out/CASE.log; a LINE starting with '!' must not be there. GUEST_ARGS adds words to the guest's command line (e.g. mode=straddle);
+# GUEST_CFG adds lines to its [vm] section (e.g. two "net = lan" lines).
 guest_case() {
 	local boot=$1 case=$2 name=$3 want_end=$4
 	shift 4
@@ -15,6 +16,7 @@ guest_case() {
 memory = 32M
 kernel = $name.elf
 cmdline = keel test guest $name ${GUEST_ARGS:-}
+${GUEST_CFG:-}
 CFG
 	[[ $want_end =~ ^[0-9]+$ ]] && want_end="exit code $want_end"
 	"$boot" "$case" "$dir/keel.cfg" 60 "$root/build/guests/$name.elf"
@@ -40,6 +42,32 @@ VIRTIO_LINES=("virtio: a well-formed request got 16 bytes of entropy"
 	"$VIRTIO_WHY a device-readable buffer after a device-writable one"
 	"$VIRTIO_WHY an indirect descriptor the device cannot take"
 	"$VIRTIO_WHY the available index ran ahead of the queue's size" "!virtio: FAIL")
+# the hostile virtio-net driver (tests/guests/net.S): two nets on one switch, A at 00:02.0, B at
+# 00:03.0; every bad transmit is dropped and its chain used, one breaks A's transmit queue
+NET_CFG=$'net = lan\nnet = lan'
+NET_LINES=("net: a broadcast frame from A arrived at B byte for byte"
+	"net: a unicast frame to B's MAC arrived, header and frame split"
+	"net: 1514-byte and 802.1Q-tagged 1518-byte frames arrived"
+	"net: a frame with unknown flag bits and header fields set arrived"
+	"net: A sent a 64 KiB frame; not carried"
+	"net: A sent a chain with a device-writable buffer; not carried"
+	"net: a frame sent while B had no receive buffer waited and arrived"
+	"net: a 40-byte receive buffer came back empty, its frame dropped"
+	"net: a frame arrived across a two-buffer receive chain"
+	"vm net: virtio-net 00:02.0 queue 1: a device-readable buffer after a device-writable one; the device needs a reset"
+	"net: A works again after a reset" "net: done" "!net: FAIL")
+# the hostile virtio-balloon driver (tests/guests/balloon.S): each bad page frame skipped with a
+# line, the inflate queue's own page breaks the queue
+BALLOON_WHY="vm balloon: virtio-balloon:"
+BALLOON_LINES=("balloon: an inflated page read back zeroed and took a write again"
+	"$BALLOON_WHY not a page of the VM's RAM (page frame 10000); skipped"
+	"$BALLOON_WHY not a page of the VM's RAM (page frame fee00); skipped"
+	"$BALLOON_WHY not a page of the VM's RAM (page frame ffffffff); skipped"
+	"$BALLOON_WHY a page already in the balloon (page frame 1002); skipped"
+	"$BALLOON_WHY a chain of more page frames than the device takes (page frame 101); skipped"
+	"$BALLOON_WHY a page not in the balloon (page frame 1200); skipped"
+	"vm balloon: virtio-balloon 00:1e.0 queue 0: a used ring outside the VM's RAM; the device needs a reset"
+	"balloon: after a reset an inflate and a deflate worked" "balloon: done" "!balloon: FAIL")
 
 test_guests() {
 	guest_case e2e_boot_svm guest-hello hello 0
@@ -50,5 +78,7 @@ test_guests() {
 	guest_case e2e_boot_svm guest-init-self init-self "powered off" "$INIT_SELF_LINE"
 	guest_case e2e_boot_svm guest-nmi nmi 0 "${NMI_LINES[@]}"
 	guest_case e2e_boot_svm guest-virtio virtio 0 "${VIRTIO_LINES[@]}"
+	GUEST_CFG=$NET_CFG guest_case e2e_boot_svm guest-net net 0 "${NET_LINES[@]}"
+	guest_case e2e_boot_svm guest-balloon balloon 0 "${BALLOON_LINES[@]}"
 	guest_case e2e_boot_svm guest-pmu pmu 0 "pmu: AMD: PerfEvtSel/PerfCtr 0-3" "rdpmc="
 }

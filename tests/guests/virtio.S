@@ -44,6 +44,7 @@ guest_main:
 	mov $SLOT1, %eax
 	call cfg_read
 	CHECK %eax, $RNG_ID, virtio-rng_at_00:01.0
+	cmp $RNG_ID, %eax		/* CHECK keeps the flags it found: compare again */
 	jne 9f
 	mov $SLOT1 | 0x10, %eax		/* BAR 0, 64-bit memory: keel put it below 4 GiB */
 	call cfg_read

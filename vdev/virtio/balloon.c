@@ -22,14 +22,23 @@
  * (core/balloon_mem.c), so keel needs no notice before the guest reuses one. */
 #define FEATURES (1ull << VIRTIO_BALLOON_F_STATS_VQ)
 
-/* Log keys: a fresh key per complaint, the bucket (vdev/io_bus.h) bounds the lines. */
-static void complain(struct virtio_balloon *b, uint64_t count, const char *what, uint64_t pfn)
+/* Log keys: a fresh key per complaint, the bucket (vdev/io_bus.h) bounds the lines. `frames`
+ * is a chain's count of page frames (then `pfn` is not used), or 0 for one page's complaint. */
+static void complain(struct virtio_balloon *b, uint64_t count, const char *what, uint64_t pfn,
+		     uint64_t frames)
 {
 	unsigned suppressed;
-	if (unclaimed_log_should_print(&b->log, b->vpci.env, count, &suppressed))
+	if (!unclaimed_log_should_print(&b->log, b->vpci.env, count, &suppressed))
+		return;
+	const char *more = suppressed ? " (and earlier lines left out)" : "";
+	if (frames)
+		klog("vm %s: virtio-balloon: %s (%llu page frames); those past the first %u "
+		     "skipped%s",
+		     b->vpci.env->vm_name, what, (unsigned long long)frames,
+		     VIRTIO_BALLOON_PFNS_PER_CHAIN, more);
+	else
 		klog("vm %s: virtio-balloon: %s (page frame %llx); skipped%s", b->vpci.env->vm_name,
-		     what, (unsigned long long)pfn,
-		     suppressed ? " (and earlier lines left out)" : "");
+		     what, (unsigned long long)pfn, more);
 }
 
 /* One inflate or deflate chain: its readable bytes are le32 page frame numbers of 4 KiB
@@ -42,7 +51,7 @@ static uint32_t pages(struct virtio_pci *v, const struct guest_mem *m, const str
 	size_t n = virtq_chain_read(m, c, 0, b->pfn, (size_t)want * 4) / 4;
 
 	if (c->out_bytes / 4 > VIRTIO_BALLOON_PFNS_PER_CHAIN)
-		complain(b, ++b->bad << 2, "a chain of more page frames than the device takes",
+		complain(b, ++b->bad << 2, "a chain of more page frames than the device takes", 0,
 			 c->out_bytes / 4);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t pfn = b->pfn[i];
@@ -59,13 +68,13 @@ static uint32_t pages(struct virtio_pci *v, const struct guest_mem *m, const str
 			complain(b, ++b->repeated << 2 | 1,
 				 inflate ? "a page already in the balloon"
 					 : "a page not in the balloon",
-				 pfn);
+				 pfn, 0);
 			break;
 		case BALLOON_BAD:
-			complain(b, ++b->bad << 2, "not a page of the VM's RAM", pfn);
+			complain(b, ++b->bad << 2, "not a page of the VM's RAM", pfn, 0);
 			break;
 		case BALLOON_FAIL:
-			complain(b, ++b->failed << 2 | 2, "keel could not move the page", pfn);
+			complain(b, ++b->failed << 2 | 2, "keel could not move the page", pfn, 0);
 			break;
 		}
 	}

@@ -40,6 +40,19 @@ VIRTIO_LINES=("virtio: a well-formed request got 16 bytes of entropy"
 	"$VIRTIO_WHY a device-readable buffer after a device-writable one"
 	"$VIRTIO_WHY an indirect descriptor the device cannot take"
 	"$VIRTIO_WHY the available index ran ahead of the queue's size" "!virtio: FAIL")
+# the hostile PCI driver (tests/guests/pci.S): each BAR moved where nothing may decode it, the
+# balloon's BAR under the rng's (the lower slot decodes), and an MSI-X message aimed at RAM
+PCI_BAR="vm pci: pci 00:01.0 BAR 0 (memory, 32768 bytes) at"
+PCI_OUTSIDE="is not decoded: outside the host bridge's windows"
+PCI_BAR_B="vm pci: pci 00:1e.0 BAR 0 (memory, 32768 bytes) at"
+PCI_OVERLAP="is not decoded: it overlaps another BAR or device"
+PCI_LINES=("pci: config space agrees through 0xCF8/0xCFC and ECAM; BAR 0 sizes as 32 KiB"
+	"$PCI_BAR 0x900000 $PCI_OUTSIDE" "$PCI_BAR 0xfee00000 $PCI_OUTSIDE"
+	"$PCI_BAR 0xfec00000 $PCI_OUTSIDE" "$PCI_BAR 0xe0000000 $PCI_OUTSIDE"
+	"$PCI_BAR 0xf0000000 $PCI_OUTSIDE" "$PCI_BAR 0x1c0000000 $PCI_OUTSIDE"
+	"$PCI_BAR_B 0xc0008000 $PCI_OVERLAP" "$PCI_BAR_B 0xc0000000 $PCI_OVERLAP"
+	"vm pci: pci 00:01.0 interrupt message to 0xa00000 dropped: not the local APICs' address"
+	"pci: MSI-X entry 0 to the APIC interrupts again" "!pci: FAIL")
 
 test_guests() {
 	guest_case e2e_boot_svm guest-hello hello 0
@@ -50,5 +63,6 @@ test_guests() {
 	guest_case e2e_boot_svm guest-init-self init-self "powered off" "$INIT_SELF_LINE"
 	guest_case e2e_boot_svm guest-nmi nmi 0 "${NMI_LINES[@]}"
 	guest_case e2e_boot_svm guest-virtio virtio 0 "${VIRTIO_LINES[@]}"
+	guest_case e2e_boot_svm guest-pci pci 0 "${PCI_LINES[@]}"
 	guest_case e2e_boot_svm guest-pmu pmu 0 "pmu: AMD: PerfEvtSel/PerfCtr 0-3" "rdpmc="
 }

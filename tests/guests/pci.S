@@ -125,6 +125,42 @@ config_space:
 	call cfg_read
 	CHECK %eax, $0xffffffff, absent_function_00:01.1
 	CHECK ECAM1+0x1000, $0xffffffff, absent_function_00:01.1_through_ECAM
+	/* CONFIG_ADDRESS with its enable bit clear names nothing: all ones */
+	mov $SLOT1 & 0x7fffffff, %eax
+	call cfg_read
+	CHECK %eax, $0xffffffff, config_data_with_the_enable_bit_clear
+	/* a word and a byte of the dword, at 0xCFE and 0xCFF: the device ID's halves */
+	mov $SLOT1, %eax
+	mov $CFG_ADDR, %dx
+	out %eax, %dx
+	mov $CFG_DATA + 2, %dx
+	xor %eax, %eax
+	in %dx, %ax
+	CHECK %eax, $0x1044, device_ID_as_a_word_at_0xCFE
+	mov $CFG_DATA + 3, %dx
+	xor %eax, %eax
+	in %dx, %al
+	CHECK %eax, $0x10, device_ID_high_byte_at_0xCFF
+	/* read-only: the IDs; hardwired to 0: BARs 2-5 and the expansion ROM BAR, which the
+	 * device does not implement (6.2.5.1, 6.2.5.2) */
+	mov $SLOT1, %eax
+	xor %edx, %edx
+	call cfg_write
+	call cfg_read
+	CHECK %eax, $RNG_ID, IDs_written
+	mov $0xffffffff, %edx
+	mov $SLOT1 | 0x18, %ecx
+1:	mov %ecx, %eax
+	call cfg_write
+	call cfg_read
+	CHECK %eax, $0, an_unimplemented_BAR_took_a_write
+	add $4, %ecx
+	cmp $SLOT1 | 0x28, %ecx
+	jb 1b
+	mov $SLOT1 | 0x30, %eax
+	call cfg_write
+	call cfg_read
+	CHECK %eax, $0, the_expansion_ROM_BAR_took_a_write
 
 	/* sizing (6.2.5.1), decoding off meanwhile as a careful driver does: all ones in, the
 	 * size mask and the fixed flag bits out; the upper half of a 64-bit BAR takes them all */

@@ -3,14 +3,15 @@
  * configuration mechanism #1 and through ECAM and wants both to agree, an absent function to
  * read all ones, and the 64-bit memory BAR of the virtio-rng at 00:01.0 to size as 32 KiB. It
  * moves that BAR to a free address in the host bridge's window (the device follows), then onto
- * its own RAM, the local APIC, the IOAPIC, ECAM, outside the window and onto the balloon's BAR:
- * what was there still answers, keel logs that the BAR is not decoded, and moved home the rng
- * serves a request again. Memory decoding off hides the BAR. Then MSI-X through the capability
- * list: a masked entry and a masked function hold the queue's interrupt in the PBA until
- * unmasked, a queue vector past the table and a message address outside the APICs' window give
- * no interrupt. Last, 64 more bad moves flood keel's rate-limited log. Nothing here waits on time: a check that an interrupt did not come is made once
- * the used ring shows the device finished, and waits are counted exits. Exit code 0 when every
- * check held, 1 otherwise. */
+ * its own RAM, the local APIC, the IOAPIC, ECAM and outside the window: what was there still
+ * answers and keel logs that the BAR is not decoded. Onto the balloon's BAR (00:1e.0) the lower
+ * slot decodes, as keel promises (vdev/pci/pci_bus.c); moved home, the rng serves a request
+ * again. Memory decoding off hides the BAR. Then MSI-X through the capability list: a masked
+ * entry and a masked function hold the queue's interrupt in the PBA until unmasked, a queue
+ * vector past the table and a message address outside the APICs' window give no interrupt.
+ * Last, 64 more bad moves flood keel's rate-limited log. Nothing here waits on time: a check
+ * that an interrupt did not come is made once the used ring shows the device finished, and
+ * waits are counted exits. Exit code 0 when every check held, 1 otherwise. */
 #include "check.h"
 	.set CFG_ADDR, 0xcf8
 	.set CFG_DATA, 0xcfc

@@ -4,8 +4,10 @@
 # guest_case BOOT CASE NAME END [LINE...]: the test guest NAME booted by BOOT (e2e_boot_svm,
 # e2e_boot_mb2 or e2e_boot_vmx, lib.sh) must end with "vm NAME: exit code END" (END a number) or
 # "vm NAME: END" (e.g. "crashed: triple fault"), and the log must hold each LINE; the log is
-# $out/CASE.log; a LINE starting with '!' must not be there. GUEST_ARGS adds words to the guest's command line (e.g. mode=straddle);
-# GUEST_CFG adds lines to its [vm] section (e.g. two "net = lan" lines).
+# $out/CASE.log; a LINE starting with '!' must not be there. GUEST_ARGS adds words to the
+# guest's command line (e.g. mode=straddle); GUEST_CFG adds lines to its [vm] section (e.g. two
+# "net = lan" lines); GUEST_CHECK names a function called with CASE for the case's own checks (0
+# when they held).
 guest_case() {
 	local boot=$1 case=$2 name=$3 want_end=$4
 	shift 4
@@ -23,7 +25,7 @@ CFG
 	e2e_ended "$case" && e2e_expect "$case" "vm $name: starting" &&
 		e2e_expect "$case" "vm $name: $want_end" &&
 		e2e_expect "$case" "vm $name: exits total" && e2e_expect_all "$case" "$@" &&
-		e2e_pass "$case"
+		${GUEST_CHECK:-true} "$case" && e2e_pass "$case"
 }
 
 # the lines the guests print with string I/O (REP OUTSB, also with DF=1 and in real mode)
@@ -68,6 +70,28 @@ BALLOON_LINES=("balloon: an inflated page read back zeroed and took a write agai
 	"$BALLOON_WHY a page not in the balloon (page frame 1200); skipped"
 	"vm balloon: virtio-balloon 00:1e.0 queue 0: a used ring outside the VM's RAM; the device needs a reset"
 	"balloon: after a reset an inflate and a deflate worked" "balloon: done" "!balloon: FAIL")
+# the hostile PCI driver (tests/guests/pci.S): each BAR moved where nothing may decode it, the
+# balloon's BAR under the rng's (the lower slot decodes), and an MSI-X message aimed at RAM
+PCI_BAR="vm pci: pci 00:01.0 BAR 0 (memory, 32768 bytes) at"
+PCI_OUTSIDE="is not decoded: outside the host bridge's windows"
+PCI_BAR_B="vm pci: pci 00:1e.0 BAR 0 (memory, 32768 bytes) at"
+PCI_OVERLAP="is not decoded: it overlaps another BAR or device"
+PCI_LINES=("pci: config space agrees through 0xCF8/0xCFC and ECAM; BAR 0 sizes as 32 KiB"
+	"$PCI_BAR 0x900000 $PCI_OUTSIDE" "$PCI_BAR 0xfee00000 $PCI_OUTSIDE"
+	"$PCI_BAR 0xfec00000 $PCI_OUTSIDE" "$PCI_BAR 0xe0000000 $PCI_OUTSIDE"
+	"$PCI_BAR 0xf0000000 $PCI_OUTSIDE" "$PCI_BAR 0x1c0000000 $PCI_OUTSIDE"
+	"$PCI_BAR_B 0xc0008000 $PCI_OVERLAP" "$PCI_BAR_B 0xc0000000 $PCI_OVERLAP"
+	"vm pci: pci 00:01.0 interrupt message to 0xa00000 dropped: not the local APICs' address"
+	"pci: MSI-X entry 0 to the APIC interrupts again"
+	"pci: 64 more moves outside the window, then home" "!pci: FAIL")
+# pci_log_bounded CASE: the bus's log lines (BARs not decoded, messages dropped) are a token
+# bucket of 16 and one a second; the guest's flood of 64 new addresses empties it
+pci_log_bounded() {
+	local n
+	n=$(grep -acF "vm pci: pci 00:" "$out/$1.log")
+	[ "$n" -ge 16 ] && [ "$n" -le $((16 + qemu_secs)) ] ||
+		e2e_fail "$1" "$n lines 'vm pci: pci 00:', expected 16..$((16 + qemu_secs))"
+}
 
 test_guests() {
 	guest_case e2e_boot_svm guest-hello hello 0
@@ -80,5 +104,6 @@ test_guests() {
 	guest_case e2e_boot_svm guest-virtio virtio 0 "${VIRTIO_LINES[@]}"
 	GUEST_CFG=$NET_CFG guest_case e2e_boot_svm guest-net net 0 "${NET_LINES[@]}"
 	guest_case e2e_boot_svm guest-balloon balloon 0 "${BALLOON_LINES[@]}"
+	GUEST_CHECK=pci_log_bounded guest_case e2e_boot_svm guest-pci pci 0 "${PCI_LINES[@]}"
 	guest_case e2e_boot_svm guest-pmu pmu 0 "pmu: AMD: PerfEvtSel/PerfCtr 0-3" "rdpmc="
 }

@@ -12,6 +12,7 @@ vmx_boots() {
 	guest_case e2e_boot_vmx vmx-virtio virtio 0 "${VIRTIO_LINES[@]}"
 	GUEST_CFG=$NET_CFG guest_case e2e_boot_vmx vmx-net net 0 "${NET_LINES[@]}"
 	guest_case e2e_boot_vmx vmx-balloon balloon 0 "${BALLOON_LINES[@]}"
+	GUEST_CHECK=pci_log_bounded guest_case e2e_boot_vmx vmx-pci pci 0 "${PCI_LINES[@]}"
 	guest_case e2e_boot_vmx vmx-pmu pmu 0 "pmu: Intel: PERFEVTSEL/PMC 0-1"
 	# hostile guests (tests/e2e/hostile.sh) that run in seconds under Bochs; the port sweep
 	# (ports, ~393 000 exits) is left out

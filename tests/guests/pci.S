@@ -9,9 +9,10 @@
  * again. Memory decoding off hides the BAR. Then MSI-X through the capability list: a masked
  * entry and a masked function hold the queue's interrupt in the PBA until unmasked, a queue
  * vector past the table and a message address outside the APICs' window give no interrupt.
- * Last, 64 more bad moves flood keel's rate-limited log. Nothing here waits on time: a check
- * that an interrupt did not come is made once the used ring shows the device finished, and
- * waits are counted exits. Exit code 0 when every check held, 1 otherwise. */
+ * Then 64 more bad moves flood keel's rate-limited log. Last, the BAR in the 64-bit window above
+ * RAM answers there (seen through PAE paging), and past its end nowhere. Nothing here waits on
+ * time: a check that an interrupt did not come is made once the used ring shows the device
+ * finished, and waits are counted exits. Exit code 0 when every check held, 1 otherwise. */
 #include "check.h"
 	.set CFG_ADDR, 0xcf8
 	.set CFG_DATA, 0xcfc
@@ -84,6 +85,7 @@ guest_main:
 	call command_decode
 	call msix
 	call flood
+	call window64
 9:	mov $msg_done, %esi
 	call puts
 	mov failures, %eax
@@ -236,7 +238,8 @@ bar_moves:
 	call move_bar
 	movzwl OUTSIDE_BAR + NUMQ, %eax
 	CHECK %eax, $0xffff, BAR_outside_the_window_answers
-	/* above 4 GiB: only the upper half changes */
+	/* above 4 GiB (into the 64-bit window, window64 below): only the upper half changes, and
+	 * the address below 4 GiB stops answering */
 	mov home, %eax
 	call move_bar
 	mov $SLOT1 | 0x14, %eax
@@ -516,6 +519,36 @@ flood:
 	call puts
 	ret
 
+/* ---- 7. the 64-bit window -------------------------------------------------------------- */
+
+/* window64: the host bridge's _CRS has a 64-bit memory window from the first GiB above RAM (4 GiB
+ * for this VM) up to 64 GiB long (core/guest_layout.c): the 64-bit BAR moved to 0x1_C000_0000
+ * answers there, seen through PAE paging (common.S's 2 MiB window at linear 0xC0000000); moved
+ * past the window's end to 0x11_C000_0000 it decodes nowhere. Last: paging stays on. */
+window64:
+	mov home, %eax
+	call move_bar
+	mov $SLOT1 | 0x14, %eax
+	mov $1, %edx
+	call cfg_write
+	call pae_enable
+	mov home, %eax
+	mov $1, %edx
+	call pae_window
+	movzwl 0xc0000000 + NUMQ, %eax
+	CHECK %eax, $1, the_BAR_at_0x1_C000_0000_does_not_answer
+	mov $SLOT1 | 0x14, %eax
+	mov $0x11, %edx
+	call cfg_write
+	movzwl 0xc0000000 + NUMQ, %eax
+	CHECK %eax, $0xffff, the_BAR_moved_away_still_answers_at_0x1_C000_0000
+	mov $SLOT1 | 0x14, %eax
+	xor %edx, %edx
+	call cfg_write
+	mov $msg_window64, %esi
+	call puts
+	ret
+
 /* set_msix_ctrl: the MSI-X Message Control word of 00:01.0 := ax */
 set_msix_ctrl:
 	push %edx
@@ -729,6 +762,7 @@ msg_to_ram:	.asciz "pci: a message to RAM is dropped\n"
 msg_msix_done:	.asciz "pci: MSI-X entry 0 to the APIC interrupts again\n"
 msg_flood:	.asciz "pci: 64 more moves outside the window, then home\n"
 msg_replays:	.asciz "pci: note: interrupt deliveries repeated at the handler's entry: 0x"
+msg_window64:	.asciz "pci: a 64-bit BAR decodes in the window above RAM, not past it\n"
 msg_done:	.asciz "pci: done\n"
 msg_fail:	.asciz "pci: FAIL "
 msg_hex:	.asciz " 0x"

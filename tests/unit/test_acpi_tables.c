@@ -645,8 +645,8 @@ static const char *const dsdt_expect[] = {
 	"0xDFFFFFFF, // Range Maximum",
 	/* the 64-bit window iasl_disassembly gives */
 	"QWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite,",
-	"0x0000000000000000, // Granularity\n 0x0000000100000000, // Range Minimum\n "
-	"0x00000010FFFFFFFF, // Range Maximum",
+	"0x0000000000000000, // Granularity\n 0x0000000100000000, // Range Minimum",
+	"0x0000000100000000, // Range Minimum\n 0x00000010FFFFFFFF, // Range Maximum",
 	"0x0000001000000000, // Length",
 	"Name (_PRT, Package (0x80)",
 	/* slot 31, INTD: (31 + 3) % 4 = 2, GSI 18 */

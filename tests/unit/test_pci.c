@@ -323,26 +323,32 @@ static void msi_delivered_masked_held(void **state)
 	cfg_wr(3, c + 2, 2, 0xFFFF);
 	assert_int_equal(cfg_rd(3, c + 2, 2), 0x0181); /* only enable is writable */
 	assert_true(pci_dev_msi_on(&dev.pci));
-	/* bus mastering off: a function cannot write the message */
+	/* bus mastering off: a function cannot write the message; it stays pending, and goes out
+	 * once when bus mastering is on again */
+	pci_dev_notify(&dev.pci, 0);
 	pci_dev_notify(&dev.pci, 0);
 	assert_int_equal(nr_msgs, 0);
-	assert_int_equal(dev.pci.msgs_refused, 1);
+	assert_int_equal(dev.pci.msgs_held, 2);
+	assert_int_equal(cfg_rd(3, c + 20, 4), 1); /* the pending bit */
 	cfg_wr(3, PCI_COMMAND, 2, PCI_CMD_MEM | PCI_CMD_MASTER);
-	pci_dev_notify(&dev.pci, 0);
 	assert_int_equal(nr_msgs, 1);
 	assert_int_equal(msgs[0].addr, 0xFEE01000);
 	assert_int_equal(msgs[0].data, 0x4041);
+	assert_int_equal(cfg_rd(3, c + 20, 4), 0);
+	pci_dev_notify(&dev.pci, 0);
+	assert_int_equal(nr_msgs, 2);
 	/* masked: held, its pending bit set; unmasked: sent once */
 	cfg_wr(3, c + 16, 4, 0xFFFFFFFF);
 	assert_int_equal(cfg_rd(3, c + 16, 4), 1);
 	pci_dev_notify(&dev.pci, 0);
 	pci_dev_notify(&dev.pci, 0);
-	assert_int_equal(nr_msgs, 1);
+	assert_int_equal(nr_msgs, 2);
+	assert_int_equal(dev.pci.msgs_held, 4);
 	assert_int_equal(cfg_rd(3, c + 20, 4), 1);
 	cfg_wr(3, c + 20, 4, 0); /* pending is read-only */
 	assert_int_equal(cfg_rd(3, c + 20, 4), 1);
 	cfg_wr(3, c + 16, 4, 0);
-	assert_int_equal(nr_msgs, 2);
+	assert_int_equal(nr_msgs, 3);
 	assert_int_equal(cfg_rd(3, c + 20, 4), 0);
 	/* MSI on: INTx stays low */
 	assert_false(vm.irq[PCI_INTX_GSI_BASE + 3]);

@@ -236,13 +236,10 @@ bool pci_dev_msi_on(const struct pci_dev *d)
 	return (msix_ctrl(d) & MSIX_CTRL_ENABLE) || (msi_ctrl(d) & MSI_CTRL_ENABLE);
 }
 
-/* An MSI is a memory write the function makes: with bus mastering off it cannot (6.8). */
 static void send(struct pci_dev *d, uint64_t addr, uint32_t data)
 {
-	if (!pci_dev_bus_master(d) || !d->send_msg) {
-		d->msgs_refused++;
-		return;
-	}
+	if (!d->send_msg)
+		return; /* a function on no bus */
 	struct pci_msg m = { addr, data };
 	d->msgs_sent++;
 	d->send_msg(d->bus, d, &m);
@@ -265,9 +262,13 @@ static bool msix_vector_masked(const struct pci_dev *d, unsigned v)
 	return (msix_ctrl(d) & MSIX_CTRL_MASKALL) || (d->msix_table[v][3] & MSIX_VEC_MASKED);
 }
 
-/* Sends what unmasking let out: MSI-X vectors with their pending bit, the MSI vector. */
+/* Sends what unmasking let out: MSI-X vectors with their pending bit, the MSI vector. An MSI is
+ * a memory write the function makes: with bus mastering off it cannot (PCI Local Bus 3.0, 6.8),
+ * so its messages stay pending until bus mastering is back. */
 static void flush_pending(struct pci_dev *d)
 {
+	if (!pci_dev_bus_master(d))
+		return;
 	if (msix_ctrl(d) & MSIX_CTRL_ENABLE) {
 		for (unsigned v = 0; v < d->msix_vectors; v++) {
 			if (!(d->msix_pending & (1ull << v)) || msix_vector_masked(d, v))
@@ -292,13 +293,13 @@ void pci_dev_notify(struct pci_dev *d, unsigned vector)
 		if (vector >= d->msix_vectors)
 			return;
 		d->msix_pending |= 1ull << vector;
-		if (msix_vector_masked(d, vector))
+		if (msix_vector_masked(d, vector) || !pci_dev_bus_master(d))
 			d->msgs_held++;
 		flush_pending(d);
 	} else if (msi_ctrl(d) & MSI_CTRL_ENABLE) {
 		uint8_t *c = d->cfg + d->msi_cap;
 		wr32(c + MSI_PENDING, 1);
-		if (rd32(c + MSI_MASK) & 1)
+		if ((rd32(c + MSI_MASK) & 1) || !pci_dev_bus_master(d))
 			d->msgs_held++;
 		flush_pending(d);
 	} else {

@@ -90,9 +90,9 @@ struct pci_dev {
 	uint64_t msix_pending;
 
 	bool intx_asserted;
-	/* counted for `stats`: messages a masked vector held back, messages refused (bus
-	 * mastering off, an address that is not the APICs') */
-	uint64_t msgs_sent, msgs_held, msgs_refused;
+	/* counted for `stats`: messages sent, and those a masked vector or bus mastering off held
+	 * back (pending until unmasked, or bus mastering is on again) */
+	uint64_t msgs_sent, msgs_held;
 
 	/* A device-specific window of config space [hook_off, hook_off + hook_len): hook runs
 	 * before a read of it (to fill cfg) and after a write to it (to act on cfg). */

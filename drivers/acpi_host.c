@@ -529,9 +529,10 @@ int acpi_host_parse_mcfg(const struct acpi_host *h, struct acpi_host_mcfg *out)
 	n = (len - MCFG_ENTRIES) / MCFG_ENTRY_LEN;
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *e = t + MCFG_ENTRIES + (size_t)i * MCFG_ENTRY_LEN;
-		struct acpi_host_mcfg_alloc a = {
-			.base = le64(e), .segment = le16(e + 8), .bus_start = e[10], .bus_end = e[11]
-		};
+		struct acpi_host_mcfg_alloc a = { .base = le64(e),
+						  .segment = le16(e + 8),
+						  .bus_start = e[10],
+						  .bus_end = e[11] };
 		/* the range holds 1 MiB per bus up to bus_end, counted from bus 0 at base; base is
 		 * below 2^52 here, so the sum cannot wrap */
 		bool sane = a.bus_start <= a.bus_end && a.base != 0 && IS_ALIGNED(a.base, MiB) &&

@@ -62,8 +62,9 @@ static void size_bars(const struct pci_cfg_ops *o, struct pci_func *f)
 			uint16_t hreg = (uint16_t)(reg + 4);
 			uint32_t horig, hback;
 
+			/* its upper half would be past the header's BARs */
 			if (i + 1 >= f->nr_bars) {
-				bar->kind = PCI_HBAR_BAD; /* its upper half would be past the header's BARs */
+				bar->kind = PCI_HBAR_BAD;
 				continue;
 			}
 			horig = rd(o, b, d, fn, hreg);
@@ -161,8 +162,8 @@ static void add_func(struct walk *w, uint16_t segment, uint8_t bus, uint8_t dev,
 		f->sub_bus = (uint8_t)(buses >> 16);
 		/* a secondary bus must lie below its bridge (a larger number) and inside the
 		 * subordinate range; anything else is a lie or an unconfigured bridge */
-		f->bridge_walked = f->sec_bus > bus && f->sub_bus >= f->sec_bus &&
-				   bus_queue(w, f->sec_bus);
+		f->bridge_walked =
+			f->sec_bus > bus && f->sub_bus >= f->sec_bus && bus_queue(w, f->sec_bus);
 		if (!f->bridge_walked)
 			ph->nr_bad_bridges++;
 	}
@@ -228,8 +229,8 @@ unsigned pci_host_enumerate(struct pci_host *ph, const struct pci_cfg_ops *ops, 
 	for (unsigned next = bus_start;;) {
 		while (w.head < w.tail)
 			walk_bus(&w, segment, w.queue[w.head++]);
-		while (next <= bus_end && (bus_seen(&w, (uint8_t)next) ||
-					   !other_root_bus(&w, (uint8_t)next)))
+		while (next <= bus_end &&
+		       (bus_seen(&w, (uint8_t)next) || !other_root_bus(&w, (uint8_t)next)))
 			next++;
 		if (next > bus_end)
 			break;
@@ -243,14 +244,17 @@ static const struct {
 	uint16_t cls; /* base class and subclass */
 	const char *name;
 } class_names[] = {
-	{ 0x0100, "SCSI" },	      { 0x0101, "IDE" },	 { 0x0106, "SATA" },
-	{ 0x0107, "SAS" },	      { 0x0108, "NVMe" },	 { 0x0200, "Ethernet" },
-	{ 0x0280, "network" },	      { 0x0300, "VGA" },	 { 0x0380, "display" },
-	{ 0x0403, "audio" },	      { 0x0500, "RAM" },	 { 0x0600, "host bridge" },
-	{ 0x0601, "ISA bridge" },     { 0x0604, "PCI bridge" },	 { 0x0700, "serial" },
-	{ 0x0780, "communication" },  { 0x0806, "IOMMU" },	 { 0x0880, "system" },
-	{ 0x0C03, "USB" },	      { 0x0C05, "SMBus" },	 { 0x0C80, "serial bus" },
-	{ 0x1101, "performance counters" },
+	{ 0x0100, "SCSI" },	  { 0x0101, "IDE" },
+	{ 0x0106, "SATA" },	  { 0x0107, "SAS" },
+	{ 0x0108, "NVMe" },	  { 0x0200, "Ethernet" },
+	{ 0x0280, "network" },	  { 0x0300, "VGA" },
+	{ 0x0380, "display" },	  { 0x0403, "audio" },
+	{ 0x0500, "RAM" },	  { 0x0600, "host bridge" },
+	{ 0x0601, "ISA bridge" }, { 0x0604, "PCI bridge" },
+	{ 0x0700, "serial" },	  { 0x0780, "communication" },
+	{ 0x0806, "IOMMU" },	  { 0x0880, "system" },
+	{ 0x0C03, "USB" },	  { 0x0C05, "SMBus" },
+	{ 0x0C80, "serial bus" }, { 0x1101, "performance counters" },
 };
 
 const char *pci_class_name(uint32_t class_code)
@@ -289,12 +293,12 @@ int pci_func_describe(const struct pci_func *f, char *buf, size_t size)
 	int r;
 
 	/* appends, stopping once the buffer is full (ksnprintf returns what it would write) */
-#define PUT(...)                                                            \
-	do {                                                                \
-		r = ksnprintf(buf + n, size - n, __VA_ARGS__);              \
-		if (r < 0 || (size_t)r >= size - n)                         \
-			return (int)(size ? size - 1 : 0);                  \
-		n += (size_t)r;                                             \
+#define PUT(...)                                                                                   \
+	do {                                                                                       \
+		r = ksnprintf(buf + n, size - n, __VA_ARGS__);                                     \
+		if (r < 0 || (size_t)r >= size - n)                                                \
+			return (int)(size ? size - 1 : 0);                                         \
+		n += (size_t)r;                                                                    \
 	} while (0)
 
 	if (size == 0)
@@ -306,7 +310,8 @@ int pci_func_describe(const struct pci_func *f, char *buf, size_t size)
 	if (name)
 		PUT(" %s", name);
 	if (f->header_type == 1)
-		PUT(" bus %02x-%02x%s", f->sec_bus, f->sub_bus, f->bridge_walked ? "" : " (ignored)");
+		PUT(" bus %02x-%02x%s", f->sec_bus, f->sub_bus,
+		    f->bridge_walked ? "" : " (ignored)");
 	for (unsigned i = 0; i < f->nr_bars && i < PCI_HOST_MAX_BARS; i++) {
 		const struct pci_host_bar *b = &f->bar[i];
 		char sz[16];

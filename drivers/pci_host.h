@@ -79,11 +79,11 @@ struct pci_func {
 struct pci_host {
 	unsigned nr;
 	struct pci_func funcs[PCI_HOST_MAX_FUNCS];
-	unsigned nr_dropped;	  /* functions past PCI_HOST_MAX_FUNCS */
-	unsigned nr_bad_bridges;  /* bridges whose buses were not walked */
-	unsigned nr_buses;	  /* buses walked */
-	unsigned nr_root_buses;	  /* root buses found besides each walk's bus_start */
-	const char *mechanism;	  /* "ECAM" or "ports 0xCF8" (set by the caller) */
+	unsigned nr_dropped;	 /* functions past PCI_HOST_MAX_FUNCS */
+	unsigned nr_bad_bridges; /* bridges whose buses were not walked */
+	unsigned nr_buses;	 /* buses walked */
+	unsigned nr_root_buses;	 /* root buses found besides each walk's bus_start */
+	const char *mechanism;	 /* "ECAM" or "ports 0xCF8" (set by the caller) */
 };
 
 /* Walks segment's buses from bus_start (the root bus) through every bridge within [bus_start,

@@ -41,9 +41,8 @@ static void ecam_write32(void *ctx, uint8_t bus, uint8_t dev, uint8_t fn, uint16
 
 	if (bus < e->bus_start || bus > e->bus_end || dev > 31 || fn > 7 || reg > 0xFFC)
 		return;
-	*(volatile uint32_t *)(uintptr_t)(e->base +
-					  ((uint64_t)bus << 20 | dev << 15 | fn << 12 | (reg & 0xFFC))) =
-		v;
+	*(volatile uint32_t *)(uintptr_t)(e->base + ((uint64_t)bus << 20 | dev << 15 | fn << 12 |
+						     (reg & 0xFFC))) = v;
 }
 
 /* PCI Local Bus 3.0, 3.2.2.3.2: enable bit 31, bus 23:16, device 15:11, function 10:8,

@@ -40,3 +40,17 @@ host_pci_svm() {
 		"!overlaps memory" "!no usable MCFG" "!not walked" || return
 	e2e_before "$case" "keel: pci: " "vm x: starting" && e2e_pass "$case"
 }
+
+# Bochs' i440FX has no ECAM and its BIOS no MCFG: mechanism #1 finds the host bridge and PIIX3.
+host_pci_vmx() {
+	local case=vmx-host-pci dir=$out/vmx-host-pci
+	mkdir -p "$dir"
+	printf '[vm x]\nmemory = 32M\nkernel = hello.elf\n' >"$dir/keel.cfg"
+	e2e_boot_vmx "$case" "$dir/keel.cfg" 300 "$root/build/guests/hello.elf"
+	e2e_ended "$case" && e2e_expect_all "$case" \
+		"keel: pci: no usable MCFG (not found); config space through ports 0xCF8/0xCFC" \
+		"keel: pci 00:00.0 8086:1237 class 060000 host bridge" \
+		"keel: pci 00:01.0 8086:7000 class 060100 ISA bridge" \
+		" through ports 0xCF8" "vm x: exit code 0" "!overlaps memory" || return
+	e2e_before "$case" "keel: pci: " "vm x: starting" && e2e_pass "$case"
+}

@@ -119,8 +119,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct pci_func *f = &ph.funcs[i];
 		char line[200];
 
-		if (f->bus < fs.lo || f->bus > fs.hi || f->dev > 31 || f->fn > 7 || !find(f->bus, f->dev, f->fn) ||
-		    f->nr_bars > PCI_HOST_MAX_BARS || f->vendor == 0xFFFF)
+		if (f->bus < fs.lo || f->bus > fs.hi || f->dev > 31 || f->fn > 7 ||
+		    !find(f->bus, f->dev, f->fn) || f->nr_bars > PCI_HOST_MAX_BARS ||
+		    f->vendor == 0xFFFF)
 			abort();
 		for (unsigned j = 0; j < i; j++)
 			if (ph.funcs[j].bus == f->bus && ph.funcs[j].dev == f->dev &&
@@ -130,7 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const struct pci_host_bar *bar = &f->bar[b];
 
 			if (bar->kind > PCI_HBAR_BAD || (bar->size & (bar->size - 1)) ||
-			    ((bar->kind == PCI_HBAR_NONE || bar->kind == PCI_HBAR_BAD) && bar->size))
+			    ((bar->kind == PCI_HBAR_NONE || bar->kind == PCI_HBAR_BAD) &&
+			     bar->size))
 				abort();
 			if (b >= f->nr_bars && bar->kind != PCI_HBAR_NONE)
 				abort();

@@ -801,16 +801,16 @@ static void mcfg_allocations(void **state)
 
 	img_reset();
 	memset(body, 0, sizeof(body));
-	mcfg_entry(e + 0 * 16, 0xE0000000, 0, 0, 0x3F);		/* kept */
-	mcfg_entry(e + 1 * 16, 0xF0000000, 0, 0x3F, 0x40);	/* overlaps the first: dropped */
-	mcfg_entry(e + 2 * 16, 0xC0000000, 1, 0x80, 0xFF);	/* segment 1, starts at bus 0x80 */
-	mcfg_entry(e + 3 * 16, 0xD0000000, 0, 0x50, 0x4F);	/* end below start */
-	mcfg_entry(e + 4 * 16, 0, 0, 0x60, 0x6F);		/* base 0 */
-	mcfg_entry(e + 5 * 16, 0xD0080000, 0, 0x70, 0x7F);	/* not 1 MiB aligned */
-	mcfg_entry(e + 6 * 16, (1ull << 52) - MiB, 2, 0, 1);	/* bus 1 past 2^52 */
-	mcfg_entry(e + 7 * 16, ~0ull & ~(MiB - 1), 3, 0, 0);	/* would wrap */
-	mcfg_entry(e + 8 * 16, (1ull << 52) - MiB, 4, 0, 0);	/* the last MiB below 2^52 */
-	for (unsigned i = 9; i < 24; i++) /* 13 more fit, 2 do not */
+	mcfg_entry(e + 0 * 16, 0xE0000000, 0, 0, 0x3F);	     /* kept */
+	mcfg_entry(e + 1 * 16, 0xF0000000, 0, 0x3F, 0x40);   /* overlaps the first: dropped */
+	mcfg_entry(e + 2 * 16, 0xC0000000, 1, 0x80, 0xFF);   /* segment 1, starts at bus 0x80 */
+	mcfg_entry(e + 3 * 16, 0xD0000000, 0, 0x50, 0x4F);   /* end below start */
+	mcfg_entry(e + 4 * 16, 0, 0, 0x60, 0x6F);	     /* base 0 */
+	mcfg_entry(e + 5 * 16, 0xD0080000, 0, 0x70, 0x7F);   /* not 1 MiB aligned */
+	mcfg_entry(e + 6 * 16, (1ull << 52) - MiB, 2, 0, 1); /* bus 1 past 2^52 */
+	mcfg_entry(e + 7 * 16, ~0ull & ~(MiB - 1), 3, 0, 0); /* would wrap */
+	mcfg_entry(e + 8 * 16, (1ull << 52) - MiB, 4, 0, 0); /* the last MiB below 2^52 */
+	for (unsigned i = 9; i < 24; i++)		     /* 13 more fit, 2 do not */
 		mcfg_entry(e + i * 16, 0x100000000ull * i, (uint16_t)(10 + i), 0, 0);
 	uint64_t t2[] = { table("MCFG", 1, body, sizeof(body)) };
 	rsdp(0, (uint32_t)root(false, t2, 1), 0);

@@ -218,9 +218,10 @@ static void bars_sized_and_restored(void **state)
 
 	char line[200];
 	pci_func_describe(p, line, sizeof(line));
-	assert_string_equal(line, "00:03.0 8086:10d3 class 020000 Ethernet; bar0 mem32 feb80000+128K; "
-				  "bar1 io c000+32; bar2 mem64 pf 800000000+8G; bar4 mem64 "
-				  "fe000000+16K");
+	assert_string_equal(line,
+			    "00:03.0 8086:10d3 class 020000 Ethernet; bar0 mem32 feb80000+128K; "
+			    "bar1 io c000+32; bar2 mem64 pf 800000000+8G; bar4 mem64 "
+			    "fe000000+16K");
 	/* a short buffer cuts, terminated */
 	assert_int_equal(pci_func_describe(p, line, 12), 11);
 	assert_string_equal(line, "00:03.0 808");
@@ -323,14 +324,14 @@ static void lying_bridges(void **state)
 	struct fake_fn *b;
 
 	fake.bus_max = 0x10;
-	bridge(add(0, 1, 0, 0x00011B36u, 0x060400, 1), 0, 0, 0);	/* itself */
-	bridge(add(0, 2, 0, 0x00011B36u, 0x060400, 1), 0, 1, 1);	/* good */
-	bridge(add(1, 0, 0, 0x00011B36u, 0x060400, 1), 1, 1, 1);	/* its own bus again */
-	bridge(add(1, 1, 0, 0x00011B36u, 0x060400, 1), 1, 0, 0);	/* back to bus 0 */
-	bridge(add(0, 3, 0, 0x00011B36u, 0x060400, 1), 0, 1, 1);	/* bus 1, seen */
+	bridge(add(0, 1, 0, 0x00011B36u, 0x060400, 1), 0, 0, 0);       /* itself */
+	bridge(add(0, 2, 0, 0x00011B36u, 0x060400, 1), 0, 1, 1);       /* good */
+	bridge(add(1, 0, 0, 0x00011B36u, 0x060400, 1), 1, 1, 1);       /* its own bus again */
+	bridge(add(1, 1, 0, 0x00011B36u, 0x060400, 1), 1, 0, 0);       /* back to bus 0 */
+	bridge(add(0, 3, 0, 0x00011B36u, 0x060400, 1), 0, 1, 1);       /* bus 1, seen */
 	bridge(add(0, 4, 0, 0x00011B36u, 0x060400, 1), 0, 0x20, 0x20); /* out of range */
-	bridge(add(0, 5, 0, 0x00011B36u, 0x060400, 1), 0, 5, 4);	/* subordinate < secondary */
-	add(0x20, 0, 0, 0x12345678u, 0x020000, 0);			/* never reached */
+	bridge(add(0, 5, 0, 0x00011B36u, 0x060400, 1), 0, 5, 4);       /* subordinate < secondary */
+	add(0x20, 0, 0, 0x12345678u, 0x020000, 0);		       /* never reached */
 	b = add(1, 2, 0, 0x00011B36u, 0x060400, 1);
 	bridge(b, 1, 2, 2);
 	add(2, 0, 0, 0x87654321u, 0x020000, 0);

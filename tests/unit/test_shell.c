@@ -214,7 +214,7 @@ static void help_lists_every_command(void **state)
 	clear_out();
 	assert_int_equal(shell_run_line(&sh, "help"), 0);
 	static const char *const usages[] = {
-		"  help ", "  vms ",	      "  stats NAME ",	     "  stop NAME ",
+		"  help ", "  vms ",	      "  stats NAME ",	      "  stop NAME ",
 		"  mem ",  "  restart NAME ", "  balloon NAME SIZE ", "  pci "
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(usages); i++)
@@ -417,7 +417,8 @@ static void pci(void **state)
 	t->mechanism = "ECAM";
 	t->nr = 3;
 	t->nr_buses = 1;
-	t->funcs[0] = (struct pci_func){ .vendor = 0x8086, .device = 0x29c0, .class_code = 0x060000 };
+	t->funcs[0] =
+		(struct pci_func){ .vendor = 0x8086, .device = 0x29c0, .class_code = 0x060000 };
 	t->funcs[1] = (struct pci_func){ .dev = 4,
 					 .vendor = 0x1b36,
 					 .device = 0x0010,
@@ -432,11 +433,12 @@ static void pci(void **state)
 					 .class_code = 0x020000,
 					 .owner = PCI_OWNER_VM,
 					 .owner_vm = 99 };
-	expect_run("pci", 0,
-		   "pci: 3 functions on 1 buses through ECAM\r\n"
-		   "00:00.0 8086:29c0 class 060000 host bridge; owner none\r\n"
-		   "00:04.0 1b36:0010 class 010802 NVMe; bar0 mem64 febd0000+16K; owner vm hello\r\n"
-		   "00:05.0 8086:10d3 class 020000 Ethernet; owner vm\r\n");
+	expect_run(
+		"pci", 0,
+		"pci: 3 functions on 1 buses through ECAM\r\n"
+		"00:00.0 8086:29c0 class 060000 host bridge; owner none\r\n"
+		"00:04.0 1b36:0010 class 010802 NVMe; bar0 mem64 febd0000+16K; owner vm hello\r\n"
+		"00:05.0 8086:10d3 class 020000 Ethernet; owner vm\r\n");
 	expect_run("pci 0", -1, "usage: pci\r\n");
 	memset(t, 0, sizeof(*t));
 }

@@ -185,13 +185,13 @@ static void walk_bus(struct walk *w, uint16_t segment, uint8_t bus)
 	w->ph->nr_buses++;
 	for (uint8_t dev = 0; dev < 32; dev++) {
 		uint32_t id = rd(ops, bus, dev, 0, PCIH_VENDOR_DEVICE), hdr;
-		unsigned nr_fn;
+		uint8_t nr_fn;
 
 		if (!vendor_present(id))
 			continue;
 		hdr = rd(ops, bus, dev, 0, PCIH_HEADER_DWORD);
 		/* functions 1-7 exist only when function 0 says so (6.2.1, header type) */
-		nr_fn = (hdr >> 16) & PCIH_HEADER_MULTI_FN ? 8 : 1;
+		nr_fn = (uint8_t)((hdr >> 16) & PCIH_HEADER_MULTI_FN ? 8 : 1);
 		add_func(w, segment, bus, dev, 0, id, hdr);
 		for (uint8_t fn = 1; fn < nr_fn; fn++) {
 			id = rd(ops, bus, dev, fn, PCIH_VENDOR_DEVICE);

@@ -103,7 +103,9 @@ static bool overlaps_memory(const struct boot_info *bi, uint64_t base, uint64_t 
 	return false;
 }
 
-#define MAX_PHYS (1ull << 52)
+/* keel identity-maps what it touches, with 4-level paging: only addresses below 2^47 are
+ * canonical (Intel SDM vol 1, 3.3.7.1); a BAR above that stays unmapped. */
+#define MAX_MAPPABLE (1ull << 47)
 
 /* Maps [base, base + size) uncached when it is a sane device range. */
 static bool map_device_range(const struct boot_info *bi, uint64_t base, uint64_t size)
@@ -111,7 +113,7 @@ static bool map_device_range(const struct boot_info *bi, uint64_t base, uint64_t
 	uint64_t start = ALIGN_DOWN(base, PAGE_SIZE);
 	uint64_t end;
 
-	if (!base || !size || base >= MAX_PHYS || size > MAX_PHYS - base)
+	if (!base || !size || base >= MAX_MAPPABLE || size > MAX_MAPPABLE - base)
 		return false;
 	end = ALIGN_UP(base + size, PAGE_SIZE);
 	if (overlaps_memory(bi, start, end - start))
@@ -138,8 +140,8 @@ static void map_bars(const struct boot_info *bi)
 			    is_framebuffer(bi, b))
 				continue;
 			if (!map_device_range(bi, b->base, b->size))
-				klog("keel: pci %02x:%02x.%x bar%u %llx+%llx overlaps memory; not "
-				     "mapped",
+				klog("keel: pci %02x:%02x.%x bar%u %llx+%llx overlaps memory or is "
+				     "out of reach; not mapped",
 				     f->bus, f->dev, f->fn, j, (unsigned long long)b->base,
 				     (unsigned long long)b->size);
 		}
@@ -159,7 +161,8 @@ static void enumerate_ecam(const struct boot_info *bi, const struct acpi_host_mc
 
 		*e = (struct ecam){ a->base, a->bus_start, a->bus_end };
 		if (!map_device_range(bi, first, size)) {
-			klog("keel: pci: ECAM %llx for buses %02x-%02x overlaps memory; skipped",
+			klog("keel: pci: ECAM %llx for buses %02x-%02x overlaps memory or is out of "
+			     "reach; skipped",
 			     (unsigned long long)first, a->bus_start, a->bus_end);
 			continue;
 		}

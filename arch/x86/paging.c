@@ -58,10 +58,10 @@ static void set_flags(uint64_t base, uint64_t size, uint64_t flags)
 		for (int level = 4;; level--) {
 			unsigned idx = (va >> (12 + 9 * (level - 1))) & 511;
 			uint64_t span = 1ull << (12 + 9 * (level - 1));
-			/* not mapped yet (MMIO above the memory map's top): a leaf when it fits,
-			 * else a table of nothing to fill in */
+			/* not mapped yet (MMIO above the memory map's top): a 2 MiB leaf when it
+			 * fits (every CPU has those; 1 GiB ones need CPUID), else a table */
 			bool absent = level > 1 && !(t[idx] & PTE_P);
-			bool leaf = level == 1 || (t[idx] & PTE_PS) || absent;
+			bool leaf = level == 1 || (t[idx] & PTE_PS) || (absent && level == 2);
 			if (leaf && IS_ALIGNED(va, span) && va + span <= base + size) {
 				t[idx] = flags ? (va | flags | (level > 1 ? PTE_PS : 0)) : 0;
 				va += span;

@@ -746,6 +746,9 @@ static void this_machine(void **state)
 		assert_true(m.nr_cpus >= 1);
 		printf(", MADT: %u CPUs, %u IOAPICs", m.nr_cpus, m.nr_ioapics);
 	}
+	static struct acpi_host_mcfg mc;
+	if (acpi_host_parse_mcfg(&h, &mc) == 0)
+		printf(", MCFG: %u ranges (%u refused)", mc.nr, mc.nr_dropped);
 	if (acpi_host_parse_fadt(&h, &f) == 0) {
 		printf(", FADT rev %u%s, PM1a_CNT 0x%llx", f.revision,
 		       f.hw_reduced ? " (hardware-reduced)" : "",

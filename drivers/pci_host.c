@@ -251,6 +251,7 @@ static const struct {
 	{ 0x0380, "display" },	  { 0x0403, "audio" },
 	{ 0x0500, "RAM" },	  { 0x0600, "host bridge" },
 	{ 0x0601, "ISA bridge" }, { 0x0604, "PCI bridge" },
+	{ 0x0680, "bridge" },
 	{ 0x0700, "serial" },	  { 0x0780, "communication" },
 	{ 0x0806, "IOMMU" },	  { 0x0880, "system" },
 	{ 0x0C03, "USB" },	  { 0x0C05, "SMBus" },

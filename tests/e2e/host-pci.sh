@@ -41,7 +41,8 @@ host_pci_svm() {
 	e2e_before "$case" "keel: pci: " "vm x: starting" && e2e_pass "$case"
 }
 
-# Bochs' i440FX has no ECAM and its BIOS no MCFG: mechanism #1 finds the host bridge and PIIX3.
+# Bochs' i440FX has no ECAM and its BIOS no MCFG: mechanism #1 finds the host bridge and the
+# PIIX's functions (ISA bridge, IDE, USB, power management).
 host_pci_vmx() {
 	local case=vmx-host-pci dir=$out/vmx-host-pci
 	mkdir -p "$dir"

@@ -8,6 +8,7 @@
 #include "core/kmem.h"
 #include "core/shell.h"
 #include "core/vm_run.h"
+#include "drivers/pci_host_hw.h"
 #include "drivers/uart16550.h"
 #include "lib/fmt.h"
 #include "lib/kstring.h"
@@ -236,6 +237,12 @@ static void host_write(void *ctx, const char *s, size_t n)
 	}
 }
 
+static const struct pci_host *host_pci(void *ctx)
+{
+	(void)ctx;
+	return pci_host_table();
+}
+
 static const struct shell_host shell_host = {
 	.nr_vms = host_nr_vms,
 	.vm_view = host_vm_view,
@@ -247,6 +254,7 @@ static const struct shell_host shell_host = {
 	.mem = host_mem,
 	.vm_balloon = host_vm_balloon,
 	.vm_set_balloon = host_vm_set_balloon,
+	.pci = host_pci,
 	.write = host_write,
 };
 

@@ -17,6 +17,7 @@
 #include "core/launch.h"
 #include "core/virt.h"
 #include "core/panic.h"
+#include "drivers/pci_host_hw.h"
 #include "lib/kstring.h"
 #include "mm/phys.h"
 
@@ -124,6 +125,7 @@ NORETURN void hv_main(struct boot_info *bi)
 		machine_poweroff(bi);
 	}
 	host_apic_init();
+	pci_host_init(bi); /* before the APs: it remaps pages and flushes this CPU's TLB only */
 	smp_init(bi);
 	smp_selftest();
 	tsc_sync_check();

@@ -398,6 +398,35 @@ static int cmd_balloon(struct shell *sh, const char *name, const char *size)
 	return 0;
 }
 
+static int cmd_pci(struct shell *sh, const char *arg, const char *more)
+{
+	const struct pci_host *ph = sh->host->pci ? sh->host->pci(sh->host->ctx) : NULL;
+	char line[200];
+
+	(void)arg;
+	(void)more;
+	if (!ph || !ph->mechanism) {
+		sayln(sh, "pci: no host PCI functions known");
+		return 0;
+	}
+	sayln(sh, "pci: %u functions on %u buses through %s", MIN(ph->nr, PCI_HOST_MAX_FUNCS),
+	      ph->nr_buses, ph->mechanism);
+	for (unsigned i = 0; i < ph->nr && i < PCI_HOST_MAX_FUNCS; i++) {
+		const struct pci_func *f = &ph->funcs[i];
+
+		pci_func_describe(f, line, sizeof(line));
+		if (f->owner == PCI_OWNER_VM && f->owner_vm < sh->host->nr_vms(sh->host->ctx)) {
+			struct shell_vm_view v;
+
+			view_of(sh, f->owner_vm, &v);
+			sayln(sh, "%s; owner vm %s", line, v.name);
+		} else {
+			sayln(sh, "%s; owner %s", line, pci_owner_name(f->owner));
+		}
+	}
+	return 0;
+}
+
 static const struct shell_cmd {
 	const char *name;
 	unsigned nr_args; /* 0, 1 or 2 */
@@ -415,6 +444,7 @@ static const struct shell_cmd {
 	{ "balloon", 2, "balloon NAME SIZE",
 	  "VM NAME's guest keeps SIZE (e.g. 128M) of its memory; its balloon gives keel the rest",
 	  cmd_balloon },
+	{ "pci", 0, "pci", "host PCI functions: address, IDs, class, BARs, owner", cmd_pci },
 };
 
 static int cmd_help(struct shell *sh, const char *arg, const char *more)

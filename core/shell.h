@@ -15,12 +15,15 @@
  *   balloon NAME SIZE  asks NAME's guest to leave itself SIZE of its memory (a size as keel.cfg
  *                  writes it, e.g. 128M): its virtio-balloon gives the rest back to keel; `stats
  *                  NAME` then shows the target, what the guest gave and its memory statistics
+ *   pci            the host's PCI functions as keel found them at boot, one a line, with their
+ *                  owner (none, keel, or the VM it is passed to)
  * Every output line ends with "\r\n" (a serial terminal). */
 #ifndef KEEL_CORE_SHELL_H
 #define KEEL_CORE_SHELL_H
 
 #include "core/mitigations.h"
 #include "core/vm_exit.h"
+#include "drivers/pci_host.h"
 #include "lib/types.h"
 
 /* One VM as the shell sees it; the host fills it in for each command. */
@@ -113,6 +116,8 @@ struct shell_host {
 	 * bytes of its memory (0, or -1 with why in err). Optional. */
 	void (*vm_balloon)(void *ctx, unsigned i, struct shell_balloon_view *out);
 	int (*vm_set_balloon)(void *ctx, unsigned i, uint64_t bytes, char *err, size_t err_size);
+	/* the host's PCI functions (drivers/pci_host.h); optional */
+	const struct pci_host *(*pci)(void *ctx);
 	void (*write)(void *ctx, const char *s, size_t n); /* raw console output */
 };
 

@@ -58,6 +58,12 @@
 #define FADT_SLEEP_STATUS_REG 256
 #define GAS_LEN 12
 
+/* PCI Firmware Specification 3.0, 4.1.2 MCFG: 8 reserved bytes after the header, then 16-byte
+ * allocation structures (base address 8, segment group 2, start bus 1, end bus 1, reserved 4). */
+#define MCFG_ENTRIES 44
+#define MCFG_ENTRY_LEN 16
+#define MCFG_MAX_PHYS (1ull << 52) /* the architectural limit on physical addresses */
+
 static uint16_t le16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
@@ -491,6 +497,52 @@ int acpi_host_parse_fadt(const struct acpi_host *h, struct acpi_host_fadt *out)
 	if (len >= FADT_SLEEP_STATUS_REG + GAS_LEN) {
 		out->sleep_control = gas_read(t + FADT_SLEEP_CONTROL_REG);
 		out->sleep_status = gas_read(t + FADT_SLEEP_STATUS_REG);
+	}
+	return ACPI_HOST_OK;
+}
+
+/* ---- MCFG ---- */
+
+static bool mcfg_overlaps(const struct acpi_host_mcfg *m, const struct acpi_host_mcfg_alloc *a)
+{
+	for (unsigned i = 0; i < m->nr; i++) {
+		const struct acpi_host_mcfg_alloc *b = &m->alloc[i];
+
+		if (b->segment == a->segment && a->bus_start <= b->bus_end &&
+		    b->bus_start <= a->bus_end)
+			return true;
+	}
+	return false;
+}
+
+int acpi_host_parse_mcfg(const struct acpi_host *h, struct acpi_host_mcfg *out)
+{
+	uint32_t len, n;
+	const uint8_t *t;
+
+	memset(out, 0, sizeof(*out));
+	t = find_and_map(h, "MCFG", &len);
+	if (!t)
+		return ACPI_HOST_ENOTFOUND;
+	if (len < MCFG_ENTRIES)
+		return ACPI_HOST_EBADLEN;
+	n = (len - MCFG_ENTRIES) / MCFG_ENTRY_LEN;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *e = t + MCFG_ENTRIES + (size_t)i * MCFG_ENTRY_LEN;
+		struct acpi_host_mcfg_alloc a = { .base = le64(e),
+						  .segment = le16(e + 8),
+						  .bus_start = e[10],
+						  .bus_end = e[11] };
+		/* the range holds 1 MiB per bus up to bus_end, counted from bus 0 at base; base is
+		 * below 2^52 here, so the sum cannot wrap */
+		bool sane = a.bus_start <= a.bus_end && a.base != 0 && IS_ALIGNED(a.base, MiB) &&
+			    a.base < MCFG_MAX_PHYS &&
+			    a.base + ((uint64_t)a.bus_end + 1) * MiB <= MCFG_MAX_PHYS;
+
+		if (!sane || out->nr == ACPI_HOST_MAX_MCFG || mcfg_overlaps(out, &a))
+			out->nr_dropped++;
+		else
+			out->alloc[out->nr++] = a;
 	}
 	return ACPI_HOST_OK;
 }

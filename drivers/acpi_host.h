@@ -151,6 +151,33 @@ struct acpi_host_fadt {
 
 int acpi_host_parse_fadt(const struct acpi_host *h, struct acpi_host_fadt *out);
 
+/* ---- MCFG (PCI Firmware Specification 3.0, 4.1.2) ---- */
+
+#define ACPI_HOST_MAX_MCFG 16
+
+/* One ECAM range: the configuration space of buses bus_start..bus_end of a segment group. The
+ * function at bus B, device D, function F is at base + (B << 20 | D << 15 | F << 12) (PCIe Base
+ * 4.0, 7.2.2); base is the address bus 0 would have, even when bus_start is not 0. */
+struct acpi_host_mcfg_alloc {
+	uint64_t base;
+	uint16_t segment;
+	uint8_t bus_start, bus_end;
+};
+
+struct acpi_host_mcfg {
+	unsigned nr;
+	struct acpi_host_mcfg_alloc alloc[ACPI_HOST_MAX_MCFG];
+	/* entries refused: end bus below the start bus, a base that is 0, not 1 MiB aligned or
+	 * whose bus range runs past 52-bit physical addresses, one overlapping an earlier entry of
+	 * its segment, or one past ACPI_HOST_MAX_MCFG */
+	unsigned nr_dropped;
+};
+
+/* Parses the MCFG found through the root table (trailing bytes that do not make a whole entry
+ * are ignored). ACPI_HOST_ENOTFOUND when there is none: config space then goes through the
+ * legacy ports 0xCF8/0xCFC. */
+int acpi_host_parse_mcfg(const struct acpi_host *h, struct acpi_host_mcfg *out);
+
 /* ---- \_S5 ---- */
 
 /* Finds Name (_S5, Package () {...}) in an AML byte stream: "_S5_" after NameOp (0x08), with an

@@ -50,7 +50,7 @@ static void split(uint64_t *table, unsigned idx, int level)
 }
 
 /* Sets the leaf flags of [base, base + size) (page aligned), splitting large leaves at the
- * edges. Everything must already be mapped. */
+ * edges and mapping what is not mapped yet. */
 static void set_flags(uint64_t base, uint64_t size, uint64_t flags)
 {
 	for (uint64_t va = base; va < base + size;) {
@@ -58,13 +58,18 @@ static void set_flags(uint64_t base, uint64_t size, uint64_t flags)
 		for (int level = 4;; level--) {
 			unsigned idx = (va >> (12 + 9 * (level - 1))) & 511;
 			uint64_t span = 1ull << (12 + 9 * (level - 1));
-			bool leaf = level == 1 || (t[idx] & PTE_PS);
+			/* not mapped yet (MMIO above the memory map's top): a 2 MiB leaf when it
+			 * fits (every CPU has those; 1 GiB ones need CPUID), else a table */
+			bool absent = level > 1 && !(t[idx] & PTE_P);
+			bool leaf = level == 1 || (t[idx] & PTE_PS) || (absent && level == 2);
 			if (leaf && IS_ALIGNED(va, span) && va + span <= base + size) {
 				t[idx] = flags ? (va | flags | (level > 1 ? PTE_PS : 0)) : 0;
 				va += span;
 				break;
 			}
-			if (leaf)
+			if (absent)
+				t[idx] = (uint64_t)(uintptr_t)new_table() | PTE_P | PTE_W;
+			else if (leaf)
 				split(t, idx, level);
 			t = (uint64_t *)(uintptr_t)(t[idx] & PTE_ADDR_MASK);
 		}
@@ -127,5 +132,13 @@ void paging_unmap(uint64_t base, uint64_t size)
 void paging_map_code(uint64_t base, uint64_t size)
 {
 	set_flags(base, size, LEAF_CODE);
+	write_cr3(read_cr3());
+}
+
+void paging_map_mmio(uint64_t base, uint64_t size)
+{
+	/* PCD and PWT with keel's PAT left at its reset value select entry 3, UC: device registers
+	 * must see every access, in order, none cached or combined (Intel SDM vol 3, 11.12.3) */
+	set_flags(base, size, LEAF_DATA | PTE_PCD | PTE_PWT);
 	write_cr3(read_cr3());
 }

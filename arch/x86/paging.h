@@ -27,5 +27,8 @@ void paging_init(const struct boot_info *bi);
  * no other CPU may have used those addresses yet. */
 void paging_unmap(uint64_t base, uint64_t size);
 void paging_map_code(uint64_t base, uint64_t size);
+/* Maps [base, base + size) (page aligned) uncached, read-write, not executable: device
+ * registers (ECAM, BARs). Addresses above the memory map's top get new mappings. */
+void paging_map_mmio(uint64_t base, uint64_t size);
 
 #endif

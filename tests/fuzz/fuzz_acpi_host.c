@@ -1,6 +1,7 @@
-/* Host ACPI parser: the input is a physical memory image mapped at IMAGE_BASE with the RSDP at
- * its start (the layout of the seeds test_acpi_tables and test_acpi_host write). Any bytes must
- * parse or fail cleanly: no read outside the image, no loop, and results within their limits.
+/* Host ACPI parser (RSDP, root tables, MADT, FADT, MCFG, \_S5): the input is a physical memory
+ * image mapped at IMAGE_BASE with the RSDP at its start (the layout of the seeds test_acpi_tables
+ * and test_acpi_host write). Any bytes must parse or fail cleanly: no read outside the image, no
+ * loop, and results within their limits.
  * The input is also fed to the AML \_S5 search and the RSDP copy path as it is. */
 #include "drivers/acpi_host.h"
 #include "lib/kstring.h"
@@ -30,6 +31,7 @@ static const void *map(void *ctx, uint64_t phys, size_t len)
 static void check_host(const struct acpi_host *h)
 {
 	static struct acpi_host_madt m;
+	static struct acpi_host_mcfg mc;
 	struct acpi_host_fadt f;
 	uint8_t a, b;
 
@@ -53,6 +55,23 @@ static void check_host(const struct acpi_host *h)
 				abort();
 			for (unsigned j = 0; j < i; j++)
 				if (m.cpus[i].apic_id == m.cpus[j].apic_id)
+					abort();
+		}
+	}
+	if (acpi_host_parse_mcfg(h, &mc) != ACPI_HOST_ENOTFOUND) {
+		if (mc.nr > ACPI_HOST_MAX_MCFG)
+			abort();
+		for (unsigned i = 0; i < mc.nr; i++) {
+			const struct acpi_host_mcfg_alloc *a = &mc.alloc[i];
+
+			/* what pci_host_hw.c maps: 1 MiB per bus, aligned, below 2^52 */
+			if (a->bus_start > a->bus_end || !a->base || a->base % MiB ||
+			    a->base + ((uint64_t)a->bus_end + 1) * MiB > 1ull << 52)
+				abort();
+			for (unsigned j = 0; j < i; j++)
+				if (mc.alloc[j].segment == a->segment &&
+				    mc.alloc[j].bus_start <= a->bus_end &&
+				    a->bus_start <= mc.alloc[j].bus_end)
 					abort();
 		}
 	}

@@ -746,6 +746,9 @@ static void this_machine(void **state)
 		assert_true(m.nr_cpus >= 1);
 		printf(", MADT: %u CPUs, %u IOAPICs", m.nr_cpus, m.nr_ioapics);
 	}
+	static struct acpi_host_mcfg mc;
+	if (acpi_host_parse_mcfg(&h, &mc) == 0)
+		printf(", MCFG: %u ranges (%u refused)", mc.nr, mc.nr_dropped);
 	if (acpi_host_parse_fadt(&h, &f) == 0) {
 		printf(", FADT rev %u%s, PM1a_CNT 0x%llx", f.revision,
 		       f.hw_reduced ? " (hardware-reduced)" : "",
@@ -766,6 +769,81 @@ static void this_machine(void **state)
 	printf("\n");
 }
 
+/* An MCFG allocation structure (PCI Firmware Specification 3.0, 4.1.2, table 4-3). */
+static void mcfg_entry(uint8_t *e, uint64_t base, uint16_t seg, uint8_t start, uint8_t end)
+{
+	put64(e, base);
+	put16(e + 8, seg);
+	e[10] = start;
+	e[11] = end;
+}
+
+/* MCFGs: QEMU q35's one range, ranges that overlap, lie about their bus numbers, sit unaligned,
+ * at 0 or past 52-bit addresses, more entries than fit, a truncated entry, a table too short. */
+static void mcfg_allocations(void **state)
+{
+	(void)state;
+	struct acpi_host h;
+	static struct acpi_host_mcfg m;
+	uint8_t body[8 + 16 * 24] = { 0 }; /* 8 reserved bytes, then the entries */
+	uint8_t *e = body + 8;
+
+	img_reset();
+	mcfg_entry(e, 0xB0000000, 0, 0, 255);
+	uint64_t t[] = { table("MCFG", 1, body, 8 + 16 + 7) }; /* 7 trailing bytes: ignored */
+	rsdp(2, 0, root(true, t, 1));
+	write_seed("mcfg-q35");
+	assert_int_equal(acpi_host_init(&h, map, NULL, IMG_BASE), 0);
+	assert_int_equal(acpi_host_parse_mcfg(&h, &m), 0);
+	assert_int_equal(m.nr, 1);
+	assert_int_equal(m.nr_dropped, 0);
+	assert_int_equal(m.alloc[0].base, 0xB0000000);
+	assert_int_equal(m.alloc[0].segment, 0);
+	assert_int_equal(m.alloc[0].bus_start, 0);
+	assert_int_equal(m.alloc[0].bus_end, 255);
+
+	img_reset();
+	memset(body, 0, sizeof(body));
+	mcfg_entry(e + 0 * 16, 0xE0000000, 0, 0, 0x3F);	     /* kept */
+	mcfg_entry(e + 1 * 16, 0xF0000000, 0, 0x3F, 0x40);   /* overlaps the first: dropped */
+	mcfg_entry(e + 2 * 16, 0xC0000000, 1, 0x80, 0xFF);   /* segment 1, starts at bus 0x80 */
+	mcfg_entry(e + 3 * 16, 0xD0000000, 0, 0x50, 0x4F);   /* end below start */
+	mcfg_entry(e + 4 * 16, 0, 0, 0x60, 0x6F);	     /* base 0 */
+	mcfg_entry(e + 5 * 16, 0xD0080000, 0, 0x70, 0x7F);   /* not 1 MiB aligned */
+	mcfg_entry(e + 6 * 16, (1ull << 52) - MiB, 2, 0, 1); /* bus 1 past 2^52 */
+	mcfg_entry(e + 7 * 16, ~0ull & ~(MiB - 1), 3, 0, 0); /* would wrap */
+	mcfg_entry(e + 8 * 16, (1ull << 52) - MiB, 4, 0, 0); /* the last MiB below 2^52 */
+	for (unsigned i = 9; i < 24; i++)		     /* 13 more fit, 2 do not */
+		mcfg_entry(e + i * 16, 0x100000000ull * i, (uint16_t)(10 + i), 0, 0);
+	uint64_t t2[] = { table("MCFG", 1, body, sizeof(body)) };
+	rsdp(0, (uint32_t)root(false, t2, 1), 0);
+	write_seed("mcfg-odd");
+	assert_int_equal(acpi_host_init(&h, map, NULL, IMG_BASE), 0);
+	assert_int_equal(acpi_host_parse_mcfg(&h, &m), 0);
+	assert_int_equal(m.nr, ACPI_HOST_MAX_MCFG);
+	assert_int_equal(m.nr_dropped, 6 + 2);
+	assert_int_equal(m.alloc[0].base, 0xE0000000);
+	assert_int_equal(m.alloc[1].segment, 1);
+	assert_int_equal(m.alloc[1].bus_start, 0x80);
+	assert_int_equal(m.alloc[2].segment, 4);
+	assert_int_equal(m.alloc[3].base, 0x900000000ull);
+
+	/* a header alone, without the 8 reserved bytes: too short */
+	img_reset();
+	uint64_t t3[] = { table("MCFG", 1, NULL, 0) };
+	rsdp(0, (uint32_t)root(false, t3, 1), 0);
+	assert_int_equal(acpi_host_init(&h, map, NULL, IMG_BASE), 0);
+	assert_int_equal(acpi_host_parse_mcfg(&h, &m), ACPI_HOST_EBADLEN);
+
+	/* none at all */
+	img_reset();
+	uint64_t t4[] = { fadt(116, 1, 0) };
+	rsdp(0, (uint32_t)root(false, t4, 1), 0);
+	assert_int_equal(acpi_host_init(&h, map, NULL, IMG_BASE), 0);
+	assert_int_equal(acpi_host_parse_mcfg(&h, &m), ACPI_HOST_ENOTFOUND);
+	assert_int_equal(m.nr, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -776,6 +854,7 @@ int main(void)
 		cmocka_unit_test(madt_odd_entries),
 		cmocka_unit_test(s5_encodings),
 		cmocka_unit_test(s5_from_ssdt),
+		cmocka_unit_test(mcfg_allocations),
 		cmocka_unit_test(this_machine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -129,6 +129,14 @@ static void fake_mem(void *ctx, struct shell_mem *out)
 	out->keel_bytes = 487424;
 }
 
+static struct pci_host fake_pci_table;
+
+static const struct pci_host *fake_pci(void *ctx)
+{
+	assert_ptr_equal(ctx, &fake);
+	return &fake_pci_table;
+}
+
 static void fake_write(void *ctx, const char *s, size_t n)
 {
 	assert_ptr_equal(ctx, &fake);
@@ -150,6 +158,7 @@ static const struct shell_host host = {
 	.mem = fake_mem,
 	.vm_balloon = fake_vm_balloon,
 	.vm_set_balloon = fake_vm_set_balloon,
+	.pci = fake_pci,
 	.write = fake_write,
 };
 
@@ -205,8 +214,8 @@ static void help_lists_every_command(void **state)
 	clear_out();
 	assert_int_equal(shell_run_line(&sh, "help"), 0);
 	static const char *const usages[] = {
-		"  help ", "  vms ",	      "  stats NAME ",	     "  stop NAME ",
-		"  mem ",  "  restart NAME ", "  balloon NAME SIZE "
+		"  help ", "  vms ",	      "  stats NAME ",	      "  stop NAME ",
+		"  mem ",  "  restart NAME ", "  balloon NAME SIZE ", "  pci "
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(usages); i++)
 		assert_non_null(strstr(fake.out, usages[i]));
@@ -215,7 +224,7 @@ static void help_lists_every_command(void **state)
 	unsigned lines = 0;
 	for (const char *p = fake.out; (p = strstr(p, "\r\n")); p += 2)
 		lines++;
-	assert_int_equal(lines, 8);
+	assert_int_equal(lines, 9);
 	assert_null(strstr(fake.out, "\n\n"));
 	assert_string_equal(fake.out + fake.out_len - 2, "\r\n");
 	expect_run("help me", -1, "usage: help\r\n");
@@ -394,6 +403,44 @@ static void mem(void **state)
 		"mem", 0,
 		"host memory: 1536 MiB free (largest block 512 MiB), 640 MiB used; keel itself 487424 bytes\r\n");
 	expect_run("mem all", -1, "usage: mem\r\n");
+}
+
+/* `pci`: the table keel found at boot, one function a line with its owner; a VM owner by name,
+ * one out of range as "none". */
+static void pci(void **state)
+{
+	(void)state;
+	struct pci_host *t = &fake_pci_table;
+
+	memset(t, 0, sizeof(*t));
+	expect_run("pci", 0, "pci: no host PCI functions known\r\n");
+	t->mechanism = "ECAM";
+	t->nr = 3;
+	t->nr_buses = 1;
+	t->funcs[0] =
+		(struct pci_func){ .vendor = 0x8086, .device = 0x29c0, .class_code = 0x060000 };
+	t->funcs[1] = (struct pci_func){ .dev = 4,
+					 .vendor = 0x1b36,
+					 .device = 0x0010,
+					 .class_code = 0x010802,
+					 .nr_bars = 6,
+					 .owner = PCI_OWNER_VM,
+					 .owner_vm = 1 };
+	t->funcs[1].bar[0] = (struct pci_host_bar){ PCI_HBAR_MEM64, false, 0xfebd0000, 16384 };
+	t->funcs[2] = (struct pci_func){ .dev = 5,
+					 .vendor = 0x8086,
+					 .device = 0x10d3,
+					 .class_code = 0x020000,
+					 .owner = PCI_OWNER_VM,
+					 .owner_vm = 99 };
+	expect_run(
+		"pci", 0,
+		"pci: 3 functions on 1 buses through ECAM\r\n"
+		"00:00.0 8086:29c0 class 060000 host bridge; owner none\r\n"
+		"00:04.0 1b36:0010 class 010802 NVMe; bar0 mem64 febd0000+16K; owner vm hello\r\n"
+		"00:05.0 8086:10d3 class 020000 Ethernet; owner vm\r\n");
+	expect_run("pci 0", -1, "usage: pci\r\n");
+	memset(t, 0, sizeof(*t));
 }
 
 static void words_and_errors(void **state)
@@ -634,6 +681,7 @@ int main(void)
 		cmocka_unit_test_setup(stats_nets, setup),
 		cmocka_unit_test_setup(stop_and_restart, setup),
 		cmocka_unit_test_setup(mem, setup),
+		cmocka_unit_test_setup(pci, setup),
 		cmocka_unit_test_setup(words_and_errors, setup),
 		cmocka_unit_test_setup(typing_runs_lines, setup),
 		cmocka_unit_test_setup(balloon, setup),

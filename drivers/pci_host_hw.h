@@ -1,0 +1,16 @@
+/* Host PCI on the real machine (pci_host_hw.c): enumeration at boot and the table it fills. */
+#ifndef KEEL_DRIVERS_PCI_HOST_HW_H
+#define KEEL_DRIVERS_PCI_HOST_HW_H
+
+#include "drivers/pci_host.h"
+
+struct boot_info;
+
+/* Reads the MCFG through the RSDP in bi (mechanism #1 when there is none), walks every bus, sizes
+ * the BARs, maps the memory BARs uncached and logs one line per function. Runs on the boot CPU
+ * before any other CPU is up: it changes keel's page tables and flushes only this CPU's TLB. */
+void pci_host_init(const struct boot_info *bi);
+/* The functions found (empty before pci_host_init). */
+const struct pci_host *pci_host_table(void);
+
+#endif

@@ -1,0 +1,57 @@
+# Host PCI (sourced by run-svm and run-vmx): keel lists every host PCI function at boot, and its
+# shell's `pci` the same with each function's owner. Under QEMU (q35, ECAM from the MCFG) with an
+# NVMe controller on the root bus and an e1000e behind a PCIe root port (a bridge to bus 1); under
+# Bochs (i440FX, no MCFG) through the fallback, configuration mechanism #1.
+
+# host_pci_session: once the guest (which stays alive: its exit port write is dropped) has
+# spoken, `pci` at keel's shell, then stop x.
+host_pci_session() {
+	e2e_console_wait "hello from a keel test guest" || return
+	e2e_console_focus "keel's shell" || return
+	e2e_console_type 'pci\r'
+	e2e_console_wait "class 020000 Ethernet" 2 || return
+	e2e_console_type 'stop x\r'
+}
+
+host_pci_svm() {
+	local case=host-pci dir=$out/host-pci img=$out/host-pci-nvme.img
+	mkdir -p "$dir"
+	truncate -s 1M "$img"
+	printf '[vm x]\nmemory = 32M\nkernel = hello.elf\nexit_port = no\n' >"$dir/keel.cfg"
+	# romfile= off: no option ROM, so OVMF does not try to boot from the NIC (EMULATION.md)
+	QEMU_OPTS="${QEMU_OPTS:-} --qemu -drive --qemu if=none,id=hpd0,file=$img,format=raw
+		--qemu -device --qemu nvme,serial=keel,drive=hpd0,addr=0x4
+		--qemu -device --qemu pcie-root-port,id=hprp,chassis=1,addr=0x5
+		--qemu -device --qemu e1000e,romfile=,bus=hprp" \
+		e2e_boot_svm_session "$case" "$dir/keel.cfg" 180 host_pci_session \
+		"$root/build/guests/hello.elf"
+	[ -z "$e2e_console_error" ] || { e2e_fail "$case" "$e2e_console_error"; return; }
+	e2e_ended "$case" && e2e_expect_all "$case" \
+		"keel: pci: ECAM segment 0 buses 00-" \
+		"keel: pci 00:00.0 8086:29c0 class 060000 host bridge" \
+		"keel: pci 00:04.0 1b36:0010 class 010802 NVMe; bar0 mem64 " \
+		"keel: pci 00:05.0 1b36:000c class 060400 PCI bridge bus 01-01; " \
+		"keel: pci 01:00.0 8086:10d3 class 020000 Ethernet; bar0 mem32 " \
+		"keel: pci 00:1f.0 8086:2918 class 060100 ISA bridge" \
+		"keel: pci: 8 functions on 2 buses through ECAM" \
+		"pci: 8 functions on 2 buses through ECAM" \
+		"00:04.0 1b36:0010 class 010802 NVMe; bar0 mem64 " \
+		"; owner none" \
+		"!overlaps memory" "!no usable MCFG" "!not walked" || return
+	e2e_before "$case" "keel: pci: " "vm x: starting" && e2e_pass "$case"
+}
+
+# Bochs' i440FX has no ECAM and its BIOS no MCFG: mechanism #1 finds the host bridge and the
+# PIIX's functions (ISA bridge, IDE, USB, power management).
+host_pci_vmx() {
+	local case=vmx-host-pci dir=$out/vmx-host-pci
+	mkdir -p "$dir"
+	printf '[vm x]\nmemory = 32M\nkernel = hello.elf\n' >"$dir/keel.cfg"
+	e2e_boot_vmx "$case" "$dir/keel.cfg" 300 "$root/build/guests/hello.elf"
+	e2e_ended "$case" && e2e_expect_all "$case" \
+		"keel: pci: no usable MCFG (not found); config space through ports 0xCF8/0xCFC" \
+		"keel: pci 00:00.0 8086:1237 class 060000 host bridge" \
+		"keel: pci 00:01.0 8086:7000 class 060100 ISA bridge" \
+		" through ports 0xCF8" "vm x: exit code 0" "!overlaps memory" || return
+	e2e_before "$case" "keel: pci: " "vm x: starting" && e2e_pass "$case"
+}

@@ -17,6 +17,7 @@
 
 #include "core/guest_layout.h"
 #include "tests/support/host_log.h"
+#include "tests/support/net_pkt.h"
 #include "tests/support/vdev_fake.h"
 #include "tests/support/vq_driver.h"
 #include "vdev/pci/pci_bus.h"
@@ -325,13 +326,21 @@ static void bring_up(struct nic *c, uint64_t features, uint16_t qsize)
 	assert_int_equal(cc_rd(c, STATUS, 1), s | VIRTIO_STATUS_DRIVER_OK);
 }
 
-static const uint64_t offered = F_VERSION_1 | F_INDIRECT | F_EVENT_IDX | F_MAC | F_STATUS | F_MTU;
+/* keel's offer, less the offloads: what a driver that takes none of them negotiates */
+static const uint64_t plain = F_VERSION_1 | F_INDIRECT | F_EVENT_IDX | F_MAC | F_STATUS | F_MTU;
+static const uint64_t offered = plain | F_CSUM | F_GUEST_CSUM;
 
-/* What Linux takes, less EVENT_IDX, so that every completion interrupts (receive_full_queue has
- * it on). */
+/* What Linux takes, less the offloads and EVENT_IDX, so that every completion interrupts
+ * (receive_full_queue has it on); the offload tests take more. */
 static void up(struct nic *c)
 {
-	bring_up(c, offered & ~F_EVENT_IDX, QSIZE);
+	bring_up(c, plain & ~F_EVENT_IDX, QSIZE);
+}
+
+/* As up, with these offloads too. */
+static void up_with(struct nic *c, uint64_t offloads)
+{
+	bring_up(c, (plain & ~F_EVENT_IDX) | offloads, QSIZE);
 }
 
 static void notify_queue(const struct nic *c, unsigned q)
@@ -357,6 +366,8 @@ struct buf {
 static uint16_t post(struct nic *c, unsigned q, const struct buf *b, unsigned n, bool indirect)
 {
 	struct vq_drv *d = &c->q[q];
+	if (!d->size)
+		abort(); /* the queue was never set up */
 	uint16_t head = c->next[q];
 	if (indirect) {
 		assert_true(n <= 16);
@@ -553,10 +564,8 @@ static void features(void **state)
 	struct nic *c = nic[0];
 	assert_int_equal(device_features(c), offered);
 	/* what keel does not offer may not be taken (3.1.1) */
-	static const uint64_t refused[] = {
-		F_CSUM,	     F_GUEST_CSUM, F_GUEST_TSO4, F_HOST_TSO4,
-		F_MRG_RXBUF, F_CTRL_VQ,	   F_MQ,	 F_SPEED_DUPLEX
-	};
+	static const uint64_t refused[] = { F_GUEST_TSO4, F_HOST_TSO4, F_MRG_RXBUF,
+					    F_CTRL_VQ,	  F_MQ,	       F_SPEED_DUPLEX };
 	for (unsigned i = 0; i < ARRAY_SIZE(refused); i++) {
 		uint64_t f = F_VERSION_1 | F_MAC | refused[i];
 		cc_wr(c, STATUS, 1, 0);
@@ -1159,7 +1168,7 @@ static void receive_full_queue(void **state)
 {
 	(void)state;
 	struct nic *c = nic[0];
-	bring_up(c, offered, 16);
+	bring_up(c, plain, 16);
 	static uint8_t f[20][200];
 	for (unsigned i = 0; i < 20; i++) {
 		make_frame(f[i], c->mac, probe_mac, 200, i, false);
@@ -1192,6 +1201,185 @@ static void receive_full_queue(void **state)
 		expect_received(&b[i], 1, f[16 + i], 200);
 }
 
+/* ---- checksum offload ---- */
+
+/* Writes a whole 12-byte header (flags, gso_type, csum_start, csum_offset; the rest 0) and the
+ * frame into one transmit buffer. */
+static void lay_out_csum(const struct buf *b, uint8_t flags, uint8_t gso, uint16_t start,
+			 uint16_t off, const uint8_t *f, size_t len)
+{
+	uint8_t h[HDR] = { flags, gso };
+	h[6] = (uint8_t)start, h[7] = (uint8_t)(start >> 8);
+	h[8] = (uint8_t)off, h[9] = (uint8_t)(off >> 8);
+	assert_int_equal(b->len, HDR + len);
+	assert_int_equal(gmem_write(&ram.mem, b->gpa, h, HDR), 0);
+	assert_int_equal(gmem_write(&ram.mem, b->gpa + HDR, f, len), 0);
+}
+
+/* A driver with VIRTIO_NET_F_CSUM sends TCP frames with their checksum open: they reach the
+ * switch as they are, with csum_start and csum_offset beside them; offsets that put the
+ * checksum outside the frame, or a gso_type, are still refused and counted. */
+static void transmit_csum(void **state)
+{
+	(void)state;
+	struct nic *c = nic[0];
+	up_with(c, F_CSUM);
+	static uint8_t f[NET_FRAME_MAX], got[NET_FRAME_MAX];
+	struct buf b = { TX_AREA, 0, false };
+	unsigned sent = 0;
+	for (unsigned v = 0; v < 4; v++) {
+		struct pkt_spec s = { .v6 = v & 1,
+				      .vlan = v & 2,
+				      .dst = probe_mac,
+				      .src = c->mac,
+				      .payload = 1000 + v,
+				      .seq = 7,
+				      .tcp_flags = PKT_TCP_ACK };
+		size_t len = pkt_tcp(f, &s, true);
+		b.len = (uint32_t)(HDR + len);
+		lay_out_csum(&b, HDR_F_NEEDS_CSUM, 0, (uint16_t)pkt_l4(&s), 16, f, len);
+		transmit(c, &b, 1, false);
+		sent++;
+		struct net_offload off;
+		assert_int_equal(net_port_recv_offload(probe, got, sizeof(got), &off), len);
+		assert_memory_equal(got, f, len); /* untouched: the receiver sums it */
+		assert_int_equal(off.flags, NET_OFF_NEEDS_CSUM);
+		assert_int_equal(off.csum_start, pkt_l4(&s));
+		assert_int_equal(off.csum_offset, 16);
+	}
+	/* DATA_VALID beside NEEDS_CSUM means nothing on transmit */
+	struct pkt_spec s = { .dst = probe_mac, .src = c->mac, .payload = 10 };
+	size_t len = pkt_tcp(f, &s, true);
+	b.len = (uint32_t)(HDR + len);
+	lay_out_csum(&b, HDR_F_NEEDS_CSUM | HDR_F_DATA_VALID, 0, 34, 16, f, len);
+	transmit(c, &b, 1, false);
+	sent++;
+	probe_gets(f, len);
+	/* the field's last byte is the frame's last: fine; one further: refused */
+	lay_out_csum(&b, HDR_F_NEEDS_CSUM, 0, (uint16_t)(len - 2), 0, f, len);
+	transmit(c, &b, 1, false);
+	sent++;
+	probe_gets(f, len);
+	static const uint16_t bad[][2] = { { 34, 30 }, { 0xffff, 0xffff }, { 0, 0xffff } };
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		lay_out_csum(&b, HDR_F_NEEDS_CSUM, 0, bad[i][0], bad[i][1], f, len);
+		transmit(c, &b, 1, false);
+	}
+	lay_out_csum(&b, HDR_F_NEEDS_CSUM, 0, (uint16_t)(len - 1), 0, f, len);
+	transmit(c, &b, 1, false);
+	/* segmentation was not negotiated */
+	lay_out_csum(&b, HDR_F_NEEDS_CSUM, GSO_TCPV4, 34, 16, f, len);
+	transmit(c, &b, 1, false);
+	assert_int_equal(c->dev.stats.tx_bad_header, ARRAY_SIZE(bad) + 2);
+	assert_int_equal(c->dev.stats.tx_frames, sent);
+	probe_gets_nothing();
+	struct net_port_stats ps;
+	net_port_get_stats(&c->dev.port, &ps);
+	assert_int_equal(ps.tx_malformed, 0); /* the device refused them before the switch */
+}
+
+/* The probe sends frames with their checksum open: a driver with GUEST_CSUM gets them so, with
+ * NEEDS_CSUM and the offsets in the header; one without gets them summed by keel, flags 0. */
+static void receive_csum(void **state)
+{
+	(void)state;
+	struct nic *c = nic[0];
+	static uint8_t partial[4][NET_FRAME_MAX], full[4][NET_FRAME_MAX];
+	size_t len[4];
+	struct pkt_spec s[4];
+	for (unsigned v = 0; v < 4; v++) {
+		s[v] = (struct pkt_spec){ .v6 = v & 1,
+					  .vlan = v & 2,
+					  .dst = c->mac,
+					  .src = probe_mac,
+					  .payload = 1400 - 17 * v,
+					  .seq = 0x10000u * v,
+					  .tcp_flags = PKT_TCP_ACK | PKT_TCP_PSH,
+					  .seed = v };
+		len[v] = pkt_tcp(partial[v], &s[v], true);
+		pkt_tcp(full[v], &s[v], false);
+	}
+	for (unsigned guest_csum = 0; guest_csum < 2; guest_csum++) {
+		up_with(c, guest_csum ? F_GUEST_CSUM : 0);
+		struct buf b[4];
+		for (unsigned v = 0; v < 4; v++) {
+			b[v] = rx_slot(c, v);
+			post(c, 0, &b[v], 1, false);
+			struct net_offload off = { .flags = NET_OFF_NEEDS_CSUM,
+						   .csum_start = (uint16_t)pkt_l4(&s[v]),
+						   .csum_offset = 16 };
+			assert_int_equal(net_switch_send_offload(probe, partial[v], len[v], &off),
+					 1);
+		}
+		virtio_net_rx(&c->dev);
+		for (unsigned v = 0; v < 4; v++) {
+			expect_used(c, 0, (uint16_t)v, (uint16_t)v, (uint32_t)(HDR + len[v]));
+			if (!guest_csum) {
+				expect_received(&b[v], 1, full[v], len[v]);
+				continue;
+			}
+			static uint8_t got[HDR + NET_FRAME_MAX];
+			assert_int_equal(gmem_read(&ram.mem, b[v].gpa, got, HDR + len[v]), 0);
+			uint8_t h[HDR] = { HDR_F_NEEDS_CSUM,	   0, 0,  0, 0, 0,
+					   (uint8_t)pkt_l4(&s[v]), 0, 16, 0, 1, 0 };
+			assert_memory_equal(got, h, HDR);
+			assert_memory_equal(got + HDR, partial[v], len[v]);
+		}
+		assert_int_equal(c->dev.stats.rx_frames, 4 * (guest_csum + 1));
+	}
+	/* a frame whose fields do not fit (only another keel component could queue one: the
+	 * switch refuses it from a sender) is dropped and counted, its chain returned empty */
+	up(c);
+	struct buf b = rx_slot(c, 0);
+	post(c, 0, &b, 1, false);
+	struct net_offload off = { .flags = NET_OFF_NEEDS_CSUM,
+				   .csum_start = 60,
+				   .csum_offset = 0 };
+	assert_true(net_port_enqueue(&c->dev.port, partial[0], 61, &off));
+	virtio_net_rx(&c->dev);
+	expect_used(c, 0, 0, 0, 0);
+	expect_untouched(b.gpa, RX_SLOT);
+	assert_int_equal(c->dev.stats.rx_bad_offload, 1);
+}
+
+/* Device a (CSUM) sends to b without GUEST_CSUM and to the probe, then to b with it. */
+static void csum_between_devices(void **state)
+{
+	(void)state;
+	struct nic *a = nic[0], *b = nic[1];
+	assert_int_equal(net_switch_attach(lan, &b->dev.port), 0);
+	up_with(a, F_CSUM | F_GUEST_CSUM);
+	static uint8_t f[NET_FRAME_MAX], want[NET_FRAME_MAX];
+	struct pkt_spec s = { .dst = broadcast,
+			      .src = a->mac,
+			      .payload = 1460,
+			      .seq = 99,
+			      .tcp_flags = PKT_TCP_ACK };
+	size_t len = pkt_tcp(f, &s, true);
+	pkt_tcp(want, &s, false);
+	struct buf t = { TX_AREA, (uint32_t)(HDR + len), false };
+	for (unsigned guest_csum = 0; guest_csum < 2; guest_csum++) {
+		up_with(b, guest_csum ? F_GUEST_CSUM : 0);
+		struct buf r = rx_slot(b, 0);
+		post(b, 0, &r, 1, false);
+		lay_out_csum(&t, HDR_F_NEEDS_CSUM, 0, 34, 16, f, len);
+		transmit(a, &t, 1, false);
+		virtio_net_rx(&b->dev);
+		expect_used(b, 0, 0, 0, (uint32_t)(HDR + len));
+		static uint8_t got[HDR + NET_FRAME_MAX];
+		assert_int_equal(gmem_read(&ram.mem, r.gpa, got, HDR + len), 0);
+		assert_int_equal(got[0], guest_csum ? HDR_F_NEEDS_CSUM : 0);
+		assert_memory_equal(got + HDR, guest_csum ? f : want, len);
+		assert_true(pkt_tcp_ok(got + HDR, len, 14, false) == !guest_csum);
+		/* the probe's copy still has its checksum open: b's filling was b's own */
+		struct net_offload off;
+		assert_int_equal(net_port_recv_offload(probe, got, sizeof(got), &off), len);
+		assert_memory_equal(got, f, len);
+		assert_int_equal(off.flags, NET_OFF_NEEDS_CSUM);
+	}
+	net_switch_detach(&b->dev.port);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1211,6 +1399,9 @@ int main(void)
 		T(two_devices),
 		T(full_port_ring),
 		T(receive_full_queue),
+		T(transmit_csum),
+		T(receive_csum),
+		T(csum_between_devices),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,24 +1,30 @@
 /* virtio-net (virtio 1.2, 5.1) as a port of keel's Ethernet switch (io/net_switch.h): queue 0 is
  * receiveq1, queue 1 transmitq1; no control queue, no multiqueue. Offered: VIRTIO_NET_F_MAC (the
- * MAC given at init), VIRTIO_NET_F_STATUS (the link is always up), VIRTIO_NET_F_MTU (1500), and
- * the transport's VERSION_1, INDIRECT_DESC and EVENT_IDX. No checksum or segmentation offloads
- * and no VIRTIO_NET_F_MRG_RXBUF: every frame is whole and checksummed, at most NET_FRAME_MAX
- * bytes (a 1500-byte MTU, 1518 with an 802.1Q tag), and each receive chain holds one frame, so
- * a receive chain must have room for the 12-byte struct virtio_net_hdr (its VERSION_1 size,
- * 5.1.6) plus the whole frame: VIRTIO_NET_RX_BUF_MIN bytes takes any frame.
+ * MAC given at init), VIRTIO_NET_F_STATUS (the link is always up), VIRTIO_NET_F_MTU (1500),
+ * VIRTIO_NET_F_CSUM and VIRTIO_NET_F_GUEST_CSUM (checksum offload both ways, net.c says why),
+ * and the transport's VERSION_1, INDIRECT_DESC and EVENT_IDX. No segmentation offloads and no
+ * VIRTIO_NET_F_MRG_RXBUF: every frame is at most NET_FRAME_MAX bytes (a 1500-byte MTU, 1518
+ * with an 802.1Q tag), and each receive chain holds one frame, so a receive chain must have room
+ * for the 12-byte struct virtio_net_hdr (its VERSION_1 size, 5.1.6) plus the whole frame:
+ * VIRTIO_NET_RX_BUF_MIN bytes takes any frame.
  *
  * Transmit (5.1.6.2): a chain is the header then the frame, in device-readable buffers split
  * anywhere (the header may share a buffer with the frame). It is copied into keel's memory,
- * checked and given to net_switch_send; the chain completes at once with used length 0, whatever
- * became of the frame. Dropped and counted: a chain with a device-writable buffer, fewer than
- * 12 bytes, VIRTIO_NET_HDR_F_NEEDS_CSUM (a checksum keel was not offered to fill in) or a
- * gso_type other than NONE (no segmentation was offered), a frame shorter than an Ethernet
- * header or longer than NET_FRAME_MAX. Other flag bits are ignored, as 5.1.6.2.2 requires; so
- * are hdr_len, gso_size, csum_start, csum_offset and num_buffers. Nothing ever waits.
+ * checked and given to net_switch_send_offload; the chain completes at once with used length 0,
+ * whatever became of the frame. With VIRTIO_NET_F_CSUM negotiated, a frame may carry
+ * VIRTIO_NET_HDR_F_NEEDS_CSUM: its csum_start and csum_offset travel with it through the switch
+ * (io/net_offload.h), bounded first: the 2-byte field must lie inside the frame. Dropped and
+ * counted: a chain with a device-writable buffer, fewer than 12 bytes, NEEDS_CSUM without CSUM
+ * negotiated or with offsets outside the frame, a gso_type other than NONE (no segmentation
+ * was offered), a frame shorter than an Ethernet header or longer than NET_FRAME_MAX. Other
+ * flag bits are ignored, as 5.1.6.2.2 requires; so are hdr_len, gso_size and num_buffers.
+ * Nothing ever waits.
  *
  * Receive (5.1.6.3, 5.1.6.4): frames the switch queued on the port go into the receive queue's
  * chains, one per chain: a header of zeros but num_buffers = 1, then the frame; used length 12 +
- * frame. The spec gives a device no rule for a chain too small for the frame without MRG_RXBUF
+ * frame. A frame whose sender left its checksum open goes to a driver that negotiated
+ * VIRTIO_NET_F_GUEST_CSUM as it is, with NEEDS_CSUM, csum_start and csum_offset in the header
+ * (5.1.6.4.1); a driver without it gets it with the checksum filled in by keel and flags 0. The spec gives a device no rule for a chain too small for the frame without MRG_RXBUF
  * (the driver SHOULD give 1526 bytes, 5.1.6.3.1, and with VIRTIO_NET_F_MTU MUST give room for an
  * mtu-sized frame, 5.1.4.2): keel drops that frame (counted) and returns the chain with used
  * length 0, nothing written, so the driver sees an empty buffer it can replace (Linux counts a
@@ -47,13 +53,16 @@
 struct virtio_net_stats {
 	uint64_t tx_frames, tx_bytes; /* given to the switch, which took them (frame bytes only) */
 	uint64_t tx_bad_chain;	      /* a device-writable buffer in a transmit chain */
-	uint64_t tx_bad_header;	      /* fewer than 12 bytes, NEEDS_CSUM or a gso_type */
+	/* fewer than 12 bytes, NEEDS_CSUM without VIRTIO_NET_F_CSUM or with offsets outside the
+	 * frame, or a gso_type */
+	uint64_t tx_bad_header;
 	uint64_t tx_bad_length;	      /* a frame the switch may not carry */
 	uint64_t tx_no_link;	      /* the port is on no switch */
 	uint64_t rx_frames, rx_bytes; /* put into receive chains (frame bytes only) */
-	uint64_t rx_bad_chain; /* a device-readable buffer in a receive chain: returned empty */
-	uint64_t rx_too_small; /* a frame dropped: its chain could not hold header + frame */
-	uint64_t rx_lost;      /* a frame written but the used ring was gone (queue broken) */
+	uint64_t rx_bad_chain;	 /* a device-readable buffer in a receive chain: returned empty */
+	uint64_t rx_too_small;	 /* a frame dropped: its chain could not hold header + frame */
+	uint64_t rx_lost;	 /* a frame written but the used ring was gone (queue broken) */
+	uint64_t rx_bad_offload; /* a checksum to fill whose offsets do not fit the frame */
 };
 
 struct virtio_net {

@@ -6,6 +6,12 @@ _Static_assert((NET_PORT_RING_BYTES & (NET_PORT_RING_BYTES - 1)) == 0,
 	       "the ring positions wrap by masking");
 _Static_assert(NET_PORT_RING_BYTES >= NET_PORT_REC_HDR + NET_FRAME_MAX,
 	       "the ring holds at least one full-size frame");
+#ifndef KEEL_FUZZ
+_Static_assert(NET_PORT_RING_BYTES >= 256 * (NET_PORT_REC_HDR + NET_FRAME_MAX) &&
+		       NET_PORT_RING_BYTES >= 15 * (NET_PORT_REC_HDR + NET_GSO_FRAME_MAX),
+	       "the ring holds a transmit queue of full-size frames and 15 of the largest frames "
+	       "to cut (io/net_port.h)");
+#endif
 
 /* A record's header: le32 length, then the frame's struct net_offload as u8 flags, u8 gso_type,
  * le16 gso_size, le16 csum_start, le16 csum_offset. */
@@ -54,7 +60,8 @@ bool net_port_enqueue(struct net_port *p, const uint8_t *frame, size_t len,
 	uint32_t need = NET_PORT_REC_HDR + (uint32_t)len;
 	bool fits;
 	spin_lock(&p->lock);
-	fits = len <= NET_FRAME_MAX && need <= NET_PORT_RING_BYTES - (p->head - p->tail);
+	size_t max = off && off->gso_type != NET_GSO_NONE ? NET_GSO_FRAME_MAX : NET_FRAME_MAX;
+	fits = len <= max && need <= NET_PORT_RING_BYTES - (p->head - p->tail);
 	if (fits) {
 		uint8_t hdr[NET_PORT_REC_HDR];
 		put16(hdr, (uint16_t)len);

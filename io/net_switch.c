@@ -159,7 +159,7 @@ int net_switch_send_offload(struct net_port *from, const uint8_t *frame, size_t 
 	struct net_switch *sw = from->sw;
 	if (!sw)
 		return NET_SEND_DETACHED;
-	if (!net_frame_valid(frame, len) || (off && !net_offload_valid(off, len))) {
+	if (off ? !net_offload_valid(off, frame, len) : !net_frame_valid(frame, len)) {
 		net_port_count_tx(from, NET_TX_MALFORMED, len);
 		return NET_SEND_MALFORMED;
 	}

@@ -45,7 +45,8 @@ struct net_switch_stats {
 };
 
 /* What net_switch_send returns besides the number of ports a frame was queued for. */
-/* shorter than a header, longer than NET_FRAME_MAX, or offload fields outside it: counted */
+/* shorter than a header, longer than NET_FRAME_MAX (NET_GSO_FRAME_MAX for a frame to cut), or
+ * offload fields that do not fit it: counted */
 #define NET_SEND_MALFORMED (-1)
 #define NET_SEND_DETACHED (-2) /* the port is on no switch; not counted */
 
@@ -76,7 +77,8 @@ void net_switch_detach(struct net_port *p);
  * NET_SEND_MALFORMED or NET_SEND_DETACHED. Never waits for a receiver. */
 int net_switch_send(struct net_port *from, const uint8_t *frame, size_t len);
 /* The same for a frame with offload fields (off may be NULL: none), which must fit the frame
- * (net_offload_valid, else NET_SEND_MALFORMED) and travel with it to every receiver. */
+ * (net_offload_valid, else NET_SEND_MALFORMED) and travel with it to every receiver: a frame
+ * with a gso_type may be up to NET_GSO_FRAME_MAX bytes long. */
 int net_switch_send_offload(struct net_port *from, const uint8_t *frame, size_t len,
 			    const struct net_offload *off);
 void net_switch_get_stats(struct net_switch *sw, struct net_switch_stats *out);

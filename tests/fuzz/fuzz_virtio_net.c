@@ -58,6 +58,7 @@
  *  13-15 nothing */
 #include "core/guest_layout.h"
 #include "tests/support/host_log.h"
+#include "tests/support/net_pkt.h"
 #include "tests/support/vq_driver.h"
 #include "vdev/pci/pci_bus.h"
 #include "vdev/virtio/net.h"
@@ -101,6 +102,12 @@ static uint64_t kicks[NDEV];
 static struct vq_drv drv[NDEV][2];
 static uint64_t features;   /* both devices' */
 static bool offloads[NDEV]; /* the device's driver took CSUM and GUEST_CSUM too */
+/* and of segmentation: A takes HOST_TSO4/6 and GUEST_TSO4/6, B HOST_TSO4 only */
+static bool host_tso4[NDEV], host_tso6[NDEV], guest_tso[NDEV];
+#define GSO_TCPV4_T 1
+#define GSO_TCPV6_T 4
+#define TCP_FRAME_MAX 2047   /* the fuzzer's frames to cut: small ones, in few segments or many */
+#define ETH_TYPE_SELF 0x88b5 /* IEEE 802 local experimental: the self-describing frames */
 static uint16_t qsize;
 static bool raw;	  /* raw descriptors, ring entries or RAM written: no content checks */
 static uint32_t next_seq; /* the next frame's number */
@@ -160,7 +167,9 @@ static void make_frame(uint8_t *f, size_t len, const uint8_t *dst, const uint8_t
 	uint8_t head[SELF_MIN] = { 0 };
 	memcpy(head, dst, NET_MAC_LEN);
 	memcpy(head + NET_ETH_SRC_OFFSET, src, NET_MAC_LEN);
-	static const uint8_t tagged[] = { 0x81, 0x00, 0x00, 0x05, 0x08, 0x00 };
+	static const uint8_t tagged[] = {
+		0x81, 0x00, 0x00, 0x05, ETH_TYPE_SELF >> 8, ETH_TYPE_SELF & 0xff
+	};
 	memcpy(head + 12, tagged + (tag ? 0 : 4), tag ? 6 : 2);
 	memcpy(head + SELF_AT, &seq, 4);
 	uint16_t l = (uint16_t)len;
@@ -223,6 +232,86 @@ static void check_frame(const uint8_t *f, size_t len, bool open)
 		if (sum != 0xffff)
 			abort();
 	}
+}
+
+/* ---- TCP frames: to cut, or with their checksum open ---- */
+
+/* The frame is one of the TCP frames below (its type, after a tag, is IPv4's or IPv6's). */
+static bool is_tcp(const uint8_t *f, size_t len)
+{
+	if (len < NET_ETH_HDR_LEN + NET_VLAN_TAG_LEN)
+		return false;
+	uint16_t t = pkt_get16(f + 12);
+	if (t == NET_ETH_TYPE_VLAN)
+		t = pkt_get16(f + 16);
+	return t == 0x0800 || t == 0x86dd;
+}
+
+/* A TCP frame as a sender built it (pkt_tcp: its seed is the source port, its MSS the window,
+ * its first sequence number 0), or a segment of one. hdr: the virtio header it came with, or
+ * NULL from the probe's port (off then). `whole_ok`: the taker negotiated GUEST_TSO;
+ * `open_ok`: it negotiated GUEST_CSUM. */
+static void check_tcp(const uint8_t *f, size_t len, const uint8_t *hdr,
+		      const struct net_offload *poff, bool whole_ok, bool open_ok)
+{
+	bool vlan = pkt_get16(f + 12) == NET_ETH_TYPE_VLAN;
+	size_t l3 = vlan ? 18 : 14;
+	bool v6 = pkt_get16(f + l3 - 2) == 0x86dd;
+	size_t l4 = l3 + (v6 ? 40 : 20), h = l4 + 20;
+	if (len < h)
+		abort();
+	struct net_offload off = { 0 };
+	if (hdr) {
+		off.flags = hdr[0];
+		off.gso_type = hdr[1];
+		off.gso_size = (uint16_t)(hdr[4] | hdr[5] << 8);
+		off.csum_start = (uint16_t)(hdr[6] | hdr[7] << 8);
+		off.csum_offset = (uint16_t)(hdr[8] | hdr[9] << 8);
+		uint16_t hdr_len = (uint16_t)(hdr[2] | hdr[3] << 8);
+		if (hdr[10] != 1 || hdr[11] || hdr_len != (off.gso_type ? h : 0))
+			abort();
+	} else {
+		off = *poff;
+	}
+	if (off.flags & ~NET_OFF_NEEDS_CSUM)
+		abort();
+	bool open = off.flags & NET_OFF_NEEDS_CSUM;
+	if ((off.gso_type && !whole_ok) || (open && !open_ok))
+		abort();
+	if (off.gso_type) {
+		if (off.gso_type != (v6 ? NET_GSO_TCPV6 : NET_GSO_TCPV4) || !open ||
+		    off.gso_size != pkt_get16(f + l4 + 14))
+			abort();
+	} else if (len > (vlan ? NET_FRAME_MAX : NET_FRAME_MAX_UNTAGGED)) {
+		abort();
+	}
+	if (open) {
+		/* as the sender left it: the pseudo-header's sum in the field */
+		if (off.csum_start != l4 || off.csum_offset != 16 ||
+		    pkt_get16(f + l4 + 16) != pkt_fold(pkt_pseudo(f, l3, v6, len - l4)))
+			abort();
+	} else if (!pkt_tcp_ok(f, len, l3, v6)) {
+		abort();
+	}
+	uint16_t seed = pkt_get16(f + l4);
+	uint32_t at = pkt_get32(f + l4 + 4);
+	for (size_t i = h; i < len; i++)
+		if (f[i] != pkt_payload_byte(seed, at + i - h))
+			abort();
+}
+
+/* Builds a TCP frame of about len bytes (at least one payload byte) into f: its length. */
+static size_t make_tcp(uint8_t *f, size_t len, const uint8_t *dst, const uint8_t *src, bool v6,
+		       bool vlan, uint16_t mss)
+{
+	struct pkt_spec s = { .v6 = v6, .vlan = vlan, .dst = dst, .src = src };
+	size_t h = pkt_l4(&s) + 20;
+	s.payload = len > h ? len - h : 1;
+	s.sport = (uint16_t)(1000 + next_seq++);
+	s.seed = s.sport;
+	s.window = mss;
+	s.tcp_flags = PKT_TCP_ACK | PKT_TCP_PSH;
+	return pkt_tcp(f, &s, true);
 }
 
 static const uint8_t *destination(unsigned sel, unsigned d)
@@ -303,7 +392,9 @@ static void bring_up(unsigned d)
 	bar_wr(d, 20, 1, 0);
 	bar_wr(d, 20, 1, s);
 	bar_wr(d, 8, 4, 0);
-	uint64_t f = features | (offloads[d] ? 1ull << F_CSUM | 1ull << F_GUEST_CSUM : 0);
+	uint64_t f = features | (offloads[d] ? 1ull << F_CSUM | 1ull << F_GUEST_CSUM : 0) |
+		     (host_tso4[d] ? 1ull << 11 : 0) | (host_tso6[d] ? 1ull << 12 : 0) |
+		     (guest_tso[d] ? 1ull << 7 | 1ull << 8 : 0);
 	bar_wr(d, 12, 4, (uint32_t)f);
 	bar_wr(d, 8, 4, 1);
 	bar_wr(d, 12, 4, f >> 32);
@@ -396,7 +487,8 @@ static void build_tx(struct input *in)
 {
 	unsigned d = (unsigned)take(in, 1) & 1;
 	uint8_t lay = (uint8_t)take(in, 1);
-	uint32_t flen = (uint32_t)take(in, 2) & 0x7FF;
+	uint16_t lenf = (uint16_t)take(in, 2);
+	uint32_t flen = lenf & 0x7FF;
 	unsigned dsel = (unsigned)take(in, 1);
 	uint8_t hb = (uint8_t)take(in, 1);
 	unsigned first = (unsigned)take(in, 1);
@@ -442,6 +534,24 @@ static void build_tx(struct input *in)
 		bytes[0] &= (uint8_t)~HDR_F_NEEDS_CSUM; /* a field the model cannot follow */
 	make_frame(bytes + VIRTIO_NET_HDR_LEN, flen, destination(dsel, d),
 		   lay & 128 ? stranger : mac[d], lay & 64, cs);
+	if (hb & 128) {
+		/* a TCP frame instead, its checksum open: to cut (bits 2-3: TCPV4, TCPV6, or
+		 * TCPV4's type on IPv6), or not (ECN's bit alone: no gso_type); its MSS from the
+		 * length's top 5 bits */
+		bool v6 = (hb >> 2 & 3) != 0;
+		uint16_t mss = (uint16_t)(((lenf >> 11) + 1) * 48);
+		flen = (uint32_t)make_tcp(bytes + VIRTIO_NET_HDR_LEN, flen, destination(dsel, d),
+					  lay & 128 ? stranger : mac[d], v6, lay & 64, mss);
+		static const uint8_t types[4] = { GSO_TCPV4_T, GSO_TCPV6_T, 0, GSO_TCPV4_T };
+		size_t l4 = (lay & 64 ? 18 : 14) + (v6 ? 40 : 20);
+		memset(bytes, 0, VIRTIO_NET_HDR_LEN);
+		bytes[0] = HDR_F_NEEDS_CSUM;
+		bytes[1] = types[hb >> 2 & 3];
+		bytes[2] = (uint8_t)(l4 + 20);
+		bytes[4] = (uint8_t)mss, bytes[5] = (uint8_t)(mss >> 8);
+		bytes[6] = (uint8_t)l4;
+		bytes[8] = 16;
+	}
 	uint32_t total = VIRTIO_NET_HDR_LEN + flen;
 
 	uint16_t head = (uint16_t)(next_desc[d][1] % qsize);
@@ -541,6 +651,12 @@ static void check_rx_chain(unsigned d, const struct chain *c, uint32_t len)
 		uint8_t hdr[VIRTIO_NET_HDR_LEN] = { [10] = 1 };
 		if (c->readable || len < VIRTIO_NET_HDR_LEN)
 			abort();
+		const uint8_t *fr = got + VIRTIO_NET_HDR_LEN;
+		size_t flen = len - VIRTIO_NET_HDR_LEN;
+		if (is_tcp(fr, flen)) {
+			check_tcp(fr, flen, got, NULL, guest_tso[d] && offloads[d], offloads[d]);
+			goto rest;
+		}
 		/* NEEDS_CSUM only to a driver with GUEST_CSUM, with the sender's offsets */
 		bool open = got[0] == HDR_F_NEEDS_CSUM;
 		if (open) {
@@ -555,9 +671,12 @@ static void check_rx_chain(unsigned d, const struct chain *c, uint32_t len)
 		if (memcmp(got, hdr, sizeof(hdr)) != 0)
 			abort();
 		check_frame(got + VIRTIO_NET_HDR_LEN, len - VIRTIO_NET_HDR_LEN, open);
-	} else if (!c->readable && c->in_bytes >= VIRTIO_NET_RX_BUF_MIN) {
+	} else if (!c->readable &&
+		   c->in_bytes >= (guest_tso[d] && offloads[d] ? VIRTIO_NET_HDR_LEN + TCP_FRAME_MAX
+							       : VIRTIO_NET_RX_BUF_MIN)) {
 		abort(); /* room for any frame, yet returned empty */
 	}
+rest:
 	for (size_t i = len; i < at; i++)
 		if (got[i] != RX_FILL)
 			abort();
@@ -576,7 +695,7 @@ static void collect(unsigned d, unsigned q, uint16_t from)
 		if (raw)
 			continue; /* a hostile chain may have had the device write over the ring */
 		vq_used_elem(&drv[d][q], (uint16_t)(from + i), &id, &len);
-		if (len > VIRTIO_NET_RX_BUF_MIN ||
+		if (len > VIRTIO_NET_HDR_LEN + TCP_FRAME_MAX ||
 		    (len && len < VIRTIO_NET_HDR_LEN + NET_ETH_HDR_LEN))
 			abort();
 		if (id >= qsize || !chains[d][q][id].live)
@@ -605,8 +724,11 @@ static void check_counters(void)
 		    completed[d][VIRTIO_NET_TXQ])
 			abort();
 		/* the switch bounds every checksum field: none reaches a device that cannot sum it */
-		if (ps.rx_frames != s->rx_frames + s->rx_too_small + s->rx_lost ||
-		    ps.rx_dropped_too_big || s->rx_bad_offload)
+		/* a frame cut is one taken from the port and as many handled as segments */
+		if (ps.rx_frames + s->rx_gso_segments - s->rx_gso_split !=
+			    s->rx_frames + s->rx_too_small + s->rx_lost ||
+		    ps.rx_dropped_too_big || s->rx_bad_offload ||
+		    s->rx_gso_segments < s->rx_gso_split)
 			abort();
 		uint64_t done = s->rx_frames + s->rx_too_small + s->rx_bad_chain;
 		if (completed[d][VIRTIO_NET_RXQ] < done ||
@@ -639,10 +761,15 @@ static void on_device(unsigned d, unsigned q, bool rx_call)
 
 static void probe_takes(void)
 {
-	static uint8_t f[NET_FRAME_MAX];
+	static uint8_t f[NET_GSO_FRAME_MAX];
 	size_t len;
 	struct net_offload off;
 	while ((len = net_port_recv_offload(&probe, f, sizeof(f), &off)) != 0) {
+		if (is_tcp(f, len)) {
+			if (!raw)
+				check_tcp(f, len, NULL, &off, true, true);
+			continue;
+		}
 		bool open = off.flags & NET_OFF_NEEDS_CSUM;
 		struct csum cs = { 0 };
 		if (!raw)
@@ -660,8 +787,24 @@ static void probe_sends(struct input *in)
 	unsigned count = ((unsigned)take(in, 1) & 7) + 1;
 	size_t len = (size_t)(take(in, 2) % 1600);
 	unsigned dsel = (unsigned)take(in, 1);
-	static uint8_t f[1600];
+	static uint8_t f[TCP_FRAME_MAX + 1];
 	for (unsigned i = 0; i < count; i++) {
+		if (dsel & 16) {
+			/* bit 4: a TCP frame to cut (bit 5 IPv6, bit 6 tagged), MSS from the
+			 * length's top bits */
+			bool v6 = dsel & 32, tag = dsel & 64;
+			uint16_t mss = (uint16_t)(((len >> 6) % 24 + 1) * 60);
+			size_t l = make_tcp(f, len > TCP_FRAME_MAX ? TCP_FRAME_MAX : len,
+					    destination(dsel, i & 1), probe_mac, v6, tag, mss);
+			size_t l4 = (tag ? 18 : 14) + (v6 ? 40 : 20);
+			struct net_offload off = { .flags = NET_OFF_NEEDS_CSUM,
+						   .gso_type = v6 ? NET_GSO_TCPV6 : NET_GSO_TCPV4,
+						   .gso_size = mss,
+						   .csum_start = (uint16_t)l4,
+						   .csum_offset = 16 };
+			net_switch_send_offload(&probe, f, l, &off);
+			continue;
+		}
 		/* bit 3 of the destination: the checksum left open, TCP's place over IPv4 */
 		struct csum cs = { 0 };
 		if ((dsel & 8) && len >= 52)
@@ -686,6 +829,9 @@ static void run(struct input *in)
 	qsize = (uint16_t)(1u << (((cfg >> 2) & 7) % 5));
 	offloads[0] = cfg & 64;
 	offloads[1] = cfg & 128;
+	host_tso4[0] = host_tso6[0] = guest_tso[0] = offloads[0];
+	host_tso4[1] = offloads[1];
+	host_tso6[1] = guest_tso[1] = false;
 	raw = false;
 	next_seq = 0;
 	memset(kicks, 0, sizeof(kicks));

@@ -23,7 +23,8 @@ struct pkt_spec {
 	uint32_t seq;
 	uint8_t tcp_flags;
 	uint16_t ip_id;
-	unsigned seed; /* the payload pattern */
+	unsigned seed;		/* the payload pattern */
+	uint16_t sport, window; /* 0: 40000 and 512 */
 };
 
 static inline size_t pkt_l3(const struct pkt_spec *s)
@@ -118,13 +119,13 @@ static inline size_t pkt_tcp(uint8_t *f, const struct pkt_spec *s, bool partial)
 	}
 	uint8_t *tcp = f + l4;
 	memset(tcp, 0, 20);
-	pkt_put16(tcp, 40000);
+	pkt_put16(tcp, s->sport ? s->sport : 40000);
 	pkt_put16(tcp + 2, 80);
 	tcp[4] = (uint8_t)(s->seq >> 24), tcp[5] = (uint8_t)(s->seq >> 16);
 	tcp[6] = (uint8_t)(s->seq >> 8), tcp[7] = (uint8_t)s->seq;
 	tcp[12] = 5 << 4;
 	tcp[13] = s->tcp_flags;
-	pkt_put16(tcp + 14, 512);
+	pkt_put16(tcp + 14, s->window ? s->window : 512);
 	for (size_t i = 0; i < s->payload; i++)
 		tcp[20 + i] = pkt_payload_byte(s->seed, i);
 	uint32_t pseudo = pkt_pseudo(f, l3, s->v6, len - l4);
@@ -151,6 +152,23 @@ static inline bool pkt_tcp_ok(const uint8_t *f, size_t len, size_t l3, bool v6)
 	}
 	uint32_t sum = pkt_pseudo(f, l3, v6, len - l4);
 	return pkt_fold(pkt_sum(sum, f + l4, len - l4)) == 0xffff;
+}
+
+/* As pkt_tcp_ok for a frame whose TCP checksum was left open: the field holds the folded
+ * pseudo-header sum, and the frame with the checksum computed there is right. */
+static inline bool pkt_tcp_open_ok(const uint8_t *f, size_t len, size_t l3, bool v6)
+{
+	size_t l4 = l3 + (v6 ? 40 : 20);
+	static uint8_t copy[65600];
+	if (len < l4 + 20 || len > sizeof(copy))
+		return false;
+	uint32_t pseudo = pkt_pseudo(f, l3, v6, len - l4);
+	if (pkt_get16(f + l4 + 16) != pkt_fold(pseudo))
+		return false;
+	memcpy(copy, f, len);
+	pkt_put16(copy + l4 + 16, 0);
+	pkt_put16(copy + l4 + 16, (uint16_t)~pkt_fold(pkt_sum(pseudo, copy + l4, len - l4)));
+	return pkt_tcp_ok(copy, len, l3, v6);
 }
 
 #endif

@@ -112,7 +112,7 @@ static void host_vm_net(void *ctx, unsigned i, unsigned j, struct shell_net_view
 		.tx_no_link = d.tx_no_link,
 		.rx_frames = d.rx_frames,
 		.rx_bytes = d.rx_bytes,
-		/* the device takes every frame into a NET_FRAME_MAX buffer: none is too big there */
+		/* the device takes every frame into a NET_GSO_FRAME_MAX buffer: none is too big there */
 		.rx_ring_full = p.rx_dropped_full + p.rx_dropped_too_big,
 		.rx_too_small = d.rx_too_small,
 		.rx_lost = d.rx_lost,

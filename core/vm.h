@@ -35,7 +35,7 @@ struct vm_net {
 	char switch_name[CFG_NAME_MAX + 1];
 	/* in keel's registry (core/vm_io.c): a switch lives as long as keel */
 	struct net_switch *sw;
-	struct virtio_net *dev; /* kmem pages of the VM's own (its port's ring is 64 KiB) */
+	struct virtio_net *dev; /* kmem pages of the VM's own (1.2 MiB, its port's ring most) */
 	bool has_mac;		/* false: mac is keel's, net_mac_for(VM name, index) */
 	uint8_t mac[6];
 };

@@ -3,14 +3,20 @@
  * a test: malloc), so a VM's memory comes back whole when it goes.
  *
  * Each port owns a bounded receive ring: frames the switch delivered and the port's owner has not
- * taken yet, each a 2-byte length and its bytes, one after the other in a byte ring (a frame may
- * wrap around its end). The ring bridges the time until the receiving vCPU, kicked by `notify`,
- * moves frames into its guest's receive virtqueue, whose buffers (256 of 1.5 KiB for Linux) are
- * the real receive buffer. It must hold what one sender's notify sends at once: a whole transmit
- * queue (256 chains) of full-size frames. NET_PORT_RING_BYTES = 512 KiB holds 345 of them; with
- * 64 KiB (43) a TCP burst between two Linux VMs lost frames in every window and throughput fell
- * to a twentieth (make bench's net figure). So a port costs 512 KiB plus ~100 bytes, 16 ports of
- * a switch 8 MiB. Nobody waits for a full ring: the frame is dropped for this port and counted.
+ * taken yet, each a 12-byte header (its length and its offload fields, io/net_offload.h) and its
+ * bytes, one after the other in a byte ring (a frame may wrap around its end). The ring bridges
+ * the time until the receiving vCPU, kicked by `notify`, moves frames into its guest's receive
+ * virtqueue, whose buffers are the real receive buffer. It must hold what one sender's notify
+ * sends at once. Without segmentation offload that is a whole transmit queue (256 chains) of
+ * full-size frames, 392 KiB: with 64 KiB (43 of them) a TCP burst between two Linux VMs lost
+ * frames in every window and throughput fell to a twentieth (make bench's net figure), so the
+ * ring was 512 KiB. With HOST_TSO a chain may hold a 64 KiB frame to cut; a whole queue of those
+ * (16 MiB) is more than a port should cost, and TCP never has that much in flight to one peer:
+ * the receiver's window bounds it, and a Linux sender's TCP small queues keep about 1 MiB of a
+ * socket's data below the stack (tcp_limit_output_bytes). NET_PORT_RING_BYTES = 1 MiB holds 15
+ * of the largest frames, or 685 full-size ones; see docs/testing.md for what it measured. So a
+ * port costs 1 MiB plus ~100 bytes, 16 ports of a switch 16 MiB. Nobody waits for a full ring:
+ * the frame is dropped for this port and counted.
  *
  * Who calls what: the port's owner (one VM device, serialised by the owner, e.g. its VM's lock)
  * calls net_port_init, net_switch_attach/detach, net_switch_send and net_port_recv for its port;
@@ -20,14 +26,16 @@
 #define KEEL_IO_NET_PORT_H
 
 #include "io/net_eth.h"
+#include "io/net_offload.h"
 #include "lib/spinlock.h"
 
 #ifdef KEEL_FUZZ
 #define NET_PORT_RING_BYTES 4096u /* small enough that a fuzz input fills it */
 #else
-#define NET_PORT_RING_BYTES 524288u /* a power of two: the positions run free and wrap */
+#define NET_PORT_RING_BYTES 1048576u /* a power of two: the positions run free and wrap */
 #endif
-#define NET_PORT_REC_HDR 2 /* the length before each queued frame */
+/* before each queued frame: its 4-byte length and its struct net_offload (net_port.c) */
+#define NET_PORT_REC_HDR 12
 
 struct net_switch;
 
@@ -71,12 +79,18 @@ void net_port_init(struct net_port *p, void (*notify)(void *ctx), void *notify_c
  * cap is dropped and counted (rx_dropped_too_big), never truncated, and the next one tried: give
  * a buffer of NET_FRAME_MAX bytes to take every frame. */
 size_t net_port_recv(struct net_port *p, uint8_t *buf, size_t cap);
+/* The same, with what travels with the frame in *off (all 0 when none is queued): a checksum
+ * still to fill in (NET_OFF_NEEDS_CSUM), which a taker that cannot pass it on fills with
+ * net_csum_fill. */
+size_t net_port_recv_offload(struct net_port *p, uint8_t *buf, size_t cap, struct net_offload *off);
 /* A consistent snapshot of the counters. */
 void net_port_get_stats(struct net_port *p, struct net_port_stats *out);
 
 /* The switch's side (io/net_switch.c), with the switch's lock held. */
-/* Queues a valid frame (len <= NET_FRAME_MAX) when it fits: true; else counts the drop. */
-bool net_port_enqueue(struct net_port *p, const uint8_t *frame, size_t len);
+/* Queues a valid frame (len <= NET_FRAME_MAX) and its offload fields (off may be NULL: none) when
+ * it fits: true; else counts the drop. */
+bool net_port_enqueue(struct net_port *p, const uint8_t *frame, size_t len,
+		      const struct net_offload *off);
 /* What became of a frame this port sent. */
 enum net_tx_result {
 	NET_TX_FORWARDED, /* valid; queued for, or dropped at, the ports it was meant for */

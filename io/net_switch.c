@@ -113,9 +113,10 @@ struct delivery {
 	struct net_port *notify[NET_SWITCH_MAX_PORTS];
 };
 
-static void deliver(struct delivery *d, struct net_port *to, const uint8_t *frame, size_t len)
+static void deliver(struct delivery *d, struct net_port *to, const uint8_t *frame, size_t len,
+		    const struct net_offload *off)
 {
-	if (!net_port_enqueue(to, frame, len))
+	if (!net_port_enqueue(to, frame, len, off))
 		return;
 	d->queued++;
 	if (to->notify) {
@@ -127,7 +128,8 @@ static void deliver(struct delivery *d, struct net_port *to, const uint8_t *fram
 /* With the switch's lock held: learn, then queue (IEEE 802.1D-2004, 7.7.1 forwarding, 7.8
  * learning). */
 static enum net_tx_result forward(struct net_switch *sw, struct net_port *from,
-				  const uint8_t *frame, size_t len, struct delivery *d)
+				  const uint8_t *frame, size_t len, const struct net_offload *off,
+				  struct delivery *d)
 {
 	net_fdb_learn(&sw->fdb, frame + NET_ETH_SRC_OFFSET, from->slot);
 	uint8_t to = net_mac_is_group(frame) ? NET_FDB_NO_PORT : net_fdb_lookup(&sw->fdb, frame);
@@ -135,29 +137,35 @@ static enum net_tx_result forward(struct net_switch *sw, struct net_port *from,
 		return NET_TX_FILTERED;
 	if (to != NET_FDB_NO_PORT && sw->ports[to]) {
 		sw->unicast++;
-		deliver(d, sw->ports[to], frame, len);
+		deliver(d, sw->ports[to], frame, len, off);
 		return NET_TX_FORWARDED;
 	}
 	sw->flooded++;
 	for (unsigned slot = 0; slot < NET_SWITCH_MAX_PORTS; slot++)
 		if (sw->ports[slot] && slot != from->slot)
-			deliver(d, sw->ports[slot], frame, len);
+			deliver(d, sw->ports[slot], frame, len, off);
 	return NET_TX_FORWARDED;
 }
 
 int net_switch_send(struct net_port *from, const uint8_t *frame, size_t len)
 {
+	return net_switch_send_offload(from, frame, len, NULL);
+}
+
+int net_switch_send_offload(struct net_port *from, const uint8_t *frame, size_t len,
+			    const struct net_offload *off)
+{
 	/* only the port's owner attaches and detaches it, and it is the one sending */
 	struct net_switch *sw = from->sw;
 	if (!sw)
 		return NET_SEND_DETACHED;
-	if (!net_frame_valid(frame, len)) {
+	if (off ? !net_offload_valid(off, frame, len) : !net_frame_valid(frame, len)) {
 		net_port_count_tx(from, NET_TX_MALFORMED, len);
 		return NET_SEND_MALFORMED;
 	}
 	struct delivery d = { 0 };
 	spin_lock(&sw->lock);
-	enum net_tx_result r = forward(sw, from, frame, len, &d);
+	enum net_tx_result r = forward(sw, from, frame, len, off, &d);
 	net_port_count_tx(from, r, len);
 	spin_unlock(&sw->lock);
 	for (unsigned i = 0; i < d.nr_notify; i++) {

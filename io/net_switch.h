@@ -45,8 +45,10 @@ struct net_switch_stats {
 };
 
 /* What net_switch_send returns besides the number of ports a frame was queued for. */
-#define NET_SEND_MALFORMED (-1) /* shorter than a header or longer than NET_FRAME_MAX: counted */
-#define NET_SEND_DETACHED (-2)	/* the port is on no switch; not counted */
+/* shorter than a header, longer than NET_FRAME_MAX (NET_GSO_FRAME_MAX for a frame to cut), or
+ * offload fields that do not fit it: counted */
+#define NET_SEND_MALFORMED (-1)
+#define NET_SEND_DETACHED (-2) /* the port is on no switch; not counted */
 
 void net_registry_init(struct net_registry *reg);
 /* 1-31 letters, digits, '-' or '_', as keel.cfg's names. */
@@ -74,6 +76,11 @@ void net_switch_detach(struct net_port *p);
  * queued for (0 when it was filtered, or every port it was meant for had a full ring), or
  * NET_SEND_MALFORMED or NET_SEND_DETACHED. Never waits for a receiver. */
 int net_switch_send(struct net_port *from, const uint8_t *frame, size_t len);
+/* The same for a frame with offload fields (off may be NULL: none), which must fit the frame
+ * (net_offload_valid, else NET_SEND_MALFORMED) and travel with it to every receiver: a frame
+ * with a gso_type may be up to NET_GSO_FRAME_MAX bytes long. */
+int net_switch_send_offload(struct net_port *from, const uint8_t *frame, size_t len,
+			    const struct net_offload *off);
 void net_switch_get_stats(struct net_switch *sw, struct net_switch_stats *out);
 
 #endif

@@ -60,8 +60,9 @@
 #define PLATFORM_SLOT_CONSOLE 0x1f /* the last slot */
 
 /* A virtio-net device the platform plugs in (keel.cfg's `net`). Its storage is the caller's: a
- * struct virtio_net holds its port's 64 KiB receive ring, which the platform does not carry for
- * every VM, and it outlives the platform's lives (the shell reads its counters). */
+ * struct virtio_net holds its port's 1 MiB receive ring and 64 KiB frame buffers, which the
+ * platform does not carry for every VM, and it outlives the platform's lives (the shell reads
+ * its counters). */
 struct platform_net {
 	struct virtio_net *dev;
 	struct net_switch *sw; /* its port joins this switch in platform_init */

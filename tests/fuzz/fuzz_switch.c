@@ -10,7 +10,10 @@
  * Input: a sequence of steps, each a byte c and its arguments (missing bytes read as 0):
  *   c % 4 = 0 or 1: port (c >> 2) % 8 sends: dst host, src host (each % 12: hosts 0-9,
  *           10 broadcast, 11 a multicast group), a 16-bit length % 1600 (short, full-size,
- *           802.1Q and oversize frames), then bit 0 of a byte picks an 802.1Q tag;
+ *           802.1Q and oversize frames), then a byte: bit 0 an 802.1Q tag, bit 1 NEEDS_CSUM,
+ *           bits 2-4 csum_start and bits 5-7 csum_offset from short lists (inside the frame,
+ *           at its end, one past it, 0xffff): the offload fields travel with the frame when
+ *           they fit it, else it is malformed;
  *   c % 4 = 2: port (c >> 2) % 8 takes a frame into a buffer of NET_FRAME_MAX bytes when the
  *           argument is 0, else 8 times the argument;
  *   c % 4 = 3: port (c >> 2) % 8 detaches, or attaches to switch (argument & 1) when detached. */
@@ -31,6 +34,7 @@ struct sent {
 	uint8_t dst, src; /* host numbers */
 	bool vlan;
 	uint16_t len;
+	struct net_offload off;
 	uint8_t sw, from; /* where it came from */
 };
 
@@ -105,7 +109,9 @@ static int model_send(unsigned p, uint32_t idx)
 	if (m->sw < 0)
 		return NET_SEND_DETACHED;
 	size_t max = f->vlan ? NET_FRAME_MAX : NET_FRAME_MAX_UNTAGGED;
-	if (f->len < NET_ETH_HDR_LEN || f->len > max) {
+	bool off_ok = !(f->off.flags & NET_OFF_NEEDS_CSUM) ||
+		      (uint32_t)f->off.csum_start + f->off.csum_offset + 2 <= f->len;
+	if (f->len < NET_ETH_HDR_LEN || f->len > max || !off_ok) {
 		m->want.tx_malformed++;
 		return NET_SEND_MALFORMED;
 	}
@@ -157,8 +163,15 @@ static void do_send(unsigned p, const uint8_t *arg)
 			    .vlan = arg[4] & 1,
 			    .sw = (uint8_t)model[p].sw,
 			    .from = (uint8_t)p };
+	const uint16_t len = f->len;
+	const uint16_t starts[8] = { 0,	  14,	 34, 54, (uint16_t)(len - 2), (uint16_t)(len - 1),
+				     len, 0xffff };
+	const uint16_t offsets[8] = { 0, 6, 16, 1, 2, (uint16_t)(len - 2), 0x7fff, 0xffff };
+	f->off = (struct net_offload){ .flags = arg[4] & 2 ? NET_OFF_NEEDS_CSUM : 0,
+				       .csum_start = starts[arg[4] >> 2 & 7],
+				       .csum_offset = offsets[arg[4] >> 5] };
 	int want = model_send(p, idx);
-	if (net_switch_send(&ports[p], buf, build(f, buf)) != want)
+	if (net_switch_send_offload(&ports[p], buf, build(f, buf), &f->off) != want)
 		abort();
 }
 
@@ -168,6 +181,7 @@ static void do_recv(unsigned p, uint8_t arg)
 	size_t cap = arg ? arg * 8u : NET_FRAME_MAX;
 	struct model_port *m = &model[p];
 	size_t want_len = 0;
+	struct net_offload want_off = { 0 };
 	while (m->tail != m->head) {
 		const struct sent *f = &frames[m->fifo[m->tail++ % MODEL_RING]];
 		/* the invariants the model's rules imply, checked on each frame as it leaves */
@@ -181,12 +195,14 @@ static void do_recv(unsigned p, uint8_t arg)
 			continue;
 		}
 		want_len = build(f, want);
+		want_off = f->off;
 		m->want.rx_frames++;
 		m->want.rx_bytes += want_len;
 		break;
 	}
-	size_t n = net_port_recv(&ports[p], got, cap);
-	if (n != want_len || memcmp(got, want, n) != 0)
+	struct net_offload off;
+	size_t n = net_port_recv_offload(&ports[p], got, cap, &off);
+	if (n != want_len || memcmp(got, want, n) != 0 || memcmp(&off, &want_off, sizeof(off)) != 0)
 		abort();
 }
 

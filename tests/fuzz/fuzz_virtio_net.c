@@ -22,13 +22,17 @@
  * device's buffer. Until the input writes raw descriptors, ring entries or RAM: every transmit
  * chain comes back with used length 0; a receive chain comes back either untouched with length
  * 0 or holding the 12-byte header (num_buffers 1) and a whole frame of 14 to NET_FRAME_MAX bytes
- * whose bytes are what its sender put in it (frames describe themselves: a number and their
- * length at bytes 20-25, a pattern from the number after), with length 12 + frame, and a
+ * whose bytes are what its sender put in it (frames describe themselves: a number, their
+ * length and where their sender left a checksum open at bytes 20-30, a pattern from the number
+ * after), with length 12 + frame; a frame sent with NEEDS_CSUM arrives with NEEDS_CSUM and the
+ * sender's offsets in the header only at a driver that negotiated GUEST_CSUM, and at any other
+ * with that checksum filled in (the sum from csum_start, with the sender's seed, verifies) and
+ * no other byte changed; the switch never passes a device offsets it cannot use. And a
  * well-formed chain with room for any frame is never returned empty; the probe takes only such
  * frames.
  *
  * Input: byte 0: bit 0 INDIRECT_DESC, bit 1 EVENT_IDX, bits 2-4 the queue size 2^(v % 5), bit 5
- * B starts detached. Then steps, a byte each (low 4 bits), operands after (missing bytes are 0):
+ * B starts detached, bits 6 and 7 A's and B's drivers take CSUM and GUEST_CSUM. Then steps, a byte each (low 4 bits), operands after (missing bytes are 0):
  *   0 RAM write: le16 gpa, u8 n, n bytes                                    (raw)
  *   1 descriptor: u8 sel, u8 i, le16 addr, le16 len, u8 flags, u8 next      (raw)
  *   2 publish: u8 sel, u8 head                                              (raw)
@@ -38,10 +42,13 @@
  *     tag, bit 7 the frame's source is not the device's MAC), le16 length (low 11 bits), u8
  *     destination (% 6: the other device, broadcast, the probe, a multicast group, itself, an
  *     unknown host), u8 header (bits 0-1 flags 0, NEEDS_CSUM, DATA_VALID, 0xFE; bits 2-3
- *     gso_type 0, TCPV4, ECN, 5), u8 where the first piece ends
+ *     gso_type 0, TCPV4, ECN, 5; bits 4-6 csum_start and csum_offset: TCP's over IPv4, the
+ *     field at the frame's end summed from byte 31 or from 0, one byte past the end, 0xffff
+ *     twice, the field at the end alone), u8 where the first piece ends
  *   5 receive chain: u8 dev, u8 layout (bits 0-1 pieces - 1, bit 2 indirect, bit 3 a readable
  *     buffer first, bit 4 a zero-length buffer), le16 bytes (% 0x881)
- *   6 probe sends: u8 count (low 3 bits + 1), le16 length (% 1600), u8 destination (as in 4)
+ *   6 probe sends: u8 count (low 3 bits + 1), le16 length (% 1600), u8 destination (as in 4;
+ *     bit 3: the checksum left open at TCP's place over IPv4, from 52 bytes)
  *   7 virtio_net_rx: u8 dev
  *   8 the driver resets the device and sets it up again: u8 dev
  *   9 bus mastering toggled: u8 dev
@@ -51,6 +58,7 @@
  *  13-15 nothing */
 #include "core/guest_layout.h"
 #include "tests/support/host_log.h"
+#include "tests/support/net_pkt.h"
 #include "tests/support/vq_driver.h"
 #include "vdev/pci/pci_bus.h"
 #include "vdev/virtio/net.h"
@@ -73,8 +81,11 @@ static const struct vq_range layout[] = {
 #define NDEV 2
 #define SLOT0 2
 #define MAX_PIECES 8
-#define SELF_AT 20 /* where a frame's number and length are */
-#define SELF_MIN 26
+#define SELF_AT 20 /* where a frame's number and length are, then its checksum fields */
+#define SELF_MIN 31
+#define F_CSUM 0
+#define F_GUEST_CSUM 1
+#define HDR_F_NEEDS_CSUM 1
 
 static struct vq_ram ram;
 static const struct guest_mem *m = &ram.mem;
@@ -89,7 +100,14 @@ static struct virtio_net dev[NDEV];
 static uint8_t mac[NDEV][NET_MAC_LEN];
 static uint64_t kicks[NDEV];
 static struct vq_drv drv[NDEV][2];
-static uint64_t features;
+static uint64_t features;   /* both devices' */
+static bool offloads[NDEV]; /* the device's driver took CSUM and GUEST_CSUM too */
+/* and of segmentation: A takes HOST_TSO4/6 and GUEST_TSO4/6, B HOST_TSO4 only */
+static bool host_tso4[NDEV], host_tso6[NDEV], guest_tso[NDEV];
+#define GSO_TCPV4_T 1
+#define GSO_TCPV6_T 4
+#define TCP_FRAME_MAX 2047   /* the fuzzer's frames to cut: small ones, in few segments or many */
+#define ETH_TYPE_SELF 0x88b5 /* IEEE 802 local experimental: the self-describing frames */
 static uint16_t qsize;
 static bool raw;	  /* raw descriptors, ring entries or RAM written: no content checks */
 static uint32_t next_seq; /* the next frame's number */
@@ -134,7 +152,14 @@ static uint8_t pattern(uint32_t seq, size_t i)
 	return (uint8_t)(seq * 131 + i * 7 + (i >> 8));
 }
 
-static void make_frame(uint8_t *f, size_t len, const uint8_t *dst, const uint8_t *src, bool tag)
+/* Where a sender's NEEDS_CSUM puts the checksum: start and offset, or none. */
+struct csum {
+	bool open;
+	uint16_t start, offset;
+};
+
+static void make_frame(uint8_t *f, size_t len, const uint8_t *dst, const uint8_t *src, bool tag,
+		       struct csum cs)
 {
 	uint32_t seq = next_seq++;
 	for (size_t i = 0; i < len; i++)
@@ -142,30 +167,151 @@ static void make_frame(uint8_t *f, size_t len, const uint8_t *dst, const uint8_t
 	uint8_t head[SELF_MIN] = { 0 };
 	memcpy(head, dst, NET_MAC_LEN);
 	memcpy(head + NET_ETH_SRC_OFFSET, src, NET_MAC_LEN);
-	static const uint8_t tagged[] = { 0x81, 0x00, 0x00, 0x05, 0x08, 0x00 };
+	static const uint8_t tagged[] = {
+		0x81, 0x00, 0x00, 0x05, ETH_TYPE_SELF >> 8, ETH_TYPE_SELF & 0xff
+	};
 	memcpy(head + 12, tagged + (tag ? 0 : 4), tag ? 6 : 2);
 	memcpy(head + SELF_AT, &seq, 4);
 	uint16_t l = (uint16_t)len;
 	memcpy(head + SELF_AT + 4, &l, 2);
+	memcpy(head + SELF_AT + 6, &cs.start, 2);
+	memcpy(head + SELF_AT + 8, &cs.offset, 2);
+	head[SELF_AT + 10] = cs.open;
 	memcpy(f, head, len < SELF_MIN ? len : SELF_MIN);
 }
 
-/* A frame some sender built, whole: its length and pattern are its own. */
-static void check_frame(const uint8_t *f, size_t len)
+/* The checksum the frame's sender left open: where, when the frame says it did (a frame
+ * shorter than SELF_MIN says nothing, and no field may lie in its first SELF_MIN bytes). */
+static struct csum frame_csum(const uint8_t *f, size_t len)
+{
+	struct csum cs = { 0 };
+	if (len < SELF_MIN || !f[SELF_AT + 10])
+		return cs;
+	cs.open = true;
+	memcpy(&cs.start, f + SELF_AT + 6, 2);
+	memcpy(&cs.offset, f + SELF_AT + 8, 2);
+	if ((size_t)cs.start + cs.offset + 2 > len || cs.start + cs.offset < SELF_MIN)
+		abort(); /* a sender sent what it should not have been able to */
+	return cs;
+}
+
+/* A frame some sender built, whole: its length and pattern are its own. `open`: it came with
+ * NEEDS_CSUM (its checksum field as the sender left it), else a checksum its sender left open
+ * was filled in: the sum from csum_start on verifies (RFC 1071) and no other byte changed. */
+static void check_frame(const uint8_t *f, size_t len, bool open)
 {
 	if (len < NET_ETH_HDR_LEN || len > NET_FRAME_MAX)
 		abort();
-	if (raw || len < SELF_MIN)
+	if (raw || len < SELF_MIN) {
+		if (open && !raw)
+			abort();
 		return;
+	}
 	uint32_t seq;
 	uint16_t l;
 	memcpy(&seq, f + SELF_AT, 4);
 	memcpy(&l, f + SELF_AT + 4, 2);
 	if (l != len)
 		abort();
+	struct csum cs = frame_csum(f, len);
+	if (open && !cs.open)
+		abort();
+	size_t field = cs.open && !open ? (size_t)cs.start + cs.offset : len;
 	for (size_t i = SELF_MIN; i < len; i++)
-		if (f[i] != pattern(seq, i))
+		if (f[i] != pattern(seq, i) && i != field && i != field + 1)
 			abort();
+	if (field < len && cs.offset % 2 == 0) {
+		/* the field held the sender's seed (a pseudo-header's sum): the filled checksum
+		 * makes the bytes from csum_start plus that seed sum to all ones. (At an odd
+		 * csum_offset, which no protocol uses, the field straddles words: only bounded.) */
+		uint32_t sum = (uint32_t)pattern(seq, field) << 8 | pattern(seq, field + 1);
+		for (size_t i = cs.start; i < len; i++)
+			sum += i % 2 == cs.start % 2 ? (uint32_t)f[i] << 8 : f[i];
+		while (sum > 0xffff)
+			sum = (sum & 0xffff) + (sum >> 16);
+		if (sum != 0xffff)
+			abort();
+	}
+}
+
+/* ---- TCP frames: to cut, or with their checksum open ---- */
+
+/* The frame is one of the TCP frames below (its type, after a tag, is IPv4's or IPv6's). */
+static bool is_tcp(const uint8_t *f, size_t len)
+{
+	if (len < NET_ETH_HDR_LEN + NET_VLAN_TAG_LEN)
+		return false;
+	uint16_t t = pkt_get16(f + 12);
+	if (t == NET_ETH_TYPE_VLAN)
+		t = pkt_get16(f + 16);
+	return t == 0x0800 || t == 0x86dd;
+}
+
+/* A TCP frame as a sender built it (pkt_tcp: its seed is the source port, its MSS the window,
+ * its first sequence number 0), or a segment of one. hdr: the virtio header it came with, or
+ * NULL from the probe's port (off then). `whole_ok`: the taker negotiated GUEST_TSO;
+ * `open_ok`: it negotiated GUEST_CSUM. */
+static void check_tcp(const uint8_t *f, size_t len, const uint8_t *hdr,
+		      const struct net_offload *poff, bool whole_ok, bool open_ok)
+{
+	bool vlan = pkt_get16(f + 12) == NET_ETH_TYPE_VLAN;
+	size_t l3 = vlan ? 18 : 14;
+	bool v6 = pkt_get16(f + l3 - 2) == 0x86dd;
+	size_t l4 = l3 + (v6 ? 40 : 20), h = l4 + 20;
+	if (len < h)
+		abort();
+	struct net_offload off = { 0 };
+	if (hdr) {
+		off.flags = hdr[0];
+		off.gso_type = hdr[1];
+		off.gso_size = (uint16_t)(hdr[4] | hdr[5] << 8);
+		off.csum_start = (uint16_t)(hdr[6] | hdr[7] << 8);
+		off.csum_offset = (uint16_t)(hdr[8] | hdr[9] << 8);
+		uint16_t hdr_len = (uint16_t)(hdr[2] | hdr[3] << 8);
+		if (hdr[10] != 1 || hdr[11] || hdr_len != (off.gso_type ? h : 0))
+			abort();
+	} else {
+		off = *poff;
+	}
+	if (off.flags & ~NET_OFF_NEEDS_CSUM)
+		abort();
+	bool open = off.flags & NET_OFF_NEEDS_CSUM;
+	if ((off.gso_type && !whole_ok) || (open && !open_ok))
+		abort();
+	if (off.gso_type) {
+		if (off.gso_type != (v6 ? NET_GSO_TCPV6 : NET_GSO_TCPV4) || !open ||
+		    off.gso_size != pkt_get16(f + l4 + 14))
+			abort();
+	} else if (len > (vlan ? NET_FRAME_MAX : NET_FRAME_MAX_UNTAGGED)) {
+		abort();
+	}
+	if (open) {
+		/* as the sender left it: the pseudo-header's sum in the field */
+		if (off.csum_start != l4 || off.csum_offset != 16 ||
+		    pkt_get16(f + l4 + 16) != pkt_fold(pkt_pseudo(f, l3, v6, len - l4)))
+			abort();
+	} else if (!pkt_tcp_ok(f, len, l3, v6)) {
+		abort();
+	}
+	uint16_t seed = pkt_get16(f + l4);
+	uint32_t at = pkt_get32(f + l4 + 4);
+	for (size_t i = h; i < len; i++)
+		if (f[i] != pkt_payload_byte(seed, at + i - h))
+			abort();
+}
+
+/* Builds a TCP frame of about len bytes (at least one payload byte) into f: its length. */
+static size_t make_tcp(uint8_t *f, size_t len, const uint8_t *dst, const uint8_t *src, bool v6,
+		       bool vlan, uint16_t mss)
+{
+	struct pkt_spec s = { .v6 = v6, .vlan = vlan, .dst = dst, .src = src };
+	size_t h = pkt_l4(&s) + 20;
+	s.payload = len > h ? len - h : 1;
+	s.sport = (uint16_t)(1000 + next_seq++);
+	s.seed = s.sport;
+	s.window = mss;
+	s.tcp_flags = PKT_TCP_ACK | PKT_TCP_PSH;
+	return pkt_tcp(f, &s, true);
 }
 
 static const uint8_t *destination(unsigned sel, unsigned d)
@@ -246,9 +392,12 @@ static void bring_up(unsigned d)
 	bar_wr(d, 20, 1, 0);
 	bar_wr(d, 20, 1, s);
 	bar_wr(d, 8, 4, 0);
-	bar_wr(d, 12, 4, (uint32_t)features);
+	uint64_t f = features | (offloads[d] ? 1ull << F_CSUM | 1ull << F_GUEST_CSUM : 0) |
+		     (host_tso4[d] ? 1ull << 11 : 0) | (host_tso6[d] ? 1ull << 12 : 0) |
+		     (guest_tso[d] ? 1ull << 7 | 1ull << 8 : 0);
+	bar_wr(d, 12, 4, (uint32_t)f);
 	bar_wr(d, 8, 4, 1);
-	bar_wr(d, 12, 4, features >> 32);
+	bar_wr(d, 12, 4, f >> 32);
 	bar_wr(d, 20, 1, s | VIRTIO_STATUS_FEATURES_OK);
 	for (unsigned q = 0; q < 2; q++) {
 		uint64_t r = RINGS(d, q);
@@ -338,7 +487,8 @@ static void build_tx(struct input *in)
 {
 	unsigned d = (unsigned)take(in, 1) & 1;
 	uint8_t lay = (uint8_t)take(in, 1);
-	uint32_t flen = (uint32_t)take(in, 2) & 0x7FF;
+	uint16_t lenf = (uint16_t)take(in, 2);
+	uint32_t flen = lenf & 0x7FF;
 	unsigned dsel = (unsigned)take(in, 1);
 	uint8_t hb = (uint8_t)take(in, 1);
 	unsigned first = (unsigned)take(in, 1);
@@ -348,8 +498,60 @@ static void build_tx(struct input *in)
 	memset(bytes, 0, VIRTIO_NET_HDR_LEN);
 	bytes[0] = flag_vals[hb & 3];
 	bytes[1] = gso_vals[(hb >> 2) & 3];
+	/* csum_start and csum_offset: TCP's over IPv4, the field at the frame's end (summed
+	 * from SELF_MIN or from 0), one byte past it, and the largest values */
+	uint16_t start, off;
+	switch (hb >> 4 & 7) {
+	case 0:
+		start = 34, off = 16;
+		break;
+	case 1:
+		start = SELF_MIN, off = (uint16_t)(flen - 2 - SELF_MIN);
+		break;
+	case 2:
+		start = 0, off = (uint16_t)(flen - 2);
+		break;
+	case 3:
+		start = (uint16_t)(flen - 1), off = 0;
+		break;
+	case 4:
+		start = 0xffff, off = 0xffff;
+		break;
+	default:
+		start = (uint16_t)(flen - 2), off = 0;
+		break;
+	}
+	memcpy(bytes + 6, &start, 2);
+	memcpy(bytes + 8, &off, 2);
+	/* what the device should send: the flag negotiated, no gso, the field inside the frame
+	 * and (for this model) past the self-description */
+	struct csum cs = { 0 };
+	if ((bytes[0] & HDR_F_NEEDS_CSUM) && offloads[d] && !bytes[1] &&
+	    (size_t)start + off + 2 <= flen && (size_t)start + off >= SELF_MIN && flen >= SELF_MIN)
+		cs = (struct csum){ true, start, off };
+	else if ((bytes[0] & HDR_F_NEEDS_CSUM) && offloads[d] && !bytes[1] &&
+		 (size_t)start + off + 2 <= flen)
+		bytes[0] &= (uint8_t)~HDR_F_NEEDS_CSUM; /* a field the model cannot follow */
 	make_frame(bytes + VIRTIO_NET_HDR_LEN, flen, destination(dsel, d),
-		   lay & 128 ? stranger : mac[d], lay & 64);
+		   lay & 128 ? stranger : mac[d], lay & 64, cs);
+	if (hb & 128) {
+		/* a TCP frame instead, its checksum open: to cut (bits 2-3: TCPV4, TCPV6, or
+		 * TCPV4's type on IPv6), or not (ECN's bit alone: no gso_type); its MSS from the
+		 * length's top 5 bits */
+		bool v6 = (hb >> 2 & 3) != 0;
+		uint16_t mss = (uint16_t)(((lenf >> 11) + 1) * 48);
+		flen = (uint32_t)make_tcp(bytes + VIRTIO_NET_HDR_LEN, flen, destination(dsel, d),
+					  lay & 128 ? stranger : mac[d], v6, lay & 64, mss);
+		static const uint8_t types[4] = { GSO_TCPV4_T, GSO_TCPV6_T, 0, GSO_TCPV4_T };
+		size_t l4 = (lay & 64 ? 18 : 14) + (v6 ? 40 : 20);
+		memset(bytes, 0, VIRTIO_NET_HDR_LEN);
+		bytes[0] = HDR_F_NEEDS_CSUM;
+		bytes[1] = types[hb >> 2 & 3];
+		bytes[2] = (uint8_t)(l4 + 20);
+		bytes[4] = (uint8_t)mss, bytes[5] = (uint8_t)(mss >> 8);
+		bytes[6] = (uint8_t)l4;
+		bytes[8] = 16;
+	}
 	uint32_t total = VIRTIO_NET_HDR_LEN + flen;
 
 	uint16_t head = (uint16_t)(next_desc[d][1] % qsize);
@@ -434,7 +636,7 @@ static bool ram_unchanged(void)
 }
 
 /* A receive chain came back with len: untouched and empty, or a header and a whole frame. */
-static void check_rx_chain(const struct chain *c, uint32_t len)
+static void check_rx_chain(unsigned d, const struct chain *c, uint32_t len)
 {
 	static uint8_t got[SLOT_BYTES];
 	size_t at = 0;
@@ -446,13 +648,35 @@ static void check_rx_chain(const struct chain *c, uint32_t len)
 	if (len > at)
 		abort();
 	if (len) {
-		static const uint8_t hdr[VIRTIO_NET_HDR_LEN] = { [10] = 1 };
-		if (c->readable || len < VIRTIO_NET_HDR_LEN || memcmp(got, hdr, sizeof(hdr)) != 0)
+		uint8_t hdr[VIRTIO_NET_HDR_LEN] = { [10] = 1 };
+		if (c->readable || len < VIRTIO_NET_HDR_LEN)
 			abort();
-		check_frame(got + VIRTIO_NET_HDR_LEN, len - VIRTIO_NET_HDR_LEN);
-	} else if (!c->readable && c->in_bytes >= VIRTIO_NET_RX_BUF_MIN) {
+		const uint8_t *fr = got + VIRTIO_NET_HDR_LEN;
+		size_t flen = len - VIRTIO_NET_HDR_LEN;
+		if (is_tcp(fr, flen)) {
+			check_tcp(fr, flen, got, NULL, guest_tso[d] && offloads[d], offloads[d]);
+			goto rest;
+		}
+		/* NEEDS_CSUM only to a driver with GUEST_CSUM, with the sender's offsets */
+		bool open = got[0] == HDR_F_NEEDS_CSUM;
+		if (open) {
+			struct csum cs =
+				frame_csum(got + VIRTIO_NET_HDR_LEN, len - VIRTIO_NET_HDR_LEN);
+			if (!offloads[d])
+				abort();
+			hdr[0] = HDR_F_NEEDS_CSUM;
+			memcpy(hdr + 6, &cs.start, 2);
+			memcpy(hdr + 8, &cs.offset, 2);
+		}
+		if (memcmp(got, hdr, sizeof(hdr)) != 0)
+			abort();
+		check_frame(got + VIRTIO_NET_HDR_LEN, len - VIRTIO_NET_HDR_LEN, open);
+	} else if (!c->readable &&
+		   c->in_bytes >= (guest_tso[d] && offloads[d] ? VIRTIO_NET_HDR_LEN + TCP_FRAME_MAX
+							       : VIRTIO_NET_RX_BUF_MIN)) {
 		abort(); /* room for any frame, yet returned empty */
 	}
+rest:
 	for (size_t i = len; i < at; i++)
 		if (got[i] != RX_FILL)
 			abort();
@@ -471,7 +695,7 @@ static void collect(unsigned d, unsigned q, uint16_t from)
 		if (raw)
 			continue; /* a hostile chain may have had the device write over the ring */
 		vq_used_elem(&drv[d][q], (uint16_t)(from + i), &id, &len);
-		if (len > VIRTIO_NET_RX_BUF_MIN ||
+		if (len > VIRTIO_NET_HDR_LEN + TCP_FRAME_MAX ||
 		    (len && len < VIRTIO_NET_HDR_LEN + NET_ETH_HDR_LEN))
 			abort();
 		if (id >= qsize || !chains[d][q][id].live)
@@ -480,7 +704,7 @@ static void collect(unsigned d, unsigned q, uint16_t from)
 		if (q == VIRTIO_NET_TXQ && len)
 			abort();
 		if (q == VIRTIO_NET_RXQ)
-			check_rx_chain(c, len);
+			check_rx_chain(d, c, len);
 		c->live = false;
 		outstanding[d][q] -= c->descs;
 	}
@@ -499,8 +723,12 @@ static void check_counters(void)
 			    s->tx_no_link !=
 		    completed[d][VIRTIO_NET_TXQ])
 			abort();
-		if (ps.rx_frames != s->rx_frames + s->rx_too_small + s->rx_lost ||
-		    ps.rx_dropped_too_big)
+		/* the switch bounds every checksum field: none reaches a device that cannot sum it */
+		/* a frame cut is one taken from the port and as many handled as segments */
+		if (ps.rx_frames + s->rx_gso_segments - s->rx_gso_split !=
+			    s->rx_frames + s->rx_too_small + s->rx_lost ||
+		    ps.rx_dropped_too_big || s->rx_bad_offload ||
+		    s->rx_gso_segments < s->rx_gso_split)
 			abort();
 		uint64_t done = s->rx_frames + s->rx_too_small + s->rx_bad_chain;
 		if (completed[d][VIRTIO_NET_RXQ] < done ||
@@ -533,10 +761,25 @@ static void on_device(unsigned d, unsigned q, bool rx_call)
 
 static void probe_takes(void)
 {
-	static uint8_t f[NET_FRAME_MAX];
+	static uint8_t f[NET_GSO_FRAME_MAX];
 	size_t len;
-	while ((len = net_port_recv(&probe, f, sizeof(f))) != 0)
-		check_frame(f, len);
+	struct net_offload off;
+	while ((len = net_port_recv_offload(&probe, f, sizeof(f), &off)) != 0) {
+		if (is_tcp(f, len)) {
+			if (!raw)
+				check_tcp(f, len, NULL, &off, true, true);
+			continue;
+		}
+		bool open = off.flags & NET_OFF_NEEDS_CSUM;
+		struct csum cs = { 0 };
+		if (!raw)
+			cs = frame_csum(f, len);
+		if (!raw && open != cs.open)
+			abort();
+		if (!raw && open && (off.csum_start != cs.start || off.csum_offset != cs.offset))
+			abort();
+		check_frame(f, len, open);
+	}
 }
 
 static void probe_sends(struct input *in)
@@ -544,11 +787,34 @@ static void probe_sends(struct input *in)
 	unsigned count = ((unsigned)take(in, 1) & 7) + 1;
 	size_t len = (size_t)(take(in, 2) % 1600);
 	unsigned dsel = (unsigned)take(in, 1);
-	static uint8_t f[1600];
+	static uint8_t f[TCP_FRAME_MAX + 1];
 	for (unsigned i = 0; i < count; i++) {
+		if (dsel & 16) {
+			/* bit 4: a TCP frame to cut (bit 5 IPv6, bit 6 tagged), MSS from the
+			 * length's top bits */
+			bool v6 = dsel & 32, tag = dsel & 64;
+			uint16_t mss = (uint16_t)(((len >> 6) % 24 + 1) * 60);
+			size_t l = make_tcp(f, len > TCP_FRAME_MAX ? TCP_FRAME_MAX : len,
+					    destination(dsel, i & 1), probe_mac, v6, tag, mss);
+			size_t l4 = (tag ? 18 : 14) + (v6 ? 40 : 20);
+			struct net_offload off = { .flags = NET_OFF_NEEDS_CSUM,
+						   .gso_type = v6 ? NET_GSO_TCPV6 : NET_GSO_TCPV4,
+						   .gso_size = mss,
+						   .csum_start = (uint16_t)l4,
+						   .csum_offset = 16 };
+			net_switch_send_offload(&probe, f, l, &off);
+			continue;
+		}
+		/* bit 3 of the destination: the checksum left open, TCP's place over IPv4 */
+		struct csum cs = { 0 };
+		if ((dsel & 8) && len >= 52)
+			cs = (struct csum){ true, 34, 16 };
 		make_frame(f, len, dsel % 6 == 4 ? probe_mac : destination(dsel, i & 1), probe_mac,
-			   false);
-		net_switch_send(&probe, f, len);
+			   false, cs);
+		struct net_offload off = { .flags = cs.open ? NET_OFF_NEEDS_CSUM : 0,
+					   .csum_start = cs.start,
+					   .csum_offset = cs.offset };
+		net_switch_send_offload(&probe, f, len, &off);
 	}
 }
 
@@ -561,6 +827,11 @@ static void run(struct input *in)
 		   (cfg & 1 ? 1ull << VIRTIO_F_INDIRECT_DESC : 0) |
 		   (cfg & 2 ? 1ull << VIRTIO_F_EVENT_IDX : 0);
 	qsize = (uint16_t)(1u << (((cfg >> 2) & 7) % 5));
+	offloads[0] = cfg & 64;
+	offloads[1] = cfg & 128;
+	host_tso4[0] = host_tso6[0] = guest_tso[0] = offloads[0];
+	host_tso4[1] = offloads[1];
+	host_tso6[1] = guest_tso[1] = false;
 	raw = false;
 	next_seq = 0;
 	memset(kicks, 0, sizeof(kicks));

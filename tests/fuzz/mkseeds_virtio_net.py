@@ -24,9 +24,17 @@ TCPV4, ECN, GSO5 = 4, 8, 12
 OWNERS, PROBE_TAKES = b"\x0c", b"\x0b"
 
 
-def head(size_log=4, indirect=True, event_idx=False, b_detached=False):
+# header byte bits 4-6: csum_start/csum_offset choices; bit 7: a TCP frame (bits 2-3 then pick
+# TCPV4, TCPV6, no gso_type, TCPV4's type on IPv6)
+CSUM_AT_END, TCP_FRAME = 0x50, 0x80
+TCP_V4, TCP_V6, TCP_NO_GSO, TCP_MISMATCH = 0, 4, 8, 12
+# probe destination bits: 8 the checksum left open, 16 a TCP frame to cut, 32 IPv6, 64 tagged
+P_CSUM, P_TCP, P_V6, P_TAGGED = 8, 16, 32, 64
+
+
+def head(size_log=4, indirect=True, event_idx=False, b_detached=False, a_off=False, b_off=False):
     return bytes([(1 if indirect else 0) | (2 if event_idx else 0) | (size_log << 2) |
-                  (32 if b_detached else 0)])
+                  (32 if b_detached else 0) | (64 if a_off else 0) | (128 if b_off else 0)])
 
 
 def tx(dev, length, dst=OTHER, pieces=1, lay=0, hdr=0, first=0):
@@ -152,6 +160,21 @@ ops = fill_rx(A, 1) + fill_rx(B, 1) + tx(A, 60, OTHER, 3) + notify(A, TXQ) + OWN
 ops += tx(B, 60, OTHER, 2, HDR_ALONE) + notify(B, TXQ) + OWNERS + fill_rx(A, 1, 1530, 2)
 ops += OWNERS + PROBE_TAKES
 seeds["tiny-queue"] = head(0) + ops
+
+# offloads: A takes every one, B checksums and HOST_TSO4 only. Checksums left open both ways,
+# frames to cut from A (whole to the probe, in segments to B), from B (whole to A), from the
+# probe to both; receive buffers big enough for a frame to cut whole
+mss = lambda m: (m // 48 - 1) << 11  # the length field's top bits: MSS (k + 1) * 48
+ops = fill_rx(A, 6, 2176) + fill_rx(B, 12, 1530)
+ops += tx(A, 600, OTHER, hdr=NEEDS_CSUM) + tx(A, 900, OTHER, hdr=NEEDS_CSUM | CSUM_AT_END)
+ops += tx(A, 2000 | mss(480), OTHER, 2, hdr=TCP_FRAME | TCP_V4) + notify(A, TXQ) + OWNERS
+ops += tx(A, 1900 | mss(432), PROBE, 3, TAGGED, hdr=TCP_FRAME | TCP_V6) + notify(A, TXQ)
+ops += tx(B, 1800 | mss(960), OTHER, hdr=TCP_FRAME | TCP_V4) + tx(B, 700, OTHER,
+                                                                  hdr=TCP_FRAME | TCP_NO_GSO)
+ops += tx(B, 1800 | mss(960), OTHER, hdr=TCP_FRAME | TCP_V6) + notify(B, TXQ) + OWNERS
+ops += probe_send(1500, OTHER | P_TCP, 2) + probe_send(1200, BCAST | P_TCP | P_V6 | P_TAGGED)
+ops += probe_send(800, BCAST | P_CSUM) + OWNERS + fill_rx(B, 12) + OWNERS + PROBE_TAKES
+seeds["offloads"] = head(4, a_off=True, b_off=True) + ops
 
 for name, data in seeds.items():
     with open(os.path.join(out, name), "wb") as f:

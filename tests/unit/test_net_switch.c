@@ -389,6 +389,70 @@ static void short_and_oversize_frames_are_dropped_and_counted(void **state)
 	free_world(w);
 }
 
+/* Offload fields travel with the frame to every receiver, unchanged, in order with plain frames;
+ * fields that do not fit the frame make it malformed (counted, delivered nowhere, nothing
+ * learned). */
+static void offload_fields_travel_with_the_frame(void **state)
+{
+	(void)state;
+	struct world *w = new_world();
+	plug(w, 0, "lan");
+	plug(w, 1, "lan");
+	plug(w, 2, "lan");
+	static uint8_t buf[NET_FRAME_MAX];
+	uint8_t src[NET_MAC_LEN];
+	mac_of(0, src);
+	struct net_offload off = { .flags = NET_OFF_NEEDS_CSUM,
+				   .csum_start = 34,
+				   .csum_offset = 16 };
+	/* the checksum field's last byte is the frame's last: still inside */
+	assert_int_equal(net_switch_send_offload(w->port[0], buf, frame(buf, broadcast, src, 52, 5),
+						 &off),
+			 2);
+	assert_int_equal(send_to(w, 0, broadcast, 60, 6), 2);
+	struct net_offload no = { .csum_start = 99 }; /* without NEEDS_CSUM: nothing */
+	assert_int_equal(net_switch_send_offload(w->port[0], buf, frame(buf, broadcast, src, 64, 7),
+						 &no),
+			 2);
+	/* one byte short, offsets at the 16-bit limit, a segmentation nobody offered */
+	static const struct net_offload bad[] = {
+		{ .flags = NET_OFF_NEEDS_CSUM, .csum_start = 34, .csum_offset = 17 },
+		{ .flags = NET_OFF_NEEDS_CSUM, .csum_start = 0xffff, .csum_offset = 0xffff },
+		{ .flags = NET_OFF_NEEDS_CSUM, .csum_start = 52, .csum_offset = 0 },
+		{ .gso_type = 1, .gso_size = 1448 },
+	};
+	uint8_t other[NET_MAC_LEN];
+	mac_of(9, other);
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(net_switch_send_offload(w->port[0], buf,
+							 frame(buf, broadcast, other, 52, 8),
+							 &bad[i]),
+				 NET_SEND_MALFORMED);
+	assert_int_equal(stats_of(w, 0).tx_malformed, ARRAY_SIZE(bad));
+	for (unsigned p = 1; p <= 2; p++) {
+		struct net_offload got;
+		assert_int_equal(net_port_recv_offload(w->port[p], buf, sizeof(buf), &got), 52);
+		assert_int_equal(got.flags, NET_OFF_NEEDS_CSUM);
+		assert_int_equal(got.gso_type, 0);
+		assert_int_equal(got.csum_start, 34);
+		assert_int_equal(got.csum_offset, 16);
+		assert_int_equal(buf[51], 5);
+		assert_int_equal(net_port_recv_offload(w->port[p], buf, sizeof(buf), &got), 60);
+		assert_int_equal(got.flags, 0);
+		assert_int_equal(got.csum_start, 0);
+		assert_int_equal(net_port_recv_offload(w->port[p], buf, sizeof(buf), &got), 64);
+		assert_int_equal(got.flags, 0);
+		assert_int_equal(got.csum_start, 99);
+		assert_int_equal(net_port_recv_offload(w->port[p], buf, sizeof(buf), &got), 0);
+		assert_int_equal(got.flags, 0);
+	}
+	/* the malformed ones taught the switch nothing */
+	struct net_switch_stats s;
+	net_switch_get_stats(net_switch_find(&w->reg, "lan"), &s);
+	assert_int_equal(s.macs, 1);
+	free_world(w);
+}
+
 static void a_frame_too_big_for_the_buffer_is_dropped_not_cut(void **state)
 {
 	(void)state;
@@ -695,6 +759,7 @@ int main(void)
 		cmocka_unit_test(notify_runs_with_no_lock_held),
 		cmocka_unit_test(senders_on_several_cpus),
 		cmocka_unit_test(derived_macs_are_stable_local_unicast_and_distinct),
+		cmocka_unit_test(offload_fields_travel_with_the_frame),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

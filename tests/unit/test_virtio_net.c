@@ -17,6 +17,7 @@
 
 #include "core/guest_layout.h"
 #include "tests/support/host_log.h"
+#include "tests/support/net_pkt.h"
 #include "tests/support/vdev_fake.h"
 #include "tests/support/vq_driver.h"
 #include "vdev/pci/pci_bus.h"
@@ -45,7 +46,11 @@
 #define F_MTU (1ull << 3)
 #define F_MAC (1ull << 5)
 #define F_GUEST_TSO4 (1ull << 7)
+#define F_GUEST_TSO6 (1ull << 8)
+#define F_GUEST_ECN (1ull << 9)
 #define F_HOST_TSO4 (1ull << 11)
+#define F_HOST_TSO6 (1ull << 12)
+#define F_HOST_ECN (1ull << 13)
 #define F_MRG_RXBUF (1ull << 15)
 #define F_STATUS (1ull << 16)
 #define F_CTRL_VQ (1ull << 17)
@@ -57,6 +62,7 @@
 #define HDR_F_NEEDS_CSUM 1
 #define HDR_F_DATA_VALID 2
 #define GSO_TCPV4 1
+#define GSO_TCPV6 4
 #define GSO_ECN 0x80
 #define HDR 12
 
@@ -325,13 +331,22 @@ static void bring_up(struct nic *c, uint64_t features, uint16_t qsize)
 	assert_int_equal(cc_rd(c, STATUS, 1), s | VIRTIO_STATUS_DRIVER_OK);
 }
 
-static const uint64_t offered = F_VERSION_1 | F_INDIRECT | F_EVENT_IDX | F_MAC | F_STATUS | F_MTU;
+/* keel's offer, less the offloads: what a driver that takes none of them negotiates */
+static const uint64_t plain = F_VERSION_1 | F_INDIRECT | F_EVENT_IDX | F_MAC | F_STATUS | F_MTU;
+static const uint64_t offered =
+	plain | F_CSUM | F_GUEST_CSUM | F_HOST_TSO4 | F_HOST_TSO6 | F_GUEST_TSO4 | F_GUEST_TSO6;
 
-/* What Linux takes, less EVENT_IDX, so that every completion interrupts (receive_full_queue has
- * it on). */
+/* What Linux takes, less the offloads and EVENT_IDX, so that every completion interrupts
+ * (receive_full_queue has it on); the offload tests take more. */
 static void up(struct nic *c)
 {
-	bring_up(c, offered & ~F_EVENT_IDX, QSIZE);
+	bring_up(c, plain & ~F_EVENT_IDX, QSIZE);
+}
+
+/* As up, with these offloads too. */
+static void up_with(struct nic *c, uint64_t offloads)
+{
+	bring_up(c, (plain & ~F_EVENT_IDX) | offloads, QSIZE);
 }
 
 static void notify_queue(const struct nic *c, unsigned q)
@@ -357,6 +372,8 @@ struct buf {
 static uint16_t post(struct nic *c, unsigned q, const struct buf *b, unsigned n, bool indirect)
 {
 	struct vq_drv *d = &c->q[q];
+	if (!d->size)
+		abort(); /* the queue was never set up */
 	uint16_t head = c->next[q];
 	if (indirect) {
 		assert_true(n <= 16);
@@ -553,10 +570,8 @@ static void features(void **state)
 	struct nic *c = nic[0];
 	assert_int_equal(device_features(c), offered);
 	/* what keel does not offer may not be taken (3.1.1) */
-	static const uint64_t refused[] = {
-		F_CSUM,	     F_GUEST_CSUM, F_GUEST_TSO4, F_HOST_TSO4,
-		F_MRG_RXBUF, F_CTRL_VQ,	   F_MQ,	 F_SPEED_DUPLEX
-	};
+	static const uint64_t refused[] = { F_GUEST_ECN, F_HOST_ECN, F_MRG_RXBUF,
+					    F_CTRL_VQ,	 F_MQ,	     F_SPEED_DUPLEX };
 	for (unsigned i = 0; i < ARRAY_SIZE(refused); i++) {
 		uint64_t f = F_VERSION_1 | F_MAC | refused[i];
 		cc_wr(c, STATUS, 1, 0);
@@ -1159,7 +1174,7 @@ static void receive_full_queue(void **state)
 {
 	(void)state;
 	struct nic *c = nic[0];
-	bring_up(c, offered, 16);
+	bring_up(c, plain, 16);
 	static uint8_t f[20][200];
 	for (unsigned i = 0; i < 20; i++) {
 		make_frame(f[i], c->mac, probe_mac, 200, i, false);
@@ -1192,6 +1207,451 @@ static void receive_full_queue(void **state)
 		expect_received(&b[i], 1, f[16 + i], 200);
 }
 
+/* ---- checksum offload ---- */
+
+/* Writes a whole 12-byte header (flags, gso_type, csum_start, csum_offset; the rest 0) and the
+ * frame into one transmit buffer. */
+static void lay_out_csum(const struct buf *b, uint8_t flags, uint8_t gso, uint16_t start,
+			 uint16_t off, const uint8_t *f, size_t len)
+{
+	uint8_t h[HDR] = { flags, gso };
+	h[6] = (uint8_t)start, h[7] = (uint8_t)(start >> 8);
+	h[8] = (uint8_t)off, h[9] = (uint8_t)(off >> 8);
+	assert_int_equal(b->len, HDR + len);
+	assert_int_equal(gmem_write(&ram.mem, b->gpa, h, HDR), 0);
+	assert_int_equal(gmem_write(&ram.mem, b->gpa + HDR, f, len), 0);
+}
+
+/* A driver with VIRTIO_NET_F_CSUM sends TCP frames with their checksum open: they reach the
+ * switch as they are, with csum_start and csum_offset beside them; offsets that put the
+ * checksum outside the frame, or a gso_type, are still refused and counted. */
+static void transmit_csum(void **state)
+{
+	(void)state;
+	struct nic *c = nic[0];
+	up_with(c, F_CSUM);
+	static uint8_t f[NET_FRAME_MAX], got[NET_FRAME_MAX];
+	struct buf b = { TX_AREA, 0, false };
+	unsigned sent = 0;
+	for (unsigned v = 0; v < 4; v++) {
+		struct pkt_spec s = { .v6 = v & 1,
+				      .vlan = v & 2,
+				      .dst = probe_mac,
+				      .src = c->mac,
+				      .payload = 1000 + v,
+				      .seq = 7,
+				      .tcp_flags = PKT_TCP_ACK };
+		size_t len = pkt_tcp(f, &s, true);
+		b.len = (uint32_t)(HDR + len);
+		lay_out_csum(&b, HDR_F_NEEDS_CSUM, 0, (uint16_t)pkt_l4(&s), 16, f, len);
+		transmit(c, &b, 1, false);
+		sent++;
+		struct net_offload off;
+		assert_int_equal(net_port_recv_offload(probe, got, sizeof(got), &off), len);
+		assert_memory_equal(got, f, len); /* untouched: the receiver sums it */
+		assert_int_equal(off.flags, NET_OFF_NEEDS_CSUM);
+		assert_int_equal(off.csum_start, pkt_l4(&s));
+		assert_int_equal(off.csum_offset, 16);
+	}
+	/* DATA_VALID beside NEEDS_CSUM means nothing on transmit */
+	struct pkt_spec s = { .dst = probe_mac, .src = c->mac, .payload = 10 };
+	size_t len = pkt_tcp(f, &s, true);
+	b.len = (uint32_t)(HDR + len);
+	lay_out_csum(&b, HDR_F_NEEDS_CSUM | HDR_F_DATA_VALID, 0, 34, 16, f, len);
+	transmit(c, &b, 1, false);
+	sent++;
+	probe_gets(f, len);
+	/* the field's last byte is the frame's last: fine; one further: refused */
+	lay_out_csum(&b, HDR_F_NEEDS_CSUM, 0, (uint16_t)(len - 2), 0, f, len);
+	transmit(c, &b, 1, false);
+	sent++;
+	probe_gets(f, len);
+	static const uint16_t bad[][2] = { { 34, 30 }, { 0xffff, 0xffff }, { 0, 0xffff } };
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		lay_out_csum(&b, HDR_F_NEEDS_CSUM, 0, bad[i][0], bad[i][1], f, len);
+		transmit(c, &b, 1, false);
+	}
+	lay_out_csum(&b, HDR_F_NEEDS_CSUM, 0, (uint16_t)(len - 1), 0, f, len);
+	transmit(c, &b, 1, false);
+	/* segmentation was not negotiated */
+	lay_out_csum(&b, HDR_F_NEEDS_CSUM, GSO_TCPV4, 34, 16, f, len);
+	transmit(c, &b, 1, false);
+	assert_int_equal(c->dev.stats.tx_bad_header, ARRAY_SIZE(bad) + 2);
+	assert_int_equal(c->dev.stats.tx_frames, sent);
+	probe_gets_nothing();
+	struct net_port_stats ps;
+	net_port_get_stats(&c->dev.port, &ps);
+	assert_int_equal(ps.tx_malformed, 0); /* the device refused them before the switch */
+}
+
+/* The probe sends frames with their checksum open: a driver with GUEST_CSUM gets them so, with
+ * NEEDS_CSUM and the offsets in the header; one without gets them summed by keel, flags 0. */
+static void receive_csum(void **state)
+{
+	(void)state;
+	struct nic *c = nic[0];
+	static uint8_t partial[4][NET_FRAME_MAX], full[4][NET_FRAME_MAX];
+	size_t len[4];
+	struct pkt_spec s[4];
+	for (unsigned v = 0; v < 4; v++) {
+		s[v] = (struct pkt_spec){ .v6 = v & 1,
+					  .vlan = v & 2,
+					  .dst = c->mac,
+					  .src = probe_mac,
+					  .payload = 1400 - 17 * v,
+					  .seq = 0x10000u * v,
+					  .tcp_flags = PKT_TCP_ACK | PKT_TCP_PSH,
+					  .seed = v };
+		len[v] = pkt_tcp(partial[v], &s[v], true);
+		pkt_tcp(full[v], &s[v], false);
+	}
+	for (unsigned guest_csum = 0; guest_csum < 2; guest_csum++) {
+		up_with(c, guest_csum ? F_GUEST_CSUM : 0);
+		struct buf b[4];
+		for (unsigned v = 0; v < 4; v++) {
+			b[v] = rx_slot(c, v);
+			post(c, 0, &b[v], 1, false);
+			struct net_offload off = { .flags = NET_OFF_NEEDS_CSUM,
+						   .csum_start = (uint16_t)pkt_l4(&s[v]),
+						   .csum_offset = 16 };
+			assert_int_equal(net_switch_send_offload(probe, partial[v], len[v], &off),
+					 1);
+		}
+		virtio_net_rx(&c->dev);
+		for (unsigned v = 0; v < 4; v++) {
+			expect_used(c, 0, (uint16_t)v, (uint16_t)v, (uint32_t)(HDR + len[v]));
+			if (!guest_csum) {
+				expect_received(&b[v], 1, full[v], len[v]);
+				continue;
+			}
+			static uint8_t got[HDR + NET_FRAME_MAX];
+			assert_int_equal(gmem_read(&ram.mem, b[v].gpa, got, HDR + len[v]), 0);
+			uint8_t h[HDR] = { HDR_F_NEEDS_CSUM,	   0, 0,  0, 0, 0,
+					   (uint8_t)pkt_l4(&s[v]), 0, 16, 0, 1, 0 };
+			assert_memory_equal(got, h, HDR);
+			assert_memory_equal(got + HDR, partial[v], len[v]);
+		}
+		assert_int_equal(c->dev.stats.rx_frames, 4 * (guest_csum + 1));
+	}
+	/* a frame whose fields do not fit (only another keel component could queue one: the
+	 * switch refuses it from a sender) is dropped and counted, its chain returned empty */
+	up(c);
+	struct buf b = rx_slot(c, 0);
+	post(c, 0, &b, 1, false);
+	struct net_offload off = { .flags = NET_OFF_NEEDS_CSUM,
+				   .csum_start = 60,
+				   .csum_offset = 0 };
+	assert_true(net_port_enqueue(&c->dev.port, partial[0], 61, &off));
+	virtio_net_rx(&c->dev);
+	expect_used(c, 0, 0, 0, 0);
+	expect_untouched(b.gpa, RX_SLOT);
+	assert_int_equal(c->dev.stats.rx_bad_offload, 1);
+}
+
+/* Device a (CSUM) sends to b without GUEST_CSUM and to the probe, then to b with it. */
+static void csum_between_devices(void **state)
+{
+	(void)state;
+	struct nic *a = nic[0], *b = nic[1];
+	assert_int_equal(net_switch_attach(lan, &b->dev.port), 0);
+	up_with(a, F_CSUM | F_GUEST_CSUM);
+	static uint8_t f[NET_FRAME_MAX], want[NET_FRAME_MAX];
+	struct pkt_spec s = { .dst = broadcast,
+			      .src = a->mac,
+			      .payload = 1460,
+			      .seq = 99,
+			      .tcp_flags = PKT_TCP_ACK };
+	size_t len = pkt_tcp(f, &s, true);
+	pkt_tcp(want, &s, false);
+	struct buf t = { TX_AREA, (uint32_t)(HDR + len), false };
+	for (unsigned guest_csum = 0; guest_csum < 2; guest_csum++) {
+		up_with(b, guest_csum ? F_GUEST_CSUM : 0);
+		struct buf r = rx_slot(b, 0);
+		post(b, 0, &r, 1, false);
+		lay_out_csum(&t, HDR_F_NEEDS_CSUM, 0, 34, 16, f, len);
+		transmit(a, &t, 1, false);
+		virtio_net_rx(&b->dev);
+		expect_used(b, 0, 0, 0, (uint32_t)(HDR + len));
+		static uint8_t got[HDR + NET_FRAME_MAX];
+		assert_int_equal(gmem_read(&ram.mem, r.gpa, got, HDR + len), 0);
+		assert_int_equal(got[0], guest_csum ? HDR_F_NEEDS_CSUM : 0);
+		assert_memory_equal(got + HDR, guest_csum ? f : want, len);
+		assert_true(pkt_tcp_ok(got + HDR, len, 14, false) == !guest_csum);
+		/* the probe's copy still has its checksum open: b's filling was b's own */
+		struct net_offload off;
+		assert_int_equal(net_port_recv_offload(probe, got, sizeof(got), &off), len);
+		assert_memory_equal(got, f, len);
+		assert_int_equal(off.flags, NET_OFF_NEEDS_CSUM);
+	}
+	net_switch_detach(&b->dev.port);
+}
+
+/* ---- segmentation offload ---- */
+
+#define TX_BIG 0x60000			/* one frame of up to 64 KiB: [0x60000, 0x70010) */
+#define RX_BIG(i) (RX_AREA(i) + 0xF000) /* one 68 KiB receive buffer, over slots 30-63 */
+#define RX_BIG_LEN 0x11000
+
+/* The 12-byte header of a frame to cut (num_buffers 0, as a driver sends it). */
+static void gso_hdr(uint8_t h[HDR], uint8_t flags, uint8_t type, uint16_t hdr_len, uint16_t mss,
+		    uint16_t start, uint16_t off)
+{
+	memset(h, 0, HDR);
+	h[0] = flags;
+	h[1] = type;
+	h[2] = (uint8_t)hdr_len, h[3] = (uint8_t)(hdr_len >> 8);
+	h[4] = (uint8_t)mss, h[5] = (uint8_t)(mss >> 8);
+	h[6] = (uint8_t)start, h[7] = (uint8_t)(start >> 8);
+	h[8] = (uint8_t)off, h[9] = (uint8_t)(off >> 8);
+}
+
+/* Header then frame at TX_BIG as three buffers (header alone, the frame split in two), sent. */
+static void transmit_big(struct nic *c, const uint8_t h[HDR], const uint8_t *f, size_t len)
+{
+	assert_int_equal(gmem_write(&ram.mem, TX_BIG, h, HDR), 0);
+	assert_int_equal(gmem_write(&ram.mem, TX_BIG + 0x100, f, len), 0);
+	uint32_t first = (uint32_t)(len / 3);
+	struct buf b[3] = { { TX_BIG, HDR, false },
+			    { TX_BIG + 0x100, first, false },
+			    { TX_BIG + 0x100 + first, (uint32_t)(len - first), false } };
+	transmit(c, b, 3, true);
+}
+
+static struct pkt_spec gso_spec(bool v6, bool vlan, const uint8_t *dst, const uint8_t *src,
+				size_t payload)
+{
+	return (struct pkt_spec){ .v6 = v6,
+				  .vlan = vlan,
+				  .dst = dst,
+				  .src = src,
+				  .payload = payload,
+				  .seq = 1000,
+				  .tcp_flags = PKT_TCP_ACK | PKT_TCP_PSH,
+				  .ip_id = 77,
+				  .seed = 3 };
+}
+
+/* HOST_TSO4/6: frames of up to 64 KiB reach the switch whole, with their gso fields; what was not
+ * negotiated, or does not parse, is refused and counted. */
+static void transmit_gso(void **state)
+{
+	(void)state;
+	struct nic *c = nic[0];
+	up_with(c, F_CSUM | F_HOST_TSO4 | F_HOST_TSO6);
+	static uint8_t f[NET_GSO_FRAME_MAX + 1], got[NET_GSO_FRAME_MAX];
+	uint8_t h[HDR];
+	for (unsigned v = 0; v < 4; v++) {
+		struct pkt_spec s = gso_spec(v & 1, v & 2, probe_mac, c->mac, 60000 + v);
+		size_t len = pkt_tcp(f, &s, true), l4 = pkt_l4(&s);
+		uint16_t mss = (uint16_t)(1514 - 14 - (l4 - pkt_l3(&s)) - 20);
+		gso_hdr(h, HDR_F_NEEDS_CSUM, v & 1 ? GSO_TCPV6 : GSO_TCPV4, (uint16_t)(l4 + 20),
+			mss, (uint16_t)l4, 16);
+		transmit_big(c, h, f, len);
+		struct net_offload off;
+		assert_int_equal(net_port_recv_offload(probe, got, sizeof(got), &off), len);
+		assert_memory_equal(got, f, len);
+		assert_int_equal(off.flags, NET_OFF_NEEDS_CSUM);
+		assert_int_equal(off.gso_type, v & 1 ? NET_GSO_TCPV6 : NET_GSO_TCPV4);
+		assert_int_equal(off.gso_size, mss);
+		assert_int_equal(off.csum_start, l4);
+		assert_int_equal(off.csum_offset, 16);
+	}
+	assert_int_equal(c->dev.stats.tx_frames, 4);
+	/* hdr_len is a hint (5.1.6.2): a wrong one changes nothing */
+	struct pkt_spec s = gso_spec(false, false, probe_mac, c->mac, 5000);
+	size_t len = pkt_tcp(f, &s, true);
+	gso_hdr(h, HDR_F_NEEDS_CSUM, GSO_TCPV4, 9999, 1448, 34, 16);
+	transmit_big(c, h, f, len);
+	assert_int_equal(net_port_recv(probe, got, sizeof(got)), len);
+	/* refused: no NEEDS_CSUM, ECN, UDP, an MSS of 0 or one past the MTU, TCP's offsets
+	 * elsewhere, the other IP version's type */
+	static const uint8_t bad[][5] = {
+		/* flags, type, mss - 1448 (signed), start - 34, off */
+		{ 0, GSO_TCPV4, 0, 0, 16 }, { 1, GSO_TCPV4 | GSO_ECN, 0, 0, 16 },
+		{ 1, 3, 0, 0, 16 },	    { 1, 5, 0, 0, 6 },
+		{ 1, GSO_TCPV4, 0, 4, 16 }, { 1, GSO_TCPV4, 0, 0, 18 },
+		{ 1, GSO_TCPV6, 0, 0, 16 }, { 1, 0x40, 0, 0, 16 },
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		gso_hdr(h, bad[i][0], bad[i][1], 54, 1448, (uint16_t)(34 + bad[i][3]), bad[i][4]);
+		transmit_big(c, h, f, len);
+	}
+	gso_hdr(h, 1, GSO_TCPV4, 54, 0, 34, 16);
+	transmit_big(c, h, f, len);
+	gso_hdr(h, 1, GSO_TCPV4, 54, 1461, 34, 16);
+	transmit_big(c, h, f, len);
+	assert_int_equal(c->dev.stats.tx_bad_header, ARRAY_SIZE(bad) + 2);
+	/* longer than any frame to cut */
+	memset(f + len, 0, NET_GSO_FRAME_MAX + 1 - len);
+	gso_hdr(h, 1, GSO_TCPV4, 54, 1448, 34, 16);
+	transmit_big(c, h, f, NET_GSO_FRAME_MAX + 1);
+	assert_int_equal(c->dev.stats.tx_bad_length, 1);
+	/* only TSO4 negotiated: an IPv6 frame to cut is refused; without TSO a 2000-byte frame
+	 * is too long */
+	up_with(c, F_CSUM | F_HOST_TSO4);
+	s = gso_spec(true, false, probe_mac, c->mac, 5000);
+	len = pkt_tcp(f, &s, true);
+	gso_hdr(h, 1, GSO_TCPV6, 74, 1440, 54, 16);
+	transmit_big(c, h, f, len);
+	assert_int_equal(c->dev.stats.tx_bad_header, ARRAY_SIZE(bad) + 3);
+	up_with(c, F_CSUM);
+	s = gso_spec(false, false, probe_mac, c->mac, 2000);
+	len = pkt_tcp(f, &s, true);
+	gso_hdr(h, 1, 0, 0, 0, 34, 16);
+	transmit_big(c, h, f, len);
+	gso_hdr(h, 1, GSO_TCPV4, 54, 1448, 34, 16);
+	transmit_big(c, h, f, len);
+	assert_int_equal(c->dev.stats.tx_bad_length, 3);
+	assert_int_equal(c->dev.stats.tx_frames, 5);
+	probe_gets_nothing();
+}
+
+/* Segment k of the frame s, as the receiver should get it: checked by the independent sums.
+ * open: the driver took GUEST_CSUM, so the checksum comes open (NEEDS_CSUM at TCP's). */
+static void expect_segment(const struct buf *b, const struct pkt_spec *s, const uint8_t *whole,
+			   uint16_t mss, unsigned k, unsigned nr, bool open)
+{
+	static uint8_t got[HDR + NET_FRAME_MAX];
+	size_t l3 = pkt_l3(s), l4 = pkt_l4(s), hdr = l4 + 20;
+	size_t n = k + 1 < nr ? mss : s->payload - (size_t)mss * k;
+	assert_int_equal(gmem_read(&ram.mem, b->gpa, got, HDR + hdr + n), 0);
+	uint8_t want_hdr[HDR] = { [10] = 1 };
+	if (open) {
+		want_hdr[0] = HDR_F_NEEDS_CSUM;
+		want_hdr[6] = (uint8_t)l4;
+		want_hdr[8] = 16;
+	}
+	assert_memory_equal(got, want_hdr, HDR);
+	if (open)
+		assert_true(pkt_tcp_open_ok(got + HDR, hdr + n, l3, s->v6));
+	else
+		assert_true(pkt_tcp_ok(got + HDR, hdr + n, l3, s->v6));
+	assert_memory_equal(got + HDR + hdr, whole + hdr + (size_t)mss * k, n);
+	assert_int_equal(pkt_get32(got + HDR + pkt_l4(s) + 4), s->seq + (uint32_t)mss * k);
+}
+
+/* A frame to cut from the probe: whole to a driver with GUEST_TSO4 (and GUEST_CSUM), in segments
+ * to one without, the segments waiting for buffers like frames do. */
+static void receive_gso(void **state)
+{
+	(void)state;
+	struct nic *c = nic[0];
+	static uint8_t f[NET_GSO_FRAME_MAX], got[HDR + NET_GSO_FRAME_MAX];
+	struct pkt_spec s = gso_spec(false, false, c->mac, probe_mac, 20000);
+	size_t len = pkt_tcp(f, &s, true);
+	struct net_offload off = { .flags = NET_OFF_NEEDS_CSUM,
+				   .gso_type = NET_GSO_TCPV4,
+				   .gso_size = 1448,
+				   .csum_start = 34,
+				   .csum_offset = 16 };
+	/* whole */
+	up_with(c, F_GUEST_CSUM | F_GUEST_TSO4);
+	struct buf big = { RX_BIG(0), RX_BIG_LEN, true };
+	post(c, 0, &big, 1, false);
+	assert_int_equal(net_switch_send_offload(probe, f, len, &off), 1);
+	virtio_net_rx(&c->dev);
+	expect_used(c, 0, 0, 0, (uint32_t)(HDR + len));
+	assert_int_equal(gmem_read(&ram.mem, big.gpa, got, HDR + len), 0);
+	uint8_t h[HDR];
+	gso_hdr(h, HDR_F_NEEDS_CSUM, GSO_TCPV4, 54, 1448, 34, 16);
+	h[10] = 1;
+	assert_memory_equal(got, h, HDR);
+	assert_memory_equal(got + HDR, f, len);
+	/* whole, but into a buffer too small: dropped, counted, the chain back empty */
+	struct buf small = rx_slot(c, 0);
+	post(c, 0, &small, 1, false);
+	assert_int_equal(net_switch_send_offload(probe, f, len, &off), 1);
+	virtio_net_rx(&c->dev);
+	expect_used(c, 0, 1, 1, 0);
+	expect_untouched(small.gpa, RX_SLOT);
+	assert_int_equal(c->dev.stats.rx_too_small, 1);
+	assert_int_equal(c->dev.stats.rx_gso_split, 0);
+
+	/* cut: for a driver with GUEST_CSUM only, with GUEST_TSO4 but not GUEST_CSUM (which it
+	 * needs, 5.1.3.1), and with GUEST_TSO6 only for this IPv4 frame */
+	static const uint64_t without[] = { F_GUEST_CSUM, F_GUEST_TSO4,
+					    F_GUEST_CSUM | F_GUEST_TSO6 };
+	const unsigned nr = (20000 + 1447) / 1448; /* 14 */
+	for (unsigned w = 0; w < ARRAY_SIZE(without); w++) {
+		up_with(c, without[w]);
+		struct buf b[14];
+		for (unsigned k = 0; k < 10; k++) {
+			b[k] = rx_slot(c, k);
+			post(c, 0, &b[k], 1, false);
+		}
+		assert_int_equal(net_switch_send_offload(probe, f, len, &off), 1);
+		virtio_net_rx(&c->dev);
+		assert_int_equal(vq_used_idx(&c->q[0]), 10);
+		for (unsigned k = 0; k < 10; k++) {
+			expect_used(c, 0, (uint16_t)k, (uint16_t)k,
+				    (uint32_t)(HDR + 54 + (k + 1 < nr ? 1448 : 20000 - 1448 * k)));
+			expect_segment(&b[k], &s, f, 1448, k, nr, without[w] & F_GUEST_CSUM);
+		}
+		assert_int_equal(port_queued(&c->dev.port), 0);
+		/* the rest wait for buffers: the driver's next notification brings them */
+		for (unsigned k = 10; k < nr; k++) {
+			b[k] = rx_slot(c, k);
+			post(c, 0, &b[k], 1, false);
+		}
+		notify_queue(c, 0);
+		assert_int_equal(vq_used_idx(&c->q[0]), nr);
+		for (unsigned k = 10; k < nr; k++)
+			expect_segment(&b[k], &s, f, 1448, k, nr, without[w] & F_GUEST_CSUM);
+		assert_int_equal(c->dev.stats.rx_gso_split, w + 1);
+		assert_int_equal(c->dev.stats.rx_gso_segments, nr * (w + 1));
+	}
+	assert_int_equal(c->dev.stats.rx_frames, 1 + nr * ARRAY_SIZE(without));
+	assert_int_equal(c->dev.stats.rx_bad_offload, 0);
+}
+
+/* Device a (CSUM, HOST_TSO4/6) sends 64 KiB frames to b: whole with GUEST_TSO4/6, in segments
+ * without, IPv4 and IPv6. */
+static void gso_between_devices(void **state)
+{
+	(void)state;
+	struct nic *a = nic[0], *b = nic[1];
+	assert_int_equal(net_switch_attach(lan, &b->dev.port), 0);
+	up_with(a, F_CSUM | F_HOST_TSO4 | F_HOST_TSO6);
+	static uint8_t f[NET_GSO_FRAME_MAX], got[HDR + NET_GSO_FRAME_MAX];
+	for (unsigned v = 0; v < 2; v++) {
+		struct pkt_spec s = gso_spec(v, false, b->mac, a->mac, 64000);
+		size_t len = pkt_tcp(f, &s, true), l4 = pkt_l4(&s);
+		uint16_t mss = v ? 1440 : 1460;
+		uint8_t h[HDR];
+		gso_hdr(h, HDR_F_NEEDS_CSUM, v ? GSO_TCPV6 : GSO_TCPV4, (uint16_t)(l4 + 20), mss,
+			(uint16_t)l4, 16);
+		/* whole */
+		up_with(b, F_GUEST_CSUM | F_GUEST_TSO4 | F_GUEST_TSO6);
+		struct buf r = { RX_BIG(1), RX_BIG_LEN, true };
+		post(b, 0, &r, 1, false);
+		transmit_big(a, h, f, len);
+		virtio_net_rx(&b->dev);
+		expect_used(b, 0, 0, 0, (uint32_t)(HDR + len));
+		assert_int_equal(gmem_read(&ram.mem, r.gpa, got, HDR + len), 0);
+		h[10] = 1;
+		assert_memory_equal(got, h, HDR);
+		assert_memory_equal(got + HDR, f, len);
+		/* cut: 64000 / mss segments, and a last one; their checksums open for IPv4 (the
+		 * driver takes GUEST_CSUM), summed by keel for IPv6 (it does not) */
+		up_with(b, v ? 0 : F_GUEST_CSUM);
+		unsigned nr = (64000 + mss - 1) / mss;
+		assert_true(nr <= 46); /* and the queue has QSIZE = 64 entries */
+		struct buf seg[46];
+		for (unsigned k = 0; k < nr; k++) {
+			seg[k] = (struct buf){ RX_AREA(1) + 0x600 * (uint64_t)k, 0x600, true };
+			post(b, 0, &seg[k], 1, false);
+		}
+		transmit_big(a, h, f, len);
+		virtio_net_rx(&b->dev);
+		assert_int_equal(vq_used_idx(&b->q[0]), nr);
+		for (unsigned k = 0; k < nr; k++)
+			expect_segment(&seg[k], &s, f, mss, k, nr, !v);
+		assert_int_equal(b->msgs[1], 1);
+	}
+	assert_int_equal(a->dev.stats.tx_frames, 4);
+	net_switch_detach(&b->dev.port);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1211,6 +1671,12 @@ int main(void)
 		T(two_devices),
 		T(full_port_ring),
 		T(receive_full_queue),
+		T(transmit_csum),
+		T(receive_csum),
+		T(csum_between_devices),
+		T(transmit_gso),
+		T(receive_gso),
+		T(gso_between_devices),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

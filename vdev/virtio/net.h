@@ -1,30 +1,44 @@
 /* virtio-net (virtio 1.2, 5.1) as a port of keel's Ethernet switch (io/net_switch.h): queue 0 is
  * receiveq1, queue 1 transmitq1; no control queue, no multiqueue. Offered: VIRTIO_NET_F_MAC (the
- * MAC given at init), VIRTIO_NET_F_STATUS (the link is always up), VIRTIO_NET_F_MTU (1500), and
- * the transport's VERSION_1, INDIRECT_DESC and EVENT_IDX. No checksum or segmentation offloads
- * and no VIRTIO_NET_F_MRG_RXBUF: every frame is whole and checksummed, at most NET_FRAME_MAX
- * bytes (a 1500-byte MTU, 1518 with an 802.1Q tag), and each receive chain holds one frame, so
- * a receive chain must have room for the 12-byte struct virtio_net_hdr (its VERSION_1 size,
- * 5.1.6) plus the whole frame: VIRTIO_NET_RX_BUF_MIN bytes takes any frame.
+ * MAC given at init), VIRTIO_NET_F_STATUS (the link is always up), VIRTIO_NET_F_MTU (1500),
+ * checksum offload both ways (CSUM, GUEST_CSUM), TCP segmentation offload both ways (HOST_TSO4,
+ * HOST_TSO6, GUEST_TSO4, GUEST_TSO6), and the transport's VERSION_1, INDIRECT_DESC and
+ * EVENT_IDX; net.c says why these and not the others. No VIRTIO_NET_F_MRG_RXBUF: each receive
+ * chain holds one frame, so it must have room for the 12-byte struct virtio_net_hdr (its
+ * VERSION_1 size, 5.1.6) plus the whole frame: VIRTIO_NET_RX_BUF_MIN bytes takes any frame of a
+ * 1500-byte MTU (1518 bytes with an 802.1Q tag), 12 + NET_GSO_FRAME_MAX = 65562 any frame a
+ * driver with GUEST_TSO4/6 may get (5.1.6.3.1), as Linux's "big packet" chains have.
  *
  * Transmit (5.1.6.2): a chain is the header then the frame, in device-readable buffers split
  * anywhere (the header may share a buffer with the frame). It is copied into keel's memory,
- * checked and given to net_switch_send; the chain completes at once with used length 0, whatever
- * became of the frame. Dropped and counted: a chain with a device-writable buffer, fewer than
- * 12 bytes, VIRTIO_NET_HDR_F_NEEDS_CSUM (a checksum keel was not offered to fill in) or a
- * gso_type other than NONE (no segmentation was offered), a frame shorter than an Ethernet
- * header or longer than NET_FRAME_MAX. Other flag bits are ignored, as 5.1.6.2.2 requires; so
- * are hdr_len, gso_size, csum_start, csum_offset and num_buffers. Nothing ever waits.
+ * checked and given to net_switch_send_offload; the chain completes at once with used length 0,
+ * whatever became of the frame. With VIRTIO_NET_F_CSUM a frame may carry NEEDS_CSUM: its
+ * csum_start and csum_offset travel with it through the switch (io/net_offload.h), bounded
+ * first (the 2-byte field inside the frame). With HOST_TSO4/6 it may be a TCP frame of up to
+ * NET_GSO_FRAME_MAX bytes with gso_type TCPV4/TCPV6 and gso_size, NEEDS_CSUM at TCP's checksum:
+ * its headers are parsed and bounded (net_gso_start) before it goes on as one frame. Dropped and
+ * counted: a chain with a device-writable buffer, fewer than 12 bytes, NEEDS_CSUM without CSUM
+ * or with offsets outside the frame, a gso_type not negotiated (ECN, UDP: never offered) or on
+ * a frame keel could not cut, a frame shorter than an Ethernet header or longer than
+ * NET_FRAME_MAX (NET_GSO_FRAME_MAX to cut). Other flag bits are ignored, as 5.1.6.2.2
+ * requires; so are hdr_len (a hint: keel finds the headers itself) and num_buffers. Nothing
+ * ever waits.
  *
  * Receive (5.1.6.3, 5.1.6.4): frames the switch queued on the port go into the receive queue's
- * chains, one per chain: a header of zeros but num_buffers = 1, then the frame; used length 12 +
- * frame. The spec gives a device no rule for a chain too small for the frame without MRG_RXBUF
- * (the driver SHOULD give 1526 bytes, 5.1.6.3.1, and with VIRTIO_NET_F_MTU MUST give room for an
- * mtu-sized frame, 5.1.4.2): keel drops that frame (counted) and returns the chain with used
- * length 0, nothing written, so the driver sees an empty buffer it can replace (Linux counts a
- * length error) rather than a cut frame, and a small buffer cannot hold the queue up. A chain
- * with a device-readable buffer is returned the same way without taking a frame. With no chain
- * available, frames wait in the port's ring (which drops and counts when full, io/net_port.h).
+ * chains, one per chain: a 12-byte header (num_buffers 1), then the frame; used length 12 +
+ * frame. A frame whose sender left its checksum open goes to a driver with GUEST_CSUM as it is,
+ * with NEEDS_CSUM, csum_start and csum_offset in the header (5.1.6.4.1); to any other with the
+ * checksum filled in by keel and flags 0. A frame to cut goes whole to a driver with GUEST_CSUM
+ * and GUEST_TSO4 (TCPV4) or GUEST_TSO6 (TCPV6), with gso_type, gso_size and hdr_len; any other
+ * driver gets its MTU-sized segments, cut by keel one per chain as chains come, each whole and
+ * checksummed. The spec gives a device no rule for a chain too small for the frame without
+ * MRG_RXBUF (the driver SHOULD give 1526 bytes, 65562 with GUEST_TSO, 5.1.6.3.1, and with
+ * VIRTIO_NET_F_MTU MUST give room for an mtu-sized frame, 5.1.4.2): keel drops that frame
+ * (counted) and returns the chain with used length 0, nothing written, so the driver sees an
+ * empty buffer it can replace (Linux counts a length error) rather than a cut frame, and a small
+ * buffer cannot hold the queue up. A chain with a device-readable buffer is returned the same
+ * way without taking a frame. With no chain available, frames wait in the port's ring (which
+ * drops and counts when full, io/net_port.h), and the rest of a frame being cut in the device.
  *
  * Who runs what: the port's `notify` runs on the sending CPU, maybe under the sender's VM lock,
  * so it takes no lock: it sets an atomic flag and calls the owner's kick. The owner (under its
@@ -47,13 +61,18 @@
 struct virtio_net_stats {
 	uint64_t tx_frames, tx_bytes; /* given to the switch, which took them (frame bytes only) */
 	uint64_t tx_bad_chain;	      /* a device-writable buffer in a transmit chain */
-	uint64_t tx_bad_header;	      /* fewer than 12 bytes, NEEDS_CSUM or a gso_type */
+	/* fewer than 12 bytes, NEEDS_CSUM without VIRTIO_NET_F_CSUM or with offsets outside the
+	 * frame, or a gso_type */
+	uint64_t tx_bad_header;
 	uint64_t tx_bad_length;	      /* a frame the switch may not carry */
 	uint64_t tx_no_link;	      /* the port is on no switch */
 	uint64_t rx_frames, rx_bytes; /* put into receive chains (frame bytes only) */
-	uint64_t rx_bad_chain; /* a device-readable buffer in a receive chain: returned empty */
-	uint64_t rx_too_small; /* a frame dropped: its chain could not hold header + frame */
-	uint64_t rx_lost;      /* a frame written but the used ring was gone (queue broken) */
+	uint64_t rx_bad_chain;	  /* a device-readable buffer in a receive chain: returned empty */
+	uint64_t rx_too_small;	  /* a frame dropped: its chain could not hold header + frame */
+	uint64_t rx_lost;	  /* a frame written but the used ring was gone (queue broken) */
+	uint64_t rx_bad_offload;  /* offloads that do not fit the frame (the switch checked them) */
+	uint64_t rx_gso_split;	  /* frames keel cut into segments for a driver without GUEST_TSO */
+	uint64_t rx_gso_segments; /* segments made of them (each then in rx_frames or dropped) */
 };
 
 struct virtio_net {
@@ -65,8 +84,10 @@ struct virtio_net {
 	bool rx_waiting; /* the switch queued frames since virtio_net_rx last ran (atomic) */
 	struct virtio_net_stats stats;
 	struct virtq_chain rx_chain; /* the receive path's own: it may run beside a transmit */
-	uint8_t tx_buf[VIRTIO_NET_HDR_LEN + NET_FRAME_MAX];
-	uint8_t rx_buf[NET_FRAME_MAX];
+	struct net_gso rx_gso;	     /* the frame in rx_buf being cut, segment by segment */
+	uint8_t tx_buf[VIRTIO_NET_HDR_LEN + NET_GSO_FRAME_MAX];
+	uint8_t rx_buf[NET_GSO_FRAME_MAX];
+	uint8_t seg_buf[NET_FRAME_MAX];
 	struct net_port port; /* last: its 64 KiB ring needs no clearing */
 };
 

@@ -97,6 +97,9 @@ linux_net_session() {
 	e2e_console_wait "c| KEEL-HOLD" || return
 	e2e_console_wait "vm a: powered off" || return
 	e2e_console_wait "vm b: powered off" || return
+	# the focus left a and b as they stopped, for c (keel's own move): Ctrl-T typed before that
+	# move would land after it
+	e2e_console_wait "keel: console input goes to vm c" || return
 	e2e_console_focus "keel's shell" || return
 	e2e_console_type 'stats c\r'
 	e2e_console_wait "    rx: " || return

@@ -19,17 +19,11 @@ static int fetch_cr_insn(struct vcpu *v, const struct vm_exit *e, const struct v
 {
 	enum x86_cpu_mode mode = cpu_mode(s);
 	uint8_t bytes[X86_MAX_INSN_LEN];
-	unsigned n = 0;
-	uint32_t pfec = 0;
-	struct paging_state ps = paging_of(s);
-	uint64_t rip = mode == X86_MODE_LONG64 ? v->regs.rip : (uint32_t)v->regs.rip;
-	uint64_t la = seg_base(s, X86_SEG_CS, mode) + rip;
-	int r = guest_fetch_insn(&v->vm->mem, &ps, la, GW_EXEC | (cpl_of(s) == 3 ? GW_USER : 0),
-				 bytes, sizeof(bytes), &n, &pfec);
-	if (r == -GW_EFAULT) {
-		*res = inject_page_fault(v, la, pfec);
+	unsigned n;
+	uint64_t la;
+	int r = fetch_insn_at_rip(v, s, bytes, &n, &la, res);
+	if (r < 0)
 		return -1;
-	}
 	if (!r)
 		r = x86_decode_cr_write(bytes, n, mode, in, kind, cr);
 	if (r == -X86_EINVALID) {

@@ -19,16 +19,12 @@ enum exit_result handle_cr8_write(struct vcpu *v, const struct vm_exit *e)
 	} else {
 		/* AMD-V without DecodeAssists names no register: read the instruction */
 		uint8_t bytes[X86_MAX_INSN_LEN];
-		unsigned n = 0;
-		uint32_t pfec = 0;
-		struct paging_state ps = paging_of(&s);
-		uint64_t rip = mode == X86_MODE_LONG64 ? v->regs.rip : (uint32_t)v->regs.rip;
-		uint64_t la = seg_base(&s, X86_SEG_CS, mode) + rip;
-		int r = guest_fetch_insn(&v->vm->mem, &ps, la,
-					 GW_EXEC | (cpl_of(&s) == 3 ? GW_USER : 0), bytes,
-					 sizeof(bytes), &n, &pfec);
-		if (r == -GW_EFAULT)
-			return inject_page_fault(v, la, pfec);
+		unsigned n;
+		uint64_t la;
+		enum exit_result res;
+		int r = fetch_insn_at_rip(v, &s, bytes, &n, &la, &res);
+		if (r < 0)
+			return res;
 		if (r || x86_decode_mov_to_cr8(bytes, n, mode, &gpr, &len))
 			return vm_crash(v, e, "CR8-write exit at %llx without a MOV to CR8 there",
 					(unsigned long long)la);

@@ -23,6 +23,24 @@ enum exit_result inject_exception(struct vcpu *v, uint8_t vector, bool has_error
 	return EXIT_RESUME;
 }
 
+int fetch_insn_at_rip(struct vcpu *v, const struct vcpu_sregs *s, uint8_t *bytes, unsigned *n,
+		      uint64_t *la, enum exit_result *res)
+{
+	enum x86_cpu_mode mode = cpu_mode(s);
+	struct paging_state ps = paging_of(s);
+	uint64_t rip = mode == X86_MODE_LONG64 ? v->regs.rip : (uint32_t)v->regs.rip;
+	uint32_t pfec = 0;
+	*la = seg_base(s, X86_SEG_CS, mode) + rip;
+	*n = 0;
+	int r = guest_fetch_insn(&v->vm->mem, &ps, *la, GW_EXEC | (cpl_of(s) == 3 ? GW_USER : 0),
+				 bytes, X86_MAX_INSN_LEN, n, &pfec);
+	if (r == -GW_EFAULT) {
+		*res = inject_page_fault(v, *la, pfec);
+		return -1;
+	}
+	return r ? 1 : 0;
+}
+
 enum exit_result inject_page_fault(struct vcpu *v, uint64_t address, uint32_t error_code)
 {
 	virt->set_cr2(v, address);

@@ -82,6 +82,10 @@ struct virt_ops {
 	 * backends that report EXIT_CR_WRITE (AMD-V); NULL on VT-x, which checks and loads CR
 	 * writes in its own exit (core/cr_policy.h all the same). */
 	void (*set_cr)(struct vcpu *v, unsigned cr, uint64_t val);
+	/* Loads the guest's DR7 with a value core checked (arch/x86/debugreg.h dr7_from_write). For
+	 * backends that report EXIT_DR7_WRITE (AMD-V under QEMU's TCG: arch/x86/svm/tcg_dr7.h);
+	 * NULL on VT-x, whose guests write DR7 without an exit. */
+	void (*set_dr7)(struct vcpu *v, uint64_t dr7);
 	/* The faulting address a #PF keel injects reports (before inject_event) */
 	void (*set_cr2)(struct vcpu *v, uint64_t cr2);
 	/* Guest TSC = host TSC + offset */

@@ -27,6 +27,7 @@ static const char *const names[NR_EXIT_REASONS] = {
 	[EXIT_INVPCID] = "invpcid",
 	[EXIT_CR8_WRITE] = "cr8-write",
 	[EXIT_CR_WRITE] = "cr-write",
+	[EXIT_DR7_WRITE] = "dr7-write",
 	[EXIT_EXCEPTION] = "exception",
 	[EXIT_ENTRY_FAILED] = "entry-failed",
 	[EXIT_UNKNOWN] = "unknown",

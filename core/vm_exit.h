@@ -32,6 +32,7 @@ enum exit_reason {
 	EXIT_INVPCID,	/* hidden in CPUID (no PCID for guests) */
 	EXIT_CR8_WRITE, /* MOV to CR8 (the TPR): core checks and performs it */
 	EXIT_CR_WRITE,	/* MOV to CR0/CR4, CLTS, LMSW (AMD-V): core checks, virt->set_cr loads */
+	EXIT_DR7_WRITE, /* MOV to DR7 (AMD-V under QEMU's TCG): core checks, virt->set_dr7 loads */
 	EXIT_EXCEPTION,
 	EXIT_ENTRY_FAILED, /* VMRUN / VMLAUNCH refused the state */
 	EXIT_UNKNOWN,	   /* anything else: fatal for the VM, with a state dump */
@@ -67,6 +68,9 @@ struct vm_exit {
 			int8_t gpr; /* the source register of a MOV, or -1: decode the instruction */
 			uint8_t cr; /* 0 or 4 */
 		} cr_write;
+		struct {
+			int8_t gpr; /* the source register, or -1: decode the instruction */
+		} dr7;
 		struct {
 			uint8_t vector;
 			bool has_error;

@@ -252,6 +252,7 @@ static const exit_handler_fn exit_handlers[NR_EXIT_REASONS] = {
 	[EXIT_INVPCID] = handle_undefined,
 	[EXIT_CR8_WRITE] = handle_cr8_write,
 	[EXIT_CR_WRITE] = handle_cr_write,
+	[EXIT_DR7_WRITE] = handle_dr7_write,
 	[EXIT_XSETBV] = handle_xsetbv,
 	[EXIT_WBINVD] = handle_skip,
 	[EXIT_PAUSE] = handle_pause,

@@ -8,14 +8,19 @@ void guest_dregs_reset(struct guest_dregs *d)
 	d->pending = true;
 }
 
+void guest_dregs_read(uint64_t dr[4])
+{
+	__asm__ volatile("mov %%dr0, %0" : "=r"(dr[0]));
+	__asm__ volatile("mov %%dr1, %0" : "=r"(dr[1]));
+	__asm__ volatile("mov %%dr2, %0" : "=r"(dr[2]));
+	__asm__ volatile("mov %%dr3, %0" : "=r"(dr[3]));
+}
+
 void guest_dregs_save(struct guest_dregs *d)
 {
 	if (d->pending)
 		return; /* the registers still hold what the reset replaced */
-	__asm__ volatile("mov %%dr0, %0" : "=r"(d->dr[0]));
-	__asm__ volatile("mov %%dr1, %0" : "=r"(d->dr[1]));
-	__asm__ volatile("mov %%dr2, %0" : "=r"(d->dr[2]));
-	__asm__ volatile("mov %%dr3, %0" : "=r"(d->dr[3]));
+	guest_dregs_read(d->dr);
 	if (d->has_dr6)
 		__asm__ volatile("mov %%dr6, %0" : "=r"(d->dr6));
 }

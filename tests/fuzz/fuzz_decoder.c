@@ -37,6 +37,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (x86_decode_string_io(bytes, len, (enum x86_cpu_mode)(data[0] % 4), &asz, &seg) == 0 &&
 	    ((asz != 2 && asz != 4 && asz != 8) || seg > X86_SEG_GS))
 		abort();
+	/* the CR8- and DR7-write exits' decoders (core/exit_cr8.c, core/exit_dr7.c): in bounds */
+	enum x86_cpu_mode mode = zc_modes[data[0] % ZC_NR_MODES].mode;
+	unsigned gpr = 0, dr = 0, n = 0;
+	if (x86_decode_mov_to_cr8(bytes, len, mode, &gpr, &n) == 0 && (gpr > 15 || n > len))
+		abort();
+	if (x86_decode_mov_to_dr(bytes, len, mode, &dr, &gpr, &n) == 0 &&
+	    (dr > 7 || gpr > 15 || n > len))
+		abort();
 	free(bytes);
 	return 0;
 }

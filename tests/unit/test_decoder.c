@@ -338,6 +338,75 @@ static void mov_to_cr8(void **state)
 			 -X86_EUNSUPPORTED);
 }
 
+/* MOV to DRn (the DR7-write exit's decoder): every ModRM byte after each prefix set (LOCK
+ * included) and REX, in 64-bit and 32-bit mode, against Zydis: where Zydis sees a MOV to DR0-DR7,
+ * keel must name the same debug register, source register and length; anywhere else (DR8-DR15
+ * through REX.R, LOCK, other opcodes) keel must refuse. */
+static void mov_to_dr(void **state)
+{
+	(void)state;
+	static const uint8_t prefixes[][3] = { { 0 }, { 1, 0x66 }, { 1, 0xf0 }, { 2, 0x3e, 0x67 } };
+	unsigned long agreed = 0;
+	for (unsigned mi = 0; mi < ZC_NR_MODES; mi++) {
+		enum x86_cpu_mode mode = zc_modes[mi].mode;
+		if (mode != X86_MODE_LONG64 && mode != X86_MODE_PROT32)
+			continue;
+		for (unsigned p = 0; p < 4; p++)
+			for (unsigned rex = 0x3f; rex <= 0x4f; rex++)
+				for (unsigned modrm = 0; modrm < 256; modrm++) {
+					uint8_t b[8];
+					size_t n = 0;
+					for (unsigned k = 0; k < prefixes[p][0]; k++)
+						b[n++] = prefixes[p][1 + k];
+					if (rex != 0x3f) {
+						if (mode != X86_MODE_LONG64)
+							continue;
+						b[n++] = (uint8_t)rex;
+					}
+					b[n++] = 0x0f;
+					b[n++] = 0x23;
+					b[n++] = (uint8_t)modrm;
+					ZydisDecodedInstruction zi;
+					ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
+					bool z_dr = ZYAN_SUCCESS(ZydisDecoderDecodeFull(
+							    &zc.dec[mi], b, n, &zi, zo)) &&
+						    zi.mnemonic == ZYDIS_MNEMONIC_MOV &&
+						    zo[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+						    zo[0].reg.value >= ZYDIS_REGISTER_DR0 &&
+						    zo[0].reg.value <= ZYDIS_REGISTER_DR7;
+					unsigned dr = 99, gpr = 99, len = 0;
+					int r = x86_decode_mov_to_dr(b, n, mode, &dr, &gpr, &len);
+					if (!z_dr) {
+						assert_int_equal(r, -X86_EUNSUPPORTED);
+						continue;
+					}
+					assert_int_equal(r, 0);
+					assert_int_equal(dr, zo[0].reg.value - ZYDIS_REGISTER_DR0);
+					assert_int_equal(len, zi.length);
+					assert_int_equal(ZydisRegisterGetId(zo[1].reg.value), gpr);
+					agreed++;
+				}
+	}
+	printf("mov to dr vs zydis: %lu encodings agreed\n", agreed);
+	assert_true(agreed >= 3 * 256); /* each ModRM of the prefix sets without LOCK, 32-bit */
+
+	unsigned dr, gpr, len;
+	const uint8_t mov_dr7_rax[] = { 0x0f, 0x23, 0xf8 };
+	assert_int_equal(x86_decode_mov_to_dr(mov_dr7_rax, 3, X86_MODE_LONG64, &dr, &gpr, &len), 0);
+	assert_int_equal(dr, 7);
+	assert_int_equal(gpr, 0);
+	assert_int_equal(len, 3);
+	const uint8_t rex_b[] = { 0x41, 0x0f, 0x23, 0xff }; /* mov dr7, r15 */
+	assert_int_equal(x86_decode_mov_to_dr(rex_b, 4, X86_MODE_LONG64, &dr, &gpr, &len), 0);
+	assert_int_equal(gpr, 15);
+	assert_int_equal(len, 4);
+	assert_int_equal(x86_decode_mov_to_dr(rex_b, 3, X86_MODE_LONG64, &dr, &gpr, &len),
+			 -X86_ETRUNC);
+	const uint8_t from_dr7[] = { 0x0f, 0x21, 0xf8 }; /* mov rax, dr7 */
+	assert_int_equal(x86_decode_mov_to_dr(from_dr7, 3, X86_MODE_LONG64, &dr, &gpr, &len),
+			 -X86_EUNSUPPORTED);
+}
+
 /* x86_decode_cr_write: MOV to CRn, CLTS and LMSW (register and memory forms, with a 6-byte tail
  * of displacement bytes) under prefix sets, every REX and every ModRM, in every mode, against
  * Zydis: where Zydis sees one of them, keel must name the same kind, register or memory operand
@@ -473,7 +542,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(known_answers),  cmocka_unit_test(systematic_modrm),
 		cmocka_unit_test(systematic_sib), cmocka_unit_test(random_sweep),
-		cmocka_unit_test(mov_to_cr8),	  cmocka_unit_test(cr_write),
+		cmocka_unit_test(mov_to_cr8),	  cmocka_unit_test(mov_to_dr),	  cmocka_unit_test(cr_write),
 		cmocka_unit_test(summary),
 	};
 	zc_init(&zc);

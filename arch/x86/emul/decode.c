@@ -336,38 +336,75 @@ done_noreg:
 	return 0;
 }
 
-int x86_decode_mov_to_cr8(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode, unsigned *gpr,
-			  unsigned *insn_len)
+/* The prefixes of a MOV to or from a control or debug register: legacy prefixes in any order (the
+ * segment and size ones change nothing there), then REX in 64-bit mode, which must come right
+ * before the opcode (SDM vol 2, 2.2.1). Returns where the opcode starts. */
+static size_t mov_special_prefixes(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode,
+				   bool *lock, uint8_t *rex)
 {
-	bool lock = false;
-	uint8_t rex = 0;
 	size_t i = 0;
-
-	/* legacy prefixes in any order (the segment and size ones change nothing here), then REX in
-	 * 64-bit mode, which must come right before the opcode (SDM vol 2, 2.2.1) */
+	*lock = false;
+	*rex = 0;
 	for (; i < len && i < X86_MAX_INSN_LEN; i++) {
 		uint8_t b = bytes[i];
 		if (b == 0xf0) {
-			lock = true;
-			rex = 0;
+			*lock = true;
+			*rex = 0;
 		} else if (b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 ||
 			   b == 0x65 || b == 0x66 || b == 0x67 || b == 0xf2 || b == 0xf3) {
-			rex = 0; /* a REX before another prefix is ignored */
+			*rex = 0; /* a REX before another prefix is ignored */
 		} else if (mode == X86_MODE_LONG64 && (b & 0xf0) == 0x40) {
-			rex = b;
+			*rex = b;
 		} else {
 			break;
 		}
 	}
+	return i;
+}
+
+/* 0F op ModRM after the prefixes at i: 0 or why not. The mod field is ignored: the operand is
+ * always a register (SDM vol 2, MOV CRn and MOV DRn). */
+static int mov_special_opcode(const uint8_t *bytes, size_t len, size_t i, uint8_t op)
+{
 	if (i + 3 > len || i + 3 > X86_MAX_INSN_LEN)
 		return i + 3 > X86_MAX_INSN_LEN ? -X86_EUNSUPPORTED : -X86_ETRUNC;
-	if (bytes[i] != 0x0f || bytes[i + 1] != 0x22)
+	if (bytes[i] != 0x0f || bytes[i + 1] != op)
 		return -X86_EUNSUPPORTED;
+	return 0;
+}
+
+int x86_decode_mov_to_cr8(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode, unsigned *gpr,
+			  unsigned *insn_len)
+{
+	bool lock;
+	uint8_t rex;
+	size_t i = mov_special_prefixes(bytes, len, mode, &lock, &rex);
+	int r = mov_special_opcode(bytes, len, i, 0x22);
+	if (r)
+		return r;
 	uint8_t modrm = bytes[i + 2];
-	/* the mod field is ignored: the operand is always a register (SDM vol 2, MOV CRn) */
 	unsigned cr = (((rex >> 2) & 1) << 3 | ((modrm >> 3) & 7)) + (lock ? 8 : 0);
 	if (cr != 8)
 		return -X86_EUNSUPPORTED;
+	*gpr = (unsigned)((rex & 1) << 3) | (modrm & 7);
+	*insn_len = (unsigned)i + 3;
+	return 0;
+}
+
+int x86_decode_mov_to_dr(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode, unsigned *dr,
+			 unsigned *gpr, unsigned *insn_len)
+{
+	bool lock;
+	uint8_t rex;
+	size_t i = mov_special_prefixes(bytes, len, mode, &lock, &rex);
+	int r = mov_special_opcode(bytes, len, i, 0x23);
+	if (r)
+		return r;
+	/* LOCK and REX.R (DR8-DR15) are #UD (SDM vol 2, MOV DRn): no debug register written */
+	if (lock || (rex & 4))
+		return -X86_EUNSUPPORTED;
+	uint8_t modrm = bytes[i + 2];
+	*dr = (modrm >> 3) & 7;
 	*gpr = (unsigned)((rex & 1) << 3) | (modrm & 7);
 	*insn_len = (unsigned)i + 3;
 	return 0;

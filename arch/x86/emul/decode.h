@@ -149,4 +149,12 @@ int x86_decode_string_io(const uint8_t *bytes, size_t len, enum x86_cpu_mode mod
 int x86_decode_mov_to_cr8(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode, unsigned *gpr,
 			  unsigned *insn_len);
 
+/* For a DR7-write exit without the register in the exit information (AMD-V without
+ * DecodeAssists): a MOV to a debug register, 0F 23 /r (SDM vol 2, "MOV DRn"). *dr is the debug
+ * register written, *gpr the source register's hardware number, *insn_len the instruction's
+ * length. 0, -X86_ETRUNC, or -X86_EUNSUPPORTED when the bytes are anything else, or a form that
+ * raises #UD (LOCK, REX.R). */
+int x86_decode_mov_to_dr(const uint8_t *bytes, size_t len, enum x86_cpu_mode mode, unsigned *dr,
+			 unsigned *gpr, unsigned *insn_len);
+
 #endif

@@ -5,6 +5,7 @@
 #include "arch/x86/apic.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/svm/asid.h"
+#include "arch/x86/svm/tcg_dr7.h"
 #include "arch/x86/svm/vmcb.h"
 #include "arch/x86/svm/vmcb_check.h"
 #include "core/cr_policy.h"
@@ -17,7 +18,7 @@
 #include "mm/phys.h"
 #include "mm/stage2.h"
 
-void svm_vmrun(uint64_t vmcb_pa, struct vcpu_regs *regs, uint64_t host_vmcb_pa);
+void svm_vmrun(uint64_t vmcb_pa, struct vcpu_regs *regs, uint64_t host_vmcb_pa, uint64_t tcg_dr7);
 void svm_vmsave(uint64_t pa);
 
 /* CPUID Fn8000_000A EDX feature bits */
@@ -42,8 +43,8 @@ void svm_vmsave(uint64_t pa);
 #define VMCB_SAVE_AREA 0x400
 #define VMCB_SAVE_AREA_SIZE 0x300
 
-/* The instruction after VMRUN in svm_run.S. */
-extern const char svm_vmrun_host_rip[];
+/* The instruction after each VMRUN in svm_run.S, and where svm_vmrun's code ends. */
+extern const char svm_vmrun_host_rip[], svm_vmrun_tcg_dr7_host_rip[], svm_vmrun_end[];
 
 struct svm_vcpu {
 	void *vmcb;
@@ -68,6 +69,7 @@ struct svm_vcpu {
 	bool step_guest_tf;	  /* TF was the guest's own */
 	bool step_db_intercepted; /* #DB was intercepted anyway */
 	uint64_t step_dr6;
+	bool tcg_dr7_dropped_logged; /* tcg_dr7_for said so once */
 };
 
 /* V_INTR_CONTROL fields (AMD APM vol 2, appendix B, VMCB offset 0x60) */
@@ -79,6 +81,8 @@ struct svm_vcpu {
 #define INTERCEPT_CR0_WRITE (1u << (16 + 0))
 #define INTERCEPT_CR4_WRITE (1u << (16 + 4))
 #define INTERCEPT_CR8_WRITE (1u << (16 + 8))
+/* DR intercept word: the same layout (appendix B) */
+#define INTERCEPT_DR7_WRITE (1u << (16 + 7))
 
 /* An intercepted instruction core completed (RIP moved past it) ends the interrupt shadow it sat
  * in: a HLT right after STI exits with the shadow set (AMD APM vol 2, 15.21.5), which would
@@ -112,6 +116,7 @@ static struct {
 	uint64_t cr4_valid, efer_valid;
 	unsigned maxphyaddr;
 	bool exit_after_intr; /* QEMU's TCG: an exit right after each injected interrupt */
+	bool tcg_dr7;	      /* QEMU's TCG: keel arms guest breakpoints (tcg_dr7.h) */
 } svm;
 
 /* MSRs a guest reads and writes directly: their guest values live in the VMCB and are switched
@@ -184,13 +189,14 @@ static int svm_setup_shared(char *err, size_t err_size)
 	svm.ready = true;
 	/* every AMD CPU with SVM since 2010 has NRIPS; QEMU's TCG has not (EMULATION.md) */
 	svm.exit_after_intr = !(f.edx & SVM_FEAT_NRIPS);
+	svm.tcg_dr7 = !(f.edx & SVM_FEAT_NRIPS);
 	klog("keel: AMD-V enabled: %u ASIDs, nested paging%s%s%s%s%s", svm.nr_asids,
 	     f.edx & SVM_FEAT_NRIPS ? ", NRIPS" : "",
 	     f.edx & SVM_FEAT_DECODE_ASSISTS ? ", decode assists" : "",
 	     f.edx & SVM_FEAT_FLUSH_BY_ASID ? ", flush by ASID" : "",
 	     svm.npt.gib_leaves ? ", 1 GiB NPT pages" : "",
 	     svm.exit_after_intr ? "; no NRIPS, as under QEMU's TCG: an exit follows each "
-				   "injected interrupt"
+				   "injected interrupt, keel arms guest breakpoints"
 				 : "");
 	return 0;
 }
@@ -273,6 +279,8 @@ static int svm_vcpu_create(struct vcpu *v)
 	 * and the guest's CPUID hides, and QEMU's SVM takes NW without CD or PG without PE, and
 	 * answers a reserved CR4 bit with VMEXIT_INVALID instead of #GP. */
 	*vmcb32(vmcb, VMCB_INTERCEPT_CR) = INTERCEPT_CR0_WRITE | INTERCEPT_CR4_WRITE;
+	if (svm.tcg_dr7)
+		*vmcb32(vmcb, VMCB_INTERCEPT_DR) = INTERCEPT_DR7_WRITE;
 	*vmcb64(vmcb, VMCB_IOPM_BASE) = (uint64_t)(uintptr_t)svm.iopm;
 	*vmcb64(vmcb, VMCB_MSRPM_BASE) = (uint64_t)(uintptr_t)svm.msrpm;
 	/* its ASID comes from the CPU it runs on, just before each VMRUN (asid.h) */
@@ -487,6 +495,15 @@ static void decode_exit(struct svm_vcpu *s, struct vcpu *v, struct vm_exit *e)
 		else
 			e->insn_len = 0; /* core decodes the instruction and its length */
 		break;
+	case SVM_EXIT_DR7_WRITE:
+		/* DecodeAssists: EXITINFO1 bit 63 and the register in bits 3:0, as for CR8 */
+		e->reason = EXIT_DR7_WRITE;
+		e->dr7.gpr = -1;
+		if ((svm.features & SVM_FEAT_DECODE_ASSISTS) && (info1 >> 63))
+			e->dr7.gpr = (int8_t)(uint8_t)(info1 & 15);
+		else
+			e->insn_len = 0;
+		break;
 	case SVM_EXIT_CR0_WRITE:
 	case SVM_EXIT_CR4_WRITE:
 		/* DecodeAssists: EXITINFO1 bit 63 marks a MOV, its register in bits 3:0 (15.33.1);
@@ -642,6 +659,29 @@ static void nmi_after_exit(struct vcpu *v, struct svm_vcpu *s, struct vm_exit *e
 	}
 }
 
+/* The DR7 svm_run.S loads into the host around VMRUN under QEMU's TCG (tcg_dr7.h), 0 for none.
+ * DR0-DR3 hold the guest's values by now (guest_dregs_sync). */
+static uint64_t tcg_dr7_for(struct vcpu *v)
+{
+	struct svm_vcpu *s = v->arch;
+	uint64_t dr7 = *vmcb64(s->vmcb, VMCB_DR7);
+	if (!svm.tcg_dr7 || !(dr7 & DR7_ENABLES))
+		return 0;
+	uint64_t dr[4];
+	guest_dregs_read(dr);
+	struct tcg_dr7_range code = { (uintptr_t)svm_vmrun, (uintptr_t)svm_vmrun_end };
+	struct tcg_dr7_range data = { (uintptr_t)&v->regs, (uintptr_t)(&v->regs + 1) };
+	unsigned dropped;
+	uint64_t arm = tcg_dr7_to_arm(dr7, dr, code, data, &dropped);
+	if (dropped && !s->tcg_dr7_dropped_logged) {
+		s->tcg_dr7_dropped_logged = true;
+		klog("vm %s: vcpu %u: breakpoints %#x are on keel's own code or data; under QEMU's "
+		     "TCG they stay unarmed (arch/x86/svm/tcg_dr7.h)",
+		     v->vm->name, v->id, dropped);
+	}
+	return arm;
+}
+
 static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 {
 	struct svm_vcpu *s = v->arch;
@@ -678,13 +718,15 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 	if (svm.exit_after_intr && (checked.eventinj & (SVM_EVT_VALID | SVM_EVT_TYPE_MASK)) ==
 					   (SVM_EVT_VALID | SVM_EVT_TYPE_INTR))
 		(void)host_apic_send_wake(this_cpu()->apic_id);
-	svm_vmrun(s->vmcb_pa, &v->regs, (uint64_t)(uintptr_t)cpu->host_vmcb);
+	svm_vmrun(s->vmcb_pa, &v->regs, (uint64_t)(uintptr_t)cpu->host_vmcb, tcg_dr7_for(v));
 
 	/* keel's own state, what VMRUN put in the host save area, saved as the guest's (RIP the
 	 * instruction after VMRUN, CR3 keel's): the guest's state is lost. Seen under QEMU 7.2's
 	 * TCG before the IPI above; the VM stops (decode_exit says so) rather than run on with
 	 * state that is not its own. */
-	bool host_state = *vmcb64(vmcb, VMCB_RIP) == (uint64_t)(uintptr_t)svm_vmrun_host_rip &&
+	uint64_t rip = *vmcb64(vmcb, VMCB_RIP);
+	bool host_state = (rip == (uint64_t)(uintptr_t)svm_vmrun_host_rip ||
+			   rip == (uint64_t)(uintptr_t)svm_vmrun_tcg_dr7_host_rip) &&
 			  *vmcb64(vmcb, VMCB_CR3) == read_cr3();
 
 	v->regs.gpr[GPR_RAX] = *vmcb64(vmcb, VMCB_RAX);
@@ -917,6 +959,11 @@ static uint64_t svm_get_cr(struct vcpu *v, unsigned cr)
 /* A MOV to CR0 or CR4 core checked (core/exit_cr.c), with its side effects: long mode on or off
  * with CR0.PG (AMD APM vol 2, 14.6.1) and the TLB flush a paging change needs (keel flushes the
  * vCPU's ASID on any change: CR writes are rare). */
+static void svm_set_dr7(struct vcpu *v, uint64_t dr7)
+{
+	*vmcb64(((struct svm_vcpu *)v->arch)->vmcb, VMCB_DR7) = dr7;
+}
+
 static void svm_set_cr(struct vcpu *v, unsigned cr, uint64_t val)
 {
 	struct svm_vcpu *s = v->arch;
@@ -983,6 +1030,7 @@ const struct virt_ops svm_ops = {
 	.set_pat = svm_set_pat,
 	.get_cr = svm_get_cr,
 	.set_cr = svm_set_cr,
+	.set_dr7 = svm_set_dr7,
 	.set_cr2 = svm_set_cr2,
 	.set_tsc_offset = svm_set_tsc_offset,
 	.dump = svm_dump,

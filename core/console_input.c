@@ -110,6 +110,7 @@ static void host_vm_net(void *ctx, unsigned i, unsigned j, struct shell_net_view
 		.tx_bad_header = d.tx_bad_header,
 		.tx_bad_length = d.tx_bad_length,
 		.tx_no_link = d.tx_no_link,
+		.tx_spoofed = d.tx_spoofed,
 		.rx_frames = d.rx_frames,
 		.rx_bytes = d.rx_bytes,
 		/* the device takes every frame into a NET_GSO_FRAME_MAX buffer: none is too big there */

@@ -221,9 +221,11 @@ static void print_net(struct shell *sh, unsigned i, unsigned j)
 	      n.attached ? "" : " (not on the switch)");
 	say(sh, "    tx: %llu frames, %llu bytes; ", (unsigned long long)n.tx_frames,
 	    (unsigned long long)n.tx_bytes);
-	sayln(sh, "dropped: bad-chain=%llu bad-header=%llu bad-length=%llu no-link=%llu",
+	sayln(sh,
+	      "dropped: bad-chain=%llu bad-header=%llu bad-length=%llu no-link=%llu spoofed=%llu",
 	      (unsigned long long)n.tx_bad_chain, (unsigned long long)n.tx_bad_header,
-	      (unsigned long long)n.tx_bad_length, (unsigned long long)n.tx_no_link);
+	      (unsigned long long)n.tx_bad_length, (unsigned long long)n.tx_no_link,
+	      (unsigned long long)n.tx_spoofed);
 	say(sh, "    rx: %llu frames, %llu bytes, %llu queued; ", (unsigned long long)n.rx_frames,
 	    (unsigned long long)n.rx_bytes, (unsigned long long)n.rx_queued);
 	say(sh, "dropped: ring-full=%llu too-small=%llu lost=%llu flushed=%llu",

@@ -51,8 +51,9 @@ struct shell_net_view {
 	bool attached;		      /* its port is on the switch now (while the VM runs) */
 	uint64_t tx_frames, tx_bytes; /* given to the switch */
 	/* transmit chains dropped: a device-writable buffer, a bad virtio header (offloads not
-	 * offered), a frame the switch may not carry, no switch to send to */
-	uint64_t tx_bad_chain, tx_bad_header, tx_bad_length, tx_no_link;
+	 * offered), a frame the switch may not carry, no switch to send to, a source MAC not the
+	 * device's own */
+	uint64_t tx_bad_chain, tx_bad_header, tx_bad_length, tx_no_link, tx_spoofed;
 	uint64_t rx_frames, rx_bytes; /* put into the guest's receive buffers */
 	/* frames dropped: the port's ring was full, the guest's buffer too small for the frame,
 	 * the receive queue broke under it, queued when the port left the switch */

@@ -47,12 +47,23 @@ VIRTIO_LINES=("virtio: a well-formed request got 16 bytes of entropy"
 # the hostile virtio-net driver (tests/guests/net.S): two nets on one switch, A at 00:02.0, B at
 # 00:03.0; every bad transmit is dropped and its chain used, one breaks A's transmit queue
 NET_CFG=$'net = lan\nnet = lan'
+# keel's line for each frame A sends from a MAC not its own (B's is keel's for vm net, net 1)
+NET_SPOOFED="vm net: virtio-net 00:02.0: a frame from mac"
 NET_LINES=("net: a broadcast frame from A arrived at B byte for byte"
 	"net: a unicast frame to B's MAC arrived, header and frame split"
 	"net: 1514-byte and 802.1Q-tagged 1518-byte frames arrived"
 	"net: a frame with unknown flag bits and header fields set arrived"
 	"net: A sent a 64 KiB frame; not carried"
 	"net: A sent a chain with a device-writable buffer; not carried"
+	"net: A sent a frame from B's MAC; not carried"
+	"$NET_SPOOFED 02:47:18:fc:47:bd, not the device's own; dropped"
+	"net: A sent a frame from the broadcast address; not carried"
+	"$NET_SPOOFED ff:ff:ff:ff:ff:ff, not the device's own; dropped"
+	"net: A sent a frame from a multicast address; not carried"
+	"$NET_SPOOFED 01:00:5e:00:00:01, not the device's own; dropped"
+	"net: A sent a frame from a MAC that is not its own; not carried"
+	"$NET_SPOOFED 02:00:00:00:00:0a, not the device's own; dropped"
+	"net: a unicast to B's MAC still arrived at B after A sent from it"
 	"net: a frame sent while B had no receive buffer waited and arrived"
 	"net: a 40-byte receive buffer came back empty, its frame dropped"
 	"net: a frame arrived across a two-buffer receive chain"

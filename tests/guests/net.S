@@ -11,7 +11,10 @@
  * every field after gso_type set (a device MUST ignore those, 5.1.6.2.2). Then A sends what no driver may, each followed by a
  * well-formed broadcast marker: the next frame B gets must be that marker (keel's switch
  * delivers before the notifying exit returns) and A's used ring must complete every chain with
- * length 0 (vdev/virtio/net.h: bad transmits are dropped and counted, the queue goes on). Last,
+ * length 0 (vdev/virtio/net.h: bad transmits are dropped and counted, the queue goes on). Among
+ * them frames whose source is not A's MAC (B's, the broadcast address, a multicast group, a MAC
+ * nobody has): a VM sends from its own MAC only, so none may reach B, and a unicast to B's MAC
+ * still arrives at B afterwards (the switch never learnt B's MAC on A's port). Last,
  * keel's documented answers: a frame sent while B has no receive buffer waits in B's port
  * (io/net_port.h) and arrives once one is posted, A never waiting; a buffer too small for the
  * frame comes back empty and the frame is dropped; a device-readable receive buffer comes back
@@ -243,6 +246,34 @@ guest_main:
 	mov $msg_h_writable, %esi
 	call after_bad
 
+	/* frames from a source that is not A's MAC, each otherwise well formed: keel drops them
+	 * (tx_spoofed, a line each) and completes the chain. From B's MAC the broadcast would reach
+	 * B and the switch would learn B's MAC on A's port; from a group address or a stranger's
+	 * the unicast to B would be flooded to B. */
+	mov $spoofed_frames, %ebp
+1:	cmp $spoofed_frames_end, %ebp
+	jae 2f
+	mov 0(%ebp), %eax
+	mov %eax, frame_src
+	xor %eax, %eax
+	mov $100, %ecx
+	mov $ETH_TYPE, %edx
+	mov 4(%ebp), %esi
+	call tx_frame
+	movl $mac_a, frame_src
+	mov 8(%ebp), %esi
+	call after_bad
+	add $12, %ebp
+	jmp 1b
+	/* B's MAC still leads to B: had the switch learnt it on A's port, a unicast from A to it
+	 * would be filtered there (a frame back to its own port) and never arrive */
+2:	mov $mac_b, %esi
+	mov $100, %ecx
+	mov $ETH_TYPE, %edx
+	call send_check
+	mov $msg_still_b, %esi
+	call puts
+
 	/* B without receive buffers: two markers take the two posted, none is posted again */
 	movl $1, b_nopost
 	call marker
@@ -462,7 +493,8 @@ mkhdr:
 	ret
 
 /* mkframe: ecx bytes of frame at edi, each frame's own pattern; from 14 bytes on, an Ethernet
- * header: destination the MAC at esi, source A's MAC, type (or 802.1Q TPID) dx */
+ * header: destination the MAC at esi, source the MAC at frame_src (A's but for the spoofed
+ * frames), type (or 802.1Q TPID) dx */
 mkframe:
 	pusha
 	mov %edx, frame_type
@@ -483,9 +515,10 @@ mkframe:
 	mov %eax, (%edi)
 	movzwl 4(%esi), %eax
 	mov %ax, 4(%edi)
-	mov mac_a, %eax
+	mov frame_src, %edx
+	mov (%edx), %eax
 	mov %eax, 6(%edi)
-	movzwl mac_a+4, %eax
+	movzwl 4(%edx), %eax
 	mov %ax, 10(%edi)
 	mov frame_type, %eax
 	xchg %al, %ah			/* network byte order */
@@ -710,7 +743,16 @@ bad_frames:
 	.long F_NEEDS_CSUM | GSO_TCPV4 << 8, 100, ETH_TYPE, mac_bcast, msg_h_tso
 	.long 0, 100, ETH_TYPE, mac_a, msg_h_self
 bad_frames_end:
+spoofed_frames:
+	/* source, destination, what */
+	.long mac_b, mac_bcast, msg_s_b
+	.long mac_bcast, mac_b, msg_s_bcast
+	.long mac_mcast, mac_b, msg_s_mcast
+	.long mac_other, mac_b, msg_s_other
+spoofed_frames_end:
 mac_bcast:	.byte 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+mac_mcast:	.byte 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01	/* IPv4 all-hosts */
+mac_other:	.byte 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a	/* neither A's nor B's */
 msg_bcast:	.asciz "net: a broadcast frame from A arrived at B byte for byte\n"
 msg_unicast:	.asciz "net: a unicast frame to B's MAC arrived, header and frame split\n"
 msg_largest:	.asciz "net: 1514-byte and 802.1Q-tagged 1518-byte frames arrived\n"
@@ -725,6 +767,11 @@ msg_h_self:	.asciz "net: A sent a frame to its own MAC; not carried\n"
 msg_h_hdr:	.asciz "net: A sent 10 bytes, less than a virtio_net_hdr; not carried\n"
 msg_h_64k:	.asciz "net: A sent a 64 KiB frame; not carried\n"
 msg_h_writable:	.asciz "net: A sent a chain with a device-writable buffer; not carried\n"
+msg_s_b:	.asciz "net: A sent a frame from B's MAC; not carried\n"
+msg_s_bcast:	.asciz "net: A sent a frame from the broadcast address; not carried\n"
+msg_s_mcast:	.asciz "net: A sent a frame from a multicast address; not carried\n"
+msg_s_other:	.asciz "net: A sent a frame from a MAC that is not its own; not carried\n"
+msg_still_b:	.asciz "net: a unicast to B's MAC still arrived at B after A sent from it\n"
 msg_kept:	.asciz "net: a frame sent while B had no receive buffer waited and arrived\n"
 msg_small:	.asciz "net: a 40-byte receive buffer came back empty, its frame dropped\n"
 msg_readable:	.asciz "net: a device-readable receive buffer came back empty, the frame went to the next\n"
@@ -751,6 +798,7 @@ b_nopost:	.long 0
 frame_seq:	.long 0
 frame_type:	.long 0
 hdr_fill:	.long 0		/* mkhdr's gso_size .. num_buffers */
+frame_src:	.long mac_a	/* mkframe's source MAC */
 failures:	.long 0
 mac_a:		.space 8
 mac_b:		.space 8

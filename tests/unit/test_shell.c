@@ -313,6 +313,7 @@ static void stats_nets(void **state)
 		.sw = "storage-net_2",
 		.mac = { 0x02, 0xab, 0xcd, 0xef, 0x01, 0x23 },
 		.tx_no_link = 5,
+		.tx_spoofed = 9,
 		.rx_too_small = 6,
 		.rx_lost = 7,
 		.rx_flushed = 18446744073709551615ull,
@@ -325,12 +326,12 @@ static void stats_nets(void **state)
 		   "  mitigations: ibpb=0 rsb-fill=0 l1d-flush=0 verw=0\r\n"
 		   "  net 0: switch lan, mac 52:54:00:12:34:56\r\n"
 		   "    tx: 10 frames, 1234 bytes; dropped: bad-chain=0 bad-header=2 "
-		   "bad-length=0 no-link=0\r\n"
+		   "bad-length=0 no-link=0 spoofed=0\r\n"
 		   "    rx: 8 frames, 999 bytes, 3 queued; dropped: ring-full=1 too-small=0 lost=0 "
 		   "flushed=0; empty-chains=4\r\n"
 		   "  net 1: switch storage-net_2, mac 02:ab:cd:ef:01:23 (not on the switch)\r\n"
 		   "    tx: 0 frames, 0 bytes; dropped: bad-chain=0 bad-header=0 bad-length=0 "
-		   "no-link=5\r\n"
+		   "no-link=5 spoofed=9\r\n"
 		   "    rx: 0 frames, 0 bytes, 0 queued; dropped: ring-full=0 too-small=6 lost=7 "
 		   "flushed=18446744073709551615; empty-chains=0\r\n");
 	/* a host that leaves the switch's name out */

@@ -791,6 +791,42 @@ static void transmit_malformed(void **state)
 	assert_string_equal(host_log_text(), "");
 }
 
+/* A frame from a MAC that is not the device's own never reaches the switch: its learning
+ * table keeps the real owner, who still gets its unicast frames. */
+static void transmit_spoofed(void **state)
+{
+	(void)state;
+	struct nic *c = nic[0];
+	up(c);
+	static uint8_t f[64], g[64];
+	const uint64_t a = TX_AREA;
+	struct buf one = { a, HDR + 64, false };
+
+	/* the switch learns probe_mac at the probe's port */
+	make_frame(g, broadcast, probe_mac, 64, 1, false);
+	assert_int_equal(net_switch_send(probe, g, 64), 1);
+	/* the device claims probe_mac, and then a MAC nobody has */
+	make_frame(f, broadcast, probe_mac, 64, 2, false);
+	lay_out(&one, 1, 0, 0, f, 64);
+	transmit(c, &one, 1, false);
+	static const uint8_t other[NET_MAC_LEN] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	make_frame(f, broadcast, other, 64, 3, false);
+	lay_out(&one, 1, 0, 0, f, 64);
+	transmit(c, &one, 1, false);
+	assert_int_equal(c->dev.stats.tx_spoofed, 2);
+	assert_int_equal(c->dev.stats.tx_frames, 0);
+	probe_gets_nothing();
+	assert_true(
+		host_log_contains("vm t: virtio-net 00:05.0: a frame from mac 02:00:00:00:00:99, "
+				  "not the device's own; dropped"));
+	/* a frame to probe_mac from the device's own MAC goes to the probe alone */
+	make_frame(f, probe_mac, c->mac, 64, 4, false);
+	lay_out(&one, 1, 0, 0, f, 64);
+	transmit(c, &one, 1, false);
+	probe_gets(f, 64);
+	assert_int_equal(c->dev.stats.tx_frames, 1);
+}
+
 /* A port on no switch: the frame is counted and the chain completes. */
 static void transmit_detached(void **state)
 {
@@ -1662,6 +1698,7 @@ int main(void)
 		T(transmit_layouts),
 		T(transmit_batch),
 		T(transmit_malformed),
+		T(transmit_spoofed),
 		T(transmit_detached),
 		T(receive_layouts),
 		T(receive_waits_for_buffers),

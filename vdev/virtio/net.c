@@ -1,6 +1,7 @@
 #include "vdev/virtio/net.h"
 
 #include "lib/kstring.h"
+#include "lib/log.h"
 
 /* Feature bits (5.1.3).
  *
@@ -142,6 +143,24 @@ static uint32_t transmit(struct virtio_pci *v, const struct guest_mem *m,
 	}
 	if (!ok) {
 		n->stats.tx_bad_header++;
+		return 0;
+	}
+	/* A VM sends from its own MAC only. The switch learns source addresses (802.1D, 7.8): a
+	 * frame from another VM's MAC would move that MAC to this port, and with it the other
+	 * VM's unicast traffic. keel offers no CTRL_MAC_ADDR, so the device's MAC is the only one
+	 * the driver was given (5.1.4); a guest that changes its address on its own is cut off. */
+	if (memcmp(n->tx_buf + VIRTIO_NET_HDR_LEN + NET_MAC_LEN, n->mac, NET_MAC_LEN)) {
+		unsigned suppressed;
+		const uint8_t *s = n->tx_buf + VIRTIO_NET_HDR_LEN + NET_MAC_LEN;
+		n->stats.tx_spoofed++;
+		/* a fresh key per frame (the queue's break lines use small ones): the bucket bounds
+		 * the lines */
+		if (unclaimed_log_should_print(&v->log, v->env, 1ull << 63 | n->stats.tx_spoofed,
+					       &suppressed))
+			klog("vm %s: virtio-net 00:%02x.0: a frame from mac "
+			     "%02x:%02x:%02x:%02x:%02x:%02x, not the device's own; dropped%s",
+			     v->env->vm_name, v->pci.devfn >> 3, s[0], s[1], s[2], s[3], s[4], s[5],
+			     suppressed ? " (and earlier lines left out)" : "");
 		return 0;
 	}
 	int r = net_switch_send_offload(&n->port, n->tx_buf + VIRTIO_NET_HDR_LEN, (size_t)len,

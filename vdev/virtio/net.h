@@ -66,6 +66,7 @@ struct virtio_net_stats {
 	uint64_t tx_bad_header;
 	uint64_t tx_bad_length;	      /* a frame the switch may not carry */
 	uint64_t tx_no_link;	      /* the port is on no switch */
+	uint64_t tx_spoofed;	      /* a source MAC that is not the device's own */
 	uint64_t rx_frames, rx_bytes; /* put into receive chains (frame bytes only) */
 	uint64_t rx_bad_chain;	  /* a device-readable buffer in a receive chain: returned empty */
 	uint64_t rx_too_small;	  /* a frame dropped: its chain could not hold header + frame */

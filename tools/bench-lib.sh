@@ -8,16 +8,19 @@ stamp() {
 	done
 }
 
-# seconds between the first line matching $2 (or the start time $3) and the first matching $4
+# seconds between the first line matching $2 (or the start time $3) and the first matching $4: on
+# the host's clock (the stamp), or with BENCH_ICOUNT=1 on the guest's (the uptime a bench marker
+# line ends with, tools/build-guest-images; no start time then)
 elapsed() {
 	local log=$1 from_re=$2 start=$3 to_re=$4
-	local t0 t1
+	local t0 t1 field=1
+	[ "${BENCH_ICOUNT:-0}" = 1 ] && field=NF
 	if [ -n "$from_re" ]; then
-		t0=$(grep -a -m1 -- "$from_re" "$log" | cut -d' ' -f1)
+		t0=$(grep -a -m1 -- "$from_re" "$log" | tr -d '\r' | awk "{ print \$$field }")
 	else
 		t0=$start
 	fi
-	t1=$(grep -a -m1 -- "$to_re" "$log" | cut -d' ' -f1)
+	t1=$(grep -a -m1 -- "$to_re" "$log" | tr -d '\r' | awk "{ print \$$field }")
 	[ -n "$t0" ] && [ -n "$t1" ] || { echo "NA"; return; }
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 }
@@ -35,7 +38,7 @@ keel_qemu() {
 	vars=$(mktemp /tmp/keel-vars.XXXXXX.fd)
 	cp /usr/share/OVMF/OVMF_VARS_4M.fd "$vars"
 	timeout 600 qemu-system-x86_64 -machine q35 -accel tcg,thread=single -cpu EPYC -m 1G \
-		-smp "$smp" -display none -no-reboot -net none -serial stdio -monitor none \
+		-smp "$smp" -display none -no-reboot -net none -serial stdio -monitor none ${BENCH_QEMU_OPTS:-} \
 		-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
 		-drive if=pflash,format=raw,unit=1,file="$vars" \
 		-drive file=fat:rw:"$esp",format=raw,media=disk </dev/null 2>/dev/null |

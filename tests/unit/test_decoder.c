@@ -542,8 +542,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(known_answers),  cmocka_unit_test(systematic_modrm),
 		cmocka_unit_test(systematic_sib), cmocka_unit_test(random_sweep),
-		cmocka_unit_test(mov_to_cr8),	  cmocka_unit_test(mov_to_dr),	  cmocka_unit_test(cr_write),
-		cmocka_unit_test(summary),
+		cmocka_unit_test(mov_to_cr8),	  cmocka_unit_test(mov_to_dr),
+		cmocka_unit_test(cr_write),	  cmocka_unit_test(summary),
 	};
 	zc_init(&zc);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,7 +32,9 @@
  * frames.
  *
  * Input: byte 0: bit 0 INDIRECT_DESC, bit 1 EVENT_IDX, bits 2-4 the queue size 2^(v % 5), bit 5
- * B starts detached, bits 6 and 7 A's and B's drivers take CSUM and GUEST_CSUM. Then steps, a byte each (low 4 bits), operands after (missing bytes are 0):
+ * B starts detached, bits 6 and 7 A's and B's drivers take CSUM and GUEST_CSUM. Byte 1: bits 0
+ * and 1, A's and B's drivers take MRG_RXBUF (a frame then spreads over consecutive chains, which
+ * the checks put together first, num_buffers counting them). Then steps, a byte each (low 4 bits), operands after (missing bytes are 0):
  *   0 RAM write: le16 gpa, u8 n, n bytes                                    (raw)
  *   1 descriptor: u8 sel, u8 i, le16 addr, le16 len, u8 flags, u8 next      (raw)
  *   2 publish: u8 sel, u8 head                                              (raw)
@@ -104,6 +106,7 @@ static uint64_t features;   /* both devices' */
 static bool offloads[NDEV]; /* the device's driver took CSUM and GUEST_CSUM too */
 /* and of segmentation: A takes HOST_TSO4/6 and GUEST_TSO4/6, B HOST_TSO4 only */
 static bool host_tso4[NDEV], host_tso6[NDEV], guest_tso[NDEV];
+static bool mrg[NDEV]; /* the device's driver took MRG_RXBUF */
 #define GSO_TCPV4_T 1
 #define GSO_TCPV6_T 4
 #define TCP_FRAME_MAX 2047   /* the fuzzer's frames to cut: small ones, in few segments or many */
@@ -394,7 +397,7 @@ static void bring_up(unsigned d)
 	bar_wr(d, 8, 4, 0);
 	uint64_t f = features | (offloads[d] ? 1ull << F_CSUM | 1ull << F_GUEST_CSUM : 0) |
 		     (host_tso4[d] ? 1ull << 11 : 0) | (host_tso6[d] ? 1ull << 12 : 0) |
-		     (guest_tso[d] ? 1ull << 7 | 1ull << 8 : 0);
+		     (guest_tso[d] ? 1ull << 7 | 1ull << 8 : 0) | (mrg[d] ? 1ull << 15 : 0);
 	bar_wr(d, 12, 4, (uint32_t)f);
 	bar_wr(d, 8, 4, 1);
 	bar_wr(d, 12, 4, f >> 32);
@@ -635,51 +638,112 @@ static bool ram_unchanged(void)
 	return true;
 }
 
-/* A receive chain came back with len: untouched and empty, or a header and a whole frame. */
-static void check_rx_chain(unsigned d, const struct chain *c, uint32_t len)
+/* The writable bytes of chain c into got (at most SLOT_BYTES); returns how many. */
+static size_t chain_bytes(const struct chain *c, uint8_t *got)
 {
-	static uint8_t got[SLOT_BYTES];
 	size_t at = 0;
 	for (unsigned i = 0; i < c->n; i++) {
 		if (gmem_read(m, c->w[i].gpa, got + at, c->w[i].len))
 			abort();
 		at += c->w[i].len;
 	}
-	if (len > at)
+	return at;
+}
+
+/* What a receive chain (or, with MRG_RXBUF, nb chains put together) held: len bytes of header
+ * and a whole frame, num_buffers nb. */
+static void check_rx_frame(unsigned d, const uint8_t *got, size_t len, unsigned nb)
+{
+	uint8_t hdr[VIRTIO_NET_HDR_LEN] = { [10] = (uint8_t)nb };
+	if (len < VIRTIO_NET_HDR_LEN || got[11])
 		abort();
-	if (len) {
-		uint8_t hdr[VIRTIO_NET_HDR_LEN] = { [10] = 1 };
-		if (c->readable || len < VIRTIO_NET_HDR_LEN)
+	const uint8_t *fr = got + VIRTIO_NET_HDR_LEN;
+	size_t flen = len - VIRTIO_NET_HDR_LEN;
+	if (is_tcp(fr, flen)) {
+		uint8_t h1[VIRTIO_NET_HDR_LEN]; /* check_tcp wants num_buffers 1 */
+		memcpy(h1, got, sizeof(h1));
+		if (h1[10] != nb)
 			abort();
-		const uint8_t *fr = got + VIRTIO_NET_HDR_LEN;
-		size_t flen = len - VIRTIO_NET_HDR_LEN;
-		if (is_tcp(fr, flen)) {
-			check_tcp(fr, flen, got, NULL, guest_tso[d] && offloads[d], offloads[d]);
-			goto rest;
-		}
-		/* NEEDS_CSUM only to a driver with GUEST_CSUM, with the sender's offsets */
-		bool open = got[0] == HDR_F_NEEDS_CSUM;
-		if (open) {
-			struct csum cs =
-				frame_csum(got + VIRTIO_NET_HDR_LEN, len - VIRTIO_NET_HDR_LEN);
-			if (!offloads[d])
-				abort();
-			hdr[0] = HDR_F_NEEDS_CSUM;
-			memcpy(hdr + 6, &cs.start, 2);
-			memcpy(hdr + 8, &cs.offset, 2);
-		}
-		if (memcmp(got, hdr, sizeof(hdr)) != 0)
+		h1[10] = 1;
+		check_tcp(fr, flen, h1, NULL, guest_tso[d] && offloads[d], offloads[d]);
+		return;
+	}
+	/* NEEDS_CSUM only to a driver with GUEST_CSUM, with the sender's offsets */
+	bool open = got[0] == HDR_F_NEEDS_CSUM;
+	if (open) {
+		struct csum cs = frame_csum(fr, flen);
+		if (!offloads[d])
 			abort();
-		check_frame(got + VIRTIO_NET_HDR_LEN, len - VIRTIO_NET_HDR_LEN, open);
+		hdr[0] = HDR_F_NEEDS_CSUM;
+		memcpy(hdr + 6, &cs.start, 2);
+		memcpy(hdr + 8, &cs.offset, 2);
+	}
+	if (memcmp(got, hdr, sizeof(hdr)) != 0)
+		abort();
+	check_frame(fr, flen, open);
+}
+
+/* A receive chain came back with len: untouched past len, and without MRG_RXBUF either empty or
+ * a header and a whole frame. With MRG_RXBUF collect puts the frame together (check_merged), and
+ * a chain that comes back empty may hold part of a frame dropped after it was written (the
+ * device MAY write more than len, virtio 1.2, 2.7.8.2). */
+static void check_rx_chain(unsigned d, const struct chain *c, uint32_t len)
+{
+	static uint8_t got[SLOT_BYTES];
+	size_t at = chain_bytes(c, got);
+	if (len > at || (len && c->readable))
+		abort();
+	if (mrg[d]) {
+		if (!len)
+			return;
+	} else if (len) {
+		check_rx_frame(d, got, len, 1);
 	} else if (!c->readable &&
 		   c->in_bytes >= (guest_tso[d] && offloads[d] ? VIRTIO_NET_HDR_LEN + TCP_FRAME_MAX
 							       : VIRTIO_NET_RX_BUF_MIN)) {
 		abort(); /* room for any frame, yet returned empty */
 	}
-rest:
 	for (size_t i = len; i < at; i++)
 		if (got[i] != RX_FILL)
 			abort();
+}
+
+/* With MRG_RXBUF: the frame whose first chain came back with len at used index i of (d, rx),
+ * and the chains after it: num_buffers of them (all in this batch of nr, 5.1.6.4.2), each but
+ * the last filled to its end, put together and checked. Returns how many more entries it took. */
+static uint16_t check_merged(unsigned d, uint16_t from, uint16_t i, uint16_t nr, uint32_t len)
+{
+	static uint8_t whole[VIRTIO_NET_HDR_LEN + TCP_FRAME_MAX + SLOT_BYTES];
+	static uint8_t got[SLOT_BYTES];
+	uint32_t id;
+	vq_used_elem(&drv[d][VIRTIO_NET_RXQ], (uint16_t)(from + i), &id, &len);
+	if (id >= qsize || !chains[d][VIRTIO_NET_RXQ][id].live)
+		abort();
+	size_t at = chain_bytes(&chains[d][VIRTIO_NET_RXQ][id], got);
+	if (len < VIRTIO_NET_HDR_LEN || len > at)
+		abort();
+	unsigned nb = (unsigned)(got[10] | got[11] << 8);
+	if (!nb || nb > (unsigned)(nr - i))
+		abort();
+	memcpy(whole, got, len);
+	size_t total = len;
+	bool full = len == chains[d][VIRTIO_NET_RXQ][id].in_bytes;
+	for (unsigned k = 1; k < nb; k++) {
+		uint32_t l;
+		vq_used_elem(&drv[d][VIRTIO_NET_RXQ], (uint16_t)(from + i + k), &id, &l);
+		if (id >= qsize || !chains[d][VIRTIO_NET_RXQ][id].live)
+			abort();
+		const struct chain *c = &chains[d][VIRTIO_NET_RXQ][id];
+		at = chain_bytes(c, got);
+		/* each chain before this one filled to its end, this one not empty */
+		if (!full || !l || l > at || total + l > sizeof(whole))
+			abort();
+		memcpy(whole + total, got, l);
+		total += l;
+		full = l == c->in_bytes;
+	}
+	check_rx_frame(d, whole, total, nb);
+	return (uint16_t)(nb - 1);
 }
 
 /* The chains the device returned on (d, q) since used index `from`. */
@@ -690,13 +754,19 @@ static void collect(unsigned d, unsigned q, uint16_t from)
 	if (nr > qsize)
 		abort();
 	completed[d][q] += nr;
+	uint16_t pieces_left = 0; /* MRG_RXBUF: entries that continue the frame checked last */
 	for (uint16_t i = 0; i < nr; i++) {
 		uint32_t id, len;
 		if (raw)
 			continue; /* a hostile chain may have had the device write over the ring */
 		vq_used_elem(&drv[d][q], (uint16_t)(from + i), &id, &len);
+		bool piece = q == VIRTIO_NET_RXQ && pieces_left;
+		if (piece)
+			pieces_left--;
+		else if (q == VIRTIO_NET_RXQ && mrg[d] && len)
+			pieces_left = check_merged(d, from, i, nr, len);
 		if (len > VIRTIO_NET_HDR_LEN + TCP_FRAME_MAX ||
-		    (len && len < VIRTIO_NET_HDR_LEN + NET_ETH_HDR_LEN))
+		    (len && !piece && len < VIRTIO_NET_HDR_LEN + NET_ETH_HDR_LEN))
 			abort();
 		if (id >= qsize || !chains[d][q][id].live)
 			abort();
@@ -726,14 +796,18 @@ static void check_counters(void)
 			abort();
 		/* the switch bounds every checksum field: none reaches a device that cannot sum it */
 		/* a frame cut is one taken from the port and as many handled as segments */
+		/* with MRG_RXBUF a frame may wait in the device for more buffers */
 		if (ps.rx_frames + s->rx_gso_segments - s->rx_gso_split !=
-			    s->rx_frames + s->rx_too_small + s->rx_lost ||
+			    s->rx_frames + s->rx_too_small + s->rx_lost + dev[d].rx_held ||
 		    ps.rx_dropped_too_big || s->rx_bad_offload ||
 		    s->rx_gso_segments < s->rx_gso_split)
 			abort();
+		/* a chain per frame and per bad chain; with MRG_RXBUF a frame takes one or more, and
+		 * a frame dropped mid-way ends at a bad chain */
 		uint64_t done = s->rx_frames + s->rx_too_small + s->rx_bad_chain;
-		if (completed[d][VIRTIO_NET_RXQ] < done ||
-		    completed[d][VIRTIO_NET_RXQ] > done + s->rx_lost)
+		if (mrg[d] ? completed[d][VIRTIO_NET_RXQ] < s->rx_frames + s->rx_bad_chain
+			   : completed[d][VIRTIO_NET_RXQ] < done ||
+				     completed[d][VIRTIO_NET_RXQ] > done + s->rx_lost)
 			abort();
 		if (kicks[d] != ps.rx_frames + ps.rx_flushed + ps.rx_queued)
 			abort();
@@ -833,6 +907,9 @@ static void run(struct input *in)
 	host_tso4[0] = host_tso6[0] = guest_tso[0] = offloads[0];
 	host_tso4[1] = offloads[1];
 	host_tso6[1] = guest_tso[1] = false;
+	uint8_t cfg2 = (uint8_t)take(in, 1);
+	mrg[0] = cfg2 & 1;
+	mrg[1] = cfg2 & 2;
 	raw = false;
 	next_seq = 0;
 	memset(kicks, 0, sizeof(kicks));

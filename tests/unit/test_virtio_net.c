@@ -333,8 +333,8 @@ static void bring_up(struct nic *c, uint64_t features, uint16_t qsize)
 
 /* keel's offer, less the offloads: what a driver that takes none of them negotiates */
 static const uint64_t plain = F_VERSION_1 | F_INDIRECT | F_EVENT_IDX | F_MAC | F_STATUS | F_MTU;
-static const uint64_t offered =
-	plain | F_CSUM | F_GUEST_CSUM | F_HOST_TSO4 | F_HOST_TSO6 | F_GUEST_TSO4 | F_GUEST_TSO6;
+static const uint64_t offered = plain | F_CSUM | F_GUEST_CSUM | F_HOST_TSO4 | F_HOST_TSO6 |
+				F_GUEST_TSO4 | F_GUEST_TSO6 | F_MRG_RXBUF;
 
 /* What Linux takes, less the offloads and EVENT_IDX, so that every completion interrupts
  * (receive_full_queue has it on); the offload tests take more. */
@@ -570,8 +570,8 @@ static void features(void **state)
 	struct nic *c = nic[0];
 	assert_int_equal(device_features(c), offered);
 	/* what keel does not offer may not be taken (3.1.1) */
-	static const uint64_t refused[] = { F_GUEST_ECN, F_HOST_ECN, F_MRG_RXBUF,
-					    F_CTRL_VQ,	 F_MQ,	     F_SPEED_DUPLEX };
+	static const uint64_t refused[] = { F_GUEST_ECN, F_HOST_ECN, F_CTRL_VQ, F_MQ,
+					    F_SPEED_DUPLEX };
 	for (unsigned i = 0; i < ARRAY_SIZE(refused); i++) {
 		uint64_t f = F_VERSION_1 | F_MAC | refused[i];
 		cc_wr(c, STATUS, 1, 0);
@@ -1022,6 +1022,130 @@ static void receive_malformed(void **state)
 	virtio_net_rx(&c->dev);
 	expect_used(c, 0, 4, 5, 0);
 	assert_int_equal(c->dev.stats.rx_too_small, 2);
+	assert_int_equal(port_queued(&c->dev.port), 0);
+}
+
+/* With MRG_RXBUF the n chains (one buffer each) hold header then f, filled in order, the last
+ * one up to its used length only; num_buffers is n. Their used entries, from used index u on,
+ * give each chain's bytes. */
+static void expect_merged(const struct nic *c, uint16_t u, const struct buf *b,
+			  const uint16_t *heads, unsigned n, const uint8_t *f, size_t len)
+{
+	static uint8_t got[0x10000];
+	size_t at = 0;
+	for (unsigned i = 0; i < n; i++) {
+		size_t piece = MIN((size_t)b[i].len, HDR + len - at);
+		expect_used(c, 0, (uint16_t)(u + i), heads[i], (uint32_t)piece);
+		assert_int_equal(gmem_read(&ram.mem, b[i].gpa, got + at, piece), 0);
+		if (piece < b[i].len)
+			expect_untouched(b[i].gpa + piece, b[i].len - piece);
+		at += piece;
+	}
+	assert_int_equal(at, HDR + len);
+	uint8_t hdr[HDR] = { 0 };
+	hdr[10] = (uint8_t)n;
+	assert_memory_equal(got, hdr, HDR);
+	assert_memory_equal(got + HDR, f, len);
+}
+
+/* MRG_RXBUF (5.1.6.4.2): a frame spreads over as many chains as it needs, num_buffers counts
+ * them, and they complete together in consecutive used entries with one interrupt; a small frame
+ * takes one chain. A queue that runs dry mid-frame gives its chains back unused and the frame
+ * waits for the driver's next buffer. */
+static void receive_mergeable(void **state)
+{
+	(void)state;
+	struct nic *c = nic[0];
+	up_with(c, F_MRG_RXBUF);
+	static uint8_t f[3][1514];
+	make_frame(f[0], c->mac, probe_mac, 1400, 1, false);
+	make_frame(f[1], c->mac, probe_mac, 60, 2, false);
+	make_frame(f[2], c->mac, probe_mac, 1514, 3, false);
+	struct buf b[8];
+	uint16_t h[8];
+	for (unsigned i = 0; i < 4; i++) {
+		b[i] = rx_slot(c, i);
+		b[i].len = 600;
+		h[i] = post(c, 0, &b[i], 1, false);
+	}
+	net_switch_send(probe, f[0], 1400);
+	net_switch_send(probe, f[1], 60);
+	virtio_net_rx(&c->dev);
+	assert_false(needs_reset(c));
+	/* 12 + 1400 bytes: 600, 600 and 212; the 60-byte frame in the fourth chain */
+	assert_int_equal(vq_used_idx(&c->q[0]), 4);
+	expect_merged(c, 0, b, h, 3, f[0], 1400);
+	expect_merged(c, 3, &b[3], &h[3], 1, f[1], 60);
+	assert_int_equal(c->msgs[1], 1);
+
+	/* two chains for 12 + 1514 bytes: nothing used, the frame waits, and the chains come back
+	 * with the third one */
+	for (unsigned i = 4; i < 6; i++) {
+		b[i] = rx_slot(c, i);
+		b[i].len = 600;
+		h[i] = post(c, 0, &b[i], 1, false);
+	}
+	net_switch_send(probe, f[2], 1514);
+	virtio_net_rx(&c->dev);
+	assert_false(needs_reset(c));
+	assert_int_equal(vq_used_idx(&c->q[0]), 4);
+	assert_int_equal(port_queued(&c->dev.port), 0);
+	assert_int_equal(c->msgs[1], 1);
+	b[6] = rx_slot(c, 6);
+	b[6].len = 600;
+	h[6] = post(c, 0, &b[6], 1, false);
+	notify_queue(c, 0);
+	assert_int_equal(vq_used_idx(&c->q[0]), 7);
+	expect_merged(c, 4, &b[4], &h[4], 3, f[2], 1514);
+	assert_int_equal(c->msgs[1], 2);
+	assert_int_equal(c->dev.stats.rx_frames, 3);
+	assert_int_equal(c->dev.stats.rx_bytes, 1400 + 60 + 1514);
+	assert_int_equal(c->dev.stats.rx_too_small + c->dev.stats.rx_bad_chain, 0);
+}
+
+/* MRG_RXBUF with bad chains: one smaller than the header (5.1.6.3.1) or with a device-readable
+ * buffer goes back empty; first in line, it takes no frame; in the middle of a frame, the frame is
+ * dropped (counted) and every chain it took goes back empty, and the next frame starts afresh. */
+static void receive_mergeable_malformed(void **state)
+{
+	(void)state;
+	struct nic *c = nic[0];
+	up_with(c, F_MRG_RXBUF);
+	static uint8_t f[2][1514];
+	make_frame(f[0], c->mac, probe_mac, 1000, 1, false);
+	make_frame(f[1], c->mac, probe_mac, 700, 2, false);
+	net_switch_send(probe, f[0], 1000);
+	net_switch_send(probe, f[1], 700);
+	struct buf tiny = rx_slot(c, 0);
+	tiny.len = HDR - 1;
+	uint16_t h_tiny = post(c, 0, &tiny, 1, false);
+	struct buf b[4];
+	uint16_t h[4];
+	b[0] = rx_slot(c, 1);
+	b[0].len = 600;
+	h[0] = post(c, 0, &b[0], 1, false);
+	struct buf ro[2] = { rx_slot(c, 2), rx_slot(c, 3) };
+	ro[0].w = false;
+	uint16_t h_ro = post(c, 0, ro, 2, false);
+	for (unsigned i = 1; i < 3; i++) {
+		b[i] = rx_slot(c, 3 + i);
+		b[i].len = 600;
+		h[i] = post(c, 0, &b[i], 1, false);
+	}
+	virtio_net_rx(&c->dev);
+	assert_false(needs_reset(c));
+	/* tiny: empty, no frame; b[0] then the readable chain: both empty, frame 0 dropped; frame
+	 * 1 (12 + 700 bytes) in b[1] and b[2] */
+	assert_int_equal(vq_used_idx(&c->q[0]), 5);
+	expect_used(c, 0, 0, h_tiny, 0);
+	expect_untouched(tiny.gpa, tiny.len);
+	expect_used(c, 0, 1, h[0], 0);
+	expect_used(c, 0, 2, h_ro, 0);
+	expect_untouched(ro[1].gpa, ro[1].len);
+	expect_merged(c, 3, &b[1], &h[1], 2, f[1], 700);
+	assert_int_equal(c->dev.stats.rx_bad_chain, 2);
+	assert_int_equal(c->dev.stats.rx_too_small, 1);
+	assert_int_equal(c->dev.stats.rx_frames, 1);
 	assert_int_equal(port_queued(&c->dev.port), 0);
 }
 
@@ -1701,6 +1825,8 @@ int main(void)
 		T(transmit_spoofed),
 		T(transmit_detached),
 		T(receive_layouts),
+		T(receive_mergeable),
+		T(receive_mergeable_malformed),
 		T(receive_waits_for_buffers),
 		T(receive_malformed),
 		T(receive_broken_ring),

@@ -23,13 +23,12 @@
  *    receiver with GUEST_TSO takes them whole (up to 45 times fewer frames through both
  *    stacks, the switch and keel's exits); for one without, keel cuts them itself
  *    (io/net_offload.c), which costs what the sender's stack would have.
- *  - Not MRG_RXBUF: without it, a Linux driver with GUEST_TSO posts "big packet" chains (the
- *    header, then 17 pages, one ring slot with INDIRECT_DESC) that each hold a whole 64 KiB
- *    frame, so keel keeps one frame per chain and its receive path as it was. MRG_RXBUF is
- *    what Linux and Windows prefer: page-sized buffers, a frame spread over several chains
- *    (num_buffers), about 1 MiB of buffers per receive queue instead of about 17 MiB. It needs
- *    a receive path that takes several chains per frame and gives them back untouched when the
- *    queue runs dry mid-frame; the next step if guests' memory matters more than this.
+ *  - MRG_RXBUF: what Linux and Windows prefer. Without it, a Linux driver with GUEST_TSO posts
+ *    "big packet" chains (the header, then 17 pages, one ring slot with INDIRECT_DESC) that
+ *    each hold a whole 64 KiB frame: about 17 MiB of receive buffers per queue of 256, nearly
+ *    all of it idle, as most frames are small. With it, the driver posts buffers of about
+ *    1.5 KiB (Linux: sized by its recent frames) and a frame spreads over as many as it needs
+ *    (num_buffers): about 1 MiB per queue, and a 64 KiB frame costs 44 chains instead of one.
  *  - Not offered: HOST_ECN/GUEST_ECN (Linux then cuts frames with ECN's CWR itself), UFO and
  *    USO (UDP segmentation; nothing between keel's VMs sends such bursts), CTRL_VQ (and with it
  *    CTRL_GUEST_OFFLOADS, MQ, RSS), GUEST_ANNOUNCE, hash reports. */
@@ -41,6 +40,7 @@
 #define F_GUEST_TSO6 8
 #define F_HOST_TSO4 11
 #define F_HOST_TSO6 12
+#define F_MRG_RXBUF 15
 #define F_STATUS 16
 
 /* struct virtio_net_config (5.1.4) up to mtu: mac[6], le16 status, le16 max_virtqueue_pairs,
@@ -149,7 +149,7 @@ static uint32_t transmit(struct virtio_pci *v, const struct guest_mem *m,
 	 * frame from another VM's MAC would move that MAC to this port, and with it the other
 	 * VM's unicast traffic. keel offers no CTRL_MAC_ADDR, so the device's MAC is the only one
 	 * the driver was given (5.1.4); a guest that changes its address on its own is cut off. */
-	if (memcmp(n->tx_buf + VIRTIO_NET_HDR_LEN + NET_MAC_LEN, n->mac, NET_MAC_LEN)) {
+	if (memcmp(n->tx_buf + VIRTIO_NET_HDR_LEN + NET_MAC_LEN, n->mac, NET_MAC_LEN) != 0) {
 		unsigned suppressed;
 		const uint8_t *s = n->tx_buf + VIRTIO_NET_HDR_LEN + NET_MAC_LEN;
 		n->stats.tx_spoofed++;
@@ -183,7 +183,7 @@ static uint32_t transmit(struct virtio_pci *v, const struct guest_mem *m,
 static bool frames_queued(struct virtio_net *n)
 {
 	struct net_port_stats s;
-	if (net_gso_more(&n->rx_gso))
+	if (n->rx_held || net_gso_more(&n->rx_gso))
 		return true;
 	net_port_get_stats(&n->port, &s);
 	return s.rx_queued != 0;
@@ -226,6 +226,12 @@ static size_t next_frame(struct virtio_net *n, uint8_t hdr[VIRTIO_NET_HDR_LEN],
 	 * (5.1.6.4.1) */
 	memset(hdr, 0, VIRTIO_NET_HDR_LEN);
 	hdr[HDR_NUM_BUFFERS] = 1;
+	if (n->rx_held) {
+		n->rx_held = false;
+		memcpy(hdr, n->rx_held_hdr, VIRTIO_NET_HDR_LEN);
+		*frame = n->rx_held_frame;
+		return n->rx_held_len;
+	}
 	if (net_gso_more(&n->rx_gso))
 		return next_segment(n, hdr, frame);
 	struct net_offload off;
@@ -290,6 +296,131 @@ static uint32_t receive(struct virtio_net *n, const struct guest_mem *m,
 	return (uint32_t)(VIRTIO_NET_HDR_LEN + len); /* counted once the driver can see it */
 }
 
+/* Without MRG_RXBUF: one chain, one frame. False when the queue has no chain or broke. */
+static bool receive_single(struct virtio_net *n, const struct guest_mem *m, struct virtq *vq)
+{
+	const char *why = NULL;
+	enum virtq_pop r = virtq_pop(vq, m, &n->rx_chain, &why);
+	if (r == VIRTQ_EMPTY)
+		return false; /* the driver's next notification of this queue brings us back */
+	uint32_t used = r == VIRTQ_GOT ? receive(n, m, &n->rx_chain) : 0;
+	if (r == VIRTQ_BROKEN || virtq_push(vq, m, n->rx_chain.head, used)) {
+		if (used)
+			n->stats.rx_lost++;
+		virtio_pci_queue_broken(&n->vpci, VIRTIO_NET_RXQ,
+					why ? why : "a used ring outside the VM's RAM");
+		return false;
+	}
+	if (used) {
+		n->stats.rx_frames++;
+		n->stats.rx_bytes += used - VIRTIO_NET_HDR_LEN;
+	}
+	return true;
+}
+
+/* Bytes [at, at + len) of header-then-frame into chain c at offset 0: true when all went in. */
+static bool write_piece(const struct guest_mem *m, const struct virtq_chain *c,
+			const uint8_t hdr[VIRTIO_NET_HDR_LEN], const uint8_t *frame, size_t at,
+			size_t len)
+{
+	size_t done = 0;
+	if (at < VIRTIO_NET_HDR_LEN) {
+		size_t h = MIN(len, VIRTIO_NET_HDR_LEN - at);
+		if (virtq_chain_write(m, c, 0, hdr + at, h) != h)
+			return false;
+		done = h;
+	}
+	size_t f = len - done;
+	return virtq_chain_write(m, c, done, frame + (at + done - VIRTIO_NET_HDR_LEN), f) == f;
+}
+
+/* With MRG_RXBUF (5.1.6.4.2): the header and the frame fill as many chains as they need, one
+ * after the other; num_buffers in the first chain's header counts them, and they complete
+ * together, in order, as the driver reads them from consecutive used entries. Each chain must be
+ * device-writable and hold at least the header (5.1.6.3.1): one that is not ends the frame
+ * (dropped, counted), and every chain it took goes back with used length 0. When the queue runs
+ * dry (or this call's budget of chains ends) mid-frame, the chains go back to the available ring
+ * untouched in its eyes (virtq_unpop) and the frame waits in the device for more buffers. False
+ * when the queue has no chain, broke, or the budget ended. */
+static bool receive_merged(struct virtio_net *n, const struct guest_mem *m, struct virtq *vq,
+			   unsigned *budget)
+{
+	uint8_t hdr[VIRTIO_NET_HDR_LEN];
+	const uint8_t *frame = NULL;
+	uint16_t first_avail = vq->last_avail;
+	size_t len = 0, total = 0, done = 0;
+	unsigned nbuf = 0;
+	bool whole = false;
+	while (!whole) {
+		struct virtq_chain *c = nbuf ? &n->rx_chain : &n->rx_first;
+		const char *why = NULL;
+		enum virtq_pop r = *budget ? virtq_pop(vq, m, c, &why) : VIRTQ_EMPTY;
+		if (r == VIRTQ_EMPTY) {
+			if (nbuf) {
+				virtq_unpop(vq, first_avail);
+				n->rx_held = true;
+				memcpy(n->rx_held_hdr, hdr, VIRTIO_NET_HDR_LEN);
+				n->rx_held_frame = frame;
+				n->rx_held_len = len;
+			}
+			if (!*budget) /* come back on the vCPU's next pass */
+				__atomic_store_n(&n->rx_waiting, true, __ATOMIC_SEQ_CST);
+			return false;
+		}
+		if (r == VIRTQ_BROKEN) {
+			if (nbuf)
+				n->stats.rx_lost++;
+			virtio_pci_queue_broken(&n->vpci, VIRTIO_NET_RXQ, why);
+			return false;
+		}
+		(*budget)--;
+		n->rx_heads[nbuf] = c->head;
+		n->rx_lens[nbuf] = 0;
+		nbuf++;
+		if (c->nr_out || c->in_bytes < VIRTIO_NET_HDR_LEN) {
+			n->stats.rx_bad_chain++;
+			if (len)
+				n->stats.rx_too_small++;
+			break; /* a frame taken is dropped; without one, the next chain tries */
+		}
+		if (nbuf == 1) {
+			len = next_frame(n, hdr, &frame);
+			if (!len)
+				break; /* dropped and counted: the chain goes back empty */
+			total = VIRTIO_NET_HDR_LEN + len;
+		}
+		size_t piece = (size_t)MIN((uint64_t)(total - done), c->in_bytes);
+		if (!write_piece(m, c, hdr, frame, done, piece)) {
+			n->stats.rx_lost++; /* RAM gone under the chain: the frame is lost */
+			break;
+		}
+		n->rx_lens[nbuf - 1] = (uint32_t)piece;
+		done += piece;
+		whole = done == total;
+	}
+	if (whole) {
+		uint8_t nb[2];
+		put_le16(nb, (uint16_t)nbuf);
+		if (virtq_chain_write(m, &n->rx_first, HDR_NUM_BUFFERS, nb, 2) != 2) {
+			n->stats.rx_lost++;
+			whole = false;
+		}
+	}
+	for (unsigned i = 0; i < nbuf; i++)
+		if (virtq_push(vq, m, n->rx_heads[i], whole ? n->rx_lens[i] : 0)) {
+			if (whole)
+				n->stats.rx_lost++;
+			virtio_pci_queue_broken(&n->vpci, VIRTIO_NET_RXQ,
+						"a used ring outside the VM's RAM");
+			return false;
+		}
+	if (whole) {
+		n->stats.rx_frames++;
+		n->stats.rx_bytes += len;
+	}
+	return true;
+}
+
 void virtio_net_rx(struct virtio_net *n)
 {
 	struct virtio_pci *v = &n->vpci;
@@ -300,23 +431,14 @@ void virtio_net_rx(struct virtio_net *n)
 	if (!m || !vq->enabled)
 		return;
 	uint16_t before = vq->used_idx;
-	for (unsigned i = 0; i < vq->size && frames_queued(n); i++) {
-		const char *why = NULL;
-		enum virtq_pop r = virtq_pop(vq, m, &n->rx_chain, &why);
-		if (r == VIRTQ_EMPTY)
-			break; /* the driver's next notification of this queue brings us back */
-		uint32_t used = r == VIRTQ_GOT ? receive(n, m, &n->rx_chain) : 0;
-		if (r == VIRTQ_BROKEN || virtq_push(vq, m, n->rx_chain.head, used)) {
-			if (used)
-				n->stats.rx_lost++;
-			virtio_pci_queue_broken(v, VIRTIO_NET_RXQ,
-						why ? why : "a used ring outside the VM's RAM");
-			break;
-		}
-		if (used) {
-			n->stats.rx_frames++;
-			n->stats.rx_bytes += used - VIRTIO_NET_HDR_LEN;
-		}
+	/* at most one queue's worth of chains per call: one exit does bounded work */
+	unsigned budget = vq->size;
+	if (negotiated(n, F_MRG_RXBUF)) {
+		while (budget && frames_queued(n) && receive_merged(n, m, vq, &budget))
+			;
+	} else {
+		for (; budget && frames_queued(n) && receive_single(n, m, vq); budget--)
+			;
 	}
 	virtio_pci_used(v, VIRTIO_NET_RXQ, before);
 }
@@ -379,7 +501,7 @@ int virtio_net_init(struct virtio_net *n, const struct vdev_env *env,
 	n->kick_ctx = kick_ctx;
 	uint64_t f = 1ull << F_MAC | 1ull << F_STATUS | 1ull << F_MTU | 1ull << F_CSUM |
 		     1ull << F_GUEST_CSUM | 1ull << F_HOST_TSO4 | 1ull << F_HOST_TSO6 |
-		     1ull << F_GUEST_TSO4 | 1ull << F_GUEST_TSO6;
+		     1ull << F_GUEST_TSO4 | 1ull << F_GUEST_TSO6 | 1ull << F_MRG_RXBUF;
 	/* network controller, Ethernet (PCI Code and ID Assignment, 1.2) */
 	return virtio_pci_init(&n->vpci, env, VIRTIO_ID_NET, PCI_CLASS_ETHERNET, 2,
 			       VIRTIO_NET_QUEUE_SIZE, f, CFG_LEN, &net_ops, n);

@@ -2,12 +2,13 @@
  * receiveq1, queue 1 transmitq1; no control queue, no multiqueue. Offered: VIRTIO_NET_F_MAC (the
  * MAC given at init), VIRTIO_NET_F_STATUS (the link is always up), VIRTIO_NET_F_MTU (1500),
  * checksum offload both ways (CSUM, GUEST_CSUM), TCP segmentation offload both ways (HOST_TSO4,
- * HOST_TSO6, GUEST_TSO4, GUEST_TSO6), and the transport's VERSION_1, INDIRECT_DESC and
- * EVENT_IDX; net.c says why these and not the others. No VIRTIO_NET_F_MRG_RXBUF: each receive
- * chain holds one frame, so it must have room for the 12-byte struct virtio_net_hdr (its
- * VERSION_1 size, 5.1.6) plus the whole frame: VIRTIO_NET_RX_BUF_MIN bytes takes any frame of a
- * 1500-byte MTU (1518 bytes with an 802.1Q tag), 12 + NET_GSO_FRAME_MAX = 65562 any frame a
- * driver with GUEST_TSO4/6 may get (5.1.6.3.1), as Linux's "big packet" chains have.
+ * HOST_TSO6, GUEST_TSO4, GUEST_TSO6), mergeable receive buffers (MRG_RXBUF), and the
+ * transport's VERSION_1, INDIRECT_DESC and EVENT_IDX; net.c says why these and not the others.
+ * Without MRG_RXBUF each receive chain holds one frame, so it must have room for the 12-byte
+ * struct virtio_net_hdr (its VERSION_1 size, 5.1.6) plus the whole frame: VIRTIO_NET_RX_BUF_MIN
+ * bytes takes any frame of a 1500-byte MTU (1518 bytes with an 802.1Q tag), 12 +
+ * NET_GSO_FRAME_MAX = 65562 any frame a driver with GUEST_TSO4/6 may get (5.1.6.3.1), as Linux's
+ * "big packet" chains have. With it, a frame spreads over as many chains as it needs.
  *
  * Transmit (5.1.6.2): a chain is the header then the frame, in device-readable buffers split
  * anywhere (the header may share a buffer with the frame). It is copied into keel's memory,
@@ -26,7 +27,11 @@
  *
  * Receive (5.1.6.3, 5.1.6.4): frames the switch queued on the port go into the receive queue's
  * chains, one per chain: a 12-byte header (num_buffers 1), then the frame; used length 12 +
- * frame. A frame whose sender left its checksum open goes to a driver with GUEST_CSUM as it is,
+ * frame. With MRG_RXBUF (5.1.6.4.2) header and frame fill chains one after the other, each
+ * completed with the bytes it got, in consecutive used entries, num_buffers saying how many; a
+ * chain smaller than the header (5.1.6.3.1) or with a device-readable buffer drops the frame
+ * (counted) and goes back empty with the others it took; a queue that runs dry mid-frame takes
+ * its chains back unused, and the frame waits in the device for the driver's next buffers. A frame whose sender left its checksum open goes to a driver with GUEST_CSUM as it is,
  * with NEEDS_CSUM, csum_start and csum_offset in the header (5.1.6.4.1); to any other with the
  * checksum filled in by keel and flags 0. A frame to cut goes whole to a driver with GUEST_CSUM
  * and GUEST_TSO4 (TCPV4) or GUEST_TSO6 (TCPV6), with gso_type, gso_size and hdr_len; any other
@@ -68,8 +73,12 @@ struct virtio_net_stats {
 	uint64_t tx_no_link;	      /* the port is on no switch */
 	uint64_t tx_spoofed;	      /* a source MAC that is not the device's own */
 	uint64_t rx_frames, rx_bytes; /* put into receive chains (frame bytes only) */
-	uint64_t rx_bad_chain;	  /* a device-readable buffer in a receive chain: returned empty */
-	uint64_t rx_too_small;	  /* a frame dropped: its chain could not hold header + frame */
+	/* a device-readable buffer in a receive chain (with MRG_RXBUF, or one smaller than the
+	 * header): returned empty */
+	uint64_t rx_bad_chain;
+	/* a frame dropped: its chain could not hold header + frame (with MRG_RXBUF: a bad chain
+	 * came before it was all in) */
+	uint64_t rx_too_small;
 	uint64_t rx_lost;	  /* a frame written but the used ring was gone (queue broken) */
 	uint64_t rx_bad_offload;  /* offloads that do not fit the frame (the switch checked them) */
 	uint64_t rx_gso_split;	  /* frames keel cut into segments for a driver without GUEST_TSO */
@@ -86,6 +95,17 @@ struct virtio_net {
 	struct virtio_net_stats stats;
 	struct virtq_chain rx_chain; /* the receive path's own: it may run beside a transmit */
 	struct net_gso rx_gso;	     /* the frame in rx_buf being cut, segment by segment */
+	/* MRG_RXBUF: the first chain of the frame being received (num_buffers goes into its
+	 * header once the frame is all in) and every chain it took, with the bytes each got */
+	struct virtq_chain rx_first;
+	uint16_t rx_heads[VIRTIO_NET_QUEUE_SIZE];
+	uint32_t rx_lens[VIRTIO_NET_QUEUE_SIZE];
+	/* a frame taken from the port that waits for more receive buffers (MRG_RXBUF ran out of
+	 * chains mid-frame): its header, and its bytes where they are (rx_buf or seg_buf) */
+	bool rx_held;
+	uint8_t rx_held_hdr[VIRTIO_NET_HDR_LEN];
+	const uint8_t *rx_held_frame;
+	size_t rx_held_len;
 	uint8_t tx_buf[VIRTIO_NET_HDR_LEN + NET_GSO_FRAME_MAX];
 	uint8_t rx_buf[NET_GSO_FRAME_MAX];
 	uint8_t seg_buf[NET_FRAME_MAX];

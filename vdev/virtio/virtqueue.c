@@ -169,6 +169,11 @@ enum virtq_pop virtq_pop(struct virtq *q, const struct guest_mem *m, struct virt
 	return VIRTQ_GOT;
 }
 
+void virtq_unpop(struct virtq *q, uint16_t to)
+{
+	q->last_avail = to;
+}
+
 int virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len)
 {
 	uint32_t elem[2] = { head, len };

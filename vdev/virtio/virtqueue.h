@@ -57,6 +57,10 @@ bool virtq_rings_valid(const struct virtq *q, const struct guest_mem *m);
 /* Takes the next available chain. VIRTQ_BROKEN sets *why (a short phrase for the log). */
 enum virtq_pop virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c,
 			 const char **why);
+/* Gives back the chains taken since last_avail was `to`, unused: the next virtq_pop takes them
+ * again. The driver never sees it; avail_event (EVENT_IDX) stays where the pops left it, so
+ * the driver still notifies once it makes a chain available past those. */
+void virtq_unpop(struct virtq *q, uint16_t to);
 /* Returns chain head to the driver with len bytes written into its writable buffers. -1 when
  * the used ring is not guest RAM any more (the queue is then broken). */
 int virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len);

@@ -141,11 +141,16 @@ cmdline = console=ttyS0 keel.isolated=3 keel.hold
 	local size_a size_b
 	size_a=$(seq 1 100000 | sed 's/^/10.0.0.1 /' | wc -c)
 	size_b=$(seq 1 100000 | sed 's/^/10.0.0.2 /' | wc -c)
+	# what Linux's virtio_net takes of keel's offer (bit 0 first): CSUM, GUEST_CSUM, MTU, MAC,
+	# GUEST_TSO4/6, HOST_TSO4/6, MRG_RXBUF, STATUS, then INDIRECT_DESC (28), EVENT_IDX (29),
+	# VERSION_1 (32)
+	local net_features=1101010110011001100000000000110010000000000000000000000000000000
 	e2e_ended "$name" && e2e_expect_all "$name" "vm a: net 0: switch lan, mac 52:54:00:00:00:0a" \
 		"vm b: net 0: switch lan, mac 02:" "vm c: net 0: switch other, mac 02:" \
 		"!KEEL-INSMOD-FAILED" \
 		"a| KEEL-PCI: 0000:00:02.0 0x1af4:0x1041 class 0x020000 driver virtio-pci" \
 		"a| KEEL-NET-MAC: 52:54:00:00:00:0a" "b| KEEL-NET-MAC: 02:" \
+		"a| KEEL-NET-FEATURES: $net_features" "b| KEEL-NET-FEATURES: $net_features" \
 		"a| KEEL-NET-GOT: from 10.0.0.2 $size_b bytes, md5 $from_b" \
 		"b| KEEL-NET-GOT: from 10.0.0.1 $size_a bytes, md5 $from_a" \
 		"a| KEEL-NET-SERVED: 1" "b| KEEL-NET-SERVED: 1" \

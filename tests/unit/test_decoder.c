@@ -271,6 +271,25 @@ static void random_sweep(void **state)
 	printf("random sweep: %lu encodings compared\n", zc.compared - before);
 }
 
+/* The bytes of 0F op ModRM after prefix (its length first) and a REX (0x3f: none): 0 when a
+ * REX is asked for outside 64-bit mode. */
+static size_t special_mov_bytes(uint8_t b[8], const uint8_t prefix[3], unsigned rex,
+				enum x86_cpu_mode mode, uint8_t op, unsigned modrm)
+{
+	size_t n = 0;
+	for (unsigned k = 0; k < prefix[0]; k++)
+		b[n++] = prefix[1 + k];
+	if (rex != 0x3f) {
+		if (mode != X86_MODE_LONG64)
+			return 0;
+		b[n++] = (uint8_t)rex;
+	}
+	b[n++] = 0x0f;
+	b[n++] = op;
+	b[n++] = (uint8_t)modrm;
+	return n;
+}
+
 /* MOV to CR8 (the CR8-write exit's decoder): every ModRM byte after each prefix and REX
  * combination, against Zydis in 64-bit and 32-bit mode. Where Zydis sees a MOV to CR8, keel must
  * name the same source register and length; anywhere else keel must refuse. AMD's LOCK form
@@ -288,17 +307,10 @@ static void mov_to_cr8(void **state)
 			for (unsigned rex = 0x3f; rex <= 0x4f; rex++)
 				for (unsigned modrm = 0; modrm < 256; modrm++) {
 					uint8_t b[8];
-					size_t n = 0;
-					for (unsigned k = 0; k < prefixes[p][0]; k++)
-						b[n++] = prefixes[p][1 + k];
-					if (rex != 0x3f) {
-						if (mode != X86_MODE_LONG64)
-							continue;
-						b[n++] = (uint8_t)rex;
-					}
-					b[n++] = 0x0f;
-					b[n++] = 0x22;
-					b[n++] = (uint8_t)modrm;
+					size_t n = special_mov_bytes(b, prefixes[p], rex, mode,
+								     0x22, modrm);
+					if (!n)
+						continue;
 					ZydisDecodedInstruction zi;
 					ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
 					bool z_cr8 = ZYAN_SUCCESS(ZydisDecoderDecodeFull(
@@ -355,17 +367,10 @@ static void mov_to_dr(void **state)
 			for (unsigned rex = 0x3f; rex <= 0x4f; rex++)
 				for (unsigned modrm = 0; modrm < 256; modrm++) {
 					uint8_t b[8];
-					size_t n = 0;
-					for (unsigned k = 0; k < prefixes[p][0]; k++)
-						b[n++] = prefixes[p][1 + k];
-					if (rex != 0x3f) {
-						if (mode != X86_MODE_LONG64)
-							continue;
-						b[n++] = (uint8_t)rex;
-					}
-					b[n++] = 0x0f;
-					b[n++] = 0x23;
-					b[n++] = (uint8_t)modrm;
+					size_t n = special_mov_bytes(b, prefixes[p], rex, mode,
+								     0x23, modrm);
+					if (!n)
+						continue;
 					ZydisDecodedInstruction zi;
 					ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
 					bool z_dr = ZYAN_SUCCESS(ZydisDecoderDecodeFull(

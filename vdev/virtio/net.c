@@ -29,6 +29,9 @@
  *    all of it idle, as most frames are small. With it, the driver posts buffers of about
  *    1.5 KiB (Linux: sized by its recent frames) and a frame spreads over as many as it needs
  *    (num_buffers): about 1 MiB per queue, and a 64 KiB frame costs 44 chains instead of one.
+ *    Measured under -icount (2026-12-03, RUNS=1 BENCH_IO=net BENCH_ICOUNT=1): 32 MiB in 0.11 s
+ *    of guest time with it, 0.10 s without (the clock's step is 10 ms), 127 exits per MiB
+ *    against 102: memory wins.
  *  - Not offered: HOST_ECN/GUEST_ECN (Linux then cuts frames with ECN's CWR itself), UFO and
  *    USO (UDP segmentation; nothing between keel's VMs sends such bursts), CTRL_VQ (and with it
  *    CTRL_GUEST_OFFLOADS, MQ, RSS), GUEST_ANNOUNCE, hash reports. */

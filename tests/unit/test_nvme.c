@@ -657,38 +657,37 @@ static void refused_requests(void **state)
 	const uint64_t a = pa_of(DATA_PG), b = pa_of(DATA_PG + 2);
 	static const struct {
 		const char *what;
-		uint32_t nsid;
 		uint64_t lba;
-		uint32_t n;
 		struct nvme_sg sg[3];
+		uint32_t nsid, n;
 		unsigned nr;
 		int rc;
 	} cases[] = {
 		{ "second segment not page aligned",
-		  1,
 		  0,
-		  16,
 		  { { 0, 0x1000 }, { 0x200, 0x1000 } },
+		  1,
+		  16,
 		  2,
 		  NVME_E_INVAL },
 		{ "first segment not ending at a page",
-		  1,
 		  0,
-		  8,
 		  { { 0, 0x800 }, { 0x2000, 0x800 } },
+		  1,
+		  8,
 		  2,
 		  NVME_E_INVAL },
-		{ "not dword aligned", 1, 0, 1, { { 0x102, 512 } }, 1, NVME_E_INVAL },
-		{ "empty segment", 1, 0, 1, { { 0, 512 }, { 0x2000, 0 } }, 2, NVME_E_INVAL },
-		{ "segments shorter than the blocks", 1, 0, 2, { { 0, 512 } }, 1, NVME_E_INVAL },
-		{ "segments longer than the blocks", 1, 0, 1, { { 0, 0x1000 } }, 1, NVME_E_INVAL },
-		{ "no segments", 1, 0, 1, { { 0, 512 } }, 0, NVME_E_INVAL },
-		{ "no blocks", 1, 0, 0, { { 0, 512 } }, 1, NVME_E_INVAL },
-		{ "past the end", 1, NR_BLOCKS - 1, 2, { { 0, 1024 } }, 1, NVME_E_RANGE },
-		{ "lba + n wraps", 1, UINT64_MAX, 2, { { 0, 1024 } }, 1, NVME_E_RANGE },
-		{ "over MDTS", 1, 0, 17, { { 0, 17 * 512 } }, 1, NVME_E_TOO_BIG },
-		{ "refused namespace", 3, 0, 1, { { 0, 512 } }, 1, NVME_E_NO_NS },
-		{ "no such namespace", 99, 0, 1, { { 0, 512 } }, 1, NVME_E_NO_NS },
+		{ "not dword aligned", 0, { { 0x102, 512 } }, 1, 1, 1, NVME_E_INVAL },
+		{ "empty segment", 0, { { 0, 512 }, { 0x2000, 0 } }, 1, 1, 2, NVME_E_INVAL },
+		{ "segments shorter than the blocks", 0, { { 0, 512 } }, 1, 2, 1, NVME_E_INVAL },
+		{ "segments longer than the blocks", 0, { { 0, 0x1000 } }, 1, 1, 1, NVME_E_INVAL },
+		{ "no segments", 0, { { 0, 512 } }, 1, 1, 0, NVME_E_INVAL },
+		{ "no blocks", 0, { { 0, 512 } }, 1, 0, 1, NVME_E_INVAL },
+		{ "past the end", NR_BLOCKS - 1, { { 0, 1024 } }, 1, 2, 1, NVME_E_RANGE },
+		{ "lba + n wraps", UINT64_MAX, { { 0, 1024 } }, 1, 2, 1, NVME_E_RANGE },
+		{ "over MDTS", 0, { { 0, 17 * 512 } }, 1, 17, 1, NVME_E_TOO_BIG },
+		{ "refused namespace", 0, { { 0, 512 } }, 3, 1, 1, NVME_E_NO_NS },
+		{ "no such namespace", 0, { { 0, 512 } }, 99, 1, 1, NVME_E_NO_NS },
 	};
 
 	fake.id_ctrl[NVME_IDC_MDTS] = 1; /* 8 KiB */

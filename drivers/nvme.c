@@ -38,6 +38,12 @@ static uint64_t dma_rd64(const void *page, unsigned off)
 	return dma_rd(page, off, 4) | (uint64_t)dma_rd(page, off + 4, 4) << 32;
 }
 
+/* now + ns, saturating: a clock near its end must not make a deadline that has passed already */
+static uint64_t deadline_after(uint64_t now, uint64_t ns)
+{
+	return now > UINT64_MAX - ns ? UINT64_MAX : now + ns;
+}
+
 static void *pg(const struct nvme_ctrl *c, unsigned i)
 {
 	return c->dma[i].va;
@@ -108,7 +114,7 @@ static void ctrl_reset(struct nvme_ctrl *c, uint64_t now, const char *why)
 	c->nr_ns = 0;
 	wr32(c, NVME_REG_CC, 0);
 	c->state = NVME_S_DISABLING;
-	c->deadline = now + c->ready_timeout_ns;
+	c->deadline = deadline_after(now, c->ready_timeout_ns);
 }
 
 static void queue_reset(struct nvme_ctrl *c, struct nvme_queue *q, unsigned sq_pg, unsigned cq_pg,
@@ -140,7 +146,7 @@ static void ctrl_enable(struct nvme_ctrl *c, uint64_t now)
 	     NVME_CC_CSS_NVM | NVME_CC_MPS(NVME_PAGE_SHIFT) | NVME_CC_AMS_RR |
 		     NVME_CC_IOSQES(NVME_SQE_SHIFT) | NVME_CC_IOCQES(NVME_CQE_SHIFT) | NVME_CC_EN);
 	c->state = NVME_S_ENABLING;
-	c->deadline = now + c->ready_timeout_ns;
+	c->deadline = deadline_after(now, c->ready_timeout_ns);
 }
 
 /* ---- CAP and Identify ------------------------------------------------------------------------- */
@@ -334,7 +340,7 @@ static void admin_submit(struct nvme_ctrl *c, uint64_t now, struct nvme_sqe *e, 
 	c->admin_busy = true;
 	c->step = step;
 	c->state = NVME_S_ADMIN;
-	c->deadline = now + NVME_ADMIN_TIMEOUT_NS;
+	c->deadline = deadline_after(now, NVME_ADMIN_TIMEOUT_NS);
 	sq_push(c, &c->admin, e);
 }
 
@@ -428,12 +434,15 @@ static void admin_done(struct nvme_ctrl *c, uint64_t now, uint32_t status, uint3
 	}
 }
 
-/* The admin CQ during bring-up: at most one command outstanding. */
+/* The admin CQ during bring-up: at most one command outstanding. At most one pass over the queue
+ * per poll, so a device that keeps writing entries cannot hold keel here. */
 static void poll_admin(struct nvme_ctrl *c, uint64_t now)
 {
 	struct nvme_cqe e;
 
-	while (c->state == NVME_S_ADMIN && cq_pop(&c->admin, &e)) {
+	for (unsigned n = 0; n < NVME_ADMIN_DEPTH && c->state == NVME_S_ADMIN; n++) {
+		if (!cq_pop(&c->admin, &e))
+			break;
 		cq_doorbell(c, &c->admin);
 		if (!cqe_sq_ok(&c->admin, &e) || !c->admin_busy || e.cid != c->admin_cid) {
 			c->nr_bad_cqe++;
@@ -461,7 +470,7 @@ enum nvme_state nvme_poll_init(struct nvme_ctrl *c, uint64_t now)
 		/* 7.6.1: disable first, whatever firmware left running */
 		wr32(c, NVME_REG_CC, 0);
 		c->state = NVME_S_DISABLING;
-		c->deadline = now + c->ready_timeout_ns;
+		c->deadline = deadline_after(now, c->ready_timeout_ns);
 		/* fall through */
 	case NVME_S_DISABLING:
 		csts = rd32(c, NVME_REG_CSTS);
@@ -643,7 +652,7 @@ int nvme_submit(struct nvme_ctrl *c, uint32_t nsid, enum nvme_op op, uint64_t lb
 	s->fail_status = 0;
 	s->done = done;
 	s->arg = arg;
-	s->deadline = c->ops->now_ns(c->ops->ctx) + c->io_timeout_ns;
+	s->deadline = deadline_after(c->ops->now_ns(c->ops->ctx), c->io_timeout_ns);
 	c->nr_busy++;
 	e.cid = s->cid;
 	sq_push(c, &c->io, &e);

@@ -211,7 +211,11 @@ enum nvme_state nvme_poll(struct nvme_ctrl *c, uint64_t now);
 
 /* Queues one command on the I/O queue and rings its doorbell; done(arg, status) runs once, from
  * a later nvme_poll, whatever happens to the command. The caller's pages must stay until then.
- * Returns NVME_OK or a negative enum nvme_err (then done never runs). */
+ * A command that times out, or is outstanding when the controller is reset, fails once the
+ * controller reports itself disabled (CSTS.RDY = 0), so it no longer touches the pages; only a
+ * controller that does not disable within CAP.TO gets its commands failed without that (it is
+ * declared failed, and the glue should turn off its bus mastering). done may call nvme_submit,
+ * not nvme_poll. Returns NVME_OK or a negative enum nvme_err (then done never runs). */
 int nvme_submit(struct nvme_ctrl *c, uint32_t nsid, enum nvme_op op, uint64_t lba, uint32_t nblocks,
 		const struct nvme_sg *sg, unsigned nr_sg, nvme_done_fn done, void *arg);
 

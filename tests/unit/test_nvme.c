@@ -50,6 +50,8 @@ static struct {
 	bool never_ready, stuck_ready, hold_io;
 	uint16_t admin_fail_opc_status; /* status for the admin opcode admin_fail_opc */
 	int admin_fail_opc;
+	int drop_admin_opc; /* never completed */
+	int fail_cns;	    /* Identify of that CNS fails */
 	uint8_t id_ctrl[NVME_PAGE_SIZE];
 	uint8_t id_ns[FAKE_NS + 1][NVME_PAGE_SIZE];
 	uint32_t ns_list[8];
@@ -178,6 +180,8 @@ static uint16_t do_admin(const struct nvme_sqe *c, uint32_t *dw0)
 
 	if (fake.admin_fail_opc == c->opc)
 		return fake.admin_fail_opc_status;
+	if (c->opc == NVME_ADM_IDENTIFY && (int)(c->cdw10 & 0xFF) == fake.fail_cns)
+		return NVME_SC_INVALID_FIELD;
 	switch (c->opc) {
 	case NVME_ADM_IDENTIFY:
 		p = dma(c->prp1, NVME_PAGE_SIZE);
@@ -277,6 +281,8 @@ static void run_sq(unsigned qid)
 
 		assert_non_null(c);
 		q->head = (uint16_t)((q->head + 1) % q->size);
+		if (qid == 0 && c->opc == fake.drop_admin_opc)
+			continue;
 		sc = qid == 0 ? do_admin(c, &dw0) : do_io(c);
 		post(qid, c->cid, sc, dw0);
 	}
@@ -424,6 +430,8 @@ static int setup(void **state)
 	fake.bar_size = BAR_SIZE;
 	fake.vs = NVME_VS(1, 4);
 	fake.admin_fail_opc = -1;
+	fake.drop_admin_opc = -1;
+	fake.fail_cns = -1;
 	memset(fake.id_ctrl + NVME_IDC_SN, ' ', NVME_IDC_SN_LEN);
 	memcpy(fake.id_ctrl + NVME_IDC_SN, "keel-fake-01", 12);
 	memset(fake.id_ctrl + NVME_IDC_MN, ' ', NVME_IDC_MN_LEN);
@@ -914,6 +922,71 @@ static void bad_completions(void **state)
 	assert_int_equal(ctrl.nr_resets, 0);
 }
 
+/* Bring-up going wrong in the middle: a lost admin command, a bogus admin completion, CSTS.CFS
+ * while enabling and while identifying, a failing NSID list; and CSTS.RDY dropping once up. */
+static void bring_up_faults(void **state)
+{
+	assert_int_equal(start(), NVME_OK);
+	assert_string_equal(nvme_state_name(ctrl.state), "off");
+	fake.drop_admin_opc = NVME_ADM_SET_FEATURES;
+	for (unsigned i = 0; i < 4; i++)
+		nvme_poll(&ctrl, fake.now);
+	assert_int_equal(ctrl.state, NVME_S_ADMIN);
+	assert_string_equal(nvme_state_name(ctrl.state), "identifying");
+	/* an entry for a command that is not outstanding */
+	fake.cq[0].tail = ctrl.admin.cq_head;
+	post(0, (uint16_t)(ctrl.admin_cid + 1), 0, 0);
+	nvme_poll(&ctrl, fake.now);
+	assert_int_equal(ctrl.nr_bad_cqe, 1);
+	assert_int_equal(ctrl.state, NVME_S_ADMIN);
+	fake.now += NVME_ADMIN_TIMEOUT_NS;
+	fake.drop_admin_opc = -1;
+	assert_int_equal(nvme_poll(&ctrl, fake.now), NVME_S_DISABLING);
+	assert_string_equal(nvme_state_name(ctrl.state), "disabling");
+	assert_string_equal(ctrl.why, "bring-up admin command timed out");
+	for (unsigned i = 0; i < 20 && ctrl.state != NVME_S_READY; i++)
+		nvme_poll(&ctrl, fake.now);
+	assert_int_equal(ctrl.state, NVME_S_READY);
+	assert_int_equal(ctrl.nr_resets, 1);
+
+	/* CSTS.RDY cleared under a ready driver */
+	fake.csts = 0;
+	assert_int_equal(nvme_poll(&ctrl, fake.now), NVME_S_DISABLING);
+	assert_string_equal(ctrl.why, "CSTS.RDY cleared by the controller");
+
+	/* CSTS.CFS while enabling, then while identifying */
+	setup(state);
+	fake.never_ready = true;
+	assert_int_equal(start(), NVME_OK);
+	assert_int_equal(nvme_poll(&ctrl, fake.now), NVME_S_ENABLING);
+	assert_string_equal(nvme_state_name(ctrl.state), "enabling");
+	fake.csts |= NVME_CSTS_CFS;
+	assert_int_equal(nvme_poll(&ctrl, fake.now), NVME_S_DISABLING);
+	assert_int_equal(ctrl.nr_fatal, 1);
+	fake.never_ready = false;
+	fake.drop_admin_opc = NVME_ADM_IDENTIFY;
+	for (unsigned i = 0; i < 3; i++)
+		nvme_poll(&ctrl, fake.now);
+	assert_int_equal(ctrl.state, NVME_S_ADMIN);
+	fake.csts |= NVME_CSTS_CFS;
+	assert_int_equal(nvme_poll(&ctrl, fake.now), NVME_S_DISABLING);
+	assert_int_equal(ctrl.nr_fatal, 2);
+	assert_string_equal(ctrl.why, "CSTS.CFS during bring-up");
+	fake.drop_admin_opc = -1;
+	for (unsigned i = 0; i < 20 && ctrl.state != NVME_S_READY; i++)
+		nvme_poll(&ctrl, fake.now);
+	assert_int_equal(ctrl.state, NVME_S_READY);
+
+	/* no NSID list: namespaces 1..NN */
+	setup(state);
+	fake.fail_cns = NVME_CNS_ACTIVE_NSIDS;
+	assert_int_equal(bring_up(), NVME_S_READY);
+	assert_int_equal(ctrl.nr_ns, 3);
+	assert_non_null(nvme_ns_get(&ctrl, 1));
+	assert_string_equal(nvme_state_name(NVME_S_FAILED), "failed");
+	assert_string_equal(nvme_state_name((enum nvme_state)99), "?");
+}
+
 /* A controller that never sets CSTS.RDY: reset after CAP.TO, again, then given up. */
 static void never_ready(void **state)
 {
@@ -1122,6 +1195,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(id_ctrl_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(id_ns_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_completions, setup, teardown),
+		cmocka_unit_test_setup_teardown(bring_up_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(never_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(never_disables, setup, teardown),
 		cmocka_unit_test_setup_teardown(command_timeout, setup, teardown),

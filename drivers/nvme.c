@@ -4,7 +4,7 @@
 #include "drivers/nvme.h"
 #include "lib/kstring.h"
 
-/* ---- register and DMA memory access ----------------------------------------------------------- */
+/* ---- register and DMA memory access ---------------------------------------------------------- */
 
 static uint32_t rd32(const struct nvme_ctrl *c, uint32_t off)
 {
@@ -49,7 +49,7 @@ static void *pg(const struct nvme_ctrl *c, unsigned i)
 	return c->dma[i].va;
 }
 
-/* ---- state changes ---------------------------------------------------------------------------- */
+/* ---- state changes --------------------------------------------------------------------------- */
 
 const char *nvme_state_name(enum nvme_state s)
 {
@@ -149,7 +149,7 @@ static void ctrl_enable(struct nvme_ctrl *c, uint64_t now)
 	c->deadline = deadline_after(now, c->ready_timeout_ns);
 }
 
-/* ---- CAP and Identify ------------------------------------------------------------------------- */
+/* ---- CAP and Identify ------------------------------------------------------------------------ */
 
 /* CAP (3.1.1): what keel needs, or why the controller is refused. */
 static const char *check_cap(struct nvme_ctrl *c, uint64_t cap)
@@ -193,7 +193,7 @@ static void id_string(char *dst, const void *page, unsigned off, unsigned len)
 	dst[n] = '\0';
 }
 
-/* Identify Controller (5.15.2.2). */
+/* Identify Controller data (5.15, CNS 01h). */
 static const char *check_id_ctrl(struct nvme_ctrl *c)
 {
 	const void *p = pg(c, NVME_PG_IDENT);
@@ -218,7 +218,7 @@ static const char *check_id_ctrl(struct nvme_ctrl *c)
 	return NULL;
 }
 
-/* Identify Namespace (5.15.2.1): fills ns, or says why it is refused. */
+/* Identify Namespace data (5.15, CNS 00h): fills ns, or says why it is refused. */
 static const char *check_id_ns(struct nvme_ns *ns, const void *p)
 {
 	uint64_t nsze = dma_rd64(p, NVME_IDN_NSZE);
@@ -276,7 +276,7 @@ static void take_ns_range(struct nvme_ctrl *c)
 		c->nsids[i] = i + 1;
 }
 
-/* ---- queues ----------------------------------------------------------------------------------- */
+/* ---- queues ---------------------------------------------------------------------------------- */
 
 static void sq_push(struct nvme_ctrl *c, struct nvme_queue *q, const struct nvme_sqe *e)
 {
@@ -331,7 +331,7 @@ static void cq_doorbell(struct nvme_ctrl *c, const struct nvme_queue *q)
 	wr32(c, NVME_DB_CQ(q->qid, c->dstrd), q->cq_head);
 }
 
-/* ---- bring-up --------------------------------------------------------------------------------- */
+/* ---- bring-up -------------------------------------------------------------------------------- */
 
 static void admin_submit(struct nvme_ctrl *c, uint64_t now, struct nvme_sqe *e, enum nvme_step step)
 {
@@ -530,7 +530,7 @@ int nvme_init(struct nvme_ctrl *c, const struct nvme_ops *ops, uint64_t bar_size
 	return NVME_OK;
 }
 
-/* ---- I/O -------------------------------------------------------------------------------------- */
+/* ---- I/O ------------------------------------------------------------------------------------- */
 
 const struct nvme_ns *nvme_ns_get(const struct nvme_ctrl *c, uint32_t nsid)
 {

@@ -14,9 +14,10 @@
  * Checked: no crash or sanitizer report (the driver's DMA pages are separate allocations); every
  * register access inside BAR 0 and every doorbell value inside its queue; every address handed to
  * the controller (queues, Identify buffer, PRP entries, PRP lists, DSM ranges) inside a page the
- * driver owns or a page of that command's scatter list, and the PRP entries exactly those 4.3
- * makes of the scatter list; every submitted command completed exactly once (success, error or
- * timeout) and none while it was not outstanding. */
+ * driver owns or a page of that command's scatter list, a PRP list or DSM range in the command's
+ * own slot page, and the PRP entries exactly those 4.3 makes of the scatter list; every submitted
+ * command completed exactly once (success, error or timeout) and none while it was not
+ * outstanding. */
 #include "drivers/nvme.h"
 #include "lib/kstring.h"
 
@@ -149,6 +150,13 @@ static struct rec *find_rec(uint16_t cid)
 	return NULL;
 }
 
+/* The page of the driver's slot that a CID names (its low 5 bits): each command's PRP list or DSM
+ * range has a page of its own, which no other outstanding command uses. */
+static uint64_t slot_pa(uint16_t cid)
+{
+	return DRV_BASE + (NVME_PG_SLOT0 + (cid & 0x1Fu)) * (uint64_t)NVME_PAGE_SIZE;
+}
+
 /* The PRP entries of a read or write, exactly as 4.3 makes them of the record's scatter list. */
 static void check_prps(const struct nvme_sqe *c, const struct rec *r)
 {
@@ -170,8 +178,8 @@ static void check_prps(const struct nvme_sqe *c, const struct rec *r)
 	} else if (n > 2) {
 		const uint64_t *list = (const uint64_t *)drv_page(c->prp2);
 
-		if (c->prp2 < DRV_BASE + NVME_PG_SLOT0 * NVME_PAGE_SIZE || n - 1 > 512)
-			abort();
+		if (c->prp2 != slot_pa(c->cid) || n - 1 > 512)
+			abort(); /* not the command's own list page */
 		for (unsigned i = 0; i + 1 < n; i++)
 			got[m++] = list[i];
 	} else if (c->prp2 != 0) {
@@ -192,7 +200,7 @@ static void check_io(const struct nvme_sqe *c)
 	} else if (c->opc == NVME_CMD_DSM) {
 		const struct nvme_dsm_range *d = (const struct nvme_dsm_range *)drv_page(c->prp1);
 
-		if (c->prp1 < DRV_BASE + NVME_PG_SLOT0 * NVME_PAGE_SIZE || d->nlb == 0)
+		if (c->prp1 != slot_pa(c->cid) || d->nlb == 0)
 			abort();
 	}
 }

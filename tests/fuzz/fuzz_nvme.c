@@ -1,0 +1,516 @@
+/* The NVMe driver core (drivers/nvme.c) against a controller the fuzzer plays.
+ *
+ * Input: a byte stream read as needed (zeros once it runs out). The first byte picks how CAP is
+ * made (raw from the input, or with the fields keel needs forced sane) and BAR 0's size; then
+ * come CAP and VS. After that the stream drives both sides in turn: a step byte advances the
+ * clock by one of eight amounts, may submit a command whose operation, namespace, LBA, block
+ * count and scatter list come from the input, and polls. Between steps the controller executes
+ * what was queued: Identify pages are good templates with input bytes written over them, and each
+ * command's completion is chosen by a byte: posted, posted with an error status, delayed, never
+ * posted, posted twice, or preceded by an entry of input garbage. CSTS reads follow CC.EN unless
+ * a byte says otherwise (random bits, all ones). When the input ends, the clock runs on in 10 s
+ * steps until every command is finished.
+ *
+ * Checked: no crash or sanitizer report (the driver's DMA pages are separate allocations); every
+ * register access inside BAR 0 and every doorbell value inside its queue; every address handed to
+ * the controller (queues, Identify buffer, PRP entries, PRP lists, DSM ranges) inside a page the
+ * driver owns or a page of that command's scatter list, a PRP list or DSM range in the command's
+ * own slot page, and the PRP entries exactly those 4.3 makes of the scatter list; every submitted
+ * command completed exactly once (success, error or timeout) and none while it was not
+ * outstanding. */
+#include "drivers/nvme.h"
+#include "lib/kstring.h"
+
+#include <stdlib.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define DRV_BASE 0x1000000000ull
+#define DATA_BASE 0x2000000000ull
+#define DATA_PAGES 16
+#define MAX_RECS 256
+#define MAX_PENDING 16
+
+struct rec {
+	bool in_flight;
+	unsigned calls;
+	uint16_t cid;
+	uint8_t opc;
+	uint32_t nsid;
+	uint64_t bytes;
+	struct nvme_sg sg[4];
+	unsigned nr_sg;
+};
+
+struct q {
+	uint64_t base;
+	unsigned size;
+	uint16_t head, tail, cq_tail, phase;
+	bool live;
+};
+
+static struct {
+	const uint8_t *p;
+	size_t n, off;
+	uint64_t cap, bar;
+	uint32_t cc, aqa;
+	uint64_t asq, acq;
+	struct q sq[2], cq[2];
+	struct {
+		unsigned qid;
+		uint16_t cid, sqhd;
+	} pending[MAX_PENDING];
+	unsigned nr_pending;
+	uint64_t now;
+	struct rec recs[MAX_RECS];
+	unsigned nr_recs;
+} fz;
+
+static uint8_t *drv_pages[NVME_DMA_PAGES];
+static uint8_t id_ctrl[NVME_PAGE_SIZE], id_ns[NVME_PAGE_SIZE];
+static struct nvme_ctrl ctrl;
+
+static uint8_t u8(void)
+{
+	return fz.off < fz.n ? fz.p[fz.off++] : 0;
+}
+
+static uint64_t un(unsigned bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < bytes; i++)
+		v |= (uint64_t)u8() << (8 * i);
+	return v;
+}
+
+/* A driver page by its physical address, or abort: the driver handed the controller an address
+ * of memory it does not own. */
+static uint8_t *drv_page(uint64_t pa)
+{
+	uint64_t i = (pa - DRV_BASE) / NVME_PAGE_SIZE;
+
+	if (pa < DRV_BASE || i >= NVME_DMA_PAGES || pa % NVME_PAGE_SIZE)
+		abort();
+	return drv_pages[i];
+}
+
+static void post(unsigned qid, uint16_t cid, uint16_t sqhd, uint16_t sqid, uint16_t sc,
+		 uint32_t dw0)
+{
+	struct q *q = &fz.cq[qid];
+	struct nvme_cqe *e;
+
+	if (!q->live)
+		return;
+	e = (struct nvme_cqe *)(drv_page(q->base) + 16u * q->cq_tail);
+	e->dw0 = dw0;
+	e->dw1 = 0;
+	e->sqhd = sqhd;
+	e->sqid = sqid;
+	e->cid = cid;
+	e->status = (uint16_t)((sc & 0x7FFF) << 1 | q->phase);
+	if (++q->cq_tail == q->size) {
+		q->cq_tail = 0;
+		q->phase ^= 1;
+	}
+}
+
+/* Identify data: a good page with up to 7 input bytes written over it. */
+static void identify(const struct nvme_sqe *c)
+{
+	uint8_t *p = drv_page(c->prp1);
+	unsigned cns = c->cdw10 & 0xFF;
+
+	if (c->prp1 != DRV_BASE + NVME_PG_IDENT * NVME_PAGE_SIZE)
+		abort();
+	if (cns == NVME_CNS_CTRL) {
+		memcpy(p, id_ctrl, NVME_PAGE_SIZE);
+	} else if (cns == NVME_CNS_NS) {
+		memcpy(p, id_ns, NVME_PAGE_SIZE);
+	} else if (cns == NVME_CNS_ACTIVE_NSIDS) {
+		memset(p, 0, NVME_PAGE_SIZE);
+		p[0] = 1;
+		p[4] = 2;
+	} else {
+		abort();
+	}
+	for (unsigned n = u8() % 8; n; n--) {
+		unsigned off = (unsigned)un(2) % NVME_PAGE_SIZE;
+
+		p[off] = u8();
+	}
+}
+
+static struct rec *find_rec(uint16_t cid)
+{
+	for (unsigned i = 0; i < fz.nr_recs; i++)
+		if (fz.recs[i].in_flight && fz.recs[i].cid == cid)
+			return &fz.recs[i];
+	return NULL;
+}
+
+/* The page of the driver's slot that a CID names (its low 5 bits): each command's PRP list or DSM
+ * range has a page of its own, which no other outstanding command uses. */
+static uint64_t slot_pa(uint16_t cid)
+{
+	return DRV_BASE + (NVME_PG_SLOT0 + (cid & 0x1Fu)) * (uint64_t)NVME_PAGE_SIZE;
+}
+
+/* The PRP entries of a read or write, exactly as 4.3 makes them of the record's scatter list. */
+static void check_prps(const struct nvme_sqe *c, const struct rec *r)
+{
+	uint64_t want[600], got[600];
+	unsigned n = 0, m = 0;
+
+	for (unsigned i = 0; i < r->nr_sg; i++) {
+		uint64_t pa = r->sg[i].pa, end = pa + r->sg[i].len;
+
+		for (uint64_t a = pa; a < end; a = (a & ~0xFFFull) + NVME_PAGE_SIZE) {
+			if (n == 600)
+				abort();
+			want[n++] = a;
+		}
+	}
+	got[m++] = c->prp1;
+	if (n == 2) {
+		got[m++] = c->prp2;
+	} else if (n > 2) {
+		const uint64_t *list = (const uint64_t *)drv_page(c->prp2);
+
+		if (c->prp2 != slot_pa(c->cid) || n - 1 > 512)
+			abort(); /* not the command's own list page */
+		for (unsigned i = 0; i + 1 < n; i++)
+			got[m++] = list[i];
+	} else if (c->prp2 != 0) {
+		abort();
+	}
+	if (m != n || memcmp(got, want, n * sizeof(want[0])) != 0)
+		abort();
+}
+
+static void check_io(const struct nvme_sqe *c)
+{
+	struct rec *r = find_rec(c->cid);
+
+	if (!r || r->opc != c->opc || r->nsid != c->nsid)
+		abort(); /* a command nobody submitted, or not as submitted */
+	if (c->opc == NVME_CMD_READ || c->opc == NVME_CMD_WRITE) {
+		check_prps(c, r);
+	} else if (c->opc == NVME_CMD_DSM) {
+		const struct nvme_dsm_range *d = (const struct nvme_dsm_range *)drv_page(c->prp1);
+
+		if (c->prp1 != slot_pa(c->cid) || d->nlb == 0)
+			abort();
+	}
+}
+
+/* Executes what the driver queued on qid and answers as the input says. */
+static void run_sq(unsigned qid)
+{
+	struct q *q = &fz.sq[qid];
+
+	while (q->live && q->head != q->tail) {
+		const struct nvme_sqe *c =
+			(const struct nvme_sqe *)(drv_page(q->base) + 64u * q->head);
+		uint8_t a;
+		uint32_t dw0 = 0;
+		uint16_t sc = 0;
+
+		q->head = (uint16_t)((q->head + 1) % q->size);
+		if (qid == 0) {
+			if (c->opc == NVME_ADM_IDENTIFY) {
+				identify(c);
+			} else if (c->opc == NVME_ADM_CREATE_CQ || c->opc == NVME_ADM_CREATE_SQ) {
+				unsigned size = (c->cdw10 >> 16) + 1;
+				struct q *nq = c->opc == NVME_ADM_CREATE_CQ ? &fz.cq[1] : &fz.sq[1];
+
+				drv_page(c->prp1);
+				if ((c->cdw10 & 0xFFFF) != 1 || size < 2 ||
+				    size * (c->opc == NVME_ADM_CREATE_CQ ? 16u : 64u) >
+					    NVME_PAGE_SIZE)
+					abort();
+				*nq = (struct q){
+					.base = c->prp1, .size = size, .phase = 1, .live = true
+				};
+			}
+		} else {
+			check_io(c);
+		}
+		a = u8();
+		if (a & 0x80)
+			sc = (uint16_t)un(2);
+		if (a & 0x40)
+			dw0 = (uint32_t)un(4);
+		switch (a & 7) {
+		case 4: /* later */
+			if (fz.nr_pending < MAX_PENDING) {
+				fz.pending[fz.nr_pending].qid = qid;
+				fz.pending[fz.nr_pending].cid = c->cid;
+				fz.pending[fz.nr_pending].sqhd = q->head;
+				fz.nr_pending++;
+			}
+			break;
+		case 5: /* garbage first */
+			post(qid, (uint16_t)un(2), (uint16_t)un(2), (uint16_t)un(2),
+			     (uint16_t)un(2), (uint32_t)un(4));
+			post(qid, c->cid, q->head, (uint16_t)qid, sc, dw0);
+			break;
+		case 6: /* twice */
+			post(qid, c->cid, q->head, (uint16_t)qid, sc, dw0);
+			post(qid, c->cid, q->head, (uint16_t)qid, sc, dw0);
+			break;
+		case 7: /* never */
+			break;
+		default:
+			post(qid, c->cid, q->head, (uint16_t)qid, sc, dw0);
+			break;
+		}
+	}
+}
+
+static void controller_step(void)
+{
+	if ((fz.cc & NVME_CC_EN) == 0)
+		return;
+	run_sq(0);
+	run_sq(1);
+	if (fz.nr_pending && (u8() & 1)) {
+		for (unsigned i = 0; i < fz.nr_pending; i++)
+			post(fz.pending[i].qid, fz.pending[i].cid, fz.pending[i].sqhd,
+			     (uint16_t)fz.pending[i].qid, 0, 0);
+		fz.nr_pending = 0;
+	}
+}
+
+static uint32_t rd32(void *ctx, uint32_t off)
+{
+	(void)ctx;
+	if (off + 4 > fz.bar || off % 4)
+		abort();
+	if (off == NVME_REG_CSTS) {
+		uint8_t b = u8();
+
+		if (b == 0xFF)
+			return 0xFFFFFFFFu;
+		if (b >= 0xE0)
+			return b & 0x1F;
+		return (fz.cc & NVME_CC_EN) ? NVME_CSTS_RDY : 0;
+	}
+	return (uint32_t)un(4);
+}
+
+static uint64_t rd64(void *ctx, uint32_t off)
+{
+	(void)ctx;
+	if (off != NVME_REG_CAP)
+		abort();
+	return fz.cap;
+}
+
+static void wr32(void *ctx, uint32_t off, uint32_t v)
+{
+	uint32_t stride = 4u << NVME_CAP_DSTRD(fz.cap);
+
+	(void)ctx;
+	if (off + 4 > fz.bar || off % 4)
+		abort();
+	if (off == NVME_REG_CC) {
+		if ((v & NVME_CC_EN) && !(fz.cc & NVME_CC_EN)) {
+			unsigned sqs = (fz.aqa & 0xFFF) + 1, cqs = ((fz.aqa >> 16) & 0xFFF) + 1;
+
+			drv_page(fz.asq);
+			drv_page(fz.acq);
+			if (sqs < 2 || cqs < 2 || sqs * 64 > NVME_PAGE_SIZE ||
+			    cqs * 16 > NVME_PAGE_SIZE)
+				abort();
+			fz.sq[0] = (struct q){ .base = fz.asq, .size = sqs, .live = true };
+			fz.cq[0] =
+				(struct q){ .base = fz.acq, .size = cqs, .phase = 1, .live = true };
+		} else if (!(v & NVME_CC_EN)) {
+			memset(fz.sq, 0, sizeof(fz.sq));
+			memset(fz.cq, 0, sizeof(fz.cq));
+			fz.nr_pending = 0;
+		}
+		fz.cc = v;
+	} else if (off == NVME_REG_AQA) {
+		fz.aqa = v;
+	} else if (off >= NVME_REG_DBS && (off - NVME_REG_DBS) % stride == 0) {
+		unsigned idx = (off - NVME_REG_DBS) / stride, qid = idx / 2;
+
+		if (qid > 1)
+			abort();
+		if (idx % 2 == 0) {
+			if (!fz.sq[qid].live || v >= fz.sq[qid].size)
+				abort();
+			fz.sq[qid].tail = (uint16_t)v;
+		} else if (fz.cq[qid].live && v >= fz.cq[qid].size) {
+			abort();
+		}
+	} else {
+		abort();
+	}
+}
+
+static void wr64(void *ctx, uint32_t off, uint64_t v)
+{
+	(void)ctx;
+	if (off == NVME_REG_ASQ)
+		fz.asq = v;
+	else if (off == NVME_REG_ACQ)
+		fz.acq = v;
+	else
+		abort();
+}
+
+static uint64_t now_ns(void *ctx)
+{
+	(void)ctx;
+	return fz.now;
+}
+
+static const struct nvme_ops ops = { NULL, rd32, rd64, wr32, wr64, now_ns };
+
+static void done(void *arg, int status)
+{
+	struct rec *r = arg;
+
+	(void)status;
+	if (!r->in_flight || r->calls)
+		abort();
+	r->calls++;
+	r->in_flight = false;
+}
+
+/* A command from the input; the scatter list is either made up or good for the block count. */
+static void submit(void)
+{
+	static const enum nvme_op op_of[4] = { NVME_OP_READ, NVME_OP_WRITE, NVME_OP_FLUSH,
+					       NVME_OP_DEALLOCATE };
+	static const uint8_t opc_of[4] = { NVME_CMD_READ, NVME_CMD_WRITE, NVME_CMD_FLUSH,
+					   NVME_CMD_DSM };
+	struct rec *r;
+	unsigned k = u8(), opi = k % 4, nsid = (k >> 2) % 4;
+	uint64_t lba = (k & 0x10) ? un(8) : u8();
+	uint32_t nblocks = (k & 0x20) ? (uint32_t)un(4) : u8();
+	const struct nvme_ns *ns = nvme_ns_get(&ctrl, nsid);
+	int rc;
+
+	if (fz.nr_recs == MAX_RECS)
+		return;
+	r = &fz.recs[fz.nr_recs];
+	memset(r, 0, sizeof(*r));
+	r->nr_sg = 1 + u8() % 4;
+	if ((k & 0x40) || !ns) {
+		for (unsigned i = 0; i < r->nr_sg; i++) {
+			r->sg[i].pa =
+				DATA_BASE + (u8() % DATA_PAGES) * NVME_PAGE_SIZE + un(2) % 8192;
+			r->sg[i].len = (uint32_t)un(2);
+		}
+	} else {
+		/* nblocks of the namespace over nr_sg pieces: page-aligned middles */
+		uint64_t bytes = (uint64_t)(nblocks % 64) << ns->lba_shift, left;
+		unsigned first = (unsigned)(u8() % 16) * 256;
+
+		left = bytes;
+		nblocks %= 64;
+		for (unsigned i = 0; i < r->nr_sg && left; i++) {
+			uint64_t pa = DATA_BASE + (u8() % 4) * 4 * NVME_PAGE_SIZE + (i ? 0 : first);
+			uint64_t room = NVME_PAGE_SIZE * (1 + u8() % 3) - (i ? 0 : first);
+
+			if (i + 1 == r->nr_sg || room >= left)
+				room = left;
+			r->sg[i] = (struct nvme_sg){ pa, (uint32_t)room };
+			left -= room;
+			r->nr_sg = i + 1;
+		}
+	}
+	r->opc = opc_of[opi];
+	r->nsid = nsid;
+	r->in_flight = true;
+	rc = nvme_submit(&ctrl, nsid, op_of[opi], lba, nblocks, r->sg, r->nr_sg, done, r);
+	if (rc != NVME_OK) {
+		if (rc >= 0 || r->calls)
+			abort();
+		return;
+	}
+	for (unsigned i = 0; i < NVME_IO_SLOTS; i++)
+		if (ctrl.slot[i].busy && ctrl.slot[i].arg == r)
+			r->cid = ctrl.slot[i].cid;
+	fz.nr_recs++;
+}
+
+static void make_templates(void)
+{
+	memset(id_ctrl, 0, sizeof(id_ctrl));
+	memcpy(id_ctrl + NVME_IDC_SN, "fuzz", 4);
+	memcpy(id_ctrl + NVME_IDC_MN, "fuzzed controller", 17);
+	id_ctrl[NVME_IDC_MDTS] = 5;
+	id_ctrl[NVME_IDC_SQES] = 0x66;
+	id_ctrl[NVME_IDC_CQES] = 0x44;
+	id_ctrl[NVME_IDC_NN] = 2;
+	id_ctrl[NVME_IDC_ONCS] = NVME_ONCS_DSM;
+	memset(id_ns, 0, sizeof(id_ns));
+	id_ns[NVME_IDN_NSZE + 1] = 4; /* 1024 blocks */
+	id_ns[NVME_IDN_NLBAF] = 1;
+	id_ns[NVME_IDN_FLBAS] = 0;
+	id_ns[NVME_IDN_LBAF + 2] = 9;
+	id_ns[NVME_IDN_LBAF + 6] = 12;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const uint64_t dt[8] = { 0,	    1000,	1000000,     100000000,
+					1000000000, 5000000000, 31000000000, 0 };
+	struct nvme_dma_page pages[NVME_DMA_PAGES];
+	uint8_t mode;
+
+	if (!drv_pages[0]) {
+		for (unsigned i = 0; i < NVME_DMA_PAGES; i++)
+			drv_pages[i] = aligned_alloc(NVME_PAGE_SIZE, NVME_PAGE_SIZE);
+		make_templates();
+	}
+	memset(&fz, 0, sizeof(fz));
+	fz.p = data;
+	fz.n = size;
+	mode = u8();
+	fz.bar = 0x2000ull << ((mode >> 1) & 3);
+	fz.cap = un(8);
+	if (!(mode & 1)) {
+		fz.cap |= (uint64_t)NVME_CAP_CSS_NVM << 37 | 1;
+		fz.cap &= ~(0xFull << 48) & ~(0xCull << 32);
+	}
+	for (unsigned i = 0; i < NVME_DMA_PAGES; i++) {
+		memset(drv_pages[i], 0xEE, NVME_PAGE_SIZE);
+		pages[i] = (struct nvme_dma_page){ drv_pages[i], DRV_BASE + i * NVME_PAGE_SIZE };
+	}
+	if (nvme_init(&ctrl, &ops, fz.bar, pages) != NVME_OK)
+		abort();
+
+	for (unsigned steps = 0; fz.off < fz.n && steps < 4000; steps++) {
+		uint8_t s = u8();
+
+		fz.now += (s & 7) == 7 ? un(4) : dt[s & 7];
+		if (s & 0x08)
+			submit();
+		controller_step();
+		nvme_poll(&ctrl, fz.now);
+	}
+	/* the input is over: time runs on until every command is done */
+	for (unsigned i = 0; i < 200; i++) {
+		fz.now += 10000000000ull;
+		controller_step();
+		nvme_poll(&ctrl, fz.now);
+	}
+	for (unsigned i = 0; i < fz.nr_recs; i++)
+		if (fz.recs[i].calls != 1)
+			abort();
+	if (ctrl.nr_busy != 0 || ctrl.nr_ns > NVME_MAX_NS)
+		abort();
+	if (strlen(ctrl.serial) > NVME_IDC_SN_LEN || strlen(ctrl.model) > NVME_IDC_MN_LEN)
+		abort();
+	for (const char *p = ctrl.model; *p; p++)
+		if (*p < 0x20 || *p > 0x7E)
+			abort();
+	return 0;
+}

@@ -114,11 +114,8 @@ static int set_disk(struct parser *p, struct vm_config *vm, const char *v)
 	if (!strncmp(val, "part:", 5)) {
 		if (parse_label(p, val + 5, d))
 			return -1;
-		return cfg_fail(
-			p, p->line,
-			"disk = part:%s: keel has no host NVMe or GPT partition driver yet; "
-			"expected disk = FILE, an image beside keel.cfg",
-			d->path);
+		vm->nr_disks++;
+		return 0;
 	}
 	if (!strncmp(val, "nvme:", 5)) {
 		unsigned nsid;
@@ -131,10 +128,8 @@ static int set_disk(struct parser *p, struct vm_config *vm, const char *v)
 				val);
 		d->kind = CFG_DISK_NVME;
 		d->nsid = nsid;
-		return cfg_fail(p, p->line,
-				"disk = nvme:%u: keel has no host NVMe driver yet; expected disk = "
-				"FILE, an image beside keel.cfg",
-				nsid);
+		vm->nr_disks++;
+		return 0;
 	}
 	d->kind = CFG_DISK_FILE;
 	if (cfg_parse_path(p, "disk", val, d->path))
@@ -320,6 +315,27 @@ static bool same_file(const char *a, const char *b)
 	return !*a && !*b;
 }
 
+/* A host partition or namespace belongs to one disk of one VM, read-only or not (what keel can
+ * tell from keel.cfg alone; a namespace claimed beside one of its partitions is found when the
+ * VMs are built, core/host_disks.h). */
+static int check_host_disk(struct parser *p, const struct disk_config *d,
+			   const struct disk_config *e, const struct vm_config *o, unsigned j)
+{
+	if (e->kind != d->kind)
+		return 0;
+	if (d->kind == CFG_DISK_PART && !strcmp(e->path, d->path))
+		return cfg_fail(p, d->line,
+				"disk = part:%s is also vd%c of [vm %s] (line %u); expected each "
+				"host partition in one disk of one VM",
+				d->path, 'a' + j, o->name, e->line);
+	if (d->kind == CFG_DISK_NVME && e->nsid == d->nsid)
+		return cfg_fail(p, d->line,
+				"disk = nvme:%u is also vd%c of [vm %s] (line %u); expected each "
+				"host namespace in one disk of one VM",
+				d->nsid, 'a' + j, o->name, e->line);
+	return 0;
+}
+
 /* An image is the disk's only writer or nobody's: two writers (two VMs, or one VM through two
  * disks) would corrupt its file system, and a writable disk that is also a kernel or initrd would
  * let a guest change what a VM boots. All read-only, any number may share it. */
@@ -334,6 +350,13 @@ static int check_writer(struct parser *p, const struct disk_config *d)
 			const struct disk_config *e = &o->disks[j];
 			if (e == d)
 				goto kernels;
+			if (d->kind != CFG_DISK_FILE) {
+				if (check_host_disk(p, d, e, o, j))
+					return -1;
+				continue;
+			}
+			if (e->kind != CFG_DISK_FILE)
+				continue;
 			if (same_file(e->path, d->path) && (!e->read_only || !d->read_only))
 				return cfg_fail(
 					p, d->line,
@@ -344,7 +367,7 @@ static int check_writer(struct parser *p, const struct disk_config *d)
 		}
 	}
 kernels:
-	for (unsigned i = 0; i < cfg->nr_vms && !d->read_only; i++) {
+	for (unsigned i = 0; i < cfg->nr_vms && !d->read_only && d->kind == CFG_DISK_FILE; i++) {
 		const struct vm_config *o = &cfg->vms[i];
 		bool kernel = same_file(o->kernel, d->path);
 		if (kernel || (o->initrd[0] && same_file(o->initrd, d->path)))

@@ -53,6 +53,11 @@ void hv_vm_set_reboot_policy(struct vm *vm, bool restart);
  * live that long and have no other writer. */
 int hv_vm_add_disk(struct vm *vm, void *image, size_t size, bool read_only, char *err,
 		   size_t err_size);
+/* The same over a block backend the caller made (io/blk.h: a host NVMe namespace or partition):
+ * the VM owns it from here and gives it back with blk_release when it is destroyed; on failure
+ * (-1, why in err) it stays the caller's. */
+struct blk_backend;
+int hv_vm_add_disk_backend(struct vm *vm, struct blk_backend *disk, char *err, size_t err_size);
 /* A virtio-net device (PCI, after the disks) whose port joins keel's Ethernet switch switch_name
  * (a keel.cfg name: 1-31 letters, digits, '-', '_'; created on first mention) while the VM runs,
  * with mac (6 bytes, unicast, not zero) or NULL for keel's: net_mac_for(the VM's name, the net's

@@ -3,6 +3,7 @@
 #include "core/launch.h"
 
 #include "arch/x86/percpu.h"
+#include "core/host_disks_hw.h"
 #include "core/hv_api.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
@@ -17,6 +18,31 @@ static void size_text(uint64_t bytes, char *buf, size_t n)
 		ksnprintf(buf, n, "%llu KiB", (unsigned long long)(bytes / KiB));
 }
 
+/* A disk on one of the host's disks (part:LABEL, nvme:N): claimed for this VM only. */
+static int add_host_disk(const struct vm_config *c, struct vm *vm, const struct disk_config *d,
+			 unsigned i)
+{
+	char err[200], size[24], what[48];
+	struct blk_backend *b = host_disk_open(d, c->name, i, err, sizeof(err));
+
+	if (d->kind == CFG_DISK_PART)
+		ksnprintf(what, sizeof(what), "part:%s", d->path);
+	else
+		ksnprintf(what, sizeof(what), "nvme:%u", d->nsid);
+	if (b && hv_vm_add_disk_backend(vm, b, err, sizeof(err))) {
+		blk_release(b);
+		b = NULL;
+	}
+	if (!b) {
+		klog("keel.cfg:%u: [vm %s] disk = %s: %s", d->line, c->name, what, err);
+		return -1;
+	}
+	size_text(b->sectors * BLK_SECTOR_SIZE, size, sizeof(size));
+	klog("vm %s: disk vd%c: %s, %s%s", c->name, 'a' + i, what, size,
+	     d->read_only ? ", read-only" : "");
+	return 0;
+}
+
 /* The VM's disks, nets and console, as keel.cfg gives them; -1 after logging a keel.cfg:LINE:
  * message. Only images the boot stage loaded reach here (it checked their sizes). */
 static int add_io(const struct boot_info *bi, const struct vm_config *c, struct vm *vm)
@@ -25,6 +51,11 @@ static int add_io(const struct boot_info *bi, const struct vm_config *c, struct 
 
 	for (unsigned i = 0; i < c->nr_disks; i++) {
 		const struct disk_config *d = &c->disks[i];
+		if (d->kind != CFG_DISK_FILE) {
+			if (add_host_disk(c, vm, d, i))
+				return -1;
+			continue;
+		}
 		const struct boot_module *m = boot_find_module(bi, d->path);
 		if (!m || hv_vm_add_disk(vm, (void *)(uintptr_t)m->addr, m->size, d->read_only, err,
 					 sizeof(err))) {

@@ -12,11 +12,13 @@
 #include "core/boot_info.h"
 #include "core/console.h"
 #include "core/host_memory.h"
+#include "core/host_disks_hw.h"
 #include "core/hv_api.h"
 #include "core/kmem.h"
 #include "core/launch.h"
 #include "core/virt.h"
 #include "core/panic.h"
+#include "drivers/nvme_hw.h"
 #include "drivers/pci_host_hw.h"
 #include "lib/kstring.h"
 #include "mm/phys.h"
@@ -126,6 +128,8 @@ NORETURN void hv_main(struct boot_info *bi)
 	}
 	host_apic_init();
 	pci_host_init(bi); /* before the APs: it remaps pages and flushes this CPU's TLB only */
+	nvme_hw_init();
+	host_disks_init();
 	smp_init(bi);
 	smp_selftest();
 	tsc_sync_check();

@@ -55,6 +55,16 @@ int hv_vm_add_disk(struct vm *vm, void *image, size_t size, bool read_only, char
 	return 0;
 }
 
+int hv_vm_add_disk_backend(struct vm *vm, struct blk_backend *disk, char *err, size_t err_size)
+{
+	if (vm->nr_disks == VM_MAX_DISKS)
+		return fail(err, err_size, "more than %d disks", VM_MAX_DISKS);
+	if (!disk || !disk->ops || !disk->sectors)
+		return fail(err, err_size, "an empty disk backend; expected one with sectors");
+	vm->disks[vm->nr_disks++] = disk;
+	return 0;
+}
+
 /* The switch called name, created on first mention; NULL after writing why into err. */
 static struct net_switch *switch_named(const char *name, char *err, size_t err_size)
 {

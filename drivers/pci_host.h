@@ -30,6 +30,8 @@ struct pci_cfg_ops {
 #define PCIH_BRIDGE_BUSES 0x18 /* primary 7:0, secondary 15:8, subordinate 23:16 */
 #define PCIH_CMD_IO (1u << 0)
 #define PCIH_CMD_MEM (1u << 1)
+#define PCIH_CMD_BUS_MASTER (1u << 2)
+#define PCIH_CMD_INTX_DISABLE (1u << 10)
 #define PCIH_HEADER_MULTI_FN 0x80
 #define PCIH_HEADER_TYPE_MASK 0x7F
 
@@ -49,6 +51,7 @@ struct pci_host_bar {
 	bool prefetchable;
 	uint64_t base; /* as the firmware assigned it; 0: unassigned */
 	uint64_t size; /* a power of two; 0 when kind is NONE or BAD */
+	bool mapped;   /* memory BAR mapped uncached in keel's page tables (identity) */
 };
 
 enum pci_owner {

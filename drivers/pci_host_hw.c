@@ -12,6 +12,14 @@
 #include "mm/phys.h"
 
 static struct pci_host host_pci;
+/* How each range of buses was reached (pci_host_cfg_*): an MCFG entry's ECAM, or the ports. */
+struct cfg_range {
+	uint16_t segment;
+	uint8_t bus_start, bus_end;
+	const struct pci_cfg_ops *ops;
+};
+static struct cfg_range cfg_ranges[ACPI_HOST_MAX_MCFG];
+static unsigned nr_cfg_ranges;
 
 const struct pci_host *pci_host_table(void)
 {
@@ -139,7 +147,8 @@ static void map_bars(const struct boot_info *bi)
 			if ((b->kind != PCI_HBAR_MEM32 && b->kind != PCI_HBAR_MEM64) || !b->base ||
 			    is_framebuffer(bi, b))
 				continue;
-			if (!map_device_range(bi, b->base, b->size))
+			b->mapped = map_device_range(bi, b->base, b->size);
+			if (!b->mapped)
 				klog("keel: pci %02x:%02x.%x bar%u %llx+%llx overlaps memory or is "
 				     "out of reach; not mapped",
 				     f->bus, f->dev, f->fn, j, (unsigned long long)b->base,
@@ -148,9 +157,17 @@ static void map_bars(const struct boot_info *bi)
 	}
 }
 
+static void remember_range(uint16_t segment, uint8_t bus_start, uint8_t bus_end,
+			   const struct pci_cfg_ops *ops)
+{
+	if (nr_cfg_ranges < ACPI_HOST_MAX_MCFG)
+		cfg_ranges[nr_cfg_ranges++] = (struct cfg_range){ segment, bus_start, bus_end, ops };
+}
+
 static void enumerate_ecam(const struct boot_info *bi, const struct acpi_host_mcfg *m)
 {
 	static struct ecam ecams[ACPI_HOST_MAX_MCFG];
+	static struct pci_cfg_ops ops_of[ACPI_HOST_MAX_MCFG];
 
 	for (unsigned i = 0; i < m->nr; i++) {
 		const struct acpi_host_mcfg_alloc *a = &m->alloc[i];
@@ -168,6 +185,8 @@ static void enumerate_ecam(const struct boot_info *bi, const struct acpi_host_mc
 		}
 		klog("keel: pci: ECAM segment %u buses %02x-%02x at %llx", a->segment, a->bus_start,
 		     a->bus_end, (unsigned long long)first);
+		ops_of[i] = ops;
+		remember_range(a->segment, a->bus_start, a->bus_end, &ops_of[i]);
 		pci_host_enumerate(&host_pci, &ops, a->segment, a->bus_start, a->bus_end);
 	}
 }
@@ -203,6 +222,7 @@ void pci_host_init(const struct boot_info *bi)
 		klog("keel: pci: no usable MCFG (%s); config space through ports 0xCF8/0xCFC",
 		     err ? acpi_host_strerror(err) : "no entries");
 		host_pci.mechanism = "ports 0xCF8";
+		remember_range(0, 0, 255, &ports);
 		pci_host_enumerate(&host_pci, &ports, 0, 0, 255);
 	} else {
 		klog("keel: pci: no MCFG and no configuration mechanism #1; no PCI");
@@ -218,4 +238,35 @@ void pci_host_init(const struct boot_info *bi)
 	if (host_pci.nr_bad_bridges)
 		klog("keel: pci: %u bridges name buses that were not walked",
 		     host_pci.nr_bad_bridges);
+}
+
+static const struct pci_cfg_ops *ops_for(const struct pci_func *f)
+{
+	for (unsigned i = 0; i < nr_cfg_ranges; i++) {
+		const struct cfg_range *r = &cfg_ranges[i];
+
+		if (r->segment == f->segment && f->bus >= r->bus_start && f->bus <= r->bus_end)
+			return r->ops;
+	}
+	return NULL;
+}
+
+uint32_t pci_host_cfg_read32(const struct pci_func *f, uint16_t reg)
+{
+	const struct pci_cfg_ops *ops = ops_for(f);
+
+	return ops ? ops->read32(ops->ctx, f->bus, f->dev, f->fn, reg & 0xFFC) : 0xFFFFFFFFu;
+}
+
+void pci_host_cfg_write32(const struct pci_func *f, uint16_t reg, uint32_t v)
+{
+	const struct pci_cfg_ops *ops = ops_for(f);
+
+	if (ops)
+		ops->write32(ops->ctx, f->bus, f->dev, f->fn, reg & 0xFFC, v);
+}
+
+struct pci_func *pci_host_func_mut(unsigned i)
+{
+	return i < host_pci.nr ? &host_pci.funcs[i] : NULL;
 }

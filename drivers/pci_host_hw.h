@@ -13,4 +13,11 @@ void pci_host_init(const struct boot_info *bi);
 /* The functions found (empty before pci_host_init). */
 const struct pci_host *pci_host_table(void);
 
+/* Function i of the table for a host driver to claim (owner) and use; NULL past the end. */
+struct pci_func *pci_host_func_mut(unsigned i);
+/* Config register reg (a multiple of 4 below 0x1000; 0x100 through ports) of f, through the
+ * mechanism it was found with: all ones when it is gone. Only the driver owning f may write. */
+uint32_t pci_host_cfg_read32(const struct pci_func *f, uint16_t reg);
+void pci_host_cfg_write32(const struct pci_func *f, uint16_t reg, uint32_t v);
+
 #endif

@@ -271,7 +271,8 @@ static void load_config_and_files(EFI_HANDLE image)
 		if (vm->initrd[0])
 			load_module(root, folder, vm->initrd, vm->initrd_line, "initrd");
 		for (unsigned j = 0; j < vm->nr_disks; j++)
-			load_disk(root, folder, &vm->disks[j]);
+			if (vm->disks[j].kind == CFG_DISK_FILE) /* the others are host disks */
+				load_disk(root, folder, &vm->disks[j]);
 	}
 	root->Close(root);
 }

@@ -101,7 +101,8 @@ static void read_config(void)
 		if (vm->initrd[0])
 			use_module(vm->initrd, vm->initrd_line, "initrd");
 		for (unsigned j = 0; j < vm->nr_disks; j++)
-			use_disk(&vm->disks[j]);
+			if (vm->disks[j].kind == CFG_DISK_FILE) /* the others are host disks */
+				use_disk(&vm->disks[j]);
 	}
 }
 

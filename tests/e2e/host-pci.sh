@@ -36,7 +36,8 @@ host_pci_svm() {
 		"keel: pci: 8 functions on 2 buses through ECAM" \
 		"pci: 8 functions on 2 buses through ECAM" \
 		"00:04.0 1b36:0010 class 010802 NVMe; bar0 mem64 " \
-		"; owner none" \
+		"; owner none" "; owner keel" \
+		"keel: nvme0: namespace 1: 2048 blocks of 512 bytes (1 MiB)" \
 		"!overlaps memory" "!no usable MCFG" "!not walked" || return
 	e2e_before "$case" "keel: pci: " "vm x: starting" && e2e_pass "$case"
 }

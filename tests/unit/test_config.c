@@ -293,22 +293,41 @@ static void disks(void **state)
 	assert_int_equal(cfg.vms[0].nr_disks, CFG_MAX_DISKS);
 }
 
-static void host_disks_refused(void **state)
+static void host_disks(void **state)
 {
 	(void)state;
-	expect_vm_error("disk = part:root\n", 4,
-			"disk = part:root: keel has no host NVMe or GPT partition driver yet; "
-			"expected disk = FILE, an image beside keel.cfg");
-	expect_vm_error("disk = part:root,ro\n", 4, "disk = part:root: keel has no host");
+	assert_int_equal(parse_vm("disk = part:root\ndisk = part:data,ro\ndisk = nvme:2\n"
+				  "disk = root.img\n"),
+			 0);
+	assert_int_equal(cfg.vms[0].nr_disks, 4);
+	assert_int_equal(cfg.vms[0].disks[0].kind, CFG_DISK_PART);
+	assert_string_equal(cfg.vms[0].disks[0].path, "root");
+	assert_false(cfg.vms[0].disks[0].read_only);
+	assert_int_equal(cfg.vms[0].disks[1].kind, CFG_DISK_PART);
+	assert_true(cfg.vms[0].disks[1].read_only);
+	assert_int_equal(cfg.vms[0].disks[2].kind, CFG_DISK_NVME);
+	assert_int_equal(cfg.vms[0].disks[2].nsid, 2);
+	/* a label and a file of the same name are different disks */
+	assert_int_equal(cfg.vms[0].disks[3].kind, CFG_DISK_FILE);
+	assert_int_equal(parse_vm("disk = part:k\n"), 0);
 	expect_vm_error("disk = part:\n", 4, "the label has 0 characters; expected 1 to 36");
 	expect_vm_error("disk = part:0123456789012345678901234567890123456\n", 4,
 			"the label has 37 characters");
 	expect_vm_error("disk = part:root,bad\n", 4, "unknown disk option 'bad'");
-	expect_vm_error("disk = nvme:1\n", 4,
-			"disk = nvme:1: keel has no host NVMe driver yet; expected disk = FILE");
 	expect_vm_error("disk = nvme:0\n", 4, "bad disk 'nvme:0'; expected nvme:N");
 	expect_vm_error("disk = nvme:x\n", 4, "bad disk 'nvme:x'; expected nvme:N");
 	expect_vm_error("disk = nvme:\n", 4, "bad disk 'nvme:'; expected nvme:N");
+	/* one disk of one VM each, read-only or not */
+	expect_vm_error("disk = part:root,ro\ndisk = part:root,ro\n", 5,
+			"disk = part:root is also vda of [vm a] (line 4); expected each host "
+			"partition in one disk of one VM");
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\ndisk = nvme:1\n"
+		     "[vm b]\nmemory = 16M\nkernel = k\ndisk = a.img\ndisk = nvme:1,ro\n",
+		     9,
+		     "disk = nvme:1 is also vda of [vm a] (line 4); expected each host namespace "
+		     "in one disk of one VM");
+	assert_int_equal(parse_vm("disk = part:a\ndisk = part:A\ndisk = nvme:1\ndisk = nvme:2\n"),
+			 0);
 }
 
 static void shared_images(void **state)
@@ -489,7 +508,7 @@ int main(void)
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(memory_check),
 		cmocka_unit_test(disks),
-		cmocka_unit_test(host_disks_refused),
+		cmocka_unit_test(host_disks),
 		cmocka_unit_test(shared_images),
 		cmocka_unit_test(nets_and_macs),
 		cmocka_unit_test(console_key),

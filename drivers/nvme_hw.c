@@ -1,0 +1,435 @@
+/* keel's NVMe controllers on the real machine (drivers/nvme_hw.h): BAR 0 through keel's uncached
+ * identity mapping, DMA pages and buffers in keel's own identity-mapped memory (so an address
+ * keel holds is the one the controller is given), and the synchronous block backend. */
+#include "drivers/nvme_hw.h"
+
+#include "arch/x86/time.h"
+#include "core/kmem.h"
+#include "drivers/pci_host_hw.h"
+#include "lib/fmt.h"
+#include "lib/kstring.h"
+#include "lib/log.h"
+#include "lib/spinlock.h"
+#include "mm/phys.h"
+
+/* NVM Express programming interface of class 01 (mass storage), subclass 08 (NVM) */
+#define CLASS_NVME 0x010802u
+
+struct nvme_hw {
+	struct nvme_ctrl ctrl;
+	struct nvme_ops ops;
+	struct pci_func *func;
+	volatile uint8_t *bar;
+	struct spinlock lock; /* held for one nvme_submit or nvme_poll, never while waiting */
+	char where[16];
+	uint64_t nr_done, nr_failed;
+};
+
+static struct nvme_hw *ctrls[NVME_HW_MAX];
+static unsigned nr_ctrls;
+
+static uint32_t bar_read32(void *ctx, uint32_t off)
+{
+	const struct nvme_hw *h = ctx;
+
+	return *(volatile uint32_t *)(h->bar + off);
+}
+
+/* 64-bit registers are read and written in one access (NVMe 1.4, 3.1: the host may use 32- or
+ * 64-bit accesses for them) */
+static uint64_t bar_read64(void *ctx, uint32_t off)
+{
+	const struct nvme_hw *h = ctx;
+
+	return *(volatile uint64_t *)(h->bar + off);
+}
+
+static void bar_write32(void *ctx, uint32_t off, uint32_t v)
+{
+	const struct nvme_hw *h = ctx;
+
+	*(volatile uint32_t *)(h->bar + off) = v;
+}
+
+static void bar_write64(void *ctx, uint32_t off, uint64_t v)
+{
+	const struct nvme_hw *h = ctx;
+
+	*(volatile uint64_t *)(h->bar + off) = v;
+}
+
+static uint64_t clock_ns(void *ctx)
+{
+	(void)ctx;
+	return time_now_ns();
+}
+
+/* One poll of the controller if no other CPU is polling it now (that one completes our commands
+ * as well). */
+static enum nvme_state poll_once(struct nvme_hw *h)
+{
+	enum nvme_state s;
+
+	if (!spin_trylock(&h->lock))
+		return NVME_S_READY;
+	s = nvme_poll(&h->ctrl, time_now_ns());
+	spin_unlock(&h->lock);
+	return s;
+}
+
+static void log_namespaces(const struct nvme_hw *h, unsigned idx)
+{
+	const struct nvme_ctrl *c = &h->ctrl;
+
+	for (unsigned i = 0; i < c->nr_ns && i < NVME_MAX_NS; i++) {
+		const struct nvme_ns *ns = &c->ns[i];
+
+		if (ns->usable)
+			klog("keel: nvme%u: namespace %u: %llu blocks of %u bytes (%llu MiB)", idx,
+			     ns->nsid, (unsigned long long)ns->nsze, 1u << ns->lba_shift,
+			     (unsigned long long)((ns->nsze << ns->lba_shift) / MiB));
+		else
+			klog("keel: nvme%u: namespace %u refused: %s", idx, ns->nsid,
+			     ns->why ? ns->why : "?");
+	}
+}
+
+/* Claims f: memory decoding and bus mastering on, INTx off (the driver polls). */
+static void enable_function(struct pci_func *f)
+{
+	uint32_t cmd = pci_host_cfg_read32(f, PCIH_COMMAND);
+
+	cmd = (cmd & 0xFFFFu) | PCIH_CMD_MEM | PCIH_CMD_BUS_MASTER | PCIH_CMD_INTX_DISABLE;
+	pci_host_cfg_write32(f, PCIH_COMMAND, cmd & 0xFFFFu); /* status bits (RW1C) written 0 */
+	f->owner = PCI_OWNER_KEEL;
+}
+
+static void disable_bus_master(struct pci_func *f)
+{
+	uint32_t cmd = pci_host_cfg_read32(f, PCIH_COMMAND);
+
+	pci_host_cfg_write32(f, PCIH_COMMAND, (cmd & 0xFFFFu) & ~PCIH_CMD_BUS_MASTER);
+}
+
+static void bring_up(struct pci_func *f)
+{
+	const struct pci_host_bar *bar0 = &f->bar[0];
+	unsigned idx = nr_ctrls;
+	struct nvme_dma_page pages[NVME_DMA_PAGES];
+	struct nvme_hw *h;
+	uint8_t *dma;
+	enum nvme_state s;
+
+	if ((bar0->kind != PCI_HBAR_MEM32 && bar0->kind != PCI_HBAR_MEM64) || !bar0->mapped ||
+	    bar0->size < 0x2000) {
+		klog("keel: nvme: %02x:%02x.%x: BAR 0 is not a mapped memory BAR of 8 KiB or more; "
+		     "left alone",
+		     f->bus, f->dev, f->fn);
+		return;
+	}
+	h = kmem_alloc_pages(sizeof(*h), PAGE_SIZE);
+	dma = kmem_alloc_pages((uint64_t)NVME_DMA_PAGES * PAGE_SIZE, PAGE_SIZE);
+	if (!h || !dma) {
+		klog("keel: nvme: %02x:%02x.%x: out of memory; left alone", f->bus, f->dev, f->fn);
+		if (h)
+			kmem_free_pages(h, sizeof(*h));
+		if (dma)
+			kmem_free_pages(dma, (uint64_t)NVME_DMA_PAGES * PAGE_SIZE);
+		return;
+	}
+	for (unsigned i = 0; i < NVME_DMA_PAGES; i++)
+		pages[i] = (struct nvme_dma_page){ dma + (size_t)i * PAGE_SIZE,
+						   (uintptr_t)dma + (uint64_t)i * PAGE_SIZE };
+	h->func = f;
+	h->bar = (volatile uint8_t *)(uintptr_t)bar0->base;
+	h->ops = (struct nvme_ops){ h, bar_read32, bar_read64, bar_write32, bar_write64, clock_ns };
+	ksnprintf(h->where, sizeof(h->where), "%02x:%02x.%x", f->bus, f->dev, f->fn);
+	enable_function(f);
+	nvme_init(&h->ctrl, &h->ops, bar0->size, pages);
+	do {
+		s = nvme_poll(&h->ctrl, time_now_ns());
+		__builtin_ia32_pause();
+	} while (s != NVME_S_READY && s != NVME_S_FAILED);
+	if (s == NVME_S_FAILED) {
+		/* the core gave up on it: it may still hold addresses of keel's pages */
+		disable_bus_master(f);
+		klog("keel: nvme%u: %s failed: %s; bus mastering off", idx, h->where,
+		     h->ctrl.why ? h->ctrl.why : "?");
+	} else {
+		klog("keel: nvme%u: %s %s, serial %s, firmware %s, NVMe %u.%u, %u namespaces", idx,
+		     h->where, h->ctrl.model, h->ctrl.serial, h->ctrl.firmware, h->ctrl.vs >> 16,
+		     (h->ctrl.vs >> 8) & 0xFF, h->ctrl.nr_ns);
+		log_namespaces(h, idx);
+	}
+	ctrls[nr_ctrls++] = h;
+}
+
+void nvme_hw_init(void)
+{
+	const struct pci_host *ph = pci_host_table();
+
+	for (unsigned i = 0; i < ph->nr; i++) {
+		struct pci_func *f = pci_host_func_mut(i);
+
+		if (f->class_code != CLASS_NVME || f->owner != PCI_OWNER_NONE)
+			continue;
+		if (nr_ctrls == NVME_HW_MAX) {
+			klog("keel: nvme: %02x:%02x.%x: more than %d controllers; left alone", f->bus,
+			     f->dev, f->fn, NVME_HW_MAX);
+			continue;
+		}
+		bring_up(f);
+	}
+}
+
+unsigned nvme_hw_count(void)
+{
+	return nr_ctrls;
+}
+
+const struct nvme_ctrl *nvme_hw_ctrl(unsigned i)
+{
+	return i < nr_ctrls ? &ctrls[i]->ctrl : NULL;
+}
+
+const char *nvme_hw_where(unsigned i)
+{
+	return i < nr_ctrls ? ctrls[i]->where : "";
+}
+
+void nvme_hw_counts(unsigned i, uint64_t *done, uint64_t *failed)
+{
+	*done = i < nr_ctrls ? __atomic_load_n(&ctrls[i]->nr_done, __ATOMIC_RELAXED) : 0;
+	*failed = i < nr_ctrls ? __atomic_load_n(&ctrls[i]->nr_failed, __ATOMIC_RELAXED) : 0;
+}
+
+/* ---- one command, waited for ----------------------------------------------------------------- */
+
+struct waiter {
+	bool done;
+	int status;
+};
+
+static void wake(void *arg, int status)
+{
+	struct waiter *w = arg;
+
+	w->status = status;
+	__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
+}
+
+/* Submits one command and polls until it completes. A full queue, or a reset under way, is waited
+ * out; a failed controller or a refused command comes back at once. Returns the completion
+ * status (0, the device's SCT << 8 | SC, or a negative enum nvme_err). */
+static int run_command(struct nvme_hw *h, uint32_t nsid, enum nvme_op op, uint64_t lba,
+		       uint32_t nblocks, const struct nvme_sg *sg, unsigned nr_sg)
+{
+	struct waiter w = { false, 0 };
+	int rc;
+
+	for (;;) {
+		enum nvme_state s;
+
+		spin_lock(&h->lock);
+		rc = nvme_submit(&h->ctrl, nsid, op, lba, nblocks, sg, nr_sg, wake, &w);
+		s = h->ctrl.state;
+		if (rc == NVME_E_BUSY || (rc == NVME_E_NOT_READY && s != NVME_S_FAILED))
+			s = nvme_poll(&h->ctrl, time_now_ns());
+		spin_unlock(&h->lock);
+		if (rc == NVME_OK)
+			break;
+		if ((rc != NVME_E_BUSY && rc != NVME_E_NOT_READY) || s == NVME_S_FAILED) {
+			__atomic_add_fetch(&h->nr_failed, 1, __ATOMIC_RELAXED);
+			return rc;
+		}
+		__builtin_ia32_pause();
+	}
+	while (!__atomic_load_n(&w.done, __ATOMIC_ACQUIRE)) {
+		poll_once(h);
+		__builtin_ia32_pause();
+	}
+	__atomic_add_fetch(w.status ? &h->nr_failed : &h->nr_done, 1, __ATOMIC_RELAXED);
+	return w.status;
+}
+
+/* ---- the block backend ----------------------------------------------------------------------- */
+
+/* Bytes in one command: the controller's limit, and a scatter list of one entry per page */
+#define CHUNK_MAX (32u * PAGE_SIZE)
+
+struct nvme_disk {
+	struct blk_backend blk; /* first: &d->blk is what device models get */
+	struct nvme_hw *hw;
+	uint32_t nsid;
+	struct spinlock bounce_lock;
+	uint8_t *bounce; /* one page, for a caller's buffer not on a dword boundary */
+};
+
+/* The PRP rules of drivers/nvme.h over [va, va + len) of keel's identity-mapped memory. */
+static unsigned sg_of(uintptr_t va, uint32_t len, struct nvme_sg *sg)
+{
+	unsigned n = 0;
+
+	while (len) {
+		uint32_t in_page = PAGE_SIZE - (uint32_t)(va & (PAGE_SIZE - 1));
+		uint32_t take = len < in_page ? len : in_page;
+
+		sg[n++] = (struct nvme_sg){ va, take };
+		va += take;
+		len -= take;
+	}
+	return n;
+}
+
+static uint32_t chunk_bytes(const struct nvme_disk *d)
+{
+	uint32_t max = d->hw->ctrl.max_xfer;
+
+	return max && max < CHUNK_MAX ? max : CHUNK_MAX;
+}
+
+static int to_blk(int status)
+{
+	return status ? BLK_E_IO : BLK_OK;
+}
+
+/* count sectors at sector to or from buf, in chunks the controller takes */
+static int transfer(struct nvme_disk *d, enum nvme_op op, uint64_t sector, uint8_t *buf,
+		    uint64_t count)
+{
+	struct nvme_sg sg[CHUNK_MAX / PAGE_SIZE + 1];
+	uint64_t sectors_per_chunk = chunk_bytes(d) / BLK_SECTOR_SIZE;
+
+	if (!IS_ALIGNED((uintptr_t)buf, 4)) {
+		/* PRP entries need dword alignment (NVMe 1.4, 4.3): a page at a time through the
+		 * bounce page, which one request of this disk uses at a time */
+		int rc = BLK_OK;
+
+		sectors_per_chunk = PAGE_SIZE / BLK_SECTOR_SIZE;
+		spin_lock(&d->bounce_lock);
+		for (uint64_t done = 0; done < count && rc == BLK_OK;) {
+			uint64_t n = count - done < sectors_per_chunk ? count - done
+								      : sectors_per_chunk;
+			uint32_t bytes = (uint32_t)(n * BLK_SECTOR_SIZE);
+			uint8_t *at = buf + done * BLK_SECTOR_SIZE;
+
+			if (op == NVME_OP_WRITE)
+				memcpy(d->bounce, at, bytes);
+			rc = to_blk(run_command(d->hw, d->nsid, op, sector + done, (uint32_t)n, sg,
+						sg_of((uintptr_t)d->bounce, bytes, sg)));
+			if (rc == BLK_OK && op == NVME_OP_READ)
+				memcpy(at, d->bounce, bytes);
+			done += n;
+		}
+		spin_unlock(&d->bounce_lock);
+		return rc;
+	}
+	for (uint64_t done = 0; done < count;) {
+		uint64_t n = count - done < sectors_per_chunk ? count - done : sectors_per_chunk;
+		uint32_t bytes = (uint32_t)(n * BLK_SECTOR_SIZE);
+		int rc = to_blk(run_command(d->hw, d->nsid, op, sector + done, (uint32_t)n, sg,
+					    sg_of((uintptr_t)(buf + done * BLK_SECTOR_SIZE), bytes,
+						  sg)));
+
+		if (rc != BLK_OK)
+			return rc;
+		done += n;
+	}
+	return BLK_OK;
+}
+
+static int disk_read(struct blk_backend *b, uint64_t sector, void *buf, uint64_t count)
+{
+	return transfer((struct nvme_disk *)b, NVME_OP_READ, sector, buf, count);
+}
+
+/* the controller only reads buf on a write */
+static int disk_write(struct blk_backend *b, uint64_t sector, const void *buf, uint64_t count)
+{
+	return transfer((struct nvme_disk *)b, NVME_OP_WRITE, sector, (uint8_t *)(uintptr_t)buf,
+			count);
+}
+
+/* Flush makes what the controller completed durable (NVMe 1.4, 6.8): sent whether or not it
+ * reports a volatile write cache, as a controller without one completes it at once. */
+static int disk_flush(struct blk_backend *b)
+{
+	struct nvme_disk *d = (struct nvme_disk *)b;
+
+	return to_blk(run_command(d->hw, d->nsid, NVME_OP_FLUSH, 0, 0, NULL, 0));
+}
+
+static int disk_discard(struct blk_backend *b, uint64_t sector, uint64_t count)
+{
+	struct nvme_disk *d = (struct nvme_disk *)b;
+
+	/* one range of at most 2^32 - 1 blocks per DSM command (NVMe 1.4, 6.7) */
+	for (uint64_t done = 0; done < count;) {
+		uint64_t n = count - done < 0xFFFFFFFFu ? count - done : 0xFFFFFFFFu;
+		int rc = to_blk(run_command(d->hw, d->nsid, NVME_OP_DEALLOCATE, sector + done,
+					    (uint32_t)n, NULL, 0));
+
+		if (rc != BLK_OK)
+			return rc;
+		done += n;
+	}
+	return BLK_OK;
+}
+
+static const struct blk_ops disk_ops = {
+	.read = disk_read,
+	.write = disk_write,
+	.flush = disk_flush,
+};
+
+/* the same with discard, for a controller whose ONCS has Dataset Management */
+static const struct blk_ops disk_ops_dsm = {
+	.read = disk_read,
+	.write = disk_write,
+	.flush = disk_flush,
+	.discard = disk_discard,
+};
+
+static void release_disk(struct blk_backend *b)
+{
+	struct nvme_disk *d = (struct nvme_disk *)b;
+
+	kmem_free_pages(d->bounce, PAGE_SIZE);
+	kmem_free_pages(d, sizeof(*d));
+}
+
+struct blk_backend *nvme_hw_disk(unsigned ctrl, uint32_t nsid, bool read_only, const char **why)
+{
+	const struct nvme_ns *ns;
+	struct nvme_disk *d;
+
+	if (ctrl >= nr_ctrls || ctrls[ctrl]->ctrl.state != NVME_S_READY) {
+		*why = "the controller is not ready";
+		return NULL;
+	}
+	ns = nvme_ns_get(&ctrls[ctrl]->ctrl, nsid);
+	if (!ns) {
+		*why = "no usable namespace of that number";
+		return NULL;
+	}
+	if (ns->lba_shift != BLK_SECTOR_SHIFT) {
+		*why = "its blocks are not 512 bytes (keel serves 512-byte namespaces only so far)";
+		return NULL;
+	}
+	d = kmem_alloc_pages(sizeof(*d), PAGE_SIZE);
+	if (d)
+		d->bounce = kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
+	if (!d || !d->bounce) {
+		if (d)
+			kmem_free_pages(d, sizeof(*d));
+		*why = "out of memory";
+		return NULL;
+	}
+	d->hw = ctrls[ctrl];
+	d->nsid = nsid;
+	d->blk.ops = ctrls[ctrl]->ctrl.oncs & NVME_ONCS_DSM ? &disk_ops_dsm : &disk_ops;
+	d->blk.sectors = ns->nsze;
+	d->blk.read_only = read_only;
+	d->blk.release = release_disk;
+	return &d->blk;
+}

@@ -1,0 +1,40 @@
+/* keel's NVMe controllers on the real machine: the glue between the driver core
+ * (drivers/nvme.h), host PCI (drivers/pci_host_hw.h) and the block layer (io/blk.h).
+ *
+ * At boot, every function of class 01:08:02 (NVM Express, NVMe 1.4 section 1.6 gives the code)
+ * whose BAR 0 keel could map is claimed by keel: memory decoding and bus mastering on, legacy
+ * interrupts off (the driver polls), DMA pages from keel's memory, and bring-up run to its end
+ * (ready or failed: the core's timeouts bound it). Each usable namespace becomes a block backend
+ * that VMs' disks can be made of (disk = nvme:N, and its GPT partitions for disk = part:LABEL).
+ *
+ * The controller is shared by the CPUs of every VM whose disk is on it: submission and polling
+ * hold its lock for the length of one call, never while waiting for the device. A request waits
+ * on the CPU that made it (the vCPU that kicked its virtio-blk queue), polling the controller as
+ * it waits, until its completion, an error, or the core's timeout with its reset. */
+#ifndef KEEL_DRIVERS_NVME_HW_H
+#define KEEL_DRIVERS_NVME_HW_H
+
+#include "drivers/nvme.h"
+#include "io/blk.h"
+
+#define NVME_HW_MAX 4 /* controllers keel drives; more are logged and left alone */
+
+/* Finds, claims and brings up every NVMe controller; logs one line per controller and per
+ * namespace. After pci_host_init, on the boot CPU. */
+void nvme_hw_init(void);
+
+/* Controllers brought up (ready or failed) */
+unsigned nvme_hw_count(void);
+/* Controller i's core state (read-only: for the shell), or NULL. */
+const struct nvme_ctrl *nvme_hw_ctrl(unsigned i);
+/* Its PCI address as "BB:DD.F" */
+const char *nvme_hw_where(unsigned i);
+/* Its I/O counters: commands completed and failed, since boot */
+void nvme_hw_counts(unsigned i, uint64_t *done, uint64_t *failed);
+
+/* A block backend over namespace nsid of controller ctrl (512-byte blocks only for now), made
+ * with its own page of keel's memory; NULL with why set when it cannot be. Its release gives it
+ * back. */
+struct blk_backend *nvme_hw_disk(unsigned ctrl, uint32_t nsid, bool read_only, const char **why);
+
+#endif

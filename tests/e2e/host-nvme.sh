@@ -1,0 +1,61 @@
+# Host disks (sourced by run-svm): keel drives QEMU's NVMe controller (`-device nvme` on a raw
+# image of this machine) and gives a VM a namespace as its virtio-blk disk. The Linux guest writes
+# a file of random data into the ext4 file system on it and syncs (keel.persist in
+# tools/build-guest-images); this script then reads the image with e2fsprogs' debugfs, and a
+# second boot reads the file back in the guest.
+
+# host_nvme_opts IMAGE: QEMU options for an NVMe controller at 00:04.0 over IMAGE
+host_nvme_opts() {
+	printf '%s' "--qemu -drive --qemu if=none,id=nvd0,file=$1,format=raw
+		--qemu -device --qemu nvme,serial=keel-e2e,drive=nvd0,addr=0x4"
+}
+
+# host_nvme_check_fs CASE IMAGE WANT: the file system on IMAGE is clean and holds /persist with
+# sha256 WANT.
+host_nvme_check_fs() {
+	local case=$1 img=$2 want=$3 got
+	e2fsck -fn "$img" >"$out/$case.fsck" 2>&1 ||
+		{ e2e_fail "$case" "e2fsck finds the file system not clean: $(tail -n3 "$out/$case.fsck")"; return 1; }
+	rm -f "$out/$case.persist"
+	debugfs -R "dump /persist $out/$case.persist" "$img" >/dev/null 2>&1
+	got=$(sha256sum <"$out/$case.persist" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$want" ] && [ "$got" = "$want" ] ||
+		{ e2e_fail "$case" "/persist on the image has sha256 '$got'; the guest wrote '$want'"; return 1; }
+}
+
+# host-nvme-ns: disk = nvme:1, a whole namespace with ext4 on it
+host_nvme_ns() {
+	local case=host-nvme-ns dir=$out/host-nvme-ns guest=$root/build/guest
+	local img=$dir/nvme.img want
+	mkdir -p "$dir"
+	rm -f "$img"
+	truncate -s 64M "$img"
+	mke2fs -q -t ext4 "$img"
+	printf '[vm linux]\nmemory = 256M\nkernel = vmlinuz\ninitrd = initrd.gz\n%s\n%s\n' \
+		"cmdline = console=ttyS0 keel.persist" "disk = nvme:1" >"$dir/keel.cfg"
+	QEMU_OPTS="${QEMU_OPTS:-} $(host_nvme_opts "$img")" \
+		e2e_boot_svm "$case" "$dir/keel.cfg" "${LINUX_TIMEOUT:-400}" "$guest/vmlinuz" \
+		"$guest/initrd.gz"
+	e2e_ended "$case" && e2e_expect_all "$case" \
+		"keel: pci 00:04.0 1b36:0010 class 010802 NVMe" \
+		"keel: nvme0: 00:04.0 QEMU NVMe Ctrl, serial keel-e2e" \
+		"keel: nvme0: namespace 1: 131072 blocks of 512 bytes (64 MiB)" \
+		"keel: disk nvme0n1: nvme:1, 64 MiB" \
+		"vm linux: disk vda: nvme:1, 64 MiB" "KEEL-PERSIST-SYNCED" "!EXT4-fs error" \
+		"!I/O error" "vm linux: powered off" || return
+	want=$(sed -n 's/^KEEL-PERSIST-SHA: \([0-9a-f]*\).*/\1/p' "$out/$case.log" | head -n1)
+	host_nvme_check_fs "$case" "$img" "$want" || return
+	# the second boot (its own log) reads it back through keel
+	case=$case-readback
+	printf '[vm linux]\nmemory = 256M\nkernel = vmlinuz\ninitrd = initrd.gz\n%s\n%s\n' \
+		"cmdline = console=ttyS0 keel.readback" "disk = nvme:1,ro" >"$dir/keel.cfg"
+	QEMU_OPTS="${QEMU_OPTS:-} $(host_nvme_opts "$img")" \
+		e2e_boot_svm "$case" "$dir/keel.cfg" "${LINUX_TIMEOUT:-400}" "$guest/vmlinuz" \
+		"$guest/initrd.gz"
+	e2e_ended "$case" && e2e_expect_all "$case" "vm linux: disk vda: nvme:1, 64 MiB, read-only" \
+		"KEEL-READBACK-SHA: $want" "vm linux: powered off" && e2e_pass "$case"
+}
+
+host_nvme_svm() {
+	host_nvme_ns
+}

@@ -56,6 +56,40 @@ host_nvme_ns() {
 		"KEEL-READBACK-SHA: $want" "vm linux: powered off" && e2e_pass "$case"
 }
 
+# host_nvme_kill_session: QEMU killed (SIGKILL: no flush of its own) as soon as the guest says
+# its sync returned
+host_nvme_kill_session() {
+	e2e_console_wait "KEEL-PERSIST-SYNCED" || return
+	pkill -9 -f -- "^qemu-system-x86_64 .*id=nvd0,file=$host_nvme_img," || e2e_console_error="no QEMU to kill"
+}
+
+# host-nvme-powerloss: the machine dies right after the guest's sync returned; the synced file is
+# on the image, and e2fsck finds the file system clean once its journal is replayed.
+host_nvme_powerloss() {
+	local case=host-nvme-powerloss dir=$out/host-nvme-powerloss guest=$root/build/guest want rc
+	host_nvme_img=$dir/nvme.img
+	mkdir -p "$dir"
+	rm -f "$host_nvme_img"
+	truncate -s 64M "$host_nvme_img"
+	mke2fs -q -t ext4 "$host_nvme_img"
+	printf '[vm linux]\nmemory = 256M\nkernel = vmlinuz\ninitrd = initrd.gz\n%s\n%s\n' \
+		"cmdline = console=ttyS0 keel.persist" "disk = nvme:1" >"$dir/keel.cfg"
+	QEMU_OPTS="${QEMU_OPTS:-} $(host_nvme_opts "$host_nvme_img")" \
+		e2e_boot_svm_session "$case" "$dir/keel.cfg" "${LINUX_TIMEOUT:-400}" \
+		host_nvme_kill_session "$guest/vmlinuz" "$guest/initrd.gz"
+	[ -z "$e2e_console_error" ] || { e2e_fail "$case" "$e2e_console_error"; return; }
+	e2e_expect_all "$case" "vm linux: disk vda: nvme:1, 64 MiB" "KEEL-PERSIST-SYNCED" \
+		"!EXT4-fs error" "!I/O error" || return
+	want=$(sed -n 's/^KEEL-PERSIST-SHA: \([0-9a-f]*\).*/\1/p' "$out/$case.log" | head -n1)
+	# the journal replayed on a copy (0: clean, 1: recovered), then a full check must be clean
+	cp "$host_nvme_img" "$dir/recovered.img"
+	e2fsck -p "$dir/recovered.img" >"$out/$case.recover" 2>&1
+	rc=$?
+	[ $rc -le 1 ] || { e2e_fail "$case" "e2fsck -p: exit $rc: $(tail -n3 "$out/$case.recover")"; return; }
+	host_nvme_check_fs "$case" "$dir/recovered.img" "$want" && e2e_pass "$case"
+}
+
 host_nvme_svm() {
 	host_nvme_ns
+	host_nvme_powerloss
 }

@@ -4,10 +4,12 @@
 #include "arch/x86/time.h"
 #include "core/console.h"
 #include "core/console_mux.h"
+#include "core/host_disks_hw.h"
 #include "core/hv_api.h"
 #include "core/kmem.h"
 #include "core/shell.h"
 #include "core/vm_run.h"
+#include "drivers/nvme_hw.h"
 #include "drivers/pci_host_hw.h"
 #include "drivers/uart16550.h"
 #include "lib/fmt.h"
@@ -73,6 +75,7 @@ static void host_vm_view(void *ctx, unsigned i, struct shell_vm_view *out)
 			.verw = __atomic_load_n(&vm->mitig.verw, __ATOMIC_RELAXED),
 		},
 		.nr_nets = vm->nr_nets,
+		.nr_disks = vm->nr_disks,
 	};
 }
 
@@ -238,6 +241,56 @@ static void host_write(void *ctx, const char *s, size_t n)
 	}
 }
 
+static void host_vm_disk(void *ctx, unsigned i, unsigned j, struct shell_disk_view *out)
+{
+	(void)ctx;
+	struct vm *vm = vms[i];
+	if (j >= vm->nr_disks || j >= PLATFORM_MAX_DISKS)
+		return;
+	/* the device's counters change under its VM's lock (a vCPU's exit) */
+	vm_lock(vm);
+	const struct virtio_blk *b = &vm->platform->blk[j];
+	*out = (struct shell_disk_view){
+		.sectors = vm->disks[j]->sectors,
+		.read_only = vm->disks[j]->read_only,
+		.reads = b->reads,
+		.writes = b->writes,
+		.flushes = b->flushes,
+		.errors = b->errors,
+		.read_bytes = b->read_bytes,
+		.written_bytes = b->written_bytes,
+	};
+	vm_unlock(vm);
+}
+
+static unsigned host_nr_nvme(void *ctx)
+{
+	(void)ctx;
+	return nvme_hw_count();
+}
+
+static void host_nvme(void *ctx, unsigned i, struct shell_nvme_view *out)
+{
+	(void)ctx;
+	const struct nvme_ctrl *c = nvme_hw_ctrl(i);
+	if (!c)
+		return;
+	/* strings set at bring-up; counters read as they are (a racy snapshot is fine here) */
+	out->where = nvme_hw_where(i);
+	out->model = c->model;
+	out->serial = c->serial;
+	out->state = nvme_state_name(c->state);
+	out->timeouts = c->nr_timeouts;
+	out->resets = c->nr_resets;
+	nvme_hw_counts(i, &out->done, &out->failed);
+}
+
+static const struct host_disks *host_disks(void *ctx)
+{
+	(void)ctx;
+	return host_disks_table();
+}
+
 static const struct pci_host *host_pci(void *ctx)
 {
 	(void)ctx;
@@ -255,6 +308,10 @@ static const struct shell_host shell_host = {
 	.mem = host_mem,
 	.vm_balloon = host_vm_balloon,
 	.vm_set_balloon = host_vm_set_balloon,
+	.vm_disk = host_vm_disk,
+	.nr_nvme = host_nr_nvme,
+	.nvme = host_nvme,
+	.disks = host_disks,
 	.pci = host_pci,
 	.write = host_write,
 };

@@ -81,10 +81,11 @@ static int find(const struct host_disks *t, const struct disk_config *d, char *e
 		    strcmp(h->label, d->path) != 0)
 			continue;
 		if (found >= 0)
-			return fail(err, n,
-				    "partitions %s and %s are both named %s; expected one partition "
-				    "of that name on keel's disks",
-				    t->d[found].name, h->name, d->path);
+			return fail(
+				err, n,
+				"partitions %s and %s are both named %s; expected one partition "
+				"of that name on keel's disks",
+				t->d[found].name, h->name, d->path);
 		found = (int)i;
 	}
 	if (found >= 0)
@@ -104,8 +105,9 @@ static int find(const struct host_disks *t, const struct disk_config *d, char *e
 static int refuse_held(const struct host_disk *h, const struct host_disk *by, char *err, size_t n)
 {
 	if (h == by)
-		return fail(err, n, "%s is vd%c of [vm %s] (line %u) already; expected it in one "
-				    "disk of one VM",
+		return fail(err, n,
+			    "%s is vd%c of [vm %s] (line %u) already; expected it in one "
+			    "disk of one VM",
 			    h->name, 'a' + by->vm_disk, by->vm, by->line);
 	return fail(err, n,
 		    "%s overlaps %s, vd%c of [vm %s] (line %u); expected a namespace and its "

@@ -35,8 +35,8 @@ void host_disks_init(void)
 		}
 	}
 	if (table.nr_dropped)
-		klog("keel: disks: %u namespaces or partitions past the %d keel lists", table.nr_dropped,
-		     HOST_DISKS_MAX);
+		klog("keel: disks: %u namespaces or partitions past the %d keel lists",
+		     table.nr_dropped, HOST_DISKS_MAX);
 }
 
 /* Which claim each open backend holds, to drop it when the VM gives the backend back */

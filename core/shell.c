@@ -207,6 +207,23 @@ static void print_exits(struct shell *sh, const uint64_t counts[NR_EXIT_REASONS]
 	put(sh, "\r\n");
 }
 
+/* A virtio-blk device: its size, then its requests */
+static void print_disk(struct shell *sh, unsigned i, unsigned j)
+{
+	struct shell_disk_view d;
+	char size[24];
+
+	memset(&d, 0, sizeof(d));
+	sh->host->vm_disk(sh->host->ctx, i, j, &d);
+	format_size(size, sizeof(size), d.sectors * 512);
+	say(sh, "  disk vd%c: %s%s; reads %llu (%llu bytes), ", 'a' + j, size,
+	    d.read_only ? " read-only" : "", (unsigned long long)d.reads,
+	    (unsigned long long)d.read_bytes);
+	sayln(sh, "writes %llu (%llu bytes), flushes %llu, errors %llu",
+	      (unsigned long long)d.writes, (unsigned long long)d.written_bytes,
+	      (unsigned long long)d.flushes, (unsigned long long)d.errors);
+}
+
 /* A virtio-net device: its switch and MAC, then a line each way with the drops by reason (in
  * pieces: twenty-digit counters would not fit one say). */
 static void print_net(struct shell *sh, unsigned i, unsigned j)
@@ -315,6 +332,8 @@ static int cmd_stats(struct shell *sh, const char *name, const char *more)
 	sayln(sh, "  mitigations: ibpb=%llu rsb-fill=%llu l1d-flush=%llu verw=%llu",
 	      (unsigned long long)v.mitig.ibpb, (unsigned long long)v.mitig.rsb_fill,
 	      (unsigned long long)v.mitig.l1d_flush, (unsigned long long)v.mitig.verw);
+	for (unsigned j = 0; sh->host->vm_disk && j < v.nr_disks; j++)
+		print_disk(sh, (unsigned)i, j);
 	for (unsigned j = 0; sh->host->vm_net && j < v.nr_nets; j++)
 		print_net(sh, (unsigned)i, j);
 	print_console(sh, (unsigned)i);
@@ -429,6 +448,53 @@ static int cmd_pci(struct shell *sh, const char *arg, const char *more)
 	return 0;
 }
 
+/* One host disk: its name, the keel.cfg words that take it, its size and who has it */
+static void print_host_disk(struct shell *sh, const struct host_disk *h)
+{
+	char size[24], cfg[CFG_LABEL_MAX + 16];
+
+	format_size(size, sizeof(size), h->sectors * 512);
+	if (!h->part)
+		ksnprintf(cfg, sizeof(cfg), "nvme:%u", h->number);
+	else if (h->has_label)
+		ksnprintf(cfg, sizeof(cfg), "part:%s", h->label);
+	else
+		kstrlcpy(cfg, "(no usable label)", sizeof(cfg));
+	if (h->vm)
+		sayln(sh, "  %-12s %-24s %8s  vm %s vd%c", h->name, cfg, size, h->vm,
+		      'a' + h->vm_disk);
+	else
+		sayln(sh, "  %-12s %-24s %8s  free", h->name, cfg, size);
+}
+
+static int cmd_disks(struct shell *sh, const char *arg, const char *more)
+{
+	unsigned nr = sh->host->nr_nvme ? sh->host->nr_nvme(sh->host->ctx) : 0;
+	const struct host_disks *t = sh->host->disks ? sh->host->disks(sh->host->ctx) : NULL;
+
+	(void)arg;
+	(void)more;
+	if (!nr) {
+		sayln(sh, "disks: no NVMe controller found");
+		return 0;
+	}
+	for (unsigned c = 0; c < nr; c++) {
+		struct shell_nvme_view n;
+
+		memset(&n, 0, sizeof(n));
+		sh->host->nvme(sh->host->ctx, c, &n);
+		say(sh, "nvme%u %s %s (serial %s): %s; ", c, n.where ? n.where : "?",
+		    n.model ? n.model : "?", n.serial ? n.serial : "?", n.state ? n.state : "?");
+		sayln(sh, "commands %llu, failed %llu, timeouts %u, resets %u",
+		      (unsigned long long)n.done, (unsigned long long)n.failed, n.timeouts,
+		      n.resets);
+		for (unsigned i = 0; t && i < t->nr && i < HOST_DISKS_MAX; i++)
+			if (t->d[i].ctrl == c)
+				print_host_disk(sh, &t->d[i]);
+	}
+	return 0;
+}
+
 static const struct shell_cmd {
 	const char *name;
 	unsigned nr_args; /* 0, 1 or 2 */
@@ -447,6 +513,8 @@ static const struct shell_cmd {
 	  "VM NAME's guest keeps SIZE (e.g. 128M) of its memory; its balloon gives keel the rest",
 	  cmd_balloon },
 	{ "pci", 0, "pci", "host PCI functions: address, IDs, class, BARs, owner", cmd_pci },
+	{ "disks", 0, "disks", "NVMe controllers, their namespaces and partitions, and owners",
+	  cmd_disks },
 };
 
 static int cmd_help(struct shell *sh, const char *arg, const char *more)

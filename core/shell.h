@@ -8,7 +8,8 @@
  *   stats NAME     NAME's exits since its current run started, by reason, per vCPU and in all;
  *                  then its accesses to the performance-counter MSRs, answered without a PMU,
  *                  how often each transient-execution mitigation ran for it, and per virtio-net
- *                  device its switch, MAC and frames, bytes and drops each way
+ *                  device its switch, MAC and frames, bytes and drops each way; per
+ *                  virtio-blk device its size and requests, bytes and errors
  *   stop NAME      asks the host to stop NAME
  *   restart NAME   asks the host to rebuild NAME from its images and start it again
  *   mem            host memory free and used, and keel's own
@@ -17,10 +18,13 @@
  *                  NAME` then shows the target, what the guest gave and its memory statistics
  *   pci            the host's PCI functions as keel found them at boot, one a line, with their
  *                  owner (none, keel, or the VM it is passed to)
+ *   disks          keel's NVMe controllers (state, commands, failures), and each namespace and
+ *                  GPT partition on them: its keel.cfg name, size, and the VM disk that has it
  * Every output line ends with "\r\n" (a serial terminal). */
 #ifndef KEEL_CORE_SHELL_H
 #define KEEL_CORE_SHELL_H
 
+#include "core/host_disks.h"
 #include "core/mitigations.h"
 #include "core/vm_exit.h"
 #include "drivers/pci_host.h"
@@ -39,7 +43,24 @@ struct shell_vm_view {
 	uint64_t pmu_msr_accesses;
 	/* transient-execution mitigations keel ran for the VM since its current run started */
 	struct mitig_counts mitig;
-	unsigned nr_nets; /* its virtio-net devices: shell_host.vm_net describes each */
+	unsigned nr_nets;  /* its virtio-net devices: shell_host.vm_net describes each */
+	unsigned nr_disks; /* its virtio-blk devices: shell_host.vm_disk describes each */
+};
+
+/* One virtio-blk device of a VM, counted since the VM's current run started. */
+struct shell_disk_view {
+	uint64_t sectors; /* capacity, 512-byte sectors */
+	bool read_only;
+	uint64_t reads, writes, flushes, errors; /* requests (errors: completed with another status
+						  * than OK) */
+	uint64_t read_bytes, written_bytes;	 /* of the reads and writes that succeeded */
+};
+
+/* One of keel's NVMe controllers as `disks` shows it. */
+struct shell_nvme_view {
+	const char *where, *model, *serial, *state;
+	uint64_t done, failed; /* commands since boot */
+	unsigned timeouts, resets;
 };
 
 /* One virtio-net device of a VM, counted since the VM's current run started (frame bytes
@@ -117,6 +138,12 @@ struct shell_host {
 	 * bytes of its memory (0, or -1 with why in err). Optional. */
 	void (*vm_balloon)(void *ctx, unsigned i, struct shell_balloon_view *out);
 	int (*vm_set_balloon)(void *ctx, unsigned i, uint64_t bytes, char *err, size_t err_size);
+	/* VM i's virtio-blk device disk (< its nr_disks); the shell zeroes out first. Optional. */
+	void (*vm_disk)(void *ctx, unsigned i, unsigned disk, struct shell_disk_view *out);
+	/* keel's NVMe controllers and the disks on them (core/host_disks.h); optional */
+	unsigned (*nr_nvme)(void *ctx);
+	void (*nvme)(void *ctx, unsigned i, struct shell_nvme_view *out);
+	const struct host_disks *(*disks)(void *ctx);
 	/* the host's PCI functions (drivers/pci_host.h); optional */
 	const struct pci_host *(*pci)(void *ctx);
 	void (*write)(void *ctx, const char *s, size_t n); /* raw console output */

@@ -174,8 +174,8 @@ void nvme_hw_init(void)
 		if (f->class_code != CLASS_NVME || f->owner != PCI_OWNER_NONE)
 			continue;
 		if (nr_ctrls == NVME_HW_MAX) {
-			klog("keel: nvme: %02x:%02x.%x: more than %d controllers; left alone", f->bus,
-			     f->dev, f->fn, NVME_HW_MAX);
+			klog("keel: nvme: %02x:%02x.%x: more than %d controllers; left alone",
+			     f->bus, f->dev, f->fn, NVME_HW_MAX);
 			continue;
 		}
 		bring_up(f);
@@ -308,8 +308,8 @@ static int transfer(struct nvme_disk *d, enum nvme_op op, uint64_t sector, uint8
 		sectors_per_chunk = PAGE_SIZE / BLK_SECTOR_SIZE;
 		spin_lock(&d->bounce_lock);
 		for (uint64_t done = 0; done < count && rc == BLK_OK;) {
-			uint64_t n = count - done < sectors_per_chunk ? count - done
-								      : sectors_per_chunk;
+			uint64_t n =
+				count - done < sectors_per_chunk ? count - done : sectors_per_chunk;
 			uint32_t bytes = (uint32_t)(n * BLK_SECTOR_SIZE);
 			uint8_t *at = buf + done * BLK_SECTOR_SIZE;
 
@@ -327,9 +327,9 @@ static int transfer(struct nvme_disk *d, enum nvme_op op, uint64_t sector, uint8
 	for (uint64_t done = 0; done < count;) {
 		uint64_t n = count - done < sectors_per_chunk ? count - done : sectors_per_chunk;
 		uint32_t bytes = (uint32_t)(n * BLK_SECTOR_SIZE);
-		int rc = to_blk(run_command(d->hw, d->nsid, op, sector + done, (uint32_t)n, sg,
-					    sg_of((uintptr_t)(buf + done * BLK_SECTOR_SIZE), bytes,
-						  sg)));
+		int rc = to_blk(
+			run_command(d->hw, d->nsid, op, sector + done, (uint32_t)n, sg,
+				    sg_of((uintptr_t)(buf + done * BLK_SECTOR_SIZE), bytes, sg)));
 
 		if (rc != BLK_OK)
 			return rc;

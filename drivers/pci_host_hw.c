@@ -161,7 +161,8 @@ static void remember_range(uint16_t segment, uint8_t bus_start, uint8_t bus_end,
 			   const struct pci_cfg_ops *ops)
 {
 	if (nr_cfg_ranges < ACPI_HOST_MAX_MCFG)
-		cfg_ranges[nr_cfg_ranges++] = (struct cfg_range){ segment, bus_start, bus_end, ops };
+		cfg_ranges[nr_cfg_ranges++] =
+			(struct cfg_range){ segment, bus_start, bus_end, ops };
 }
 
 static void enumerate_ecam(const struct boot_info *bi, const struct acpi_host_mcfg *m)

@@ -1,15 +1,18 @@
 # Host PCI (sourced by run-svm and run-vmx): keel lists every host PCI function at boot, and its
-# shell's `pci` the same with each function's owner. Under QEMU (q35, ECAM from the MCFG) with an
+# shell's `pci` the same with each function's owner; keel takes the NVMe controller, which `disks`
+# shows with its namespace. Under QEMU (q35, ECAM from the MCFG) with an
 # NVMe controller on the root bus and an e1000e behind a PCIe root port (a bridge to bus 1); under
 # Bochs (i440FX, no MCFG) through the fallback, configuration mechanism #1.
 
 # host_pci_session: once the guest (which stays alive: its exit port write is dropped) has
-# spoken, `pci` at keel's shell, then stop x.
+# spoken, `pci` and `disks` at keel's shell, then stop x.
 host_pci_session() {
 	e2e_console_wait "hello from a keel test guest" || return
 	e2e_console_focus "keel's shell" || return
 	e2e_console_type 'pci\r'
 	e2e_console_wait "class 020000 Ethernet" 2 || return
+	e2e_console_type 'disks\r'
+	e2e_console_wait "  nvme0n1 " || return
 	e2e_console_type 'stop x\r'
 }
 
@@ -38,6 +41,8 @@ host_pci_svm() {
 		"00:04.0 1b36:0010 class 010802 NVMe; bar0 mem64 " \
 		"; owner none" "; owner keel" \
 		"keel: nvme0: namespace 1: 2048 blocks of 512 bytes (1 MiB)" \
+		"nvme0 00:04.0 QEMU NVMe Ctrl (serial keel): ready; commands " \
+		"  nvme0n1      nvme:1                         1M  free" \
 		"!overlaps memory" "!no usable MCFG" "!not walked" || return
 	e2e_before "$case" "keel: pci: " "vm x: starting" && e2e_pass "$case"
 }

@@ -98,8 +98,9 @@ static void claims(void **state)
 	assert_int_equal(host_disks_claim(&t, &a, "web", 0, err, sizeof(err)), 1);
 	/* the same partition again */
 	assert_int_equal(host_disks_claim(&t, &a, "db", 1, err, sizeof(err)), -1);
-	assert_string_equal(err, "nvme0n1p1 is vda of [vm web] (line 4) already; expected it in one "
-				 "disk of one VM");
+	assert_string_equal(err,
+			    "nvme0n1p1 is vda of [vm web] (line 4) already; expected it in one "
+			    "disk of one VM");
 	/* its namespace, while a partition of it is held */
 	assert_int_equal(host_disks_claim(&t, &whole, "db", 1, err, sizeof(err)), -1);
 	assert_string_equal(err, "nvme0n1 overlaps nvme0n1p1, vda of [vm web] (line 4); expected a "

@@ -12,6 +12,7 @@
 struct fake_vm {
 	struct shell_vm_view view;
 	struct shell_net_view nets[2];
+	struct shell_disk_view disks[2];
 	uint64_t exits[4][NR_EXIT_REASONS];
 	int stops, restarts;
 	const char *refuse; /* stop and restart fail with this */
@@ -49,6 +50,39 @@ static void fake_vm_exits(void *ctx, unsigned i, unsigned vcpu, uint64_t counts[
 	for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
 		assert_int_equal(counts[r], 0); /* the shell hands over a zeroed array */
 	memcpy(counts, fake.vms[i].exits[vcpu], sizeof(fake.vms[i].exits[vcpu]));
+}
+
+static void fake_vm_disk(void *ctx, unsigned i, unsigned disk, struct shell_disk_view *out)
+{
+	assert_ptr_equal(ctx, &fake);
+	assert_true(i < fake.nr);
+	assert_true(disk < fake.vms[i].view.nr_disks && disk < 2);
+	assert_int_equal(out->sectors | out->reads | out->errors, 0); /* zeroed first */
+	*out = fake.vms[i].disks[disk];
+}
+
+static struct shell_nvme_view fake_nvme_views[2];
+static unsigned fake_nr_nvme_ctrls;
+static struct host_disks fake_disks;
+
+static unsigned fake_nr_nvme(void *ctx)
+{
+	assert_ptr_equal(ctx, &fake);
+	return fake_nr_nvme_ctrls;
+}
+
+static void fake_nvme(void *ctx, unsigned i, struct shell_nvme_view *out)
+{
+	assert_ptr_equal(ctx, &fake);
+	assert_true(i < fake_nr_nvme_ctrls);
+	assert_null(out->where); /* zeroed first */
+	*out = fake_nvme_views[i];
+}
+
+static const struct host_disks *fake_host_disks(void *ctx)
+{
+	assert_ptr_equal(ctx, &fake);
+	return &fake_disks;
 }
 
 static void fake_vm_net(void *ctx, unsigned i, unsigned net, struct shell_net_view *out)
@@ -152,6 +186,10 @@ static const struct shell_host host = {
 	.vm_view = fake_vm_view,
 	.vm_exits = fake_vm_exits,
 	.vm_net = fake_vm_net,
+	.vm_disk = fake_vm_disk,
+	.nr_nvme = fake_nr_nvme,
+	.nvme = fake_nvme,
+	.disks = fake_host_disks,
 	.vm_console = fake_vm_console,
 	.vm_stop = fake_vm_stop,
 	.vm_restart = fake_vm_restart,
@@ -215,7 +253,8 @@ static void help_lists_every_command(void **state)
 	assert_int_equal(shell_run_line(&sh, "help"), 0);
 	static const char *const usages[] = {
 		"  help ", "  vms ",	      "  stats NAME ",	      "  stop NAME ",
-		"  mem ",  "  restart NAME ", "  balloon NAME SIZE ", "  pci "
+		"  mem ",  "  restart NAME ", "  balloon NAME SIZE ", "  pci ",
+		"  disks "
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(usages); i++)
 		assert_non_null(strstr(fake.out, usages[i]));
@@ -224,7 +263,7 @@ static void help_lists_every_command(void **state)
 	unsigned lines = 0;
 	for (const char *p = fake.out; (p = strstr(p, "\r\n")); p += 2)
 		lines++;
-	assert_int_equal(lines, 9);
+	assert_int_equal(lines, 10);
 	assert_null(strstr(fake.out, "\n\n"));
 	assert_string_equal(fake.out + fake.out_len - 2, "\r\n");
 	expect_run("help me", -1, "usage: help\r\n");
@@ -427,7 +466,8 @@ static void pci(void **state)
 					 .nr_bars = 6,
 					 .owner = PCI_OWNER_VM,
 					 .owner_vm = 1 };
-	t->funcs[1].bar[0] = (struct pci_host_bar){ PCI_HBAR_MEM64, false, 0xfebd0000, 16384 };
+	t->funcs[1].bar[0] =
+		(struct pci_host_bar){ PCI_HBAR_MEM64, false, 0xfebd0000, 16384, true };
 	t->funcs[2] = (struct pci_func){ .dev = 5,
 					 .vendor = 0x8086,
 					 .device = 0x10d3,
@@ -442,6 +482,54 @@ static void pci(void **state)
 		"00:05.0 8086:10d3 class 020000 Ethernet; owner vm\r\n");
 	expect_run("pci 0", -1, "usage: pci\r\n");
 	memset(t, 0, sizeof(*t));
+}
+
+/* `disks`: each controller, then each namespace and partition on it with its keel.cfg name, size
+ * and owner */
+static void disks(void **state)
+{
+	struct disk_config d = { .kind = CFG_DISK_PART, .path = "root", .line = 7 };
+	char err[160];
+
+	(void)state;
+	memset(&fake_disks, 0, sizeof(fake_disks));
+	fake_nr_nvme_ctrls = 0;
+	expect_run("disks", 0, "disks: no NVMe controller found\r\n");
+	fake_nr_nvme_ctrls = 2;
+	fake_nvme_views[0] =
+		(struct shell_nvme_view){ "00:04.0", "QEMU NVMe Ctrl", "keel", "ready", 1234, 2, 1,
+					  1 };
+	fake_nvme_views[1] =
+		(struct shell_nvme_view){ "01:00.0", "Disk", "s2", "failed", 0, 0, 0, 0 };
+	assert_int_equal(host_disks_add_ns(&fake_disks, 0, 1, 131072), 0);
+	assert_int_equal(host_disks_add_part(&fake_disks, 0, 1, 2048, 61440, "root"), 1);
+	assert_int_equal(host_disks_add_part(&fake_disks, 0, 2, 63488, 2048, NULL), 2);
+	assert_int_equal(host_disks_claim(&fake_disks, &d, "web", 1, err, sizeof(err)), 1);
+	expect_run("disks", 0,
+		   "nvme0 00:04.0 QEMU NVMe Ctrl (serial keel): ready; commands 1234, failed 2, "
+		   "timeouts 1, resets 1\r\n"
+		   "  nvme0n1      nvme:1                        64M  free\r\n"
+		   "  nvme0n1p1    part:root                     30M  vm web vdb\r\n"
+		   "  nvme0n1p2    (no usable label)              1M  free\r\n"
+		   "nvme1 01:00.0 Disk (serial s2): failed; commands 0, failed 0, timeouts 0, "
+		   "resets 0\r\n");
+	expect_run("disks x", -1, "usage: disks\r\n");
+	fake_nr_nvme_ctrls = 0;
+}
+
+/* `stats`' line per virtio-blk disk */
+static void stats_disks(void **state)
+{
+	(void)state;
+	fake.vms[1].view.nr_disks = 2;
+	fake.vms[1].disks[0] = (struct shell_disk_view){ 2048, false, 10, 3, 2, 1, 40960, 12288 };
+	fake.vms[1].disks[1] = (struct shell_disk_view){ 131072, true, 1, 0, 0, 0, 512, 0 };
+	clear_out();
+	assert_int_equal(shell_run_line(&sh, "stats hello"), 0);
+	assert_non_null(strstr(fake.out, "  disk vda: 1M; reads 10 (40960 bytes), writes 3 (12288 "
+					 "bytes), flushes 2, errors 1\r\n"));
+	assert_non_null(strstr(fake.out, "  disk vdb: 64M read-only; reads 1 (512 bytes), writes 0 "
+					 "(0 bytes), flushes 0, errors 0\r\n"));
 }
 
 static void words_and_errors(void **state)
@@ -683,6 +771,8 @@ int main(void)
 		cmocka_unit_test_setup(stop_and_restart, setup),
 		cmocka_unit_test_setup(mem, setup),
 		cmocka_unit_test_setup(pci, setup),
+		cmocka_unit_test_setup(disks, setup),
+		cmocka_unit_test_setup(stats_disks, setup),
 		cmocka_unit_test_setup(words_and_errors, setup),
 		cmocka_unit_test_setup(typing_runs_lines, setup),
 		cmocka_unit_test_setup(balloon, setup),

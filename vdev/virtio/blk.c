@@ -140,12 +140,16 @@ static uint32_t serve(struct virtio_pci *v, const struct guest_mem *m, const str
 		status = in_data % BLK_SECTOR_SIZE || out_data
 				 ? S_IOERR
 				 : read_data(b, m, c, sector, in_data, &written);
+		if (status == S_OK)
+			b->read_bytes += in_data;
 		break;
 	case T_OUT:
 		b->writes++;
 		status = out_data % BLK_SECTOR_SIZE || in_data
 				 ? S_IOERR
 				 : write_data(b, m, c, sector, out_data);
+		if (status == S_OK)
+			b->written_bytes += out_data;
 		break;
 	case T_FLUSH:
 		b->flushes++;

@@ -19,6 +19,7 @@ struct virtio_blk {
 	struct blk_backend *disk;
 	char serial[VIRTIO_BLK_ID_BYTES + 1];
 	uint64_t reads, writes, flushes, errors; /* requests, for `stats` */
+	uint64_t read_bytes, written_bytes;	 /* of the requests that succeeded */
 	uint8_t bounce[VIRTIO_BLK_BOUNCE];
 };
 

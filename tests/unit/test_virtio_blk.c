@@ -425,7 +425,7 @@ static void config_space(void **state)
 	assert_int_equal(dcfg(16, 4), 0);		   /* geometry: not offered */
 	assert_int_equal(dcfg(20, 4), 512);		   /* blk_size */
 	assert_int_equal(dcfg(24, 8), 0);		   /* topology: not offered */
-	assert_int_equal(dcfg(32, 1), 0);		   /* writeback */
+	assert_int_equal(dcfg(32, 1), 1);		   /* writeback: a writeback cache */
 	assert_int_equal(dcfg(34, 2), 0);		   /* num_queues: no MQ */
 	assert_int_equal(dcfg(36, 4), 0x400000);	   /* max_discard_sectors */
 	assert_int_equal(dcfg(40, 4), 1);		   /* max_discard_seg */
@@ -439,22 +439,23 @@ static void config_space(void **state)
 	assert_int_equal(dcfg(10, 2), 0x10);
 	assert_int_equal(dcfg(60, 4), 0);
 	assert_int_equal(dcfg(56, 8), 0); /* would run past the 60 bytes: refused, 0 */
-	/* nothing in it is writable */
+	/* nothing in it is writable: writeback only once CONFIG_WCE is negotiated
+	 * (writethrough_flushes) */
 	mem_wr(devcfg + 0, 8, 7);
-	mem_wr(devcfg + 32, 1, 1);
+	mem_wr(devcfg + 32, 1, 0);
 	assert_int_equal(dcfg(0, 8), SECTORS);
-	assert_int_equal(dcfg(32, 1), 0);
+	assert_int_equal(dcfg(32, 1), 1);
 }
 
-static const uint64_t always =
-	F_VERSION_1 | F_INDIRECT | F_EVENT_IDX | F_SIZE_MAX | F_SEG_MAX | F_BLK_SIZE | F_FLUSH;
+static const uint64_t always = F_VERSION_1 | F_INDIRECT | F_EVENT_IDX | F_SIZE_MAX | F_SEG_MAX |
+			       F_BLK_SIZE | F_FLUSH | F_CONFIG_WCE;
 
 static void features_writable(void **state)
 {
 	(void)state;
 	assert_int_equal(device_features(), always | F_DISCARD | F_WRITE_ZEROES);
 	/* what keel does not offer may not be taken */
-	static const uint64_t refused[] = { F_RO, F_GEOMETRY, F_TOPOLOGY, F_CONFIG_WCE, F_MQ };
+	static const uint64_t refused[] = { F_RO, F_GEOMETRY, F_TOPOLOGY, F_MQ };
 	for (unsigned i = 0; i < ARRAY_SIZE(refused); i++) {
 		cc_wr(STATUS, 1, 0);
 		cc_wr(STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
@@ -1034,6 +1035,38 @@ static void backend_errors(void **state)
 	assert_int_equal(blk.errors, 2);
 }
 
+/* CONFIG_WCE (5.2.5): writeback 0 makes every write flushed before it completes, and a write
+ * whose flush fails an IOERR; a device reset brings writeback back. */
+static void writethrough_flushes(void **state)
+{
+	(void)state;
+	bring_up(F_VERSION_1 | F_FLUSH | F_CONFIG_WCE);
+	struct buf out = { DATA, 1024, false };
+	fill(DATA, 1024, FILL);
+	assert_int_equal(request(T_OUT, 2, &out, 1), 1);
+	assert_int_equal(status_byte(), ST_OK); /* writeback: no flush of its own */
+	mem_wr(devcfg + 32, 2, 0);		/* only a byte write of the byte counts */
+	assert_int_equal(dcfg(32, 1), 1);
+	mem_wr(devcfg + 32, 1, 0);
+	assert_int_equal(dcfg(32, 1), 0);
+	assert_int_equal(request(T_OUT, 4, &out, 1), 1);
+	assert_int_equal(status_byte(), ST_IOERR); /* written, but its flush failed */
+	memset(shadow + 1024, FILL, 2048);
+	expect_image();
+	mem_wr(devcfg + 32, 1, 7);
+	assert_int_equal(dcfg(32, 1), 1);
+	assert_int_equal(request(T_OUT, 4, &out, 1), 1);
+	assert_int_equal(status_byte(), ST_OK);
+	mem_wr(devcfg + 32, 1, 0);
+	bring_up(F_VERSION_1 | F_FLUSH); /* resets the device first */
+	assert_int_equal(dcfg(32, 1), 1);
+	mem_wr(devcfg + 32, 1, 0); /* without CONFIG_WCE: not the driver's to write */
+	assert_int_equal(dcfg(32, 1), 1);
+	assert_int_equal(blk.writes, 3);
+	assert_int_equal(blk.written_bytes, 2048);
+	assert_int_equal(blk.errors, 1);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_rw, teardown)
@@ -1057,6 +1090,7 @@ int main(void)
 		T(short_header),
 		T(several_per_notification),
 		cmocka_unit_test_setup_teardown(backend_errors, setup_failing, teardown),
+		cmocka_unit_test_setup_teardown(writethrough_flushes, setup_failing, teardown),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #define F_RO 5
 #define F_BLK_SIZE 6
 #define F_FLUSH 9
+#define F_CONFIG_WCE 11
 #define F_DISCARD 13
 #define F_WRITE_ZEROES 14
 
@@ -31,6 +32,7 @@
 #define CFG_SIZE_MAX 8
 #define CFG_SEG_MAX 12
 #define CFG_BLK_SIZE 20
+#define CFG_WRITEBACK 32 /* u8: 1 writeback, 0 writethrough (with F_CONFIG_WCE) */
 #define CFG_MAX_DISCARD_SECTORS 36
 #define CFG_MAX_DISCARD_SEG 40
 #define CFG_DISCARD_ALIGN 44
@@ -148,6 +150,9 @@ static uint32_t serve(struct virtio_pci *v, const struct guest_mem *m, const str
 		status = out_data % BLK_SECTOR_SIZE || in_data
 				 ? S_IOERR
 				 : write_data(b, m, c, sector, out_data);
+		/* writethrough: the write completes once it is on the medium (5.2.6.4) */
+		if (status == S_OK && !b->writeback)
+			status = to_status(blk_flush(b->disk));
 		if (status == S_OK)
 			b->written_bytes += out_data;
 		break;
@@ -203,12 +208,33 @@ static uint64_t cfg_read(struct virtio_pci *v, unsigned off, unsigned size)
 	memcpy(cfg + CFG_DISCARD_ALIGN, &w, 4);
 	memcpy(cfg + CFG_MAX_WZ_SEG, &w, 4);
 	cfg[CFG_WZ_MAY_UNMAP] = 0;
+	cfg[CFG_WRITEBACK] = b->writeback;
 	uint64_t val = 0;
 	memcpy(&val, cfg + off, size); /* the transport keeps off + size inside CFG_LEN */
 	return val;
 }
 
-static const struct virtio_dev_ops blk_ops = { .notify = notify, .cfg_read = cfg_read };
+/* Only writeback is the driver's to write, and only once it took F_CONFIG_WCE (5.2.5): 0 turns
+ * the cache to writethrough, anything else back to writeback. */
+static void cfg_write(struct virtio_pci *v, unsigned off, unsigned size, uint64_t val)
+{
+	struct virtio_blk *b = v->ctx;
+
+	if (off == CFG_WRITEBACK && size == 1 && (v->driver_features & 1ull << F_CONFIG_WCE))
+		b->writeback = val != 0;
+}
+
+/* A reset brings back the cache mode the device starts with */
+static void reset(struct virtio_pci *v)
+{
+	struct virtio_blk *b = v->ctx;
+
+	b->writeback = true;
+}
+
+static const struct virtio_dev_ops blk_ops = {
+	.notify = notify, .cfg_read = cfg_read, .cfg_write = cfg_write, .reset = reset
+};
 
 int virtio_blk_init(struct virtio_blk *b, const struct vdev_env *env, struct blk_backend *disk,
 		    const char *serial)
@@ -216,7 +242,10 @@ int virtio_blk_init(struct virtio_blk *b, const struct vdev_env *env, struct blk
 	memset(b, 0, offsetof(struct virtio_blk, bounce));
 	b->disk = disk;
 	kstrlcpy(b->serial, serial, sizeof(b->serial));
-	uint64_t f = 1ull << F_SIZE_MAX | 1ull << F_SEG_MAX | 1ull << F_BLK_SIZE | 1ull << F_FLUSH;
+	/* a writeback cache with FLUSH, which the driver may turn writethrough (CONFIG_WCE) */
+	b->writeback = true;
+	uint64_t f = 1ull << F_SIZE_MAX | 1ull << F_SEG_MAX | 1ull << F_BLK_SIZE | 1ull << F_FLUSH |
+		     1ull << F_CONFIG_WCE;
 	if (disk->read_only)
 		f |= 1ull << F_RO;
 	else {

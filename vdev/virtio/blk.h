@@ -1,5 +1,7 @@
 /* virtio-blk (virtio 1.2, 5.2) over a block backend (io/blk.h): one request queue; reads,
- * writes, flushes, the device ID, and discard and write-zeroes when the backend has them. A
+ * writes, flushes, the device ID, and discard and write-zeroes when the backend has them. The
+ * device says it has a writeback cache (FLUSH makes writes durable); a driver that takes
+ * CONFIG_WCE may switch it to writethrough, and then each write is flushed before it completes. A
  * request is checked before anything moves: its header and status byte where the spec puts them,
  * data a whole number of sectors, every sector inside the disk (io/blk.c), no writes to a
  * read-only disk; a bad one completes with IOERR (or UNSUPP) and touches nothing. Data moves
@@ -20,6 +22,7 @@ struct virtio_blk {
 	char serial[VIRTIO_BLK_ID_BYTES + 1];
 	uint64_t reads, writes, flushes, errors; /* requests, for `stats` */
 	uint64_t read_bytes, written_bytes;	 /* of the requests that succeeded */
+	bool writeback; /* the cache mode the driver sees; false: every write is flushed */
 	uint8_t bounce[VIRTIO_BLK_BOUNCE];
 };
 

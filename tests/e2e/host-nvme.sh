@@ -89,7 +89,66 @@ host_nvme_powerloss() {
 	host_nvme_check_fs "$case" "$dir/recovered.img" "$want" && e2e_pass "$case"
 }
 
+# host_nvme_gpt_image IMAGE: 64 MiB with a GPT (sfdisk): keel-a and keel-b of 24 MiB with an ext4
+# file system each, then an unnamed partition filled with a pattern no VM may change
+host_nvme_gpt_image() {
+	local img=$1
+	rm -f "$img"
+	truncate -s 64M "$img"
+	sfdisk -q "$img" <<'GPT'
+label: gpt
+start=2048, size=49152, name=keel-a
+start=51200, size=49152, name=keel-b
+start=100352, size=20480
+GPT
+	mke2fs -q -t ext4 -E offset=$((2048 * 512)) "$img" 24M
+	mke2fs -q -t ext4 -E offset=$((51200 * 512)) "$img" 24M
+	yes keel | head -c $((20480 * 512)) | dd of="$img" bs=512 seek=100352 conv=notrunc status=none
+}
+
+# host_nvme_part IMAGE FIRST COUNT OUT: sectors [FIRST, FIRST + COUNT) of IMAGE into OUT
+host_nvme_part() {
+	dd if="$1" of="$4" bs=512 skip="$2" count="$3" status=none
+}
+
+# host-nvme-parts: two VMs, each on its own GPT partition of one namespace (disk = part:LABEL),
+# write at the same time on two CPUs (b with its disk's cache turned writethrough); each partition then holds its own VM's file and a clean
+# file system, and the partition no VM has is unchanged.
+host_nvme_parts() {
+	local case=host-nvme-parts dir=$out/host-nvme-parts guest=$root/build/guest
+	local img=$dir/nvme.img want_a want_b third
+	mkdir -p "$dir"
+	host_nvme_gpt_image "$img"
+	third=$(host_nvme_part "$img" 100352 20480 /dev/stdout | sha256sum)
+	{
+		printf '[vm a]\nmemory = 192M\nkernel = vmlinuz\ninitrd = initrd.gz\n'
+		printf 'cmdline = console=ttyS0 keel.persist\ndisk = part:keel-a\n'
+		printf '[vm b]\nmemory = 192M\nkernel = vmlinuz\ninitrd = initrd.gz\n'
+		printf 'cmdline = console=ttyS0 keel.persist keel.writethrough\ndisk = part:keel-b\n'
+	} >"$dir/keel.cfg"
+	QEMU_OPTS="${QEMU_OPTS:-} --smp 2 $(host_nvme_opts "$img")" \
+		e2e_boot_svm "$case" "$dir/keel.cfg" "${LINUX_TIMEOUT:-400}" "$guest/vmlinuz" \
+		"$guest/initrd.gz"
+	e2e_ended "$case" && e2e_expect_all "$case" \
+		"keel: disk nvme0n1p1: part:keel-a, 24 MiB" "keel: disk nvme0n1p2: part:keel-b, 24 MiB" \
+		"keel: disk nvme0n1p3: no usable label, 10 MiB" \
+		"vm a: disk vda: part:keel-a, 24 MiB" "vm b: disk vda: part:keel-b, 24 MiB" \
+		"b| KEEL-CACHE-TYPE: write through" "a| KEEL-PERSIST-SYNCED" "b| KEEL-PERSIST-SYNCED" "!EXT4-fs error" "!I/O error" \
+		"vm a: powered off" "vm b: powered off" || return
+	want_a=$(sed -n 's/^a| KEEL-PERSIST-SHA: \([0-9a-f]*\).*/\1/p' "$out/$case.log" | head -n1)
+	want_b=$(sed -n 's/^b| KEEL-PERSIST-SHA: \([0-9a-f]*\).*/\1/p' "$out/$case.log" | head -n1)
+	[ "$want_a" != "$want_b" ] || { e2e_fail "$case" "both VMs wrote '$want_a'"; return; }
+	host_nvme_part "$img" 2048 49152 "$dir/a.img"
+	host_nvme_part "$img" 51200 49152 "$dir/b.img"
+	host_nvme_check_fs "$case" "$dir/a.img" "$want_a" &&
+		host_nvme_check_fs "$case" "$dir/b.img" "$want_b" || return
+	[ "$(host_nvme_part "$img" 100352 20480 /dev/stdout | sha256sum)" = "$third" ] ||
+		{ e2e_fail "$case" "the partition no VM has changed"; return; }
+	e2e_pass "$case"
+}
+
 host_nvme_svm() {
 	host_nvme_ns
 	host_nvme_powerloss
+	host_nvme_parts
 }

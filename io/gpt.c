@@ -167,7 +167,7 @@ static void take_name(struct gpt_part *p, const uint8_t *name)
 	unsigned n = 0;
 	p->label_ok = true;
 	for (; n < GPT_NAME_UNITS; n++) {
-		uint16_t u = (uint16_t)(name[2 * n] | name[2 * n + 1] << 8);
+		uint16_t u = (uint16_t)(name[2 * (size_t)n] | name[2 * (size_t)n + 1] << 8);
 		if (u == 0)
 			break;
 		if (u < 0x20 || u > 0x7e) {

@@ -31,7 +31,7 @@
 
 #define GPT_MAX_PARTS 128
 /* The largest entry array accepted (16 KiB is the spec's minimum and what every tool writes). */
-#define GPT_MAX_ARRAY_BYTES (1024u * 1024u)
+#define GPT_MAX_ARRAY_BYTES (1024ull * 1024ull)
 /* PartitionName is 36 UTF-16 code units (§5.3.3) */
 #define GPT_NAME_UNITS 36
 /* scratch gpt_read needs: one block of the largest block size */

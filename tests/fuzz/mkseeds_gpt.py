@@ -28,8 +28,10 @@ def disk(bs, blocks, script):
         return open(img, "rb").read()
 
 
-def seed(name, bs, blocks, script, head, tail, flags=0):
+def seed(name, bs, blocks, script, head, tail, flags=0, edit=None):
     image = disk(bs, blocks, script)
+    if edit:
+        image = edit(bytearray(image))
     chunks = [image[i * bs:i * bs + 512] for i in range(blocks)]
     body = b"".join(chunks[:head]) + b"".join(chunks[blocks - tail:])
     pre = bytes([(1 if bs == 4096 else 0) | flags]) + struct.pack("<H", blocks) + bytes([head])
@@ -44,6 +46,17 @@ seed("sfdisk-512-two", 512, 64, two, 3, 2)
 seed("sfdisk-512-two-bad-primary", 512, 64, two, 3, 2, flags=2)
 # CRCs recomputed by the harness: mutations reach the field checks
 seed("sfdisk-512-two-fixcrc", 512, 64, two, 3, 2, flags=4 | 8)
+
+
+def overlap(image):
+    """partition 2 starting inside partition 1, in both arrays (LBA 2 and 62); sfdisk refuses to
+    write that, so the tool's image is edited and the harness recomputes the CRCs"""
+    for lba in (2, 62):
+        struct.pack_into("<Q", image, lba * 512 + 128 + 32, 10)
+    return bytes(image)
+
+
+seed("sfdisk-512-overlap-fixcrc", 512, 64, two, 3, 2, flags=4 | 8, edit=overlap)
 seed("sfdisk-512-16-entries", 512, 64,
      'label: gpt\ntable-length: 16\nx1 : start=6, size=8, name="esp", '
      'type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B\nx3 : start=14, size=8, name="twin"\n'

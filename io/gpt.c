@@ -124,9 +124,9 @@ static int read_header(struct reader *r, uint64_t lba, struct header *h)
 		return GPT_E_MY_LBA;
 	if (h->alternate_lba >= r->blocks || h->alternate_lba == 0 || h->alternate_lba == lba)
 		return GPT_E_ALTERNATE;
-	/* Partitions live in [first, last]: inside the disk, past LBA 0 (the MBR), and never over
-	 * either header. */
-	if (h->first_usable > h->last_usable || h->last_usable >= r->blocks || h->first_usable == 0)
+	/* Partitions live in [first, last]: inside the disk, past LBA 0 (the MBR) and LBA 1 (where
+	 * the primary header always is, whichever copy this is), and never over either header. */
+	if (h->first_usable > h->last_usable || h->last_usable >= r->blocks || h->first_usable < 2)
 		return GPT_E_USABLE;
 	uint64_t usable = h->last_usable - h->first_usable + 1;
 	if (overlaps(h->first_usable, usable, h->my_lba, 1) ||

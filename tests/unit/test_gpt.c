@@ -508,7 +508,7 @@ static void usable_range(void **state)
 	set_both(48, 8, BLOCKS512); /* LastUsable past the end */
 	expect_both_bad(GPT_E_USABLE);
 	fresh();
-	set_both(40, 8, 100); /* First > Last... no: 100 <= 222, but partitions start before it */
+	set_both(40, 8, 100); /* partitions start before FirstUsable */
 	expect_both_bad(GPT_E_PART_RANGE);
 	fresh();
 	set_both(40, 8, 223); /* FirstUsable > LastUsable */
@@ -516,6 +516,14 @@ static void usable_range(void **state)
 	fresh();
 	set_both(40, 8, 1); /* usable space over the primary header */
 	expect_both_bad(GPT_E_USABLE);
+	/* ... even in a backup whose AlternateLBA is not 1 */
+	fresh();
+	put64(block(last_lba()) + 32, 223); /* outside usable space */
+	put64(block(last_lba()) + 40, 1);
+	fix_crcs(last_lba());
+	block(1)[0] = 'X';
+	assert_int_equal(read_gpt(), GPT_E_SIGNATURE);
+	assert_int_equal(tab.backup_err, GPT_E_USABLE);
 	fresh();
 	set_both(48, 8, BLOCKS512 - 1); /* over the backup header */
 	expect_both_bad(GPT_E_USABLE);

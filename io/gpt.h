@@ -76,6 +76,7 @@ struct gpt_part {
 	bool label_ok;
 };
 
+/* About 15 KiB: keep it static or allocated, not on a keel stack. */
 struct gpt_table {
 	uint32_t block_size; /* logical block size the table was read with */
 	uint64_t blocks;     /* disk size in logical blocks */

@@ -122,6 +122,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
 $(BUILD)/unit/test_decoder: UNIT_LIBS += -lZydis
+$(BUILD)/unit/test_gpt: UNIT_LIBS += -lz
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/host/libkeel.a
 	@mkdir -p $(dir $@)
 	@echo '  HOSTLD $@'

@@ -1,0 +1,168 @@
+/* The partition block backend (io/blk_part.c) over an in-memory parent: reads and writes land at
+ * the slice's offset, the last sector of the slice is reachable and nothing past it is (the
+ * parent's sectors on either side never change), read-only from the caller or the parent,
+ * discard and write-zeroes only when the parent has them, and a slice that does not fit the
+ * parent is refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "io/blk_mem.h"
+#include "io/blk_part.h"
+
+#define PARENT 32
+#define FIRST 8
+#define COUNT 4
+
+static uint8_t image[PARENT * 512];
+static struct blk_mem mem;
+static struct blk_part part;
+
+static void setup_parent(bool read_only)
+{
+	for (unsigned i = 0; i < sizeof(image); i++)
+		image[i] = (uint8_t)(i / 512 + 1);
+	blk_mem_init(&mem, image, sizeof(image), read_only);
+}
+
+/* every parent sector outside the slice still holds its own number */
+static void outside_untouched(void)
+{
+	for (unsigned i = 0; i < sizeof(image); i++) {
+		unsigned s = i / 512;
+		if (s < FIRST || s >= FIRST + COUNT)
+			assert_int_equal(image[i], s + 1);
+	}
+}
+
+static void read_write(void **state)
+{
+	(void)state;
+	setup_parent(false);
+	assert_int_equal(blk_part_init(&part, &mem.blk, FIRST, COUNT, false), BLK_OK);
+	struct blk_backend *b = &part.blk;
+	assert_int_equal(b->sectors, COUNT);
+	assert_false(b->read_only);
+	uint8_t buf[2 * 512];
+	assert_int_equal(blk_read(b, 0, buf, 2), BLK_OK);
+	assert_int_equal(buf[0], FIRST + 1);
+	assert_int_equal(buf[1023], FIRST + 2);
+	/* the last sector of the slice */
+	memset(buf, 0xa5, sizeof(buf));
+	assert_int_equal(blk_write(b, COUNT - 1, buf, 1), BLK_OK);
+	assert_int_equal(image[(FIRST + COUNT - 1) * 512], 0xa5);
+	assert_int_equal(image[(FIRST + COUNT) * 512 - 1], 0xa5);
+	assert_int_equal(blk_read(b, COUNT - 2, buf, 2), BLK_OK);
+	assert_int_equal(buf[0], FIRST + COUNT - 1);
+	assert_int_equal(buf[512], 0xa5);
+	assert_int_equal(blk_flush(b), BLK_OK);
+	outside_untouched();
+}
+
+static void past_the_end(void **state)
+{
+	(void)state;
+	setup_parent(false);
+	assert_int_equal(blk_part_init(&part, &mem.blk, FIRST, COUNT, false), BLK_OK);
+	struct blk_backend *b = &part.blk;
+	uint8_t buf[2 * 512];
+	memset(buf, 0x5a, sizeof(buf));
+	assert_int_equal(blk_write(b, COUNT - 1, buf, 2), BLK_E_RANGE);
+	assert_int_equal(blk_write(b, COUNT, buf, 1), BLK_E_RANGE);
+	assert_int_equal(blk_read(b, COUNT, buf, 1), BLK_E_RANGE);
+	assert_int_equal(blk_discard(b, COUNT - 1, 2), BLK_E_RANGE);
+	assert_int_equal(blk_write_zeroes(b, 0, COUNT + 1), BLK_E_RANGE);
+	assert_int_equal(blk_write(b, UINT64_MAX, buf, 2), BLK_E_RANGE);
+	/* straight into the ops, past io/blk.c's checks: the slice's own check still holds */
+	assert_int_equal(b->ops->write(b, COUNT - 1, buf, 2), BLK_E_RANGE);
+	assert_int_equal(b->ops->write(b, UINT64_MAX - FIRST, buf, 1), BLK_E_RANGE);
+	assert_int_equal(b->ops->read(b, COUNT, buf, 1), BLK_E_RANGE);
+	assert_int_equal(b->ops->discard(b, 2, UINT64_MAX), BLK_E_RANGE);
+	assert_int_equal(b->ops->write_zeroes(b, COUNT, 1), BLK_E_RANGE);
+	/* a slice whose size was changed behind its back is still held by the parent's check */
+	part.blk.sectors = PARENT;
+	assert_int_equal(b->ops->write(b, PARENT - FIRST, buf, 1), BLK_E_RANGE);
+	part.blk.sectors = COUNT;
+	outside_untouched();
+	assert_int_equal(image[FIRST * 512], FIRST + 1);
+}
+
+static void read_only(void **state)
+{
+	(void)state;
+	uint8_t buf[512] = { 0 };
+	/* asked for */
+	setup_parent(false);
+	assert_int_equal(blk_part_init(&part, &mem.blk, FIRST, COUNT, true), BLK_OK);
+	assert_true(part.blk.read_only);
+	assert_int_equal(blk_write(&part.blk, 0, buf, 1), BLK_E_READONLY);
+	assert_int_equal(blk_write_zeroes(&part.blk, 0, 1), BLK_E_READONLY);
+	assert_int_equal(part.blk.ops->write(&part.blk, 0, buf, 1), BLK_E_READONLY);
+	assert_int_equal(part.blk.ops->discard(&part.blk, 0, 1), BLK_E_READONLY);
+	assert_false(blk_can_discard(&part.blk));
+	assert_int_equal(blk_read(&part.blk, 0, buf, 1), BLK_OK);
+	assert_int_equal(blk_flush(&part.blk), BLK_OK);
+	outside_untouched();
+	assert_int_equal(image[FIRST * 512], FIRST + 1);
+	/* inherited from the parent */
+	setup_parent(true);
+	assert_int_equal(blk_part_init(&part, &mem.blk, FIRST, COUNT, false), BLK_OK);
+	assert_true(part.blk.read_only);
+	assert_int_equal(blk_write(&part.blk, 1, buf, 1), BLK_E_READONLY);
+	assert_int_equal(image[(FIRST + 1) * 512], FIRST + 2);
+}
+
+static void discard_and_zeroes(void **state)
+{
+	(void)state;
+	setup_parent(false);
+	assert_int_equal(blk_part_init(&part, &mem.blk, FIRST, COUNT, false), BLK_OK);
+	assert_true(blk_can_discard(&part.blk));
+	assert_true(blk_can_write_zeroes(&part.blk));
+	assert_int_equal(blk_discard(&part.blk, 1, 1), BLK_OK);
+	assert_int_equal(image[(FIRST + 1) * 512], 0);
+	assert_int_equal(blk_write_zeroes(&part.blk, COUNT - 1, 1), BLK_OK);
+	assert_int_equal(image[(FIRST + COUNT) * 512 - 1], 0);
+	outside_untouched();
+
+	/* a parent without them: neither is offered */
+	static struct blk_ops bare;
+	bare = *mem.blk.ops;
+	bare.discard = NULL;
+	bare.write_zeroes = NULL;
+	mem.blk.ops = &bare;
+	assert_int_equal(blk_part_init(&part, &mem.blk, FIRST, COUNT, false), BLK_OK);
+	assert_false(blk_can_discard(&part.blk));
+	assert_false(blk_can_write_zeroes(&part.blk));
+	assert_int_equal(blk_discard(&part.blk, 0, 1), BLK_E_UNSUPP);
+	assert_int_equal(blk_write_zeroes(&part.blk, 0, 1), BLK_E_UNSUPP);
+}
+
+static void bad_slices(void **state)
+{
+	(void)state;
+	setup_parent(false);
+	assert_int_equal(blk_part_init(&part, &mem.blk, 0, 0, false), BLK_E_RANGE);
+	assert_int_equal(blk_part_init(&part, &mem.blk, PARENT, 1, false), BLK_E_RANGE);
+	assert_int_equal(blk_part_init(&part, &mem.blk, PARENT - 1, 2, false), BLK_E_RANGE);
+	assert_int_equal(blk_part_init(&part, &mem.blk, UINT64_MAX, 2, false), BLK_E_RANGE);
+	assert_int_equal(blk_part_init(&part, &mem.blk, 1, UINT64_MAX, false), BLK_E_RANGE);
+	/* the whole parent is a slice too */
+	assert_int_equal(blk_part_init(&part, &mem.blk, 0, PARENT, false), BLK_OK);
+	uint8_t buf[512];
+	assert_int_equal(blk_read(&part.blk, PARENT - 1, buf, 1), BLK_OK);
+	assert_int_equal(buf[0], PARENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(read_write), cmocka_unit_test(past_the_end),
+		cmocka_unit_test(read_only),  cmocka_unit_test(discard_and_zeroes),
+		cmocka_unit_test(bad_slices),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -147,8 +147,33 @@ host_nvme_parts() {
 	e2e_pass "$case"
 }
 
+# host-nvme-claims: a namespace given whole to one VM while a partition of it is another VM's is
+# a keel.cfg:LINE: error found when the VMs are built; nothing starts.
+host_nvme_claims() {
+	local case=host-nvme-claims dir=$out/host-nvme-claims img
+	img=$dir/nvme.img
+	mkdir -p "$dir"
+	host_nvme_gpt_image "$img"
+	cat >"$dir/keel.cfg" <<'CFG'
+[vm a]
+memory = 32M
+kernel = hello.elf
+disk = part:keel-a
+[vm b]
+memory = 32M
+kernel = hello.elf
+disk = nvme:1,ro
+CFG
+	QEMU_OPTS="${QEMU_OPTS:-} $(host_nvme_opts "$img")" \
+		e2e_boot_svm "$case" "$dir/keel.cfg" 120 "$root/build/guests/hello.elf"
+	e2e_ended "$case" && e2e_expect_all "$case" \
+		"keel.cfg:8: [vm b] disk = nvme:1: nvme0n1 overlaps nvme0n1p1, vda of [vm a] (line 4); expected a namespace and its partitions in different VMs' disks never both" \
+		"no VM started" "!vm a: starting" && e2e_pass "$case"
+}
+
 host_nvme_svm() {
 	host_nvme_ns
 	host_nvme_powerloss
 	host_nvme_parts
+	host_nvme_claims
 }

@@ -17,6 +17,43 @@ static int has_dotdot(const char *path)
 	return path[0] == '/';
 }
 
+/* A disk as the parser may give it: a sane file path, a printable label, a namespace from 1 */
+static int bad_disk(const struct disk_config *d)
+{
+	size_t n = strlen(d->path);
+
+	switch (d->kind) {
+	case CFG_DISK_FILE:
+		return !d->path[0] || has_dotdot(d->path);
+	case CFG_DISK_PART:
+		if (n == 0 || n > CFG_LABEL_MAX)
+			return 1;
+		for (size_t i = 0; i < n; i++)
+			if (d->path[i] < 0x20 || d->path[i] > 0x7e)
+				return 1;
+		return 0;
+	case CFG_DISK_NVME:
+		return d->nsid == 0;
+	}
+	return 1;
+}
+
+/* a host partition or namespace named by two disks of the file */
+static int host_disk_twice(const struct keel_config *cfg, const struct disk_config *d)
+{
+	for (unsigned i = 0; i < cfg->nr_vms; i++)
+		for (unsigned j = 0; j < cfg->vms[i].nr_disks; j++) {
+			const struct disk_config *e = &cfg->vms[i].disks[j];
+
+			if (e == d || e->kind != d->kind)
+				continue;
+			if ((d->kind == CFG_DISK_PART && !strcmp(e->path, d->path)) ||
+			    (d->kind == CFG_DISK_NVME && e->nsid == d->nsid))
+				return 1;
+		}
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct keel_config cfg;
@@ -36,13 +73,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    strlen(vm->cmdline) > CFG_CMDLINE_MAX || has_dotdot(vm->kernel) ||
 			    has_dotdot(vm->initrd))
 				abort();
-			/* the I/O keys: within their limits, only files, only good addresses */
+			/* the I/O keys: within their limits, good disks, each host disk once, only
+			 * good addresses */
 			if (vm->nr_disks > CFG_MAX_DISKS || vm->nr_nets > CFG_MAX_NETS ||
 			    vm->nr_macs > vm->nr_nets)
 				abort();
 			for (unsigned j = 0; j < vm->nr_disks; j++)
-				if (vm->disks[j].kind != CFG_DISK_FILE || !vm->disks[j].path[0] ||
-				    has_dotdot(vm->disks[j].path))
+				if (bad_disk(&vm->disks[j]) ||
+				    (vm->disks[j].kind != CFG_DISK_FILE &&
+				     host_disk_twice(&cfg, &vm->disks[j])))
 					abort();
 			for (unsigned j = 0; j < vm->nr_nets; j++)
 				if (!config_name_ok(vm->nets[j].sw, strlen(vm->nets[j].sw)) ||

@@ -39,13 +39,13 @@ static volatile struct e1000e_tx_desc *tx_desc(const struct e1000e_dev *d, unsig
 static uint8_t *buf_va(const struct e1000e_dev *d, unsigned first, unsigned i)
 {
 	return (uint8_t *)d->dma[first + i / E1000E_BUFS_PER_PAGE].va +
-	       (i % E1000E_BUFS_PER_PAGE) * E1000E_BUF_SIZE;
+	       (size_t)(i % E1000E_BUFS_PER_PAGE) * E1000E_BUF_SIZE;
 }
 
 static uint64_t buf_pa(const struct e1000e_dev *d, unsigned first, unsigned i)
 {
 	return d->dma[first + i / E1000E_BUFS_PER_PAGE].pa +
-	       (i % E1000E_BUFS_PER_PAGE) * E1000E_BUF_SIZE;
+	       (uint64_t)(i % E1000E_BUFS_PER_PAGE) * E1000E_BUF_SIZE;
 }
 
 const char *e1000e_state_name(enum e1000e_state s)
@@ -252,7 +252,7 @@ static void poll_eeprom(struct e1000e_dev *d, uint64_t now)
 		eeprom_read(d, now);
 		return;
 	}
-	for (unsigned i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		d->mac[2 * i] = (uint8_t)d->eeprom[i];
 		d->mac[2 * i + 1] = (uint8_t)(d->eeprom[i] >> 8);
 	}
@@ -370,8 +370,7 @@ int e1000e_tx(struct e1000e_dev *d, const void *frame, unsigned len)
 {
 	volatile struct e1000e_tx_desc *t;
 	unsigned i = d->tx_tail, plen = MAX(len, (unsigned)E1000E_ETH_MIN);
-	uint64_t pa = buf_pa(d, E1000E_PG_TX_BUF0, i);
-	uint8_t *buf = buf_va(d, E1000E_PG_TX_BUF0, i);
+	uint8_t *buf;
 
 	if (d->state != E1000E_S_RUNNING)
 		return tx_refuse(d, E1000E_E_NOT_READY);
@@ -383,12 +382,13 @@ int e1000e_tx(struct e1000e_dev *d, const void *frame, unsigned len)
 		reclaim_tx(d, d->ops->now_ns(d->ops->ctx));
 	if (d->tx_busy + 1 >= E1000E_TX_DESC) /* one descriptor stays empty: TDT never meets TDH */
 		return tx_refuse(d, E1000E_E_BUSY);
+	buf = buf_va(d, E1000E_PG_TX_BUF0, i);
 	memcpy(buf, frame, len);
 	if (len < plen)
 		memset(buf + len, 0, plen - len);
 	/* legacy descriptor (7.2.10.1, not verified): one buffer, EOP, CRC inserted, DD asked for */
 	t = tx_desc(d, i);
-	t->addr = pa;
+	t->addr = buf_pa(d, E1000E_PG_TX_BUF0, i);
 	t->length = (uint16_t)plen;
 	t->cso = 0;
 	t->cmd = E1000E_TXD_CMD_EOP | E1000E_TXD_CMD_IFCS | E1000E_TXD_CMD_RS;

@@ -17,7 +17,8 @@
  * buffers, TX address plus length) inside the driver's pages; every frame handed up 1..1518 bytes,
  * at the start of one of the driver's RX buffers; every frame e1000e_tx accepted accounted for
  * exactly once at every step: reclaimed (tx_frames), lost to a reset (in tx_dropped beyond the
- * refusals) or still in flight, never more than the ring minus one in flight. */
+ * refusals) or still in flight, never more than the ring minus one in flight; no TX descriptor
+ * reused before the NIC wrote DD on it (or a reset took it back). */
 #include "drivers/e1000e.h"
 #include "lib/kstring.h"
 
@@ -34,7 +35,8 @@ static struct {
 	bool raw_ral;
 	uint32_t reg[E1000E_BAR0_MIN / 4];
 	uint32_t rdh, tdh;
-	bool tainted[E1000E_RX_DESC]; /* RX descriptor scribbled over since keel last gave it */
+	bool tainted[E1000E_RX_DESC];  /* RX descriptor scribbled over since keel last gave it */
+	bool tx_owned[E1000E_TX_DESC]; /* TX descriptor given by TDT, no DD written on it yet */
 	uint64_t now;
 	uint64_t tx_ok, tx_refused;
 } fz;
@@ -87,6 +89,7 @@ static uint8_t *ring(uint32_t bal, uint32_t len_reg, unsigned *n)
 static void nic_reset(void)
 {
 	memset(fz.reg, 0, sizeof(fz.reg));
+	memset(fz.tx_owned, 0, sizeof(fz.tx_owned));
 	fz.rdh = fz.tdh = 0;
 }
 
@@ -143,6 +146,9 @@ static void wr32(void *ctx, uint32_t off, uint32_t v)
 			i = (i + 1) % n;
 			fz.tainted[i] = false;
 		}
+		/* the descriptors from the old tail to the new one are the NIC's until DD */
+		for (unsigned i = reg(off) % n; off == E1000E_REG_TDT && i != v; i = (i + 1) % n)
+			fz.tx_owned[i] = true;
 	}
 	if (off == E1000E_REG_RDLEN)
 		memset(fz.tainted, 0, sizeof(fz.tainted));
@@ -212,6 +218,7 @@ static void nic_tx(void)
 		buf = drv_mem(d->addr, d->length);
 		(void)buf;
 		d->status = (uint8_t)(E1000E_TXD_STA_DD | (u8() & 0xF0));
+		fz.tx_owned[fz.tdh % n] = false;
 		fz.tdh = (fz.tdh + 1) % n;
 	}
 }
@@ -226,7 +233,11 @@ static void scribble(void)
 		unsigned off = (unsigned)un(2) % E1000E_PAGE_SIZE;
 
 		if (tx) {
-			drv_pages[E1000E_PG_TX_RING][off / 16 * 16 + 12] = u8();
+			uint8_t v = u8();
+
+			drv_pages[E1000E_PG_TX_RING][off / 16 * 16 + 12] = v;
+			if ((v & E1000E_TXD_STA_DD) && off / 16 < E1000E_TX_DESC)
+				fz.tx_owned[off / 16] = false;
 		} else {
 			drv_pages[E1000E_PG_RX_RING][off] = u8();
 			if (off / 16 < E1000E_RX_DESC)
@@ -259,10 +270,13 @@ static void driver_tx(void)
 {
 	uint8_t frame[1600];
 	unsigned len = (unsigned)un(2) % sizeof(frame);
+	bool owned = fz.tx_owned[dev.tx_tail]; /* before the call: its TDT write marks it */
 	int rc;
 
 	memset(frame, u8(), len);
 	rc = e1000e_tx(&dev, frame, len);
+	if (rc == E1000E_OK && owned)
+		abort(); /* a descriptor (and buffer) the NIC has not finished with, reused */
 	if (rc == E1000E_OK)
 		fz.tx_ok++;
 	else if (rc < 0)

@@ -21,6 +21,7 @@
  * reused before the NIC wrote DD on it (or a reset took it back). */
 #include "drivers/e1000e.h"
 #include "lib/kstring.h"
+#include "tests/support/fuzz_input.h"
 
 #include <stdlib.h>
 
@@ -29,8 +30,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define DRV_BASE 0x1000000000ull
 
 static struct {
-	const uint8_t *p;
-	size_t n, off;
 	uint64_t bar;
 	bool raw_ral;
 	uint32_t reg[E1000E_BAR0_MIN / 4];
@@ -43,20 +42,6 @@ static struct {
 
 static uint8_t *drv_pages[E1000E_DMA_PAGES];
 static struct e1000e_dev dev;
-
-static uint8_t u8(void)
-{
-	return fz.off < fz.n ? fz.p[fz.off++] : 0;
-}
-
-static uint64_t un(unsigned bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < bytes; i++)
-		v |= (uint64_t)u8() << (8 * i);
-	return v;
-}
 
 /* The driver's memory at pa for len bytes, inside one of its pages, or abort: the driver handed
  * the NIC an address of memory it does not own. */
@@ -310,8 +295,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned i = 0; i < E1000E_DMA_PAGES; i++)
 			drv_pages[i] = aligned_alloc(E1000E_PAGE_SIZE, E1000E_PAGE_SIZE);
 	memset(&fz, 0, sizeof(fz));
-	fz.p = data;
-	fz.n = size;
+	fuzz_input_start(data, size);
 	mode = u8();
 	fz.bar = (mode & 0x0E) == 0x0E ? 0x10000 : E1000E_BAR0_MIN;
 	fz.raw_ral = mode & 1;
@@ -326,7 +310,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 
-	for (unsigned steps = 0; fz.off < fz.n && steps < 4000; steps++) {
+	for (unsigned steps = 0; fuzz_input_left() && steps < 4000; steps++) {
 		uint8_t s = u8();
 
 		fz.now += (s & 7) == 7 ? un(4) : dt[s & 7];

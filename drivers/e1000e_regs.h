@@ -52,7 +52,8 @@
 #define E1000E_STATUS_LU (1u << 1) /* link up */
 
 /* EERD (10.2.2.4, not verified): on the 82571 family and the 82574 START is bit 0, DONE bit 1,
- * the word address bits 15:2 and the data read bits 31:16 (the older 8254x put DONE at bit 4). */
+ * the word address bits 15:2 and the data read bits 31:16 (the older 8254x put DONE at bit 4);
+ * QEMU's model uses the same layout and resets EERD with DONE set. */
 #define E1000E_EERD_START (1u << 0)
 #define E1000E_EERD_DONE (1u << 1)
 #define E1000E_EERD_ADDR(w) ((uint32_t)(w) << 2)
@@ -90,7 +91,7 @@
 #define E1000E_TCTL_COLD_FULL_DUPLEX 0x3F	  /* 64-byte times, full duplex */
 
 /* TIPG (10.2.6.?, not verified): IPGT 9:0, IPGR1 19:10, IPGR2 29:20; the values recommended for
- * copper are 8, 8 and 6 (the register's default, 0x00602008). */
+ * copper are 8, 8 and 6 (the register's default, 0x00602008, which QEMU's model resets it to). */
 #define E1000E_TIPG(ipgt, ipgr1, ipgr2)                                                            \
 	((uint32_t)(ipgt) | (uint32_t)(ipgr1) << 10 | (uint32_t)(ipgr2) << 20)
 #define E1000E_TIPG_COPPER E1000E_TIPG(8, 8, 6)

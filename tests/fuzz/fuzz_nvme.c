@@ -20,6 +20,7 @@
  * outstanding. */
 #include "drivers/nvme.h"
 #include "lib/kstring.h"
+#include "tests/support/fuzz_input.h"
 
 #include <stdlib.h>
 
@@ -50,8 +51,6 @@ struct q {
 };
 
 static struct {
-	const uint8_t *p;
-	size_t n, off;
 	uint64_t cap, bar;
 	uint32_t cc, aqa;
 	uint64_t asq, acq;
@@ -69,20 +68,6 @@ static struct {
 static uint8_t *drv_pages[NVME_DMA_PAGES];
 static uint8_t id_ctrl[NVME_PAGE_SIZE], id_ns[NVME_PAGE_SIZE];
 static struct nvme_ctrl ctrl;
-
-static uint8_t u8(void)
-{
-	return fz.off < fz.n ? fz.p[fz.off++] : 0;
-}
-
-static uint64_t un(unsigned bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < bytes; i++)
-		v |= (uint64_t)u8() << (8 * i);
-	return v;
-}
 
 /* A driver page by its physical address, or abort: the driver handed the controller an address
  * of memory it does not own. */
@@ -471,8 +456,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		make_templates();
 	}
 	memset(&fz, 0, sizeof(fz));
-	fz.p = data;
-	fz.n = size;
+	fuzz_input_start(data, size);
 	mode = u8();
 	fz.bar = 0x2000ull << ((mode >> 1) & 3);
 	fz.cap = un(8);
@@ -487,7 +471,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nvme_init(&ctrl, &ops, fz.bar, pages) != NVME_OK)
 		abort();
 
-	for (unsigned steps = 0; fz.off < fz.n && steps < 4000; steps++) {
+	for (unsigned steps = 0; fuzz_input_left() && steps < 4000; steps++) {
 		uint8_t s = u8();
 
 		fz.now += (s & 7) == 7 ? un(4) : dt[s & 7];

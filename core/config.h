@@ -61,7 +61,9 @@ struct switch_config {
 	char name[CFG_NAME_MAX + 1];
 	unsigned line;
 	bool has_uplink;
+	bool uplink_by_mac;  /* uplink = XX:XX:XX:XX:XX:XX, the NIC's MAC */
 	unsigned uplink_nic; /* uplink = nicN */
+	uint8_t uplink_mac[6];
 	unsigned uplink_line;
 };
 

@@ -258,7 +258,7 @@ int cfg_open_switch(struct parser *p, const char *s, size_t n)
 int cfg_switch_key(struct parser *p, const char *key, const char *v)
 {
 	struct switch_config *sw = p->sw;
-	unsigned nic;
+	unsigned nic = 0;
 
 	if (strcmp(key, "uplink") != 0)
 		return cfg_fail(p, p->line,
@@ -269,20 +269,40 @@ int cfg_switch_key(struct parser *p, const char *key, const char *v)
 		return cfg_fail(p, p->line,
 				"'uplink' set twice in [switch %s]; expected each key once",
 				sw->name);
-	if (strncmp(v, "nic", 3) != 0 || cfg_parse_uint(v + 3, CFG_MAX_NIC_NUMBER, &nic))
+	uint8_t mac[6];
+	bool by_mac = !parse_mac(v, mac);
+
+	if (by_mac && !config_mac_ok(mac))
+		return cfg_fail(
+			p, p->line,
+			"uplink = %s is not a NIC's address; expected a unicast MAC or nicN", v);
+	if (!by_mac &&
+	    (strncmp(v, "nic", 3) != 0 || cfg_parse_uint(v + 3, CFG_MAX_NIC_NUMBER, &nic)))
 		return cfg_fail(p, p->line,
 				"bad uplink '%.40s'; expected nicN with N a host NIC number keel "
-				"lists at boot, 0 to %d, e.g. uplink = nic0",
+				"lists at boot, 0 to %d, or the NIC's MAC, e.g. uplink = nic0",
 				v, CFG_MAX_NIC_NUMBER);
+	/* one wire per switch and one switch per wire: two switches on one NIC would be one
+	 * segment that keel's switches do not know is one */
+	for (unsigned i = 0; i < p->cfg->nr_switches; i++) {
+		const struct switch_config *o = &p->cfg->switches[i];
+
+		if (o == sw || !o->has_uplink || o->uplink_by_mac != by_mac)
+			continue;
+		if (by_mac ? !memcmp(o->uplink_mac, mac, sizeof(mac)) : o->uplink_nic == nic)
+			return cfg_fail(p, p->line,
+					"uplink = %s is also the uplink of [switch %s] (line %u); "
+					"expected each NIC in one switch",
+					v, o->name, o->uplink_line);
+	}
 	sw->has_uplink = true;
-	sw->uplink_nic = nic;
+	sw->uplink_by_mac = by_mac;
+	if (by_mac)
+		memcpy(sw->uplink_mac, mac, sizeof(mac));
+	else
+		sw->uplink_nic = nic;
 	sw->uplink_line = p->line;
-	/* Refused until keel drives a host NIC: a switch that silently stayed local would look
-	 * like a network fault inside the guests. */
-	return cfg_fail(p, p->line,
-			"uplink = nic%u: keel has no host NIC driver yet; expected a [switch %s] "
-			"without uplink (its VMs then reach only each other)",
-			nic, sw->name);
+	return 0;
 }
 
 /* The same file on the ESP: FAT compares names without case, and "a/./b" is "a/b". Used to find

@@ -68,6 +68,12 @@ int hv_vm_add_net(struct vm *vm, const char *switch_name, const uint8_t *mac, ch
 /* keel's Ethernet switch name (keel.cfg's [switch NAME]) exists: 0, or -1 with why in err (a bad
  * name, or NET_MAX_SWITCHES switches exist already). */
 int hv_switch_create(const char *name, char *err, size_t err_size);
+/* Bridges switch name (created if need be) to the wire through keel's host NIC nic, or the one
+ * whose MAC is mac when mac is not NULL (drivers/nic_hw.h); the uplink takes one of the switch's
+ * ports and stays while keel runs. -1 with why in err: no such NIC, the NIC uplinks another
+ * switch, the switch is full. */
+int hv_switch_set_uplink(const char *name, unsigned nic, const uint8_t *mac, char *err,
+			 size_t err_size);
 /* The guest's console (default VM_CONSOLE_UART). VM_CONSOLE_VIRTIO adds a virtio console at PCI
  * 00:1f.0 (vdev/virtio/console.h) that takes the VM's console input; the UART stays, and the
  * output of both reaches the VM's console. -1 (why in err) for another value. */

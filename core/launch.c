@@ -5,6 +5,7 @@
 #include "arch/x86/percpu.h"
 #include "core/host_disks_hw.h"
 #include "core/hv_api.h"
+#include "drivers/nic_hw.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
 #include "vdev/platform.h"
@@ -103,6 +104,16 @@ int launch_vms(const struct boot_info *bi, struct vm **vms)
 			klog("keel.cfg:%u: [switch %s] %s", s->line, s->name, err);
 			return -1;
 		}
+		if (s->has_uplink && hv_switch_set_uplink(s->name, s->uplink_nic,
+							  s->uplink_by_mac ? s->uplink_mac : NULL,
+							  err, sizeof(err))) {
+			klog("keel.cfg:%u: [switch %s] uplink: %s", s->uplink_line, s->name, err);
+			return -1;
+		}
+		if (s->has_uplink)
+			klog("keel: switch %s: uplink nic%u", s->name,
+			     s->uplink_by_mac ? (unsigned)nic_hw_find_mac(s->uplink_mac)
+					      : s->uplink_nic);
 	}
 
 	for (unsigned i = 0; i < cfg->nr_vms; i++) {

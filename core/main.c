@@ -18,6 +18,7 @@
 #include "core/launch.h"
 #include "core/virt.h"
 #include "core/panic.h"
+#include "drivers/nic_hw.h"
 #include "drivers/nvme_hw.h"
 #include "drivers/pci_host_hw.h"
 #include "lib/kstring.h"
@@ -129,6 +130,7 @@ NORETURN void hv_main(struct boot_info *bi)
 	host_apic_init();
 	pci_host_init(bi); /* before the APs: it remaps pages and flushes this CPU's TLB only */
 	nvme_hw_init();
+	nic_hw_init();
 	host_disks_init();
 	smp_init(bi);
 	smp_selftest();

@@ -12,6 +12,7 @@
 #include "core/placement.h"
 #include "core/virt.h"
 #include "core/vm_run.h"
+#include "drivers/nic_hw.h"
 #include "lib/log.h"
 
 #define SCHED_MAX_VCPUS (CFG_MAX_VMS * VM_MAX_VCPUS)
@@ -179,6 +180,7 @@ static void cpu_loop(void *arg)
 	while (__atomic_load_n(&live_vms, __ATOMIC_ACQUIRE)) {
 		host_tpr_open();
 		console_input_poll();
+		nic_hw_poll();
 		/* between slices: every VM's output gets a turn, whoever ran */
 		if (guest_console_pending(NULL))
 			guest_console_drain(NULL, time_now_ns() + GUEST_CONSOLE_DRAIN_US * 1000ull);

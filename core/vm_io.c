@@ -4,6 +4,7 @@
 #include "core/hv_api.h"
 #include "core/kmem.h"
 #include "core/vm_io.h"
+#include "drivers/nic_hw.h"
 #include "io/blk_mem.h"
 #include "io/net_switch.h"
 #include "lib/fmt.h"
@@ -84,6 +85,32 @@ static struct net_switch *switch_named(const char *name, char *err, size_t err_s
 int hv_switch_create(const char *name, char *err, size_t err_size)
 {
 	return switch_named(name, err, err_size) ? 0 : -1;
+}
+
+int hv_switch_set_uplink(const char *name, unsigned nic, const uint8_t *mac, char *err,
+			 size_t err_size)
+{
+	struct net_switch *sw = switch_named(name, err, err_size);
+	if (!sw)
+		return -1;
+	unsigned s = (unsigned)(sw - switches.sw);
+	if (mac) {
+		int i = nic_hw_find_mac(mac);
+		if (i < 0)
+			return fail(
+				err, err_size,
+				"no NIC of keel has mac %02x:%02x:%02x:%02x:%02x:%02x; expected "
+				"one keel listed at boot",
+				mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+		nic = (unsigned)i;
+	}
+	if (switch_nets[s] == NET_SWITCH_MAX_PORTS)
+		return fail(err, err_size, "switch %s has %d ports already", sw->name,
+			    NET_SWITCH_MAX_PORTS);
+	if (nic_hw_attach(nic, sw, err, err_size))
+		return -1;
+	switch_nets[s]++; /* for good: the uplink stays as long as keel runs */
+	return 0;
 }
 
 int hv_vm_add_net(struct vm *vm, const char *switch_name, const uint8_t *mac, char *err,

@@ -24,6 +24,7 @@
 #include "core/vcpu_reset.h"
 #include "core/virt.h"
 #include "core/vm_balloon.h"
+#include "drivers/nic_hw.h"
 #include "drivers/uart16550.h"
 #include "lib/fmt.h"
 #include "lib/kstring.h"
@@ -643,6 +644,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 		__atomic_add_fetch(&v->quiet_seq, 1, __ATOMIC_SEQ_CST);
 		vm_balloon_reap(v->vm);
 		console_input_poll();
+		nic_hw_poll();
 		/* its own VM's output, in its own time: a chatty guest pays for its lines */
 		if (guest_console_pending(v->vm))
 			guest_console_drain(

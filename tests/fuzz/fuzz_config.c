@@ -89,10 +89,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    (vm->nets[j].has_mac && !config_mac_ok(vm->nets[j].mac)))
 					abort();
 		}
-		/* no switch reaches here with an uplink: keel has no NIC driver to back it */
-		for (unsigned j = 0; j < cfg.nr_switches; j++)
-			if (cfg.switches[j].has_uplink)
+		/* uplinks: a NIC number in range or a unicast MAC, each NIC in one switch */
+		for (unsigned j = 0; j < cfg.nr_switches; j++) {
+			const struct switch_config *a = &cfg.switches[j];
+
+			if (!a->has_uplink)
+				continue;
+			if (a->uplink_by_mac ? !config_mac_ok(a->uplink_mac)
+					     : a->uplink_nic > CFG_MAX_NIC_NUMBER)
 				abort();
+			for (unsigned k = 0; k < j; k++) {
+				const struct switch_config *b = &cfg.switches[k];
+
+				if (b->has_uplink && b->uplink_by_mac == a->uplink_by_mac &&
+				    (a->uplink_by_mac ? !memcmp(a->uplink_mac, b->uplink_mac, 6)
+						      : a->uplink_nic == b->uplink_nic))
+					abort();
+			}
+		}
 		config_check_memory(&cfg, 1ull << 32, &err);
 	} else {
 		unsigned lines = 1;

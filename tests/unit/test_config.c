@@ -438,9 +438,27 @@ static void switches(void **state)
 	assert_false(cfg.switches[1].has_uplink);
 	assert_int_equal(cfg.nr_vms, 1);
 
-	expect_error("[switch lan]\nuplink = nic0\n[vm a]\nmemory = 16M\nkernel = k\n", 2,
-		     "uplink = nic0: keel has no host NIC driver yet; expected a [switch lan] "
-		     "without uplink (its VMs then reach only each other)");
+	/* uplinks: by keel's NIC number or by the NIC's MAC, one switch per NIC */
+	assert_int_equal(parse("[switch lan]\nuplink = nic3\n[switch wan]\n"
+			       "uplink = 52:54:00:12:34:56\n[vm a]\nmemory = 16M\nkernel = k\n"),
+			 0);
+	assert_true(cfg.switches[0].has_uplink);
+	assert_false(cfg.switches[0].uplink_by_mac);
+	assert_int_equal(cfg.switches[0].uplink_nic, 3);
+	assert_int_equal(cfg.switches[0].uplink_line, 2);
+	assert_true(cfg.switches[1].uplink_by_mac);
+	assert_int_equal(cfg.switches[1].uplink_mac[5], 0x56);
+	expect_error("[switch lan]\nuplink = nic0\n[switch wan]\nuplink = nic0\n", 4,
+		     "uplink = nic0 is also the uplink of [switch lan] (line 2); expected each NIC "
+		     "in one switch");
+	expect_error("[switch lan]\nuplink = 52:54:00:12:34:56\n[switch wan]\n"
+		     "uplink = 52:54:00:12:34:56\n",
+		     4, "is also the uplink of [switch lan] (line 2)");
+	expect_error("[switch lan]\nuplink = 01:00:5e:00:00:01\n", 2,
+		     "uplink = 01:00:5e:00:00:01 is not a NIC's address; expected a unicast MAC or "
+		     "nicN");
+	expect_error("[switch lan]\nuplink = nic0\nuplink = nic1\n", 3,
+		     "'uplink' set twice in [switch lan]; expected each key once");
 	expect_error("[switch lan]\nuplink = eth0\n", 2,
 		     "bad uplink 'eth0'; expected nicN with N a host NIC number");
 	expect_error("[switch lan]\nuplink = nic64\n", 2, "bad uplink 'nic64'");

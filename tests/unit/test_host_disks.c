@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/host_disks.h"
@@ -17,7 +18,7 @@ static struct disk_config part(const char *label, unsigned line)
 {
 	struct disk_config d = { .kind = CFG_DISK_PART, .line = line };
 
-	strcpy(d.path, label);
+	snprintf(d.path, sizeof(d.path), "%s", label);
 	return d;
 }
 

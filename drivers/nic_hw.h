@@ -1,0 +1,51 @@
+/* keel's host NICs on the real machine: the glue between the NIC driver cores (drivers/e1000e.h:
+ * the Intel 82574L, QEMU's `-device e1000e`), host PCI (drivers/pci_host_hw.h) and keel's Ethernet
+ * switches (io/net_switch.h), which a NIC joins as the uplink of one switch ([switch NAME]
+ * uplink = nicN in keel.cfg).
+ *
+ * At boot every supported NIC is claimed (memory decoding and bus mastering on, INTx off: keel
+ * polls), given DMA pages from keel's memory and brought up; keel numbers them nic0, nic1 ... in
+ * PCI order. Frames move without interrupts:
+ * - to the wire: a frame queued for the uplink port is sent at once by the CPU that queued it
+ *   (the port's notify), or at the next poll when another CPU holds the NIC;
+ * - from the wire: nic_hw_poll, called by every CPU between guest slices and on each guest exit,
+ *   hands received frames to the switch (copied out of the NIC's buffer first: a device can
+ *   change its DMA buffers at any time).
+ * Each NIC has a lock held for one driver call at a time, never while waiting for the device.
+ * A link change is logged once per change; a NIC the core gives up on is logged once and loses its
+ * bus mastering, and its switch carries on without the wire. */
+#ifndef KEEL_DRIVERS_NIC_HW_H
+#define KEEL_DRIVERS_NIC_HW_H
+
+#include "drivers/e1000e.h"
+#include "lib/types.h"
+
+#define NIC_HW_MAX 4 /* NICs keel drives; more are logged and left alone */
+
+struct net_switch;
+
+/* Finds, claims and brings up every supported NIC; one log line each. After pci_host_init, on
+ * the boot CPU. */
+void nic_hw_init(void);
+unsigned nic_hw_count(void);
+/* The NIC whose MAC is mac, or -1. */
+int nic_hw_find_mac(const uint8_t mac[6]);
+/* Makes NIC i the uplink of sw (each NIC uplinks one switch, for as long as keel runs): 0, or -1
+ * with why in err. */
+int nic_hw_attach(unsigned i, struct net_switch *sw, char *err, size_t err_size);
+/* Moves frames: received ones to the switch, queued ones to the wire; follows link and faults.
+ * Any CPU, any time; a NIC another CPU is polling is skipped. */
+void nic_hw_poll(void);
+
+/* One NIC as the shell's `nics` shows it. */
+struct nic_hw_view {
+	const char *where, *model, *state, *sw; /* sw: its switch, or NULL */
+	uint8_t mac[6];
+	bool link_up;
+	struct e1000e_stats st;
+	uint64_t to_switch, to_switch_dropped; /* received frames given to the switch, or refused */
+	uint64_t from_switch_dropped; /* frames (or segments) of the switch the NIC refused */
+};
+void nic_hw_view(unsigned i, struct nic_hw_view *out);
+
+#endif

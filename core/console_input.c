@@ -9,6 +9,7 @@
 #include "core/kmem.h"
 #include "core/shell.h"
 #include "core/vm_run.h"
+#include "drivers/nic_hw.h"
 #include "drivers/nvme_hw.h"
 #include "drivers/pci_host_hw.h"
 #include "drivers/uart16550.h"
@@ -285,6 +286,35 @@ static void host_nvme(void *ctx, unsigned i, struct shell_nvme_view *out)
 	nvme_hw_counts(i, &out->done, &out->failed);
 }
 
+static unsigned host_nr_nics(void *ctx)
+{
+	(void)ctx;
+	return nic_hw_count();
+}
+
+static void host_nic(void *ctx, unsigned i, struct shell_nic_view *out)
+{
+	(void)ctx;
+	struct nic_hw_view v;
+	memset(&v, 0, sizeof(v));
+	nic_hw_view(i, &v);
+	*out = (struct shell_nic_view){
+		.where = v.where,
+		.model = v.model,
+		.state = v.state,
+		.sw = v.sw,
+		.link_up = v.link_up,
+		.rx_frames = v.st.rx_frames,
+		.rx_bytes = v.st.rx_bytes,
+		.tx_frames = v.st.tx_frames,
+		.tx_bytes = v.st.tx_bytes,
+		.rx_dropped = v.st.rx_dropped + v.to_switch_dropped,
+		.tx_dropped = v.st.tx_dropped + v.from_switch_dropped,
+		.resets = v.st.resets,
+	};
+	memcpy(out->mac, v.mac, sizeof(out->mac));
+}
+
 static const struct host_disks *host_disks(void *ctx)
 {
 	(void)ctx;
@@ -312,6 +342,8 @@ static const struct shell_host shell_host = {
 	.nr_nvme = host_nr_nvme,
 	.nvme = host_nvme,
 	.disks = host_disks,
+	.nr_nics = host_nr_nics,
+	.nic = host_nic,
 	.pci = host_pci,
 	.write = host_write,
 };

@@ -495,6 +495,39 @@ static int cmd_disks(struct shell *sh, const char *arg, const char *more)
 	return 0;
 }
 
+static int cmd_nics(struct shell *sh, const char *arg, const char *more)
+{
+	unsigned nr = sh->host->nr_nics ? sh->host->nr_nics(sh->host->ctx) : 0;
+
+	(void)arg;
+	(void)more;
+	if (!nr) {
+		sayln(sh, "nics: no host NIC found");
+		return 0;
+	}
+	for (unsigned i = 0; i < nr; i++) {
+		struct shell_nic_view n;
+		const uint8_t *m = n.mac;
+
+		memset(&n, 0, sizeof(n));
+		sh->host->nic(sh->host->ctx, i, &n);
+		say(sh, "nic%u %s %s, mac %02x:%02x:%02x:%02x:%02x:%02x: %s, link %s", i,
+		    n.where ? n.where : "?", n.model ? n.model : "?", m[0], m[1], m[2], m[3], m[4],
+		    m[5], n.state ? n.state : "?", n.link_up ? "up" : "down");
+		if (n.sw)
+			sayln(sh, ", uplink of switch %.31s", n.sw);
+		else
+			sayln(sh, ", no switch");
+		sayln(sh, "  rx: %llu frames, %llu bytes, %llu dropped",
+		      (unsigned long long)n.rx_frames, (unsigned long long)n.rx_bytes,
+		      (unsigned long long)n.rx_dropped);
+		sayln(sh, "  tx: %llu frames, %llu bytes, %llu dropped; resets %u",
+		      (unsigned long long)n.tx_frames, (unsigned long long)n.tx_bytes,
+		      (unsigned long long)n.tx_dropped, n.resets);
+	}
+	return 0;
+}
+
 static const struct shell_cmd {
 	const char *name;
 	unsigned nr_args; /* 0, 1 or 2 */
@@ -513,6 +546,7 @@ static const struct shell_cmd {
 	  "VM NAME's guest keeps SIZE (e.g. 128M) of its memory; its balloon gives keel the rest",
 	  cmd_balloon },
 	{ "pci", 0, "pci", "host PCI functions: address, IDs, class, BARs, owner", cmd_pci },
+	{ "nics", 0, "nics", "host NICs: MAC, link, switch, frames and drops each way", cmd_nics },
 	{ "disks", 0, "disks", "NVMe controllers, their namespaces and partitions, and owners",
 	  cmd_disks },
 };

@@ -18,6 +18,8 @@
  *                  NAME` then shows the target, what the guest gave and its memory statistics
  *   pci            the host's PCI functions as keel found them at boot, one a line, with their
  *                  owner (none, keel, or the VM it is passed to)
+ *   nics           keel's host NICs: where, MAC, link, the switch each is the uplink of, and
+ *                  frames, bytes and drops each way
  *   disks          keel's NVMe controllers (state, commands, failures), and each namespace and
  *                  GPT partition on them: its keel.cfg name, size, and the VM disk that has it
  * Every output line ends with "\r\n" (a serial terminal). */
@@ -54,6 +56,18 @@ struct shell_disk_view {
 	uint64_t reads, writes, flushes, errors; /* requests (errors: completed with another status
 						  * than OK) */
 	uint64_t read_bytes, written_bytes;	 /* of the reads and writes that succeeded */
+};
+
+/* One of keel's host NICs as `nics` shows it: frames and bytes each way since boot. */
+struct shell_nic_view {
+	const char *where, *model, *state;
+	const char *sw; /* the switch it is the uplink of, or NULL */
+	uint8_t mac[6];
+	bool link_up;
+	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+	uint64_t rx_dropped; /* frame errors and bad lengths, and frames the switch did not take */
+	uint64_t tx_dropped; /* refused by the NIC (ring full, link down) or lost in a reset */
+	unsigned resets;
 };
 
 /* One of keel's NVMe controllers as `disks` shows it. */
@@ -144,6 +158,9 @@ struct shell_host {
 	unsigned (*nr_nvme)(void *ctx);
 	void (*nvme)(void *ctx, unsigned i, struct shell_nvme_view *out);
 	const struct host_disks *(*disks)(void *ctx);
+	/* keel's host NICs (drivers/nic_hw.h); optional */
+	unsigned (*nr_nics)(void *ctx);
+	void (*nic)(void *ctx, unsigned i, struct shell_nic_view *out);
 	/* the host's PCI functions (drivers/pci_host.h); optional */
 	const struct pci_host *(*pci)(void *ctx);
 	void (*write)(void *ctx, const char *s, size_t n); /* raw console output */

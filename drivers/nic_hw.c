@@ -173,10 +173,14 @@ int nic_hw_find_mac(const uint8_t mac[6])
 
 /* ---- frames -------------------------------------------------------------------------------- */
 
+/* A frame the core refuses (ring full, link down, not running) is counted by the core */
 static void to_wire(struct nic_hw *n, const uint8_t *frame, size_t len)
 {
-	if (len > E1000E_ETH_MAX || e1000e_tx(&n->dev, frame, (unsigned)len) != E1000E_OK)
-		n->from_switch_dropped++;
+	if (len > E1000E_ETH_MAX) {
+		n->from_switch_dropped++; /* an 802.1Q-tagged full-size frame: no room for it */
+		return;
+	}
+	e1000e_tx(&n->dev, frame, (unsigned)len);
 }
 
 /* Everything the switch queued for the wire, with the NIC's lock held. A frame with offloads is

@@ -44,7 +44,9 @@ struct nic_hw_view {
 	bool link_up;
 	struct e1000e_stats st;
 	uint64_t to_switch, to_switch_dropped; /* received frames given to the switch, or refused */
-	uint64_t from_switch_dropped; /* frames (or segments) of the switch the NIC refused */
+	/* frames of the switch keel could not hand to the core: offloads it could not finish, or
+	 * longer than the NIC sends (the core counts what it refuses in st.tx_dropped) */
+	uint64_t from_switch_dropped;
 };
 void nic_hw_view(unsigned i, struct nic_hw_view *out);
 

@@ -10,13 +10,17 @@ host_nic_free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# host_nic_session: web's file fetched from here once it says it is done, then Enter for web
-# (keel.hold) to power off; lone powers off by itself
+# host_nic_session: web's file fetched from here once it says it is done, `nics` at keel's shell,
+# then Enter for web (keel.hold) to power off; lone powers off by itself
 host_nic_session() {
 	e2e_console_wait "web| KEEL-UPLINK-DONE" || return
 	e2e_console_wait "lone| KEEL-UPLINK-DONE" || return
 	curl -s --max-time 120 -o "$host_nic_dir/got" "http://127.0.0.1:$host_nic_fwd/blob" ||
 		e2e_console_error="curl http://127.0.0.1:$host_nic_fwd/blob failed (hostfwd to web)"
+	e2e_console_focus "keel's shell" || return
+	e2e_console_type 'nics\r'
+	e2e_console_wait "  tx: " || return
+	e2e_console_focus "vm web" || return
 	e2e_console_type '\r'
 	e2e_console_wait "vm web: powered off" || return
 }
@@ -62,8 +66,15 @@ CFG
 		"keel: pci 00:05.0 8086:10d3 class 020000 Ethernet" \
 		"keel: nic0: 00:05.0 Intel 82574L, mac 52:54:00:12:34:56, link " \
 		"keel: switch wan: uplink nic0" "web| KEEL-UPLINK-FETCHED: $want" \
-		"lone| KEEL-UPLINK-FETCH-FAILED" "!lone| KEEL-UPLINK-FETCHED" "vm lone: powered off" ||
+		"lone| KEEL-UPLINK-FETCH-FAILED" "!lone| KEEL-UPLINK-FETCHED" "vm lone: powered off" \
+		"nic0 00:05.0 Intel 82574L, mac 52:54:00:12:34:56: running, link up, uplink of switch wan" ||
 		return
+	# at least the two files each way went through the NIC
+	local rx tx
+	rx=$(sed -n 's/^  rx: \([0-9]*\) frames, \([0-9]*\) bytes.*/\2/p' "$out/$case.log" | head -n1)
+	tx=$(sed -n 's/^  tx: \([0-9]*\) frames, \([0-9]*\) bytes.*/\2/p' "$out/$case.log" | head -n1)
+	[ "${rx:-0}" -gt 1048576 ] && [ "${tx:-0}" -gt 1048576 ] ||
+		{ e2e_fail "$case" "nics counted rx $rx and tx $tx bytes; expected over 1 MiB each"; return; }
 	served=$(sed -n 's/^web| KEEL-UPLINK-SERVED: \([0-9a-f]*\).*/\1/p' "$out/$case.log" | head -n1)
 	fetched=$(sha256sum <"$dir/got" 2>/dev/null | cut -d' ' -f1)
 	[ -n "$served" ] && [ "$fetched" = "$served" ] ||

@@ -79,6 +79,23 @@ static void fake_nvme(void *ctx, unsigned i, struct shell_nvme_view *out)
 	*out = fake_nvme_views[i];
 }
 
+static struct shell_nic_view fake_nic_views[2];
+static unsigned fake_nr_nic;
+
+static unsigned fake_nr_nics(void *ctx)
+{
+	assert_ptr_equal(ctx, &fake);
+	return fake_nr_nic;
+}
+
+static void fake_nic(void *ctx, unsigned i, struct shell_nic_view *out)
+{
+	assert_ptr_equal(ctx, &fake);
+	assert_true(i < fake_nr_nic);
+	assert_null(out->where); /* zeroed first */
+	*out = fake_nic_views[i];
+}
+
 static const struct host_disks *fake_host_disks(void *ctx)
 {
 	assert_ptr_equal(ctx, &fake);
@@ -190,6 +207,8 @@ static const struct shell_host host = {
 	.nr_nvme = fake_nr_nvme,
 	.nvme = fake_nvme,
 	.disks = fake_host_disks,
+	.nr_nics = fake_nr_nics,
+	.nic = fake_nic,
 	.vm_console = fake_vm_console,
 	.vm_stop = fake_vm_stop,
 	.vm_restart = fake_vm_restart,
@@ -252,9 +271,9 @@ static void help_lists_every_command(void **state)
 	clear_out();
 	assert_int_equal(shell_run_line(&sh, "help"), 0);
 	static const char *const usages[] = {
-		"  help ", "  vms ",	      "  stats NAME ",	      "  stop NAME ",
-		"  mem ",  "  restart NAME ", "  balloon NAME SIZE ", "  pci ",
-		"  disks "
+		"  help ",  "  vms ",	       "  stats NAME ",	       "  stop NAME ",
+		"  mem ",   "  restart NAME ", "  balloon NAME SIZE ", "  pci ",
+		"  disks ", "  nics "
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(usages); i++)
 		assert_non_null(strstr(fake.out, usages[i]));
@@ -263,7 +282,7 @@ static void help_lists_every_command(void **state)
 	unsigned lines = 0;
 	for (const char *p = fake.out; (p = strstr(p, "\r\n")); p += 2)
 		lines++;
-	assert_int_equal(lines, 10);
+	assert_int_equal(lines, 11);
 	assert_null(strstr(fake.out, "\n\n"));
 	assert_string_equal(fake.out + fake.out_len - 2, "\r\n");
 	expect_run("help me", -1, "usage: help\r\n");
@@ -515,6 +534,43 @@ static void disks(void **state)
 		   "resets 0\r\n");
 	expect_run("disks x", -1, "usage: disks\r\n");
 	fake_nr_nvme_ctrls = 0;
+}
+
+/* `nics`: each NIC, its switch, and its counters each way */
+static void nics(void **state)
+{
+	(void)state;
+	fake_nr_nic = 0;
+	expect_run("nics", 0, "nics: no host NIC found\r\n");
+	fake_nr_nic = 2;
+	fake_nic_views[0] = (struct shell_nic_view){ .where = "00:05.0",
+						     .model = "Intel 82574L",
+						     .state = "running",
+						     .sw = "wan",
+						     .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
+						     .link_up = true,
+						     .rx_frames = 10,
+						     .rx_bytes = 6000,
+						     .tx_frames = 7,
+						     .tx_bytes = 900,
+						     .rx_dropped = 2,
+						     .tx_dropped = 1,
+						     .resets = 1 };
+	fake_nic_views[1] = (struct shell_nic_view){ .where = "01:00.0",
+						     .model = "Intel 82574L",
+						     .state = "failed",
+						     .mac = { 2, 0, 0, 0, 0, 1 } };
+	expect_run(
+		"nics", 0,
+		"nic0 00:05.0 Intel 82574L, mac 52:54:00:12:34:56: running, link up, uplink of "
+		"switch wan\r\n"
+		"  rx: 10 frames, 6000 bytes, 2 dropped\r\n"
+		"  tx: 7 frames, 900 bytes, 1 dropped; resets 1\r\n"
+		"nic1 01:00.0 Intel 82574L, mac 02:00:00:00:00:01: failed, link down, no switch\r\n"
+		"  rx: 0 frames, 0 bytes, 0 dropped\r\n"
+		"  tx: 0 frames, 0 bytes, 0 dropped; resets 0\r\n");
+	expect_run("nics 1", -1, "usage: nics\r\n");
+	fake_nr_nic = 0;
 }
 
 /* `stats`' line per virtio-blk disk */
@@ -773,6 +829,7 @@ int main(void)
 		cmocka_unit_test_setup(pci, setup),
 		cmocka_unit_test_setup(disks, setup),
 		cmocka_unit_test_setup(stats_disks, setup),
+		cmocka_unit_test_setup(nics, setup),
 		cmocka_unit_test_setup(words_and_errors, setup),
 		cmocka_unit_test_setup(typing_runs_lines, setup),
 		cmocka_unit_test_setup(balloon, setup),

@@ -44,6 +44,19 @@ void console_write(const void *writer, const char *s, size_t n)
 		spin_unlock(&lock);
 }
 
+bool console_has_framebuffer(void)
+{
+	return fbcon_active();
+}
+
+void console_set_status(const char *text)
+{
+	bool locked = spin_lock_bounded(&lock, 100000000ul);
+	fbcon_set_status(text);
+	if (locked)
+		spin_unlock(&lock);
+}
+
 void klog(const char *fmt, ...)
 {
 	char line[512];

@@ -14,5 +14,8 @@ void console_init_framebuffer(const struct boot_framebuffer *fb);
  * address that stands for one writer: its VM, the shell) tells whose text it is: text that
  * comes while another writer's line is open starts on a new line (core/console_line.h). */
 void console_write(const void *writer, const char *s, size_t n);
+/* Whether keel draws on a framebuffer; the status bar there (drivers/fbcon.h), between lines. */
+bool console_has_framebuffer(void);
+void console_set_status(const char *text);
 
 #endif

@@ -10,6 +10,7 @@
 #include "core/console_input.h"
 #include "core/guest_console.h"
 #include "core/placement.h"
+#include "core/status_bar_hw.h"
 #include "core/virt.h"
 #include "core/vm_run.h"
 #include "drivers/nic_hw.h"
@@ -181,6 +182,7 @@ static void cpu_loop(void *arg)
 		host_tpr_open();
 		console_input_poll();
 		nic_hw_poll();
+		status_bar_tick();
 		/* between slices: every VM's output gets a turn, whoever ran */
 		if (guest_console_pending(NULL))
 			guest_console_drain(NULL, time_now_ns() + GUEST_CONSOLE_DRAIN_US * 1000ull);

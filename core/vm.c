@@ -10,6 +10,7 @@
 #include "core/guest_console.h"
 #include "core/kmem.h"
 #include "core/sched.h"
+#include "core/status_bar_hw.h"
 #include "core/virt.h"
 #include "core/vm_balloon.h"
 #include "core/vm_io.h"
@@ -313,6 +314,7 @@ void hv_run(struct vm **vms, unsigned nr)
 		vms[i]->prefix_output = nr > 1;
 	console_input_attach(vms, nr);
 	guest_console_attach(vms, nr);
+	status_bar_attach(vms, nr);
 	sched_place(vms, nr);
 	sched_run(vms, nr);
 }

@@ -13,6 +13,10 @@ host_pci_session() {
 	e2e_console_wait "class 020000 Ethernet" 2 || return
 	e2e_console_type 'disks\r'
 	e2e_console_wait "  nvme0n1 " || return
+	# the framebuffer's status bar, which keel draws once a second while VMs run
+	"$root/tools/qemu-screen-bar" "$out/host-pci.monitor" "$out/host-pci.ppm" \
+		>"$out/host-pci.screen" 2>&1 ||
+		e2e_console_error="no status bar on the framebuffer: $(tail -n1 "$out/host-pci.screen")"
 	e2e_console_type 'stop x\r'
 }
 
@@ -22,7 +26,9 @@ host_pci_svm() {
 	truncate -s 1M "$img"
 	printf '[vm x]\nmemory = 32M\nkernel = hello.elf\nexit_port = no\n' >"$dir/keel.cfg"
 	# romfile= off: no option ROM, so OVMF does not try to boot from the NIC (EMULATION.md)
+	rm -f "$out/host-pci.monitor"
 	QEMU_OPTS="${QEMU_OPTS:-} --qemu -drive --qemu if=none,id=hpd0,file=$img,format=raw
+		--qemu -monitor --qemu unix:$out/host-pci.monitor,server=on,wait=off
 		--qemu -device --qemu nvme,serial=keel,drive=hpd0,addr=0x4
 		--qemu -device --qemu pcie-root-port,id=hprp,chassis=1,addr=0x5
 		--qemu -device --qemu e1000e,romfile=,bus=hprp" \

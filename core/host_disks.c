@@ -56,17 +56,6 @@ int host_disks_add_part(struct host_disks *t, unsigned ns, unsigned part, uint64
 	return (int)t->nr++;
 }
 
-static int fail(char *err, size_t n, const char *fmt, ...) PRINTF_LIKE(3, 4);
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	kvsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* The entry d names; -1 with err set when there is none, or more than one label matches. */
 static int find(const struct host_disks *t, const struct disk_config *d, char *err, size_t n)
 {
@@ -81,7 +70,7 @@ static int find(const struct host_disks *t, const struct disk_config *d, char *e
 		    strcmp(h->label, d->path) != 0)
 			continue;
 		if (found >= 0)
-			return fail(
+			return kfail(
 				err, n,
 				"partitions %s and %s are both named %s; expected one partition "
 				"of that name on keel's disks",
@@ -95,24 +84,24 @@ static int find(const struct host_disks *t, const struct disk_config *d, char *e
 
 		for (unsigned i = 0; i < t->nr; i++)
 			nr_ns += !t->d[i].part;
-		return fail(err, n, "no NVMe namespace %u; expected 1 to %u (keel found %u)",
-			    d->nsid, nr_ns, nr_ns);
+		return kfail(err, n, "no NVMe namespace %u; expected 1 to %u (keel found %u)",
+			     d->nsid, nr_ns, nr_ns);
 	}
-	return fail(err, n, "no GPT partition named %s on keel's disks; expected the name of one",
-		    d->path);
+	return kfail(err, n, "no GPT partition named %s on keel's disks; expected the name of one",
+		     d->path);
 }
 
 static int refuse_held(const struct host_disk *h, const struct host_disk *by, char *err, size_t n)
 {
 	if (h == by)
-		return fail(err, n,
-			    "%s is vd%c of [vm %s] (line %u) already; expected it in one "
-			    "disk of one VM",
-			    h->name, 'a' + by->vm_disk, by->vm, by->line);
-	return fail(err, n,
-		    "%s overlaps %s, vd%c of [vm %s] (line %u); expected a namespace and its "
-		    "partitions in different VMs' disks never both",
-		    h->name, by->name, 'a' + by->vm_disk, by->vm, by->line);
+		return kfail(err, n,
+			     "%s is vd%c of [vm %s] (line %u) already; expected it in one "
+			     "disk of one VM",
+			     h->name, 'a' + by->vm_disk, by->vm, by->line);
+	return kfail(err, n,
+		     "%s overlaps %s, vd%c of [vm %s] (line %u); expected a namespace and its "
+		     "partitions in different VMs' disks never both",
+		     h->name, by->name, 'a' + by->vm_disk, by->vm, by->line);
 }
 
 int host_disks_claim(struct host_disks *t, const struct disk_config *d, const char *vm,
@@ -122,7 +111,7 @@ int host_disks_claim(struct host_disks *t, const struct disk_config *d, const ch
 	struct host_disk *h;
 
 	if (d->kind != CFG_DISK_PART && d->kind != CFG_DISK_NVME)
-		return fail(err, err_size, "not a host disk; expected part:LABEL or nvme:N");
+		return kfail(err, err_size, "not a host disk; expected part:LABEL or nvme:N");
 	idx = find(t, d, err, err_size);
 	if (idx < 0)
 		return -1;

@@ -24,21 +24,11 @@
 
 const struct virt_ops *virt;
 
-static int fail(char *err, size_t n, const char *fmt, ...) PRINTF_LIKE(3, 4);
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	kvsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 int hv_init(char *err, size_t err_size)
 {
 	virt = virt_select();
 	if (!virt)
-		return fail(err, err_size, "no virtualization backend for this CPU vendor");
+		return kfail(err, err_size, "no virtualization backend for this CPU vendor");
 	return virt->cpu_enable(err, err_size);
 }
 
@@ -64,7 +54,7 @@ struct vm *hv_vm_create(const char *name, char *err, size_t err_size)
 {
 	struct vm *vm = kmem_alloc_pages(sizeof(*vm), PAGE_SIZE);
 	if (!vm) {
-		fail(err, err_size, "out of memory for the VM structure");
+		kfail(err, err_size, "out of memory for the VM structure");
 		return NULL;
 	}
 	kstrlcpy(vm->name, name, sizeof(vm->name));
@@ -75,7 +65,7 @@ struct vm *hv_vm_create(const char *name, char *err, size_t err_size)
 	vm->platform = kmem_alloc_pages(sizeof(struct platform), PAGE_SIZE);
 	vm->con = kmem_alloc_pages(sizeof(struct conbuf), PAGE_SIZE);
 	if (!vm->platform || !vm->con || stage2_init(&vm->stage2, virt->stage2_format(), &a)) {
-		fail(err, err_size, "out of memory for the VM's devices and stage-2 tables");
+		kfail(err, err_size, "out of memory for the VM's devices and stage-2 tables");
 		if (vm->platform)
 			kmem_free_pages(vm->platform, sizeof(struct platform));
 		if (vm->con)
@@ -90,12 +80,12 @@ struct vm *hv_vm_create(const char *name, char *err, size_t err_size)
 struct vcpu *hv_vcpu_create(struct vm *vm, char *err, size_t err_size)
 {
 	if (vm->nr_vcpus == VM_MAX_VCPUS) {
-		fail(err, err_size, "more than %d vCPUs", VM_MAX_VCPUS);
+		kfail(err, err_size, "more than %d vCPUs", VM_MAX_VCPUS);
 		return NULL;
 	}
 	struct vcpu *v = kmem_alloc_pages(sizeof(*v), PAGE_SIZE);
 	if (!v) {
-		fail(err, err_size, "out of memory for a vCPU");
+		kfail(err, err_size, "out of memory for a vCPU");
 		return NULL;
 	}
 	v->vm = vm;
@@ -104,14 +94,14 @@ struct vcpu *hv_vcpu_create(struct vm *vm, char *err, size_t err_size)
 	v->fpu = kmem_alloc_pages(fpu_area_size(), PAGE_SIZE);
 	if (!v->fpu) {
 		kmem_free_pages(v, sizeof(*v));
-		fail(err, err_size, "out of memory for a vCPU's FPU state");
+		kfail(err, err_size, "out of memory for a vCPU's FPU state");
 		return NULL;
 	}
 	if (virt->vcpu_create(v)) {
 		virt->vcpu_destroy(v);
 		kmem_free_pages(v->fpu, fpu_area_size());
 		kmem_free_pages(v, sizeof(*v));
-		fail(err, err_size, "out of memory for the vCPU's %s state", virt->name);
+		kfail(err, err_size, "out of memory for the vCPU's %s state", virt->name);
 		return NULL;
 	}
 	vm->vcpus[vm->nr_vcpus++] = v;
@@ -145,18 +135,18 @@ static int back_ram(struct vm *vm, uint64_t bytes, char *err, size_t err_size)
 	struct gmem_extent *scratch = kmem_alloc_pages(scratch_size, PAGE_SIZE), *ext = NULL;
 
 	if (!scratch)
-		return fail(err, err_size, "out of memory for the VM's memory map");
+		return kfail(err, err_size, "out of memory for the VM's memory map");
 	for (unsigned i = 0; i < n; i++) {
 		if (kmem_alloc_guest_ram(gpa[i], size[i], scratch, VM_MAX_EXTENTS, &nr)) {
 			kmem_free_guest_ram(scratch, nr);
 			kmem_free_pages(scratch, scratch_size);
 			uint64_t free = kmem_free_bytes();
 			if (free < bytes)
-				return fail(err, err_size,
-					    "not enough host RAM: %llu MiB needed, %llu MiB free",
-					    (unsigned long long)(bytes / MiB),
-					    (unsigned long long)(free / MiB));
-			return fail(
+				return kfail(err, err_size,
+					     "not enough host RAM: %llu MiB needed, %llu MiB free",
+					     (unsigned long long)(bytes / MiB),
+					     (unsigned long long)(free / MiB));
+			return kfail(
 				err, err_size,
 				"host RAM too fragmented: %llu MiB needed, %llu MiB free in more "
 				"than %u blocks",
@@ -172,7 +162,7 @@ static int back_ram(struct vm *vm, uint64_t bytes, char *err, size_t err_size)
 		kmem_free_guest_ram(scratch, nr);
 	kmem_free_pages(scratch, scratch_size);
 	if (!ext)
-		return fail(err, err_size, "out of memory for the VM's memory map");
+		return kfail(err, err_size, "out of memory for the VM's memory map");
 	vm->mem = (struct guest_mem){ .ext = ext, .nr = nr };
 	return 0;
 }
@@ -196,7 +186,7 @@ static void log_blocks(const struct vm *vm)
 int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size)
 {
 	if (vm->mem.nr)
-		return fail(err, err_size, "memory is already set up");
+		return kfail(err, err_size, "memory is already set up");
 	if (back_ram(vm, bytes, err, err_size))
 		return -1;
 	for (unsigned i = 0; i < vm->mem.nr; i++) {
@@ -205,10 +195,10 @@ int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size
 		memset(e->hva, 0, e->size);
 		/* per block: the builder picks the largest leaves each block's alignment allows */
 		if (stage2_map(&vm->stage2, e->gpa, e->hpa, e->size))
-			return fail(err, err_size, "out of memory for stage-2 tables");
+			return kfail(err, err_size, "out of memory for stage-2 tables");
 	}
 	if (stage2_for_each_leaf(&vm->stage2, leaf_is_own_ram, vm))
-		return fail(err, err_size, "stage-2 tables map memory that is not the VM's");
+		return kfail(err, err_size, "stage-2 tables map memory that is not the VM's");
 	klog("vm %s: stage 2 maps only its own %llu MiB: %llu 1 GiB, %llu 2 MiB, %llu 4 KiB leaves, "
 	     "in %u host block%s",
 	     vm->name, (unsigned long long)(bytes / MiB), (unsigned long long)vm->stage2.pages_1g,
@@ -230,12 +220,12 @@ static int load(struct vm *vm, char *err, size_t err_size)
 	char why[160];
 
 	if (!vm->mem.nr)
-		return fail(err, err_size, "load the kernel after setting up memory");
+		return kfail(err, err_size, "load the kernel after setting up memory");
 	if (!vm->nr_vcpus)
-		return fail(err, err_size, "create the boot vCPU before loading the kernel");
+		return kfail(err, err_size, "create the boot vCPU before loading the kernel");
 	if (guest_load(&vm->mem, vm->memory, vm->kernel, vm->kernel_size, vm->initrd,
 		       vm->initrd_size, vm->cmdline, &boot, why, sizeof(why)))
-		return fail(err, err_size, "%s", why);
+		return kfail(err, err_size, "%s", why);
 	/* vCPU 0 takes it when it joins the VM's next life, on its own CPU (core/vm_run.c) */
 	vm->boot = boot;
 	kstrlcpy(vm->kernel_format, boot.format, sizeof(vm->kernel_format));
@@ -256,7 +246,7 @@ int hv_vm_load_kernel(struct vm *vm, const void *image, size_t size, const char 
 int hv_vm_load_initrd(struct vm *vm, const void *image, size_t size, char *err, size_t err_size)
 {
 	if (!vm->kernel)
-		return fail(err, err_size, "load the kernel before the initrd");
+		return kfail(err, err_size, "load the kernel before the initrd");
 	vm->initrd = image;
 	vm->initrd_size = size;
 	return load(vm, err, err_size);
@@ -279,7 +269,7 @@ int hv_vm_rebuild(struct vm *vm, char *err, size_t err_size)
 	 * the balloon took come back first (the loaders expect all of RAM); pages it moved are
 	 * zeroed where they are now, through gmem. */
 	if (vm_balloon_fill(vm))
-		return fail(err, err_size, "no free host memory for the pages its balloon held");
+		return kfail(err, err_size, "no free host memory for the pages its balloon held");
 	for (unsigned i = 0; i < vm->mem.nr; i++)
 		if (vm->mem.frame)
 			gmem_fill(&vm->mem, vm->mem.ext[i].gpa, 0, vm->mem.ext[i].size);
@@ -302,8 +292,8 @@ int hv_vcpu_pin(struct vcpu *v, unsigned cpu, char *err, size_t err_size)
 {
 	struct percpu *pc = percpu_get(cpu);
 	if (!pc || pc->state != CPU_ONLINE)
-		return fail(err, err_size, "cpu %u is not online (%u CPUs online)", cpu,
-			    percpu_online_count());
+		return kfail(err, err_size, "cpu %u is not online (%u CPUs online)", cpu,
+			     percpu_online_count());
 	v->pin = (int)cpu;
 	return 0;
 }

@@ -22,16 +22,6 @@ static unsigned switch_nets[NET_MAX_SWITCHES];
 
 _Static_assert(sizeof(((struct vm_net *)0)->mac) == NET_MAC_LEN, "a MAC is 6 bytes");
 
-static int fail(char *err, size_t n, const char *fmt, ...) PRINTF_LIKE(3, 4);
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	kvsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* blk_mem structures come from keel's page allocator, one page each (kmem's unit) */
 static void release_mem_disk(struct blk_backend *b)
 {
@@ -42,14 +32,14 @@ int hv_vm_add_disk(struct vm *vm, void *image, size_t size, bool read_only, char
 		   size_t err_size)
 {
 	if (vm->nr_disks == VM_MAX_DISKS)
-		return fail(err, err_size, "more than %d disks", VM_MAX_DISKS);
+		return kfail(err, err_size, "more than %d disks", VM_MAX_DISKS);
 	if (!image || size == 0 || size % BLK_SECTOR_SIZE)
-		return fail(err, err_size,
-			    "disk image of %zu bytes; expected a non-zero multiple of %u bytes",
-			    size, BLK_SECTOR_SIZE);
+		return kfail(err, err_size,
+			     "disk image of %zu bytes; expected a non-zero multiple of %u bytes",
+			     size, BLK_SECTOR_SIZE);
 	struct blk_mem *m = kmem_alloc_pages(sizeof(*m), PAGE_SIZE);
 	if (!m)
-		return fail(err, err_size, "out of memory for a disk backend");
+		return kfail(err, err_size, "out of memory for a disk backend");
 	blk_mem_init(m, image, size, read_only);
 	m->blk.release = release_mem_disk;
 	vm->disks[vm->nr_disks++] = &m->blk;
@@ -59,9 +49,9 @@ int hv_vm_add_disk(struct vm *vm, void *image, size_t size, bool read_only, char
 int hv_vm_add_disk_backend(struct vm *vm, struct blk_backend *disk, char *err, size_t err_size)
 {
 	if (vm->nr_disks == VM_MAX_DISKS)
-		return fail(err, err_size, "more than %d disks", VM_MAX_DISKS);
+		return kfail(err, err_size, "more than %d disks", VM_MAX_DISKS);
 	if (!disk || !disk->ops || !disk->sectors)
-		return fail(err, err_size, "an empty disk backend; expected one with sectors");
+		return kfail(err, err_size, "an empty disk backend; expected one with sectors");
 	vm->disks[vm->nr_disks++] = disk;
 	return 0;
 }
@@ -70,15 +60,16 @@ int hv_vm_add_disk_backend(struct vm *vm, struct blk_backend *disk, char *err, s
 static struct net_switch *switch_named(const char *name, char *err, size_t err_size)
 {
 	if (!name || !config_name_ok(name, strlen(name))) {
-		fail(err, err_size, "bad switch name; expected 1 to %d letters, digits, '-' or '_'",
-		     CFG_NAME_MAX);
+		kfail(err, err_size,
+		      "bad switch name; expected 1 to %d letters, digits, '-' or '_'",
+		      CFG_NAME_MAX);
 		return NULL;
 	}
 	struct net_switch *sw = net_switch_find_or_create(&switches, name);
 	if (!sw)
-		fail(err, err_size,
-		     "more than %d switches; expected at most %d different switch names",
-		     NET_MAX_SWITCHES, NET_MAX_SWITCHES);
+		kfail(err, err_size,
+		      "more than %d switches; expected at most %d different switch names",
+		      NET_MAX_SWITCHES, NET_MAX_SWITCHES);
 	return sw;
 }
 
@@ -97,7 +88,7 @@ int hv_switch_set_uplink(const char *name, unsigned nic, const uint8_t *mac, cha
 	if (mac) {
 		int i = nic_hw_find_mac(mac);
 		if (i < 0)
-			return fail(
+			return kfail(
 				err, err_size,
 				"no NIC of keel has mac %02x:%02x:%02x:%02x:%02x:%02x; expected "
 				"one keel listed at boot",
@@ -105,8 +96,8 @@ int hv_switch_set_uplink(const char *name, unsigned nic, const uint8_t *mac, cha
 		nic = (unsigned)i;
 	}
 	if (switch_nets[s] == NET_SWITCH_MAX_PORTS)
-		return fail(err, err_size, "switch %s has %d ports already", sw->name,
-			    NET_SWITCH_MAX_PORTS);
+		return kfail(err, err_size, "switch %s has %d ports already", sw->name,
+			     NET_SWITCH_MAX_PORTS);
 	if (nic_hw_attach(nic, sw, err, err_size))
 		return -1;
 	switch_nets[s]++; /* for good: the uplink stays as long as keel runs */
@@ -117,21 +108,22 @@ int hv_vm_add_net(struct vm *vm, const char *switch_name, const uint8_t *mac, ch
 		  size_t err_size)
 {
 	if (vm->nr_nets == VM_MAX_NETS)
-		return fail(err, err_size, "more than %d nets", VM_MAX_NETS);
+		return kfail(err, err_size, "more than %d nets", VM_MAX_NETS);
 	if (mac && !config_mac_ok(mac))
-		return fail(err, err_size, "mac is multicast or zero; expected a unicast address");
+		return kfail(err, err_size, "mac is multicast or zero; expected a unicast address");
 	struct net_switch *sw = switch_named(switch_name, err, err_size);
 	if (!sw)
 		return -1;
 	unsigned s = (unsigned)(sw - switches.sw);
 	if (switch_nets[s] == NET_SWITCH_MAX_PORTS)
-		return fail(err, err_size,
-			    "switch %s has %d nets already; expected at most %d nets on one switch",
-			    sw->name, NET_SWITCH_MAX_PORTS, NET_SWITCH_MAX_PORTS);
+		return kfail(
+			err, err_size,
+			"switch %s has %d nets already; expected at most %d nets on one switch",
+			sw->name, NET_SWITCH_MAX_PORTS, NET_SWITCH_MAX_PORTS);
 	/* the device with its port's 64 KiB ring: the VM's own pages, back in hv_vm_destroy */
 	struct virtio_net *dev = kmem_alloc_pages(sizeof(*dev), PAGE_SIZE);
 	if (!dev)
-		return fail(err, err_size, "out of memory for a virtio-net device");
+		return kfail(err, err_size, "out of memory for a virtio-net device");
 	switch_nets[s]++;
 	struct vm_net *n = &vm->nets[vm->nr_nets];
 	kstrlcpy(n->switch_name, sw->name, sizeof(n->switch_name));
@@ -149,7 +141,7 @@ int hv_vm_add_net(struct vm *vm, const char *switch_name, const uint8_t *mac, ch
 int hv_vm_set_console(struct vm *vm, enum vm_console mode, char *err, size_t err_size)
 {
 	if (mode != VM_CONSOLE_UART && mode != VM_CONSOLE_VIRTIO)
-		return fail(err, err_size, "bad console mode; expected uart or virtio");
+		return kfail(err, err_size, "bad console mode; expected uart or virtio");
 	vm->console = mode;
 	return 0;
 }

@@ -8,5 +8,7 @@
 
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int ksnprintf(char *buf, size_t size, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* ksnprintf into err, then -1: the why of a failing call, in one statement. */
+int kfail(char *err, size_t size, const char *fmt, ...) PRINTF_LIKE(3, 4);
 
 #endif

@@ -57,6 +57,7 @@ struct nvme_dma_page {
 #define NVME_MAX_RESETS 3 /* resets in a row without reaching READY before giving up */
 #define NVME_ADMIN_TIMEOUT_NS (5ull * 1000000000ull)
 #define NVME_IO_TIMEOUT_NS (30ull * 1000000000ull) /* default of nvme_ctrl.io_timeout_ns */
+#define NVME_CSTS_PERIOD_NS 1000000ull /* CSTS (fatal status, ready) read at most once a ms */
 
 /* The DMA pages: admin SQ, admin CQ, I/O SQ, I/O CQ, the Identify buffer, then one page per I/O
  * slot for its PRP list (or its DSM range). */
@@ -186,6 +187,7 @@ struct nvme_ctrl {
 	unsigned nr_busy;
 	uint16_t gen;
 	uint64_t io_timeout_ns;
+	uint64_t csts_next; /* when nvme_poll reads CSTS next */
 	unsigned resets_in_row;
 
 	/* counters */

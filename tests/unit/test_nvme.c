@@ -1068,7 +1068,12 @@ static void fatal_status(void **state)
 	assert_int_equal(bring_up(), NVME_S_READY);
 	fake.hold_io = true;
 	assert_int_equal(nvme_submit(&ctrl, 1, NVME_OP_WRITE, 0, 1, &sg, 1, done_cb, &r), 0);
+	nvme_poll(&ctrl, fake.now); /* CSTS read: fine */
 	fake.csts |= NVME_CSTS_CFS;
+	/* CSTS is read once per NVME_CSTS_PERIOD_NS, not on every poll */
+	nvme_poll(&ctrl, fake.now + NVME_CSTS_PERIOD_NS - 1);
+	assert_int_equal(ctrl.nr_fatal, 0);
+	fake.now += NVME_CSTS_PERIOD_NS;
 	nvme_poll(&ctrl, fake.now);
 	assert_int_equal(ctrl.nr_fatal, 1);
 	fake.hold_io = false;

@@ -130,6 +130,11 @@ static bool mult_ok(uint32_t m)
 	return m == 0 || (m >= 2 && m <= VNH_PAGE_SIZE && (m & (m - 1)) == 0);
 }
 
+static bool overlap(const struct vnh_region *a, const struct vnh_region *b)
+{
+	return a->bar == b->bar && a->off < b->off + b->len && b->off < a->off + a->len;
+}
+
 /* Walks the capability list (at most VNH_PCI_MAX_CAPS entries: a list that loops ends there)
  * and keeps, of each structure keel needs, the first one it can use (4.1.4: the device lists
  * them in its order of preference). Returns NULL or why not. */
@@ -202,6 +207,10 @@ static const char *find_caps(struct vnh_dev *d)
 		return "no usable ISR capability";
 	if (!device)
 		return "no usable device configuration capability";
+	/* a notification or a configuration access must not land on another structure */
+	if (overlap(&d->common, &d->notify) || overlap(&d->common, &d->device) ||
+	    overlap(&d->notify, &d->device))
+		return "capability structures overlap";
 	return NULL;
 }
 
@@ -600,10 +609,10 @@ int vnh_tx(struct vnh_dev *d, const void *frame, unsigned len)
 		reclaim_tx(d, d->ops->now_ns(d->ops->ctx));
 	if (d->state != VNH_S_RUNNING) /* the reclaim met a bad used entry */
 		return tx_refuse(d, VNH_E_NOT_READY);
-	if (q->busy >= q->size)
-		return tx_refuse(d, VNH_E_BUSY);
-	for (i = 0; q->out[i]; i++) /* a free descriptor: busy < size says there is one */
+	for (i = 0; i < q->size && q->out[i]; i++) /* a free descriptor */
 		;
+	if (i == q->size) /* all with the device */
+		return tx_refuse(d, VNH_E_BUSY);
 	buf = buf_va(d, VNH_PG_TX_BUF0, i);
 	memset(buf, 0, VIRTIO_NET_HDR_SIZE); /* no offloads: flags 0, GSO_NONE (5.1.6) */
 	memcpy(buf + VIRTIO_NET_HDR_SIZE, frame, len);

@@ -890,6 +890,12 @@ static void bad_caps(void **state)
 	put32(0x50 + 16, 1u << 20); /* insanely large */
 	assert_int_equal(init_dev(), VNH_E_INVAL);
 	put32(0x50 + 16, MULT);
+	cap(0x50, 0x64, VNH_CAP_NOTIFY_CFG, BAR, CC, 0x1000); /* on the common structure */
+	assert_int_equal(init_dev(), VNH_E_INVAL);
+	assert_string_equal(dev.why, "capability structures overlap");
+	cap(0x50, 0x64, VNH_CAP_NOTIFY_CFG, BAR, NOTIFY, 0x1000);
+	cap(0x74, 0, VNH_CAP_DEVICE_CFG, BAR, NOTIFY + 0xF00, 0x1000 - 0xF00); /* inside notify */
+	assert_int_equal(init_dev(), VNH_E_INVAL);
 	cap(0x74, 0, VNH_CAP_DEVICE_CFG, BAR, DEVCFG, 4); /* no room for the MAC */
 	assert_int_equal(init_dev(), VNH_E_INVAL);
 	cap(0x74, 0, VNH_CAP_DEVICE_CFG, BAR, DEVCFG, 0x1000);

@@ -25,6 +25,7 @@
  * (tx_frames), lost to a reset (in tx_dropped beyond the refusals) or in flight. */
 #include "drivers/virtio_net_host.h"
 #include "lib/kstring.h"
+#include "tests/support/virtio_pci_caps.h"
 #include "tests/support/fuzz_input.h"
 
 #include <stdlib.h>
@@ -69,20 +70,13 @@ static uint8_t *drv_mem(uint64_t pa, uint64_t len)
 
 static void put32(unsigned off, uint32_t v)
 {
-	memcpy(&fz.cfg[off], &v, 4);
+	vcap_put32(fz.cfg, off, v);
 }
 
 static void cap(unsigned ptr, unsigned next, unsigned type, unsigned bar, uint32_t off,
 		uint32_t len)
 {
-	unsigned clen = type == VNH_CAP_NOTIFY_CFG ? VNH_NOTIFY_CAP_LEN : VNH_CAP_LEN;
-
-	put32(ptr, VNH_PCI_CAP_ID_VNDR | next << 8 | clen << 16 | type << 24);
-	put32(ptr + 4, bar);
-	put32(ptr + 8, off);
-	put32(ptr + 12, len);
-	if (type == VNH_CAP_NOTIFY_CFG)
-		put32(ptr + 16, 4);
+	vcap_put(fz.cfg, ptr, next, type, bar, off, len, 4);
 }
 
 static uint32_t cfg_read32(void *ctx, uint32_t off)

@@ -19,6 +19,7 @@
 
 #include "drivers/virtio_net_host.h"
 #include "lib/kstring.h"
+#include "tests/support/virtio_pci_caps.h"
 
 #define MEM_BASE 0x80000000ull
 #define BAR 4
@@ -89,21 +90,14 @@ static uint8_t *dma(uint64_t pa, uint64_t len)
 
 static void put32(unsigned off, uint32_t v)
 {
-	memcpy(&fake.cfg[off], &v, 4);
+	vcap_put32(fake.cfg, off, v);
 }
 
 /* A virtio vendor capability at ptr (next: the following one, 0 to end). */
 static void cap(unsigned ptr, unsigned next, unsigned type, unsigned bar, uint32_t off,
 		uint32_t len)
 {
-	unsigned clen = type == VNH_CAP_NOTIFY_CFG ? VNH_NOTIFY_CAP_LEN : VNH_CAP_LEN;
-
-	put32(ptr, VNH_PCI_CAP_ID_VNDR | next << 8 | clen << 16 | type << 24);
-	put32(ptr + 4, bar);
-	put32(ptr + 8, off);
-	put32(ptr + 12, len);
-	if (type == VNH_CAP_NOTIFY_CFG)
-		put32(ptr + 16, MULT);
+	vcap_put(fake.cfg, ptr, next, type, bar, off, len, MULT);
 }
 
 /* Common 0x40, notify 0x50, ISR 0x64, device 0x74; an MSI-X capability (not vendor) first. */

@@ -1,5 +1,6 @@
 /* keel's host NICs on the real machine: the glue between the NIC driver cores (drivers/e1000e.h:
- * the Intel 82574L, QEMU's `-device e1000e`), host PCI (drivers/pci_host_hw.h) and keel's Ethernet
+ * the Intel 82574L, QEMU's `-device e1000e`; drivers/virtio_net_host.h: virtio-net, what a cloud
+ * VM or QEMU's `-device virtio-net-pci` gives), host PCI (drivers/pci_host_hw.h) and keel's Ethernet
  * switches (io/net_switch.h), which a NIC joins as the uplink of one switch ([switch NAME]
  * uplink = nicN in keel.cfg).
  *
@@ -18,6 +19,7 @@
 #define KEEL_DRIVERS_NIC_HW_H
 
 #include "drivers/e1000e.h"
+#include "drivers/virtio_net_host.h"
 #include "lib/types.h"
 
 #define NIC_HW_MAX 4 /* NICs keel drives; more are logged and left alone */
@@ -37,12 +39,19 @@ int nic_hw_attach(unsigned i, struct net_switch *sw, char *err, size_t err_size)
  * Any CPU, any time; a NIC another CPU is polling is skipped. */
 void nic_hw_poll(void);
 
+/* A NIC's counters, whichever core drives it: frames and bytes handed up or reclaimed after
+ * transmission, drops the core counted, resets after bring-up. */
+struct nic_hw_stats {
+	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, rx_dropped, tx_dropped;
+	unsigned resets;
+};
+
 /* One NIC as the shell's `nics` shows it. */
 struct nic_hw_view {
 	const char *where, *model, *state, *sw; /* sw: its switch, or NULL */
 	uint8_t mac[6];
 	bool link_up;
-	struct e1000e_stats st;
+	struct nic_hw_stats st;
 	uint64_t to_switch, to_switch_dropped; /* received frames given to the switch, or refused */
 	/* frames of the switch keel could not hand to the core: offloads it could not finish, or
 	 * longer than the NIC sends (the core counts what it refuses in st.tx_dropped) */

@@ -1,5 +1,6 @@
-# Host NIC (sourced by run-svm): keel drives QEMU's e1000e (an Intel 82574L) on QEMU's user
-# network and makes it the uplink of switch wan ([switch wan] uplink = nic0). Linux VM web, behind
+# Host NIC (sourced by run-svm): keel drives QEMU's e1000e (an Intel 82574L; host-nic) or its
+# virtio-net-pci (host-nic-virtio) on QEMU's user network and makes it the uplink of switch wan
+# ([switch wan] uplink = nic0). Linux VM web, behind
 # keel's switch, serves a file with busybox httpd, which a client on this machine fetches through
 # QEMU's hostfwd on 127.0.0.1; and it fetches a file from a server on this machine (10.0.2.2 in
 # QEMU's user network). Both checksums must match. VM lone, on a switch without an uplink and with
@@ -25,8 +26,10 @@ host_nic_session() {
 	e2e_console_wait "vm web: powered off" || return
 }
 
-host_nic_svm() {
-	local case=host-nic dir=$out/host-nic guest=$root/build/guest srv port served fetched want
+# host_nic_case CASE QEMU-DEVICE PCI-LINE NIC-LINE: the case with that NIC at 00:05.0
+host_nic_case() {
+	local case=$1 device=$2 pci_line=$3 nic_line=$4
+	local dir=$out/$1 guest=$root/build/guest srv port served fetched want
 	host_nic_dir=$dir
 	mkdir -p "$dir/srv"
 	rm -f "$dir/got"
@@ -56,18 +59,17 @@ CFG
 	# romfile= off: no option ROM, so OVMF does not try to boot from the NIC (EMULATION.md)
 	QEMU_OPTS="${QEMU_OPTS:-} --smp 2
 		--qemu -netdev --qemu user,id=un0,hostfwd=tcp:127.0.0.1:$host_nic_fwd-10.0.2.15:80
-		--qemu -device --qemu e1000e,netdev=un0,romfile=,addr=0x5" \
+		--qemu -device --qemu $device,netdev=un0,romfile=,addr=0x5" \
 		e2e_boot_svm_session "$case" "$dir/keel.cfg" "${LINUX_TIMEOUT:-400}" host_nic_session \
 		"$guest/vmlinuz" "$guest/initrd.gz"
 	kill "$srv" 2>/dev/null
 	wait "$srv" 2>/dev/null
 	[ -z "$e2e_console_error" ] || { e2e_fail "$case" "$e2e_console_error"; return; }
 	e2e_ended "$case" && e2e_expect_all "$case" \
-		"keel: pci 00:05.0 8086:10d3 class 020000 Ethernet" \
-		"keel: nic0: 00:05.0 Intel 82574L, mac 52:54:00:12:34:56, link " \
+		"keel: pci 00:05.0 $pci_line" "keel: nic0: 00:05.0 $nic_line, mac 52:54:00:12:34:56, link " \
 		"keel: switch wan: uplink nic0" "web| KEEL-UPLINK-FETCHED: $want" \
 		"lone| KEEL-UPLINK-FETCH-FAILED" "!lone| KEEL-UPLINK-FETCHED" "vm lone: powered off" \
-		"nic0 00:05.0 Intel 82574L, mac 52:54:00:12:34:56: running, link up, uplink of switch wan" ||
+		"nic0 00:05.0 $nic_line, mac 52:54:00:12:34:56: running, link up, uplink of switch wan" ||
 		return
 	# at least the two files each way went through the NIC
 	local rx tx
@@ -80,7 +82,13 @@ CFG
 	[ -n "$served" ] && [ "$fetched" = "$served" ] ||
 		{ e2e_fail "$case" "fetched web's /blob with sha256 '$fetched'; web served '$served'"; return; }
 	# QEMU's model may still be negotiating when keel looks first: then a later line
-	grep -aqE "keel: nic0: (00:05.0 Intel 82574L, mac 52:54:00:12:34:56, )?link up" \
+	grep -aqE "keel: nic0: (00:05.0 $nic_line, mac 52:54:00:12:34:56, )?link up" \
 		"$out/$case.log" || { e2e_fail "$case" "nic0's link never came up"; return; }
 	e2e_pass "$case"
+}
+
+host_nic_svm() {
+	host_nic_case host-nic e1000e "8086:10d3 class 020000 Ethernet" "Intel 82574L"
+	host_nic_case host-nic-virtio virtio-net-pci,disable-legacy=on \
+		"1af4:1041 class 020000 Ethernet" virtio-net
 }

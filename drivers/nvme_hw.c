@@ -256,6 +256,7 @@ static int run_command(struct nvme_hw *h, uint32_t nsid, enum nvme_op op, uint64
 
 /* Bytes in one command: the controller's limit, and a scatter list of one entry per page */
 #define CHUNK_MAX (32u * PAGE_SIZE)
+_Static_assert(CHUNK_MAX % 4096 == 0, "a command cut inside a piece ends on a page");
 
 struct nvme_disk {
 	struct blk_backend blk; /* first: &d->blk is what device models get */
@@ -376,10 +377,162 @@ static int disk_discard(struct blk_backend *b, uint64_t sector, uint64_t count)
 	return BLK_OK;
 }
 
+/* ---- vectored: straight from the guest's buffers, several commands in flight ----------------- */
+
+/* Commands of one vectored request in flight at once: the controller works on them together
+ * (under QEMU its queue is served on a timer, so one command at a time is latency-bound) */
+#define VEC_INFLIGHT 8
+
+/* Whether segs suit PRP lists as one transfer (NVMe 1.4, 4.3): every piece on a 512-byte
+ * boundary and a whole number of sectors (so a split at any page boundary is too), every piece
+ * but the first starting on a page, every piece but the last ending on one. */
+static bool segs_fit_prps(const struct blk_seg *segs, unsigned nr)
+{
+	for (unsigned i = 0; i < nr; i++) {
+		uintptr_t va = (uintptr_t)segs[i].va;
+
+		if (!IS_ALIGNED(va, BLK_SECTOR_SIZE) || segs[i].len % BLK_SECTOR_SIZE ||
+		    !segs[i].len)
+			return false;
+		if (i > 0 && !IS_ALIGNED(va, PAGE_SIZE))
+			return false;
+		if (i + 1 < nr && !IS_ALIGNED(va + segs[i].len, PAGE_SIZE))
+			return false;
+	}
+	return true;
+}
+
+struct vec_cmd {
+	struct waiter w;
+	uint64_t lba;
+	uint32_t blocks;
+	unsigned nr_sg;
+	struct nvme_sg sg[CHUNK_MAX / PAGE_SIZE + 2]; /* a part page at each end */
+};
+
+/* Submits cmds[0 .. n) (a full queue or a reset is waited out, as in run_command) and waits for
+ * every one: the first failure's status, or 0. A command that could not be submitted fails the
+ * request; those already submitted are still waited for, as the controller may use their
+ * buffers until they complete. */
+static int run_commands(struct nvme_hw *h, uint32_t nsid, enum nvme_op op, struct vec_cmd *cmds,
+			unsigned n)
+{
+	unsigned submitted = 0;
+	int status = 0;
+
+	while (submitted < n) {
+		struct vec_cmd *v = &cmds[submitted];
+		enum nvme_state s;
+		int rc;
+
+		v->w = (struct waiter){ false, 0 };
+		spin_lock(&h->lock);
+		rc = nvme_submit(&h->ctrl, nsid, op, v->lba, v->blocks, v->sg, v->nr_sg, wake,
+				 &v->w);
+		s = h->ctrl.state;
+		if (rc == NVME_E_BUSY || (rc == NVME_E_NOT_READY && s != NVME_S_FAILED))
+			s = nvme_poll(&h->ctrl, time_now_ns());
+		spin_unlock(&h->lock);
+		if (rc == NVME_OK) {
+			submitted++;
+			continue;
+		}
+		if ((rc != NVME_E_BUSY && rc != NVME_E_NOT_READY) || s == NVME_S_FAILED) {
+			__atomic_add_fetch(&h->nr_failed, 1, __ATOMIC_RELAXED);
+			status = rc;
+			break;
+		}
+		__builtin_ia32_pause();
+	}
+	for (unsigned i = 0; i < submitted; i++) {
+		while (!__atomic_load_n(&cmds[i].w.done, __ATOMIC_ACQUIRE)) {
+			poll_once(h);
+			__builtin_ia32_pause();
+		}
+		__atomic_add_fetch(cmds[i].w.status ? &h->nr_failed : &h->nr_done, 1,
+				   __ATOMIC_RELAXED);
+		if (!status)
+			status = cmds[i].w.status;
+	}
+	return status;
+}
+
+/* Cuts segs into commands of at most chunk_bytes (at page boundaries inside a piece: the PRP
+ * rules then hold for each command) and runs them VEC_INFLIGHT at a time. */
+static int transfer_vec(struct nvme_disk *d, enum nvme_op op, uint64_t sector,
+			const struct blk_seg *segs, unsigned nr)
+{
+	struct vec_cmd cmds[VEC_INFLIGHT];
+	uint32_t max = chunk_bytes(d);
+	unsigned n = 0, i = 0;
+	uint64_t at = 0; /* bytes of segs[i] already in commands */
+
+	if (!segs_fit_prps(segs, nr))
+		return BLK_E_UNSUPP;
+	while (i < nr) {
+		struct vec_cmd *v = &cmds[n];
+		uint32_t bytes = 0;
+
+		v->lba = sector;
+		v->nr_sg = 0;
+		/* whole pages from each piece, then whatever it has left, up to max */
+		while (i < nr && bytes < max && v->nr_sg < ARRAY_SIZE(v->sg)) {
+			uintptr_t va = (uintptr_t)segs[i].va + at;
+			uint32_t left = segs[i].len - (uint32_t)at;
+			uint32_t room = max - bytes;
+			uint32_t take = left <= room ? left : (room / PAGE_SIZE) * PAGE_SIZE;
+
+			/* a cut inside a piece lands on a page boundary */
+			if (take < left)
+				take = (uint32_t)(ALIGN_DOWN(va + take, PAGE_SIZE) - va);
+			uint64_t pages =
+				(ALIGN_UP(va + take, PAGE_SIZE) - ALIGN_DOWN(va, PAGE_SIZE)) /
+				PAGE_SIZE;
+			if (!take || v->nr_sg + pages > ARRAY_SIZE(v->sg))
+				break;
+			v->nr_sg += sg_of(va, take, v->sg + v->nr_sg);
+			bytes += take;
+			at += take;
+			if (at == segs[i].len) {
+				i++;
+				at = 0;
+			}
+		}
+		if (!bytes)
+			return BLK_E_UNSUPP; /* cannot happen with segs_fit_prps; never loop */
+		v->blocks = bytes / BLK_SECTOR_SIZE;
+		sector += v->blocks;
+		if (++n == VEC_INFLIGHT || i == nr) {
+			int rc = run_commands(d->hw, d->nsid, op, cmds, n);
+
+			if (rc)
+				return BLK_E_IO;
+			n = 0;
+		}
+	}
+	return BLK_OK;
+}
+
+static int disk_readv(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs,
+		      unsigned nr, uint64_t count)
+{
+	(void)count;
+	return transfer_vec((struct nvme_disk *)b, NVME_OP_READ, sector, segs, nr);
+}
+
+static int disk_writev(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs,
+		       unsigned nr, uint64_t count)
+{
+	(void)count;
+	return transfer_vec((struct nvme_disk *)b, NVME_OP_WRITE, sector, segs, nr);
+}
+
 static const struct blk_ops disk_ops = {
 	.read = disk_read,
 	.write = disk_write,
 	.flush = disk_flush,
+	.readv = disk_readv,
+	.writev = disk_writev,
 };
 
 /* the same with discard, for a controller whose ONCS has Dataset Management */
@@ -388,6 +541,8 @@ static const struct blk_ops disk_ops_dsm = {
 	.write = disk_write,
 	.flush = disk_flush,
 	.discard = disk_discard,
+	.readv = disk_readv,
+	.writev = disk_writev,
 };
 
 static void release_disk(struct blk_backend *b)

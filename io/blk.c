@@ -91,3 +91,43 @@ const char *blk_status_name(int status)
 		return "?";
 	}
 }
+
+bool blk_can_vector(const struct blk_backend *b)
+{
+	return b->ops->readv && b->ops->writev;
+}
+
+/* the segments hold exactly count sectors */
+static bool segs_ok(const struct blk_seg *segs, unsigned nr, uint64_t count)
+{
+	uint64_t bytes = 0;
+
+	if (nr == 0 || nr > BLK_MAX_SEGS)
+		return false;
+	for (unsigned i = 0; i < nr; i++)
+		bytes += segs[i].len; /* at most 64 * 4 GiB: no wrap */
+	return bytes == count << BLK_SECTOR_SHIFT;
+}
+
+int blk_readv(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
+	      uint64_t count)
+{
+	if (!blk_can_vector(b))
+		return BLK_E_UNSUPP;
+	if (!blk_range_ok(b, sector, count) || !count || !segs_ok(segs, nr, count))
+		return BLK_E_RANGE;
+	return b->ops->readv(b, sector, segs, nr, count);
+}
+
+int blk_writev(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
+	       uint64_t count)
+{
+	if (!blk_can_vector(b))
+		return BLK_E_UNSUPP;
+	int r = check_change(b, sector, count);
+	if (r)
+		return r;
+	if (!count || !segs_ok(segs, nr, count))
+		return BLK_E_RANGE;
+	return b->ops->writev(b, sector, segs, nr, count);
+}

@@ -27,6 +27,14 @@ enum blk_status {
 
 struct blk_backend;
 
+/* A piece of a vectored request: len bytes at va, in keel's identity-mapped memory (so va is also
+ * the physical address a device may be given); a guest's RAM as its device model mapped it. */
+struct blk_seg {
+	void *va;
+	uint32_t len;
+};
+#define BLK_MAX_SEGS 64
+
 /* A backend's operations, called only with a checked range. discard and write_zeroes may be NULL
  * (the request then gets BLK_E_UNSUPP, and a device should not offer the feature). */
 struct blk_ops {
@@ -36,6 +44,14 @@ struct blk_ops {
 	int (*flush)(struct blk_backend *b);
 	int (*discard)(struct blk_backend *b, uint64_t sector, uint64_t count);
 	int (*write_zeroes)(struct blk_backend *b, uint64_t sector, uint64_t count);
+	/* Optional, both or neither: count sectors straight to or from nr segments (their lengths
+	 * add up to count * 512; nr <= BLK_MAX_SEGS), with no copy in between, for a backend whose
+	 * device moves the data itself. BLK_E_UNSUPP when the segments do not suit the device
+	 * (alignment): the caller then goes through a buffer of its own with read/write. */
+	int (*readv)(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs,
+		     unsigned nr, uint64_t count);
+	int (*writev)(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs,
+		      unsigned nr, uint64_t count);
 };
 
 struct blk_backend {
@@ -52,6 +68,13 @@ int blk_write(struct blk_backend *b, uint64_t sector, const void *buf, uint64_t 
 int blk_flush(struct blk_backend *b);
 int blk_discard(struct blk_backend *b, uint64_t sector, uint64_t count);
 int blk_write_zeroes(struct blk_backend *b, uint64_t sector, uint64_t count);
+/* Vectored reads and writes: the same checks, plus the segments' lengths adding up to count *
+ * 512 and nr within 1..BLK_MAX_SEGS (else BLK_E_RANGE); BLK_E_UNSUPP without readv/writev. */
+int blk_readv(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
+	      uint64_t count);
+int blk_writev(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
+	       uint64_t count);
+bool blk_can_vector(const struct blk_backend *b);
 /* Whether [sector, sector + count) is inside the disk and count * 512 fits a size_t. */
 bool blk_range_ok(const struct blk_backend *b, uint64_t sector, uint64_t count);
 /* Whether the backend has discard or write_zeroes (what a device may offer the guest). */

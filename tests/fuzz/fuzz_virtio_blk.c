@@ -19,7 +19,9 @@
  * completed with OK.
  *
  * Input: byte 0: bit 0 read-only disk, bit 1 a backend without discard and write-zeroes,
- * bits 2-7 the sectors (1 + value % 40); byte 1: bit 0 INDIRECT_DESC, bit 1 EVENT_IDX; byte 2:
+ * bits 2-7 the sectors (1 + value % 40); byte 1: bit 0 INDIRECT_DESC, bit 1 EVENT_IDX, bit 2 a
+ * vectoring backend (blk_readv/blk_writev: the request's pieces must lie in the guest's RAM;
+ * pieces not of whole sectors are refused and go through the bounce buffer); byte 2:
  * the queue size, 2^(value % 7). Then operations, a byte each (low 3 bits), operands after:
  *   0 RAM write: le16 gpa, u8 n, n bytes (the model's records are void from then on)
  *   1 descriptor: u8 i, le16 addr, le16 len, u8 flags, u8 next (records void)
@@ -115,6 +117,54 @@ static int c_write(struct blk_backend *b, uint64_t sector, const void *buf, uint
 {
 	in_disk(sector, count);
 	return mem_ops->write(b, sector, buf, count);
+}
+
+/* Vectored (byte 1 bit 2): every piece inside one extent of the guest's RAM, as the device
+ * mapped the chain; a piece that is not whole sectors is refused (the bounce path then) */
+static bool in_ram(const void *va, uint32_t len)
+{
+	for (unsigned i = 0; i < ram.mem.nr; i++) {
+		const uint8_t *h = ram.ext[i].hva;
+		if ((const uint8_t *)va >= h && len <= ram.ext[i].size &&
+		    (uint64_t)((const uint8_t *)va - h) <= ram.ext[i].size - len)
+			return true;
+	}
+	return false;
+}
+
+static int c_vec(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
+		 uint64_t count, bool to_disk)
+{
+	uint8_t *at = ((struct blk_mem *)b)->image + sector * 512;
+	for (unsigned i = 0; i < nr; i++) {
+		if (!segs[i].len || !in_ram(segs[i].va, segs[i].len))
+			abort();
+		if (segs[i].len % 512)
+			return BLK_E_UNSUPP;
+	}
+	in_disk(sector, count);
+	if (to_disk && b->read_only)
+		abort();
+	for (unsigned i = 0; i < nr; i++) {
+		if (to_disk)
+			memcpy(at, segs[i].va, segs[i].len);
+		else
+			memcpy(segs[i].va, at, segs[i].len);
+		at += segs[i].len;
+	}
+	return BLK_OK;
+}
+
+static int c_readv(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
+		   uint64_t count)
+{
+	return c_vec(b, sector, segs, nr, count, false);
+}
+
+static int c_writev(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
+		    uint64_t count)
+{
+	return c_vec(b, sector, segs, nr, count, true);
 }
 
 static int c_flush(struct blk_backend *b)
@@ -461,9 +511,17 @@ static void run(struct input *in)
 	memcpy(area + GUARD, disk_pattern, sectors * 512);
 	blk_mem_init(&disk, area + GUARD, sectors * 512, cfg & 1);
 	mem_ops = disk.blk.ops;
-	ops = (struct blk_ops){ c_read, c_write, c_flush, c_discard, c_write_zeroes };
+	ops = (struct blk_ops){ .read = c_read,
+				.write = c_write,
+				.flush = c_flush,
+				.discard = c_discard,
+				.write_zeroes = c_write_zeroes };
 	if (cfg & 2)
 		ops.discard = ops.write_zeroes = NULL;
+	if (f & 4) {
+		ops.readv = c_readv;
+		ops.writev = c_writev;
+	}
 	disk.blk.ops = &ops;
 	calls = moved = 0;
 	void_records = false;

@@ -157,12 +157,81 @@ static void bad_slices(void **state)
 	assert_int_equal(buf[0], PARENT);
 }
 
+/* A parent with vectored ops: the slice forwards them at its offset and checks them as the rest;
+ * io/blk.c refuses segments that do not add up, and a parent without them gives UNSUPP. */
+static struct blk_ops vec_ops;
+
+static int vec_io(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
+		  bool to_disk)
+{
+	struct blk_mem *m = (struct blk_mem *)b;
+	uint64_t at = sector * 512;
+	for (unsigned i = 0; i < nr; i++) {
+		if (to_disk)
+			memcpy(m->image + at, segs[i].va, segs[i].len);
+		else
+			memcpy(segs[i].va, m->image + at, segs[i].len);
+		at += segs[i].len;
+	}
+	return BLK_OK;
+}
+
+static int vec_readv(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs,
+		     unsigned nr, uint64_t count)
+{
+	(void)count;
+	return vec_io(b, sector, segs, nr, false);
+}
+
+static int vec_writev(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs,
+		      unsigned nr, uint64_t count)
+{
+	(void)count;
+	return vec_io(b, sector, segs, nr, true);
+}
+
+static void vectored(void **state)
+{
+	(void)state;
+	static uint8_t a[512], c[1024];
+	struct blk_seg segs[2] = { { a, sizeof(a) }, { c, sizeof(c) } };
+
+	setup_parent(false);
+	/* without vectored ops in the parent, none in the slice */
+	assert_int_equal(blk_part_init(&part, &mem.blk, FIRST, COUNT, false), BLK_OK);
+	assert_false(blk_can_vector(&part.blk));
+	assert_int_equal(blk_readv(&part.blk, 0, segs, 2, 3), BLK_E_UNSUPP);
+	vec_ops = *mem.blk.ops;
+	vec_ops.readv = vec_readv;
+	vec_ops.writev = vec_writev;
+	mem.blk.ops = &vec_ops;
+	assert_int_equal(blk_part_init(&part, &mem.blk, FIRST, COUNT, false), BLK_OK);
+	assert_true(blk_can_vector(&part.blk));
+	assert_int_equal(blk_readv(&part.blk, 1, segs, 2, 3), BLK_OK);
+	assert_int_equal(a[0], FIRST + 2);
+	assert_int_equal(c[1023], FIRST + 4);
+	memset(a, 0xee, sizeof(a));
+	memset(c, 0xdd, sizeof(c));
+	assert_int_equal(blk_writev(&part.blk, 1, segs, 2, 3), BLK_OK);
+	assert_int_equal(image[(FIRST + 1) * 512], 0xee);
+	assert_int_equal(image[(FIRST + 3) * 512 + 511], 0xdd);
+	/* past the end, segments that do not add up, none or too many: refused, nothing moved */
+	assert_int_equal(blk_writev(&part.blk, 2, segs, 2, 3), BLK_E_RANGE);
+	assert_int_equal(blk_writev(&part.blk, 0, segs, 2, 2), BLK_E_RANGE);
+	assert_int_equal(blk_readv(&part.blk, 0, segs, 0, 3), BLK_E_RANGE);
+	assert_int_equal(blk_readv(&part.blk, 0, segs, BLK_MAX_SEGS + 1, 3), BLK_E_RANGE);
+	outside_untouched();
+	/* read-only slice */
+	assert_int_equal(blk_part_init(&part, &mem.blk, FIRST, COUNT, true), BLK_OK);
+	assert_int_equal(blk_writev(&part.blk, 0, segs, 2, 3), BLK_E_READONLY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(read_write), cmocka_unit_test(past_the_end),
-		cmocka_unit_test(read_only),  cmocka_unit_test(discard_and_zeroes),
-		cmocka_unit_test(bad_slices),
+		cmocka_unit_test(vectored),	      cmocka_unit_test(read_write),
+		cmocka_unit_test(past_the_end),	      cmocka_unit_test(read_only),
+		cmocka_unit_test(discard_and_zeroes), cmocka_unit_test(bad_slices),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,12 +50,56 @@ static int to_status(int rc)
 	return rc == BLK_OK ? S_OK : rc == BLK_E_UNSUPP ? S_UNSUPP : S_IOERR;
 }
 
+/* The chain's bytes [off, off + n) of its readable (or writable) part as host pointers into the
+ * guest's RAM, one segment per buffer piece (split where the guest's RAM is): their number, or 0
+ * when they do not fit BLK_MAX_SEGS (the caller copies through the bounce buffer instead). The
+ * pointers stay valid while this vCPU serves the request (core/vm_balloon.c's quiet points). */
+static unsigned map_chain(const struct guest_mem *m, const struct virtq_chain *c, bool writable,
+			  uint64_t off, uint64_t n, struct blk_seg *segs)
+{
+	unsigned first = writable ? c->nr_out : 0, count = writable ? c->nr_in : c->nr_out, nr = 0;
+
+	for (unsigned i = first; i < first + count && n; i++) {
+		const struct virtq_seg *s = &c->seg[i];
+		if (off >= s->len) {
+			off -= s->len;
+			continue;
+		}
+		uint64_t gpa = s->gpa + off, left = MIN(n, s->len - off);
+		off = 0;
+		while (left) {
+			const struct gmem_extent *e = gmem_find(m, gpa);
+			if (!e || nr == BLK_MAX_SEGS)
+				return 0;
+			uint64_t k = MIN(left, e->gpa + e->size - gpa);
+			segs[nr++] = (struct blk_seg){ gmem_ptr(m, gpa, k), (uint32_t)k };
+			if (!segs[nr - 1].va)
+				return 0;
+			gpa += k;
+			left -= k;
+			n -= k;
+		}
+	}
+	return n ? 0 : nr;
+}
+
 /* IN: sectors from the disk into the writable buffers (all but the status byte). */
 static int read_data(struct virtio_blk *b, const struct guest_mem *m, const struct virtq_chain *c,
 		     uint64_t sector, uint64_t bytes, uint32_t *done)
 {
 	if (!blk_range_ok(b->disk, sector, bytes >> BLK_SECTOR_SHIFT))
 		return S_IOERR;
+	/* straight into the guest's buffers when the backend's device can */
+	unsigned nr =
+		bytes && blk_can_vector(b->disk) ? map_chain(m, c, true, 0, bytes, b->segs) : 0;
+	if (nr) {
+		int rc = blk_readv(b->disk, sector, b->segs, nr, bytes >> BLK_SECTOR_SHIFT);
+		if (rc != BLK_E_UNSUPP) {
+			if (rc == BLK_OK)
+				*done += (uint32_t)bytes;
+			return to_status(rc);
+		}
+	}
 	for (uint64_t off = 0; off < bytes; off += VIRTIO_BLK_BOUNCE) {
 		uint64_t n = MIN(bytes - off, (uint64_t)VIRTIO_BLK_BOUNCE);
 		int rc = blk_read(b->disk, sector + (off >> BLK_SECTOR_SHIFT), b->bounce,
@@ -77,6 +121,14 @@ static int write_data(struct virtio_blk *b, const struct guest_mem *m, const str
 		return S_IOERR;
 	if (!blk_range_ok(b->disk, sector, bytes >> BLK_SECTOR_SHIFT))
 		return S_IOERR;
+	unsigned nr = bytes && blk_can_vector(b->disk)
+			      ? map_chain(m, c, false, HDR_BYTES, bytes, b->segs)
+			      : 0;
+	if (nr) {
+		int rc = blk_writev(b->disk, sector, b->segs, nr, bytes >> BLK_SECTOR_SHIFT);
+		if (rc != BLK_E_UNSUPP)
+			return to_status(rc);
+	}
 	for (uint64_t off = 0; off < bytes; off += VIRTIO_BLK_BOUNCE) {
 		uint64_t n = MIN(bytes - off, (uint64_t)VIRTIO_BLK_BOUNCE);
 		if (virtq_chain_read(m, c, HDR_BYTES + off, b->bounce, n) != n)

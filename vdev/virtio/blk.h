@@ -5,7 +5,8 @@
  * request is checked before anything moves: its header and status byte where the spec puts them,
  * data a whole number of sectors, every sector inside the disk (io/blk.c), no writes to a
  * read-only disk; a bad one completes with IOERR (or UNSUPP) and touches nothing. Data moves
- * between guest buffers and the backend through a small bounce buffer, a piece at a time. */
+ * straight between the guest's buffers and a backend whose device can take them (blk_readv,
+ * blk_writev: the NVMe namespaces), else through a small bounce buffer, a piece at a time. */
 #ifndef KEEL_VDEV_VIRTIO_BLK_H
 #define KEEL_VDEV_VIRTIO_BLK_H
 
@@ -23,6 +24,7 @@ struct virtio_blk {
 	uint64_t reads, writes, flushes, errors; /* requests, for `stats` */
 	uint64_t read_bytes, written_bytes;	 /* of the requests that succeeded */
 	bool writeback; /* the cache mode the driver sees; false: every write is flushed */
+	struct blk_seg segs[BLK_MAX_SEGS]; /* a request mapped for a vectoring backend */
 	uint8_t bounce[VIRTIO_BLK_BOUNCE];
 };
 

@@ -407,8 +407,23 @@ static void poll_one(struct nic_hw *n, unsigned idx)
 	spin_unlock(&n->lock);
 }
 
+/* Called on every guest exit and between slices, but a NIC's poll reads a register (a trip to
+ * the device), which an exit must not pay each time: one CPU at a time polls, at most once per
+ * NIC_POLL_NS, so a frame from the wire waits that long at most. */
+#define NIC_POLL_NS 50000ull
+static uint64_t next_poll_ns;
+
 void nic_hw_poll(void)
 {
+	uint64_t now, next;
+
+	if (!nr_nics)
+		return;
+	now = time_now_ns();
+	next = __atomic_load_n(&next_poll_ns, __ATOMIC_RELAXED);
+	if (now < next || !__atomic_compare_exchange_n(&next_poll_ns, &next, now + NIC_POLL_NS,
+						       false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
 	for (unsigned i = 0; i < nr_nics; i++)
 		poll_one(nics[i], i);
 }

@@ -36,7 +36,8 @@ int nic_hw_find_mac(const uint8_t mac[6]);
  * with why in err. */
 int nic_hw_attach(unsigned i, struct net_switch *sw, char *err, size_t err_size);
 /* Moves frames: received ones to the switch, queued ones to the wire; follows link and faults.
- * Any CPU, any time; a NIC another CPU is polling is skipped. */
+ * Any CPU, any time: cheap when it is not its turn (at most one poll per NIC_POLL_NS in all);
+ * a NIC another CPU is polling is skipped. */
 void nic_hw_poll(void);
 
 /* A NIC's counters, whichever core drives it: frames and bytes handed up or reclaimed after

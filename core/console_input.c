@@ -283,7 +283,12 @@ static void host_nvme(void *ctx, unsigned i, struct shell_nvme_view *out)
 	out->state = nvme_state_name(c->state);
 	out->timeouts = c->nr_timeouts;
 	out->resets = c->nr_resets;
-	nvme_hw_counts(i, &out->done, &out->failed);
+	struct nvme_hw_counts n = { 0 };
+	nvme_hw_counts(i, &n);
+	out->done = n.done;
+	out->failed = n.failed;
+	out->lock_takes = n.lock_takes;
+	out->lock_waits = n.lock_waits;
 }
 
 static unsigned host_nr_nics(void *ctx)

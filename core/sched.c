@@ -14,6 +14,7 @@
 #include "core/virt.h"
 #include "core/vm_run.h"
 #include "drivers/nic_hw.h"
+#include "drivers/nvme_hw.h"
 #include "lib/log.h"
 
 #define SCHED_MAX_VCPUS (CFG_MAX_VMS * VM_MAX_VCPUS)
@@ -156,10 +157,11 @@ static struct vcpu *pick(struct sched_cpu *sc)
 }
 
 /* Nothing to run: sleep until the earliest timer event of this CPU's vCPUs, a kick, or the
- * poll interval. */
-static void idle(struct sched_cpu *sc)
+ * poll interval (a short one while a host device has commands out: it is polled). */
+static void idle(struct sched_cpu *sc, bool io_busy)
 {
-	uint64_t now = time_now_ns(), wake = now + SCHED_POLL_US * 1000ull;
+	uint64_t now = time_now_ns();
+	uint64_t wake = now + (io_busy ? SCHED_IO_POLL_US : SCHED_POLL_US) * 1000ull;
 	struct vcpu *v = sc->vcpus;
 	for (unsigned k = 0; k < sc->nr; k++, v = v->sched_next)
 		wake = MIN(wake, vcpu_wake_ns(v));
@@ -182,13 +184,14 @@ static void cpu_loop(void *arg)
 		host_tpr_open();
 		console_input_poll();
 		nic_hw_poll();
+		bool io_busy = nvme_hw_poll();
 		status_bar_tick();
 		/* between slices: every VM's output gets a turn, whoever ran */
 		if (guest_console_pending(NULL))
 			guest_console_drain(NULL, time_now_ns() + GUEST_CONSOLE_DRAIN_US * 1000ull);
 		struct vcpu *v = pick(sc);
 		if (!v) {
-			idle(sc);
+			idle(sc, io_busy);
 			continue;
 		}
 		switch_to(sc, v);

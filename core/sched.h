@@ -17,6 +17,8 @@
 #define SCHED_SLICE_US 5000
 /* The longest a CPU runs or sleeps without looking at the console and its vCPUs. */
 #define SCHED_POLL_US 10000
+/* The longest an idle CPU sleeps while a host device has commands out (it is polled). */
+#define SCHED_IO_POLL_US 50
 
 /* Places every vCPU of vms[0..nr) (a pinned one where hv_vcpu_pin said) and logs where each
  * runs. */

@@ -485,9 +485,11 @@ static int cmd_disks(struct shell *sh, const char *arg, const char *more)
 		sh->host->nvme(sh->host->ctx, c, &n);
 		say(sh, "nvme%u %s %s (serial %s): %s; ", c, n.where ? n.where : "?",
 		    n.model ? n.model : "?", n.serial ? n.serial : "?", n.state ? n.state : "?");
-		sayln(sh, "commands %llu, failed %llu, timeouts %u, resets %u",
+		sayln(sh,
+		      "commands %llu, failed %llu, timeouts %u, resets %u, lock waits %llu of "
+		      "%llu",
 		      (unsigned long long)n.done, (unsigned long long)n.failed, n.timeouts,
-		      n.resets);
+		      n.resets, (unsigned long long)n.lock_waits, (unsigned long long)n.lock_takes);
 		for (unsigned i = 0; t && i < t->nr && i < HOST_DISKS_MAX; i++)
 			if (t->d[i].ctrl == c)
 				print_host_disk(sh, &t->d[i]);

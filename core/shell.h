@@ -75,6 +75,8 @@ struct shell_nvme_view {
 	const char *where, *model, *serial, *state;
 	uint64_t done, failed; /* commands since boot */
 	unsigned timeouts, resets;
+	/* its lock (one queue pair for every CPU): taken, and found taken by another CPU */
+	uint64_t lock_takes, lock_waits;
 };
 
 /* One virtio-net device of a VM, counted since the VM's current run started (frame bytes

@@ -4,6 +4,7 @@
 #include "core/kmem.h"
 #include "core/sched.h"
 #include "core/virt.h"
+#include "drivers/nvme_hw.h"
 #include "lib/fmt.h"
 #include "lib/kstring.h"
 #include "lib/log.h"
@@ -59,8 +60,9 @@ static void give_retired(struct vm *vm)
 
 /* Retired frames wait for vm_balloon_reap. The list holds two exits' worth (a notification
  * drains at most a queue's chains); should it fill all the same, this waits here for the vCPUs
- * in the guest to leave it (kicked by flush) and gives the frames at once: the guest can no
- * longer reach them, though a lockless walk of another vCPU might still read one. */
+ * in the guest to leave it (kicked by flush), and for the DMA of the disks' requests on host
+ * devices (no new one starts while the lock is held), and gives the frames at once: the guest
+ * can no longer reach them, though a lockless walk of another vCPU might still read one. */
 static void free_frame(void *ctx, uint64_t hpa)
 {
 	struct vm *vm = ctx;
@@ -74,6 +76,10 @@ static void free_frame(void *ctx, uint64_t hpa)
 		       __atomic_load_n(&vm->vcpus[i]->guest_seq, __ATOMIC_SEQ_CST) == seq)
 			__builtin_ia32_pause();
 	}
+	while (platform_blk_dma_busy(vm->platform)) {
+		nvme_hw_poll();
+		__builtin_ia32_pause();
+	}
 	give_retired(vm);
 	kmem_give_frame(hpa);
 }
@@ -83,7 +89,8 @@ void vm_balloon_reap(struct vm *vm)
 	if (!__atomic_load_n(&vm->nr_retired, __ATOMIC_RELAXED))
 		return;
 	vm_lock(vm);
-	if (all_quiet(vm))
+	/* a disk's request on a host device may still DMA into a frame it mapped before */
+	if (all_quiet(vm) && !platform_blk_dma_busy(vm->platform))
 		give_retired(vm);
 	vm_unlock(vm);
 }

@@ -25,6 +25,7 @@
 #include "core/virt.h"
 #include "core/vm_balloon.h"
 #include "drivers/nic_hw.h"
+#include "drivers/nvme_hw.h"
 #include "drivers/uart16550.h"
 #include "lib/fmt.h"
 #include "lib/kstring.h"
@@ -392,6 +393,18 @@ static void end_life(struct vm *vm)
 {
 	char why[160];
 
+	/* a disk's requests still on a host device finish first: their DMA lands in the VM's RAM,
+	 * and the next life's devices start from nothing (no lock held while the device works) */
+	for (;;) {
+		vm_lock(vm);
+		platform_blk_complete(vm->platform);
+		bool busy = platform_blk_busy(vm->platform);
+		vm_unlock(vm);
+		if (!busy)
+			break;
+		nvme_hw_poll();
+		__builtin_ia32_pause();
+	}
 	/* no frame reaches a VM between lives: its ports leave their switches (queued frames are
 	 * dropped) and join again when the next life builds its devices */
 	vm_lock(vm);
@@ -598,6 +611,8 @@ bool vcpu_ready(struct vcpu *v)
 	/* frames the switches queued for the VM's nets (their kick woke vCPU 0; any vCPU takes
 	 * them), before the interrupts, so a halted vCPU wakes to the receive interrupt now */
 	platform_net_rx(vm->platform);
+	/* and the disks' requests their host devices finished (the poll's kick woke vCPU 0) */
+	platform_blk_complete(vm->platform);
 	take_init_sipi(v, apic);
 	if (v->wait_for_sipi && vm->state == VM_RUNNING && every_vcpu_waits_for_sipi(vm)) {
 		klog("vm %s: every vCPU waits for a start-up IPI", vm->name);
@@ -645,6 +660,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 		vm_balloon_reap(v->vm);
 		console_input_poll();
 		nic_hw_poll();
+		nvme_hw_poll();
 		/* its own VM's output, in its own time: a chatty guest pays for its lines */
 		if (guest_console_pending(v->vm))
 			guest_console_drain(

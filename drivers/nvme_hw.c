@@ -15,14 +15,43 @@
 /* NVM Express programming interface of class 01 (mass storage), subclass 08 (NVM) */
 #define CLASS_NVME 0x010802u
 
+/* Bytes in one command: the controller's limit, and a scatter list of one entry per page */
+#define CHUNK_MAX (32u * PAGE_SIZE)
+_Static_assert(CHUNK_MAX % 4096 == 0, "a command cut inside a piece ends on a page");
+
+/* A command of an asynchronous request (struct blk_req) on the controller: one per I/O slot of
+ * the core, each with a page for data the controller cannot reach where it is. */
+struct hw_cmd {
+	bool busy;
+	struct blk_req *req;
+	enum nvme_op op;
+	uint64_t lba;
+	uint32_t blocks;
+	unsigned nr_sg;
+	struct nvme_sg sg[CHUNK_MAX / PAGE_SIZE + 2]; /* a part page at each end */
+	uint8_t *bounce;
+	unsigned seg_at; /* a read through bounce: where in the request its data goes */
+	uint32_t byte_at;
+};
+
+/* the core's pages, then a bounce page per command */
+#define HW_DMA_PAGES (NVME_DMA_PAGES + NVME_IO_SLOTS)
+
 struct nvme_hw {
 	struct nvme_ctrl ctrl;
 	struct nvme_ops ops;
 	struct pci_func *func;
 	volatile uint8_t *bar;
-	struct spinlock lock; /* held for one nvme_submit or nvme_poll, never while waiting */
+	/* Held for one submission, one poll or one queue change, never while waiting. One I/O
+	 * queue pair serves every CPU under it: lock_waits counts the times a CPU found it taken
+	 * (`disks` shows them), what one queue pair per CPU would save. */
+	struct spinlock lock;
+	uint64_t lock_takes, lock_waits;
 	char where[16];
 	uint64_t nr_done, nr_failed;
+	struct hw_cmd cmds[NVME_IO_SLOTS];
+	/* asynchronous requests with commands still to send, oldest first (under lock) */
+	struct blk_req *queue, *queue_tail;
 };
 
 static struct nvme_hw *ctrls[NVME_HW_MAX];
@@ -64,15 +93,28 @@ static uint64_t clock_ns(void *ctx)
 	return time_now_ns();
 }
 
+static void lock_counted(struct nvme_hw *h)
+{
+	if (!spin_trylock(&h->lock)) {
+		__atomic_add_fetch(&h->lock_waits, 1, __ATOMIC_RELAXED);
+		spin_lock(&h->lock);
+	}
+	h->lock_takes++;
+}
+
 /* One poll of the controller if no other CPU is polling it now (that one completes our commands
  * as well). */
+static void pump(struct nvme_hw *h);
+
 static enum nvme_state poll_once(struct nvme_hw *h)
 {
 	enum nvme_state s;
 
 	if (!spin_trylock(&h->lock))
 		return NVME_S_READY;
+	h->lock_takes++;
 	s = nvme_poll(&h->ctrl, time_now_ns());
+	pump(h); /* slots the completions freed go to the requests waiting for one */
 	spin_unlock(&h->lock);
 	return s;
 }
@@ -128,18 +170,20 @@ static void bring_up(struct pci_func *f)
 		return;
 	}
 	h = kmem_alloc_pages(sizeof(*h), PAGE_SIZE);
-	dma = kmem_alloc_pages((uint64_t)NVME_DMA_PAGES * PAGE_SIZE, PAGE_SIZE);
+	dma = kmem_alloc_pages((uint64_t)HW_DMA_PAGES * PAGE_SIZE, PAGE_SIZE);
 	if (!h || !dma) {
 		klog("keel: nvme: %02x:%02x.%x: out of memory; left alone", f->bus, f->dev, f->fn);
 		if (h)
 			kmem_free_pages(h, sizeof(*h));
 		if (dma)
-			kmem_free_pages(dma, (uint64_t)NVME_DMA_PAGES * PAGE_SIZE);
+			kmem_free_pages(dma, (uint64_t)HW_DMA_PAGES * PAGE_SIZE);
 		return;
 	}
 	for (unsigned i = 0; i < NVME_DMA_PAGES; i++)
 		pages[i] = (struct nvme_dma_page){ dma + (size_t)i * PAGE_SIZE,
 						   (uintptr_t)dma + (uint64_t)i * PAGE_SIZE };
+	for (unsigned i = 0; i < NVME_IO_SLOTS; i++)
+		h->cmds[i].bounce = dma + (size_t)(NVME_DMA_PAGES + i) * PAGE_SIZE;
 	h->func = f;
 	h->bar = (volatile uint8_t *)(uintptr_t)bar0->base;
 	h->ops = (struct nvme_ops){ h, bar_read32, bar_read64, bar_write32, bar_write64, clock_ns };
@@ -197,10 +241,17 @@ const char *nvme_hw_where(unsigned i)
 	return i < nr_ctrls ? ctrls[i]->where : "";
 }
 
-void nvme_hw_counts(unsigned i, uint64_t *done, uint64_t *failed)
+void nvme_hw_counts(unsigned i, struct nvme_hw_counts *out)
 {
-	*done = i < nr_ctrls ? __atomic_load_n(&ctrls[i]->nr_done, __ATOMIC_RELAXED) : 0;
-	*failed = i < nr_ctrls ? __atomic_load_n(&ctrls[i]->nr_failed, __ATOMIC_RELAXED) : 0;
+	const struct nvme_hw *h = i < nr_ctrls ? ctrls[i] : NULL;
+
+	if (!h)
+		return;
+	/* changed under the lock; a racy snapshot is fine for the shell */
+	out->done = __atomic_load_n(&h->nr_done, __ATOMIC_RELAXED);
+	out->failed = __atomic_load_n(&h->nr_failed, __ATOMIC_RELAXED);
+	out->lock_takes = __atomic_load_n(&h->lock_takes, __ATOMIC_RELAXED);
+	out->lock_waits = __atomic_load_n(&h->lock_waits, __ATOMIC_RELAXED);
 }
 
 /* ---- one command, waited for ----------------------------------------------------------------- */
@@ -230,7 +281,7 @@ static int run_command(struct nvme_hw *h, uint32_t nsid, enum nvme_op op, uint64
 	for (;;) {
 		enum nvme_state s;
 
-		spin_lock(&h->lock);
+		lock_counted(h);
 		rc = nvme_submit(&h->ctrl, nsid, op, lba, nblocks, sg, nr_sg, wake, &w);
 		s = h->ctrl.state;
 		if (rc == NVME_E_BUSY || (rc == NVME_E_NOT_READY && s != NVME_S_FAILED))
@@ -253,10 +304,6 @@ static int run_command(struct nvme_hw *h, uint32_t nsid, enum nvme_op op, uint64
 }
 
 /* ---- the block backend ----------------------------------------------------------------------- */
-
-/* Bytes in one command: the controller's limit, and a scatter list of one entry per page */
-#define CHUNK_MAX (32u * PAGE_SIZE)
-_Static_assert(CHUNK_MAX % 4096 == 0, "a command cut inside a piece ends on a page");
 
 struct nvme_disk {
 	struct blk_backend blk; /* first: &d->blk is what device models get */
@@ -377,11 +424,7 @@ static int disk_discard(struct blk_backend *b, uint64_t sector, uint64_t count)
 	return BLK_OK;
 }
 
-/* ---- vectored: straight from the guest's buffers, several commands in flight ----------------- */
-
-/* Commands of one vectored request in flight at once: the controller works on them together
- * (under QEMU its queue is served on a timer, so one command at a time is latency-bound) */
-#define VEC_INFLIGHT 8
+/* ---- asynchronous requests: nobody waits ------------------------------------------------------ */
 
 /* Whether segs suit PRP lists as one transfer (NVMe 1.4, 4.3): every piece on a 512-byte
  * boundary and a whole number of sectors (so a split at any page boundary is too), every piece
@@ -402,137 +445,224 @@ static bool segs_fit_prps(const struct blk_seg *segs, unsigned nr)
 	return true;
 }
 
-struct vec_cmd {
-	struct waiter w;
-	uint64_t lba;
-	uint32_t blocks;
-	unsigned nr_sg;
-	struct nvme_sg sg[CHUNK_MAX / PAGE_SIZE + 2]; /* a part page at each end */
-};
-
-/* Submits cmds[0 .. n) (a full queue or a reset is waited out, as in run_command) and waits for
- * every one: the first failure's status, or 0. A command that could not be submitted fails the
- * request; those already submitted are still waited for, as the controller may use their
- * buffers until they complete. */
-static int run_commands(struct nvme_hw *h, uint32_t nsid, enum nvme_op op, struct vec_cmd *cmds,
-			unsigned n)
+/* Copies n bytes between buf and the request's pieces from (*seg, *at) on, moving the cursor
+ * (only moving it when buf is NULL). */
+static void copy_pieces(const struct blk_req *r, unsigned *seg, uint32_t *at, uint8_t *buf,
+			uint32_t n, bool to_pieces)
 {
-	unsigned submitted = 0;
-	int status = 0;
+	while (n && *seg < r->nr) {
+		const struct blk_seg *s = &r->segs[*seg];
+		uint32_t k = MIN(n, s->len - *at);
+		uint8_t *p = (uint8_t *)s->va + *at;
 
-	while (submitted < n) {
-		struct vec_cmd *v = &cmds[submitted];
-		enum nvme_state s;
-		int rc;
-
-		v->w = (struct waiter){ false, 0 };
-		spin_lock(&h->lock);
-		rc = nvme_submit(&h->ctrl, nsid, op, v->lba, v->blocks, v->sg, v->nr_sg, wake,
-				 &v->w);
-		s = h->ctrl.state;
-		if (rc == NVME_E_BUSY || (rc == NVME_E_NOT_READY && s != NVME_S_FAILED))
-			s = nvme_poll(&h->ctrl, time_now_ns());
-		spin_unlock(&h->lock);
-		if (rc == NVME_OK) {
-			submitted++;
-			continue;
+		if (buf && to_pieces)
+			memcpy(p, buf, k);
+		else if (buf)
+			memcpy(buf, p, k);
+		if (buf)
+			buf += k;
+		n -= k;
+		*at += k;
+		if (*at == s->len) {
+			(*seg)++;
+			*at = 0;
 		}
-		if ((rc != NVME_E_BUSY && rc != NVME_E_NOT_READY) || s == NVME_S_FAILED) {
-			__atomic_add_fetch(&h->nr_failed, 1, __ATOMIC_RELAXED);
-			status = rc;
-			break;
-		}
-		__builtin_ia32_pause();
 	}
-	for (unsigned i = 0; i < submitted; i++) {
-		while (!__atomic_load_n(&cmds[i].w.done, __ATOMIC_ACQUIRE)) {
-			poll_once(h);
-			__builtin_ia32_pause();
-		}
-		__atomic_add_fetch(cmds[i].w.status ? &h->nr_failed : &h->nr_done, 1,
-				   __ATOMIC_RELAXED);
-		if (!status)
-			status = cmds[i].w.status;
-	}
-	return status;
 }
 
-/* Cuts segs into commands of at most chunk_bytes (at page boundaries inside a piece: the PRP
- * rules then hold for each command) and runs them VEC_INFLIGHT at a time. */
-static int transfer_vec(struct nvme_disk *d, enum nvme_op op, uint64_t sector,
-			const struct blk_seg *segs, unsigned nr)
+static enum nvme_op op_of(enum blk_op op)
 {
-	struct vec_cmd cmds[VEC_INFLIGHT];
-	uint32_t max = chunk_bytes(d);
-	unsigned n = 0, i = 0;
-	uint64_t at = 0; /* bytes of segs[i] already in commands */
+	switch (op) {
+	case BLK_OP_READ:
+		return NVME_OP_READ;
+	case BLK_OP_WRITE:
+		return NVME_OP_WRITE;
+	case BLK_OP_FLUSH:
+		return NVME_OP_FLUSH;
+	default:
+		return NVME_OP_DEALLOCATE;
+	}
+}
 
-	if (!segs_fit_prps(segs, nr))
-		return BLK_E_UNSUPP;
-	while (i < nr) {
-		struct vec_cmd *v = &cmds[n];
-		uint32_t bytes = 0;
+/* The next command of r into c, moving r's cursor (r->all_sent once it has its last one). Data
+ * the controller can reach goes straight: whole pages of each piece, cut at page boundaries,
+ * up to chunk_bytes. Other data goes a page at a time through c's bounce page. */
+static void next_command(struct nvme_disk *d, struct blk_req *r, struct hw_cmd *c)
+{
+	uint64_t left = r->sector + r->count - r->sector_at;
 
-		v->lba = sector;
-		v->nr_sg = 0;
+	c->req = r;
+	c->op = op_of(r->op);
+	c->lba = r->sector_at;
+	c->nr_sg = 0;
+	c->blocks = 0;
+	if (r->op == BLK_OP_FLUSH) {
+		r->all_sent = true;
+		return;
+	}
+	if (r->op == BLK_OP_DISCARD) {
+		/* one range of at most 2^32 - 1 blocks per DSM command (NVMe 1.4, 6.7) */
+		c->blocks = (uint32_t)MIN(left, 0xFFFFFFFFu);
+	} else if (r->copy) {
+		uint32_t bytes = (uint32_t)MIN(left * BLK_SECTOR_SIZE, (uint64_t)PAGE_SIZE);
+
+		/* a write's data goes into the page now; a read's comes out of it at completion,
+		 * from where c's cursor says */
+		c->seg_at = r->seg_at;
+		c->byte_at = r->byte_at;
+		copy_pieces(r, &r->seg_at, &r->byte_at, r->op == BLK_OP_WRITE ? c->bounce : NULL,
+			    bytes, false);
+		c->nr_sg = sg_of((uintptr_t)c->bounce, bytes, c->sg);
+		c->blocks = bytes / BLK_SECTOR_SIZE;
+	} else {
+		uint32_t max = chunk_bytes(d), bytes = 0;
+
 		/* whole pages from each piece, then whatever it has left, up to max */
-		while (i < nr && bytes < max && v->nr_sg < ARRAY_SIZE(v->sg)) {
-			uintptr_t va = (uintptr_t)segs[i].va + at;
-			uint32_t left = segs[i].len - (uint32_t)at;
-			uint32_t room = max - bytes;
-			uint32_t take = left <= room ? left : (room / PAGE_SIZE) * PAGE_SIZE;
+		while (r->seg_at < r->nr && bytes < max) {
+			const struct blk_seg *s = &r->segs[r->seg_at];
+			uintptr_t va = (uintptr_t)s->va + r->byte_at;
+			uint32_t rest = s->len - r->byte_at, room = max - bytes;
+			uint32_t take = rest <= room ? rest : (room / PAGE_SIZE) * PAGE_SIZE;
 
-			/* a cut inside a piece lands on a page boundary */
-			if (take < left)
+			if (take < rest) /* a cut inside a piece lands on a page boundary */
 				take = (uint32_t)(ALIGN_DOWN(va + take, PAGE_SIZE) - va);
 			uint64_t pages =
 				(ALIGN_UP(va + take, PAGE_SIZE) - ALIGN_DOWN(va, PAGE_SIZE)) /
 				PAGE_SIZE;
-			if (!take || v->nr_sg + pages > ARRAY_SIZE(v->sg))
+			if (!take || c->nr_sg + pages > ARRAY_SIZE(c->sg))
 				break;
-			v->nr_sg += sg_of(va, take, v->sg + v->nr_sg);
+			c->nr_sg += sg_of(va, take, c->sg + c->nr_sg);
 			bytes += take;
-			at += take;
-			if (at == segs[i].len) {
-				i++;
-				at = 0;
+			r->byte_at += take;
+			if (r->byte_at == s->len) {
+				r->seg_at++;
+				r->byte_at = 0;
 			}
 		}
-		if (!bytes)
-			return BLK_E_UNSUPP; /* cannot happen with segs_fit_prps; never loop */
-		v->blocks = bytes / BLK_SECTOR_SIZE;
-		sector += v->blocks;
-		if (++n == VEC_INFLIGHT || i == nr) {
-			int rc = run_commands(d->hw, d->nsid, op, cmds, n);
+		c->blocks = bytes / BLK_SECTOR_SIZE;
+	}
+	r->sector_at += c->blocks;
+	r->all_sent = r->sector_at == r->sector + r->count;
+}
+/* The controller finished c (from nvme_poll, lock held): a read through the bounce page is
+ * copied out, and the request completes with its last command. */
+static void command_done(void *arg, int status)
+{
+	struct hw_cmd *c = arg;
+	struct blk_req *r = c->req;
+	struct nvme_hw *h = ((struct nvme_disk *)r->held_by)->hw;
 
-			if (rc)
-				return BLK_E_IO;
-			n = 0;
+	if (!status && r->copy && c->op == NVME_OP_READ)
+		copy_pieces(r, &c->seg_at, &c->byte_at, c->bounce, c->blocks * BLK_SECTOR_SIZE,
+			    true);
+	if (status && r->status == BLK_OK)
+		r->status = BLK_E_IO;
+	h->nr_done += status == 0;
+	h->nr_failed += status != 0;
+	c->busy = false;
+	if (--r->inflight == 0 && r->all_sent)
+		r->done(r, r->status);
+}
+
+static struct hw_cmd *free_command(struct nvme_hw *h)
+{
+	for (unsigned i = 0; i < NVME_IO_SLOTS; i++)
+		if (!h->cmds[i].busy)
+			return &h->cmds[i];
+	return NULL;
+}
+
+/* Sends the queued requests' commands while the controller takes them (lock held). A full queue,
+ * or a reset under way, leaves the rest for the next poll; a failed controller or a refused
+ * command ends the request with BLK_E_IO once its commands in flight are back. */
+static void pump(struct nvme_hw *h)
+{
+	struct hw_cmd *c;
+
+	while (h->queue && (c = free_command(h))) {
+		struct blk_req *r = h->queue;
+		struct nvme_disk *d = r->held_by;
+		unsigned seg_at = r->seg_at;
+		uint32_t byte_at = r->byte_at;
+		uint64_t sector_at = r->sector_at;
+
+		next_command(d, r, c);
+		int rc = nvme_submit(&h->ctrl, d->nsid, c->op, c->lba, c->blocks, c->sg, c->nr_sg,
+				     command_done, c);
+		if (rc == NVME_E_BUSY ||
+		    (rc == NVME_E_NOT_READY && h->ctrl.state != NVME_S_FAILED)) {
+			r->seg_at = seg_at; /* the same command again, later */
+			r->byte_at = byte_at;
+			r->sector_at = sector_at;
+			r->all_sent = false;
+			return;
+		}
+		if (rc == NVME_OK) {
+			c->busy = true;
+			r->inflight++;
+		} else {
+			h->nr_failed++;
+			r->status = BLK_E_IO;
+			r->all_sent = true;
+		}
+		if (r->all_sent) {
+			h->queue = r->next;
+			if (!h->queue)
+				h->queue_tail = NULL;
+			if (!r->inflight)
+				r->done(r, r->status);
 		}
 	}
+}
+
+static int disk_submit(struct blk_backend *b, struct blk_req *r)
+{
+	struct nvme_disk *d = (struct nvme_disk *)b;
+	struct nvme_hw *h = d->hw;
+
+	r->held_by = d;
+	r->seg_at = 0;
+	r->byte_at = 0;
+	r->sector_at = r->sector;
+	r->copy = (r->op == BLK_OP_READ || r->op == BLK_OP_WRITE) && !segs_fit_prps(r->segs, r->nr);
+	r->all_sent = false;
+	r->inflight = 0;
+	r->status = BLK_OK;
+	r->next = NULL;
+	lock_counted(h);
+	if (h->queue_tail)
+		h->queue_tail->next = r;
+	else
+		h->queue = r;
+	h->queue_tail = r;
+	pump(h);
+	spin_unlock(&h->lock);
 	return BLK_OK;
 }
 
-static int disk_readv(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs,
-		      unsigned nr, uint64_t count)
+bool nvme_hw_poll(void)
 {
-	(void)count;
-	return transfer_vec((struct nvme_disk *)b, NVME_OP_READ, sector, segs, nr);
-}
+	bool busy = false;
 
-static int disk_writev(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs,
-		       unsigned nr, uint64_t count)
-{
-	(void)count;
-	return transfer_vec((struct nvme_disk *)b, NVME_OP_WRITE, sector, segs, nr);
+	for (unsigned i = 0; i < nr_ctrls; i++) {
+		struct nvme_hw *h = ctrls[i];
+
+		/* nothing outstanding and nothing to bring up: no need to look */
+		if (!__atomic_load_n(&h->ctrl.nr_busy, __ATOMIC_RELAXED) &&
+		    !__atomic_load_n(&h->queue, __ATOMIC_RELAXED) &&
+		    (h->ctrl.state == NVME_S_READY || h->ctrl.state == NVME_S_FAILED))
+			continue;
+		poll_once(h);
+		busy = true;
+	}
+	return busy;
 }
 
 static const struct blk_ops disk_ops = {
 	.read = disk_read,
 	.write = disk_write,
 	.flush = disk_flush,
-	.readv = disk_readv,
-	.writev = disk_writev,
+	.submit = disk_submit,
 };
 
 /* the same with discard, for a controller whose ONCS has Dataset Management */
@@ -541,8 +671,7 @@ static const struct blk_ops disk_ops_dsm = {
 	.write = disk_write,
 	.flush = disk_flush,
 	.discard = disk_discard,
-	.readv = disk_readv,
-	.writev = disk_writev,
+	.submit = disk_submit,
 };
 
 static void release_disk(struct blk_backend *b)

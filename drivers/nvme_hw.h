@@ -8,9 +8,11 @@
  * that VMs' disks can be made of (disk = nvme:N, and its GPT partitions for disk = part:LABEL).
  *
  * The controller is shared by the CPUs of every VM whose disk is on it: submission and polling
- * hold its lock for the length of one call, never while waiting for the device. A request waits
- * on the CPU that made it (the vCPU that kicked its virtio-blk queue), polling the controller as
- * it waits, until its completion, an error, or the core's timeout with its reset. */
+ * hold its lock for the length of one call, never while waiting for the device. A VM's request
+ * is asynchronous (blk_submit): it is queued, cut into commands as slots free up (straight to
+ * and from the guest's buffers when PRP rules allow, else through a bounce page per command),
+ * and completed from nvme_hw_poll, which keel's loops call on every CPU; its done callback then
+ * wakes the VM. Only the synchronous ops (the GPT read at boot) wait, polling, with no lock. */
 #ifndef KEEL_DRIVERS_NVME_HW_H
 #define KEEL_DRIVERS_NVME_HW_H
 
@@ -29,8 +31,17 @@ unsigned nvme_hw_count(void);
 const struct nvme_ctrl *nvme_hw_ctrl(unsigned i);
 /* Its PCI address as "BB:DD.F" */
 const char *nvme_hw_where(unsigned i);
-/* Its I/O counters: commands completed and failed, since boot */
-void nvme_hw_counts(unsigned i, uint64_t *done, uint64_t *failed);
+/* Its counters since boot: commands completed and failed, and its lock taken and found taken by
+ * another CPU (every CPU shares its one I/O queue pair: what a queue pair per CPU would save) */
+struct nvme_hw_counts {
+	uint64_t done, failed, lock_takes, lock_waits;
+};
+void nvme_hw_counts(unsigned i, struct nvme_hw_counts *out);
+
+/* Polls every controller with commands outstanding or requests queued: completions run their
+ * requests' done callbacks, freed slots take queued commands. With no lock held, on any CPU.
+ * True when some controller had work (the caller should not sleep long). */
+bool nvme_hw_poll(void);
 
 /* A block backend over namespace nsid of controller ctrl (512-byte blocks only for now), made
  * with its own page of keel's memory; NULL with why set when it cannot be. Its release gives it

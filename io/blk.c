@@ -92,12 +92,12 @@ const char *blk_status_name(int status)
 	}
 }
 
-bool blk_can_vector(const struct blk_backend *b)
+bool blk_can_submit(const struct blk_backend *b)
 {
-	return b->ops->readv && b->ops->writev;
+	return b->ops->submit != NULL;
 }
 
-/* the segments hold exactly count sectors */
+/* the pieces hold exactly count sectors */
 static bool segs_ok(const struct blk_seg *segs, unsigned nr, uint64_t count)
 {
 	uint64_t bytes = 0;
@@ -105,29 +105,44 @@ static bool segs_ok(const struct blk_seg *segs, unsigned nr, uint64_t count)
 	if (nr == 0 || nr > BLK_MAX_SEGS)
 		return false;
 	for (unsigned i = 0; i < nr; i++)
-		bytes += segs[i].len; /* at most 64 * 4 GiB: no wrap */
+		bytes += segs[i].len; /* at most 128 * 4 GiB: no wrap */
 	return bytes == count << BLK_SECTOR_SHIFT;
 }
 
-int blk_readv(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
-	      uint64_t count)
+int blk_submit(struct blk_backend *b, struct blk_req *r)
 {
-	if (!blk_can_vector(b))
-		return BLK_E_UNSUPP;
-	if (!blk_range_ok(b, sector, count) || !count || !segs_ok(segs, nr, count))
-		return BLK_E_RANGE;
-	return b->ops->readv(b, sector, segs, nr, count);
-}
+	int rc = BLK_OK;
 
-int blk_writev(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
-	       uint64_t count)
-{
-	if (!blk_can_vector(b))
+	if (!blk_can_submit(b))
 		return BLK_E_UNSUPP;
-	int r = check_change(b, sector, count);
-	if (r)
-		return r;
-	if (!count || !segs_ok(segs, nr, count))
-		return BLK_E_RANGE;
-	return b->ops->writev(b, sector, segs, nr, count);
+	switch (r->op) {
+	case BLK_OP_READ:
+		if (!blk_range_ok(b, r->sector, r->count) || !r->count ||
+		    !segs_ok(r->segs, r->nr, r->count))
+			rc = BLK_E_RANGE;
+		break;
+	case BLK_OP_WRITE:
+		rc = check_change(b, r->sector, r->count);
+		if (!rc && (!r->count || !segs_ok(r->segs, r->nr, r->count)))
+			rc = BLK_E_RANGE;
+		break;
+	case BLK_OP_FLUSH:
+		if (b->read_only) { /* nothing to make durable, as blk_flush */
+			r->done(r, BLK_OK);
+			return BLK_OK;
+		}
+		break;
+	case BLK_OP_DISCARD:
+		if (!b->ops->discard)
+			return BLK_E_UNSUPP;
+		rc = check_change(b, r->sector, r->count);
+		if (!rc && !r->count) { /* nothing to do, as blk_discard */
+			r->done(r, BLK_OK);
+			return BLK_OK;
+		}
+		break;
+	default:
+		return BLK_E_UNSUPP;
+	}
+	return rc ? rc : b->ops->submit(b, r);
 }

@@ -6,7 +6,8 @@
  * Sectors are 512 bytes. Every request goes through the blk_* calls below, which check it against
  * the capacity (a request past the end, or one whose sector + count or count * 512 overflows,
  * fails and touches nothing) and refuse every change to a read-only backend, before a backend's
- * op runs: an op may assume its range is inside the disk. */
+ * op runs: an op may assume its range is inside the disk. A backend of a host device may also
+ * take requests asynchronously (blk_submit), so that nobody holds a lock while it waits. */
 #ifndef KEEL_IO_BLK_H
 #define KEEL_IO_BLK_H
 
@@ -27,16 +28,47 @@ enum blk_status {
 
 struct blk_backend;
 
-/* A piece of a vectored request: len bytes at va, in keel's identity-mapped memory (so va is also
- * the physical address a device may be given); a guest's RAM as its device model mapped it. */
+/* A piece of a request's data: len bytes at va, in keel's identity-mapped memory (so va is also
+ * the physical address a device may be given); a guest's RAM as its device model mapped it.
+ * Pieces may have any length and alignment: a backend copies what its device cannot take. */
 struct blk_seg {
 	void *va;
 	uint32_t len;
 };
-#define BLK_MAX_SEGS 64
+#define BLK_MAX_SEGS 128
 
-/* A backend's operations, called only with a checked range. discard and write_zeroes may be NULL
- * (the request then gets BLK_E_UNSUPP, and a device should not offer the feature). */
+enum blk_op {
+	BLK_OP_READ,
+	BLK_OP_WRITE,
+	BLK_OP_FLUSH,	/* sector, count and segs unused */
+	BLK_OP_DISCARD, /* segs unused */
+};
+
+/* A request handed to a backend that works asynchronously (blk_submit): the caller fills the
+ * first part and keeps the request and its pieces untouched until done runs. */
+struct blk_req {
+	enum blk_op op;
+	uint64_t sector, count;
+	const struct blk_seg *segs; /* count * 512 bytes in all, in nr pieces */
+	unsigned nr;
+	/* Runs once with the request's status, from blk_submit itself or later from the backend's
+	 * poll on any CPU, with the backend's lock held: it may only record the outcome and wake
+	 * whoever finishes the request (no lock a submitter may hold, no blk_* call). */
+	void (*done)(struct blk_req *r, int status);
+	void *ctx;
+	/* the backend's while it has the request: which of its disks has it, how far it got (the
+	 * piece and byte, the sector), whether its data goes through a copy, its commands in
+	 * flight, the first failure, and its place in the backend's queue */
+	void *held_by;
+	unsigned seg_at;
+	uint32_t byte_at;
+	uint64_t sector_at;
+	bool copy, all_sent;
+	unsigned inflight;
+	int status;
+	struct blk_req *next;
+};
+
 struct blk_ops {
 	int (*read)(struct blk_backend *b, uint64_t sector, void *buf, uint64_t count);
 	int (*write)(struct blk_backend *b, uint64_t sector, const void *buf, uint64_t count);
@@ -44,14 +76,11 @@ struct blk_ops {
 	int (*flush)(struct blk_backend *b);
 	int (*discard)(struct blk_backend *b, uint64_t sector, uint64_t count);
 	int (*write_zeroes)(struct blk_backend *b, uint64_t sector, uint64_t count);
-	/* Optional, both or neither: count sectors straight to or from nr segments (their lengths
-	 * add up to count * 512; nr <= BLK_MAX_SEGS), with no copy in between, for a backend whose
-	 * device moves the data itself. BLK_E_UNSUPP when the segments do not suit the device
-	 * (alignment): the caller then goes through a buffer of its own with read/write. */
-	int (*readv)(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs,
-		     unsigned nr, uint64_t count);
-	int (*writev)(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs,
-		      unsigned nr, uint64_t count);
+	/* Optional, for a backend whose device works on its own (a host NVMe namespace): starts r
+	 * (checked: range, read-only, pieces) and returns BLK_OK, after which r->done runs once;
+	 * any other value means done never runs. Nobody waits: the device moves the data straight
+	 * to or from the pieces where it can, and the backend's poll completes the request. */
+	int (*submit)(struct blk_backend *b, struct blk_req *r);
 };
 
 struct blk_backend {
@@ -68,13 +97,12 @@ int blk_write(struct blk_backend *b, uint64_t sector, const void *buf, uint64_t 
 int blk_flush(struct blk_backend *b);
 int blk_discard(struct blk_backend *b, uint64_t sector, uint64_t count);
 int blk_write_zeroes(struct blk_backend *b, uint64_t sector, uint64_t count);
-/* Vectored reads and writes: the same checks, plus the segments' lengths adding up to count *
- * 512 and nr within 1..BLK_MAX_SEGS (else BLK_E_RANGE); BLK_E_UNSUPP without readv/writev. */
-int blk_readv(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
-	      uint64_t count);
-int blk_writev(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
-	       uint64_t count);
-bool blk_can_vector(const struct blk_backend *b);
+/* An asynchronous request: the same checks as the calls above (a read or write also needs its
+ * pieces to add up to count * 512 in 1..BLK_MAX_SEGS of them, a discard the backend's discard),
+ * then the backend's submit. BLK_OK: r->done will run once. Anything else: it never will
+ * (BLK_E_UNSUPP without submit). */
+int blk_submit(struct blk_backend *b, struct blk_req *r);
+bool blk_can_submit(const struct blk_backend *b);
 /* Whether [sector, sector + count) is inside the disk and count * 512 fits a size_t. */
 bool blk_range_ok(const struct blk_backend *b, uint64_t sector, uint64_t count);
 /* Whether the backend has discard or write_zeroes (what a device may offer the guest). */

@@ -58,24 +58,19 @@ static int part_write_zeroes(struct blk_backend *b, uint64_t sector, uint64_t co
 	return blk_write_zeroes(p->parent, p->first + sector, count);
 }
 
-static int part_readv(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs,
-		      unsigned nr, uint64_t count)
+/* blk_submit checked r against the partition: it moves onto the parent's sectors, where
+ * blk_submit checks it again */
+static int part_submit(struct blk_backend *b, struct blk_req *r)
 {
 	struct blk_part *p = to_part(b);
-	if (!in_slice(p, sector, count))
-		return BLK_E_RANGE;
-	return blk_readv(p->parent, p->first + sector, segs, nr, count);
-}
-
-static int part_writev(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs,
-		       unsigned nr, uint64_t count)
-{
-	struct blk_part *p = to_part(b);
-	if (!in_slice(p, sector, count))
-		return BLK_E_RANGE;
-	if (p->blk.read_only)
-		return BLK_E_READONLY;
-	return blk_writev(p->parent, p->first + sector, segs, nr, count);
+	if (r->op != BLK_OP_FLUSH) {
+		if (!in_slice(p, r->sector, r->count))
+			return BLK_E_RANGE;
+		if (r->op != BLK_OP_READ && p->blk.read_only)
+			return BLK_E_READONLY;
+		r->sector += p->first;
+	}
+	return blk_submit(p->parent, r);
 }
 
 int blk_part_init(struct blk_part *p, struct blk_backend *parent, uint64_t first, uint64_t count,
@@ -89,8 +84,7 @@ int blk_part_init(struct blk_part *p, struct blk_backend *parent, uint64_t first
 		.flush = part_flush,
 		.discard = parent->ops->discard ? part_discard : NULL,
 		.write_zeroes = parent->ops->write_zeroes ? part_write_zeroes : NULL,
-		.readv = blk_can_vector(parent) ? part_readv : NULL,
-		.writev = blk_can_vector(parent) ? part_writev : NULL,
+		.submit = blk_can_submit(parent) ? part_submit : NULL,
 	};
 	p->blk = (struct blk_backend){ .ops = &p->ops,
 				       .sectors = count,

@@ -56,10 +56,12 @@ static void dev_uart_tx(void *ctx, const uint8_t *buf, size_t n)
 		p->env.uart_tx(p->env.ctx, buf, n);
 }
 
-/* A net's port got frames: on the sending CPU, maybe under another VM's lock, with none of the
- * switch's locks held. Only the VM's kick (no lock: keel sends vCPU 0's CPU a wake-up IPI);
- * vCPU 0 then moves the frames under its own VM's lock (platform_net_rx). */
-static void dev_net_kick(void *ctx)
+/* A net's port got frames (on the sending CPU, maybe under another VM's lock, with none of the
+ * switch's locks held), or a disk's request finished on its host device (on the polling CPU,
+ * under the device's lock). Only the VM's kick (no lock: keel sends vCPU 0's CPU a wake-up IPI);
+ * a vCPU then moves the frames or finishes the requests under its own VM's lock
+ * (platform_net_rx, platform_blk_complete). */
+static void dev_io_kick(void *ctx)
 {
 	dev_kick(ctx, 0);
 }
@@ -271,15 +273,17 @@ int platform_init(struct platform *p, const struct vdev_env *env, const struct p
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
 		char serial[16];
 		ksnprintf(serial, sizeof(serial), "keel-vd%c", 'a' + i);
-		if (virtio_blk_init(&p->blk[i], de, cfg->disks[i], serial) ||
-		    pci_bus_plug(&p->pci, PLATFORM_SLOT_DISK0 + i, &p->blk[i].vpci.pci))
+		if (virtio_blk_init(&p->blk[i], de, cfg->disks[i], serial, dev_io_kick, p))
+			return -1;
+		p->nr_disks = i + 1;
+		if (pci_bus_plug(&p->pci, PLATFORM_SLOT_DISK0 + i, &p->blk[i].vpci.pci))
 			return -1;
 	}
 	/* the nets right after the disks; each device keeps its MAC for the platform's life */
 	unsigned slot = PLATFORM_SLOT_DISK0 + cfg->nr_disks;
 	for (unsigned i = 0; i < cfg->nr_nets; i++) {
 		struct virtio_net *n = cfg->nets[i].dev;
-		if (!n || virtio_net_init(n, de, cfg->nets[i].mac, dev_net_kick, p))
+		if (!n || virtio_net_init(n, de, cfg->nets[i].mac, dev_io_kick, p))
 			return -1;
 		p->net[p->nr_nets++] = n; /* its port is initialised: platform_fini may detach it */
 		if (pci_bus_plug(&p->pci, slot + i, &n->vpci.pci))
@@ -309,6 +313,28 @@ void platform_net_rx(struct platform *p)
 	for (unsigned i = 0; i < p->nr_nets; i++)
 		if (virtio_net_rx_pending(p->net[i]))
 			virtio_net_rx(p->net[i]);
+}
+
+void platform_blk_complete(struct platform *p)
+{
+	for (unsigned i = 0; i < p->nr_disks; i++)
+		virtio_blk_complete(&p->blk[i]);
+}
+
+bool platform_blk_busy(const struct platform *p)
+{
+	for (unsigned i = 0; i < p->nr_disks; i++)
+		if (virtio_blk_busy(&p->blk[i]))
+			return true;
+	return false;
+}
+
+bool platform_blk_dma_busy(const struct platform *p)
+{
+	for (unsigned i = 0; i < p->nr_disks; i++)
+		if (virtio_blk_dma_busy(&p->blk[i]))
+			return true;
+	return false;
 }
 
 void platform_reset(struct platform *p)

@@ -129,6 +129,7 @@ struct platform {
 	struct virtio_balloon balloon;
 	bool has_balloon;
 	struct virtio_blk blk[PLATFORM_MAX_DISKS];
+	unsigned nr_disks; /* initialised (platform_blk_* look at these) */
 	struct virtio_net
 		*net[PLATFORM_MAX_NETS]; /* platform_config's, attached to their switches */
 	unsigned nr_nets;
@@ -180,6 +181,14 @@ bool platform_take_nmi(struct platform *p, unsigned cpu);
  * whose port was notified since (virtio_net_rx_pending). Under the VM's lock, before a vCPU looks
  * for its interrupts, so the interrupt it raises is taken in the same pass. */
 void platform_net_rx(struct platform *p);
+/* Finishes the disks' requests their host devices completed (virtio_blk_complete), under the VM's
+ * lock, like platform_net_rx. */
+void platform_blk_complete(struct platform *p);
+/* Whether a disk has requests on a host device: DMA into the guest's RAM may still come. */
+bool platform_blk_busy(const struct platform *p);
+/* Whether a host device may still be moving a disk request's data (set back by the device's
+ * poll, with no lock of the VM: what the balloon waits for before it gives frames away). */
+bool platform_blk_dma_busy(const struct platform *p);
 /* A byte typed at the VM's console; false when the UART's FIFO is full (retry later). */
 bool platform_uart_input(struct platform *p, uint8_t byte);
 /* Bytes typed at the VM's console, for its console device: the virtio console when the VM has

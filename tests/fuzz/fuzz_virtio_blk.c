@@ -19,9 +19,9 @@
  * completed with OK.
  *
  * Input: byte 0: bit 0 read-only disk, bit 1 a backend without discard and write-zeroes,
- * bits 2-7 the sectors (1 + value % 40); byte 1: bit 0 INDIRECT_DESC, bit 1 EVENT_IDX, bit 2 a
- * vectoring backend (blk_readv/blk_writev: the request's pieces must lie in the guest's RAM;
- * pieces not of whole sectors are refused and go through the bounce buffer); byte 2:
+ * bits 2-7 the sectors (1 + value % 40); byte 1: bit 0 INDIRECT_DESC, bit 1 EVENT_IDX, bit 2 an
+ * asynchronous backend (blk_submit: the request's pieces must lie in the guest's RAM), bit 3
+ * its requests done at the notification's end rather than at once; byte 2:
  * the queue size, 2^(value % 7). Then operations, a byte each (low 3 bits), operands after:
  *   0 RAM write: le16 gpa, u8 n, n bytes (the model's records are void from then on)
  *   1 descriptor: u8 i, le16 addr, le16 len, u8 flags, u8 next (records void)
@@ -119,8 +119,8 @@ static int c_write(struct blk_backend *b, uint64_t sector, const void *buf, uint
 	return mem_ops->write(b, sector, buf, count);
 }
 
-/* Vectored (byte 1 bit 2): every piece inside one extent of the guest's RAM, as the device
- * mapped the chain; a piece that is not whole sectors is refused (the bounce path then) */
+/* Asynchronous (byte 1 bit 2): every piece inside one extent of the guest's RAM, as the device
+ * mapped the chain, of any length */
 static bool in_ram(const void *va, uint32_t len)
 {
 	for (unsigned i = 0; i < ram.mem.nr; i++) {
@@ -136,12 +136,9 @@ static int c_vec(struct blk_backend *b, uint64_t sector, const struct blk_seg *s
 		 uint64_t count, bool to_disk)
 {
 	uint8_t *at = ((struct blk_mem *)b)->image + sector * 512;
-	for (unsigned i = 0; i < nr; i++) {
+	for (unsigned i = 0; i < nr; i++)
 		if (!segs[i].len || !in_ram(segs[i].va, segs[i].len))
 			abort();
-		if (segs[i].len % 512)
-			return BLK_E_UNSUPP;
-	}
 	in_disk(sector, count);
 	if (to_disk && b->read_only)
 		abort();
@@ -155,16 +152,60 @@ static int c_vec(struct blk_backend *b, uint64_t sector, const struct blk_seg *s
 	return BLK_OK;
 }
 
-static int c_readv(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
-		   uint64_t count)
+static int c_flush(struct blk_backend *b);
+static int c_discard(struct blk_backend *b, uint64_t sector, uint64_t count);
+
+/* The asynchronous backend carries a request out at once (done from inside blk_submit), or
+ * (byte 1 bit 3) queues it until the notification's end, as a device's poll would. */
+static struct blk_req *queued[VIRTIO_BLK_INFLIGHT + 1];
+static unsigned nr_queued;
+static bool deferred;
+
+static void carry_out(struct blk_req *r)
 {
-	return c_vec(b, sector, segs, nr, count, false);
+	struct blk_backend *b = &disk.blk;
+	int rc;
+	switch (r->op) {
+	case BLK_OP_READ:
+	case BLK_OP_WRITE:
+		rc = c_vec(b, r->sector, r->segs, r->nr, r->count, r->op == BLK_OP_WRITE);
+		break;
+	case BLK_OP_FLUSH:
+		rc = c_flush(b);
+		break;
+	default:
+		rc = c_discard(b, r->sector, r->count);
+		break;
+	}
+	r->done(r, rc);
 }
 
-static int c_writev(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
-		    uint64_t count)
+static int c_submit(struct blk_backend *b, struct blk_req *r)
 {
-	return c_vec(b, sector, segs, nr, count, true);
+	(void)b;
+	if (!deferred) {
+		carry_out(r);
+		return BLK_OK;
+	}
+	if (nr_queued == ARRAY_SIZE(queued))
+		abort(); /* more requests on the backend than the device has slots */
+	queued[nr_queued++] = r;
+	return BLK_OK;
+}
+
+/* What the vCPU does after the exit: the backend's work, then the device's completions, until
+ * nothing is left */
+static void settle(void)
+{
+	for (unsigned i = 0; i < 64 && (nr_queued || blk.completions); i++) {
+		unsigned n = nr_queued;
+		nr_queued = 0;
+		for (unsigned k = 0; k < n; k++)
+			carry_out(queued[k]);
+		virtio_blk_complete(&blk);
+	}
+	if (nr_queued || blk.completions || virtio_blk_busy(&blk))
+		abort();
 }
 
 static int c_flush(struct blk_backend *b)
@@ -440,6 +481,7 @@ static void notify(void)
 	uint16_t before = blk.vpci.vq[0].used_idx; /* the device's own: the guest may write RAM's */
 	uint64_t calls0 = calls, moved0 = moved;
 	bar_wr(VIRTIO_NOTIFY_OFF, 2, 0);
+	settle();
 	guards_check();
 	if (disk.blk.read_only && memcmp(snap, image, bytes) != 0)
 		abort();
@@ -518,10 +560,10 @@ static void run(struct input *in)
 				.write_zeroes = c_write_zeroes };
 	if (cfg & 2)
 		ops.discard = ops.write_zeroes = NULL;
-	if (f & 4) {
-		ops.readv = c_readv;
-		ops.writev = c_writev;
-	}
+	if (f & 4)
+		ops.submit = c_submit;
+	deferred = f & 8;
+	nr_queued = 0;
 	disk.blk.ops = &ops;
 	calls = moved = 0;
 	void_records = false;
@@ -545,7 +587,7 @@ static void run(struct input *in)
 	io_bus_init(&io, &env);
 	mmio_bus_init(&mmio, &env);
 	if (pci_bus_init(&bus, &env, &io, &mmio, &windows, fz_msg, NULL) ||
-	    virtio_blk_init(&blk, &env, &disk.blk, "keel-vda") ||
+	    virtio_blk_init(&blk, &env, &disk.blk, "keel-vda", NULL, NULL) ||
 	    pci_bus_plug(&bus, SLOT, &blk.vpci.pci) || pci_bus_assign(&bus))
 		abort();
 	mmio_bus_write(&mmio, GUEST_PCI_ECAM_BASE + ((uint64_t)SLOT << 15 | PCI_COMMAND), 2,

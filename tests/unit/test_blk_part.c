@@ -157,8 +157,9 @@ static void bad_slices(void **state)
 	assert_int_equal(buf[0], PARENT);
 }
 
-/* A parent with vectored ops: the slice forwards them at its offset and checks them as the rest;
- * io/blk.c refuses segments that do not add up, and a parent without them gives UNSUPP. */
+/* A parent that takes asynchronous requests: the slice forwards them at its offset and checks
+ * them as the rest; io/blk.c refuses pieces that do not add up, a parent without submit gives
+ * UNSUPP. */
 static struct blk_ops vec_ops;
 
 static int vec_io(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
@@ -176,60 +177,90 @@ static int vec_io(struct blk_backend *b, uint64_t sector, const struct blk_seg *
 	return BLK_OK;
 }
 
-static int vec_readv(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs,
-		     unsigned nr, uint64_t count)
+/* An asynchronous parent that carries a request out at once and records its outcome */
+static int last_status = 99;
+static uint64_t last_sector;
+
+static void note_done(struct blk_req *r, int status)
 {
-	(void)count;
-	return vec_io(b, sector, segs, nr, false);
+	(void)r;
+	last_status = status;
 }
 
-static int vec_writev(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs,
-		      unsigned nr, uint64_t count)
+static int vec_submit(struct blk_backend *b, struct blk_req *r)
 {
-	(void)count;
-	return vec_io(b, sector, segs, nr, true);
+	last_sector = r->sector;
+	int rc = r->op == BLK_OP_READ || r->op == BLK_OP_WRITE
+			 ? vec_io(b, r->sector, r->segs, r->nr, r->op == BLK_OP_WRITE)
+			 : BLK_OK;
+	r->done(r, rc);
+	return BLK_OK;
 }
 
-static void vectored(void **state)
+static int submit(enum blk_op op, uint64_t sector, struct blk_seg *segs, unsigned nr,
+		  uint64_t count)
+{
+	static struct blk_req r;
+	r = (struct blk_req){ .op = op,
+			      .sector = sector,
+			      .count = count,
+			      .segs = segs,
+			      .nr = nr,
+			      .done = note_done };
+	last_status = 99;
+	return blk_submit(&part.blk, &r);
+}
+
+/* Requests submitted to a slice land in the parent's sectors; past the slice's end, pieces that
+ * do not add up, none or too many: refused, nothing moved, done never runs. */
+static void asynchronous(void **state)
 {
 	(void)state;
 	static uint8_t a[512], c[1024];
 	struct blk_seg segs[2] = { { a, sizeof(a) }, { c, sizeof(c) } };
 
 	setup_parent(false);
-	/* without vectored ops in the parent, none in the slice */
+	/* without submit in the parent, none in the slice */
 	assert_int_equal(blk_part_init(&part, &mem.blk, FIRST, COUNT, false), BLK_OK);
-	assert_false(blk_can_vector(&part.blk));
-	assert_int_equal(blk_readv(&part.blk, 0, segs, 2, 3), BLK_E_UNSUPP);
+	assert_false(blk_can_submit(&part.blk));
+	assert_int_equal(submit(BLK_OP_READ, 0, segs, 2, 3), BLK_E_UNSUPP);
 	vec_ops = *mem.blk.ops;
-	vec_ops.readv = vec_readv;
-	vec_ops.writev = vec_writev;
+	vec_ops.submit = vec_submit;
 	mem.blk.ops = &vec_ops;
 	assert_int_equal(blk_part_init(&part, &mem.blk, FIRST, COUNT, false), BLK_OK);
-	assert_true(blk_can_vector(&part.blk));
-	assert_int_equal(blk_readv(&part.blk, 1, segs, 2, 3), BLK_OK);
+	assert_true(blk_can_submit(&part.blk));
+	assert_int_equal(submit(BLK_OP_READ, 1, segs, 2, 3), BLK_OK);
+	assert_int_equal(last_status, BLK_OK);
+	assert_int_equal(last_sector, FIRST + 1);
 	assert_int_equal(a[0], FIRST + 2);
 	assert_int_equal(c[1023], FIRST + 4);
 	memset(a, 0xee, sizeof(a));
 	memset(c, 0xdd, sizeof(c));
-	assert_int_equal(blk_writev(&part.blk, 1, segs, 2, 3), BLK_OK);
+	assert_int_equal(submit(BLK_OP_WRITE, 1, segs, 2, 3), BLK_OK);
 	assert_int_equal(image[(FIRST + 1) * 512], 0xee);
 	assert_int_equal(image[(FIRST + 3) * 512 + 511], 0xdd);
-	/* past the end, segments that do not add up, none or too many: refused, nothing moved */
-	assert_int_equal(blk_writev(&part.blk, 2, segs, 2, 3), BLK_E_RANGE);
-	assert_int_equal(blk_writev(&part.blk, 0, segs, 2, 2), BLK_E_RANGE);
-	assert_int_equal(blk_readv(&part.blk, 0, segs, 0, 3), BLK_E_RANGE);
-	assert_int_equal(blk_readv(&part.blk, 0, segs, BLK_MAX_SEGS + 1, 3), BLK_E_RANGE);
+	assert_int_equal(submit(BLK_OP_FLUSH, 0, NULL, 0, 0), BLK_OK);
+	assert_int_equal(last_status, BLK_OK);
+	assert_int_equal(submit(BLK_OP_WRITE, 2, segs, 2, 3), BLK_E_RANGE);
+	assert_int_equal(submit(BLK_OP_WRITE, 0, segs, 2, 2), BLK_E_RANGE);
+	assert_int_equal(submit(BLK_OP_READ, 0, segs, 0, 3), BLK_E_RANGE);
+	assert_int_equal(submit(BLK_OP_READ, 0, segs, BLK_MAX_SEGS + 1, 3), BLK_E_RANGE);
+	assert_int_equal(submit(BLK_OP_DISCARD, COUNT - 1, NULL, 0, 2), BLK_E_RANGE);
+	assert_int_equal(submit(BLK_OP_READ, UINT64_MAX, segs, 2, 3), BLK_E_RANGE);
+	assert_int_equal(last_status, 99);
 	outside_untouched();
-	/* read-only slice */
+	/* read-only slice: no change, but a flush is fine */
 	assert_int_equal(blk_part_init(&part, &mem.blk, FIRST, COUNT, true), BLK_OK);
-	assert_int_equal(blk_writev(&part.blk, 0, segs, 2, 3), BLK_E_READONLY);
+	assert_int_equal(submit(BLK_OP_WRITE, 0, segs, 2, 3), BLK_E_READONLY);
+	assert_int_equal(submit(BLK_OP_DISCARD, 0, NULL, 0, 1), BLK_E_READONLY);
+	assert_int_equal(submit(BLK_OP_FLUSH, 0, NULL, 0, 0), BLK_OK);
+	assert_int_equal(last_status, BLK_OK);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(vectored),	      cmocka_unit_test(read_write),
+		cmocka_unit_test(asynchronous),	      cmocka_unit_test(read_write),
 		cmocka_unit_test(past_the_end),	      cmocka_unit_test(read_only),
 		cmocka_unit_test(discard_and_zeroes), cmocka_unit_test(bad_slices),
 	};

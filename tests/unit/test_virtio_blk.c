@@ -86,7 +86,8 @@ static struct mmio_bus mmio;
 static struct pci_bus bus;
 static struct virtio_blk blk;
 static struct blk_mem mem;
-static struct blk_ops no_range_ops, failing_ops, vector_ops;
+static struct blk_ops no_range_ops, failing_ops, async_ops;
+static void settle(void);
 static uint8_t *image, *shadow;
 static struct vq_ram ram;
 static struct vq_drv drv;
@@ -200,7 +201,7 @@ static int make_device(bool read_only, const struct blk_ops *ops, const char *se
 	io_bus_init(&io, &vm.env);
 	mmio_bus_init(&mmio, &vm.env);
 	if (pci_bus_init(&bus, &vm.env, &io, &mmio, &windows, ignore_msg, NULL) ||
-	    virtio_blk_init(&blk, &vm.env, &mem.blk, serial) ||
+	    virtio_blk_init(&blk, &vm.env, &mem.blk, serial, NULL, NULL) ||
 	    pci_bus_plug(&bus, SLOT, &blk.vpci.pci) || pci_bus_assign(&bus))
 		return -1;
 	find_caps();
@@ -257,59 +258,74 @@ static int setup_failing(void **state)
 	return make_device(false, &failing_ops, "keel-vdd");
 }
 
-/* A vectoring backend over the same image, taking only pieces of whole sectors (as the NVMe
- * backend's PRP rules ask, which also look at addresses; the others get BLK_E_UNSUPP and the
- * bounce path): counts its calls and the pieces it was given. */
-static unsigned vec_calls, vec_unsupp, vec_pieces;
+/* An asynchronous backend over the same image (as the NVMe namespaces are): blk_submit queues a
+ * request, async_run carries the queued ones out and calls their done, as the device's poll
+ * would. Counts submissions and the pieces they came in; async_fail makes each one fail. */
+#define ASYNC_MAX 32
+static struct blk_req *async_q[ASYNC_MAX];
+static unsigned async_n, async_calls, async_pieces, async_flushes;
+static bool async_fail;
 
-static int vec_copy(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
-		    uint64_t count, bool to_disk)
+static int async_submit(struct blk_backend *b, struct blk_req *r)
 {
-	struct blk_mem *m = (struct blk_mem *)b;
-	uint64_t at = sector * 512, total = 0;
-	for (unsigned i = 0; i < nr; i++)
-		if (segs[i].len % 512) {
-			vec_unsupp++;
-			return BLK_E_UNSUPP;
-		}
-	vec_calls++;
-	for (unsigned i = 0; i < nr; i++) {
-		assert_true(at + segs[i].len <= DISK_BYTES);
-		if (to_disk)
-			memcpy(m->image + at, segs[i].va, segs[i].len);
-		else
-			memcpy(segs[i].va, m->image + at, segs[i].len);
-		at += segs[i].len;
-		total += segs[i].len;
-		vec_pieces++;
-	}
-	assert_int_equal(total, count * 512);
+	(void)b;
+	assert_true(async_n < ASYNC_MAX);
+	async_q[async_n++] = r;
+	async_calls++;
 	return BLK_OK;
 }
 
-static int vec_read(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs, unsigned nr,
-		    uint64_t count)
+static void async_run(void)
 {
-	return vec_copy(b, sector, segs, nr, count, false);
+	unsigned n = async_n;
+	async_n = 0;
+	for (unsigned k = 0; k < n; k++) {
+		struct blk_req *r = async_q[k];
+		uint64_t at = r->sector * 512, total = 0;
+		if (r->op == BLK_OP_FLUSH)
+			async_flushes++;
+		for (unsigned i = 0; i < r->nr && !async_fail; i++) {
+			/* every piece lies in the guest's RAM */
+			uint8_t *va = r->segs[i].va;
+			bool in_ram = false;
+			for (unsigned e = 0; e < ram.mem.nr; e++)
+				in_ram |= va >= ram.ext[e].hva &&
+					  va + r->segs[i].len <= ram.ext[e].hva + ram.ext[e].size;
+			assert_true(in_ram);
+			if (r->op == BLK_OP_WRITE)
+				memcpy(image + at, va, r->segs[i].len);
+			else
+				memcpy(va, image + at, r->segs[i].len);
+			at += r->segs[i].len;
+			total += r->segs[i].len;
+			async_pieces++;
+		}
+		if (!async_fail && (r->op == BLK_OP_READ || r->op == BLK_OP_WRITE))
+			assert_int_equal(total, r->count * 512);
+		r->done(r, async_fail ? BLK_E_IO : BLK_OK);
+	}
 }
 
-static int vec_write(struct blk_backend *b, uint64_t sector, const struct blk_seg *segs,
-		     unsigned nr, uint64_t count)
+/* What the vCPU does after an exit, until the backend has nothing left */
+static void settle(void)
 {
-	return vec_copy(b, sector, segs, nr, count, true);
+	for (unsigned i = 0; i < 64 && (async_n || blk.completions); i++) {
+		async_run();
+		virtio_blk_complete(&blk);
+	}
 }
 
-static int setup_vector(void **state)
+static int setup_async(void **state)
 {
 	(void)state;
 	static struct blk_mem probe;
 	static uint8_t one[512];
 	blk_mem_init(&probe, one, sizeof(one), false);
-	vector_ops = *probe.blk.ops;
-	vector_ops.readv = vec_read;
-	vector_ops.writev = vec_write;
-	vec_calls = vec_unsupp = vec_pieces = 0;
-	return make_device(false, &vector_ops, "keel-vde");
+	async_ops = *probe.blk.ops;
+	async_ops.submit = async_submit;
+	async_n = async_calls = async_pieces = async_flushes = 0;
+	async_fail = false;
+	return make_device(false, &async_ops, "keel-vde");
 }
 
 static int teardown(void **state)
@@ -391,6 +407,7 @@ static uint32_t submit(const struct buf *b, unsigned n, bool indirect)
 	uint16_t used = vq_used_idx(&drv);
 	vq_publish(&drv, head);
 	mem_wr(notify_at, 2, 0);
+	settle();
 	assert_int_equal(cc_rd(STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET, 0);
 	assert_int_equal(vq_used_idx(&drv), (uint16_t)(used + 1));
 	uint32_t id, len;
@@ -1053,6 +1070,7 @@ static void several_per_notification(void **state)
 		vq_publish(&drv, d);
 	}
 	mem_wr(notify_at, 2, 0);
+	settle();
 	assert_int_equal(vq_used_idx(&drv), (uint16_t)(used + 5));
 	for (unsigned i = 0; i < 5; i++) {
 		uint32_t id, len;
@@ -1122,29 +1140,29 @@ static void writethrough_flushes(void **state)
 	assert_int_equal(blk.errors, 1);
 }
 
-/* A vectoring backend gets the guest's buffers themselves, one piece per buffer and per RAM
- * extent; buffers it refuses go through the bounce buffer; either way the bytes are the same. */
-static void vectored(void **state)
+/* An asynchronous backend gets the guest's buffers themselves, one piece per buffer and per RAM
+ * extent, whatever their alignment; the bytes are the same as through the bounce buffer. */
+static void async_pieces_are_guest_buffers(void **state)
 {
 	(void)state;
 	up();
 	fill(DATA, RAM_END - DATA, FILL);
-	/* across two extents of the guest's RAM: two pieces, one call */
+	/* across two extents of the guest's RAM: two pieces, one submission */
 	struct buf whole = { 0x12000, DISK_BYTES, true };
 	assert_int_equal(request(T_IN, 0, &whole, 1), DISK_BYTES + 1);
 	assert_int_equal(status_byte(), ST_OK);
 	expect_disk_bytes(whole.gpa, 0, DISK_BYTES);
 	expect_guest(whole.gpa + DISK_BYTES, 1, FILL);
-	assert_int_equal(vec_calls, 1);
-	assert_true(vec_pieces >= 2);
-	/* odd buffers: refused by the backend, served through the bounce buffer */
+	assert_int_equal(async_calls, 1);
+	assert_true(async_pieces >= 2);
+	/* odd buffers: pieces of any length */
 	struct buf odd[2] = { { 0x20001, 0x123, true }, { 0x21000, 1024 - 0x123, true } };
 	assert_int_equal(request(T_IN, 2, odd, 2), 1025);
 	assert_int_equal(status_byte(), ST_OK);
 	expect_disk_bytes(odd[0].gpa, 1024, 0x123);
 	expect_disk_bytes(odd[1].gpa, 1024 + 0x123, 1024 - 0x123);
-	assert_int_equal(vec_unsupp, 1);
-	/* a write from two aligned buffers lands */
+	assert_int_equal(async_calls, 2);
+	/* a write from two buffers lands */
 	fill(0x22000, 1024, 0x5a);
 	fill(0x24000, 512, 0xa5);
 	header(T_OUT, 7);
@@ -1158,9 +1176,129 @@ static void vectored(void **state)
 	memset(shadow + 7 * 512, 0x5a, 1024);
 	memset(shadow + 9 * 512, 0xa5, 512);
 	expect_image();
-	assert_int_equal(vec_calls, 2);
+	assert_int_equal(async_calls, 3);
 	assert_int_equal(blk.read_bytes, DISK_BYTES + 1024);
 	assert_int_equal(blk.written_bytes, 1536);
+	assert_false(virtio_blk_busy(&blk));
+}
+
+/* Publishes n reads of one sector each (sector i into DATA + 0x200 i), each chain one
+ * descriptor to its own indirect table, and notifies once. */
+static uint16_t publish_reads(unsigned n)
+{
+	uint16_t used = vq_used_idx(&drv);
+	assert_true(n <= QSIZE && n <= 16);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t hdr = HDR + 0x10 * i, st = ST + i, table = INDIR + 0x40 * i;
+		vq_w(&ram.mem, hdr, T_IN, 4);
+		vq_w(&ram.mem, hdr + 4, 0, 4);
+		vq_w(&ram.mem, hdr + 8, i, 8);
+		vq_w(&ram.mem, st, FILL, 1);
+		vq_desc(&drv, table, 0, hdr, 16, VIRTQ_DESC_F_NEXT, 1);
+		vq_desc(&drv, table, 1, DATA + 0x200 * i, 512,
+			VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2);
+		vq_desc(&drv, table, 2, st, 1, VIRTQ_DESC_F_WRITE, 0);
+		vq_desc(&drv, DESC, (uint16_t)i, table, 48, VIRTQ_DESC_F_INDIRECT, 0);
+		vq_publish(&drv, (uint16_t)i);
+	}
+	mem_wr(notify_at, 2, 0);
+	return used;
+}
+
+/* Nothing completes before the backend says so; at most VIRTIO_BLK_INFLIGHT requests are on it,
+ * the others wait in the available ring and start as slots free up. */
+static void async_completes_later(void **state)
+{
+	(void)state;
+	up();
+	fill(DATA, 0x4000, FILL);
+	uint16_t used = publish_reads(5);
+	assert_int_equal(async_n, 5);
+	assert_int_equal(vq_used_idx(&drv), used);
+	assert_true(virtio_blk_busy(&blk));
+	assert_true(virtio_blk_dma_busy(&blk));
+	async_run();
+	assert_false(virtio_blk_dma_busy(&blk)); /* the data is in: the balloon may go on */
+	assert_true(virtio_blk_busy(&blk));	 /* but the chains are not used yet */
+	assert_int_equal(vq_used_idx(&drv), used);
+	virtio_blk_complete(&blk);
+	assert_int_equal(vq_used_idx(&drv), (uint16_t)(used + 5));
+	for (unsigned i = 0; i < 5; i++) {
+		assert_int_equal(vq_r(&ram.mem, ST + i, 1), ST_OK);
+		expect_disk_bytes(DATA + 0x200 * i, 512 * i, 512);
+	}
+	assert_false(virtio_blk_busy(&blk));
+}
+
+static void async_slots_bound_inflight(void **state)
+{
+	(void)state;
+	up();
+	fill(DATA, 0x4000, FILL);
+	unsigned n = VIRTIO_BLK_INFLIGHT + 2;
+	uint16_t used = publish_reads(n);
+	assert_int_equal(async_n, VIRTIO_BLK_INFLIGHT);
+	settle();
+	assert_int_equal(vq_used_idx(&drv), (uint16_t)(used + n));
+	assert_int_equal(async_calls, n);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(vq_r(&ram.mem, ST + i, 1), ST_OK);
+}
+
+/* A driver's reset waits for the requests on the backend: status reads non-zero until their DMA
+ * is over, and their chains are not used (the driver forgot them). */
+static void async_reset_waits(void **state)
+{
+	(void)state;
+	up();
+	fill(DATA, 0x4000, FILL);
+	uint16_t used = publish_reads(2);
+	cc_wr(STATUS, 1, 0);
+	assert_int_not_equal(cc_rd(STATUS, 1), 0);
+	cc_wr(STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE); /* ignored until the reset is done */
+	assert_int_not_equal(cc_rd(STATUS, 1), VIRTIO_STATUS_ACKNOWLEDGE);
+	mem_wr(notify_at, 2, 0);
+	assert_int_equal(async_n, 2); /* and nothing new starts */
+	settle();
+	assert_int_equal(cc_rd(STATUS, 1), 0);
+	assert_int_equal(vq_used_idx(&drv), used);
+	assert_int_equal(vq_r(&ram.mem, ST, 1), FILL);
+	assert_false(virtio_blk_busy(&blk));
+	/* and the device works again */
+	up();
+	fill(DATA, 0x1000, FILL);
+	struct buf one = { DATA, 512, true };
+	assert_int_equal(request(T_IN, 3, &one, 1), 513);
+	expect_disk_bytes(DATA, 3 * 512, 512);
+}
+
+/* A failure on the backend is IOERR; a writethrough write is flushed on the backend too; flush
+ * and discard go to the backend. */
+static void async_errors_and_flushes(void **state)
+{
+	(void)state;
+	bring_up(F_VERSION_1 | F_FLUSH | F_CONFIG_WCE | F_DISCARD);
+	fill(DATA, 0x1000, FILL);
+	struct buf one = { DATA, 512, true };
+	async_fail = true;
+	assert_int_equal(request(T_IN, 0, &one, 1), 1);
+	assert_int_equal(status_byte(), ST_IOERR);
+	expect_guest(DATA, 512, FILL);
+	async_fail = false;
+	assert_int_equal(request(T_FLUSH, 0, NULL, 0), 1);
+	assert_int_equal(status_byte(), ST_OK);
+	assert_int_equal(async_flushes, 1);
+	mem_wr(devcfg + 32, 1, 0); /* writethrough */
+	struct buf out = { DATA, 512, false };
+	fill(DATA, 512, 0x77);
+	assert_int_equal(request(T_OUT, 5, &out, 1), 1);
+	assert_int_equal(status_byte(), ST_OK);
+	assert_int_equal(async_flushes, 2);
+	memset(shadow + 5 * 512, 0x77, 512);
+	expect_image();
+	assert_int_equal(range_request(T_DISCARD, 0, 8, 0, 1), 1);
+	assert_int_equal(status_byte(), ST_OK);
+	assert_int_equal(blk.errors, 1);
 }
 
 int main(void)
@@ -1187,9 +1325,18 @@ int main(void)
 		T(several_per_notification),
 		cmocka_unit_test_setup_teardown(backend_errors, setup_failing, teardown),
 		cmocka_unit_test_setup_teardown(writethrough_flushes, setup_failing, teardown),
-		cmocka_unit_test_setup_teardown(vectored, setup_vector, teardown),
-		cmocka_unit_test_setup_teardown(read_across_buffers, setup_vector, teardown),
-		cmocka_unit_test_setup_teardown(write_lands, setup_vector, teardown),
+#define A(f) cmocka_unit_test_setup_teardown(f, setup_async, teardown)
+		A(async_pieces_are_guest_buffers),
+		A(read_across_buffers),
+		A(write_lands),
+		A(out_of_range),
+		A(partial_sectors),
+		A(several_per_notification),
+		A(async_completes_later),
+		A(async_slots_bound_inflight),
+		A(async_reset_waits),
+		A(async_errors_and_flushes),
+#undef A
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

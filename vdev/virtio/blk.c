@@ -50,56 +50,12 @@ static int to_status(int rc)
 	return rc == BLK_OK ? S_OK : rc == BLK_E_UNSUPP ? S_UNSUPP : S_IOERR;
 }
 
-/* The chain's bytes [off, off + n) of its readable (or writable) part as host pointers into the
- * guest's RAM, one segment per buffer piece (split where the guest's RAM is): their number, or 0
- * when they do not fit BLK_MAX_SEGS (the caller copies through the bounce buffer instead). The
- * pointers stay valid while this vCPU serves the request (core/vm_balloon.c's quiet points). */
-static unsigned map_chain(const struct guest_mem *m, const struct virtq_chain *c, bool writable,
-			  uint64_t off, uint64_t n, struct blk_seg *segs)
-{
-	unsigned first = writable ? c->nr_out : 0, count = writable ? c->nr_in : c->nr_out, nr = 0;
-
-	for (unsigned i = first; i < first + count && n; i++) {
-		const struct virtq_seg *s = &c->seg[i];
-		if (off >= s->len) {
-			off -= s->len;
-			continue;
-		}
-		uint64_t gpa = s->gpa + off, left = MIN(n, s->len - off);
-		off = 0;
-		while (left) {
-			const struct gmem_extent *e = gmem_find(m, gpa);
-			if (!e || nr == BLK_MAX_SEGS)
-				return 0;
-			uint64_t k = MIN(left, e->gpa + e->size - gpa);
-			segs[nr++] = (struct blk_seg){ gmem_ptr(m, gpa, k), (uint32_t)k };
-			if (!segs[nr - 1].va)
-				return 0;
-			gpa += k;
-			left -= k;
-			n -= k;
-		}
-	}
-	return n ? 0 : nr;
-}
-
 /* IN: sectors from the disk into the writable buffers (all but the status byte). */
 static int read_data(struct virtio_blk *b, const struct guest_mem *m, const struct virtq_chain *c,
 		     uint64_t sector, uint64_t bytes, uint32_t *done)
 {
 	if (!blk_range_ok(b->disk, sector, bytes >> BLK_SECTOR_SHIFT))
 		return S_IOERR;
-	/* straight into the guest's buffers when the backend's device can */
-	unsigned nr =
-		bytes && blk_can_vector(b->disk) ? map_chain(m, c, true, 0, bytes, b->segs) : 0;
-	if (nr) {
-		int rc = blk_readv(b->disk, sector, b->segs, nr, bytes >> BLK_SECTOR_SHIFT);
-		if (rc != BLK_E_UNSUPP) {
-			if (rc == BLK_OK)
-				*done += (uint32_t)bytes;
-			return to_status(rc);
-		}
-	}
 	for (uint64_t off = 0; off < bytes; off += VIRTIO_BLK_BOUNCE) {
 		uint64_t n = MIN(bytes - off, (uint64_t)VIRTIO_BLK_BOUNCE);
 		int rc = blk_read(b->disk, sector + (off >> BLK_SECTOR_SHIFT), b->bounce,
@@ -121,14 +77,6 @@ static int write_data(struct virtio_blk *b, const struct guest_mem *m, const str
 		return S_IOERR;
 	if (!blk_range_ok(b->disk, sector, bytes >> BLK_SECTOR_SHIFT))
 		return S_IOERR;
-	unsigned nr = bytes && blk_can_vector(b->disk)
-			      ? map_chain(m, c, false, HDR_BYTES, bytes, b->segs)
-			      : 0;
-	if (nr) {
-		int rc = blk_writev(b->disk, sector, b->segs, nr, bytes >> BLK_SECTOR_SHIFT);
-		if (rc != BLK_E_UNSUPP)
-			return to_status(rc);
-	}
 	for (uint64_t off = 0; off < bytes; off += VIRTIO_BLK_BOUNCE) {
 		uint64_t n = MIN(bytes - off, (uint64_t)VIRTIO_BLK_BOUNCE);
 		if (virtq_chain_read(m, c, HDR_BYTES + off, b->bounce, n) != n)
@@ -141,30 +89,37 @@ static int write_data(struct virtio_blk *b, const struct guest_mem *m, const str
 	return S_OK;
 }
 
-/* DISCARD and WRITE_ZEROES: one segment (max_*_seg is 1), its flags as 5.2.6.2 allows. */
-static int range_op(struct virtio_blk *b, const struct guest_mem *m, const struct virtq_chain *c,
-		    uint32_t type)
+/* DISCARD and WRITE_ZEROES: one segment (max_*_seg is 1), its flags as 5.2.6.2 allows. S_OK
+ * with the range, or the status to answer with. */
+static int range_of(const struct guest_mem *m, const struct virtq_chain *c, uint32_t type,
+		    uint64_t *sector, uint32_t *count)
 {
 	uint8_t seg[SEG_BYTES];
-	uint64_t sector;
-	uint32_t count, flags;
+	uint32_t flags;
 	if (c->out_bytes != HDR_BYTES + SEG_BYTES ||
 	    virtq_chain_read(m, c, HDR_BYTES, seg, SEG_BYTES) != SEG_BYTES)
 		return S_IOERR; /* none, or more segments than the device said it takes */
-	memcpy(&sector, seg, 8);
-	memcpy(&count, seg + 8, 4);
+	memcpy(sector, seg, 8);
+	memcpy(count, seg + 8, 4);
 	memcpy(&flags, seg + 12, 4);
-	if (count > MAX_RANGE_SECTORS)
+	if (*count > MAX_RANGE_SECTORS)
 		return S_IOERR;
-	if (type == T_DISCARD) {
-		/* the unmap flag means nothing for a discard: the device must refuse it */
-		if (flags)
-			return S_UNSUPP;
-		return to_status(blk_discard(b->disk, sector, count));
-	}
-	if (flags & ~WZ_UNMAP)
+	/* the unmap flag means nothing for a discard: the device must refuse it */
+	if (type == T_DISCARD ? flags != 0 : (flags & ~WZ_UNMAP) != 0)
 		return S_UNSUPP;
-	return to_status(blk_write_zeroes(b->disk, sector, count));
+	return S_OK;
+}
+
+static int range_op(struct virtio_blk *b, const struct guest_mem *m, const struct virtq_chain *c,
+		    uint32_t type)
+{
+	uint64_t sector;
+	uint32_t count;
+	int status = range_of(m, c, type, &sector, &count);
+	if (status != S_OK)
+		return status;
+	return to_status(type == T_DISCARD ? blk_discard(b->disk, sector, count)
+					   : blk_write_zeroes(b->disk, sector, count));
 }
 
 static uint32_t serve(struct virtio_pci *v, const struct guest_mem *m, const struct virtq_chain *c)
@@ -235,9 +190,314 @@ done:
 	return written;
 }
 
+/* ---- requests on a host device: asynchronous ------------------------------------------------ */
+
+#define PENDING UINT32_MAX /* start: the request went to the backend */
+#define GUEST_PAGE 4096u   /* gmem's unit: a range inside one page lies in one extent */
+
+/* Maps up to n bytes of the chain's readable (or writable) part from off on as host pointers
+ * into the guest's RAM, a piece per host-contiguous stretch, at most BLK_MAX_SEGS pieces: the
+ * bytes mapped, cut back to whole sectors (0 when not one sector maps: a buffer outside the RAM,
+ * or pieces too small). The pointers stay good while the request is in flight: the balloon
+ * gives no frame back meanwhile (core/vm_balloon.c). */
+static uint64_t map_chain(const struct guest_mem *m, const struct virtq_chain *c, bool writable,
+			  uint64_t off, uint64_t n, struct blk_seg *segs, unsigned *nr_out)
+{
+	unsigned first = writable ? c->nr_out : 0, count = writable ? c->nr_in : c->nr_out, nr = 0;
+	uint64_t got = 0;
+
+	for (unsigned i = first; i < first + count && got < n && nr < BLK_MAX_SEGS; i++) {
+		const struct virtq_seg *s = &c->seg[i];
+		if (off >= s->len) {
+			off -= s->len;
+			continue;
+		}
+		uint64_t gpa = s->gpa + off, left = MIN(n - got, s->len - off);
+		off = 0;
+		while (left && nr < BLK_MAX_SEGS) {
+			const struct gmem_extent *e = gmem_find(m, gpa);
+			if (!e)
+				goto trim;
+			uint64_t k = MIN(left, e->gpa + e->size - gpa);
+			void *p = gmem_ptr(m, gpa, k);
+			if (!p) { /* pages the balloon moved: a page at a time */
+				k = MIN(k, GUEST_PAGE - (gpa & (GUEST_PAGE - 1)));
+				p = gmem_ptr(m, gpa, k);
+				if (!p)
+					goto trim;
+			}
+			segs[nr++] = (struct blk_seg){ p, (uint32_t)k };
+			gpa += k;
+			left -= k;
+			got += k;
+		}
+	}
+trim:;
+	uint64_t drop = got % BLK_SECTOR_SIZE;
+	while (drop && nr) {
+		struct blk_seg *last = &segs[nr - 1];
+		if (last->len > drop) {
+			last->len -= (uint32_t)drop;
+			break;
+		}
+		drop -= last->len;
+		nr--;
+	}
+	*nr_out = nr;
+	return got - got % BLK_SECTOR_SIZE;
+}
+
+/* The backend finished the part on the way (any CPU, the backend's lock held): mark it, wake. */
+static void part_done(struct blk_req *r, int status)
+{
+	struct virtio_blk_slot *s = r->ctx;
+	struct virtio_blk *b = s->dev;
+
+	s->result = status;
+	__atomic_store_n(&s->done, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&b->completions, true, __ATOMIC_RELEASE);
+	if (b->kick)
+		b->kick(b->kick_ctx);
+}
+
+static uint32_t submit(struct virtio_blk *b, struct virtio_blk_slot *s)
+{
+	s->req.done = part_done;
+	s->req.ctx = s;
+	int rc = blk_submit(b->disk, &s->req);
+	return rc == BLK_OK ? PENDING : (uint32_t)to_status(rc);
+}
+
+/* The request's next part of its data (as much as maps in one go): PENDING, or a status. */
+static uint32_t send_part(struct virtio_blk *b, const struct guest_mem *m,
+			  struct virtio_blk_slot *s)
+{
+	bool in = s->type == T_IN;
+	unsigned nr = 0;
+
+	s->part = map_chain(m, &s->chain, in, (in ? 0 : HDR_BYTES) + s->at, s->bytes - s->at,
+			    s->segs, &nr);
+	if (!s->part)
+		return S_IOERR;
+	s->req = (struct blk_req){ .op = in ? BLK_OP_READ : BLK_OP_WRITE,
+				   .sector = s->sector + (s->at >> BLK_SECTOR_SHIFT),
+				   .count = s->part >> BLK_SECTOR_SHIFT,
+				   .segs = s->segs,
+				   .nr = nr };
+	return submit(b, s);
+}
+
+static uint32_t send_flush(struct virtio_blk *b, struct virtio_blk_slot *s)
+{
+	s->flushing = true;
+	s->part = 0;
+	s->req = (struct blk_req){ .op = BLK_OP_FLUSH };
+	return submit(b, s);
+}
+
+/* After the data: a write on a writethrough cache is flushed before it completes (5.2.6.4). */
+static uint32_t after_data(struct virtio_blk *b, struct virtio_blk_slot *s)
+{
+	return s->type == T_OUT && !b->writeback && !s->flushing ? send_flush(b, s) : S_OK;
+}
+
+/* Starts the request in s->chain on a backend with blk_submit: PENDING, or the status it
+ * completes with now. Requests the backend is not needed for, or whose layout is wrong, are
+ * the synchronous path's (serve): *sync is set. */
+static uint32_t start_async(struct virtio_blk *b, const struct guest_mem *m,
+			    struct virtio_blk_slot *s, bool *sync)
+{
+	const struct virtq_chain *c = &s->chain;
+	uint8_t hdr[HDR_BYTES];
+	uint32_t count;
+
+	*sync = true;
+	if (c->in_bytes < 1 || virtq_chain_read(m, c, 0, hdr, HDR_BYTES) != HDR_BYTES)
+		return S_IOERR;
+	memcpy(&s->type, hdr, 4);
+	memcpy(&s->sector, hdr + 8, 8);
+	uint64_t in_data = c->in_bytes - 1, out_data = c->out_bytes - HDR_BYTES;
+	s->at = 0;
+	s->part = 0;
+	s->flushing = false;
+	switch (s->type) {
+	case T_IN:
+		if (in_data % BLK_SECTOR_SIZE || out_data)
+			return S_IOERR;
+		*sync = false;
+		b->reads++;
+		s->bytes = in_data;
+		if (!blk_range_ok(b->disk, s->sector, in_data >> BLK_SECTOR_SHIFT))
+			return S_IOERR;
+		return in_data ? send_part(b, m, s) : S_OK;
+	case T_OUT:
+		if (out_data % BLK_SECTOR_SIZE || in_data)
+			return S_IOERR;
+		*sync = false;
+		b->writes++;
+		s->bytes = out_data;
+		if (b->disk->read_only ||
+		    !blk_range_ok(b->disk, s->sector, out_data >> BLK_SECTOR_SHIFT))
+			return S_IOERR;
+		return out_data ? send_part(b, m, s) : after_data(b, s);
+	case T_FLUSH:
+		*sync = false;
+		b->flushes++;
+		s->bytes = 0;
+		return send_flush(b, s);
+	case T_DISCARD:
+		if (b->disk->read_only || !blk_can_discard(b->disk))
+			return S_IOERR;
+		*sync = false;
+		s->bytes = 0;
+		uint32_t st = (uint32_t)range_of(m, c, T_DISCARD, &s->sector, &count);
+		if (st != S_OK)
+			return st;
+		s->req = (struct blk_req){ .op = BLK_OP_DISCARD,
+					   .sector = s->sector,
+					   .count = count };
+		return submit(b, s);
+	default:
+		return S_IOERR;
+	}
+}
+
+/* A request of s ended with status: counted, its status byte written and its chain used, unless
+ * the device is being reset or no longer may touch the guest's RAM. */
+static void finish(struct virtio_blk *b, struct virtio_blk_slot *s, uint32_t status)
+{
+	struct virtio_pci *v = &b->vpci;
+	const struct guest_mem *m = virtio_pci_dma(v);
+	uint32_t written = 0;
+
+	if (status != S_OK) {
+		b->errors++;
+	} else if (s->type == T_IN) {
+		b->read_bytes += s->bytes;
+		written = (uint32_t)s->bytes;
+	} else if (s->type == T_OUT) {
+		b->written_bytes += s->bytes;
+	}
+	s->busy = false;
+	__atomic_store_n(&b->inflight, b->inflight - 1, __ATOMIC_RELEASE);
+	if (!m || !v->vq[0].enabled)
+		return;
+	uint8_t st = (uint8_t)status;
+	written += (uint32_t)virtq_chain_write(m, &s->chain, s->chain.in_bytes - 1, &st, 1);
+	if (virtq_push(&v->vq[0], m, s->chain.head, written))
+		virtio_pci_queue_broken(v, 0, "a used ring outside the VM's RAM");
+}
+
+static struct virtio_blk_slot *free_slot(struct virtio_blk *b)
+{
+	for (unsigned i = 0; i < VIRTIO_BLK_INFLIGHT; i++)
+		if (!b->slot[i].busy)
+			return &b->slot[i];
+	return NULL;
+}
+
+/* Takes available chains while a slot is free (at most the queue's size per call, so one exit
+ * is bounded): each is served at once or goes to the backend; one interrupt for those served. */
+static void take_chains(struct virtio_blk *b)
+{
+	struct virtio_pci *v = &b->vpci;
+	struct virtq *vq = &v->vq[0];
+	const struct guest_mem *m = virtio_pci_dma(v);
+	if (!m || !vq->enabled)
+		return;
+	uint16_t before = vq->used_idx;
+	bool async = blk_can_submit(b->disk);
+	for (unsigned n = 0; n < vq->size; n++) {
+		struct virtio_blk_slot *s = free_slot(b);
+		const char *why = NULL;
+		if (!s)
+			break;
+		enum virtq_pop r = virtq_pop(vq, m, &s->chain, &why);
+		if (r == VIRTQ_EMPTY)
+			break;
+		bool sync = true;
+		uint32_t used = 0;
+		if (r == VIRTQ_GOT && async) {
+			uint32_t st = start_async(b, m, s, &sync);
+			if (st == PENDING) {
+				s->busy = true;
+				__atomic_store_n(&b->inflight, b->inflight + 1, __ATOMIC_RELEASE);
+				continue;
+			}
+			if (!sync) {
+				s->busy = true; /* finish counts it out again */
+				__atomic_store_n(&b->inflight, b->inflight + 1, __ATOMIC_RELEASE);
+				finish(b, s, st);
+				continue;
+			}
+		}
+		if (r == VIRTQ_GOT)
+			used = serve(v, m, &s->chain);
+		if (r == VIRTQ_BROKEN || virtq_push(vq, m, s->chain.head, used)) {
+			virtio_pci_queue_broken(v, 0,
+						why ? why : "a used ring outside the VM's RAM");
+			break;
+		}
+	}
+	virtio_pci_used(v, 0, before);
+}
+
+void virtio_blk_complete(struct virtio_blk *b)
+{
+	struct virtio_pci *v = &b->vpci;
+	const struct guest_mem *m = v->env->mem;
+	uint16_t before = v->vq[0].used_idx;
+
+	if (!__atomic_exchange_n(&b->completions, false, __ATOMIC_ACQ_REL))
+		return;
+	for (unsigned i = 0; i < VIRTIO_BLK_INFLIGHT; i++) {
+		struct virtio_blk_slot *s = &b->slot[i];
+		if (!s->busy || !__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+			continue;
+		s->done = false;
+		uint32_t status = (uint32_t)to_status(s->result);
+		/* a reset under way wants the DMA over, not more of it */
+		if (status == S_OK && !v->reset_pending && !s->flushing) {
+			s->at += s->part;
+			status = s->at < s->bytes ? send_part(b, m, s) : after_data(b, s);
+		}
+		if (status != PENDING)
+			finish(b, s, status);
+	}
+	virtio_pci_used(v, 0, before);
+	if (v->reset_pending) {
+		if (!b->inflight)
+			virtio_pci_reset_done(v);
+		return;
+	}
+	take_chains(b);
+}
+
+bool virtio_blk_busy(const struct virtio_blk *b)
+{
+	return __atomic_load_n(&b->inflight, __ATOMIC_ACQUIRE) != 0;
+}
+
+bool virtio_blk_dma_busy(const struct virtio_blk *b)
+{
+	for (unsigned i = 0; i < VIRTIO_BLK_INFLIGHT; i++) {
+		const struct virtio_blk_slot *s = &b->slot[i];
+		if (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) &&
+		    !__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+			return true;
+	}
+	return false;
+}
+
+static bool busy(struct virtio_pci *v)
+{
+	return virtio_blk_busy(v->ctx);
+}
+
 static void notify(struct virtio_pci *v, unsigned q)
 {
-	virtio_pci_drain(v, q, serve);
+	(void)q; /* the one queue */
+	take_chains(v->ctx);
 }
 
 static uint64_t cfg_read(struct virtio_pci *v, unsigned off, unsigned size)
@@ -285,14 +545,18 @@ static void reset(struct virtio_pci *v)
 }
 
 static const struct virtio_dev_ops blk_ops = {
-	.notify = notify, .cfg_read = cfg_read, .cfg_write = cfg_write, .reset = reset
+	.notify = notify, .cfg_read = cfg_read, .cfg_write = cfg_write, .reset = reset, .busy = busy
 };
 
 int virtio_blk_init(struct virtio_blk *b, const struct vdev_env *env, struct blk_backend *disk,
-		    const char *serial)
+		    const char *serial, void (*kick)(void *ctx), void *kick_ctx)
 {
 	memset(b, 0, offsetof(struct virtio_blk, bounce));
 	b->disk = disk;
+	b->kick = kick;
+	b->kick_ctx = kick_ctx;
+	for (unsigned i = 0; i < VIRTIO_BLK_INFLIGHT; i++)
+		b->slot[i].dev = b;
 	kstrlcpy(b->serial, serial, sizeof(b->serial));
 	/* a writeback cache with FLUSH, which the driver may turn writethrough (CONFIG_WCE) */
 	b->writeback = true;

@@ -114,7 +114,8 @@ void virtio_pci_queue_broken(struct virtio_pci *v, unsigned q, const char *why)
 static bool live(const struct virtio_pci *v)
 {
 	uint8_t need = VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK;
-	return (v->status & need) == need && !(v->status & VIRTIO_STATUS_NEEDS_RESET);
+	return (v->status & need) == need && !(v->status & VIRTIO_STATUS_NEEDS_RESET) &&
+	       !v->reset_pending;
 }
 
 const struct guest_mem *virtio_pci_dma(struct virtio_pci *v)
@@ -170,16 +171,38 @@ static void device_reset(struct virtio_pci *v)
 		v->ops->reset(v);
 }
 
+/* A reset waits for the requests the device still has on a host device (ops->busy): until
+ * then status keeps reading non-zero, which a driver waits out (4.1.4.3.2), and the device takes
+ * no new work; virtio_pci_reset_done finishes it. */
+static void reset_or_defer(struct virtio_pci *v)
+{
+	if (v->ops->busy && v->ops->busy(v)) {
+		v->reset_pending = true;
+		return;
+	}
+	device_reset(v);
+}
+
+void virtio_pci_reset_done(struct virtio_pci *v)
+{
+	if (v->reset_pending) {
+		v->reset_pending = false;
+		device_reset(v);
+	}
+}
+
 /* A reset of the PCI function (the VM's) resets the virtio device too. */
 static void pci_function_reset(struct pci_dev *d)
 {
-	device_reset(d->hook_ctx);
+	reset_or_defer(d->hook_ctx);
 }
 
 static void write_status(struct virtio_pci *v, uint8_t val)
 {
+	if (v->reset_pending)
+		return; /* the driver reads status until it is 0 before it writes it again */
 	if (!val) {
-		device_reset(v);
+		reset_or_defer(v);
 		return;
 	}
 	uint8_t now = (uint8_t)(val | (v->status & VIRTIO_STATUS_NEEDS_RESET));

@@ -66,6 +66,9 @@ struct virtio_dev_ops {
 	void (*cfg_write)(struct virtio_pci *v, unsigned off, unsigned size, uint64_t val);
 	/* The driver reset the device (status 0), or the VM reset: forget in-flight state. */
 	void (*reset)(struct virtio_pci *v);
+	/* Optional: whether the device has requests a host device still works on. A reset then
+	 * waits (status reads non-zero meanwhile) until the device calls virtio_pci_reset_done. */
+	bool (*busy)(struct virtio_pci *v);
 };
 
 struct virtio_pci {
@@ -78,6 +81,7 @@ struct virtio_pci {
 	uint64_t device_features, driver_features;
 	uint32_t device_feature_select, driver_feature_select;
 	uint8_t status;
+	bool reset_pending; /* asked for while busy: done by virtio_pci_reset_done */
 	uint8_t config_generation;
 	uint8_t isr;
 	uint16_t queue_select;
@@ -109,6 +113,8 @@ void virtio_pci_config_changed(struct virtio_pci *v);
 /* The driver broke queue q (why: a short phrase): DEVICE_NEEDS_RESET, a configuration
  * interrupt, a rate-limited log line; nothing more is done until the driver resets. */
 void virtio_pci_queue_broken(struct virtio_pci *v, unsigned q, const char *why);
+/* A reset the device put off (ops->busy) happens now, if one is pending. */
+void virtio_pci_reset_done(struct virtio_pci *v);
 /* Drains queue q: pops every available chain (at most the queue's size per call, so one exit
  * is bounded), hands each to fn, pushes it used with the length fn returns, then interrupts
  * once if the driver wants it. A broken chain breaks the queue. */

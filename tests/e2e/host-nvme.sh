@@ -171,9 +171,52 @@ CFG
 		"no VM started" "!vm a: starting" && e2e_pass "$case"
 }
 
+# host-nvme-part-end: a VM's own virtio-blk driver (tests/guests/blk-end.S) writes the last
+# sector of its partition keel-a, then at and past the end, where keel must answer IOERR. keel-b
+# starts right after keel-a, so a write past the end would land on it: filled here with a pattern,
+# as are keel-a's last 8 sectors. Afterwards keel-b still holds its pattern, the last sector holds
+# the guest's "blk-end!" x 64, and no other byte of the image changed.
+host_nvme_part_end() {
+	local case=host-nvme-part-end dir=$out/host-nvme-part-end img last=51199 stray
+	img=$dir/nvme.img
+	mkdir -p "$dir"
+	host_nvme_gpt_image "$img"
+	yes keel-b-next | head -c $((49152 * 512)) >"$dir/b.want"
+	dd if="$dir/b.want" of="$img" bs=512 seek=51200 conv=notrunc status=none
+	yes keel-a-tail | head -c $((8 * 512)) |
+		dd of="$img" bs=512 seek=$((last - 7)) conv=notrunc status=none
+	cp "$img" "$dir/before.img"
+	printf 'blk-end!%.0s' $(seq 64) >"$dir/last.want"
+	cat >"$dir/keel.cfg" <<'CFG'
+[vm end]
+memory = 32M
+kernel = blk-end.elf
+disk = part:keel-a
+CFG
+	QEMU_OPTS="${QEMU_OPTS:-} $(host_nvme_opts "$img")" \
+		e2e_boot_svm "$case" "$dir/keel.cfg" 120 "$root/build/guests/blk-end.elf"
+	e2e_ended "$case" && e2e_expect_all "$case" \
+		"keel: disk nvme0n1p1: part:keel-a, 24 MiB" "vm end: disk vda: part:keel-a, 24 MiB" \
+		"blk-end: capacity 0x000000000000c000 sectors" "blk-end: f. read 1 sector at 0" \
+		"blk-end: done" "!blk-end: FAIL" "vm end: exit code 0" || return
+	host_nvme_part "$img" 51200 49152 "$dir/b.img"
+	cmp -s "$dir/b.img" "$dir/b.want" ||
+		{ e2e_fail "$case" "keel-b, after keel-a's end, changed: $(cmp "$dir/b.img" "$dir/b.want")"; return; }
+	host_nvme_part "$img" "$last" 1 "$dir/last.img"
+	cmp -s "$dir/last.img" "$dir/last.want" ||
+		{ e2e_fail "$case" "keel-a's last sector does not hold the guest's write: $(head -c 32 "$dir/last.img" | od -An -c | head -n1)"; return; }
+	# cmp -l: one line per differing byte, numbered from 1; none may lie outside the last sector
+	stray=$(cmp -l "$dir/before.img" "$img" | awk -v lo=$((last * 512)) -v hi=$(((last + 1) * 512)) \
+		'$1 - 1 < lo || $1 - 1 >= hi { if (!n++) first = $1 - 1 } END { if (n) print n " bytes from sector " int(first / 512) }')
+	[ -z "$stray" ] || { e2e_fail "$case" "bytes outside keel-a's last sector changed: $stray"; return; }
+	rm -f "$dir/before.img" "$dir/b.img" "$dir/b.want"
+	e2e_pass "$case"
+}
+
 host_nvme_svm() {
 	host_nvme_ns
 	host_nvme_powerloss
 	host_nvme_parts
 	host_nvme_claims
+	host_nvme_part_end
 }

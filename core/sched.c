@@ -174,6 +174,14 @@ static void idle(struct sched_cpu *sc, bool io_busy)
 		if (wake <= now)
 			return;
 	}
+	if (io_busy) {
+		/* a host device has commands out: poll it until one completes (its request's VM is
+		 * then kicked, maybe here) or the wait is over, rather than sleep past it */
+		uint64_t done = nvme_hw_completions();
+		while (time_now_ns() < wake && nvme_hw_poll() && nvme_hw_completions() == done)
+			__builtin_ia32_pause();
+		return;
+	}
 	host_idle_us((wake - now) / 1000 + 1);
 }
 

@@ -648,6 +648,19 @@ static uint64_t us_until(struct vcpu *v, uint64_t end_ns)
 	return wake <= now ? 1 : (wake - now) / 1000 + 1;
 }
 
+/* The VM's disks have requests on a host device (the exit just handled may have sent them):
+ * poll the device, with no lock held, until their data is in or VCPU_IO_POLL_US have passed, so
+ * a fast device's completion reaches the guest on this entry rather than after a halt and a wake
+ * (KVM polls a halted vCPU for the same reason). */
+static void poll_disks(struct vm *vm)
+{
+	if (!platform_blk_dma_busy(vm->platform))
+		return;
+	uint64_t until = time_now_ns() + VCPU_IO_POLL_US * 1000ull;
+	while (platform_blk_dma_busy(vm->platform) && time_now_ns() < until && nvme_hw_poll())
+		__builtin_ia32_pause();
+}
+
 void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 {
 	struct vm_exit exit;
@@ -680,6 +693,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 		vcpu_take_cr8(v);
 		if (exit_handlers[exit.reason](v, &exit) == EXIT_STOP)
 			break;
+		poll_disks(v->vm);
 		if (v->yield) {
 			v->yield = false;
 			break;

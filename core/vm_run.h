@@ -34,4 +34,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns);
 void vm_stop(struct vm *vm, enum vm_stop_reason reason);
 int vm_restart(struct vm *vm, char *err, size_t err_size);
 
+/* The longest a vCPU polls a host device for its VM's disk requests after an exit. */
+#define VCPU_IO_POLL_US 200
+
 #endif

@@ -640,6 +640,16 @@ static int disk_submit(struct blk_backend *b, struct blk_req *r)
 	return BLK_OK;
 }
 
+uint64_t nvme_hw_completions(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < nr_ctrls; i++)
+		n += __atomic_load_n(&ctrls[i]->nr_done, __ATOMIC_RELAXED) +
+		     __atomic_load_n(&ctrls[i]->nr_failed, __ATOMIC_RELAXED);
+	return n;
+}
+
 bool nvme_hw_poll(void)
 {
 	bool busy = false;

@@ -42,6 +42,8 @@ void nvme_hw_counts(unsigned i, struct nvme_hw_counts *out);
  * requests' done callbacks, freed slots take queued commands. With no lock held, on any CPU.
  * True when some controller had work (the caller should not sleep long). */
 bool nvme_hw_poll(void);
+/* Commands completed or failed on every controller since boot: a poller sees one came back. */
+uint64_t nvme_hw_completions(void);
 
 /* A block backend over namespace nsid of controller ctrl (512-byte blocks only for now), made
  * with its own page of keel's memory; NULL with why set when it cannot be. Its release gives it

@@ -1,5 +1,10 @@
 /* MSI-X of a host PCI function on the real machine (pci_msix_hw.c): drivers/pci_msix.h bound to
- * the config access of drivers/pci_host_hw.h, and messages that wake a CPU. */
+ * the config access of drivers/pci_host_hw.h, and messages that wake a CPU.
+ *
+ * For an NVMe controller, after claiming f (memory decoding on, INTx off) and before its first
+ * nvme_poll: pci_msix_host_open(&m, f); pci_msix_host_enable_wake(&m, 1, host_apic_id() of the
+ * CPU that polls it); nvme_init(...); ctrl.io_irq = true. When either MSI-X call fails, leave
+ * io_irq false: the controller is polled as before. pci_msix_disable(&m) when giving it up. */
 #ifndef KEEL_DRIVERS_PCI_MSIX_HW_H
 #define KEEL_DRIVERS_PCI_MSIX_HW_H
 

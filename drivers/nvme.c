@@ -390,11 +390,12 @@ static void admin_done(struct nvme_ctrl *c, uint64_t now, uint32_t status, uint3
 		admin_submit(c, now, &e, NVME_STEP_NUM_QUEUES);
 		return;
 	case NVME_STEP_NUM_QUEUES:
-		/* Create I/O Completion Queue (5.3): contiguous, interrupts off (polled) */
+		/* Create I/O Completion Queue (5.3): contiguous; interrupts off (polled) unless the
+		 * glue asked for them, then on MSI-X entry 0, whose message only wakes a CPU */
 		e.opc = NVME_ADM_CREATE_CQ;
 		e.prp1 = c->io.cq_pa;
 		e.cdw10 = NVME_QSIZE_QID(c->io.depth, c->io.qid);
-		e.cdw11 = NVME_CQ_PC;
+		e.cdw11 = NVME_CQ_PC | (c->io_irq ? NVME_CQ_IEN | NVME_CQ_IV(0) : 0);
 		admin_submit(c, now, &e, NVME_STEP_CREATE_CQ);
 		return;
 	case NVME_STEP_CREATE_CQ:

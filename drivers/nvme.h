@@ -18,12 +18,16 @@
  * ONCS has it), per-command timeouts that fail the command and reset the controller, CSTS.CFS
  * handling, and a bounded number of resets before the controller is declared failed.
  *
- * Not there yet: interrupts (the queues are created with interrupts off and polled; MSI-X comes
- * later), more than one I/O queue pair, the Abort command (a timeout resets the controller), SGLs,
- * metadata and protection information (such namespaces are refused), shutdown notification
- * (CC.SHN), and the glue in keel that finds the function (drivers/pci_host.h), maps BAR 0,
- * enables bus mastering, allocates the DMA pages and calls nvme_poll; the e2e under QEMU's
- * `-device nvme` comes with that glue. */
+ * Interrupts: the I/O CQ is created with interrupts off unless the glue sets nvme_ctrl.io_irq;
+ * then it signals MSI-X vector 0, as the admin CQ always does once MSI-X is on (the glue points it
+ * at HOST_DEVICE_VECTOR, arch/x86/apic.h). Either way completions are found by nvme_poll: an
+ * interrupt only wakes a CPU that sleeps in HLT, or makes a running guest exit, so it polls sooner.
+ *
+ * Not there yet: more than one I/O queue pair, the Abort command (a timeout resets the
+ * controller), SGLs, metadata and protection information (such namespaces are refused), shutdown
+ * notification (CC.SHN), and the glue in keel that finds the function (drivers/pci_host.h),
+ * maps BAR 0, enables bus mastering, allocates the DMA pages and calls nvme_poll; the e2e under
+ * QEMU's `-device nvme` comes with that glue. */
 #ifndef KEEL_DRIVERS_NVME_H
 #define KEEL_DRIVERS_NVME_H
 
@@ -173,6 +177,10 @@ struct nvme_ctrl {
 	char model[NVME_IDC_MN_LEN + 1];
 	char firmware[NVME_IDC_FR_LEN + 1];
 
+	/* set by the glue after nvme_init, before the first nvme_poll (kept across resets): create
+	 * the I/O CQ with interrupts on, MSI-X vector 0 (the glue has enabled MSI-X) */
+	bool io_irq;
+
 	struct nvme_queue admin, io;
 	uint16_t admin_cid; /* of the outstanding bring-up command */
 	bool admin_busy;
@@ -199,7 +207,8 @@ struct nvme_ctrl {
 };
 
 /* Takes the ops, BAR 0's size and the DMA pages (copied; the pages stay the driver's until the
- * controller is failed). Touches no register: the first nvme_poll starts bring-up. Returns
+ * controller is failed), with io_irq off. Touches no register: the first nvme_poll starts
+ * bring-up. Returns
  * NVME_E_INVAL if a page is NULL or not 4 KiB aligned. */
 int nvme_init(struct nvme_ctrl *c, const struct nvme_ops *ops, uint64_t bar_size,
 	      const struct nvme_dma_page pages[NVME_DMA_PAGES]);

@@ -122,6 +122,7 @@ _Static_assert(sizeof(struct nvme_cqe) == 1u << NVME_CQE_SHIFT, "CQ entry is 16 
 #define NVME_QSIZE_QID(size, qid) ((uint32_t)((size)-1) << 16 | (uint32_t)(qid))
 #define NVME_CQ_PC (1u << 0)
 #define NVME_CQ_IEN (1u << 1)
+#define NVME_CQ_IV(v) ((uint32_t)(v) << 16) /* MSI-X table entry of the CQ's interrupt */
 #define NVME_SQ_PC (1u << 0)
 #define NVME_SQ_CQID(cqid) ((uint32_t)(cqid) << 16)
 

@@ -30,14 +30,19 @@
 void host_timer_entry(void);
 void host_spurious_entry(void);
 void host_wake_entry(void);
+void host_device_entry(void);
 void host_timer_interrupt(void);
 void host_spurious_interrupt(void);
 void host_wake_interrupt(void);
+void host_device_interrupt(void);
 
 /* The same on every CPU: each sees its own local APIC at the xAPIC address. */
 static volatile uint32_t *apic;
 static bool x2apic;
 static uint64_t ticks_per_ms;
+/* HOST_DEVICE_VECTOR interrupts: one counter for all CPUs, bumped atomically (a statistic for the
+ * shell and the tests; nothing waits on it) */
+static uint64_t device_interrupts;
 
 static uint32_t apic_read(unsigned reg)
 {
@@ -65,6 +70,19 @@ void host_spurious_interrupt(void)
 void host_wake_interrupt(void)
 {
 	apic_write(APIC_EOI, 0);
+}
+
+/* A device's MSI: its only job was to end HLT or force a VM exit, which has happened by now; the
+ * loop that resumes polls the devices. Edge triggered, so the EOI is all the APIC needs. */
+void host_device_interrupt(void)
+{
+	__atomic_add_fetch(&device_interrupts, 1, __ATOMIC_RELAXED);
+	apic_write(APIC_EOI, 0);
+}
+
+uint64_t host_device_interrupts(void)
+{
+	return __atomic_load_n(&device_interrupts, __ATOMIC_RELAXED);
 }
 
 /* This CPU's APIC on and in the boot CPU's mode, keel's vectors, the timer masked. */
@@ -95,6 +113,7 @@ void host_apic_init(void)
 	idt_set_handler(HOST_TIMER_VECTOR, (uint64_t)(uintptr_t)host_timer_entry);
 	idt_set_handler(HOST_SPURIOUS_VECTOR, (uint64_t)(uintptr_t)host_spurious_entry);
 	idt_set_handler(HOST_WAKE_VECTOR, (uint64_t)(uintptr_t)host_wake_entry);
+	idt_set_handler(HOST_DEVICE_VECTOR, (uint64_t)(uintptr_t)host_device_entry);
 	apic_enable_here();
 
 	/* count for 10 ms of TSC time */

@@ -90,4 +90,5 @@ exception_stubs:
 	IRQ_ENTRY host_timer_entry, host_timer_interrupt
 	IRQ_ENTRY host_spurious_entry, host_spurious_interrupt
 	IRQ_ENTRY host_wake_entry, host_wake_interrupt
+	IRQ_ENTRY host_device_entry, host_device_interrupt
 	.section .note.GNU-stack,"",@progbits

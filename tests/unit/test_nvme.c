@@ -64,7 +64,13 @@ static struct {
 	uint64_t last_prps[600]; /* the PRP entries of the last read or write, in order */
 	unsigned nr_last_prps;
 	bool last_list; /* whether PRP2 was a list pointer */
+	bool msix;	/* MSI-X is on: a CQ may have interrupts on vector 0 (the only one) */
+	unsigned create_cqs;
+	uint32_t create_cq_cdw11; /* of the last Create I/O CQ */
 } fake;
+
+/* bring_up sets ctrl.io_irq to this between nvme_init and the first poll, as the glue does */
+static bool want_io_irq;
 
 static struct nvme_ctrl ctrl;
 
@@ -208,8 +214,13 @@ static uint16_t do_admin(const struct nvme_sqe *c, uint32_t *dw0)
 		return 0;
 	case NVME_ADM_CREATE_CQ: {
 		unsigned qid = c->cdw10 & 0xFFFF, size = (c->cdw10 >> 16) + 1;
+		bool ien = c->cdw11 & NVME_CQ_IEN;
 
-		if (qid != 1 || size > 64 || size < 2 || (c->cdw11 & NVME_CQ_IEN) ||
+		fake.create_cqs++;
+		fake.create_cq_cdw11 = c->cdw11;
+		/* the IV of a CQ without interrupts is ignored; with them it must name a vector */
+		if (qid != 1 || size > 64 || size < 2 || (ien && (!fake.msix || c->cdw11 >> 16)) ||
+		    (c->cdw11 & ~(NVME_CQ_PC | NVME_CQ_IEN | 0xFFFF0000u)) ||
 		    !(c->cdw11 & NVME_CQ_PC) || c->prp1 % NVME_PAGE_SIZE)
 			return 0x100 | 0x01; /* invalid queue identifier */
 		fake.cq[1] = (struct fake_cq){ c->prp1, size, 0, 0, 1, true };
@@ -426,6 +437,7 @@ static int setup(void **state)
 	memset(&fake, 0, sizeof(fake));
 	memset(&ctrl, 0, sizeof(ctrl));
 	memset(mem, 0xA5, sizeof(mem));
+	want_io_irq = false;
 	fake.cap = CAP_GOOD;
 	fake.bar_size = BAR_SIZE;
 	fake.vs = NVME_VS(1, 4);
@@ -477,6 +489,7 @@ static int start(void)
 static enum nvme_state bring_up(void)
 {
 	assert_int_equal(start(), NVME_OK);
+	ctrl.io_irq = want_io_irq;
 	for (unsigned i = 0; i < 1000; i++) {
 		enum nvme_state s = nvme_poll(&ctrl, fake.now);
 
@@ -1089,6 +1102,44 @@ static void fatal_status(void **state)
 	assert_int_equal(ctrl.nr_fatal, 2);
 }
 
+/* By default the I/O CQ is polled: CDW11 has PC alone (NVMe 1.4, 5.3), as before MSI-X. */
+static void io_cq_polled(void **state)
+{
+	(void)state;
+	assert_int_equal(bring_up(), NVME_S_READY);
+	assert_false(ctrl.io_irq);
+	assert_int_equal(fake.create_cqs, 1);
+	assert_int_equal(fake.create_cq_cdw11, NVME_CQ_PC);
+}
+
+/* With io_irq the I/O CQ signals MSI-X vector 0: CDW11 IEN bit 1 and IV 31:16 = 0, again after a
+ * reset; completions still come from nvme_poll, and Set Features Number of Queues is unchanged
+ * (the fake counts any other CDW11 as bad). */
+static void io_cq_interrupts(void **state)
+{
+	struct nvme_sg sg = { pa_of(DATA_PG), 512 };
+	(void)state;
+
+	fake.msix = true;
+	want_io_irq = true;
+	assert_int_equal(bring_up(), NVME_S_READY);
+	assert_true(ctrl.io_irq);
+	assert_int_equal(fake.create_cqs, 1);
+	assert_int_equal(fake.create_cq_cdw11, NVME_CQ_PC | NVME_CQ_IEN | NVME_CQ_IV(0));
+	assert_int_equal(io(NVME_OP_READ, 1, 0, 1, &sg, 1), 0);
+	/* a reset creates the queue again, still with its interrupt */
+	fake.csts |= NVME_CSTS_CFS;
+	fake.now += NVME_CSTS_PERIOD_NS;
+	nvme_poll(&ctrl, fake.now);
+	assert_int_equal(ctrl.nr_fatal, 1);
+	for (unsigned i = 0; i < 20 && ctrl.state != NVME_S_READY; i++)
+		nvme_poll(&ctrl, fake.now);
+	assert_int_equal(ctrl.state, NVME_S_READY);
+	assert_int_equal(fake.create_cqs, 2);
+	assert_int_equal(fake.create_cq_cdw11, NVME_CQ_PC | NVME_CQ_IEN | NVME_CQ_IV(0));
+	assert_int_equal(io(NVME_OP_READ, 1, 0, 1, &sg, 1), 0);
+}
+
 /* A full queue refuses at once; a completion frees room. */
 static void queue_full(void **state)
 {
@@ -1205,6 +1256,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(never_disables, setup, teardown),
 		cmocka_unit_test_setup_teardown(command_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(fatal_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(io_cq_polled, setup, teardown),
+		cmocka_unit_test_setup_teardown(io_cq_interrupts, setup, teardown),
 		cmocka_unit_test_setup_teardown(queue_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(flush_and_deallocate, setup, teardown),
 		cmocka_unit_test_setup_teardown(device_error, setup, teardown),

@@ -1,5 +1,6 @@
 #include "core/console_input.h"
 
+#include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/time.h"
 #include "core/console.h"
@@ -289,6 +290,8 @@ static void host_nvme(void *ctx, unsigned i, struct shell_nvme_view *out)
 	out->failed = n.failed;
 	out->lock_takes = n.lock_takes;
 	out->lock_waits = n.lock_waits;
+	out->msix = c->io_irq;
+	out->interrupts = host_device_interrupts();
 }
 
 static unsigned host_nr_nics(void *ctx)

@@ -157,7 +157,8 @@ static struct vcpu *pick(struct sched_cpu *sc)
 }
 
 /* Nothing to run: sleep until the earliest timer event of this CPU's vCPUs, a kick, or the
- * poll interval (a short one while a host device has commands out: it is polled). */
+ * poll interval. While a host device has commands out, a short one: polled, or asleep when the
+ * device's interrupt wakes a CPU (which polls and kicks the VM). */
 static void idle(struct sched_cpu *sc, bool io_busy)
 {
 	uint64_t now = time_now_ns();
@@ -174,7 +175,7 @@ static void idle(struct sched_cpu *sc, bool io_busy)
 		if (wake <= now)
 			return;
 	}
-	if (io_busy) {
+	if (io_busy && !nvme_hw_interrupts()) {
 		/* a host device has commands out: poll it until one completes (its request's VM is
 		 * then kicked, maybe here) or the wait is over, rather than sleep past it */
 		uint64_t done = nvme_hw_completions();

@@ -483,8 +483,9 @@ static int cmd_disks(struct shell *sh, const char *arg, const char *more)
 
 		memset(&n, 0, sizeof(n));
 		sh->host->nvme(sh->host->ctx, c, &n);
-		say(sh, "nvme%u %s %s (serial %s): %s; ", c, n.where ? n.where : "?",
-		    n.model ? n.model : "?", n.serial ? n.serial : "?", n.state ? n.state : "?");
+		say(sh, "nvme%u %s %s (serial %s): %s, %s; ", c, n.where ? n.where : "?",
+		    n.model ? n.model : "?", n.serial ? n.serial : "?", n.state ? n.state : "?",
+		    n.msix ? "MSI-X" : "polled");
 		sayln(sh,
 		      "commands %llu, failed %llu, timeouts %u, resets %u, lock waits %llu of "
 		      "%llu",
@@ -493,6 +494,8 @@ static int cmd_disks(struct shell *sh, const char *arg, const char *more)
 		for (unsigned i = 0; t && i < t->nr && i < HOST_DISKS_MAX; i++)
 			if (t->d[i].ctrl == c)
 				print_host_disk(sh, &t->d[i]);
+		if (c + 1 == nr)
+			sayln(sh, "device interrupts: %llu", (unsigned long long)n.interrupts);
 	}
 	return 0;
 }

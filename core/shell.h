@@ -77,6 +77,9 @@ struct shell_nvme_view {
 	unsigned timeouts, resets;
 	/* its lock (one queue pair for every CPU): taken, and found taken by another CPU */
 	uint64_t lock_takes, lock_waits;
+	bool msix; /* its completions interrupt (else it is only polled) */
+	/* device interrupts keel took since boot, every controller's (they share a vector) */
+	uint64_t interrupts;
 };
 
 /* One virtio-net device of a VM, counted since the VM's current run started (frame bytes

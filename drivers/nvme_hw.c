@@ -5,7 +5,9 @@
 
 #include "arch/x86/time.h"
 #include "core/kmem.h"
+#include "arch/x86/apic.h"
 #include "drivers/pci_host_hw.h"
+#include "drivers/pci_msix_hw.h"
 #include "lib/fmt.h"
 #include "lib/kstring.h"
 #include "lib/log.h"
@@ -42,6 +44,7 @@ struct nvme_hw {
 	struct nvme_ops ops;
 	struct pci_func *func;
 	volatile uint8_t *bar;
+	struct pci_msix msix; /* when ctrl.io_irq: vector 0 wakes the boot CPU */
 	/* Held for one submission, one poll or one queue change, never while waiting. One I/O
 	 * queue pair serves every CPU under it: lock_waits counts the times a CPU found it taken
 	 * (`disks` shows them), what one queue pair per CPU would save. */
@@ -190,6 +193,15 @@ static void bring_up(struct pci_func *f)
 	ksnprintf(h->where, sizeof(h->where), "%02x:%02x.%x", f->bus, f->dev, f->fn);
 	enable_function(f);
 	nvme_init(&h->ctrl, &h->ops, bar0->size, pages);
+	/* completions raise MSI-X vector 0 (admin and I/O queue alike), which only wakes the boot
+	 * CPU (its loop, or its guest's exit, then polls): a controller without MSI-X is polled */
+	int mrc = pci_msix_host_open(&h->msix, f);
+	if (mrc == PCI_MSIX_OK)
+		mrc = pci_msix_host_enable_wake(&h->msix, 1, host_apic_id());
+	h->ctrl.io_irq = mrc == PCI_MSIX_OK;
+	if (!h->ctrl.io_irq)
+		klog("keel: nvme: %02x:%02x.%x: no MSI-X (%s): polled", f->bus, f->dev, f->fn,
+		     pci_msix_err_name(mrc));
 	do {
 		s = nvme_poll(&h->ctrl, time_now_ns());
 		__builtin_ia32_pause();
@@ -197,6 +209,8 @@ static void bring_up(struct pci_func *f)
 	if (s == NVME_S_FAILED) {
 		/* the core gave up on it: it may still hold addresses of keel's pages */
 		disable_bus_master(f);
+		if (h->ctrl.io_irq)
+			pci_msix_disable(&h->msix);
 		klog("keel: nvme%u: %s failed: %s; bus mastering off", idx, h->where,
 		     h->ctrl.why ? h->ctrl.why : "?");
 	} else {
@@ -648,6 +662,14 @@ uint64_t nvme_hw_completions(void)
 		n += __atomic_load_n(&ctrls[i]->nr_done, __ATOMIC_RELAXED) +
 		     __atomic_load_n(&ctrls[i]->nr_failed, __ATOMIC_RELAXED);
 	return n;
+}
+
+bool nvme_hw_interrupts(void)
+{
+	for (unsigned i = 0; i < nr_ctrls; i++)
+		if (!ctrls[i]->ctrl.io_irq && ctrls[i]->ctrl.state != NVME_S_FAILED)
+			return false;
+	return true;
 }
 
 bool nvme_hw_poll(void)

@@ -3,8 +3,9 @@
  *
  * At boot, every function of class 01:08:02 (NVM Express, NVMe 1.4 section 1.6 gives the code)
  * whose BAR 0 keel could map is claimed by keel: memory decoding and bus mastering on, legacy
- * interrupts off (the driver polls), DMA pages from keel's memory, and bring-up run to its end
- * (ready or failed: the core's timeouts bound it). Each usable namespace becomes a block backend
+ * interrupts off, MSI-X vector 0 on when the function has it (it sends HOST_DEVICE_VECTOR to the
+ * boot CPU, which only wakes that CPU: completions are still found by polling), DMA pages from
+ * keel's memory, and bring-up run to its end (ready or failed: the core's timeouts bound it). Each usable namespace becomes a block backend
  * that VMs' disks can be made of (disk = nvme:N, and its GPT partitions for disk = part:LABEL).
  *
  * The controller is shared by the CPUs of every VM whose disk is on it: submission and polling
@@ -42,6 +43,9 @@ void nvme_hw_counts(unsigned i, struct nvme_hw_counts *out);
  * requests' done callbacks, freed slots take queued commands. With no lock held, on any CPU.
  * True when some controller had work (the caller should not sleep long). */
 bool nvme_hw_poll(void);
+/* Whether every working controller interrupts (MSI-X) when it completes a command: a CPU may
+ * then sleep while commands are out, as the completion wakes one. */
+bool nvme_hw_interrupts(void);
 /* Commands completed or failed on every controller since boot: a poller sees one came back. */
 uint64_t nvme_hw_completions(void);
 

@@ -12,7 +12,7 @@ host_pci_session() {
 	e2e_console_type 'pci\r'
 	e2e_console_wait "class 020000 Ethernet" 2 || return
 	e2e_console_type 'disks\r'
-	e2e_console_wait "  nvme0n1 " || return
+	e2e_console_wait "device interrupts: " || return
 	# the framebuffer's status bar, which keel draws once a second while VMs run
 	"$root/tools/qemu-screen-bar" "$out/host-pci.monitor" "$out/host-pci.ppm" \
 		>"$out/host-pci.screen" 2>&1 ||
@@ -47,9 +47,12 @@ host_pci_svm() {
 		"00:04.0 1b36:0010 class 010802 NVMe; bar0 mem64 " \
 		"; owner none" "; owner keel" \
 		"keel: nvme0: namespace 1: 2048 blocks of 512 bytes (1 MiB)" \
-		"nvme0 00:04.0 QEMU NVMe Ctrl (serial keel): ready; commands " \
+		"nvme0 00:04.0 QEMU NVMe Ctrl (serial keel): ready, MSI-X; commands " \
 		"  nvme0n1      nvme:1                         1M  free" \
-		"!overlaps memory" "!no usable MCFG" "!not walked" || return
+		"!overlaps memory" "!no usable MCFG" "!not walked" "!no MSI-X" || return
+	# the controller's bring-up completions came as MSI-X messages to the boot CPU
+	grep -aqE "^device interrupts: [1-9]" "$out/$case.log" ||
+		{ e2e_fail "$case" "disks counts no device interrupt: $(grep -a "device interrupts" "$out/$case.log")"; return; }
 	e2e_before "$case" "keel: pci: " "vm x: starting" && e2e_pass "$case"
 }
 

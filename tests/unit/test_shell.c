@@ -516,22 +516,25 @@ static void disks(void **state)
 	expect_run("disks", 0, "disks: no NVMe controller found\r\n");
 	fake_nr_nvme_ctrls = 2;
 	fake_nvme_views[0] = (struct shell_nvme_view){
-		"00:04.0", "QEMU NVMe Ctrl", "keel", "ready", 1234, 2, 1, 1, 900, 3
+		"00:04.0", "QEMU NVMe Ctrl", "keel", "ready", 1234, 2, 1, 1, 900, 3, true, 77
 	};
 	fake_nvme_views[1] =
-		(struct shell_nvme_view){ "01:00.0", "Disk", "s2", "failed", 0, 0, 0, 0, 0, 0 };
+		(struct shell_nvme_view){ "01:00.0", "Disk", "s2", "failed", 0,	    0,
+					  0,	     0,	     0,	   0,	     false, 77 };
 	assert_int_equal(host_disks_add_ns(&fake_disks, 0, 1, 131072), 0);
 	assert_int_equal(host_disks_add_part(&fake_disks, 0, 1, 2048, 61440, "root"), 1);
 	assert_int_equal(host_disks_add_part(&fake_disks, 0, 2, 63488, 2048, NULL), 2);
 	assert_int_equal(host_disks_claim(&fake_disks, &d, "web", 1, err, sizeof(err)), 1);
-	expect_run("disks", 0,
-		   "nvme0 00:04.0 QEMU NVMe Ctrl (serial keel): ready; commands 1234, failed 2, "
-		   "timeouts 1, resets 1, lock waits 3 of 900\r\n"
-		   "  nvme0n1      nvme:1                        64M  free\r\n"
-		   "  nvme0n1p1    part:root                     30M  vm web vdb\r\n"
-		   "  nvme0n1p2    (no usable label)              1M  free\r\n"
-		   "nvme1 01:00.0 Disk (serial s2): failed; commands 0, failed 0, timeouts 0, "
-		   "resets 0, lock waits 0 of 0\r\n");
+	expect_run(
+		"disks", 0,
+		"nvme0 00:04.0 QEMU NVMe Ctrl (serial keel): ready, MSI-X; commands 1234, failed 2, "
+		"timeouts 1, resets 1, lock waits 3 of 900\r\n"
+		"  nvme0n1      nvme:1                        64M  free\r\n"
+		"  nvme0n1p1    part:root                     30M  vm web vdb\r\n"
+		"  nvme0n1p2    (no usable label)              1M  free\r\n"
+		"nvme1 01:00.0 Disk (serial s2): failed, polled; commands 0, failed 0, "
+		"timeouts 0, resets 0, lock waits 0 of 0\r\n"
+		"device interrupts: 77\r\n");
 	expect_run("disks x", -1, "usage: disks\r\n");
 	fake_nr_nvme_ctrls = 0;
 }

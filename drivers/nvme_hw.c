@@ -51,7 +51,11 @@ struct nvme_hw {
 	struct spinlock lock;
 	uint64_t lock_takes, lock_waits;
 	char where[16];
+	unsigned idx; /* nvmeN */
 	uint64_t nr_done, nr_failed;
+	/* what was logged already: each fault once */
+	unsigned resets_logged;
+	bool failed_logged, error_logged;
 	struct hw_cmd cmds[NVME_IO_SLOTS];
 	/* asynchronous requests with commands still to send, oldest first (under lock) */
 	struct blk_req *queue, *queue_tail;
@@ -108,6 +112,28 @@ static void lock_counted(struct nvme_hw *h)
 /* One poll of the controller if no other CPU is polling it now (that one completes our commands
  * as well). */
 static void pump(struct nvme_hw *h);
+static void disable_bus_master(struct pci_func *f);
+
+/* A reset or failure of the controller since the last look, logged once each (lock held). A
+ * failed controller loses bus mastering and its interrupt: it may still hold keel's addresses. */
+static void note_faults(struct nvme_hw *h)
+{
+	const struct nvme_ctrl *c = &h->ctrl;
+
+	if (c->nr_resets != h->resets_logged) {
+		h->resets_logged = c->nr_resets;
+		klog("keel: nvme%u: %s reset (%s); its commands in flight fail", h->idx, h->where,
+		     c->why ? c->why : "?");
+	}
+	if (c->state == NVME_S_FAILED && !h->failed_logged) {
+		h->failed_logged = true;
+		disable_bus_master(h->func);
+		if (c->io_irq)
+			pci_msix_disable(&h->msix);
+		klog("keel: nvme%u: %s failed (%s); bus mastering off, its disks' requests fail",
+		     h->idx, h->where, c->why ? c->why : "?");
+	}
+}
 
 static enum nvme_state poll_once(struct nvme_hw *h)
 {
@@ -117,6 +143,7 @@ static enum nvme_state poll_once(struct nvme_hw *h)
 		return NVME_S_READY;
 	h->lock_takes++;
 	s = nvme_poll(&h->ctrl, time_now_ns());
+	note_faults(h);
 	pump(h); /* slots the completions freed go to the requests waiting for one */
 	spin_unlock(&h->lock);
 	return s;
@@ -206,8 +233,11 @@ static void bring_up(struct pci_func *f)
 		s = nvme_poll(&h->ctrl, time_now_ns());
 		__builtin_ia32_pause();
 	} while (s != NVME_S_READY && s != NVME_S_FAILED);
+	h->idx = idx;
+	h->resets_logged = h->ctrl.nr_resets;
 	if (s == NVME_S_FAILED) {
 		/* the core gave up on it: it may still hold addresses of keel's pages */
+		h->failed_logged = true;
 		disable_bus_master(f);
 		if (h->ctrl.io_irq)
 			pci_msix_disable(&h->msix);
@@ -571,6 +601,11 @@ static void command_done(void *arg, int status)
 			    true);
 	if (status && r->status == BLK_OK)
 		r->status = BLK_E_IO;
+	if (status && !h->error_logged) {
+		h->error_logged = true;
+		klog("keel: nvme%u: a command failed (status %d); `disks` counts the others", h->idx,
+		     status);
+	}
 	h->nr_done += status == 0;
 	h->nr_failed += status != 0;
 	c->busy = false;
@@ -652,6 +687,20 @@ static int disk_submit(struct blk_backend *b, struct blk_req *r)
 	pump(h);
 	spin_unlock(&h->lock);
 	return BLK_OK;
+}
+
+void nvme_hw_log_counts(void)
+{
+	for (unsigned i = 0; i < nr_ctrls; i++) {
+		struct nvme_hw_counts n = { 0 };
+
+		nvme_hw_counts(i, &n);
+		klog("keel: nvme%u: %llu commands, %llu failed, %u resets; its lock found taken %llu "
+		     "times of %llu",
+		     i, (unsigned long long)n.done, (unsigned long long)n.failed,
+		     ctrls[i]->ctrl.nr_resets, (unsigned long long)n.lock_waits,
+		     (unsigned long long)n.lock_takes);
+	}
 }
 
 uint64_t nvme_hw_completions(void)

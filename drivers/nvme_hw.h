@@ -38,6 +38,8 @@ struct nvme_hw_counts {
 	uint64_t done, failed, lock_takes, lock_waits;
 };
 void nvme_hw_counts(unsigned i, struct nvme_hw_counts *out);
+/* One line per controller with those counters (once every VM has stopped). */
+void nvme_hw_log_counts(void);
 
 /* Polls every controller with commands outstanding or requests queued: completions run their
  * requests' done callbacks, freed slots take queued commands. With no lock held, on any CPU.

@@ -80,6 +80,7 @@ struct vcpu {
 	uint8_t cr8; /* the CR8 core last gave the backend (virt_ops get_cr8/set_cr8) */
 	bool in_slice;
 	uint32_t quiet_seq;
+	uint64_t blk_sent_seen; /* platform_blk_sent when it last polled the VM's disks */
 	uint64_t tsc_aux;
 	uint64_t kvm_system_time; /* the MSR's value: structure address | enable */
 };

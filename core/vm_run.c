@@ -648,14 +648,19 @@ static uint64_t us_until(struct vcpu *v, uint64_t end_ns)
 	return wake <= now ? 1 : (wake - now) / 1000 + 1;
 }
 
-/* The VM's disks have requests on a host device (the exit just handled may have sent them):
- * poll the device, with no lock held, until their data is in or VCPU_IO_POLL_US have passed, so
- * a fast device's completion reaches the guest on this entry rather than after a halt and a wake
- * (KVM polls a halted vCPU for the same reason). */
-static void poll_disks(struct vm *vm)
+/* The exit just handled sent requests of the VM's disks to a host device: poll the device, with
+ * no lock held, until their data is in or VCPU_IO_POLL_US have passed, so a fast device's
+ * completion reaches the guest on this entry rather than after a halt and a wake (KVM polls a
+ * halted vCPU for the same reason). Other exits do not wait: a guest busy with other work while
+ * its requests run keeps its CPU. */
+static void poll_disks(struct vcpu *v)
 {
-	if (!platform_blk_dma_busy(vm->platform))
+	struct vm *vm = v->vm;
+	uint64_t sent = platform_blk_sent(vm->platform);
+
+	if (sent == v->blk_sent_seen)
 		return;
+	v->blk_sent_seen = sent;
 	uint64_t until = time_now_ns() + VCPU_IO_POLL_US * 1000ull;
 	while (platform_blk_dma_busy(vm->platform) && time_now_ns() < until && nvme_hw_poll())
 		__builtin_ia32_pause();
@@ -693,7 +698,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 		vcpu_take_cr8(v);
 		if (exit_handlers[exit.reason](v, &exit) == EXIT_STOP)
 			break;
-		poll_disks(v->vm);
+		poll_disks(v);
 		if (v->yield) {
 			v->yield = false;
 			break;

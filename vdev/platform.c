@@ -329,6 +329,14 @@ bool platform_blk_busy(const struct platform *p)
 	return false;
 }
 
+uint64_t platform_blk_sent(const struct platform *p)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < p->nr_disks; i++)
+		n += __atomic_load_n(&p->blk[i].sent, __ATOMIC_RELAXED);
+	return n;
+}
+
 bool platform_blk_dma_busy(const struct platform *p)
 {
 	for (unsigned i = 0; i < p->nr_disks; i++)

@@ -189,6 +189,8 @@ bool platform_blk_busy(const struct platform *p);
 /* Whether a host device may still be moving a disk request's data (set back by the device's
  * poll, with no lock of the VM: what the balloon waits for before it gives frames away). */
 bool platform_blk_dma_busy(const struct platform *p);
+/* Parts of requests the disks sent to host devices, ever (a vCPU sees it sent some). */
+uint64_t platform_blk_sent(const struct platform *p);
 /* A byte typed at the VM's console; false when the UART's FIFO is full (retry later). */
 bool platform_uart_input(struct platform *p, uint8_t byte);
 /* Bytes typed at the VM's console, for its console device: the virtio console when the VM has

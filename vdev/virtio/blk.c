@@ -264,6 +264,7 @@ static uint32_t submit(struct virtio_blk *b, struct virtio_blk_slot *s)
 {
 	s->req.done = part_done;
 	s->req.ctx = s;
+	__atomic_store_n(&b->sent, b->sent + 1, __ATOMIC_RELAXED);
 	int rc = blk_submit(b->disk, &s->req);
 	return rc == BLK_OK ? PENDING : (uint32_t)to_status(rc);
 }

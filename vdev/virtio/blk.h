@@ -56,6 +56,7 @@ struct virtio_blk {
 	/* the backend's callbacks set it (atomic); it wakes the VM to run virtio_blk_complete */
 	bool completions;
 	unsigned inflight; /* busy slots (atomic reads: the balloon waits for none) */
+	uint64_t sent;	   /* parts sent to the backend (atomic reads: a vCPU polls after some) */
 	void (*kick)(void *ctx);
 	void *kick_ctx;
 	struct virtio_blk_slot slot[VIRTIO_BLK_INFLIGHT];

@@ -603,8 +603,8 @@ static void command_done(void *arg, int status)
 		r->status = BLK_E_IO;
 	if (status && !h->error_logged) {
 		h->error_logged = true;
-		klog("keel: nvme%u: a command failed (status %d); `disks` counts the others", h->idx,
-		     status);
+		klog("keel: nvme%u: a command failed (status %d); `disks` counts the others",
+		     h->idx, status);
 	}
 	h->nr_done += status == 0;
 	h->nr_failed += status != 0;

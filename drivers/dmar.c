@@ -101,7 +101,7 @@ const char *dmar_strerror(int err)
 	case DMAR_EBADRANGE:
 		return "bad reserved memory range";
 	case DMAR_EDUPLICATE:
-		return "units overlap";
+		return "units overlap or claim the same devices";
 	}
 	return "unknown error";
 }
@@ -402,15 +402,16 @@ int dmar_scope_bdf(const struct dmar_scope *scope, uint16_t *bdf)
 
 int dmar_describe_header(const struct dmar_info *info, char *buf, size_t size)
 {
-	return ksnprintf(buf, size,
-			 "VT-d: %u-bit DMA addresses, %u units, %u reserved ranges%s%s%s",
-			 info->host_addr_width, info->nr_units + info->nr_units_dropped,
-			 info->nr_rmrrs + info->nr_rmrrs_dropped,
-			 (info->flags & DMAR_FLAG_INTR_REMAP) ? ", interrupt remapping" : "",
-			 (info->flags & DMAR_FLAG_X2APIC_OPT_OUT) ? ", x2APIC opt-out" : "",
-			 (info->flags & DMAR_FLAG_DMA_CTRL_PLATFORM_OPT_IN)
-				 ? ", DMA protection opt-in"
-				 : "");
+	unsigned units = info->nr_units + info->nr_units_dropped;
+	unsigned rmrrs = info->nr_rmrrs + info->nr_rmrrs_dropped;
+
+	return ksnprintf(
+		buf, size, "VT-d: %u-bit DMA addresses, %u unit%s, %u reserved range%s%s%s%s",
+		info->host_addr_width, units, units == 1 ? "" : "s", rmrrs, rmrrs == 1 ? "" : "s",
+		(info->flags & DMAR_FLAG_INTR_REMAP) ? ", interrupt remapping" : "",
+		(info->flags & DMAR_FLAG_X2APIC_OPT_OUT) ? ", x2APIC opt-out" : "",
+		(info->flags & DMAR_FLAG_DMA_CTRL_PLATFORM_OPT_IN) ? ", DMA protection opt-in"
+								   : "");
 }
 
 /* ", N device scope(s)" and ", N not recorded" when some were dropped. */

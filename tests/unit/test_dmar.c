@@ -300,7 +300,7 @@ static void qemu_intel_iommu(void **state)
 	assert_int_equal(bdf, 0xff00);
 	assert_string_equal(unit_line(0), "VT-d unit at 0xfed90000, segment 0, all PCI devices");
 	dmar_describe_header(&info, line, sizeof(line));
-	assert_string_equal(line, "VT-d: 39-bit DMA addresses, 1 units, 0 reserved ranges, "
+	assert_string_equal(line, "VT-d: 39-bit DMA addresses, 1 unit, 0 reserved ranges, "
 				  "interrupt remapping, x2APIC opt-out");
 
 	/* the flags QEMU's build_dmar_q35 itself writes for intremap=on (INT_REMAP only), and
@@ -315,7 +315,7 @@ static void qemu_intel_iommu(void **state)
 	assert_int_equal(parse("qemu-plain"), DMAR_OK);
 	assert_int_equal(info.flags, 0);
 	dmar_describe_header(&info, line, sizeof(line));
-	assert_string_equal(line, "VT-d: 39-bit DMA addresses, 1 units, 0 reserved ranges");
+	assert_string_equal(line, "VT-d: 39-bit DMA addresses, 1 unit, 0 reserved ranges");
 }
 
 /* A client platform: graphics behind its own unit, the rest behind an INCLUDE_PCI_ALL unit; USB

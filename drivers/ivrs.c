@@ -45,7 +45,7 @@
 /* The IOMMU's MMIO base register holds bits 51:14 (so 16 KiB aligned); the control registers take
  * 16 KiB, 512 KiB when the performance counter banks are there (EFR bit 9, PCSup). Type 10h blocks
  * have no EFR image: keel assumes 16 KiB, enough for everything it programs. */
-#define IOMMU_MMIO_ALIGN (16u * 1024)
+#define IOMMU_MMIO_ALIGN (16ull * 1024)
 #define IOMMU_MMIO_LEN (16u * 1024)
 #define IOMMU_MMIO_LEN_PC (512u * 1024)
 #define EFR_PCSUP (1ull << 9)
@@ -207,8 +207,12 @@ static int choose_blocks(const uint8_t *t, uint32_t len, struct ivrs_info *out, 
 
 static void ascii8(char *dst, const uint8_t *src)
 {
-	for (unsigned i = 0; i < 8; i++)
-		dst[i] = src[i] >= 0x20 && src[i] < 0x7F ? (char)src[i] : '?';
+	for (unsigned i = 0; i < 8; i++) {
+		if (src[i] >= 0x20 && src[i] < 0x7F)
+			dst[i] = (char)src[i];
+		else
+			dst[i] = '?';
+	}
 	dst[8] = '\0';
 }
 
@@ -424,7 +428,7 @@ static int read_ivmd(const uint8_t *b, struct ivrs_info *out)
 
 int ivrs_parse(const uint8_t *table, uint32_t len, struct ivrs_info *out)
 {
-	struct choice ch;
+	struct choice ch = { { 0 } };
 
 	memset(out, 0, sizeof(*out));
 	if (len < IVRS_BLOCKS)

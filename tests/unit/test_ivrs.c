@@ -540,7 +540,9 @@ static void hostile_addresses(void **state)
 		e4(1, 0, 0);
 		ivhd_end(a);
 		finish();
-		assert_int_equal(parse(i == 1 ? "unaligned-base" : "bad-base"), IVRS_EBADBASE);
+		char name[32];
+		snprintf(name, sizeof(name), "bad-base-%u", i);
+		assert_int_equal(parse(i == 1 ? "unaligned-base" : name), IVRS_EBADBASE);
 	}
 
 	static const struct {
@@ -560,7 +562,9 @@ static void hostile_addresses(void **state)
 		ivmd(bad_ivmd[i].type, 1, bad_ivmd[i].first, bad_ivmd[i].last, bad_ivmd[i].start,
 		     bad_ivmd[i].len);
 		finish();
-		assert_int_equal(parse(i == 4 ? "ivmd-overflow" : "ivmd-bad"), IVRS_EBADIVMD);
+		char name[32];
+		snprintf(name, sizeof(name), "ivmd-bad-%u", i);
+		assert_int_equal(parse(i == 4 ? "ivmd-overflow" : name), IVRS_EBADIVMD);
 	}
 	/* the last page below 2^52 is fine */
 	qemu_table(false, true);

@@ -19,6 +19,7 @@
 #include "core/virt.h"
 #include "core/panic.h"
 #include "drivers/nic_hw.h"
+#include "drivers/iommu_hw.h"
 #include "drivers/nvme_hw.h"
 #include "drivers/pci_host_hw.h"
 #include "lib/kstring.h"
@@ -129,6 +130,7 @@ NORETURN void hv_main(struct boot_info *bi)
 	}
 	host_apic_init();
 	pci_host_init(bi); /* before the APs: it remaps pages and flushes this CPU's TLB only */
+	iommu_hw_init(bi);
 	nvme_hw_init();
 	nic_hw_init();
 	host_disks_init();

@@ -6,7 +6,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/paging.h"
 #include "core/boot_info.h"
-#include "drivers/acpi_host.h"
+#include "drivers/acpi_host_hw.h"
 #include "lib/kstring.h"
 #include "lib/log.h"
 #include "mm/phys.h"
@@ -192,22 +192,14 @@ static void enumerate_ecam(const struct boot_info *bi, const struct acpi_host_mc
 	}
 }
 
-static const void *map_identity(void *ctx, uint64_t phys, size_t len)
-{
-	(void)ctx;
-	/* keel's page tables identity-map all of the memory map; 0 is never a table */
-	return phys && range_within(phys, len, UINT64_MAX) ? (const void *)(uintptr_t)phys : NULL;
-}
-
 void pci_host_init(const struct boot_info *bi)
 {
 	static struct acpi_host acpi;
 	static struct acpi_host_mcfg mcfg;
-	int err = ACPI_HOST_ENOTFOUND;
+	int err;
 	char line[200];
 
-	if (bi->acpi_rsdp)
-		err = acpi_host_init(&acpi, map_identity, NULL, bi->acpi_rsdp);
+	err = acpi_host_hw_init(&acpi, bi);
 	if (!err)
 		err = acpi_host_parse_mcfg(&acpi, &mcfg);
 

@@ -8,7 +8,7 @@
 #include "core/boot_info.h"
 #include "core/cpu_list.h"
 #include "core/virt.h"
-#include "drivers/acpi_host.h"
+#include "drivers/acpi_host_hw.h"
 #include "lib/fmt.h"
 #include "lib/kstring.h"
 #include "lib/log.h"
@@ -109,22 +109,14 @@ int smp_wait(unsigned cpu, uint64_t timeout_us)
 	return 0;
 }
 
-static const void *map_identity(void *ctx, uint64_t phys, size_t len)
-{
-	(void)ctx;
-	/* keel's page tables identity-map all of the memory map; 0 is never a table */
-	return phys && range_within(phys, len, UINT64_MAX) ? (const void *)(uintptr_t)phys : NULL;
-}
-
 /* The host's CPUs: its MADT, or NULL (with a log line) when there is none to trust. */
 static const struct acpi_host_madt *host_madt(const struct boot_info *bi)
 {
 	static struct acpi_host h;
 	static struct acpi_host_madt madt;
-	int err = ACPI_HOST_ENOTFOUND;
+	int err;
 
-	if (bi->acpi_rsdp)
-		err = acpi_host_init(&h, map_identity, NULL, bi->acpi_rsdp);
+	err = acpi_host_hw_init(&h, bi);
 	if (!err)
 		err = acpi_host_parse_madt(&h, &madt);
 	if (err == ACPI_HOST_EMALFORMED && madt.nr_cpus) {

@@ -70,3 +70,27 @@ host_pci_vmx() {
 		" through ports 0xCF8" "vm x: exit code 0" "!overlaps memory" || return
 	e2e_before "$case" "keel: pci: " "vm x: starting" && e2e_pass "$case"
 }
+
+# host_iommu_case CASE DEVICE EXPECTED...: keel boots on a q35 machine with QEMU's IOMMU DEVICE
+# (intel-iommu or amd-iommu, with interrupt remapping), lists its units from the firmware's DMAR
+# or IVRS, says DMA is not restricted yet, and its VM runs as before.
+host_iommu_case() {
+	local case=$1 device=$2 dir=$out/$1
+	shift 2
+	mkdir -p "$dir"
+	printf '[vm x]\nmemory = 32M\nkernel = hello.elf\n' >"$dir/keel.cfg"
+	QEMU_OPTS="${QEMU_OPTS:-} --qemu -device --qemu $device" \
+		e2e_boot_svm "$case" "$dir/keel.cfg" 120 "$root/build/guests/hello.elf"
+	e2e_ended "$case" && e2e_expect_all "$case" "$@" \
+		"keel: iommu: not programmed yet: devices' DMA is not restricted" \
+		"hello from a keel test guest" "vm x: exit code 0" "!refused" &&
+		e2e_before "$case" "keel: iommu: " "vm x: starting" && e2e_pass "$case"
+}
+
+host_iommu_svm() {
+	host_iommu_case host-iommu-vtd intel-iommu,intremap=on \
+		"keel: iommu: VT-d: 39-bit DMA addresses, 1 unit, 0 reserved ranges, interrupt remapping" \
+		"keel: iommu: VT-d unit at 0xfed90000, segment 0, "
+	host_iommu_case host-iommu-amdvi amd-iommu,intremap=on \
+		"keel: iommu: AMD-Vi unit 00:02.0 at 0xfed80000, segment 0, "
+}

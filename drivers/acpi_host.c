@@ -5,6 +5,7 @@
 
 #include "lib/acpi_aml.h"
 #include "lib/kstring.h"
+#include "lib/le.h"
 
 #define SDT_HEADER_LEN 36 /* 5.2.6 */
 
@@ -63,21 +64,6 @@
 #define MCFG_ENTRIES 44
 #define MCFG_ENTRY_LEN 16
 #define MCFG_MAX_PHYS (1ull << 52) /* the architectural limit on physical addresses */
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)le16(p) | (uint32_t)le16(p + 2) << 16;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 static uint8_t sum8(const uint8_t *p, size_t len)
 {

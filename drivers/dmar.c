@@ -4,6 +4,7 @@
 
 #include "lib/fmt.h"
 #include "lib/kstring.h"
+#include "lib/le.h"
 
 /* 8.1 DMA Remapping Reporting Structure: the 36-byte ACPI header, host address width (N: N + 1
  * bits), flags, 10 reserved bytes, then the remapping structures. */
@@ -65,21 +66,6 @@
 #define PCI_MAX_FUNCTION 7
 
 #define PAGE_4K 4096u
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)le16(p) | (uint32_t)le16(p + 2) << 16;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 const char *dmar_strerror(int err)
 {

@@ -5,6 +5,7 @@
 
 #include "lib/fmt.h"
 #include "lib/kstring.h"
+#include "lib/le.h"
 
 /* 5.2 IVRS header: the 36-byte ACPI header, IVinfo, 8 reserved bytes, then the blocks. */
 #define IVRS_LENGTH 4
@@ -92,21 +93,6 @@
 #define IVMD_START 16
 #define IVMD_BLOCK_LEN 24
 #define IVMD_ALIGN 4096u
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)le16(p) | (uint32_t)le16(p + 2) << 16;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 const char *ivrs_strerror(int err)
 {

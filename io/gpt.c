@@ -5,6 +5,7 @@
 
 #include "lib/crc32.h"
 #include "lib/kstring.h"
+#include "lib/le.h"
 
 /* GPT header fields (§5.3.2), byte offsets */
 #define H_SIGNATURE 0
@@ -38,16 +39,6 @@
 #define MBR_OS_TYPE 4
 #define MBR_SIGNATURE 510
 #define MBR_OS_TYPE_GPT 0xee
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 /* What a header says, once its own checks pass. */
 struct header {

@@ -1,6 +1,7 @@
 #include "vdev/virtio/net.h"
 
 #include "lib/kstring.h"
+#include "lib/le.h"
 #include "lib/log.h"
 
 /* Feature bits (5.1.3).
@@ -74,17 +75,6 @@ _Static_assert(GSO_TCPV4 == NET_GSO_TCPV4 && GSO_TCPV6 == NET_GSO_TCPV6,
 #define PCI_CLASS_ETHERNET 0x020000
 
 _Static_assert(VIRTIO_NET_QUEUE_SIZE <= VIRTQ_MAX_SIZE, "the transport takes the queue size");
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
 
 /* The driver accepted feature bit f (meaningful once FEATURES_OK is set, as it is whenever a
  * queue runs: virtio_pci_dma). */

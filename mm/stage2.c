@@ -18,6 +18,28 @@ static bool present(const struct stage2 *s2, uint64_t e)
 	return (e & s2->fmt->present_mask) != 0;
 }
 
+/* Whether present entry e of level `level` is a leaf rather than a table. */
+static bool is_leaf(const struct stage2 *s2, uint64_t e, int level)
+{
+	if (level == 1)
+		return true;
+	if (level > 3)
+		return false;
+	if (s2->fmt->next_level_shift)
+		return ((e >> s2->fmt->next_level_shift) & 7) == 0;
+	return (e & s2->fmt->large_bit) != 0;
+}
+
+/* The entry of level `level` pointing to the table at pa (of level `level` - 1). */
+static uint64_t table_entry(const struct stage2 *s2, uint64_t pa, int level)
+{
+	uint64_t e = pa | s2->fmt->table_bits;
+
+	if (s2->fmt->next_level_shift)
+		e |= (uint64_t)(level - 1) << s2->fmt->next_level_shift;
+	return e;
+}
+
 /* Maps one leaf of level `level` (1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB) at gpa. */
 static int map_leaf(struct stage2 *s2, uint64_t gpa, uint64_t hpa, int level)
 {
@@ -31,9 +53,9 @@ static int map_leaf(struct stage2 *s2, uint64_t gpa, uint64_t hpa, int level)
 			if (!pa)
 				return -1;
 			s2->table_pages++;
-			e = pa | s2->fmt->table_bits;
+			e = table_entry(s2, pa, l);
 			t[idx] = e;
-		} else if (l <= 3 && (e & s2->fmt->large_bit)) {
+		} else if (is_leaf(s2, e, l)) {
 			return -1; /* already covered by a large leaf */
 		}
 		t = s2->alloc.table_ptr(s2->alloc.ctx, e & ADDR_MASK);
@@ -97,7 +119,7 @@ static int split_leaf(struct stage2 *s2, uint64_t *e, int level)
 		s2->pages_2m--;
 		s2->pages_4k += 512;
 	}
-	__atomic_store_n(e, pa | s2->fmt->table_bits, __ATOMIC_RELEASE);
+	__atomic_store_n(e, table_entry(s2, pa, level), __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -116,7 +138,7 @@ int stage2_unmap_page(struct stage2 *s2, uint64_t gpa, uint64_t *hpa)
 			s2->pages_4k--;
 			return 0;
 		}
-		if (l <= 3 && (*e & s2->fmt->large_bit)) {
+		if (is_leaf(s2, *e, l)) {
 			/* a 2 MiB leaf needs a 4 KiB table; a 1 GiB one a 2 MiB table, then that */
 			if (split_leaf(s2, e, l))
 				return -1;
@@ -124,6 +146,68 @@ int stage2_unmap_page(struct stage2 *s2, uint64_t gpa, uint64_t *hpa)
 		t = s2->alloc.table_ptr(s2->alloc.ctx, *e & ADDR_MASK);
 	}
 	return 1;
+}
+
+static void count_leaf_gone(struct stage2 *s2, int level)
+{
+	if (level == 3)
+		s2->pages_1g--;
+	else if (level == 2)
+		s2->pages_2m--;
+	else
+		s2->pages_4k--;
+}
+
+/* Unmaps [gpa, end) within the table at `table` of level `level`, which maps from base. */
+static int unmap_range(struct stage2 *s2, uint64_t table, int level, uint64_t base, uint64_t gpa,
+		       uint64_t end)
+{
+	uint64_t *t = s2->alloc.table_ptr(s2->alloc.ctx, table);
+	uint64_t span = 1ull << LEVEL_SHIFT(level);
+	unsigned first = gpa > base ? (unsigned)((gpa - base) >> LEVEL_SHIFT(level)) : 0;
+
+	for (unsigned i = first; i < 512; i++) {
+		uint64_t lo = base + i * span, hi = lo + span;
+		uint64_t *e = &t[i];
+		if (lo >= end)
+			break;
+		if (!present(s2, *e))
+			continue;
+		bool leaf = is_leaf(s2, *e, level);
+		if (leaf && gpa <= lo && hi <= end) {
+			__atomic_store_n(e, 0, __ATOMIC_RELEASE);
+			count_leaf_gone(s2, level);
+			continue;
+		}
+		if (leaf && split_leaf(s2, e, level))
+			return -1;
+		if (unmap_range(s2, *e & ADDR_MASK, level - 1, lo, gpa, end))
+			return -1;
+	}
+	return 0;
+}
+
+int stage2_unmap_range(struct stage2 *s2, uint64_t gpa, uint64_t size)
+{
+	if (!IS_ALIGNED(gpa | size, 4096) || !range_within(gpa, size, 1ull << 48))
+		return -1;
+	if (!size)
+		return 0;
+	return unmap_range(s2, s2->root, 4, 0, gpa, gpa + size);
+}
+
+uint64_t stage2_low_root(struct stage2 *s2)
+{
+	uint64_t *t = s2->alloc.table_ptr(s2->alloc.ctx, s2->root);
+
+	if (!present(s2, t[0])) {
+		uint64_t pa = s2->alloc.alloc_page(s2->alloc.ctx);
+		if (!pa)
+			return 0;
+		s2->table_pages++;
+		__atomic_store_n(&t[0], table_entry(s2, pa, 4), __ATOMIC_RELEASE);
+	}
+	return t[0] & ADDR_MASK;
 }
 
 static int walk(const struct stage2 *s2, uint64_t table, int level, uint64_t gpa_base,
@@ -138,7 +222,7 @@ static int walk(const struct stage2 *s2, uint64_t table, int level, uint64_t gpa
 		uint64_t gpa = gpa_base + ((uint64_t)i << LEVEL_SHIFT(level));
 		uint64_t span = 1ull << LEVEL_SHIFT(level);
 		int r;
-		if (level == 1 || (level <= 3 && (e & s2->fmt->large_bit)))
+		if (is_leaf(s2, e, level))
 			r = fn(ctx, gpa, e & ADDR_MASK & ~(span - 1), span);
 		else
 			r = walk(s2, e & ADDR_MASK, level - 1, gpa, fn, ctx);
@@ -164,7 +248,7 @@ uint64_t stage2_translate(const struct stage2 *s2, uint64_t gpa)
 		uint64_t e = t[(gpa >> LEVEL_SHIFT(l)) & 511];
 		if (!present(s2, e))
 			return UINT64_MAX;
-		if (l == 1 || (l <= 3 && (e & s2->fmt->large_bit))) {
+		if (is_leaf(s2, e, l)) {
 			uint64_t span = 1ull << LEVEL_SHIFT(l);
 			return (e & ADDR_MASK & ~(span - 1)) | (gpa & (span - 1));
 		}
@@ -180,7 +264,7 @@ static void free_tables(struct stage2 *s2, uint64_t table, int level)
 
 	for (unsigned i = 0; level > 1 && i < 512; i++) {
 		uint64_t e = t[i];
-		if (present(s2, e) && !(level <= 3 && (e & s2->fmt->large_bit)))
+		if (present(s2, e) && !is_leaf(s2, e, level))
 			free_tables(s2, e & ADDR_MASK, level - 1);
 	}
 	s2->alloc.free_page(s2->alloc.ctx, table);

@@ -14,6 +14,10 @@ struct stage2_format {
 	uint64_t present_mask; /* an entry is present when any of these bits is set */
 	bool gib_leaves;       /* 1 GiB leaves allowed (CPU capability) */
 	bool mib_leaves;       /* 2 MiB leaves allowed */
+	/* 0, or where a 3-bit "next level" field starts: AMD-Vi I/O page tables (AMD IOMMU spec
+	 * 2.2.3) mark a table entry with the level of the table it points to and a leaf of any
+	 * size with 0, instead of a page-size bit (large_bit is then 0). */
+	uint8_t next_level_shift;
 };
 
 /* Page-table pages come from and go back to the caller (phys pool in keel, malloc in tests). */
@@ -46,6 +50,15 @@ int stage2_map(struct stage2 *s2, uint64_t gpa, uint64_t hpa, uint64_t size);
  * a table page could not be allocated (nothing changed). The caller flushes the TLBs of every
  * CPU that may hold the old translation (AMD APM vol 2, 15.16.1; Intel SDM vol 3, 29.4.3). */
 int stage2_unmap_page(struct stage2 *s2, uint64_t gpa, uint64_t *hpa);
+/* Unmaps every page of [gpa, gpa + size) (4 KiB aligned) that is mapped; holes are skipped. A
+ * large leaf only partly inside is split first (as stage2_unmap_page does); table pages left
+ * empty stay, for the next mapping. 0, or -1 when a split could not get a table page (what came
+ * before that leaf is unmapped). The caller flushes the TLBs, as for stage2_unmap_page. */
+int stage2_unmap_range(struct stage2 *s2, uint64_t gpa, uint64_t size);
+/* The level-3 table that maps [0, 512 GiB), made when missing: the root for a walker of three
+ * levels (a VT-d unit with 39-bit guest addresses only, Intel VT-d spec 3.6), which then sees
+ * only what is mapped below 512 GiB. Its physical address, or 0 when out of memory. */
+uint64_t stage2_low_root(struct stage2 *s2);
 /* Calls fn for every leaf (gpa, hpa, size) in guest-physical order; stops at the first non-zero
  * return and returns it. */
 int stage2_for_each_leaf(const struct stage2 *s2,

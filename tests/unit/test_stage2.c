@@ -70,6 +70,18 @@ static struct stage2_format ept = {
 	.mib_leaves = true,
 };
 
+/* AMD-Vi I/O page tables (AMD IOMMU spec 2.2.3): PR in bit 0, IR/IW in bits 61/62, a table
+ * entry carries the level it points to in bits 11:9, every leaf 0 there */
+static struct stage2_format amdvi = {
+	.table_bits = 0x1 | (3ull << 61),
+	.leaf_rwx = 0x1 | (3ull << 61),
+	.large_bit = 0,
+	.present_mask = 0x1,
+	.gib_leaves = true,
+	.mib_leaves = true,
+	.next_level_shift = 9,
+};
+
 static int setup(void **state)
 {
 	(void)state;
@@ -284,6 +296,137 @@ static void unmap_without_table_page(void **state)
 	assert_int_equal(s2.pages_2m, 1);
 }
 
+/* Leaves of every size in AMD-Vi's format: tables say the next level, leaves 0. */
+static void next_level_field(void **state)
+{
+	(void)state;
+	struct stage2 s2;
+	uint64_t hpa = 0;
+	assert_int_equal(stage2_init(&s2, &amdvi, &alloc), 0);
+	assert_int_equal(stage2_map(&s2, 0, 0, GiB + 2 * MiB + 4096), 0);
+	assert_int_equal(s2.pages_1g, 1);
+	assert_int_equal(s2.pages_2m, 1);
+	assert_int_equal(s2.pages_4k, 1);
+	const uint64_t *pml4 = table_ptr(NULL, s2.root);
+	assert_int_equal((pml4[0] >> 9) & 7, 3);
+	const uint64_t *l3 = table_ptr(NULL, pml4[0] & 0xffffffffff000ull);
+	assert_int_equal((l3[0] >> 9) & 7, 0); /* the 1 GiB leaf */
+	assert_int_equal(l3[0], 0x1 | (3ull << 61));
+	assert_int_equal((l3[1] >> 9) & 7, 2);
+	const uint64_t *l2 = table_ptr(NULL, l3[1] & 0xffffffffff000ull);
+	assert_int_equal((l2[0] >> 9) & 7, 0); /* the 2 MiB leaf */
+	assert_int_equal((l2[1] >> 9) & 7, 1);
+	assert_int_equal(stage2_translate(&s2, GiB + 2 * MiB + 0x123), GiB + 2 * MiB + 0x123);
+	assert_int_equal(stage2_translate(&s2, GiB + 2 * MiB + 4096), UINT64_MAX);
+	/* a split keeps the format: the 1 GiB leaf becomes a level-2 table of 2 MiB leaves */
+	assert_int_equal(stage2_unmap_page(&s2, 0x5000, &hpa), 0);
+	assert_int_equal(hpa, 0x5000);
+	assert_int_equal((l3[0] >> 9) & 7, 2);
+	assert_int_equal(stage2_translate(&s2, 0x6000), 0x6000);
+	assert_int_equal(stage2_translate(&s2, 0x400000), 0x400000);
+	assert_int_equal(s2.pages_2m, 1 + 511);
+	assert_int_equal(s2.pages_4k, 1 + 511);
+	stage2_free(&s2);
+	assert_int_equal(pages_live, 0);
+}
+
+static int add_leaf_size(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size)
+{
+	(void)gpa;
+	(void)hpa;
+	*(uint64_t *)ctx += size;
+	return 0;
+}
+
+static uint64_t mapped_bytes(const struct stage2 *s2)
+{
+	uint64_t n = 0;
+	assert_int_equal(stage2_for_each_leaf(s2, add_leaf_size, &n), 0);
+	return n;
+}
+
+/* A range goes whole leaves at a time, large leaves at its ends split, holes skipped. */
+static void unmap_range_by_leaves(void **state)
+{
+	(void)state;
+	struct stage2 s2;
+	for (int f = 0; f < 2; f++) {
+		assert_int_equal(stage2_init(&s2, f ? &amdvi : &npt, &alloc), 0);
+		/* 2 GiB: two 1 GiB leaves; a 2 MiB-aligned run above with a hole */
+		assert_int_equal(stage2_map(&s2, 0, 0x80000000, 2 * GiB), 0);
+		assert_int_equal(stage2_map(&s2, 4 * GiB, 0x200000, 8 * MiB), 0);
+		assert_int_equal(stage2_map(&s2, 4 * GiB + 16 * MiB, 0x1000, 4096), 0);
+		uint64_t tables = s2.table_pages;
+		/* one 1 GiB leaf whole and the second cut after 6 MiB + 4 KiB */
+		assert_int_equal(stage2_unmap_range(&s2, 0, GiB + 6 * MiB + 4096), 0);
+		assert_int_equal(stage2_translate(&s2, GiB - 4096), UINT64_MAX);
+		assert_int_equal(stage2_translate(&s2, GiB + 6 * MiB), UINT64_MAX);
+		assert_int_equal(stage2_translate(&s2, GiB + 6 * MiB + 4096),
+				 0x80000000 + GiB + 6 * MiB + 4096);
+		assert_int_equal(stage2_translate(&s2, 2 * GiB - 4096),
+				 0x80000000 + 2 * GiB - 4096);
+		assert_int_equal(s2.pages_1g, 0);
+		/* 508 of the split 1 GiB leaf, 4 of the run above; 511 of the split 2 MiB leaf
+		 * and the lone page */
+		assert_int_equal(s2.pages_2m, 508 + 4);
+		assert_int_equal(s2.pages_4k, 511 + 1);
+		assert_int_equal(s2.table_pages, tables + 2);
+		/* over the hole between the runs and past the end: only what is mapped goes */
+		assert_int_equal(stage2_unmap_range(&s2, 4 * GiB + 2 * MiB, 64 * MiB), 0);
+		assert_int_equal(stage2_translate(&s2, 4 * GiB), 0x200000);
+		assert_int_equal(stage2_translate(&s2, 4 * GiB + 2 * MiB), UINT64_MAX);
+		assert_int_equal(stage2_translate(&s2, 4 * GiB + 16 * MiB), UINT64_MAX);
+		assert_int_equal(mapped_bytes(&s2), GiB - 6 * MiB - 4096 + 2 * MiB);
+		/* what left can be mapped again */
+		assert_int_equal(stage2_map(&s2, 0, 0x1000, 4096), 0);
+		assert_int_equal(stage2_unmap_range(&s2, 0, 1ull << 48), 0);
+		assert_int_equal(mapped_bytes(&s2), 0);
+		assert_int_equal(s2.pages_1g + s2.pages_2m + s2.pages_4k, 0);
+		/* refusals: unaligned, past 2^48 */
+		assert_int_equal(stage2_unmap_range(&s2, 0x800, 4096), -1);
+		assert_int_equal(stage2_unmap_range(&s2, 0, 0x800), -1);
+		assert_int_equal(stage2_unmap_range(&s2, (1ull << 48) - 4096, 8192), -1);
+		stage2_free(&s2);
+		assert_int_equal(pages_live, 0);
+	}
+}
+
+/* No page to split a leaf at the range's end: what came before is gone, the rest stays. */
+static void unmap_range_without_table_page(void **state)
+{
+	(void)state;
+	struct stage2 s2;
+	assert_int_equal(stage2_init(&s2, &ept, &alloc), 0);
+	assert_int_equal(stage2_map(&s2, 0, 0x200000, 4 * MiB), 0);
+	arena_used = ARENA_PAGES;
+	assert_int_equal(stage2_unmap_range(&s2, 0, 3 * MiB), -1);
+	assert_int_equal(stage2_translate(&s2, 0x1000), UINT64_MAX);
+	assert_int_equal(stage2_translate(&s2, 2 * MiB), 0x400000);
+	assert_int_equal(s2.pages_2m, 1);
+}
+
+/* A three-level walker's root: the table under the PML4's first entry, made once. */
+static void low_root_for_three_levels(void **state)
+{
+	(void)state;
+	struct stage2 s2;
+	assert_int_equal(stage2_init(&s2, &amdvi, &alloc), 0);
+	uint64_t low = stage2_low_root(&s2);
+	assert_true(low != 0);
+	assert_int_equal(s2.table_pages, 2);
+	assert_int_equal(stage2_low_root(&s2), low);
+	assert_int_equal(stage2_map(&s2, 2 * MiB, 2 * MiB, 4096), 0);
+	assert_int_equal(s2.table_pages, 4); /* level 2 and 1 under the low root */
+	const uint64_t *pml4 = table_ptr(NULL, s2.root);
+	assert_int_equal(pml4[0] & 0xffffffffff000ull, low);
+	stage2_free(&s2);
+	assert_int_equal(pages_live, 0);
+	/* no page for it */
+	assert_int_equal(stage2_init(&s2, &npt, &alloc), 0);
+	arena_used = ARENA_PAGES;
+	assert_int_equal(stage2_low_root(&s2), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +440,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(free_after_failed_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(unmap_splits_only_where_needed, setup, teardown),
 		cmocka_unit_test_setup_teardown(unmap_without_table_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(next_level_field, setup, teardown),
+		cmocka_unit_test_setup_teardown(unmap_range_by_leaves, setup, teardown),
+		cmocka_unit_test_setup_teardown(unmap_range_without_table_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(low_root_for_three_levels, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 #include "core/kmem.h"
 
 #include "core/guest_ram.h"
+#include "drivers/iommu_hw.h"
 #include "lib/kstring.h"
 #include "lib/spinlock.h"
 #include "mm/page_pool.h"
@@ -45,13 +46,18 @@ int kmem_alloc_guest_ram(uint64_t gpa, uint64_t bytes, struct gmem_extent *ext, 
 			 unsigned *nr)
 {
 	spin_lock(&lock);
+	unsigned first = *nr;
 	int r = guest_ram_alloc(pool, gpa, bytes, ext, max, nr);
 	spin_unlock(&lock);
+	for (unsigned i = first; r == 0 && i < *nr; i++)
+		iommu_dma_allow(ext[i].hpa, ext[i].size);
 	return r;
 }
 
 void kmem_free_guest_ram(const struct gmem_extent *ext, unsigned nr)
 {
+	for (unsigned i = 0; i < nr; i++)
+		iommu_dma_revoke(ext[i].hpa, ext[i].size);
 	spin_lock(&lock);
 	guest_ram_free(pool, ext, nr);
 	spin_unlock(&lock);
@@ -67,11 +73,14 @@ uint64_t kmem_alloc_frame(void)
 	spin_unlock(&lock);
 	if (pa && !zeroed)
 		memset((void *)(uintptr_t)pa, 0, PAGE_SIZE);
+	if (pa)
+		iommu_dma_allow(pa, PAGE_SIZE);
 	return pa;
 }
 
 void kmem_give_frame(uint64_t hpa)
 {
+	iommu_dma_revoke(hpa, PAGE_SIZE);
 	spin_lock(&lock);
 	page_pool_put(&frames, hpa);
 	spin_unlock(&lock);

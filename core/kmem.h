@@ -12,6 +12,9 @@ void kmem_init(struct phys_pool *pool);
 void *kmem_alloc_pages(uint64_t bytes, uint64_t align);
 void kmem_free_pages(void *p, uint64_t bytes);
 struct gmem_extent;
+/* Guest RAM and the balloon's frames are what keel's devices may DMA into (disk requests go
+ * straight to guest RAM): taking them adds them to keel's IOMMU domain, giving them back takes
+ * them out again before anyone else may get them (drivers/iommu_hw.h). */
 /* Guest RAM [gpa, gpa + bytes) backed by free host blocks, appended to ext (core/guest_ram.h);
  * not zeroed by this call. 0, or -1 with nothing taken. */
 int kmem_alloc_guest_ram(uint64_t gpa, uint64_t bytes, struct gmem_extent *ext, unsigned max,

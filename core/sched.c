@@ -11,6 +11,7 @@
 #include "core/guest_console.h"
 #include "core/placement.h"
 #include "core/status_bar_hw.h"
+#include "drivers/iommu_hw.h"
 #include "core/virt.h"
 #include "core/vm_run.h"
 #include "drivers/nic_hw.h"
@@ -193,6 +194,7 @@ static void cpu_loop(void *arg)
 		host_tpr_open();
 		console_input_poll();
 		nic_hw_poll();
+		iommu_hw_poll();
 		bool io_busy = nvme_hw_poll();
 		status_bar_tick();
 		/* between slices: every VM's output gets a turn, whoever ran */

@@ -1,7 +1,14 @@
-/* The host's IOMMUs on the real machine, as the firmware describes them: Intel VT-d units from
- * ACPI's DMAR (drivers/dmar.h), AMD-Vi units from its IVRS (drivers/ivrs.h). So far keel lists
- * them at boot and keeps what it read; it does not program them yet, so DMA is not restricted
- * (the boot log says so). */
+/* The host's IOMMUs on the real machine: Intel VT-d units from ACPI's DMAR (drivers/dmar.h,
+ * driven by drivers/vtd_hw.c), AMD-Vi units from its IVRS (drivers/ivrs.h, drivers/amdvi_hw.c).
+ *
+ * Once iommu_hw_init has programmed them, every requester's DMA is blocked but:
+ *   - the devices firmware names in its reserved ranges (RMRR, IVMD), to those ranges;
+ *   - the functions keel's own drivers claim (iommu_attach_keel), to keel's DMA domain, which
+ *     holds what iommu_dma_allow added: the drivers' queues and bounce pages and guest RAM
+ *     (disk requests go straight to and from it), identity-mapped. keel's code, heap and page
+ *     tables are in no domain.
+ * Faults are read from the units' logs by iommu_hw_poll, which keel's CPU loops call. Without a
+ * usable IOMMU all of this does nothing and the boot log says DMA is not restricted. */
 #ifndef KEEL_DRIVERS_IOMMU_HW_H
 #define KEEL_DRIVERS_IOMMU_HW_H
 
@@ -12,6 +19,36 @@
 /* Reads the DMAR and the IVRS (a refused table is logged with why and where, and ignored) and
  * logs one line per unit and reserved range. On the boot CPU, after pci_host_init. */
 void iommu_hw_init(const struct boot_info *bi);
+
+/* Whether the units translate (false: no IOMMU, or it could not be driven). */
+bool iommu_hw_active(void);
+/* "VT-d" or "AMD-Vi" when active, else NULL */
+const char *iommu_hw_vendor(void);
+
+/* [hpa, hpa + size) (4 KiB aligned) becomes reachable by, or unreachable to, the DMA of keel's
+ * devices. revoke returns once no unit holds a translation of it from before. Either may be
+ * called on any CPU, with a VM's or a controller's lock held. */
+void iommu_dma_allow(uint64_t hpa, uint64_t size);
+void iommu_dma_revoke(uint64_t hpa, uint64_t size);
+
+struct pci_func;
+/* f's DMA now goes through keel's domain: call before turning its bus mastering on. 0; -1 when
+ * no unit covers it (logged: the driver must leave it alone). */
+int iommu_attach_keel(const struct pci_func *f);
+
+/* Reads the units' fault logs when a fault event came or every 10 ms: each (device, page) is
+ * logged once, "keel: iommu: fault from BB:DD.F write at 0xADDR (OWNER): REASON", and a device
+ * with 64 faults has its bus mastering turned off. Cheap when there is nothing to do. */
+void iommu_hw_poll(void);
+
+struct iommu_counts {
+	uint64_t faults;	   /* fault records read */
+	uint64_t faults_unlisted;  /* faults of (device, page) pairs past the ones remembered */
+	unsigned devices_stopped;  /* bus mastering turned off */
+	unsigned firmware_devices; /* devices given the firmware's reserved ranges */
+	uint64_t map_failures;	   /* allow/revoke that could not be done in full */
+};
+void iommu_hw_counts(struct iommu_counts *out);
 
 /* What was read: NULL when the table was missing or refused. */
 const struct dmar_info *iommu_hw_dmar(void);

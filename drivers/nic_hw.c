@@ -4,6 +4,7 @@
 
 #include "arch/x86/time.h"
 #include "core/kmem.h"
+#include "drivers/iommu_hw.h"
 #include "drivers/pci_host_hw.h"
 #include "io/net_offload.h"
 #include "io/net_switch.h"
@@ -243,6 +244,13 @@ static void bring_up(struct pci_func *f, enum nic_kind kind)
 			kmem_free_pages(dma, (uint64_t)NIC_DMA_PAGES * PAGE_SIZE);
 		return;
 	}
+	if (iommu_attach_keel(f)) {
+		kmem_free_pages(n, sizeof(*n));
+		kmem_free_pages(dma, (uint64_t)NIC_DMA_PAGES * PAGE_SIZE);
+		return;
+	}
+	/* descriptor rings and packet buffers: all the NIC's DMA reaches */
+	iommu_dma_allow((uintptr_t)dma, (uint64_t)NIC_DMA_PAGES * PAGE_SIZE);
 	n->kind = kind;
 	n->func = f;
 	ksnprintf(n->where, sizeof(n->where), "%02x:%02x.%x", f->bus, f->dev, f->fn);
@@ -275,6 +283,7 @@ static void bring_up(struct pci_func *f, enum nic_kind kind)
 		     kind == NIC_E1000E ? "BAR 0 missing, unmapped or too small"
 					: (n->dev.v.why ? n->dev.v.why : "refused"));
 		kmem_free_pages(n, sizeof(*n));
+		iommu_dma_revoke((uintptr_t)dma, (uint64_t)NIC_DMA_PAGES * PAGE_SIZE);
 		kmem_free_pages(dma, (uint64_t)NIC_DMA_PAGES * PAGE_SIZE);
 		return;
 	}

@@ -5,6 +5,7 @@
 
 #include "arch/x86/time.h"
 #include "core/kmem.h"
+#include "drivers/iommu_hw.h"
 #include "arch/x86/apic.h"
 #include "drivers/pci_host_hw.h"
 #include "drivers/pci_msix_hw.h"
@@ -209,6 +210,13 @@ static void bring_up(struct pci_func *f)
 			kmem_free_pages(dma, (uint64_t)HW_DMA_PAGES * PAGE_SIZE);
 		return;
 	}
+	if (iommu_attach_keel(f)) {
+		kmem_free_pages(h, sizeof(*h));
+		kmem_free_pages(dma, (uint64_t)HW_DMA_PAGES * PAGE_SIZE);
+		return;
+	}
+	/* queues and bounce pages: the controller's DMA reaches them, and guest RAM, nothing else */
+	iommu_dma_allow((uintptr_t)dma, (uint64_t)HW_DMA_PAGES * PAGE_SIZE);
 	for (unsigned i = 0; i < NVME_DMA_PAGES; i++)
 		pages[i] = (struct nvme_dma_page){ dma + (size_t)i * PAGE_SIZE,
 						   (uintptr_t)dma + (uint64_t)i * PAGE_SIZE };
@@ -392,9 +400,11 @@ static int transfer(struct nvme_disk *d, enum nvme_op op, uint64_t sector, uint8
 	struct nvme_sg sg[CHUNK_MAX / PAGE_SIZE + 1];
 	uint64_t sectors_per_chunk = chunk_bytes(d) / BLK_SECTOR_SIZE;
 
-	if (!IS_ALIGNED((uintptr_t)buf, 4)) {
-		/* PRP entries need dword alignment (NVMe 1.4, 4.3): a page at a time through the
-		 * bounce page, which one request of this disk uses at a time */
+	if (!IS_ALIGNED((uintptr_t)buf, 4) || iommu_hw_active()) {
+		/* PRP entries need dword alignment (NVMe 1.4, 4.3), and behind an IOMMU the
+		 * controller reaches only pages keel gave it (a caller's buffer may be keel's own):
+		 * a page at a time through the bounce page, which one request of this disk uses at
+		 * a time */
 		int rc = BLK_OK;
 
 		sectors_per_chunk = PAGE_SIZE / BLK_SECTOR_SIZE;
@@ -759,6 +769,7 @@ static void release_disk(struct blk_backend *b)
 {
 	struct nvme_disk *d = (struct nvme_disk *)b;
 
+	iommu_dma_revoke((uintptr_t)d->bounce, PAGE_SIZE);
 	kmem_free_pages(d->bounce, PAGE_SIZE);
 	kmem_free_pages(d, sizeof(*d));
 }
@@ -790,6 +801,7 @@ struct blk_backend *nvme_hw_disk(unsigned ctrl, uint32_t nsid, bool read_only, c
 		*why = "out of memory";
 		return NULL;
 	}
+	iommu_dma_allow((uintptr_t)d->bounce, PAGE_SIZE);
 	d->hw = ctrls[ctrl];
 	d->nsid = nsid;
 	d->blk.ops = ctrls[ctrl]->ctrl.oncs & NVME_ONCS_DSM ? &disk_ops_dsm : &disk_ops;

@@ -77,6 +77,9 @@ struct pci_func {
 	bool bridge_walked;
 	uint8_t owner; /* enum pci_owner */
 	unsigned owner_vm;
+	/* DMA faults the IOMMU logged for it, and whether that turned its bus mastering off */
+	unsigned iommu_faults;
+	bool dma_stopped;
 };
 
 struct pci_host {

@@ -93,6 +93,13 @@ static inline uint64_t read_xcr0(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* Writes back and invalidates every cache line: for a device that reads memory without snooping
+ * the caches (a VT-d unit with ECAP.C clear walking tables keel just wrote). */
+static inline void wbinvd(void)
+{
+	__asm__ volatile("wbinvd" ::: "memory");
+}
+
 static inline void cpu_relax(void)
 {
 	__asm__ volatile("pause");

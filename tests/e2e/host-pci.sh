@@ -72,25 +72,41 @@ host_pci_vmx() {
 }
 
 # host_iommu_case CASE DEVICE EXPECTED...: keel boots on a q35 machine with QEMU's IOMMU DEVICE
-# (intel-iommu or amd-iommu, with interrupt remapping), lists its units from the firmware's DMAR
-# or IVRS, says DMA is not restricted yet, and its VM runs as before.
+# (intel-iommu or amd-iommu, with interrupt remapping, given before the other devices so that
+# their DMA goes through it), lists its units from the firmware's DMAR or IVRS and turns
+# translation on with every device blocked; keel's NVMe driver, attached to keel's domain, still
+# serves a VM's disk (the blk-end guest reads and writes a GPT partition's last sectors, the
+# data then checked on the image) and no fault is logged.
 host_iommu_case() {
-	local case=$1 device=$2 dir=$out/$1
+	local case=$1 device=$2 dir=$out/$1 img last=51199
 	shift 2
+	img=$dir/nvme.img
 	mkdir -p "$dir"
-	printf '[vm x]\nmemory = 32M\nkernel = hello.elf\n' >"$dir/keel.cfg"
-	QEMU_OPTS="${QEMU_OPTS:-} --qemu -device --qemu $device" \
-		e2e_boot_svm "$case" "$dir/keel.cfg" 120 "$root/build/guests/hello.elf"
+	host_nvme_gpt_image "$img"
+	printf 'blk-end!%.0s' $(seq 64) >"$dir/last.want"
+	printf '[vm end]\nmemory = 32M\nkernel = blk-end.elf\ndisk = part:keel-a\n' >"$dir/keel.cfg"
+	QEMU_OPTS="${QEMU_OPTS:-} --qemu -device --qemu $device $(host_nvme_opts "$img")" \
+		e2e_boot_svm "$case" "$dir/keel.cfg" 180 "$root/build/guests/blk-end.elf"
 	e2e_ended "$case" && e2e_expect_all "$case" "$@" \
-		"keel: iommu: not programmed yet: devices' DMA is not restricted" \
-		"hello from a keel test guest" "vm x: exit code 0" "!refused" &&
-		e2e_before "$case" "keel: iommu: " "vm x: starting" && e2e_pass "$case"
+		"keel: nvme0: namespace 1: 131072 blocks of 512 bytes (64 MiB)" \
+		"vm end: disk vda: part:keel-a, 24 MiB" "blk-end: done" "!blk-end: FAIL" \
+		"vm end: exit code 0" "!keel: iommu: fault" "!refused" "!not programmed" \
+		"!DMA is not restricted" "!cannot map" || return
+	host_nvme_part "$img" "$last" 1 "$dir/last.img"
+	cmp -s "$dir/last.img" "$dir/last.want" ||
+		{ e2e_fail "$case" "keel-a's last sector does not hold the guest's write: $(head -c 32 "$dir/last.img" | od -An -c | head -n1)"; return; }
+	e2e_before "$case" "translating: every device's DMA blocked" "keel: nvme0: " &&
+		e2e_pass "$case"
 }
 
 host_iommu_svm() {
 	host_iommu_case host-iommu-vtd intel-iommu,intremap=on \
 		"keel: iommu: VT-d: 39-bit DMA addresses, 1 unit, 0 reserved ranges, interrupt remapping" \
-		"keel: iommu: VT-d unit at 0xfed90000, segment 0, "
+		"keel: iommu: VT-d unit at 0xfed90000, segment 0, " \
+		"keel: iommu: VT-d unit at 0xfed90000 translating: 3-level tables, " \
+		"keel: iommu: VT-d translating: every device's DMA blocked but keel's own drivers' (to their buffers and guest RAM)"
 	host_iommu_case host-iommu-amdvi amd-iommu,intremap=on \
-		"keel: iommu: AMD-Vi unit 00:02.0 at 0xfed80000, segment 0, "
+		"keel: iommu: AMD-Vi unit 00:02.0 at 0xfed80000, segment 0, " \
+		"keel: iommu: AMD-Vi unit at 0xfed80000 translating: 4-level tables" \
+		"keel: iommu: AMD-Vi translating: every device's DMA blocked but keel's own drivers' (to their buffers and guest RAM)"
 }

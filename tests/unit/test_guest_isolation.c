@@ -35,7 +35,7 @@ static uint64_t *table_ptr(void *ctx, uint64_t pa)
 	return (uint64_t *)(arena + (pa - FAKE_BASE));
 }
 
-static const struct stage2_format npt = { 0x7, 0x67, 0x80, 0x1, true, true };
+static const struct stage2_format npt = { 0x7, 0x67, 0x80, 0x1, true, true, 0 };
 
 static struct boot_info bi;
 

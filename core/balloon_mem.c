@@ -48,6 +48,11 @@ enum balloon_rc balloon_mem_inflate(struct balloon_mem *bm, uint64_t gfn)
 	uint64_t own = f == GMEM_FRAME_OWN ? e->hpa + (gpa - e->gpa) : f;
 	if (stage2_unmap_page(bm->s2, gpa, &mapped) != 0)
 		return BALLOON_FAIL; /* no page for a split table: the page stays the guest's */
+	if (bm->ops->unmapped && bm->ops->unmapped(bm->ops->ctx, gpa)) {
+		/* the split above made the 4 KiB table: mapping the page back needs no memory */
+		stage2_map(bm->s2, gpa, mapped, PAGE);
+		return BALLOON_FAIL;
+	}
 	bm->gm->frame = bm->frame;
 	bm->gm->nr_frames = bm->nr_frames;
 	bm->frame[gfn] = GMEM_FRAME_HOLE;
@@ -76,6 +81,14 @@ static enum balloon_rc fill(struct balloon_mem *bm, uint64_t gfn)
 	if (!hpa)
 		return BALLOON_FAIL;
 	if (stage2_map(bm->s2, gfn * PAGE, hpa, PAGE)) {
+		bm->ops->free_frame(bm->ops->ctx, hpa);
+		return BALLOON_FAIL;
+	}
+	if (bm->ops->mapped && bm->ops->mapped(bm->ops->ctx, gfn * PAGE, hpa)) {
+		uint64_t back;
+		/* the guest cannot have used it yet, and no vCPU cached it: straight back */
+		stage2_unmap_page(bm->s2, gfn * PAGE, &back);
+		bm->ops->flush(bm->ops->ctx);
 		bm->ops->free_frame(bm->ops->ctx, hpa);
 		return BALLOON_FAIL;
 	}

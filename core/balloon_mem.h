@@ -36,6 +36,11 @@ struct balloon_mem_ops {
 	 * enters the guest again, and those in the guest now have left it). */
 	void (*flush)(void *ctx);
 	void *ctx;
+	/* Optional: page gpa left stage 2 (before the flush above), or came back mapped to hpa:
+	 * another translation of guest RAM (the VM's IOMMU domain) follows. Each returns 0, or -1
+	 * when it could not follow: the page then stays as it was (the guest's, or a hole). */
+	int (*unmapped)(void *ctx, uint64_t gpa);
+	int (*mapped)(void *ctx, uint64_t gpa, uint64_t hpa);
 };
 
 struct balloon_mem {

@@ -28,6 +28,7 @@ enum vm_console {
 
 struct net_switch;
 struct virtio_net;
+struct iommu_domain;
 
 /* A virtio-net device the VM asked for (core/vm_io.c): the platform plugs dev in at each life's
  * start and attaches its port to sw, and detaches it when the life ends (core/vm_run.c). */
@@ -154,6 +155,10 @@ struct vm {
 	uint32_t retired_seq[VM_MAX_VCPUS];
 	unsigned nr_retired;
 	uint32_t balloon_target;
+	/* its IOMMU domain (core/vm_dma.h), while PCI functions are passed to it; dma_stale: pages
+	 * left it since the units last dropped their cached translations */
+	struct iommu_domain *dma;
+	bool dma_stale;
 };
 
 static inline void vm_lock(struct vm *vm)

@@ -4,12 +4,23 @@
 #include "core/kmem.h"
 #include "core/sched.h"
 #include "core/virt.h"
+#include "core/vm_dma.h"
 #include "drivers/nvme_hw.h"
 #include "lib/fmt.h"
 #include "lib/kstring.h"
 #include "lib/log.h"
 #include "mm/phys.h"
 #include "vdev/platform.h"
+
+static int dma_unmapped(void *ctx, uint64_t gpa)
+{
+	return vm_dma_page_unmapped(ctx, gpa);
+}
+
+static int dma_mapped(void *ctx, uint64_t gpa, uint64_t hpa)
+{
+	return vm_dma_page_mapped(ctx, gpa, hpa);
+}
 
 static uint64_t alloc_frame(void *ctx)
 {
@@ -28,6 +39,8 @@ static uint64_t alloc_frame(void *ctx)
 static void flush(void *ctx)
 {
 	struct vm *vm = ctx;
+	/* the passed devices' translations first: they never wait for a quiet point */
+	vm_dma_flush(vm);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		virt->flush_guest_tlb(vm->vcpus[i]);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -116,7 +129,8 @@ int vm_balloon_setup(struct vm *vm, char *err, size_t err_size)
 		ksnprintf(err, err_size, "out of memory for the balloon's page table");
 		return -1;
 	}
-	vm->balloon_ops = (struct balloon_mem_ops){ alloc_frame, free_frame, flush, vm };
+	vm->balloon_ops = (struct balloon_mem_ops){ alloc_frame, free_frame,   flush,
+						    vm,		 dma_unmapped, dma_mapped };
 	balloon_mem_init(&vm->balloon, &vm->mem, &vm->stage2, &vm->balloon_ops, vm->balloon_frames,
 			 n);
 	return 0;

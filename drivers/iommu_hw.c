@@ -372,6 +372,98 @@ void iommu_hw_poll(void)
 	spin_unlock(&fault_lock);
 }
 
+/* ---- VMs' domains ---- */
+
+#define DOMAIN_IDS 256 /* the fewest any unit has (VT-d ND 2; AMD-Vi takes 16 bits) */
+static uint8_t domain_used[DOMAIN_IDS / 8];
+
+struct iommu_domain *iommu_domain_new(void)
+{
+	struct iommu_domain *d;
+	unsigned id;
+
+	if (!vendor)
+		return NULL;
+	d = kmem_alloc_pages(sizeof(*d), PAGE_SIZE);
+	if (!d)
+		return NULL;
+	spin_lock(&lock);
+	for (id = IOMMU_DOMAIN_FIRMWARE + 1; id < DOMAIN_IDS; id++)
+		if (!(domain_used[id / 8] & (1u << (id % 8))))
+			break;
+	if (id == DOMAIN_IDS || stage2_init(&d->tables, vendor->fmt, &table_alloc)) {
+		spin_unlock(&lock);
+		kmem_free_pages(d, sizeof(*d));
+		return NULL;
+	}
+	domain_used[id / 8] |= (uint8_t)(1u << (id % 8));
+	d->id = (uint16_t)id;
+	spin_unlock(&lock);
+	return d;
+}
+
+int iommu_domain_map(struct iommu_domain *d, uint64_t iova, uint64_t hpa, uint64_t size)
+{
+	spin_lock(&lock);
+	int rc = range_within(iova, size, vendor->dma_limit) &&
+				 stage2_map(&d->tables, iova, hpa, size) == 0
+			 ? 0
+			 : -1;
+	if (rc == 0 && vendor->flush_after_map)
+		vendor->flush(d);
+	spin_unlock(&lock);
+	return rc;
+}
+
+int iommu_domain_unmap(struct iommu_domain *d, uint64_t iova, uint64_t size, bool flush)
+{
+	spin_lock(&lock);
+	int rc = stage2_unmap_range(&d->tables, iova, size);
+	if (flush)
+		vendor->flush(d);
+	spin_unlock(&lock);
+	return rc;
+}
+
+void iommu_domain_flush(struct iommu_domain *d)
+{
+	spin_lock(&lock);
+	vendor->flush(d);
+	spin_unlock(&lock);
+}
+
+int iommu_domain_attach(struct iommu_domain *d, const struct pci_func *f)
+{
+	spin_lock(&lock);
+	int rc = vendor->attach(f->segment, (uint16_t)(f->bus << 8 | f->dev << 3 | f->fn), d);
+	spin_unlock(&lock);
+	return rc;
+}
+
+void iommu_domain_detach(const struct pci_func *f)
+{
+	if (!vendor)
+		return;
+	spin_lock(&lock);
+	vendor->attach(f->segment, (uint16_t)(f->bus << 8 | f->dev << 3 | f->fn), NULL);
+	spin_unlock(&lock);
+}
+
+void iommu_domain_free(struct iommu_domain *d)
+{
+	spin_lock(&lock);
+	vendor->flush(d);
+	stage2_free(&d->tables);
+	domain_used[d->id / 8] &= (uint8_t)~(1u << (d->id % 8));
+	spin_unlock(&lock);
+	kmem_free_pages(d, sizeof(*d));
+}
+
+uint16_t iommu_domain_id(const struct iommu_domain *d)
+{
+	return d->id;
+}
+
 void iommu_hw_counts(struct iommu_counts *out)
 {
 	*out = counts;

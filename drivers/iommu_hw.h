@@ -36,6 +36,28 @@ struct pci_func;
  * no unit covers it (logged: the driver must leave it alone). */
 int iommu_attach_keel(const struct pci_func *f);
 
+/* A VM's DMA domain: what the functions passed to it may reach, its RAM at guest-physical
+ * addresses (core/vm_dma.c keeps it in step with the VM's stage 2, balloon included). */
+struct iommu_domain;
+/* An empty domain with its own ID; NULL without an IOMMU, out of IDs or memory. */
+struct iommu_domain *iommu_domain_new(void);
+/* Maps [iova, iova + size) to [hpa, ...) (4 KiB aligned); -1 when a page there is mapped, a
+ * table page was missing or iova is past what the units translate. */
+int iommu_domain_map(struct iommu_domain *d, uint64_t iova, uint64_t hpa, uint64_t size);
+/* Unmaps what is mapped in [iova, iova + size); with flush, no unit holds a translation of it
+ * when this returns (else the caller calls iommu_domain_flush before the memory is reused).
+ * -1 when a large page could not be split (what came before it is unmapped). */
+int iommu_domain_unmap(struct iommu_domain *d, uint64_t iova, uint64_t size, bool flush);
+void iommu_domain_flush(struct iommu_domain *d);
+/* f's DMA now goes through d (0), or -1 when no unit covers it. */
+int iommu_domain_attach(struct iommu_domain *d, const struct pci_func *f);
+/* f's DMA is blocked again; its translations dropped. */
+void iommu_domain_detach(const struct pci_func *f);
+/* Gives d's tables and ID back: no function may still be attached to it. */
+void iommu_domain_free(struct iommu_domain *d);
+/* The ID the units tag d's translations with (the shell's `pci`) */
+uint16_t iommu_domain_id(const struct iommu_domain *d);
+
 /* Reads the units' fault logs when a fault event came or every 10 ms: each (device, page) is
  * logged once, "keel: iommu: fault from BB:DD.F write at 0xADDR (OWNER): REASON", and a device
  * with 64 faults has its bus mastering turned off. Cheap when there is nothing to do. */

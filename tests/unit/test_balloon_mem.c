@@ -93,7 +93,36 @@ static void flush(void *ctx)
 	flushes++;
 }
 
-static const struct balloon_mem_ops ops = { frame_alloc, frame_free, flush, NULL };
+static const struct balloon_mem_ops ops = { frame_alloc, frame_free, flush, NULL, NULL, NULL };
+
+/* A second translation that follows stage 2 (the VM's IOMMU domain): a copy of what stage 2
+ * maps, page by page, and whether following may fail. */
+static struct stage2 follower;
+static bool follower_refuses;
+static unsigned follower_calls;
+
+static int follow_unmapped(void *ctx, uint64_t gpa)
+{
+	(void)ctx;
+	uint64_t hpa;
+	follower_calls++;
+	if (follower_refuses)
+		return -1;
+	assert_int_equal(stage2_unmap_page(&follower, gpa, &hpa), 0);
+	return 0;
+}
+
+static int follow_mapped(void *ctx, uint64_t gpa, uint64_t hpa)
+{
+	(void)ctx;
+	follower_calls++;
+	if (follower_refuses)
+		return -1;
+	return stage2_map(&follower, gpa, hpa, 4096);
+}
+
+static const struct balloon_mem_ops follow_ops = { frame_alloc, frame_free,	 flush,
+						   NULL,	follow_unmapped, follow_mapped };
 
 static int setup(void **state)
 {
@@ -283,6 +312,48 @@ static void page_pool_lifo(void **state)
 	free(b);
 }
 
+/* The follower loses a page when stage 2 does and gets it back with the same frame; when it
+ * cannot follow, the page stays a hole and its frame goes back. */
+static void translations_follow_stage2(void **state)
+{
+	(void)state;
+	assert_int_equal(stage2_init(&follower, &npt, &s2_alloc), 0);
+	assert_int_equal(stage2_map(&follower, 0, ext[0].hpa, RAM0), 0);
+	balloon_mem_init(&bm, &gm, &s2, &follow_ops, frames, PAGES);
+	assert_int_equal(balloon_mem_inflate(&bm, 0x20), BALLOON_OK);
+	/* gone from the follower before the frame is anyone's (that waits for the flush) */
+	assert_int_equal(stage2_translate(&follower, 0x20000), UINT64_MAX);
+	assert_int_equal(stage2_translate(&follower, 0x21000), ext[0].hpa + 0x21000);
+	assert_int_equal(frees, 0);
+	balloon_mem_commit(&bm);
+	assert_int_equal(balloon_mem_deflate(&bm, 0x20), BALLOON_OK);
+	assert_int_equal(stage2_translate(&follower, 0x20000), stage2_translate(&s2, 0x20000));
+	assert_true(stage2_translate(&follower, 0x20000) != UINT64_MAX);
+	/* a follower that cannot map: the page is a hole in both, its frame keel's again */
+	assert_int_equal(balloon_mem_inflate(&bm, 0x21), BALLOON_OK);
+	balloon_mem_commit(&bm);
+	unsigned freed = frees;
+	follower_refuses = true;
+	assert_int_equal(balloon_mem_deflate(&bm, 0x21), BALLOON_FAIL);
+	follower_refuses = false;
+	assert_int_equal(stage2_translate(&s2, 0x21000), UINT64_MAX);
+	assert_int_equal(stage2_translate(&follower, 0x21000), UINT64_MAX);
+	assert_int_equal(frames[0x21], GMEM_FRAME_HOLE);
+	assert_int_equal(frees, freed + 1);
+	assert_int_equal(follower_calls, 4);
+	assert_int_equal(bm.inflated, 1);
+	/* a follower that cannot unmap: the page stays the guest's in both */
+	follower_refuses = true;
+	assert_int_equal(balloon_mem_inflate(&bm, 0x22), BALLOON_FAIL);
+	follower_refuses = false;
+	assert_int_equal(stage2_translate(&s2, 0x22000), ext[0].hpa + 0x22000);
+	assert_int_equal(stage2_translate(&follower, 0x22000), ext[0].hpa + 0x22000);
+	assert_int_equal(frames[0x22], GMEM_FRAME_OWN);
+	assert_int_equal(bm.nr_pending, 0);
+	assert_int_equal(bm.inflated, 1);
+	stage2_free(&follower);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -290,6 +361,7 @@ int main(void)
 		T(inflate_unmaps_then_frees),	   T(refuses_what_is_not_ram),
 		T(pages_come_back_zeroed),	   T(no_frame_left),
 		T(pending_overflows_into_a_flush), cmocka_unit_test(page_pool_lifo),
+		T(translations_follow_stage2),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,294 @@
+/* edu: a driver for QEMU's edu device (1234:11e8, QEMU's docs/specs/edu.rst) given to the VM with
+ * `pci =` (docs/config.md "Passthrough"), and an attacker: the device is a DMA engine the guest
+ * programs with any address it likes, so only the IOMMU stands between it and memory that is not
+ * the VM's. It finds the function by scanning bus 0 through configuration mechanism #1 and:
+ *   a. reads the identification register (0x010000ed) and the liveness register (it inverts
+ *      what was written) through BAR 0: keel forwards the BAR;
+ *   b. copies 1 KiB of a pattern from its RAM into the device's buffer and back to another place
+ *      of its RAM, and compares: DMA reaches the VM's own RAM (guest-physical addresses);
+ *   c. aims DMA writes from the device's buffer at addresses that are not its RAM: the first page
+ *      past its RAM (edu.ram=MIB on the command line, 32 by default), 128 MiB, and the last page
+ *      the device can reach (its DMA mask is 28 bits). keel's IOMMU must block each; the e2e case
+ *      finds keel's fault lines and keel's and the other VMs' memory unchanged;
+ *   d. with edu.sweep on the command line, 72 more such writes to distinct pages: keel turns the
+ *      device's bus mastering off after 64 faults, so a last copy within its RAM (as in b, to a
+ *      third place) no longer arrives: "edu: after the sweep, DMA to its RAM arrives" or
+ *      "... does not arrive" (the e2e case judges which it expects).
+ * Each DMA is polled to its end (the command register's bit 0 clears), bounded by a count of
+ * polls. Exit code 0 when every check held, 1 otherwise. */
+#include "check.h"
+	.set CFG_ADDR, 0xcf8
+	.set CFG_DATA, 0xcfc
+	.set BUS0, 0x80000000		/* CONFIG_ADDRESS of bus 0, device 0, function 0 */
+	.set EDU_ID, 0x11e81234
+	/* registers of BAR 0 */
+	.set R_ID, 0x00
+	.set R_LIVE, 0x04
+	.set R_DMA_SRC, 0x80
+	.set R_DMA_DST, 0x88
+	.set R_DMA_CNT, 0x90
+	.set R_DMA_CMD, 0x98
+	.set CMD_START, 1
+	.set CMD_TO_RAM, 2		/* from the device's buffer to RAM */
+	.set EDU_BUF, 0x40000		/* the device's 4 KiB buffer, in its DMA address space */
+	.set LEN, 1024
+	.set SRC, 0x600000		/* in the guest's RAM (the image is at 1-2 MiB) */
+	.set DST, 0x700000
+	.set DST2, 0x780000
+	.set POLLS, 400000000		/* reads of the command register before a DMA counts as lost */
+	.set SWEEP, 72
+	.set SWEEP_BASE, 0x3000000	/* 48 MiB: past the RAM of a 32 MiB VM */
+
+	.text
+	.code32
+	.globl guest_main
+guest_main:
+	call find_edu
+	test %eax, %eax
+	jnz 9f
+	mov dev, %eax
+	or $0x10, %eax
+	call cfg_read
+	and $~0xf, %eax
+	mov %eax, bar
+	test %eax, %eax
+	jnz 1f
+	mov $msg_no_bar, %esi
+	call fail
+	jmp 9f
+1:
+	mov $6, %eax			/* memory decoding and bus mastering on */
+	call set_command
+	mov bar, %ebx
+
+	/* a. the registers, through keel's forwarding of the BAR */
+	mov R_ID(%ebx), %eax
+	CHECK %eax, $0x010000ed, identification
+	movl $0x12345678, R_LIVE(%ebx)
+	mov R_LIVE(%ebx), %eax
+	CHECK %eax, $0xedcba987, liveness
+	mov $msg_regs, %esi
+	call puts
+
+	/* b. its own RAM, there and back */
+	mov $SRC, %edi
+	mov $LEN / 4, %ecx
+	mov $0x5eed1234, %eax
+1:	stosl
+	add $0x01030507, %eax
+	loop 1b
+	mov $SRC, %eax
+	mov $EDU_BUF, %edx
+	mov $CMD_START, %ecx
+	call dma
+	mov $EDU_BUF, %eax
+	mov $DST, %edx
+	mov $CMD_START | CMD_TO_RAM, %ecx
+	call dma
+	mov $DST, %edi
+	call same_as_src
+	CHECK %eax, $0, dma_to_own_RAM_differs_at_dword
+	test %eax, %eax
+	jnz 2f
+	mov $msg_own, %esi
+	call puts
+2:
+	/* c. memory that is not the VM's */
+	mov $msg_ram_mib, %esi
+	call cmdline_number
+	jnc 3f
+	mov $32, %eax
+3:	shl $20, %eax
+	call attack
+	mov $0x8000000, %eax
+	call attack
+	mov $0xffff000, %eax
+	call attack
+
+	/* d. the sweep */
+	mov $msg_sweep_word, %esi
+	call cmdline_has
+	jnz 9f
+	mov $msg_sweep, %esi
+	call puts
+	mov $SWEEP_BASE, %eax
+	mov $SWEEP, %ecx
+4:	push %eax
+	push %ecx
+	mov %eax, %edx
+	mov $EDU_BUF, %eax
+	mov $CMD_START | CMD_TO_RAM, %ecx
+	call dma
+	pop %ecx
+	pop %eax
+	add $0x1000, %eax
+	loop 4b
+	mov $DST2, %edi			/* a copy within its RAM, as in b */
+	mov $LEN / 4, %ecx
+	xor %eax, %eax
+	rep stosl
+	mov $EDU_BUF, %eax
+	mov $DST2, %edx
+	mov $CMD_START | CMD_TO_RAM, %ecx
+	call dma
+	mov $DST2, %edi
+	call same_as_src
+	mov $msg_after_ok, %esi
+	test %eax, %eax
+	jz 5f
+	mov $msg_after_blocked, %esi
+5:	call puts
+
+9:	mov $msg_done, %esi
+	call puts
+	mov failures, %eax
+	test %eax, %eax
+	jz 1f
+	mov $1, %eax
+1:	ret
+
+/* attack: a DMA write of the device's buffer to address eax, which is not the VM's RAM */
+attack:
+	push %esi
+	mov $msg_attack, %esi
+	call puts
+	call puthex
+	mov $msg_nl, %esi
+	call puts
+	mov %eax, %edx
+	mov $EDU_BUF, %eax
+	mov $CMD_START | CMD_TO_RAM, %ecx
+	call dma
+	pop %esi
+	ret
+
+/* dma: LEN bytes from eax to edx with command ecx, polled to its end */
+dma:
+	push %esi
+	mov bar, %ebx
+	mov %eax, R_DMA_SRC(%ebx)
+	movl $0, R_DMA_SRC+4(%ebx)
+	mov %edx, R_DMA_DST(%ebx)
+	movl $0, R_DMA_DST+4(%ebx)
+	movl $LEN, R_DMA_CNT(%ebx)
+	movl $0, R_DMA_CNT+4(%ebx)
+	mov %ecx, R_DMA_CMD(%ebx)
+	mov $POLLS, %ecx
+1:	testl $CMD_START, R_DMA_CMD(%ebx)
+	jz 2f
+	pause
+	loop 1b
+	mov $msg_lost, %esi
+	mov %edx, %eax
+	call fail
+2:	pop %esi
+	ret
+
+/* same_as_src: eax = 0 when LEN bytes at edi equal those at SRC, else the first differing
+ * dword's index + 1 */
+same_as_src:
+	push %esi
+	push %ecx
+	mov $SRC, %esi
+	xor %eax, %eax
+1:	inc %eax
+	cmpsl
+	jne 2f
+	cmp $LEN / 4, %eax
+	jb 1b
+	xor %eax, %eax
+2:	pop %ecx
+	pop %esi
+	ret
+
+/* find_edu: dev = CONFIG_ADDRESS of the edu function on bus 0; eax = 0, or 1 after a failure */
+find_edu:
+	push %ecx
+	mov $BUS0, %ecx
+1:	mov %ecx, %eax
+	call cfg_read
+	cmp $EDU_ID, %eax
+	je 2f
+	add $1 << 11, %ecx		/* the next device number (bits 15:11) */
+	cmp $BUS0 + (32 << 11), %ecx
+	jb 1b
+	mov $msg_none, %esi
+	mov %ecx, %eax
+	call fail
+	mov $1, %eax
+	pop %ecx
+	ret
+2:	mov %ecx, dev
+	mov $msg_found, %esi
+	call puts
+	mov %ecx, %eax
+	call puthex
+	mov $msg_nl, %esi
+	call puts
+	xor %eax, %eax
+	pop %ecx
+	ret
+
+/* cfg_read: the config dword CONFIG_ADDRESS eax names, in eax */
+cfg_read:
+	push %edx
+	mov $CFG_ADDR, %dx
+	out %eax, %dx
+	mov $CFG_DATA, %dx
+	in %dx, %eax
+	pop %edx
+	ret
+
+/* set_command: the command register of dev := ax */
+set_command:
+	push %edx
+	push %eax
+	mov dev, %eax
+	or $0x04, %eax
+	mov $CFG_ADDR, %dx
+	out %eax, %dx
+	pop %eax
+	mov $CFG_DATA, %dx
+	out %ax, %dx
+	pop %edx
+	ret
+
+fail:
+	incl failures
+	push %esi
+	mov $msg_fail, %esi
+	call puts
+	pop %esi
+	call puts
+	push %esi
+	mov $msg_got, %esi
+	call puts
+	call puthex
+	mov $msg_nl, %esi
+	call puts
+	pop %esi
+	ret
+
+	.section .rodata
+msg_found:	.asciz "edu: found at CONFIG_ADDRESS 0x"
+msg_regs:	.asciz "edu: a. registers through BAR 0 answer\n"
+msg_own:	.asciz "edu: b. DMA to and from its own RAM checks out\n"
+msg_attack:	.asciz "edu: c. DMA write to 0x"
+msg_sweep:	.asciz "edu: d. 72 DMA writes to pages past its RAM\n"
+msg_after_ok:	.asciz "edu: after the sweep, DMA to its RAM arrives\n"
+msg_after_blocked: .asciz "edu: after the sweep, DMA to its RAM does not arrive\n"
+msg_done:	.asciz "edu: done\n"
+msg_none:	.asciz "no edu device on bus 0, scanned up to CONFIG_ADDRESS"
+msg_no_bar:	.asciz "BAR 0 has no address:"
+msg_lost:	.asciz "a DMA never ended: destination"
+msg_fail:	.asciz "edu: FAIL "
+msg_got:	.asciz " 0x"
+msg_nl:		.asciz "\n"
+msg_ram_mib:	.asciz "edu.ram="
+msg_sweep_word:	.asciz "edu.sweep"
+
+	.data
+dev:		.long 0
+bar:		.long 0
+failures:	.long 0
+	.section .note.GNU-stack,"",@progbits

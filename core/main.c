@@ -147,6 +147,7 @@ NORETURN void hv_main(struct boot_info *bi)
 	hv_run(vms, bi->config->nr_vms);
 	klog("keel: every VM has stopped");
 	nvme_hw_log_counts();
+	iommu_hw_log_counts();
 	destroy_vms(bi->config->nr_vms, keel_before);
 	machine_poweroff(bi);
 }

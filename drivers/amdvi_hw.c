@@ -41,6 +41,20 @@ struct amdvi_unit {
 	bool broken;
 };
 
+/* Interrupt remapping (2.2.5): a table per requester that keel gives messages to, of 32-bit
+ * entries (GAEn stays clear), whose index an MSI's data bits 10:0 select; entry i is message i of
+ * the device. Every other requester's entry has IV set and IntCtl "abort": its fixed and
+ * arbitrated interrupts go nowhere. */
+#define IRT_LOG2 8
+#define IRT_ENTRIES (1u << IRT_LOG2)
+#define MAX_IRTS 64
+static struct {
+	uint16_t devid;
+	uint32_t *table;
+} irts[MAX_IRTS];
+static unsigned nr_irts;
+static bool remapping;
+
 static struct amdvi_unit units[IVRS_MAX_UNITS];
 static unsigned nr_units;
 static const struct ivrs_info *ivrs;
@@ -115,15 +129,69 @@ static int amdvi_attach(uint16_t segment, uint16_t bdf, struct iommu_domain *d)
 	} else {
 		amdvi_dte_block(e, DOMAIN_BLOCKED);
 	}
-	/* the word with V, TV, Mode and the root last: the unit reads the old entry or the new */
+	/* the word with V, TV, Mode and the root last: the unit reads the old entry or the new;
+	 * the interrupt word stays (the device's table, or its interrupts blocked) */
 	devtab[devid][3] = e[3];
-	devtab[devid][2] = e[2];
 	devtab[devid][1] = e[1];
 	__atomic_store_n(&devtab[devid][0], e[0], __ATOMIC_RELEASE);
 	amdvi_cmd_inv_devtab_entry(c[0], devid);
 	amdvi_cmd_inv_all_pages(c[1], d ? d->id : DOMAIN_BLOCKED, true);
 	run(u, c, 2);
 	return 0;
+}
+
+/* The interrupt table of devid, made and named in its entry when it has none; NULL when full. */
+static uint32_t *irt_of(struct amdvi_unit *u, uint16_t devid)
+{
+	uint64_t c[2][2];
+
+	for (unsigned i = 0; i < nr_irts; i++)
+		if (irts[i].devid == devid)
+			return irts[i].table;
+	if (nr_irts == MAX_IRTS)
+		return NULL;
+	uint32_t *t = kmem_alloc_pages(IRT_ENTRIES * sizeof(uint32_t), PAGE_SIZE);
+	if (!t)
+		return NULL;
+	uint64_t e[4] = { devtab[devid][0], devtab[devid][1], devtab[devid][2], devtab[devid][3] };
+	if (amdvi_dte_set_intremap(e, (uint64_t)(uintptr_t)t, IRT_LOG2)) {
+		kmem_free_pages(t, IRT_ENTRIES * sizeof(uint32_t));
+		return NULL;
+	}
+	irts[nr_irts].devid = devid;
+	irts[nr_irts++].table = t;
+	__atomic_store_n(&devtab[devid][2], e[2], __ATOMIC_RELEASE);
+	amdvi_cmd_inv_devtab_entry(c[0], devid);
+	amdvi_cmd_inv_interrupt_table(c[1], devid);
+	run(u, c, 2);
+	return t;
+}
+
+static bool amdvi_msi(uint16_t segment, uint16_t bdf, unsigned index, uint32_t apic_id,
+		      uint8_t vector, uint64_t *addr, uint32_t *data)
+{
+	uint16_t devid;
+	struct amdvi_unit *u = unit_for(segment, bdf, &devid);
+	const struct amdvi_irte irte = { .remap_en = true,
+					 .int_type = AMDVI_IRTE_INT_TYPE_FIXED,
+					 .dest = apic_id,
+					 .vector = vector };
+	uint64_t c[1][2];
+	uint32_t raw, *t;
+
+	if (!u || index >= IRT_ENTRIES || !amdvi_irte32_encode(&irte, &raw))
+		return false;
+	t = irt_of(u, devid);
+	if (!t)
+		return false;
+	__atomic_store_n(&t[index], raw, __ATOMIC_RELEASE);
+	amdvi_cmd_inv_interrupt_table(c[0], devid);
+	run(u, c, 1);
+	/* the address still has to be one the IOMMU takes for an interrupt (0xFEExxxxx); the
+	 * destination there is ignored, the entry's counts */
+	*addr = 0xFEE00000u;
+	*data = index;
+	return true;
 }
 
 static void amdvi_flush(struct iommu_domain *d)
@@ -158,8 +226,8 @@ static void amdvi_take_faults(void (*report)(const struct iommu_fault *f))
 				     (unsigned long long)u->info->base, line);
 				continue;
 			}
-			struct iommu_fault f = { u->info->segment, ev.devid, ev.addr, ev.write,
-						 "" };
+			struct iommu_fault f = { u->info->segment, ev.devid,	 ev.addr,
+						 ev.write,	   ev.interrupt, "" };
 			if (ev.has_domid)
 				ksnprintf(f.why, sizeof(f.why), "%s, domain %u",
 					  amdvi_event_name(ev.code), ev.domid);
@@ -262,8 +330,12 @@ const struct iommu_vendor *amdvi_hw_init(const struct ivrs_info *info)
 		return NULL;
 	}
 	ivrs = info;
-	for (uint32_t i = 0; i < AMDVI_DEVTAB_MAX_ENTRIES; i++)
+	/* IVinfo has no interrupt remapping flag: the units remap when the device table says so */
+	remapping = true;
+	for (uint32_t i = 0; i < AMDVI_DEVTAB_MAX_ENTRIES; i++) {
 		amdvi_dte_block(devtab[i], DOMAIN_BLOCKED);
+		amdvi_dte_block_interrupts(devtab[i]);
+	}
 	for (unsigned i = 0; i < info->nr_units; i++) {
 		if (!unit_setup(&units[i], &info->units[i], done + i))
 			return NULL;
@@ -294,10 +366,17 @@ const struct iommu_vendor *amdvi_hw_init(const struct ivrs_info *info)
 			return NULL;
 		}
 		klog("keel: iommu: AMD-Vi unit at 0x%llx translating: 4-level tables, event log of "
-		     "%u entries",
+		     "%u entries, interrupts remapped",
 		     (unsigned long long)u->info->base, RING_ENTRIES);
 	}
-	ops = (struct iommu_vendor){ "AMD-Vi",	   &fmt,	1ull << 48,	  false,
-				     amdvi_attach, amdvi_flush, amdvi_take_faults };
+	ops = (struct iommu_vendor){
+		.name = "AMD-Vi",
+		.fmt = &fmt,
+		.dma_limit = 1ull << 48,
+		.attach = amdvi_attach,
+		.flush = amdvi_flush,
+		.take_faults = amdvi_take_faults,
+		.msi = remapping ? amdvi_msi : NULL,
+	};
 	return &ops;
 }

@@ -340,7 +340,13 @@ static void report(const struct iommu_fault *fault)
 	else
 		ksnprintf(owner, sizeof(owner), "%s",
 			  f->owner == PCI_OWNER_KEEL ? "keel" : "no owner");
-	if (!listed_before(fault->bdf, fault->addr & ~(PAGE_SIZE - 1)))
+	if (fault->interrupt)
+		counts.interrupts_blocked++;
+	if (fault->interrupt && !listed_before(fault->bdf, UINT64_MAX - fault->addr))
+		klog("keel: iommu: interrupt from %02x:%02x.%x blocked, entry %llu (%s): %s",
+		     fault->bdf >> 8, (fault->bdf >> 3) & 31, fault->bdf & 7,
+		     (unsigned long long)fault->addr, owner, fault->why);
+	else if (!fault->interrupt && !listed_before(fault->bdf, fault->addr & ~(PAGE_SIZE - 1)))
 		klog("keel: iommu: fault from %02x:%02x.%x %s at 0x%llx (%s): %s", fault->bdf >> 8,
 		     (fault->bdf >> 3) & 31, fault->bdf & 7, fault->write ? "write" : "read",
 		     (unsigned long long)fault->addr, owner, fault->why);
@@ -454,7 +460,7 @@ void iommu_domain_free(struct iommu_domain *d)
 	spin_lock(&lock);
 	vendor->flush(d);
 	stage2_free(&d->tables);
-	domain_used[d->id / 8] &= (uint8_t)~(1u << (d->id % 8));
+	domain_used[d->id / 8] &= (uint8_t) ~(1u << (d->id % 8));
 	spin_unlock(&lock);
 	kmem_free_pages(d, sizeof(*d));
 }
@@ -462,6 +468,35 @@ void iommu_domain_free(struct iommu_domain *d)
 uint16_t iommu_domain_id(const struct iommu_domain *d)
 {
 	return d->id;
+}
+
+bool iommu_hw_msi(const struct pci_func *f, unsigned index, uint32_t apic_id, uint8_t vector,
+		  uint64_t *addr, uint32_t *data)
+{
+	if (!vendor || !vendor->msi)
+		return host_msi_message(apic_id, vector, addr, data);
+	spin_lock(&lock);
+	bool ok = vendor->msi(f->segment, (uint16_t)(f->bus << 8 | f->dev << 3 | f->fn), index,
+			      apic_id, vector, addr, data);
+	spin_unlock(&lock);
+	return ok;
+}
+
+bool iommu_hw_remaps(void)
+{
+	return vendor && vendor->msi;
+}
+
+void iommu_hw_log_counts(void)
+{
+	if (!vendor)
+		return;
+	klog("keel: iommu: %llu DMA faults, %llu interrupts blocked, %u devices stopped; host "
+	     "devices' interrupts taken: %llu%s",
+	     (unsigned long long)(counts.faults - counts.interrupts_blocked),
+	     (unsigned long long)counts.interrupts_blocked, counts.devices_stopped,
+	     (unsigned long long)host_device_interrupts(),
+	     vendor->msi ? ", each through a remapping entry" : "");
 }
 
 void iommu_hw_counts(struct iommu_counts *out)

@@ -63,14 +63,26 @@ uint16_t iommu_domain_id(const struct iommu_domain *d);
  * with 64 faults has its bus mastering turned off. Cheap when there is nothing to do. */
 void iommu_hw_poll(void);
 
+/* The message f's MSI-X entry (or MSI, index 0) `index` must send for vector to reach the CPU of
+ * xAPIC ID apic_id: with interrupt remapping, a remappable message naming an entry keel wrote
+ * for f alone; without, the compatibility format (arch/x86/apic.h host_msi_message). false when
+ * no entry is left or apic_id has no xAPIC address. */
+bool iommu_hw_msi(const struct pci_func *f, unsigned index, uint32_t apic_id, uint8_t vector,
+		  uint64_t *addr, uint32_t *data);
+/* Whether the units remap interrupts (an interrupt no entry allows is blocked and logged) */
+bool iommu_hw_remaps(void);
+
 struct iommu_counts {
-	uint64_t faults;	   /* fault records read */
-	uint64_t faults_unlisted;  /* faults of (device, page) pairs past the ones remembered */
-	unsigned devices_stopped;  /* bus mastering turned off */
-	unsigned firmware_devices; /* devices given the firmware's reserved ranges */
-	uint64_t map_failures;	   /* allow/revoke that could not be done in full */
+	uint64_t faults;	     /* fault records read */
+	uint64_t interrupts_blocked; /* of those, interrupts no entry allowed */
+	uint64_t faults_unlisted;    /* faults of (device, page) pairs past the ones remembered */
+	unsigned devices_stopped;    /* bus mastering turned off */
+	unsigned firmware_devices;   /* devices given the firmware's reserved ranges */
+	uint64_t map_failures;	     /* allow/revoke that could not be done in full */
 };
 void iommu_hw_counts(struct iommu_counts *out);
+/* At shutdown: one line of the counts and of the host devices' interrupts. */
+void iommu_hw_log_counts(void);
 
 /* What was read: NULL when the table was missing or refused. */
 const struct dmar_info *iommu_hw_dmar(void);

@@ -19,7 +19,8 @@ struct iommu_fault {
 	uint16_t segment, bdf;
 	uint64_t addr;
 	bool write;
-	char why[64]; /* the unit's reason, e.g. "reason 0x06: no page" */
+	bool interrupt; /* an interrupt the units refused: addr is the entry's index */
+	char why[64];	/* the unit's reason, e.g. "reason 0x06: no page" */
 };
 
 struct iommu_vendor {
@@ -37,6 +38,12 @@ struct iommu_vendor {
 	void (*flush)(struct iommu_domain *d);
 	/* Takes every fault the units logged since the last call, giving each to report. */
 	void (*take_faults)(void (*report)(const struct iommu_fault *f));
+	/* Interrupt remapping: message `index` (an MSI-X entry, 0 for MSI) of requester bdf now
+	 * sends vector to the CPU of xAPIC ID apic_id, through an entry only that requester may use;
+	 * *addr and *data are what the device must send. false: no entry left. NULL when the units
+	 * do not remap (interrupts then go unremapped, in the compatibility format). */
+	bool (*msi)(uint16_t segment, uint16_t bdf, unsigned index, uint32_t apic_id,
+		    uint8_t vector, uint64_t *addr, uint32_t *data);
 };
 
 /* Called by iommu_hw_init with what the firmware described; on success they return their ops,

@@ -2,6 +2,7 @@
 #include "drivers/pci_msix_hw.h"
 
 #include "arch/x86/apic.h"
+#include "drivers/iommu_hw.h"
 #include "drivers/pci_host_hw.h"
 
 static uint32_t cfg_read(void *ctx, uint16_t reg)
@@ -24,13 +25,13 @@ int pci_msix_host_open(struct pci_msix *m, struct pci_func *f)
 int pci_msix_host_enable_wake(struct pci_msix *m, unsigned nr, uint32_t apic_id)
 {
 	struct pci_msix_msg msgs[PCI_MSIX_HOST_MAX_WAKE];
-	uint64_t addr;
-	uint32_t data;
 
-	if (!nr || nr > PCI_MSIX_HOST_MAX_WAKE ||
-	    !host_msi_message(apic_id, HOST_DEVICE_VECTOR, &addr, &data))
+	if (!nr || nr > PCI_MSIX_HOST_MAX_WAKE)
 		return PCI_MSIX_E_INVAL;
+	/* through an interrupt-remapping entry of the function's own when the IOMMU remaps */
 	for (unsigned i = 0; i < nr; i++)
-		msgs[i] = (struct pci_msix_msg){ addr, data };
+		if (!iommu_hw_msi(m->cfg.ctx, i, apic_id, HOST_DEVICE_VECTOR, &msgs[i].addr,
+				  &msgs[i].data))
+			return PCI_MSIX_E_INVAL;
 	return pci_msix_enable(m, msgs, nr);
 }

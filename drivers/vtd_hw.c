@@ -38,6 +38,17 @@ struct vtd_unit {
 	bool broken; /* the queue stopped answering: logged once */
 };
 
+/* Interrupt remapping (9.10): one table all units share (each names it in its IRTA), so an
+ * entry's index is the same everywhere. Entry i belongs to requester irte_sid[i] (source-id
+ * verification in the entry makes the unit refuse it to any other) and to that requester's
+ * message irte_msg[i]. An absent entry blocks; so does every compatibility-format message (GCMD
+ * CFI stays clear), which is how a device that was given no entry is kept from interrupting. */
+#define IRTE_ENTRIES 256
+static uint64_t (*irt)[2];
+static bool irte_used[IRTE_ENTRIES];
+static uint16_t irte_sid[IRTE_ENTRIES], irte_msg[IRTE_ENTRIES];
+static bool remapping;
+
 static struct vtd_unit units[DMAR_MAX_UNITS];
 static unsigned nr_units;
 static const struct dmar_info *dmar;
@@ -240,6 +251,39 @@ static void vtd_flush(struct iommu_domain *d)
 	}
 }
 
+static bool vtd_msi(uint16_t segment, uint16_t bdf, unsigned index, uint32_t apic_id,
+		    uint8_t vector, uint64_t *addr, uint32_t *data)
+{
+	struct vtd_unit *u = unit_for(segment, bdf);
+	unsigned i, free = IRTE_ENTRIES;
+	uint64_t e[2], d[1][2];
+	uint32_t a;
+
+	if (!u)
+		return false;
+	for (i = 0; i < IRTE_ENTRIES; i++) {
+		if (irte_used[i] && irte_sid[i] == bdf && irte_msg[i] == index)
+			break;
+		if (!irte_used[i] && free == IRTE_ENTRIES)
+			free = i;
+	}
+	if (i == IRTE_ENTRIES)
+		i = free;
+	if (i == IRTE_ENTRIES || vtd_irte_remapped(vector, apic_id, false, false, false, bdf, e))
+		return false;
+	irte_used[i] = true;
+	irte_sid[i] = bdf;
+	irte_msg[i] = (uint16_t)index;
+	/* the high half (source validation) first: P is in the low one */
+	irt[i][1] = e[1];
+	__atomic_store_n(&irt[i][0], e[0], __ATOMIC_RELEASE);
+	if (vtd_qi_iec_index((uint16_t)i, 0, d[0]) == 0)
+		qi_run(u, d, 1);
+	vtd_msi_remappable((uint16_t)i, false, 0, &a, data);
+	*addr = a;
+	return true;
+}
+
 /* 7.2.1: the fault recording registers from FSTS.FRI on, each cleared (F is RW1C, in the last
  * dword) once read, until one holds no fault; then the overflow bit. */
 static void vtd_take_faults(void (*report)(const struct iommu_fault *f))
@@ -257,7 +301,10 @@ static void vtd_take_faults(void (*report)(const struct iommu_fault *f))
 			if (!vtd_decode_fault(r64(u, reg), hi, &vf))
 				break;
 			w32(u, reg + 12, (uint32_t)(VTD_FAULT_HI_F >> 32));
-			struct iommu_fault f = { u->info->segment, vf.sid, vf.addr, vf.write, "" };
+			struct iommu_fault f = {
+				u->info->segment, vf.sid,  vf.intr ? vf.index : vf.addr,
+				vf.write,	  vf.intr, ""
+			};
 			ksnprintf(f.why, sizeof(f.why), "reason 0x%02x: %s", vf.reason,
 				  vtd_fault_reason(vf.reason));
 			report(&f);
@@ -320,6 +367,30 @@ refused:
 	return false;
 }
 
+/* Every unit walks the shared table, empty, and remaps (11.4.4.1: SIRTP, then IRE). */
+static bool remap_setup(void)
+{
+	uint64_t irta;
+
+	irt = kmem_alloc_pages(IRTE_ENTRIES * VTD_IRTE_SIZE, PAGE_SIZE);
+	if (!irt || vtd_irta((uint64_t)(uintptr_t)irt, IRTE_ENTRIES, false, &irta))
+		return false;
+	for (unsigned i = 0; i < nr_units; i++) {
+		struct vtd_unit *u = &units[i];
+		uint64_t d[1][2];
+		w64(u, VTD_REG_IRTA, irta);
+		vtd_qi_iec_global(d[0]);
+		if (!gcmd(u, VTD_GCMD_SIRTP, true) || !qi_run(u, d, 1) ||
+		    !gcmd(u, VTD_GCMD_IRE, true)) {
+			klog("keel: iommu: VT-d unit at 0x%llx does not take its interrupt "
+			     "remapping table",
+			     (unsigned long long)u->info->base);
+			return false;
+		}
+	}
+	return true;
+}
+
 const struct iommu_vendor *vtd_hw_init(const struct dmar_info *info)
 {
 	volatile uint32_t *done = kmem_alloc_pages(PAGE_SIZE, PAGE_SIZE);
@@ -353,6 +424,16 @@ const struct iommu_vendor *vtd_hw_init(const struct dmar_info *info)
 		.gib_leaves = gib,
 		.mib_leaves = mib,
 	};
+	/* interrupts next: every entry absent, so only the messages keel gives a device an entry
+	 * for get through (keel's host does not use the IOAPIC: nothing of it is remapped) */
+	remapping = (info->flags & DMAR_FLAG_INTR_REMAP) != 0;
+	for (unsigned i = 0; i < nr_units; i++)
+		remapping = remapping && units[i].caps.ir;
+	if (remapping && !remap_setup()) {
+		for (unsigned i = 0; i < nr_units; i++)
+			gcmd(&units[i], VTD_GCMD_IRE, false);
+		return NULL;
+	}
 	/* every table empty: all DMA blocked from here on */
 	for (unsigned i = 0; i < nr_units; i++) {
 		struct vtd_unit *u = &units[i];
@@ -362,17 +443,28 @@ const struct iommu_vendor *vtd_hw_init(const struct dmar_info *info)
 			/* all or none: keel's drivers attach only when every unit translates */
 			while (i--)
 				gcmd(&units[i], VTD_GCMD_TE, false);
+			for (unsigned k = 0; k < nr_units; k++)
+				gcmd(&units[k], VTD_GCMD_IRE, false);
 			return NULL;
 		}
 		/* protected memory regions, if firmware set them, are redundant now (11.4.13) */
 		if (r32(u, VTD_REG_PMEN) & (1u << 31))
 			w32(u, VTD_REG_PMEN, 0);
 		klog("keel: iommu: VT-d unit at 0x%llx translating: %u-level tables, %u fault "
-		     "records%s%s",
+		     "records%s%s%s",
 		     (unsigned long long)u->info->base, u->levels, u->caps.nr_fault_regs,
-		     u->caps.cm ? ", caching mode" : "", u->caps.coherent ? "" : ", not coherent");
+		     remapping ? ", interrupts remapped" : "", u->caps.cm ? ", caching mode" : "",
+		     u->caps.coherent ? "" : ", not coherent");
 	}
-	ops = (struct iommu_vendor){ "VT-d",	 &fmt,	    limit,	    ops.flush_after_map,
-				     vtd_attach, vtd_flush, vtd_take_faults };
+	ops = (struct iommu_vendor){
+		.name = "VT-d",
+		.fmt = &fmt,
+		.dma_limit = limit,
+		.flush_after_map = ops.flush_after_map,
+		.attach = vtd_attach,
+		.flush = vtd_flush,
+		.take_faults = vtd_take_faults,
+		.msi = remapping ? vtd_msi : NULL,
+	};
 	return &ops;
 }

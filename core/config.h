@@ -26,6 +26,7 @@
 #define CFG_MAX_SWITCHES 16   /* [switch NAME] sections */
 #define CFG_LABEL_MAX 36      /* a GPT partition name: 36 UTF-16 code units (UEFI spec 5.3.3) */
 #define CFG_MAX_NIC_NUMBER 63 /* uplink = nicN */
+#define CFG_MAX_PCI 8	      /* pci = BB:DD.F functions passed through to one VM */
 /* A disk image lives in keel's RAM for as long as keel runs (io/blk_mem.c): the test machines
  * have 1-4 GiB, and a Multiboot2 module must end below 4 GiB anyway. */
 #define CFG_DISK_IMAGE_MAX (2 * GiB)
@@ -49,6 +50,13 @@ struct net_config {
 	char sw[CFG_NAME_MAX + 1]; /* the switch's name */
 	bool has_mac;		   /* false: the device model picks one */
 	uint8_t mac[6];
+	unsigned line;
+};
+
+/* pci = [SSSS:]BB:DD.F: a host PCI function given to the VM (docs/config.md "Passthrough") */
+struct pci_config {
+	uint16_t segment; /* always 0 so far: keel reaches only segment 0 */
+	uint8_t bus, dev, fn;
 	unsigned line;
 };
 
@@ -93,6 +101,8 @@ struct vm_config {
 	unsigned nr_macs; /* the Nth mac line belongs to the Nth net */
 	enum cfg_console console;
 	unsigned console_line; /* 0 without a console key */
+	unsigned nr_pcis;      /* each function in at most one pcis[] of the whole file */
+	struct pci_config pcis[CFG_MAX_PCI];
 };
 
 struct keel_config {

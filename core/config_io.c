@@ -1,8 +1,8 @@
-/* keel.cfg's guest I/O: the `disk`, `net`, `mac` and `console` keys of [vm NAME] and the
- * [switch NAME] sections (CONVENTIONS.md "I/O keys of [vm NAME]", docs/config.md). What keel cannot
- * back yet (host partitions, NVMe namespaces, NIC uplinks) is parsed in full, so a typo gets its own
- * message, and then refused: starting a VM without a disk or network it was promised would be the
- * half-configured machine keel never starts. */
+/* keel.cfg's guest I/O: the `disk`, `net`, `mac`, `console` and `pci` (config_pci.c) keys of
+ * [vm NAME] and the [switch NAME] sections (CONVENTIONS.md "I/O keys of [vm NAME]",
+ * docs/config.md). What keel cannot back yet (device passthrough) is parsed in full, so a typo
+ * gets its own message, and then refused: starting a VM without a device it was promised would be
+ * the half-configured machine keel never starts. */
 #include "core/config_parser.h"
 #include "lib/fmt.h"
 #include "lib/kstring.h"
@@ -199,7 +199,7 @@ int cfg_io_key(struct parser *p, const char *key, const char *v)
 	bool console = !strcmp(key, "console");
 
 	if (!console && strcmp(key, "disk") != 0 && strcmp(key, "net") != 0 &&
-	    strcmp(key, "mac") != 0)
+	    strcmp(key, "mac") != 0 && strcmp(key, "pci") != 0)
 		return 1;
 	if (!vm)
 		return cfg_fail(p, p->line,
@@ -210,6 +210,8 @@ int cfg_io_key(struct parser *p, const char *key, const char *v)
 		return set_net(p, vm, v);
 	if (!strcmp(key, "mac"))
 		return set_mac(p, vm, v);
+	if (!strcmp(key, "pci"))
+		return cfg_set_pci(p, vm, v);
 	if (p->seen & KEY_CONSOLE)
 		return cfg_fail(p, p->line,
 				"'console' set twice in [vm %s]; expected each key once", vm->name);

@@ -25,6 +25,8 @@ int cfg_parse_uint(const char *s, unsigned max, unsigned *out);
 /* The I/O keys of [vm NAME] (config_io.c): 0 done, -1 after cfg_fail, 1 when key is none of
  * them. */
 int cfg_io_key(struct parser *p, const char *key, const char *v);
+/* pci = [SSSS:]BB:DD.F of vm (config_pci.c); 0 or -1 after cfg_fail. */
+int cfg_set_pci(struct parser *p, struct vm_config *vm, const char *v);
 /* A [switch NAME] header (s, n: NAME); 0 or -1 after cfg_fail. */
 int cfg_open_switch(struct parser *p, const char *s, size_t n);
 /* A key inside a [switch NAME] section. */
@@ -32,6 +34,6 @@ int cfg_switch_key(struct parser *p, const char *key, const char *v);
 /* Checks across the whole file once it is read: no image two VMs (or one twice) may write. */
 int cfg_io_finish(struct parser *p);
 
-#define CFG_IO_KEY_LIST "disk, net, mac, console"
+#define CFG_IO_KEY_LIST "disk, net, mac, console, pci"
 
 #endif

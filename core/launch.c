@@ -92,10 +92,32 @@ static int add_io(const struct boot_info *bi, const struct vm_config *c, struct 
 	return 0;
 }
 
+/* Device passthrough (keel.cfg `pci =`) is parsed and its claims are written (drivers/pci_claim.h),
+ * but nothing gives a function to a VM yet: a VM started without the device it was promised would
+ * be half-configured, so the first pci line stops the launch. Passthrough replaces this. */
+static int refuse_pci(const struct keel_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nr_vms; i++) {
+		const struct vm_config *c = &cfg->vms[i];
+
+		if (!c->nr_pcis)
+			continue;
+		const struct pci_config *p = &c->pcis[0];
+		klog("keel.cfg:%u: pci = %02x:%02x.%x: device passthrough is not built yet; "
+		     "expected no pci key",
+		     p->line, p->bus, p->dev, p->fn);
+		return -1;
+	}
+	return 0;
+}
+
 int launch_vms(const struct boot_info *bi, struct vm **vms)
 {
 	const struct keel_config *cfg = bi->config;
 	char err[200];
+
+	if (refuse_pci(cfg))
+		return -1;
 
 	/* the switches keel.cfg has sections for, in file order; a VM's net creates the others */
 	for (unsigned i = 0; i < cfg->nr_switches; i++) {

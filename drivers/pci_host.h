@@ -77,6 +77,9 @@ struct pci_func {
 	bool bridge_walked;
 	uint8_t owner; /* enum pci_owner */
 	unsigned owner_vm;
+	/* the VM's name while owner is PCI_OWNER_VM (pci_claim.h sets both; it outlives the
+	 * claim), for messages that name the holder without reaching into core */
+	const char *owner_name;
 	/* DMA faults the IOMMU logged for it, and whether that turned its bus mastering off */
 	unsigned iommu_faults;
 	bool dma_stopped;

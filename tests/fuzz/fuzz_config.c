@@ -54,6 +54,22 @@ static int host_disk_twice(const struct keel_config *cfg, const struct disk_conf
 	return 0;
 }
 
+/* a pci function out of range, or named twice in the file (in one VM or two) */
+static int bad_pci(const struct keel_config *cfg, const struct pci_config *c)
+{
+	if (c->segment != 0 || c->dev > 0x1f || c->fn > 7 || c->line == 0)
+		return 1;
+	for (unsigned i = 0; i < cfg->nr_vms; i++)
+		for (unsigned j = 0; j < cfg->vms[i].nr_pcis; j++) {
+			const struct pci_config *e = &cfg->vms[i].pcis[j];
+
+			if (e != c && e->segment == c->segment && e->bus == c->bus &&
+			    e->dev == c->dev && e->fn == c->fn)
+				return 1;
+		}
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct keel_config cfg;
@@ -73,11 +89,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    strlen(vm->cmdline) > CFG_CMDLINE_MAX || has_dotdot(vm->kernel) ||
 			    has_dotdot(vm->initrd))
 				abort();
-			/* the I/O keys: within their limits, good disks, each host disk once, only
-			 * good addresses */
+			/* the I/O keys: within their limits, good disks, each host disk and PCI
+			 * function once, only good addresses */
 			if (vm->nr_disks > CFG_MAX_DISKS || vm->nr_nets > CFG_MAX_NETS ||
-			    vm->nr_macs > vm->nr_nets)
+			    vm->nr_macs > vm->nr_nets || vm->nr_pcis > CFG_MAX_PCI)
 				abort();
+			for (unsigned j = 0; j < vm->nr_pcis; j++)
+				if (bad_pci(&cfg, &vm->pcis[j]))
+					abort();
 			for (unsigned j = 0; j < vm->nr_disks; j++)
 				if (bad_disk(&vm->disks[j]) ||
 				    (vm->disks[j].kind != CFG_DISK_FILE &&

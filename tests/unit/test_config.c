@@ -422,7 +422,7 @@ static void console_key(void **state)
 		"colour = blue\n", 4,
 		"unknown key 'colour'; expected one of memory, cpus, kernel, initrd, "
 		"cmdline, exit_port, on_crash, restart_limit, pin, on_reboot, disk, net, mac, "
-		"console");
+		"console, pci");
 }
 
 static void switches(void **state)
@@ -511,6 +511,66 @@ static void mac_and_name_checks(void **state)
 	assert_false(config_name_ok("a/b", 3));
 }
 
+static void pci_functions(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_vm("pci = 00:04.0\npci = FF:1F.7\npci = 0000:0a:1b.3\n"), 0);
+	const struct vm_config *vm = &cfg.vms[0];
+	assert_int_equal(vm->nr_pcis, 3);
+	assert_int_equal(vm->pcis[0].segment, 0);
+	assert_int_equal(vm->pcis[0].bus, 0);
+	assert_int_equal(vm->pcis[0].dev, 4);
+	assert_int_equal(vm->pcis[0].fn, 0);
+	assert_int_equal(vm->pcis[0].line, 4);
+	assert_int_equal(vm->pcis[1].bus, 0xff);
+	assert_int_equal(vm->pcis[1].dev, 0x1f);
+	assert_int_equal(vm->pcis[1].fn, 7);
+	assert_int_equal(vm->pcis[2].bus, 0x0a);
+	assert_int_equal(vm->pcis[2].dev, 0x1b);
+	assert_int_equal(vm->pcis[2].fn, 3);
+	assert_int_equal(vm->pcis[2].line, 6);
+	assert_int_equal(parse_vm(""), 0);
+	assert_int_equal(cfg.vms[0].nr_pcis, 0);
+	/* two functions of one device may go to two VMs here; their IOMMU group is checked when
+	 * the VMs are built (drivers/pci_claim.h) */
+	assert_int_equal(parse("[vm a]\nmemory = 16M\nkernel = k\npci = 00:04.0\n"
+			       "[vm b]\nmemory = 16M\nkernel = k\npci = 00:04.1\n"),
+			 0);
+	assert_int_equal(cfg.vms[1].pcis[0].fn, 1);
+
+	expect_vm_error("pci = 0:4.0\n", 4,
+			"pci = 0:4.0 is not BB:DD.F; expected two hex digits of bus, two of device "
+			"(00-1f), one of function (0-7), e.g. pci = 00:04.0");
+	expect_vm_error("pci =\n", 4, "empty pci; expected two hex digits of bus");
+	expect_vm_error("pci = 00:04:0\n", 4, "pci = 00:04:0 is not BB:DD.F");
+	expect_vm_error("pci = 00-04.0\n", 4, "pci = 00-04.0 is not BB:DD.F");
+	expect_vm_error("pci = 0g:04.0\n", 4, "pci = 0g:04.0 is not BB:DD.F");
+	expect_vm_error("pci = 00:04.0,ro\n", 4, "pci = 00:04.0,ro is not BB:DD.F");
+	expect_vm_error("pci = 000:00:04.0\n", 4, "pci = 000:00:04.0 is not BB:DD.F");
+	expect_vm_error("pci = 000x:00:04.0\n", 4, "pci = 000x:00:04.0 is not BB:DD.F");
+	expect_vm_error("pci = 00:20.0\n", 4,
+			"pci = 00:20.0: device 20 is past 1f; expected a device number 00 to 1f");
+	expect_vm_error("pci = 00:04.8\n", 4,
+			"pci = 00:04.8: function 8 is past 7; expected a function number 0 to 7");
+	expect_vm_error("pci = 0001:00:04.0\n", 4,
+			"pci = 0001:00:04.0: segment 0001 is not 0; expected a function of segment "
+			"0000 (the only one keel reaches so far)");
+	expect_vm_error("pci = 00:04.0\npci = 00:04.1\npci = 00:04.2\npci = 00:04.3\n"
+			"pci = 00:04.4\npci = 00:04.5\npci = 00:04.6\npci = 00:04.7\n"
+			"pci = 00:05.0\n",
+			12, "more than 8 pci functions in [vm a]; expected at most 8");
+	expect_vm_error("pci = 00:04.0\npci = 0000:00:04.0\n", 5,
+			"pci 00:04.0 is also given to [vm a] (line 4); expected each function in "
+			"one VM");
+	expect_error("[vm a]\nmemory = 16M\nkernel = k\npci = 00:04.0\n"
+		     "[vm b]\nmemory = 16M\nkernel = k\npci = 00:04.0\n",
+		     8,
+		     "pci 00:04.0 is also given to [vm a] (line 4); expected each function in one "
+		     "VM");
+	expect_error("pci = 00:04.0\n[vm a]\nmemory = 16M\nkernel = k\n", 1,
+		     "'pci' outside a VM section; expected a [vm NAME] line first");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -533,6 +593,7 @@ int main(void)
 		cmocka_unit_test(switches),
 		cmocka_unit_test(disk_sizes),
 		cmocka_unit_test(mac_and_name_checks),
+		cmocka_unit_test(pci_functions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

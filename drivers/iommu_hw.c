@@ -330,13 +330,13 @@ static bool listed_before(uint16_t bdf, uint64_t page)
 static void report(const struct iommu_fault *fault)
 {
 	struct pci_func *f = func_of(fault->segment, fault->bdf);
-	char owner[24];
+	char owner[48];
 
 	counts.faults++;
 	if (!f)
 		ksnprintf(owner, sizeof(owner), "no such function");
 	else if (f->owner == PCI_OWNER_VM)
-		ksnprintf(owner, sizeof(owner), "vm %u", f->owner_vm);
+		ksnprintf(owner, sizeof(owner), "vm %s", f->owner_name ? f->owner_name : "?");
 	else
 		ksnprintf(owner, sizeof(owner), "%s",
 			  f->owner == PCI_OWNER_KEEL ? "keel" : "no owner");

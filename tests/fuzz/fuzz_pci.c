@@ -89,9 +89,26 @@ static void check_claims(void)
 	}
 }
 
+/* The flag the bus leaves for the models (pci_bar.decoded) says what the buses hold. */
+static void check_decoded_flags(void)
+{
+	for (unsigned i = 0; i < 2; i++)
+		for (unsigned n = 0; n < PCI_NR_BARS; n++) {
+			const struct pci_bar *b = &devs[i].pci.bars[n];
+			bool claimed = false;
+			for (unsigned k = 0; k < mmio.nr; k++)
+				claimed |= mmio.ranges[k].dev == b;
+			for (unsigned k = 0; k < io.nr; k++)
+				claimed |= io.ranges[k].dev == b;
+			if (claimed != b->decoded)
+				abort();
+		}
+}
+
 static void check(void)
 {
 	check_claims();
+	check_decoded_flags();
 	bool line[4] = { false };
 	for (unsigned i = 0; i < 2; i++) {
 		const struct pci_dev *d = &devs[i].pci;

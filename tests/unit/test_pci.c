@@ -205,7 +205,42 @@ static bool decoded_at(const struct tdev *t, unsigned n, uint64_t addr)
 
 static bool decoded(const struct tdev *t, unsigned n)
 {
-	return decoded_at(t, n, t->pci.bars[n].addr);
+	bool on = decoded_at(t, n, t->pci.bars[n].addr);
+	assert_int_equal(t->pci.bars[n].decoded, on); /* what the bus tells the model */
+	return on;
+}
+
+static unsigned decodes_told;
+static bool told[PCI_NR_BARS];
+
+static void bars_decoded(struct pci_dev *d)
+{
+	decodes_told++;
+	for (unsigned n = 0; n < PCI_NR_BARS; n++)
+		told[n] = d->bars[n].decoded;
+}
+
+static void models_told_of_decodes(void **state)
+{
+	(void)state;
+	decodes_told = 0;
+	dev.pci.bars_decoded = bars_decoded;
+	cfg_wr(3, 0x14, 4, 0xC8000000);
+	assert_int_equal(decodes_told, 1);
+	assert_true(told[0] && told[1] && told[2] && !told[3]);
+	/* BAR 2 onto BAR 1: the model hears once the whole bus is decoded, BAR 2 lost */
+	cfg_wr(3, 0x18, 4, 0xC8000000);
+	cfg_wr(3, 0x1C, 4, 0);
+	assert_int_equal(decodes_told, 3);
+	assert_true(told[1] && !told[2]);
+	/* another function's move decodes the bus too: told again */
+	assert_int_equal(pci_bus_plug(&bus, 4, &dev2.pci), 0);
+	pci_cfg_write(&dev2.pci, 0x14, 4, 0xCA000000);
+	assert_int_equal(decodes_told, 4);
+	cfg_wr(3, PCI_COMMAND, 2, PCI_CMD_IO);
+	assert_int_equal(decodes_told, 5);
+	assert_true(told[0] && !told[1] && !told[2]);
+	dev.pci.bars_decoded = NULL;
 }
 
 static void assigned_bars_decode(void **state)
@@ -558,6 +593,7 @@ int main(void)
 		cmocka_unit_test_setup(bars_size, setup),
 		cmocka_unit_test_setup(assigned_bars_decode, setup),
 		cmocka_unit_test_setup(moved_bars_follow_or_refuse, setup),
+		cmocka_unit_test_setup(models_told_of_decodes, setup),
 		cmocka_unit_test_setup(two_functions_one_address, setup),
 		cmocka_unit_test_setup(msi_delivered_masked_held, setup),
 		cmocka_unit_test_setup(msi_to_memory_is_dropped, setup),

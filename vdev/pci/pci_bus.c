@@ -194,6 +194,7 @@ static void decode_bar(struct pci_bus *bus, unsigned slot, unsigned n)
 				       : mmio_bus_register(bus->mmio, base, size, &bar_mmio_ops, b);
 	if (rc)
 		log_not_decoded(bus, slot, n, "it overlaps another BAR or device");
+	b->decoded = !rc;
 }
 
 void pci_bus_decode(struct pci_bus *bus)
@@ -202,10 +203,15 @@ void pci_bus_decode(struct pci_bus *bus)
 		for (unsigned n = 0; bus->slot[s] && n < PCI_NR_BARS; n++) {
 			io_bus_unregister(bus->io, &bus->slot[s]->bars[n]);
 			mmio_bus_unregister(bus->mmio, &bus->slot[s]->bars[n]);
+			bus->slot[s]->bars[n].decoded = false;
 		}
 	for (unsigned s = 0; s < PCI_SLOTS; s++)
 		for (unsigned n = 0; bus->slot[s] && n < PCI_NR_BARS; n++)
 			decode_bar(bus, s, n);
+	/* told only once the whole bus is decoded: a BAR may lose its place to another's */
+	for (unsigned s = 0; s < PCI_SLOTS; s++)
+		if (bus->slot[s] && bus->slot[s]->bars_decoded)
+			bus->slot[s]->bars_decoded(bus->slot[s]);
 }
 
 /* ---- interrupts --------------------------------------------------------------------------- */

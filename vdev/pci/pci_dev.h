@@ -62,6 +62,7 @@ struct pci_bar {
 	const struct mmio_ops *mmio;
 	const struct io_ops *io;
 	void *ctx;
+	bool decoded; /* claimed on the VM's bus at addr by the last pci_bus_decode */
 };
 
 /* An interrupt message the function sends: a memory write of data to addr (6.8). */
@@ -102,6 +103,10 @@ struct pci_dev {
 	/* The device model's own state back to reset when the function is (a VM reset,
 	 * pci_dev_reset); its context is hook_ctx. Optional. */
 	void (*model_reset)(struct pci_dev *d);
+	/* Called after every decode of the whole bus (pci_bus_decode), whatever caused it: a model
+	 * whose BARs are more than trapped ranges (a passed-through function's, mapped in stage 2)
+	 * learns from bars[n].decoded and addr where each decodes now. Optional; hook_ctx. */
+	void (*bars_decoded)(struct pci_dev *d);
 
 	/* Filled by the bus when the function is plugged in. */
 	void *bus;

@@ -98,7 +98,7 @@ all: $(BUILD)/keel.efi $(BUILD)/keel.elf
 HOST_DIRS := lib core mm guest vdev vdev/pci vdev/virtio io arch/x86/emul drivers boot/mb2
 # Files in those folders that need the real machine (privileged instructions, firmware):
 NOHOST    := $(wildcard core/main.c core/console.c core/vm.c core/vm_run.c core/exit_*.c core/launch.c \
-	core/vcpu_reset.c core/vm_balloon.c core/vm_dma.c core/vcpu_clock.c core/sched.c core/console_input.c core/guest_console.c core/vm_io.c \
+	core/vcpu_reset.c core/vm_balloon.c core/vm_dma.c core/vm_pci.c core/vcpu_clock.c core/sched.c core/console_input.c core/guest_console.c core/vm_io.c \
 	drivers/uart16550.c drivers/acpi_host_hw.c drivers/iommu_hw.c drivers/vtd_hw.c drivers/amdvi_hw.c drivers/pci_host_hw.c drivers/nvme_hw.c drivers/pci_msix_hw.c drivers/nic_hw.c core/host_disks_hw.c core/status_bar_hw.c boot/mb2/mb2_main.c boot/mb2/mb2_platform.c)
 HOST_SRCS := $(filter-out $(NOHOST),$(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c))) \
 	arch/x86/vmx/guest_state.c arch/x86/svm/asid.c arch/x86/svm/vmcb_check.c \

@@ -56,6 +56,11 @@ int hv_vm_add_disk(struct vm *vm, void *image, size_t size, bool read_only, char
 /* The same over a block backend the caller made (io/blk.h: a host NVMe namespace or partition):
  * the VM owns it from here and gives it back with blk_release when it is destroyed; on failure
  * (-1, why in err) it stays the caller's. */
+/* Passes host PCI function segment:bus:dev.fn to the VM (keel.cfg `pci =`): it must be an endpoint
+ * nobody else holds, behind an IOMMU; its DMA then reaches the VM's RAM only. -1 with why in err
+ * ("00:04.0 is driven by keel ...": docs/config.md "Passthrough"). */
+int hv_vm_add_pci(struct vm *vm, uint16_t segment, uint8_t bus, uint8_t dev, uint8_t fn, char *err,
+		  size_t err_size);
 struct blk_backend;
 int hv_vm_add_disk_backend(struct vm *vm, struct blk_backend *disk, char *err, size_t err_size);
 /* A virtio-net device (PCI, after the disks) whose port joins keel's Ethernet switch switch_name

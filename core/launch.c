@@ -5,6 +5,7 @@
 #include "arch/x86/percpu.h"
 #include "core/host_disks_hw.h"
 #include "core/hv_api.h"
+#include "drivers/iommu_hw.h"
 #include "drivers/nic_hw.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
@@ -68,6 +69,17 @@ static int add_io(const struct boot_info *bi, const struct vm_config *c, struct 
 		klog("vm %s: disk vd%c: %s, %s%s", c->name, 'a' + i, d->path, size,
 		     d->read_only ? ", read-only" : "");
 	}
+	for (unsigned i = 0; i < c->nr_pcis; i++) {
+		const struct pci_config *p = &c->pcis[i];
+		if (hv_vm_add_pci(vm, p->segment, p->bus, p->dev, p->fn, err, sizeof(err))) {
+			klog("keel.cfg:%u: [vm %s] pci = %02x:%02x.%x: %s", p->line, c->name,
+			     p->bus, p->dev, p->fn, err);
+			return -1;
+		}
+		klog("vm %s: pci %02x:%02x.%x: passed through, its DMA confined to the VM's RAM by "
+		     "the %s",
+		     c->name, p->bus, p->dev, p->fn, iommu_hw_vendor());
+	}
 	for (unsigned i = 0; i < c->nr_nets; i++) {
 		const struct net_config *n = &c->nets[i];
 		if (hv_vm_add_net(vm, n->sw, n->has_mac ? n->mac : NULL, err, sizeof(err))) {
@@ -95,29 +107,10 @@ static int add_io(const struct boot_info *bi, const struct vm_config *c, struct 
 /* Device passthrough (keel.cfg `pci =`) is parsed and its claims are written (drivers/pci_claim.h),
  * but nothing gives a function to a VM yet: a VM started without the device it was promised would
  * be half-configured, so the first pci line stops the launch. Passthrough replaces this. */
-static int refuse_pci(const struct keel_config *cfg)
-{
-	for (unsigned i = 0; i < cfg->nr_vms; i++) {
-		const struct vm_config *c = &cfg->vms[i];
-
-		if (!c->nr_pcis)
-			continue;
-		const struct pci_config *p = &c->pcis[0];
-		klog("keel.cfg:%u: pci = %02x:%02x.%x: device passthrough is not built yet; "
-		     "expected no pci key",
-		     p->line, p->bus, p->dev, p->fn);
-		return -1;
-	}
-	return 0;
-}
-
 int launch_vms(const struct boot_info *bi, struct vm **vms)
 {
 	const struct keel_config *cfg = bi->config;
 	char err[200];
-
-	if (refuse_pci(cfg))
-		return -1;
 
 	/* the switches keel.cfg has sections for, in file order; a VM's net creates the others */
 	for (unsigned i = 0; i < cfg->nr_switches; i++) {

@@ -13,6 +13,7 @@
 #include "core/status_bar_hw.h"
 #include "drivers/iommu_hw.h"
 #include "core/virt.h"
+#include "core/vm_pci.h"
 #include "core/vm_run.h"
 #include "drivers/nic_hw.h"
 #include "drivers/nvme_hw.h"
@@ -195,6 +196,7 @@ static void cpu_loop(void *arg)
 		console_input_poll();
 		nic_hw_poll();
 		iommu_hw_poll();
+		vm_pci_poll();
 		bool io_busy = nvme_hw_poll();
 		status_bar_tick();
 		/* between slices: every VM's output gets a turn, whoever ran */

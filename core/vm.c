@@ -343,6 +343,8 @@ void hv_vm_destroy(struct vm *vm)
 		vm->vcpus[i] = NULL;
 	}
 	vm->nr_vcpus = 0;
+	/* its passed functions quiet and blocked before the RAM their DMA reached goes */
+	vm_pci_destroy(vm);
 	/* the vCPUs that walked the tables are gone; a new vCPU on a CPU flushes what that CPU
 	 * cached of its tables before it first runs (its ASID or VPID is fresh, and flush_tlb set) */
 	stage2_free(&vm->stage2);

@@ -9,6 +9,7 @@
 #include "core/vcpu_state.h"
 #include "core/vm_clock.h"
 #include "core/vm_exit.h"
+#include "core/vm_pci.h"
 #include "guest/loader.h"
 #include "io/blk.h"
 #include "lib/spinlock.h"
@@ -29,6 +30,7 @@ enum vm_console {
 struct net_switch;
 struct virtio_net;
 struct iommu_domain;
+struct vm_pci;
 
 /* A virtio-net device the VM asked for (core/vm_io.c): the platform plugs dev in at each life's
  * start and attaches its port to sw, and detaches it when the life ends (core/vm_run.c). */
@@ -159,6 +161,10 @@ struct vm {
 	 * left it since the units last dropped their cached translations */
 	struct iommu_domain *dma;
 	bool dma_stale;
+	/* host PCI functions passed to it (core/vm_pci.h), and its number in their claims */
+	struct vm_pci *pcis[VM_MAX_PCI];
+	unsigned nr_pcis;
+	unsigned id;
 };
 
 static inline void vm_lock(struct vm *vm)

@@ -349,6 +349,12 @@ static int begin_life(struct vm *vm)
 	pcfg.virtio_console = vm->console == VM_CONSOLE_VIRTIO;
 	pcfg.balloon = vm->balloon_frames ? &vm->balloon.backend : NULL;
 	pcfg.balloon_target = vm->balloon_target;
+	struct pci_dev *passthru[VM_MAX_PCI];
+	vm_pci_life_start(vm);
+	for (unsigned i = 0; i < vm->nr_pcis; i++)
+		passthru[i] = vm_pci_dev(vm, i);
+	pcfg.passthru = passthru;
+	pcfg.nr_passthru = vm->nr_pcis;
 	struct acpi_guest_config acfg;
 	acpi_guest_config_default(&acfg, vm->nr_vcpus);
 	/* the guest's MAXPHYADDR is the CPU's (core/cpuid_policy.c) */
@@ -679,6 +685,7 @@ void vcpu_run_slice(struct vcpu *v, uint64_t end_ns)
 		console_input_poll();
 		nic_hw_poll();
 		nvme_hw_poll();
+		vm_pci_poll();
 		/* its own VM's output, in its own time: a chatty guest pays for its lines */
 		if (guest_console_pending(v->vm))
 			guest_console_drain(

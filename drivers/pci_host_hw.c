@@ -259,6 +259,11 @@ void pci_host_cfg_write32(const struct pci_func *f, uint16_t reg, uint32_t v)
 		ops->write32(ops->ctx, f->bus, f->dev, f->fn, reg & 0xFFC, v);
 }
 
+struct pci_host *pci_host_table_mut(void)
+{
+	return &host_pci;
+}
+
 struct pci_func *pci_host_func_mut(unsigned i)
 {
 	return i < host_pci.nr ? &host_pci.funcs[i] : NULL;

@@ -13,6 +13,8 @@ void pci_host_init(const struct boot_info *bi);
 /* The functions found (empty before pci_host_init). */
 const struct pci_host *pci_host_table(void);
 
+/* The table for the claims of VMs (drivers/pci_claim.h), while VMs are built and destroyed. */
+struct pci_host *pci_host_table_mut(void);
 /* Function i of the table for a host driver to claim (owner) and use; NULL past the end. */
 struct pci_func *pci_host_func_mut(unsigned i);
 /* Config register reg (a multiple of 4 below 0x1000; 0x100 through ports) of f, through the

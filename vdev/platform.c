@@ -289,6 +289,11 @@ int platform_init(struct platform *p, const struct vdev_env *env, const struct p
 		if (pci_bus_plug(&p->pci, slot + i, &n->vpci.pci))
 			return -1;
 	}
+	slot += cfg->nr_nets;
+	for (unsigned i = 0; i < cfg->nr_passthru; i++)
+		if (slot + i >= PLATFORM_SLOT_CONSOLE || !cfg->passthru[i] ||
+		    pci_bus_plug(&p->pci, slot + i, cfg->passthru[i]))
+			return -1;
 	if (cfg->virtio_console) {
 		if (virtio_console_init(&p->console, de, VIRTIO_CONSOLE_COLS,
 					VIRTIO_CONSOLE_ROWS) ||

@@ -90,6 +90,10 @@ struct platform_config {
 	 * target balloon_target pages from the start; NULL: no balloon */
 	const struct balloon_backend *balloon;
 	uint32_t balloon_target;
+	/* host functions passed through (vdev/pci/passthru.h), set up and sealed by the caller,
+	 * in the slots after the nets */
+	struct pci_dev *const *passthru;
+	unsigned nr_passthru;
 };
 
 /* The defaults: 1 CPU, exit port on, ACPI PM at 0x600/0x604/0x608 with a 24-bit timer,

@@ -80,6 +80,51 @@ void host_device_interrupt(void)
 	apic_write(APIC_EOI, 0);
 }
 
+/* A passed-through function's message: noted for vm_pci_poll, which any CPU's loop runs; the
+ * interrupt itself ended HLT or the guest's run on this CPU. */
+static uint32_t passthru_pending;
+
+#define PASSTHRU_HANDLER(n)                                                                        \
+	void host_passthru_entry_##n(void);                                                        \
+	void host_passthru_interrupt_##n(void);                                                    \
+	void host_passthru_interrupt_##n(void)                                                     \
+	{                                                                                          \
+		__atomic_or_fetch(&passthru_pending, 1u << (n), __ATOMIC_RELEASE);                 \
+		apic_write(APIC_EOI, 0);                                                           \
+	}
+PASSTHRU_HANDLER(0)
+PASSTHRU_HANDLER(1)
+PASSTHRU_HANDLER(2)
+PASSTHRU_HANDLER(3)
+PASSTHRU_HANDLER(4)
+PASSTHRU_HANDLER(5)
+PASSTHRU_HANDLER(6)
+PASSTHRU_HANDLER(7)
+PASSTHRU_HANDLER(8)
+PASSTHRU_HANDLER(9)
+PASSTHRU_HANDLER(10)
+PASSTHRU_HANDLER(11)
+PASSTHRU_HANDLER(12)
+PASSTHRU_HANDLER(13)
+PASSTHRU_HANDLER(14)
+PASSTHRU_HANDLER(15)
+
+static void (*const passthru_entries[HOST_PASSTHRU_VECTORS])(void) = {
+	host_passthru_entry_0,	host_passthru_entry_1,	host_passthru_entry_2,
+	host_passthru_entry_3,	host_passthru_entry_4,	host_passthru_entry_5,
+	host_passthru_entry_6,	host_passthru_entry_7,	host_passthru_entry_8,
+	host_passthru_entry_9,	host_passthru_entry_10, host_passthru_entry_11,
+	host_passthru_entry_12, host_passthru_entry_13, host_passthru_entry_14,
+	host_passthru_entry_15,
+};
+
+uint32_t host_passthru_take(void)
+{
+	if (!__atomic_load_n(&passthru_pending, __ATOMIC_RELAXED))
+		return 0;
+	return __atomic_exchange_n(&passthru_pending, 0, __ATOMIC_ACQUIRE);
+}
+
 uint64_t host_device_interrupts(void)
 {
 	return __atomic_load_n(&device_interrupts, __ATOMIC_RELAXED);
@@ -114,6 +159,8 @@ void host_apic_init(void)
 	idt_set_handler(HOST_SPURIOUS_VECTOR, (uint64_t)(uintptr_t)host_spurious_entry);
 	idt_set_handler(HOST_WAKE_VECTOR, (uint64_t)(uintptr_t)host_wake_entry);
 	idt_set_handler(HOST_DEVICE_VECTOR, (uint64_t)(uintptr_t)host_device_entry);
+	for (unsigned i = 0; i < HOST_PASSTHRU_VECTORS; i++)
+		idt_set_handler(HOST_PASSTHRU_VECTOR + i, (uint64_t)(uintptr_t)passthru_entries[i]);
 	apic_enable_here();
 
 	/* count for 10 ms of TSC time */

@@ -12,6 +12,10 @@
 /* Host devices' MSI/MSI-X messages (an NVMe completion queue's vector): the interrupt only ends
  * HLT or forces a VM exit so that keel's loop polls the device; the handler does nothing else. */
 #define HOST_DEVICE_VECTOR 0xed
+/* Vectors HOST_PASSTHRU_VECTOR + 0 .. 15: the interrupts of functions passed through to VMs
+ * (core/vm_pci.c), one per message, so the handler knows whose it is. */
+#define HOST_PASSTHRU_VECTOR 0xd0
+#define HOST_PASSTHRU_VECTORS 16
 
 /* The CPU's task priority back to 0 (CR8, the local APIC's TPR: SDM vol 3A, 11.8.6) unless it
  * is: keel's slice timer and kicks must never be masked by a priority a guest chose. Guests
@@ -36,6 +40,8 @@ int host_apic_send_wake(uint32_t apic_id);
 void host_timer_arm_us(uint64_t us);
 /* Sleeps in HLT until an interrupt (the timer, at the latest in `us` microseconds). */
 void host_idle_us(uint64_t us);
+/* The passthrough vectors taken since the last call (bit n: HOST_PASSTHRU_VECTOR + n), cleared. */
+uint32_t host_passthru_take(void);
 /* HOST_DEVICE_VECTOR interrupts taken so far, on all CPUs. */
 uint64_t host_device_interrupts(void);
 /* The MSI address and data (Intel SDM vol 3A, 11.11.1 and 11.11.2) that deliver `vector` to the

@@ -91,4 +91,8 @@ exception_stubs:
 	IRQ_ENTRY host_spurious_entry, host_spurious_interrupt
 	IRQ_ENTRY host_wake_entry, host_wake_interrupt
 	IRQ_ENTRY host_device_entry, host_device_interrupt
+	/* HOST_PASSTHRU_VECTORS vectors of passed-through functions, one entry each */
+	.irp n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	IRQ_ENTRY host_passthru_entry_\n, host_passthru_interrupt_\n
+	.endr
 	.section .note.GNU-stack,"",@progbits

@@ -99,6 +99,7 @@ struct vm {
 	unsigned life;
 	unsigned vcpus_in;	/* vCPUs still in the current life */
 	bool restart_asked;	/* the shell's restart: start again without counting a crash */
+	bool dma_stale;		/* core/vm_dma.h */
 	struct guest_boot boot; /* vCPU 0's entry state, as the loader gave it */
 	uint64_t memory;
 	struct guest_mem mem; /* its RAM's host blocks (kmem pages of its own) */
@@ -157,10 +158,9 @@ struct vm {
 	uint32_t retired_seq[VM_MAX_VCPUS];
 	unsigned nr_retired;
 	uint32_t balloon_target;
-	/* its IOMMU domain (core/vm_dma.h), while PCI functions are passed to it; dma_stale: pages
-	 * left it since the units last dropped their cached translations */
+	/* its IOMMU domain (core/vm_dma.h), while PCI functions are passed to it (dma_stale, above:
+	 * pages left it since the units last dropped their cached translations) */
 	struct iommu_domain *dma;
-	bool dma_stale;
 	/* host PCI functions passed to it (core/vm_pci.h), and its number in their claims */
 	struct vm_pci *pcis[VM_MAX_PCI];
 	unsigned nr_pcis;

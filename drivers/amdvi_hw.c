@@ -34,10 +34,10 @@ struct amdvi_unit {
 	volatile uint8_t *regs;
 	struct amdvi_efr efr;
 	uint64_t *cmds;	  /* the command buffer */
-	unsigned tail;	  /* the next command's index */
 	uint64_t *events; /* the event log */
 	volatile uint64_t *done;
 	uint64_t seq;
+	unsigned tail; /* the next command's index */
 	bool broken;
 };
 
@@ -83,7 +83,7 @@ static bool run(struct amdvi_unit *u, uint64_t (*c)[2], unsigned n)
 	if (amdvi_cmd_completion_wait(wait, (uint64_t)(uintptr_t)u->done, u->seq, false))
 		return false;
 	for (unsigned i = 0; i <= n; i++) {
-		uint64_t *slot = &u->cmds[u->tail * 2];
+		uint64_t *slot = &u->cmds[(size_t)u->tail * 2];
 		slot[0] = i < n ? c[i][0] : wait[0];
 		slot[1] = i < n ? c[i][1] : wait[1];
 		u->tail = (u->tail + 1) % RING_ENTRIES;
@@ -214,7 +214,7 @@ static void amdvi_take_faults(void (*report)(const struct iommu_fault *f))
 		    !amdvi_ring_index(r64(u, AMDVI_MMIO_EVTLOG_TAIL), RING_LOG2, &tail))
 			continue;
 		while (head != tail) {
-			uint64_t *slot = &u->events[head * 2];
+			uint64_t *slot = &u->events[(size_t)head * 2];
 			uint64_t raw[2] = { __atomic_load_n(&slot[0], __ATOMIC_ACQUIRE), slot[1] };
 			struct amdvi_event ev;
 			slot[0] = slot[1] = 0;

@@ -118,7 +118,7 @@ static bool qi_run(struct vtd_unit *u, uint64_t (*d)[2], unsigned n)
 	if (vtd_qi_wait(u->seq, (uint64_t)(uintptr_t)u->done, false, true, wait))
 		return false;
 	for (unsigned i = 0; i <= n; i++) {
-		uint64_t *slot = &u->queue[u->tail * 2];
+		uint64_t *slot = &u->queue[(size_t)u->tail * 2];
 		slot[0] = i < n ? d[i][0] : wait[0];
 		slot[1] = i < n ? d[i][1] : wait[1];
 		u->tail = (u->tail + 1) % vtd_iq_entries(0);
@@ -227,10 +227,10 @@ static int vtd_attach(uint16_t segment, uint16_t bdf, struct iommu_domain *d)
 			return -1;
 		uint64_t r[2];
 		vtd_root_entry((uint64_t)(uintptr_t)u->ctx[bus], r);
-		u->root[bus * 2 + 1] = r[1];
-		__atomic_store_n(&u->root[bus * 2], r[0], __ATOMIC_RELEASE);
+		u->root[(size_t)bus * 2 + 1] = r[1];
+		__atomic_store_n(&u->root[(size_t)bus * 2], r[0], __ATOMIC_RELEASE);
 	}
-	uint64_t *slot = &u->ctx[bus][(bdf & 0xff) * 2];
+	uint64_t *slot = &u->ctx[bus][(size_t)(bdf & 0xff) * 2];
 	/* a present entry is taken away before it changes (6.5.3.3): the unit never sees half */
 	__atomic_store_n(&slot[0], 0, __ATOMIC_RELEASE);
 	invalidate_all(u);
@@ -372,7 +372,7 @@ static bool remap_setup(void)
 {
 	uint64_t irta;
 
-	irt = kmem_alloc_pages(IRTE_ENTRIES * VTD_IRTE_SIZE, PAGE_SIZE);
+	irt = kmem_alloc_pages((uint64_t)IRTE_ENTRIES * VTD_IRTE_SIZE, PAGE_SIZE);
 	if (!irt || vtd_irta((uint64_t)(uintptr_t)irt, IRTE_ENTRIES, false, &irta))
 		return false;
 	for (unsigned i = 0; i < nr_units; i++) {

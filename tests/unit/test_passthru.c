@@ -231,7 +231,7 @@ static void bars_sized_like_the_host(void **state)
 static void only_keels_capabilities(void **state)
 {
 	(void)state;
-	uint8_t ids[8];
+	uint8_t ids[8] = { 0 };
 	unsigned n = 0;
 	for (unsigned at = rd(PCI_CAP_PTR, 1); at && n < 8; at = rd(at + 1, 1))
 		ids[n++] = (uint8_t)rd(at, 1);

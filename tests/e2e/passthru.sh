@@ -31,6 +31,7 @@ CFG
 		"vm edu: pci 00:03.0: passed through, its DMA confined to the VM's RAM by the " \
 		"edu: a. registers through BAR 0 answer" \
 		"edu: b. DMA to and from its own RAM checks out" \
+		"edu: e. its MSI arrives as vector 0x41" \
 		"edu: c. DMA write to 0x02000000" "edu: c. DMA write to 0x0ffff000" \
 		"edu: $after" "edu: done" "!edu: FAIL" "vm edu: exit code 0" \
 		"hello from a keel test guest" "vm other: exit code 0" && e2e_pass "$case"

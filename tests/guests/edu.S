@@ -6,6 +6,10 @@
  *      what was written) through BAR 0: keel forwards the BAR;
  *   b. copies 1 KiB of a pattern from its RAM into the device's buffer and back to another place
  *      of its RAM, and compares: DMA reaches the VM's own RAM (guest-physical addresses);
+ *   e. (after b) enables the MSI capability keel shows it with address 0xFEE00000 and data
+ *      0x41, has the device raise its interrupt (register 0x60) and polls its local APIC's IRR
+ *      for vector 0x41 (interrupts stay off: the vector stays requested): the device's message
+ *      went through keel's interrupt-remapping entry to keel's vector and into this VM;
  *   c. aims DMA writes from the device's buffer at addresses that are not its RAM: the first page
  *      past its RAM (edu.ram=MIB on the command line, 32 by default), 128 MiB, and the last page
  *      the device can reach (its DMA mask is 28 bits). keel's IOMMU must block each; the e2e case
@@ -24,6 +28,9 @@
 	/* registers of BAR 0 */
 	.set R_ID, 0x00
 	.set R_LIVE, 0x04
+	.set R_INT_STATUS, 0x24
+	.set R_INT_RAISE, 0x60
+	.set R_INT_ACK, 0x64
 	.set R_DMA_SRC, 0x80
 	.set R_DMA_DST, 0x88
 	.set R_DMA_CNT, 0x90
@@ -36,6 +43,12 @@
 	.set DST, 0x700000
 	.set DST2, 0x780000
 	.set POLLS, 400000000		/* reads of the command register before a DMA counts as lost */
+	.set MSI_POLLS, 100000		/* reads of the IRR before the MSI counts as lost: each exits */
+	.set MSI_VECTOR, 0x41
+	.set LAPIC, 0xfee00000
+	.set LAPIC_SVR, 0xf0
+	.set LAPIC_IRR, 0x200		/* 8 registers of 32 vectors, 16 bytes apart */
+	.set PCI_CAP_MSI, 0x05
 	.set SWEEP, 72
 	.set SWEEP_BASE, 0x3000000	/* 48 MiB: past the RAM of a 32 MiB VM */
 
@@ -93,6 +106,7 @@ guest_main:
 	mov $msg_own, %esi
 	call puts
 2:
+	call msi
 	/* c. memory that is not the VM's */
 	mov $msg_ram_mib, %esi
 	call cmdline_number
@@ -146,6 +160,82 @@ guest_main:
 	jz 1f
 	mov $1, %eax
 1:	ret
+
+/* msi: step e */
+msi:
+	push %esi
+	mov $PCI_CAP_MSI, %eax
+	call find_cap
+	test %eax, %eax
+	jnz 1f
+	mov $msg_no_msi, %esi
+	call fail
+	jmp 9f
+1:	mov %eax, %esi			/* CONFIG_ADDRESS of the capability */
+	lea 4(%esi), %eax
+	mov $LAPIC, %edx		/* address: local APIC 0, fixed, physical */
+	call cfg_write
+	lea 8(%esi), %eax
+	xor %edx, %edx
+	call cfg_write
+	lea 12(%esi), %eax		/* keel's MSI capability is the 64-bit one */
+	mov $MSI_VECTOR, %edx
+	call cfg_write
+	mov %esi, %eax
+	call cfg_read
+	mov %eax, %edx
+	or $1 << 16, %edx		/* Message Control: MSI Enable */
+	mov %esi, %eax
+	call cfg_write
+	orl $0x100, LAPIC + LAPIC_SVR	/* software-enabled: it accepts the message */
+	mov bar, %ebx
+	movl $0x5a, R_INT_RAISE(%ebx)
+	mov $MSI_POLLS, %ecx
+2:	mov LAPIC + LAPIC_IRR + (MSI_VECTOR / 32) * 16, %eax
+	test $1 << (MSI_VECTOR % 32), %eax
+	jnz 3f
+	pause
+	loop 2b
+	mov $msg_msi_lost, %esi
+	mov R_INT_STATUS(%ebx), %eax
+	call fail
+	jmp 9f
+3:	mov R_INT_STATUS(%ebx), %eax
+	CHECK %eax, $0x5a, interrupt_status
+	movl $0x5a, R_INT_ACK(%ebx)
+	mov $msg_msi, %esi
+	call puts
+9:	pop %esi
+	ret
+
+/* find_cap: eax = CONFIG_ADDRESS of the capability with ID al in dev's list, 0 without */
+find_cap:
+	push %ecx
+	push %edx
+	mov %eax, %edx
+	mov dev, %eax
+	or $0x34, %eax
+	call cfg_read
+	and $0xfc, %eax
+	mov $48, %ecx			/* a list longer than this loops */
+1:	test %eax, %eax
+	jz 3f
+	or dev, %eax
+	push %eax
+	call cfg_read
+	cmp %dl, %al
+	pop %eax
+	je 3f
+	push %eax
+	call cfg_read
+	shr $8, %eax
+	and $0xfc, %eax
+	add $4, %esp
+	loop 1b
+	xor %eax, %eax
+3:	pop %edx
+	pop %ecx
+	ret
 
 /* attack: a DMA write of the device's buffer to address eax, which is not the VM's RAM */
 attack:
@@ -239,6 +329,20 @@ cfg_read:
 	pop %edx
 	ret
 
+/* cfg_write: the config dword CONFIG_ADDRESS eax names := edx */
+cfg_write:
+	push %eax
+	push %edx
+	push %edx
+	mov $CFG_ADDR, %dx
+	out %eax, %dx
+	pop %eax
+	mov $CFG_DATA, %dx
+	out %eax, %dx
+	pop %edx
+	pop %eax
+	ret
+
 /* set_command: the command register of dev := ax */
 set_command:
 	push %edx
@@ -273,6 +377,9 @@ fail:
 msg_found:	.asciz "edu: found at CONFIG_ADDRESS 0x"
 msg_regs:	.asciz "edu: a. registers through BAR 0 answer\n"
 msg_own:	.asciz "edu: b. DMA to and from its own RAM checks out\n"
+msg_msi:	.asciz "edu: e. its MSI arrives as vector 0x41\n"
+msg_no_msi:	.asciz "no MSI capability in its list:"
+msg_msi_lost:	.asciz "its MSI never reached the local APIC: interrupt status"
 msg_attack:	.asciz "edu: c. DMA write to 0x"
 msg_sweep:	.asciz "edu: d. 72 DMA writes to pages past its RAM\n"
 msg_after_ok:	.asciz "edu: after the sweep, DMA to its RAM arrives\n"

@@ -7,6 +7,8 @@
 #include "core/hv_api.h"
 #include "drivers/iommu_hw.h"
 #include "drivers/nic_hw.h"
+#include "drivers/pci_claim.h"
+#include "drivers/pci_host_hw.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
 #include "vdev/platform.h"
@@ -104,9 +106,21 @@ static int add_io(const struct boot_info *bi, const struct vm_config *c, struct 
 	return 0;
 }
 
-/* Device passthrough (keel.cfg `pci =`) is parsed and its claims are written (drivers/pci_claim.h),
- * but nothing gives a function to a VM yet: a VM started without the device it was promised would
- * be half-configured, so the first pci line stops the launch. Passthrough replaces this. */
+void launch_set_aside_pci(const struct boot_info *bi)
+{
+	const struct keel_config *cfg = bi->config;
+
+	for (unsigned i = 0; i < cfg->nr_vms; i++)
+		for (unsigned n = 0; n < cfg->vms[i].nr_pcis; n++) {
+			const struct pci_config *p = &cfg->vms[i].pcis[n];
+			if (pci_claim_set_aside(pci_host_table_mut(), p->segment, p->bus, p->dev,
+						p->fn, cfg->vms[i].name))
+				klog("keel: pci %02x:%02x.%x set aside for vm %s (keel.cfg:%u): "
+				     "keel's drivers leave it alone",
+				     p->bus, p->dev, p->fn, cfg->vms[i].name, p->line);
+		}
+}
+
 int launch_vms(const struct boot_info *bi, struct vm **vms)
 {
 	const struct keel_config *cfg = bi->config;

@@ -9,4 +9,9 @@ struct vm;
  * keel.cfg:LINE: message. */
 int launch_vms(const struct boot_info *bi, struct vm **vms);
 
+/* Keeps keel's drivers off every host function a VM's `pci =` names (and the rest of its IOMMU
+ * group), so the VM can claim it when it is built: called after the PCI walk, before the
+ * drivers start. A function not on the machine is left to launch_vms's keel.cfg:LINE: error. */
+void launch_set_aside_pci(const struct boot_info *bi);
+
 #endif

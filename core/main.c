@@ -131,6 +131,7 @@ NORETURN void hv_main(struct boot_info *bi)
 	host_apic_init();
 	pci_host_init(bi); /* before the APs: it remaps pages and flushes this CPU's TLB only */
 	iommu_hw_init(bi);
+	launch_set_aside_pci(bi);
 	nvme_hw_init();
 	nic_hw_init();
 	host_disks_init();

@@ -42,7 +42,12 @@ struct vm_pci {
 	bool has_msix, msix_on;
 	struct passthru_bar_info model_bars[PCI_NR_BARS]; /* what passthru_init is given */
 	uint64_t interrupts;
+	bool told_no_vector; /* the "no host vector left" line is logged once per function */
 };
+
+/* Passthrough vectors one function may hold: a guest unmasking all its vectors must leave some
+ * for the other VMs' functions (Linux's nvme driver wants one per vCPU, plus one). */
+#define VECTORS_PER_FUNC (HOST_PASSTHRU_VECTORS / 2)
 
 /* Which function's which message each passthrough vector carries (vp NULL: free) */
 static struct {
@@ -128,10 +133,11 @@ static void set_command(void *ctx, bool memory, bool bus_master)
 }
 
 /* The passthrough vector carrying message msg of vp, taken when it has none; -1 when all are
- * taken. */
+ * taken or vp holds VECTORS_PER_FUNC already. */
 static int slot_for(struct vm_pci *vp, unsigned msg)
 {
 	int free = -1;
+	unsigned held = 0;
 
 	spin_lock(&slots_lock);
 	for (unsigned i = 0; i < HOST_PASSTHRU_VECTORS; i++) {
@@ -139,9 +145,12 @@ static int slot_for(struct vm_pci *vp, unsigned msg)
 			spin_unlock(&slots_lock);
 			return (int)i;
 		}
+		held += slots[i].vp == vp;
 		if (!slots[i].vp && free < 0)
 			free = (int)i;
 	}
+	if (held >= VECTORS_PER_FUNC)
+		free = -1;
 	if (free >= 0) {
 		slots[free].vp = vp;
 		slots[free].msg = msg;
@@ -166,10 +175,13 @@ static bool host_message(struct vm_pci *vp, unsigned msg, uint64_t *addr, uint32
 	int slot = slot_for(vp, msg);
 
 	if (slot < 0) {
-		klog("vm %s: pci %02x:%02x.%x: no host vector left for message %u (keel has %u "
-		     "for all passed functions): it stays masked",
-		     vp->vm->name, vp->func->bus, vp->func->dev, vp->func->fn, msg,
-		     HOST_PASSTHRU_VECTORS);
+		if (!vp->told_no_vector)
+			klog("vm %s: pci %02x:%02x.%x: no host vector left for message %u (keel has "
+			     "%u for all passed functions, %u for one): it stays masked, and so "
+			     "does any other beyond",
+			     vp->vm->name, vp->func->bus, vp->func->dev, vp->func->fn, msg,
+			     HOST_PASSTHRU_VECTORS, VECTORS_PER_FUNC);
+		vp->told_no_vector = true;
 		return false;
 	}
 	return iommu_hw_msi(vp->func, msg, host_apic_id(), (uint8_t)(HOST_PASSTHRU_VECTOR + slot),
@@ -210,42 +222,36 @@ static void program_msi(struct vm_pci *vp)
 	pci_host_cfg_write32(vp->func, at, (dw & ~MSI_CTRL_MME) | MSI_CTRL_ENABLE);
 }
 
-/* The guest's MSI-X vectors, each enabled one as keel's message in the host's entry */
+/* The guest's MSI-X vectors on the host function. Only a vector the guest unmasked takes one of
+ * keel's passthrough vectors and gets keel's message in the host's entry; every other host entry
+ * stays masked, so the function holds that message pending in the host's PBA and sends it once
+ * the guest unmasks the vector (PCI Local Bus 3.0, 6.8.2.9), as a real function would. */
 static void program_msix(struct vm_pci *vp)
 {
 	unsigned n = passthru_msix_vectors(&vp->model);
 	struct passthru_msix_vector v;
-	bool any = false;
 
 	if (!vp->has_msix)
 		return;
-	for (unsigned i = 0; i < n; i++)
-		any = any || (passthru_msix_vector(&vp->model, i, &v) && v.enabled);
-	if (!any) {
+	if (!passthru_msix_vector(&vp->model, 0, &v) || !v.enabled) {
 		if (vp->msix_on)
 			pci_msix_disable(&vp->msix);
 		vp->msix_on = false;
 		return;
 	}
+	/* all masked first: a guest's table is never half in place on the host */
+	if (!vp->msix_on) {
+		if (pci_msix_enable(&vp->msix, NULL, 0) != PCI_MSIX_OK)
+			return; /* memory decoding off: again at the guest's next MSI-X change */
+		vp->msix_on = true;
+	}
 	for (unsigned i = 0; i < n && i < vp->msix.nr_entries; i++) {
 		struct pci_msix_msg msg;
-		if (!passthru_msix_vector(&vp->model, i, &v)) {
+		if (!passthru_msix_vector(&vp->model, i, &v) || v.masked || v.function_masked ||
+		    !host_message(vp, i, &msg.addr, &msg.data))
 			pci_msix_mask_entry(&vp->msix, i, true);
-			continue;
-		}
-		/* a vector the guest masked still gets keel's message: pci_dev_notify holds it
-		 * pending until the guest unmasks it, as the PCI spec wants */
-		if (!host_message(vp, i, &msg.addr, &msg.data)) {
-			pci_msix_mask_entry(&vp->msix, i, true);
-			continue;
-		}
-		if (!vp->msix_on) {
-			if (pci_msix_enable(&vp->msix, &msg, 1) != PCI_MSIX_OK)
-				return;
-			vp->msix_on = true;
-		} else {
+		else
 			pci_msix_set_entry(&vp->msix, i, &msg);
-		}
 	}
 }
 

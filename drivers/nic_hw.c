@@ -315,7 +315,8 @@ void nic_hw_init(void)
 
 		enum nic_kind kind;
 
-		if (f->owner != PCI_OWNER_NONE || f->class_code != CLASS_ETHERNET)
+		if (f->owner != PCI_OWNER_NONE || f->class_code != CLASS_ETHERNET ||
+		    f->set_aside_for)
 			continue;
 		if (f->vendor == VENDOR_INTEL && f->device == DEVICE_82574L)
 			kind = NIC_E1000E;

@@ -267,7 +267,7 @@ void nvme_hw_init(void)
 	for (unsigned i = 0; i < ph->nr; i++) {
 		struct pci_func *f = pci_host_func_mut(i);
 
-		if (f->class_code != CLASS_NVME || f->owner != PCI_OWNER_NONE)
+		if (f->class_code != CLASS_NVME || f->owner != PCI_OWNER_NONE || f->set_aside_for)
 			continue;
 		if (nr_ctrls == NVME_HW_MAX) {
 			klog("keel: nvme: %02x:%02x.%x: more than %d controllers; left alone",

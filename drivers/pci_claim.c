@@ -116,6 +116,26 @@ int pci_claim_check(const struct pci_host *ph, uint16_t segment, uint8_t bus, ui
 	return idx;
 }
 
+unsigned pci_claim_set_aside(struct pci_host *ph, uint16_t segment, uint8_t bus, uint8_t dev,
+			     uint8_t fn, const char *vm)
+{
+	int idx = pci_claim_find(ph, segment, bus, dev, fn);
+	unsigned n = 0;
+
+	if (idx < 0)
+		return 0;
+	for (unsigned i = 0; i < ph->nr && i < PCI_HOST_MAX_FUNCS; i++) {
+		struct pci_func *o = &ph->funcs[i];
+
+		if (o->owner != PCI_OWNER_NONE || o->set_aside_for ||
+		    !pci_same_iommu_group(&ph->funcs[idx], o))
+			continue;
+		o->set_aside_for = vm;
+		n++;
+	}
+	return n;
+}
+
 void pci_claim_take(struct pci_host *ph, unsigned idx, unsigned vm_index, const char *vm)
 {
 	struct pci_func *f;

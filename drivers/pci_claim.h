@@ -25,6 +25,12 @@ bool pci_same_iommu_group(const struct pci_func *a, const struct pci_func *b);
 int pci_claim_check(const struct pci_host *ph, uint16_t segment, uint8_t bus, uint8_t dev,
 		    uint8_t fn, unsigned vm_index, bool iommu_covers, char *err, size_t err_size);
 
+/* Keeps keel's drivers off segment:bus:dev.fn and the rest of its IOMMU group (those nobody
+ * holds yet): keel.cfg gives it to VM vm, which must outlive the table. Called before the drivers
+ * start. Returns how many functions it set aside (0: no such function, or all held already). */
+unsigned pci_claim_set_aside(struct pci_host *ph, uint16_t segment, uint8_t bus, uint8_t dev,
+			     uint8_t fn, const char *vm);
+
 /* Gives function idx (checked above) to VM vm_index named vm, which must outlive the claim. */
 void pci_claim_take(struct pci_host *ph, unsigned idx, unsigned vm_index, const char *vm);
 /* Ends a VM's claim on idx (owner none again); a function keel drives is left keel's. */

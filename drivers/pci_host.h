@@ -80,6 +80,9 @@ struct pci_func {
 	/* the VM's name while owner is PCI_OWNER_VM (pci_claim.h sets both; it outlives the
 	 * claim), for messages that name the holder without reaching into core */
 	const char *owner_name;
+	/* the VM whose keel.cfg `pci =` names this function or another of its IOMMU group: keel's
+	 * drivers leave it alone, so the claim finds it free (pci_claim_set_aside) */
+	const char *set_aside_for;
 	/* DMA faults the IOMMU logged for it, and whether that turned its bus mastering off */
 	unsigned iommu_faults;
 	bool dma_stopped;

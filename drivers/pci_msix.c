@@ -199,7 +199,7 @@ int pci_msix_enable(struct pci_msix *m, const struct pci_msix_msg *msgs, unsigne
 	uint32_t cmd = rd(&m->cfg, PCIH_COMMAND);
 	uint16_t msi;
 
-	if (!nr || nr > m->nr_entries)
+	if (nr > m->nr_entries)
 		return PCI_MSIX_E_INVAL;
 	for (unsigned i = 0; i < nr; i++)
 		if (!msg_ok(&msgs[i]))

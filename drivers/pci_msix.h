@@ -80,7 +80,8 @@ int pci_msix_mask_entry(struct pci_msix *m, unsigned i, bool masked);
 /* Whether entry i's pending bit is set (false past the table). */
 bool pci_msix_pending(const struct pci_msix *m, unsigned i);
 
-/* Turns MSI-X on with msgs[0..nr) in entries 0..nr-1 and every other entry masked: INTx disabled
+/* Turns MSI-X on with msgs[0..nr) in entries 0..nr-1 and every other entry masked (nr 0: all
+ * masked, msgs may be NULL): INTx disabled
  * and MSI off first, then MSI-X Enable with Function Mask, the table, then Function Mask cleared.
  * Memory decoding must be on (PCI_MSIX_E_DECODE otherwise). Returns an enum pci_msix_err; on an
  * error nothing was written. */

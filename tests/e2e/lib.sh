@@ -183,3 +183,17 @@ e2e_stamped() {
 	grep -aqE '^\[[0-9]{4}\.[0-9]{6}\] keel: ' "$out/$1.log" ||
 		e2e_fail "$1" "no keel line with a [SSSS.mmmmmm] stamp"
 }
+
+# e2e_run_cases FUNCTION...: runs each case function in order; a name that is not a function (its
+# file left unsourced) counts as a failed case instead of a "command not found" the run survives
+e2e_run_cases() {
+	local c
+	for c in "$@"; do
+		if [ "$(type -t "$c")" = function ]; then
+			"$c"
+		else
+			echo "FAIL $c: no such case function (its file is not sourced)"
+			e2e_failed=$((e2e_failed + 1))
+		fi
+	done
+}

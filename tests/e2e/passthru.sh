@@ -47,3 +47,60 @@ passthru_svm() {
 	passthru_edu_case passthru-edu-amdvi amd-iommu,intremap=on \
 		"after the sweep, DMA to its RAM arrives"
 }
+
+# passthru_nvme_case CASE IOMMU: a second NVMe controller (00:05.0) given to a Linux VM with
+# `pci =`; Debian's nvme driver finds it through keel's virtual config space (MSI-X through
+# remapping entries) and reads and writes its namespace; meanwhile another VM writes to its
+# partition of keel's own NVMe (00:04.0). Both images are then checked from outside.
+passthru_nvme_case() {
+	local case=$1 iommu=$2 dir=$out/$1 guest=$root/build/guest
+	local img=$dir/nvme.img passed=$dir/passed.img want first wrote
+	mkdir -p "$dir"
+	host_nvme_gpt_image "$img"
+	printf 'blk-end!%.0s' $(seq 64) >"$dir/last.want"
+	rm -f "$passed"
+	truncate -s 32M "$passed"
+	head -c 1048576 /dev/urandom | dd of="$passed" conv=notrunc status=none
+	first=$(head -c 1048576 "$passed" | sha256sum | cut -d' ' -f1)
+	want=$(seq 1 200000 | head -c 1048576 | sha256sum | cut -d' ' -f1)
+	cat >"$dir/keel.cfg" <<'CFG'
+[vm linux]
+memory = 192M
+kernel = vmlinuz
+initrd = initrd.gz
+cmdline = console=ttyS0 keel.nvme
+pci = 00:05.0
+
+[vm end]
+memory = 32M
+kernel = blk-end.elf
+disk = part:keel-a
+CFG
+	QEMU_OPTS="${QEMU_OPTS:-} --qemu -device --qemu $iommu $(host_nvme_opts "$img")
+		--qemu -drive --qemu if=none,id=nvd1,file=$passed,format=raw
+		--qemu -device --qemu nvme,serial=keel-passed,drive=nvd1,addr=0x5" \
+		e2e_boot_svm "$case" "$dir/keel.cfg" "${LINUX_TIMEOUT:-400}" "$guest/vmlinuz" \
+		"$guest/initrd.gz" "$root/build/guests/blk-end.elf"
+	e2e_ended "$case" && e2e_expect_all "$case" \
+		"keel: pci 00:05.0 set aside for vm linux (keel.cfg:6): keel's drivers leave it alone" \
+		"keel: nvme0: 00:04.0 QEMU NVMe Ctrl, serial keel-e2e" "!keel: nvme1" \
+		"vm linux: pci 00:05.0: passed through, its DMA confined to the VM's RAM by the " \
+		"driver nvme" "KEEL-NVME: QEMU NVMe Ctrl serial keel-passed, 65536 sectors" \
+		"KEEL-NVME-READ: $first" "KEEL-NVME-WROTE: $want" "KEEL-NVME-READBACK: $want" \
+		"blk-end: done" "!blk-end: FAIL" "vm end: exit code 0" "vm linux: powered off" \
+		"!keel: iommu: fault" "!keel: iommu: interrupt from" "!I/O error" "!nvme nvme0: I/O" \
+		"!timeout" || return
+	grep -aqE "KEEL-NVME-IRQS: [1-9]" "$out/$case.log" ||
+		{ e2e_fail "$case" "the guest's nvme driver took no interrupt: $(grep -a KEEL-NVME-IRQS "$out/$case.log")"; return; }
+	[ "$(dd if="$passed" bs=1M skip=1 count=1 status=none | sha256sum | cut -d' ' -f1)" = "$want" ] ||
+		{ e2e_fail "$case" "the passed namespace does not hold the guest's pattern at 1 MiB"; return; }
+	host_nvme_part "$img" 51199 1 "$dir/last.img"
+	cmp -s "$dir/last.img" "$dir/last.want" ||
+		{ e2e_fail "$case" "keel-a's last sector does not hold the other VM's write"; return; }
+	e2e_pass "$case"
+}
+
+passthru_nvme_svm() {
+	passthru_nvme_case passthru-nvme-vtd intel-iommu,intremap=on
+	passthru_nvme_case passthru-nvme-amdvi amd-iommu,intremap=on
+}

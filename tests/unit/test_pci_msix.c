@@ -425,7 +425,6 @@ static void enable_refused(void **state)
 	for (unsigned i = 0; i < ARRAY_SIZE(msgs); i++)
 		msgs[i] = (struct pci_msix_msg){ 0xFEE00000u, 0x40 + i };
 	assert_int_equal(open_msix(), PCI_MSIX_OK);
-	assert_int_equal(pci_msix_enable(&msix, msgs, 0), PCI_MSIX_E_INVAL);
 	assert_int_equal(pci_msix_enable(&msix, msgs, 33), PCI_MSIX_E_INVAL);
 	msgs[5].addr |= 1;
 	assert_int_equal(pci_msix_enable(&msix, msgs, 8), PCI_MSIX_E_INVAL);
@@ -439,6 +438,19 @@ static void enable_refused(void **state)
 		assert_int_equal(entry(bar0, 0x2000, i)[2], 0x40 + i);
 		assert_int_equal(entry(bar0, 0x2000, i)[3], 0);
 	}
+}
+
+/* nr 0: MSI-X on with every entry masked (a passed function before its guest unmasks one) */
+static void enable_all_masked(void **state)
+{
+	(void)state;
+	assert_int_equal(open_msix(), PCI_MSIX_OK);
+	for (unsigned i = 0; i < 32; i++)
+		entry(bar0, 0x2000, i)[3] = 0;
+	assert_int_equal(pci_msix_enable(&msix, NULL, 0), PCI_MSIX_OK);
+	for (unsigned i = 0; i < 32; i++)
+		assert_int_equal(entry(bar0, 0x2000, i)[3], 1);
+	assert_int_equal(fake.cfg[0x70 / 4] >> 16 & 0xC000, 0x8000); /* Enable, no Function Mask */
 }
 
 static void pending_bits(void **state)
@@ -492,6 +504,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(program_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(enable_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(enable_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(enable_all_masked, setup, teardown),
 		cmocka_unit_test_setup_teardown(pending_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(msi_message, setup, teardown),
 	};

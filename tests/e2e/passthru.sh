@@ -32,6 +32,9 @@ CFG
 		"edu: a. registers through BAR 0 answer" \
 		"edu: b. DMA to and from its own RAM checks out" \
 		"edu: e. its MSI arrives as vector 0x41" \
+		"edu: f. an MSI aimed at its RAM (0x007c0000) writes nothing and raises nothing" \
+		"vm edu: pci 00:02.0 interrupt message to 0x7c0000 dropped: not the local APICs' address" \
+		"edu: f. BAR 0 answers where the guest moves it, and on the IOMMU's registers reaches nothing" \
 		"edu: c. DMA write to 0x02000000" "edu: c. DMA write to 0x0ffff000" \
 		"edu: $after" "edu: done" "!edu: FAIL" "vm edu: exit code 0" \
 		"hello from a keel test guest" "vm other: exit code 0" && e2e_pass "$case"

@@ -10,6 +10,11 @@
  *      0x41, has the device raise its interrupt (register 0x60) and polls its local APIC's IRR
  *      for vector 0x41 (interrupts stay off: the vector stays requested): the device's message
  *      went through keel's interrupt-remapping entry to keel's vector and into this VM;
+ *   f. (after e) tries to escape through what it may program: its MSI aimed at its own RAM
+ *      (0x7C0000) with vector 0x42 must write nothing there and raise nothing (keel drops a
+ *      message that is not the local APICs'); BAR 0 moved to 0xD0000000 must answer there and
+ *      not at its old place, and moved onto the VT-d unit's host registers (0xFED90000) must
+ *      reach nothing (all ones), then answer again where it was;
  *   c. aims DMA writes from the device's buffer at addresses that are not its RAM: the first page
  *      past its RAM (edu.ram=MIB on the command line, 32 by default), 128 MiB, and the last page
  *      the device can reach (its DMA mask is 28 bits). keel's IOMMU must block each; the e2e case
@@ -49,6 +54,9 @@
 	.set LAPIC_SVR, 0xf0
 	.set LAPIC_IRR, 0x200		/* 8 registers of 32 vectors, 16 bytes apart */
 	.set PCI_CAP_MSI, 0x05
+	.set MSI_SPY, 0x7c0000		/* where the hostile MSI is aimed: its own RAM */
+	.set BAR_MOVED, 0xd0000000	/* free in keel's PCI window (core/guest_layout.h) */
+	.set BAR_ESCAPE, 0xfed90000	/* the host's VT-d registers under QEMU */
 	.set SWEEP, 72
 	.set SWEEP_BASE, 0x3000000	/* 48 MiB: past the RAM of a 32 MiB VM */
 
@@ -107,6 +115,7 @@ guest_main:
 	call puts
 2:
 	call msi
+	call escape
 	/* c. memory that is not the VM's */
 	mov $msg_ram_mib, %esi
 	call cmdline_number
@@ -204,6 +213,78 @@ msi:
 	CHECK %eax, $0x5a, interrupt_status
 	movl $0x5a, R_INT_ACK(%ebx)
 	mov $msg_msi, %esi
+	call puts
+9:	pop %esi
+	ret
+
+/* escape: step f */
+escape:
+	push %esi
+	movl $0, MSI_SPY
+	mov $PCI_CAP_MSI, %eax
+	call find_cap
+	test %eax, %eax
+	jz 5f				/* step e failed already */
+	mov %eax, %esi
+	lea 4(%esi), %eax
+	mov $MSI_SPY, %edx
+	call cfg_write
+	lea 12(%esi), %eax
+	mov $MSI_VECTOR + 1, %edx
+	call cfg_write
+	mov bar, %ebx
+	movl $0x77, R_INT_RAISE(%ebx)
+	mov $MSI_POLLS, %ecx		/* a count, not a time: a late message would only pass */
+1:	mov LAPIC + LAPIC_IRR + ((MSI_VECTOR + 1) / 32) * 16, %eax
+	test $1 << ((MSI_VECTOR + 1) % 32), %eax
+	jnz 2f
+	pause
+	loop 1b
+	mov MSI_SPY, %eax
+	CHECK %eax, $0, MSI_wrote_its_RAM
+	test %eax, %eax
+	jnz 3f
+	mov $msg_msi_spy, %esi
+	call puts
+	jmp 3f
+2:	mov $msg_msi_spy_arrived, %esi
+	call fail
+3:	movl $0x77, R_INT_ACK(%ebx)
+	mov $PCI_CAP_MSI, %eax		/* MSI off again */
+	call find_cap
+	mov %eax, %esi
+	call cfg_read
+	mov %eax, %edx
+	and $~(1 << 16), %edx
+	mov %esi, %eax
+	call cfg_write
+
+5:	/* BAR 0 where the guest likes, then onto the IOMMU's registers */
+	mov dev, %eax
+	or $0x10, %eax
+	mov $BAR_MOVED, %edx
+	call cfg_write
+	mov BAR_MOVED + R_ID, %eax
+	CHECK %eax, $0x010000ed, identification_at_the_moved_BAR
+	mov bar, %ebx
+	mov R_ID(%ebx), %eax
+	CHECK %eax, $0xffffffff, old_place_of_the_moved_BAR
+	mov dev, %eax
+	or $0x10, %eax
+	mov $BAR_ESCAPE, %edx
+	call cfg_write
+	mov BAR_ESCAPE, %eax
+	CHECK %eax, $0xffffffff, BAR_moved_onto_the_IOMMU_registers
+	movl $0, BAR_ESCAPE + 0x18	/* VT-d's global command, were it reachable */
+	mov dev, %eax
+	or $0x10, %eax
+	mov bar, %edx
+	call cfg_write
+	mov R_ID(%ebx), %eax
+	CHECK %eax, $0x010000ed, identification_after_the_BAR_is_back
+	cmp $0x010000ed, %eax
+	jne 9f
+	mov $msg_bar_moved, %esi
 	call puts
 9:	pop %esi
 	ret
@@ -378,6 +459,9 @@ msg_found:	.asciz "edu: found at CONFIG_ADDRESS 0x"
 msg_regs:	.asciz "edu: a. registers through BAR 0 answer\n"
 msg_own:	.asciz "edu: b. DMA to and from its own RAM checks out\n"
 msg_msi:	.asciz "edu: e. its MSI arrives as vector 0x41\n"
+msg_msi_spy:	.asciz "edu: f. an MSI aimed at its RAM (0x007c0000) writes nothing and raises nothing\n"
+msg_msi_spy_arrived: .asciz "an MSI aimed at its RAM arrived as vector 0x42: IRR"
+msg_bar_moved:	.asciz "edu: f. BAR 0 answers where the guest moves it, and on the IOMMU's registers reaches nothing\n"
 msg_no_msi:	.asciz "no MSI capability in its list:"
 msg_msi_lost:	.asciz "its MSI never reached the local APIC: interrupt status"
 msg_attack:	.asciz "edu: c. DMA write to 0x"

@@ -9,7 +9,9 @@
 #include "core/hv_api.h"
 #include "core/kmem.h"
 #include "core/shell.h"
+#include "core/vm_pci.h"
 #include "core/vm_run.h"
+#include "drivers/iommu_hw.h"
 #include "drivers/nic_hw.h"
 #include "drivers/nvme_hw.h"
 #include "drivers/pci_host_hw.h"
@@ -78,6 +80,9 @@ static void host_vm_view(void *ctx, unsigned i, struct shell_vm_view *out)
 		},
 		.nr_nets = vm->nr_nets,
 		.nr_disks = vm->nr_disks,
+		.nr_pcis = vm->nr_pcis,
+		.pci_interrupts = vm_pci_interrupts(vm),
+		.pci_faults = vm_pci_faults(vm),
 	};
 }
 
@@ -335,6 +340,12 @@ static const struct pci_host *host_pci(void *ctx)
 	return pci_host_table();
 }
 
+static const char *host_iommu(void *ctx)
+{
+	(void)ctx;
+	return iommu_hw_vendor();
+}
+
 static const struct shell_host shell_host = {
 	.nr_vms = host_nr_vms,
 	.vm_view = host_vm_view,
@@ -353,6 +364,7 @@ static const struct shell_host shell_host = {
 	.nr_nics = host_nr_nics,
 	.nic = host_nic,
 	.pci = host_pci,
+	.iommu = host_iommu,
 	.write = host_write,
 };
 

@@ -1,6 +1,7 @@
 #include "core/shell.h"
 
 #include "core/config.h"
+#include "drivers/iommu_hw.h"
 #include "lib/fmt.h"
 #include "lib/kstring.h"
 
@@ -339,6 +340,12 @@ static int cmd_stats(struct shell *sh, const char *name, const char *more)
 	print_console(sh, (unsigned)i);
 	if (sh->host->vm_balloon)
 		print_balloon(sh, (unsigned)i);
+	if (v.nr_pcis)
+		sayln(sh,
+		      "  passthrough: %u functions, %llu interrupts taken through remapping "
+		      "entries and sent on, %llu DMA faults",
+		      v.nr_pcis, (unsigned long long)v.pci_interrupts,
+		      (unsigned long long)v.pci_faults);
 	return 0;
 }
 
@@ -419,10 +426,25 @@ static int cmd_balloon(struct shell *sh, const char *name, const char *size)
 	return 0;
 }
 
+/* "; DMA domain 3", "; DMA domain 1 (keel's)", "; DMA blocked", or nothing without an IOMMU */
+static const char *dma_words(char buf[48], const char *iommu, const struct pci_func *f)
+{
+	if (!iommu)
+		return "";
+	if (!f->dma_domain)
+		return "; DMA blocked";
+	ksnprintf(buf, 48, "; DMA domain %u%s", f->dma_domain,
+		  f->dma_domain == IOMMU_DOMAIN_KEEL	   ? " (keel's)"
+		  : f->dma_domain == IOMMU_DOMAIN_FIRMWARE ? " (firmware's)"
+							   : "");
+	return buf;
+}
+
 static int cmd_pci(struct shell *sh, const char *arg, const char *more)
 {
 	const struct pci_host *ph = sh->host->pci ? sh->host->pci(sh->host->ctx) : NULL;
-	char line[200];
+	const char *iommu = sh->host->iommu ? sh->host->iommu(sh->host->ctx) : NULL;
+	char line[200], dma[48];
 
 	(void)arg;
 	(void)more;
@@ -430,8 +452,10 @@ static int cmd_pci(struct shell *sh, const char *arg, const char *more)
 		sayln(sh, "pci: no host PCI functions known");
 		return 0;
 	}
-	sayln(sh, "pci: %u functions on %u buses through %s", MIN(ph->nr, PCI_HOST_MAX_FUNCS),
-	      ph->nr_buses, ph->mechanism);
+	sayln(sh, "pci: %u functions on %u buses through %s; %s%s", MIN(ph->nr, PCI_HOST_MAX_FUNCS),
+	      ph->nr_buses, ph->mechanism,
+	      iommu ? "DMA translated by the " : "no IOMMU: DMA is not restricted",
+	      iommu ? iommu : "");
 	for (unsigned i = 0; i < ph->nr && i < PCI_HOST_MAX_FUNCS; i++) {
 		const struct pci_func *f = &ph->funcs[i];
 
@@ -440,9 +464,10 @@ static int cmd_pci(struct shell *sh, const char *arg, const char *more)
 			struct shell_vm_view v;
 
 			view_of(sh, f->owner_vm, &v);
-			sayln(sh, "%s; owner vm %s", line, v.name);
+			sayln(sh, "%s; owner vm %s%s", line, v.name, dma_words(dma, iommu, f));
 		} else {
-			sayln(sh, "%s; owner %s", line, pci_owner_name(f->owner));
+			sayln(sh, "%s; owner %s%s", line, pci_owner_name(f->owner),
+			      dma_words(dma, iommu, f));
 		}
 	}
 	return 0;

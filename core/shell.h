@@ -9,7 +9,8 @@
  *                  then its accesses to the performance-counter MSRs, answered without a PMU,
  *                  how often each transient-execution mitigation ran for it, and per virtio-net
  *                  device its switch, MAC and frames, bytes and drops each way; per
- *                  virtio-blk device its size and requests, bytes and errors
+ *                  virtio-blk device its size and requests, bytes and errors; with passed
+ *                  PCI functions, their remapped interrupts and DMA faults
  *   stop NAME      asks the host to stop NAME
  *   restart NAME   asks the host to rebuild NAME from its images and start it again
  *   mem            host memory free and used, and keel's own
@@ -17,7 +18,8 @@
  *                  writes it, e.g. 128M): its virtio-balloon gives the rest back to keel; `stats
  *                  NAME` then shows the target, what the guest gave and its memory statistics
  *   pci            the host's PCI functions as keel found them at boot, one a line, with their
- *                  owner (none, keel, or the VM it is passed to)
+ *                  owner (none, keel, or the VM it is passed to) and, behind an IOMMU, the
+ *                  domain their DMA goes through (or "DMA blocked")
  *   nics           keel's host NICs: where, MAC, link, the switch each is the uplink of, and
  *                  frames, bytes and drops each way
  *   disks          keel's NVMe controllers (state, commands, failures), and each namespace and
@@ -47,6 +49,10 @@ struct shell_vm_view {
 	struct mitig_counts mitig;
 	unsigned nr_nets;  /* its virtio-net devices: shell_host.vm_net describes each */
 	unsigned nr_disks; /* its virtio-blk devices: shell_host.vm_disk describes each */
+	/* host PCI functions passed to it (keel.cfg pci =), the interrupts of theirs keel took
+	 * through remapping entries and sent on, and the DMA faults the IOMMU logged for them */
+	unsigned nr_pcis;
+	uint64_t pci_interrupts, pci_faults;
 };
 
 /* One virtio-blk device of a VM, counted since the VM's current run started. */
@@ -168,6 +174,8 @@ struct shell_host {
 	void (*nic)(void *ctx, unsigned i, struct shell_nic_view *out);
 	/* the host's PCI functions (drivers/pci_host.h); optional */
 	const struct pci_host *(*pci)(void *ctx);
+	/* the IOMMU translating DMA ("VT-d", "AMD-Vi"), NULL without one. Optional. */
+	const char *(*iommu)(void *ctx);
 	void (*write)(void *ctx, const char *s, size_t n); /* raw console output */
 };
 

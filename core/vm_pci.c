@@ -406,6 +406,14 @@ uint64_t vm_pci_interrupts(const struct vm *vm)
 	return n;
 }
 
+uint64_t vm_pci_faults(const struct vm *vm)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < vm->nr_pcis; i++)
+		n += __atomic_load_n(&vm->pcis[i]->func->iommu_faults, __ATOMIC_RELAXED);
+	return n;
+}
+
 void vm_pci_destroy(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nr_pcis; i++) {

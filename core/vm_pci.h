@@ -24,7 +24,9 @@ void vm_pci_life_start(struct vm *vm);
 void vm_pci_poll(void);
 /* hv_vm_destroy: every function quiet, blocked in the IOMMU and given back; the domain freed. */
 void vm_pci_destroy(struct vm *vm);
-/* Interrupts keel took for a VM's functions (the shell's stats) */
+/* Interrupts keel took for a VM's functions through their remapping entries, and the DMA faults
+ * the IOMMU logged for them (the shell's stats) */
 uint64_t vm_pci_interrupts(const struct vm *vm);
+uint64_t vm_pci_faults(const struct vm *vm);
 
 #endif

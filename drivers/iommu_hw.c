@@ -23,8 +23,6 @@ static const struct iommu_vendor *vendor;
 static struct iommu_domain keel_domain;
 /* The ranges firmware keeps DMA-ing into (RMRR, IVMD), identity, for the devices it names. */
 static struct iommu_domain firmware_domain;
-#define IOMMU_DOMAIN_KEEL 1
-#define IOMMU_DOMAIN_FIRMWARE 2
 /* Domain tables and the units' entries change under this; innermost of keel's locks (a VM's
  * lock or a controller's may be held when it is taken). */
 static struct spinlock lock;
@@ -111,9 +109,23 @@ static bool map_identity(struct iommu_domain *d, uint64_t base, uint64_t size)
 	return stage2_map(&d->tables, base, base, size) == 0;
 }
 
+static struct pci_func *func_of(uint16_t segment, uint16_t bdf);
+
+/* Points (segment, bdf)'s DMA at d (NULL: blocked) and records it in its pci_func for the
+ * shell's `pci`; under lock. 0, or -1 when no unit covers it. */
+static int attach_locked(uint16_t segment, uint16_t bdf, struct iommu_domain *d)
+{
+	int rc = vendor->attach(segment, bdf, d);
+	struct pci_func *f = rc ? NULL : func_of(segment, bdf);
+
+	if (f)
+		f->dma_domain = d ? d->id : 0;
+	return rc;
+}
+
 static void attach_firmware_device(uint16_t segment, uint16_t bdf)
 {
-	if (vendor->attach(segment, bdf, &firmware_domain) == 0)
+	if (attach_locked(segment, bdf, &firmware_domain) == 0)
 		counts.firmware_devices++;
 }
 
@@ -291,8 +303,8 @@ int iommu_attach_keel(const struct pci_func *f)
 	if (!vendor)
 		return 0;
 	spin_lock(&lock);
-	int rc = vendor->attach(f->segment, (uint16_t)(f->bus << 8 | f->dev << 3 | f->fn),
-				&keel_domain);
+	int rc = attach_locked(f->segment, (uint16_t)(f->bus << 8 | f->dev << 3 | f->fn),
+			       &keel_domain);
 	spin_unlock(&lock);
 	if (rc)
 		klog("keel: iommu: no %s unit covers %02x:%02x.%x: keel does not drive it",
@@ -300,7 +312,7 @@ int iommu_attach_keel(const struct pci_func *f)
 	return rc;
 }
 
-/* The function a fault names, when there is one */
+/* The function a fault or an attach names, when there is one */
 static struct pci_func *func_of(uint16_t segment, uint16_t bdf)
 {
 	for (unsigned i = 0;; i++) {
@@ -441,7 +453,7 @@ void iommu_domain_flush(struct iommu_domain *d)
 int iommu_domain_attach(struct iommu_domain *d, const struct pci_func *f)
 {
 	spin_lock(&lock);
-	int rc = vendor->attach(f->segment, (uint16_t)(f->bus << 8 | f->dev << 3 | f->fn), d);
+	int rc = attach_locked(f->segment, (uint16_t)(f->bus << 8 | f->dev << 3 | f->fn), d);
 	spin_unlock(&lock);
 	return rc;
 }
@@ -451,7 +463,7 @@ void iommu_domain_detach(const struct pci_func *f)
 	if (!vendor)
 		return;
 	spin_lock(&lock);
-	vendor->attach(f->segment, (uint16_t)(f->bus << 8 | f->dev << 3 | f->fn), NULL);
+	attach_locked(f->segment, (uint16_t)(f->bus << 8 | f->dev << 3 | f->fn), NULL);
 	spin_unlock(&lock);
 }
 

@@ -36,6 +36,10 @@ struct pci_func;
  * no unit covers it (logged: the driver must leave it alone). */
 int iommu_attach_keel(const struct pci_func *f);
 
+/* The IDs of keel's domain and firmware's; a VM's domain has one from 3 (pci_func.dma_domain) */
+#define IOMMU_DOMAIN_KEEL 1
+#define IOMMU_DOMAIN_FIRMWARE 2
+
 /* A VM's DMA domain: what the functions passed to it may reach, its RAM at guest-physical
  * addresses (core/vm_dma.c keeps it in step with the VM's stage 2, balloon included). */
 struct iommu_domain;

@@ -86,6 +86,9 @@ struct pci_func {
 	/* DMA faults the IOMMU logged for it, and whether that turned its bus mastering off */
 	unsigned iommu_faults;
 	bool dma_stopped;
+	/* the IOMMU domain its DMA goes through (iommu_hw.h IOMMU_DOMAIN_*, a VM's from 3), 0 while
+	 * blocked or without an IOMMU */
+	uint16_t dma_domain;
 };
 
 struct pci_host {

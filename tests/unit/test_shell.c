@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "core/shell.h"
+#include "drivers/iommu_hw.h"
 #include "lib/kstring.h"
 
 struct fake_vm {
@@ -197,6 +198,14 @@ static void fake_write(void *ctx, const char *s, size_t n)
 	fake.out[fake.out_len] = '\0';
 }
 
+static const char *fake_iommu_name;
+
+static const char *fake_iommu(void *ctx)
+{
+	assert_ptr_equal(ctx, &fake);
+	return fake_iommu_name;
+}
+
 static const struct shell_host host = {
 	.ctx = &fake,
 	.nr_vms = fake_nr_vms,
@@ -216,6 +225,7 @@ static const struct shell_host host = {
 	.vm_balloon = fake_vm_balloon,
 	.vm_set_balloon = fake_vm_set_balloon,
 	.pci = fake_pci,
+	.iommu = fake_iommu,
 	.write = fake_write,
 };
 
@@ -341,6 +351,19 @@ static void stats_per_vcpu(void **state)
 		   "  all: total 0\r\n"
 		   "  pmu msrs: 0 (no PMU: read 0, writes ignored)\r\n"
 		   "  mitigations: ibpb=0 rsb-fill=0 l1d-flush=0 verw=0\r\n");
+	/* a VM with passed functions: their remapped interrupts and DMA faults */
+	fake.vms[1].view.nr_pcis = 1;
+	fake.vms[1].view.pci_interrupts = 17;
+	fake.vms[1].view.pci_faults = 64;
+	expect_run("stats hello", 0,
+		   "vm hello: exits since start, per vcpu\r\n"
+		   "  vcpu 0: total 0\r\n"
+		   "  all: total 0\r\n"
+		   "  pmu msrs: 0 (no PMU: read 0, writes ignored)\r\n"
+		   "  mitigations: ibpb=0 rsb-fill=0 l1d-flush=0 verw=0\r\n"
+		   "  passthrough: 1 functions, 17 interrupts taken through remapping entries and "
+		   "sent on, 64 DMA faults\r\n");
+	fake.vms[1].view.nr_pcis = 0;
 	expect_run("stats", -1, "usage: stats NAME\r\n");
 	expect_run("stats linux hello", -1, "usage: stats NAME\r\n");
 	expect_run("stats nope", -1, "no vm named 'nope'; vms lists them\r\n");
@@ -495,11 +518,29 @@ static void pci(void **state)
 					 .owner_vm = 99 };
 	expect_run(
 		"pci", 0,
-		"pci: 3 functions on 1 buses through ECAM\r\n"
+		"pci: 3 functions on 1 buses through ECAM; no IOMMU: DMA is not restricted\r\n"
 		"00:00.0 8086:29c0 class 060000 host bridge; owner none\r\n"
 		"00:04.0 1b36:0010 class 010802 NVMe; bar0 mem64 febd0000+16K; owner vm hello\r\n"
 		"00:05.0 8086:10d3 class 020000 Ethernet; owner vm\r\n");
 	expect_run("pci 0", -1, "usage: pci\r\n");
+	/* behind an IOMMU: each function's DMA domain, or blocked */
+	fake_iommu_name = "VT-d";
+	t->funcs[1].dma_domain = 3;
+	t->funcs[2].dma_domain = IOMMU_DOMAIN_KEEL;
+	t->funcs[2].owner = PCI_OWNER_KEEL;
+	expect_run(
+		"pci", 0,
+		"pci: 3 functions on 1 buses through ECAM; DMA translated by the VT-d\r\n"
+		"00:00.0 8086:29c0 class 060000 host bridge; owner none; DMA blocked\r\n"
+		"00:04.0 1b36:0010 class 010802 NVMe; bar0 mem64 febd0000+16K; owner vm hello; DMA "
+		"domain 3\r\n"
+		"00:05.0 8086:10d3 class 020000 Ethernet; owner keel; DMA domain 1 (keel's)\r\n");
+	t->funcs[0].dma_domain = IOMMU_DOMAIN_FIRMWARE;
+	clear_out();
+	assert_int_equal(shell_run_line(&sh, "pci"), 0);
+	assert_non_null(strstr(fake.out, "00:00.0 8086:29c0 class 060000 host bridge; owner none; "
+					 "DMA domain 2 (firmware's)\r\n"));
+	fake_iommu_name = NULL;
 	memset(t, 0, sizeof(*t));
 }
 

@@ -28,28 +28,32 @@ static uint64_t alloc_frame(void *ctx)
 	return kmem_alloc_frame();
 }
 
-/* Every vCPU of the VM flushes its stage-2 translations before it next enters the guest (the
- * backends' flush flag: TLB_CONTROL on AMD-V, INVEPT on VT-x); one in the guest now is kicked out,
- * so it takes the flush soon. The frames unmapped before this call are not keel's yet: free_frame
- * retires them, and vm_balloon_reap hands them to keel once every vCPU has passed the top of its
- * run loop since (it then left the guest, will flush before entering it again, and holds no
- * pointer into guest RAM from before: the MMIO and string-I/O walks run without the VM's lock) or
- * is outside the loop. Reading guest_seq after setting the flag (both sequentially consistent)
- * means a vCPU about to enter sees the flag, or is seen in the guest and kicked. */
-static void flush(void *ctx)
+void vm_stage2_flush(struct vm *vm, uint32_t *quiet_seq)
 {
-	struct vm *vm = ctx;
-	/* the passed devices' translations first: they never wait for a quiet point */
-	vm_dma_flush(vm);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		virt->flush_guest_tlb(vm->vcpus[i]);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
-		vm->retired_seq[i] = __atomic_load_n(&v->quiet_seq, __ATOMIC_SEQ_CST);
+		if (quiet_seq)
+			quiet_seq[i] = __atomic_load_n(&v->quiet_seq, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&v->guest_seq, __ATOMIC_SEQ_CST) & 1)
 			sched_kick(v);
 	}
+}
+
+/* The balloon's flush: vm_stage2_flush, the passed devices' IOMMU translations dropped first.
+ * The frames unmapped before this call are not keel's yet: free_frame retires them, and
+ * vm_balloon_reap hands them to keel once every vCPU has passed the top of its run loop since
+ * (it then left the guest, will flush before entering it again, and holds no pointer into guest
+ * RAM from before: the MMIO and string-I/O walks run without the VM's lock) or is outside the
+ * loop. */
+static void flush(void *ctx)
+{
+	struct vm *vm = ctx;
+	/* the passed devices' translations first: they never wait for a quiet point */
+	vm_dma_flush(vm);
+	vm_stage2_flush(vm, vm->retired_seq);
 }
 
 /* True when every vCPU passed a quiet point since the last flush, or is outside its loop. */

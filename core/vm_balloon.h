@@ -14,6 +14,13 @@
 /* At the top of a vCPU's run loop (a quiet point): retired frames become keel's once every vCPU
  * of the VM passed one since they were unmapped. Takes the VM's lock when there are some. */
 void vm_balloon_reap(struct vm *vm);
+
+/* Every vCPU of vm flushes its stage-2 translations before it next enters the guest (the
+ * backends' flush flag: TLB_CONTROL on AMD-V, INVEPT on VT-x); one in the guest now is kicked
+ * out, so it takes the flush soon. With quiet_seq (one per vCPU), each vCPU's quiet_seq read after
+ * its flag was set: a vCPU about to enter then sees the flag, or is seen in the guest and kicked.
+ * Under the VM's lock. */
+void vm_stage2_flush(struct vm *vm, uint32_t *quiet_seq);
 /* After the VM's RAM is mapped: its balloon's table. 0, or -1 with why in err. */
 int vm_balloon_setup(struct vm *vm, char *err, size_t err_size);
 /* A stage-2 fault at gpa on the balloon's account (balloon_mem_refault), under the VM's lock. */

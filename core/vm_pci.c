@@ -6,6 +6,7 @@
 #include "core/hv_api.h"
 #include "core/kmem.h"
 #include "core/vm.h"
+#include "core/vm_balloon.h"
 #include "core/vm_dma.h"
 #include "drivers/iommu_hw.h"
 #include "drivers/pci_claim.h"
@@ -16,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/spinlock.h"
 #include "mm/phys.h"
+#include "mm/stage2.h"
 #include "vdev/pci/passthru.h"
 
 /* MSI capability (PCI Local Bus 3.0, 6.8.1): control in the upper half of the first dword */
@@ -43,6 +45,12 @@ struct vm_pci {
 	struct passthru_bar_info model_bars[PCI_NR_BARS]; /* what passthru_init is given */
 	uint64_t interrupts;
 	bool told_no_vector; /* the "no host vector left" line is logged once per function */
+	/* each BAR's guest-physical place while its pages are mapped straight in stage 2 */
+	struct {
+		uint64_t gpa, size;
+		bool on;
+	} direct[PCI_NR_BARS];
+	uint8_t told_direct; /* bit n: BAR n's direct mapping was logged this life */
 };
 
 /* Passthrough vectors one function may hold: a guest unmasking all its vectors must leave some
@@ -262,6 +270,64 @@ static void msi_changed(void *ctx)
 	program_msix(vp);
 }
 
+/* Drops BAR n's direct pages from stage 2; every vCPU flushes before it enters the guest again
+ * (a stale translation would still reach only this VM's own function). */
+static void direct_unmap(struct vm_pci *vp, unsigned n)
+{
+	if (!vp->direct[n].on)
+		return;
+	stage2_unmap_range(&vp->vm->stage2, vp->direct[n].gpa, vp->direct[n].size);
+	vp->direct[n].on = false;
+	vm_stage2_flush(vp->vm, NULL);
+}
+
+/* The guest decoded BAR n at gpa (on) or stopped (off): its pages that hold no trapped register
+ * (passthru_page_direct: not the MSI-X table or PBA) are mapped straight onto the host BAR,
+ * uncached, so the guest's loads and stores reach the device without an exit; the rest stay
+ * forwarded by bar_read/bar_write. A page that cannot be mapped stays forwarded too. Under the
+ * VM's lock (a config or BAR access). */
+static void bar_decoded(void *ctx, unsigned n, bool on, uint64_t gpa, uint64_t size)
+{
+	struct vm_pci *vp = ctx;
+	const struct pci_host_bar *hb = n < PCI_NR_BARS ? &vp->func->bar[n] : NULL;
+
+	if (!hb)
+		return;
+	direct_unmap(vp, n);
+	if (!on || !hb->mapped || !hb->base)
+		return;
+	uint64_t end = MIN(size, hb->size), direct = 0;
+	for (uint64_t off = 0; off < end;) {
+		if (!passthru_page_direct(&vp->model, n, off)) {
+			off += PAGE_SIZE;
+			continue;
+		}
+		uint64_t run = off;
+		while (run < end && passthru_page_direct(&vp->model, n, run))
+			run += PAGE_SIZE;
+		if (stage2_map_device(&vp->vm->stage2, gpa + off, hb->base + off, run - off) == 0)
+			direct += (run - off) / PAGE_SIZE;
+		off = run;
+	}
+	vp->direct[n].gpa = gpa;
+	vp->direct[n].size = end;
+	vp->direct[n].on = true;
+	/* once per BAR and life: a guest moving its BARs in a loop does not flood the log */
+	if (!(vp->told_direct & 1u << n))
+		klog("vm %s: pci %02x:%02x.%x: BAR %u at 0x%llx: %llu of its %llu pages mapped "
+		     "straight, the rest forwarded",
+		     vp->vm->name, vp->func->bus, vp->func->dev, vp->func->fn, n,
+		     (unsigned long long)gpa, (unsigned long long)direct,
+		     (unsigned long long)(size / PAGE_SIZE));
+	vp->told_direct |= (uint8_t)(1u << n);
+}
+
+static void direct_unmap_all(struct vm_pci *vp)
+{
+	for (unsigned n = 0; n < PCI_NR_BARS; n++)
+		direct_unmap(vp, n);
+}
+
 static const struct passthru_host_ops host_ops = {
 	.cfg_read32 = cfg_read32,
 	.cfg_write32 = cfg_write32,
@@ -269,6 +335,7 @@ static const struct passthru_host_ops host_ops = {
 	.bar_write = bar_write,
 	.set_command = set_command,
 	.msi_changed = msi_changed,
+	.bar_decoded = bar_decoded,
 };
 
 /* Function Level Reset when the function has it (PCIe Base 4.0, 6.6.2): its BARs and command
@@ -366,6 +433,8 @@ void vm_pci_life_start(struct vm *vm)
 
 	for (unsigned i = 0; i < vm->nr_pcis; i++) {
 		struct vm_pci *vp = vm->pcis[i];
+		direct_unmap_all(vp);
+		vp->told_direct = 0;
 		host_reset(vp);
 		/* the same function as when it was added: only the virtual side starts anew */
 		if (passthru_init(&vp->model, &host_ops, vp, vp->model_bars, why, sizeof(why)))
@@ -418,6 +487,7 @@ void vm_pci_destroy(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nr_pcis; i++) {
 		struct vm_pci *vp = vm->pcis[i];
+		direct_unmap_all(vp);
 		host_reset(vp);
 		iommu_domain_detach(vp->func);
 		pci_claim_release(pci_host_table_mut(), vp->host_index);

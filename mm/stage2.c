@@ -40,8 +40,9 @@ static uint64_t table_entry(const struct stage2 *s2, uint64_t pa, int level)
 	return e;
 }
 
-/* Maps one leaf of level `level` (1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB) at gpa. */
-static int map_leaf(struct stage2 *s2, uint64_t gpa, uint64_t hpa, int level)
+/* Maps one leaf of level `level` (1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB) at gpa with rights and
+ * memory type `flags`. */
+static int map_leaf(struct stage2 *s2, uint64_t gpa, uint64_t hpa, int level, uint64_t flags)
 {
 	uint64_t *t = s2->alloc.table_ptr(s2->alloc.ctx, s2->root);
 
@@ -63,7 +64,7 @@ static int map_leaf(struct stage2 *s2, uint64_t gpa, uint64_t hpa, int level)
 	unsigned idx = (gpa >> LEVEL_SHIFT(level)) & 511;
 	if (present(s2, t[idx]))
 		return -1;
-	t[idx] = hpa | s2->fmt->leaf_rwx | (level > 1 ? s2->fmt->large_bit : 0);
+	t[idx] = hpa | flags | (level > 1 ? s2->fmt->large_bit : 0);
 	if (level == 3)
 		s2->pages_1g++;
 	else if (level == 2)
@@ -84,13 +85,26 @@ int stage2_map(struct stage2 *s2, uint64_t gpa, uint64_t hpa, uint64_t size)
 			level = 3;
 		else if (s2->fmt->mib_leaves && IS_ALIGNED(gpa | hpa, 2 * MiB) && size >= 2 * MiB)
 			level = 2;
-		if (map_leaf(s2, gpa, hpa, level))
+		if (map_leaf(s2, gpa, hpa, level, s2->fmt->leaf_rwx))
 			return -1;
 		uint64_t step = 1ull << LEVEL_SHIFT(level);
 		gpa += step;
 		hpa += step;
 		size -= step;
 	}
+	return 0;
+}
+
+int stage2_map_device(struct stage2 *s2, uint64_t gpa, uint64_t hpa, uint64_t size)
+{
+	if (!s2->fmt->leaf_device || !IS_ALIGNED(gpa | hpa | size, 4096) ||
+	    !range_within(gpa, size, 1ull << 48) || !range_within(hpa, size, 1ull << 52))
+		return -1;
+	for (uint64_t off = 0; off < size; off += 4096)
+		if (map_leaf(s2, gpa + off, hpa + off, 1, s2->fmt->leaf_device)) {
+			stage2_unmap_range(s2, gpa, off);
+			return -1;
+		}
 	return 0;
 }
 

@@ -8,8 +8,11 @@
 #include "lib/types.h"
 
 struct stage2_format {
-	uint64_t table_bits;   /* flags of a non-leaf entry */
-	uint64_t leaf_rwx;     /* flags of a readable, writable, executable leaf */
+	uint64_t table_bits; /* flags of a non-leaf entry */
+	uint64_t leaf_rwx;   /* flags of a readable, writable, executable leaf */
+	/* flags of a readable, writable leaf onto device memory (a passed function's BAR), with
+	 * the uncached memory type; 0 when the format has none (IOMMU tables) */
+	uint64_t leaf_device;
 	uint64_t large_bit;    /* the page-size bit of 2 MiB / 1 GiB leaves */
 	uint64_t present_mask; /* an entry is present when any of these bits is set */
 	bool gib_leaves;       /* 1 GiB leaves allowed (CPU capability) */
@@ -43,6 +46,11 @@ int stage2_init(struct stage2 *s2, const struct stage2_format *fmt, const struct
 /* Maps [gpa, gpa + size) to [hpa, ...); all three 4 KiB aligned, gpa + size ≤ 2^48. Existing
  * mappings in the range are an error (-1): keel never remaps silently. */
 int stage2_map(struct stage2 *s2, uint64_t gpa, uint64_t hpa, uint64_t size);
+/* Maps [gpa, gpa + size) to device memory at [hpa, ...) with 4 KiB leaves of fmt->leaf_device
+ * (uncached, so the guest's accesses reach the device as it made them). -1, with nothing of the
+ * range left mapped, when a page there is mapped, a table page is missing, or the format has no
+ * device leaves. */
+int stage2_map_device(struct stage2 *s2, uint64_t gpa, uint64_t hpa, uint64_t size);
 /* Unmaps the 4 KiB page at gpa (4 KiB aligned). A 2 MiB or 1 GiB leaf covering it is split
  * first into a table of the next smaller leaves mapping the same host memory, down to 4 KiB
  * leaves around gpa alone (the rest of a split 1 GiB leaf keeps 2 MiB leaves), so large leaves

@@ -29,6 +29,7 @@ CFG
 	e2e_ended "$case" && e2e_expect_all "$case" "$@" \
 		"keel: pci 00:03.0 1234:11e8 class 00ff00" \
 		"vm edu: pci 00:03.0: passed through, its DMA confined to the VM's RAM by the " \
+		": 256 of its 256 pages mapped straight, the rest forwarded" \
 		"edu: a. registers through BAR 0 answer" \
 		"edu: b. DMA to and from its own RAM checks out" \
 		"edu: e. its MSI arrives as vector 0x41" \
@@ -53,7 +54,8 @@ passthru_svm() {
 
 # passthru_nvme_case CASE IOMMU: a second NVMe controller (00:05.0) given to a Linux VM with
 # `pci =`; Debian's nvme driver finds it through keel's virtual config space (MSI-X through
-# remapping entries) and reads and writes its namespace; meanwhile another VM writes to its
+# remapping entries; BAR 0's registers and doorbells mapped straight in stage 2, its MSI-X table
+# and PBA pages trapped) and reads and writes its namespace; meanwhile another VM writes to its
 # partition of keel's own NVMe (00:04.0). Both images are then checked from outside.
 passthru_nvme_case() {
 	local case=$1 iommu=$2 dir=$out/$1 guest=$root/build/guest
@@ -88,6 +90,7 @@ CFG
 		"keel: pci 00:05.0 set aside for vm linux (keel.cfg:6): keel's drivers leave it alone" \
 		"keel: nvme0: 00:04.0 QEMU NVMe Ctrl, serial keel-e2e" "!keel: nvme1" \
 		"vm linux: pci 00:05.0: passed through, its DMA confined to the VM's RAM by the " \
+		"vm linux: pci 00:05.0: BAR 0 at 0x" ": 2 of its 4 pages mapped straight" \
 		"driver nvme" "KEEL-NVME: QEMU NVMe Ctrl serial keel-passed, 65536 sectors" \
 		"KEEL-NVME-READ: $first" "KEEL-NVME-WROTE: $want" "KEEL-NVME-READBACK: $want" \
 		"blk-end: done" "!blk-end: FAIL" "vm end: exit code 0" "vm linux: powered off" \

@@ -406,6 +406,52 @@ static void unmap_range_without_table_page(void **state)
 }
 
 /* A three-level walker's root: the table under the PML4's first entry, made once. */
+/* The 4 KiB leaf entry mapping gpa (4-level walk), 0 when there is none */
+static uint64_t leaf_of(const struct stage2 *s2, uint64_t gpa)
+{
+	uint64_t pa = s2->root;
+	for (int l = 4; l >= 1; l--) {
+		uint64_t e = table_ptr(NULL, pa)[(gpa >> (12 + 9 * (l - 1))) & 511];
+		if (!(e & s2->fmt->present_mask) || (l > 1 && (e & s2->fmt->large_bit)))
+			return l == 1 ? e : 0;
+		if (l == 1)
+			return e;
+		pa = e & 0x000ffffffffff000ull;
+	}
+	return 0;
+}
+
+/* A passed function's BAR: 4 KiB leaves with the device flags even where 2 MiB would fit, all
+ * or nothing, and refused by a format without device leaves */
+static void device_leaves(void **state)
+{
+	(void)state;
+	struct stage2 s2;
+	struct stage2_format dev = ept;
+	dev.leaf_device = 0x3; /* R, W, memory type 0 (UC), not executable */
+	assert_int_equal(stage2_init(&s2, &dev, &alloc), 0);
+	assert_int_equal(stage2_map_device(&s2, 0xc0000000, 0xfe000000, 3 * 4096), 0);
+	assert_int_equal(s2.pages_4k, 3);
+	assert_int_equal(s2.pages_2m, 0);
+	for (uint64_t off = 0; off < 3 * 4096; off += 4096) {
+		assert_int_equal(stage2_translate(&s2, 0xc0000000 + off), 0xfe000000 + off);
+		assert_int_equal(leaf_of(&s2, 0xc0000000 + off), (0xfe000000 + off) | 0x3);
+	}
+	/* a page in the way: nothing of the range stays mapped */
+	assert_int_equal(stage2_map(&s2, 0xc0102000, 0x5000, 4096), 0);
+	assert_int_equal(stage2_map_device(&s2, 0xc0100000, 0xfe100000, 4 * 4096), -1);
+	assert_int_equal(stage2_translate(&s2, 0xc0100000), UINT64_MAX);
+	assert_int_equal(stage2_translate(&s2, 0xc0101000), UINT64_MAX);
+	assert_int_equal(s2.pages_4k, 4);
+	assert_int_equal(stage2_map_device(&s2, 0xc0200100, 0xfe200000, 4096), -1);
+	assert_int_equal(stage2_unmap_range(&s2, 0xc0000000, 3 * 4096), 0);
+	assert_int_equal(s2.pages_4k, 1);
+	stage2_free(&s2);
+	assert_int_equal(stage2_init(&s2, &npt, &alloc), 0);
+	assert_int_equal(stage2_map_device(&s2, 0xc0000000, 0xfe000000, 4096), -1);
+	stage2_free(&s2);
+}
+
 static void low_root_for_three_levels(void **state)
 {
 	(void)state;
@@ -444,6 +490,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(unmap_range_by_leaves, setup, teardown),
 		cmocka_unit_test_setup_teardown(unmap_range_without_table_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(low_root_for_three_levels, setup, teardown),
+		cmocka_unit_test_setup_teardown(device_leaves, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,6 +169,9 @@ static int svm_setup_shared(char *err, size_t err_size)
 	svm.npt = (struct stage2_format){
 		.table_bits = PTE_P | PTE_W | PTE_U,
 		.leaf_rwx = PTE_P | PTE_W | PTE_U | PTE_A | PTE_D,
+		/* PCD | PWT: PAT entry 3, uncached in the reset PAT keel keeps; the combined type with
+		 * the guest's is then UC (APM vol 2, 15.25.8) */
+		.leaf_device = PTE_P | PTE_W | PTE_U | PTE_A | PTE_D | PTE_PCD | PTE_PWT,
 		.large_bit = PTE_PS,
 		.present_mask = PTE_P,
 		.gib_leaves = (cpuid(0x80000001, 0).edx & (1u << 26)) != 0,

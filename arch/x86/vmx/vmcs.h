@@ -270,6 +270,7 @@
 #define EPT_W (1ull << 1)
 #define EPT_X (1ull << 2)
 #define EPT_MT_WB (6ull << 3)
+#define EPT_MT_UC (0ull << 3)
 #define EPT_LARGE (1ull << 7)
 
 /* Segment access rights in the VMCS: descriptor bits 40-47 in 0-7, 52-55 in 12-15, and bit 16

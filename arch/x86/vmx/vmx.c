@@ -229,6 +229,8 @@ static int vmx_setup_shared(char *err, size_t err_size)
 	vmx.ept = (struct stage2_format){
 		.table_bits = EPT_R | EPT_W | EPT_X,
 		.leaf_rwx = EPT_R | EPT_W | EPT_X | EPT_MT_WB,
+		/* uncached, and IPAT clear: the guest's PAT may only make it stricter (29.3.7.2) */
+		.leaf_device = EPT_R | EPT_W | EPT_MT_UC,
 		.large_bit = EPT_LARGE,
 		.present_mask = EPT_R | EPT_W | EPT_X,
 		.gib_leaves = (vmx.ept_vpid_cap & EPT_CAP_1G) != 0,

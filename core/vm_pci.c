@@ -373,7 +373,7 @@ int hv_vm_add_pci(struct vm *vm, uint16_t segment, uint8_t bus, uint8_t dev, uin
 {
 	struct pci_host *ph = pci_host_table_mut();
 	struct passthru_bar_info bars[PCI_NR_BARS];
-	char why[120];
+	char why[200];
 
 	if (vm->nr_pcis == VM_MAX_PCI)
 		return kfail(err, err_size, "more than %d PCI functions", VM_MAX_PCI);

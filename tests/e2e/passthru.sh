@@ -110,3 +110,26 @@ passthru_nvme_svm() {
 	passthru_nvme_case passthru-nvme-vtd intel-iommu,intremap=on
 	passthru_nvme_case passthru-nvme-amdvi amd-iommu,intremap=on
 }
+
+# passthru_config_errors: `pci =` lines keel refuses when it builds the VMs, each with its
+# keel.cfg:LINE: message and no VM started (config_case, tests/e2e/config-errors.sh)
+passthru_config_errors() {
+	local hello=$root/build/guests/hello.elf vm='[vm a]\nmemory = 32M\nkernel = hello.elf\n'
+	local vtd="--qemu -device --qemu intel-iommu,intremap=on"
+	QEMU_OPTS="--qemu -device --qemu edu,addr=0x3" config_case e2e_boot_svm cfg-pci-no-iommu \
+		"keel.cfg:4: [vm a] pci = 00:03.0: no IOMMU translates 00:03.0; expected a machine with VT-d or AMD-Vi (without one the device could DMA anywhere)" \
+		"${vm}pci = 00:03.0\n" "$hello"
+	QEMU_OPTS="$vtd" config_case e2e_boot_svm cfg-pci-absent \
+		"keel.cfg:4: [vm a] pci = 00:09.0: no PCI function 00:09.0 on this machine; expected one keel lists at boot (keel: pci ...)" \
+		"${vm}pci = 00:09.0\n" "$hello"
+	QEMU_OPTS="$vtd" config_case e2e_boot_svm cfg-pci-host-bridge \
+		"keel.cfg:4: [vm a] pci = 00:00.0: 00:00.0 is a host bridge; expected an endpoint (header type 0)" \
+		"${vm}pci = 00:00.0\n" "$hello"
+	QEMU_OPTS="--qemu -device --qemu amd-iommu,intremap=on" config_case e2e_boot_svm cfg-pci-iommu \
+		"keel.cfg:4: [vm a] pci = 00:02.0: 00:02.0 is an IOMMU; expected an endpoint (header type 0)" \
+		"${vm}pci = 00:02.0\n" "$hello"
+	QEMU_OPTS="$vtd --qemu -device --qemu edu,addr=0x3.0,multifunction=on --qemu -device --qemu edu,addr=0x3.1" \
+		config_case e2e_boot_svm cfg-pci-group \
+		"keel.cfg:8: [vm b] pci = 00:03.1: 00:03.1 shares an IOMMU group with 00:03.0, which is [vm a]'s; expected every function of a device in one owner (keel does not read ACS yet)" \
+		"${vm}pci = 00:03.0\n[vm b]\nmemory = 32M\nkernel = hello.elf\npci = 00:03.1\n" "$hello"
+}

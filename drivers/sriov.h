@@ -86,8 +86,9 @@ struct sriov_plan {
  * after as many steps as the list has dwords. SRIOV_OK or SRIOV_E_NO_CAP/E_BAD_CAP. */
 int sriov_find(const struct pci_cfg_ops *o, uint8_t bus, uint8_t dev, uint8_t fn, uint16_t *cap);
 
-/* Reads pf's capability at cap into *s and sizes the VF BARs (with VF Enable and VF MSE off,
- * SRIOV_E_ENABLED otherwise); every register holds what it held before. */
+/* Reads pf's capability at cap into *s and sizes the VF BARs; every register holds what it held
+ * before. With VF Enable or VF MSE on (firmware enabled the VFs) the BARs are not sized and it
+ * returns SRIOV_E_ENABLED, *s holding the other registers: enough for sriov_disable. */
 int sriov_read(const struct pci_cfg_ops *o, const struct pci_func *pf, uint16_t cap,
 	       struct sriov *s);
 
@@ -109,12 +110,14 @@ int sriov_set_vf_bar(const struct pci_cfg_ops *o, const struct pci_func *pf, str
 int sriov_plan(const struct sriov *s, const struct pci_func *pf, const struct pci_host *ph,
 	       uint8_t bus_start, uint8_t bus_end, struct sriov_plan *p);
 
-/* Sets VF Enable and VF MSE once NumVFs still reads p->nr_vfs. The caller waits 100 ms before
- * the VFs' config space is touched (9.3.3.3.1). */
+/* Sets VF Enable and VF MSE once NumVFs still reads p->nr_vfs (SRIOV_E_BAD_COUNT otherwise;
+ * SRIOV_E_ENABLED if VF Enable does not read back set). The caller waits 100 ms before the VFs'
+ * config space is touched (9.3.3.3.1). */
 int sriov_enable(const struct pci_cfg_ops *o, const struct pci_func *pf, struct sriov *s,
 		 const struct sriov_plan *p);
 
-/* Clears VF Enable and VF MSE, then NumVFs to 0. */
+/* Clears VF Enable and VF MSE, then NumVFs to 0. The caller removes the VFs from its table, and
+ * lets 1 s pass before it reads or enables the capability again (9.3.3.3.1). */
 void sriov_disable(const struct pci_cfg_ops *o, const struct pci_func *pf, struct sriov *s);
 
 /* Appends p's VFs to ph once enabled (and waited for): vendor from the PF, device from VF Device

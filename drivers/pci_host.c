@@ -30,6 +30,61 @@ static uint64_t low_bit(uint64_t mask)
 	return mask & (~mask + 1);
 }
 
+unsigned pci_bar_size(const struct pci_cfg_ops *o, uint8_t b, uint8_t d, uint8_t fn, uint16_t reg,
+		      unsigned slots, struct pci_host_bar *bar)
+{
+	uint32_t orig = rd(o, b, d, fn, reg), back;
+	unsigned used = 1;
+
+	memset(bar, 0, sizeof(*bar));
+	if (orig & BAR_IO) {
+		wr(o, b, d, fn, reg, 0xFFFFFFFFu);
+		back = rd(o, b, d, fn, reg);
+		wr(o, b, d, fn, reg, orig);
+		/* I/O space is 64 KiB on x86; upper bits may read back 0 (6.2.5.1) */
+		bar->size = low_bit(back & BAR_IO_ADDR_MASK & 0xFFFF);
+		bar->kind = bar->size ? PCI_HBAR_IO : PCI_HBAR_NONE;
+		bar->base = orig & BAR_IO_ADDR_MASK;
+	} else if (BAR_MEM_TYPE(orig) == 2) {
+		uint16_t hreg = (uint16_t)(reg + 4);
+		uint32_t horig, hback;
+
+		bar->prefetchable = orig & BAR_MEM_PREFETCH;
+		/* its upper half would be past the block of BARs */
+		if (slots < 2) {
+			bar->kind = PCI_HBAR_BAD;
+		} else {
+			horig = rd(o, b, d, fn, hreg);
+			wr(o, b, d, fn, reg, 0xFFFFFFFFu);
+			wr(o, b, d, fn, hreg, 0xFFFFFFFFu);
+			back = rd(o, b, d, fn, reg);
+			hback = rd(o, b, d, fn, hreg);
+			wr(o, b, d, fn, reg, orig);
+			wr(o, b, d, fn, hreg, horig);
+			bar->size = low_bit((uint64_t)hback << 32 | (back & BAR_MEM_ADDR_MASK));
+			bar->kind = bar->size ? PCI_HBAR_MEM64 : PCI_HBAR_NONE;
+			bar->base = (uint64_t)horig << 32 | (orig & BAR_MEM_ADDR_MASK);
+			used = 2; /* the upper half is this BAR's, not one of its own */
+		}
+	} else if (BAR_MEM_TYPE(orig) != 0) {
+		/* type 1 (below 1 MiB, PCI 2.x) and 3 are reserved in PCI 3.0: not sized */
+		bar->prefetchable = orig & BAR_MEM_PREFETCH;
+		bar->kind = PCI_HBAR_BAD;
+	} else {
+		bar->prefetchable = orig & BAR_MEM_PREFETCH;
+		wr(o, b, d, fn, reg, 0xFFFFFFFFu);
+		back = rd(o, b, d, fn, reg);
+		wr(o, b, d, fn, reg, orig);
+		bar->size = low_bit(back & BAR_MEM_ADDR_MASK);
+		bar->kind = bar->size ? PCI_HBAR_MEM32 : PCI_HBAR_NONE;
+		bar->base = orig & BAR_MEM_ADDR_MASK;
+	}
+	/* a BAR that does not decode has no base to speak of */
+	if (bar->kind == PCI_HBAR_NONE || bar->kind == PCI_HBAR_BAD)
+		bar->base = bar->size = 0;
+	return used;
+}
+
 /* Sizes the BARs of f with memory and I/O decoding off: all ones written to a BAR would
  * otherwise make the function claim addresses it was never given while the BAR holds them.
  * Every BAR and the command register are restored to what they held. */
@@ -42,62 +97,11 @@ static void size_bars(const struct pci_cfg_ops *o, struct pci_func *f)
 
 	if (cmd & (PCIH_CMD_IO | PCIH_CMD_MEM))
 		wr(o, b, d, fn, PCIH_COMMAND, cmd & ~(PCIH_CMD_IO | PCIH_CMD_MEM));
-	for (unsigned i = 0; i < f->nr_bars; i++) {
-		uint16_t reg = (uint16_t)(PCIH_BAR0 + 4 * i);
-		uint32_t orig = rd(o, b, d, fn, reg), back;
-		struct pci_host_bar *bar = &f->bar[i];
-
-		if (orig & BAR_IO) {
-			wr(o, b, d, fn, reg, 0xFFFFFFFFu);
-			back = rd(o, b, d, fn, reg);
-			wr(o, b, d, fn, reg, orig);
-			/* I/O space is 64 KiB on x86; upper bits may read back 0 (6.2.5.1) */
-			bar->size = low_bit(back & BAR_IO_ADDR_MASK & 0xFFFF);
-			bar->kind = bar->size ? PCI_HBAR_IO : PCI_HBAR_NONE;
-			bar->base = orig & BAR_IO_ADDR_MASK;
-			continue;
-		}
-		bar->prefetchable = orig & BAR_MEM_PREFETCH;
-		if (BAR_MEM_TYPE(orig) == 2) {
-			uint16_t hreg = (uint16_t)(reg + 4);
-			uint32_t horig, hback;
-
-			/* its upper half would be past the header's BARs */
-			if (i + 1 >= f->nr_bars) {
-				bar->kind = PCI_HBAR_BAD;
-				continue;
-			}
-			horig = rd(o, b, d, fn, hreg);
-			wr(o, b, d, fn, reg, 0xFFFFFFFFu);
-			wr(o, b, d, fn, hreg, 0xFFFFFFFFu);
-			back = rd(o, b, d, fn, reg);
-			hback = rd(o, b, d, fn, hreg);
-			wr(o, b, d, fn, reg, orig);
-			wr(o, b, d, fn, hreg, horig);
-			bar->size = low_bit((uint64_t)hback << 32 | (back & BAR_MEM_ADDR_MASK));
-			bar->kind = bar->size ? PCI_HBAR_MEM64 : PCI_HBAR_NONE;
-			bar->base = (uint64_t)horig << 32 | (orig & BAR_MEM_ADDR_MASK);
-			i++; /* the upper half is this BAR's, not one of its own (stays NONE) */
-			continue;
-		}
-		if (BAR_MEM_TYPE(orig) != 0) {
-			/* type 1 (below 1 MiB, PCI 2.x) and 3 are reserved in PCI 3.0: not sized */
-			bar->kind = PCI_HBAR_BAD;
-			continue;
-		}
-		wr(o, b, d, fn, reg, 0xFFFFFFFFu);
-		back = rd(o, b, d, fn, reg);
-		wr(o, b, d, fn, reg, orig);
-		bar->size = low_bit(back & BAR_MEM_ADDR_MASK);
-		bar->kind = bar->size ? PCI_HBAR_MEM32 : PCI_HBAR_NONE;
-		bar->base = orig & BAR_MEM_ADDR_MASK;
-	}
+	for (unsigned i = 0; i < f->nr_bars;)
+		i += pci_bar_size(o, b, d, fn, (uint16_t)(PCIH_BAR0 + 4 * i), f->nr_bars - i,
+				  &f->bar[i]);
 	if (cmd & (PCIH_CMD_IO | PCIH_CMD_MEM))
 		wr(o, b, d, fn, PCIH_COMMAND, cmd);
-	/* a BAR that does not decode has no base to speak of */
-	for (unsigned i = 0; i < f->nr_bars; i++)
-		if (f->bar[i].kind == PCI_HBAR_NONE || f->bar[i].kind == PCI_HBAR_BAD)
-			f->bar[i].base = f->bar[i].size = 0;
 }
 
 struct walk {

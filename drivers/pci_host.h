@@ -89,6 +89,11 @@ struct pci_func {
 	/* the IOMMU domain its DMA goes through (iommu_hw.h IOMMU_DOMAIN_*, a VM's from 3), 0 while
 	 * blocked or without an IOMMU */
 	uint16_t dma_domain;
+	/* SR-IOV (drivers/sriov.h): a PF's capability offset (0: none known); a VF, with the
+	 * table index of its PF. A VF's BARs are the ones computed from its PF's VF BARs. */
+	uint16_t sriov_cap;
+	bool is_vf;
+	uint16_t pf_index;
 };
 
 struct pci_host {
@@ -107,6 +112,14 @@ struct pci_host {
  * Returns the number added. */
 unsigned pci_host_enumerate(struct pci_host *ph, const struct pci_cfg_ops *ops, uint16_t segment,
 			    uint8_t bus_start, uint8_t bus_end);
+
+/* Sizes the BAR whose register is reg (a header BAR, or an SR-IOV VF BAR) of bus:dev.fn into
+ * *bar, slots being the BAR registers left in its block from reg on (a 64-bit BAR needs two);
+ * the caller has turned off the decoding the BAR governs. Writes all ones and restores exactly
+ * what the registers held (PCI Local Bus 3.0, 6.2.5.1). Returns the registers it used (1, or 2
+ * for a 64-bit BAR, whose upper register is left to the caller as kind NONE). */
+unsigned pci_bar_size(const struct pci_cfg_ops *o, uint8_t bus, uint8_t dev, uint8_t fn,
+		      uint16_t reg, unsigned slots, struct pci_host_bar *bar);
 
 /* A short name of a well-known class ("NVMe controller", "Ethernet" ...), or NULL. */
 const char *pci_class_name(uint32_t class_code);

@@ -732,13 +732,12 @@ int nvme_admin_submit(struct nvme_ctrl *c, const struct nvme_admin_req *r)
 	e.flags = 0; /* not fused, PRPs */
 	e.mptr = 0;
 	e.prp1 = e.prp2 = 0;
-	if (r->has_data) {
-		/* the Identify page: bring-up is over, and a reset fails this request before
-		 * bring-up's Identify uses the page again */
-		memset(page, 0, NVME_PAGE_SIZE);
-		memcpy(page, r->out, r->out_len);
-		e.prp1 = c->dma[NVME_PG_IDENT].pa;
-	}
+	/* Every request gets the Identify page as PRP1 (bring-up is over, and a reset fails the
+	 * request before bring-up's Identify uses the page again): a command that moves data
+	 * (Identify, or Get Features of some FIDs) must never see PRP1 = 0 and DMA there. */
+	memset(page, 0, NVME_PAGE_SIZE);
+	memcpy(page, r->out, r->out_len);
+	e.prp1 = c->dma[NVME_PG_IDENT].pa;
 	c->admin_cid = (uint16_t)(c->admin_cid + 1);
 	e.cid = c->admin_cid;
 	c->admin_busy = true;

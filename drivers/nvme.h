@@ -141,8 +141,8 @@ typedef void (*nvme_admin_done_fn)(void *arg, int status, uint32_t dw0, const vo
 /* One admin command keel issues once the controller is READY (nvme_cmd_* build them). */
 struct nvme_admin_req {
 	struct nvme_sqe cmd; /* opcode, NSID, CDW10-15; the driver sets CID, flags, MPTR and PRPs */
-	bool has_data;	     /* the command moves one 4 KiB page (PRP1 = the driver's page) */
-	uint8_t out[64];     /* has_data: copied to the page's start before submission, rest 0 */
+	bool has_data;	     /* done gets the page back (PRP1 is the driver's page in any case) */
+	uint8_t out[64];     /* copied to the page's start before submission, the rest zeroed */
 	unsigned out_len;    /* bytes of out used, <= sizeof(out) */
 	nvme_admin_done_fn done;
 	void *arg;

@@ -240,6 +240,8 @@ static uint16_t fake_virt_mgmt(const struct nvme_sqe *c, uint32_t *dw0)
 		fake.vm_cdw11[fake.nr_vm] = c->cdw11;
 	}
 	fake.nr_vm++;
+	if (c->prp1 != pa_of(NVME_PG_IDENT))
+		fake.bad++; /* every keel admin request has the driver's page, data or not */
 	if (id < 2 || id >= 2 + FAKE_SECS || rt > 1)
 		return SCT1(NVME_SC_INVALID_CTRL_ID);
 	typeof(&fake.sec[0]) s = &fake.sec[id - 2];

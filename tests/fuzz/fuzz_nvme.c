@@ -67,6 +67,7 @@ static struct {
 	struct arec recs[MAX_RECS];
 	unsigned nr_recs;
 	bool sriov_started;
+	bool attach_in_flight; /* the request in flight is nvme_attach_ns's (raw ones may be any) */
 } fa;
 
 static struct {
@@ -228,7 +229,7 @@ static void check_admin(const struct nvme_sqe *c)
 	};
 	const struct nvme_sriov *s = &ctrl.sriov;
 
-	if (c->opc == NVME_ADM_NS_ATTACH) {
+	if (c->opc == NVME_ADM_NS_ATTACH && fa.attach_in_flight) {
 		const uint8_t *p = drv_page(c->prp1);
 
 		if (c->prp1 != DRV_BASE + NVME_PG_IDENT * NVME_PAGE_SIZE || p[0] != 1 ||
@@ -250,7 +251,8 @@ static void check_admin(const struct nvme_sqe *c)
 	} else if (c->opc == NVME_ADM_CREATE_SQ || c->opc == NVME_ADM_CREATE_CQ ||
 		   c->opc == NVME_ADM_IDENTIFY || c->opc == NVME_ADM_SET_FEATURES) {
 		return;
-	} else if (c->opc != NVME_ADM_GET_FEATURES && c->opc != NVME_ADM_VIRT_MGMT) {
+	} else if (c->opc != NVME_ADM_GET_FEATURES && c->opc != NVME_ADM_VIRT_MGMT &&
+		   c->opc != NVME_ADM_NS_ATTACH) {
 		abort(); /* off the allow-list */
 	}
 }
@@ -447,6 +449,7 @@ static void admin_done(void *arg, int status, uint32_t dw0, const void *data)
 		abort();
 	r->calls++;
 	r->in_flight = false;
+	fa.attach_in_flight = false;
 	if (!data)
 		return;
 	if (r->kind == 1 && nvme_parse_primary_caps(data, ctrl.cntlid, &pc) == NVME_OK) {
@@ -516,6 +519,7 @@ static void admin_submit(void)
 			abort();
 		return;
 	}
+	fa.attach_in_flight = r->kind == 2;
 	fa.nr_recs++;
 }
 

@@ -707,6 +707,14 @@ static void poll_io(struct nvme_ctrl *c)
 		cq_doorbell(c, &c->io);
 }
 
+int nvme_reset(struct nvme_ctrl *c, const char *why)
+{
+	if (c->state != NVME_S_READY)
+		return NVME_E_NOT_READY;
+	ctrl_reset(c, c->ops->now_ns(c->ops->ctx), why);
+	return NVME_OK;
+}
+
 /* ---- admin requests once READY --------------------------------------------------------------- */
 
 /* Opcodes a keel admin request may carry: none creates, deletes or reconfigures the queues and

@@ -194,7 +194,9 @@ struct nvme_vf_result {
 
 enum nvme_sriov_step {
 	NVME_SRIOV_IDLE,
-	NVME_SRIOV_LIST, /* Identify Secondary Controller List */
+	NVME_SRIOV_PRI_VQ, /* nvme_sriov_release_primary: primary flexible allocation, VQ 0 */
+	NVME_SRIOV_PRI_VI, /* then VI 0, then the controller is reset */
+	NVME_SRIOV_LIST,   /* Identify Secondary Controller List */
 	NVME_SRIOV_OFFLINE,
 	NVME_SRIOV_ASSIGN_VQ,
 	NVME_SRIOV_ASSIGN_VI,
@@ -206,7 +208,8 @@ struct nvme_sriov {
 	enum nvme_sriov_step step;
 	unsigned nr_vfs, cur; /* cur: index into vf[] of the VF being worked on */
 	uint16_t vq, vi;
-	int list_status; /* of the Identify (or NVME_E_BAD_DATA for a refused list) */
+	int list_status;    /* of the Identify (or NVME_E_BAD_DATA for a refused list) */
+	int primary_status; /* of nvme_sriov_release_primary's commands */
 	struct nvme_vf_result vf[NVME_MAX_VFS];
 };
 
@@ -347,6 +350,19 @@ int nvme_parse_primary_caps(const void *page, uint16_t expect_cntlid,
 			    struct nvme_primary_caps *out);
 int nvme_parse_secondary_list(const void *page, uint16_t pcid, uint16_t max_vfn,
 			      struct nvme_sec_list *out);
+
+/* Gives the primary's flexible resources back to the pool the secondaries draw from: Virtualization
+ * Management primary flexible allocation of 0 VQ, then 0 VI (5.22; 8.5.1, 8.5.2), then a reset of
+ * the controller, since such an allocation takes effect at the next reset (I/O in flight fails as
+ * reset; bring-up runs again). QEMU 7.2 starts with every flexible resource allocated to the
+ * primary (VQRFAP = VQFRT, VIRFAP = VIFRT), so no secondary can be assigned any until this has
+ * run. Advanced by nvme_poll; sriov.step reaches NVME_SRIOV_DONE with sriov.primary_status (the
+ * reset follows only a success). Returns as nvme_admin_submit does. */
+int nvme_sriov_release_primary(struct nvme_ctrl *c);
+
+/* Resets a READY controller now (CC.EN = 0): what is outstanding fails as NVME_E_RESET once it is
+ * disabled, and bring-up runs again from the next nvme_poll. Returns NVME_E_NOT_READY otherwise. */
+int nvme_reset(struct nvme_ctrl *c, const char *why);
 
 /* Brings the secondary controllers of VFs 1..nr_vfs online, each with vq queue resources (>= 2:
  * its admin queue and one I/O queue pair) and vi interrupt resources (>= 1), as a sequence of

@@ -247,6 +247,55 @@ static void sriov_done(void *arg, int status, uint32_t dw0, const void *data)
 	sriov_send(c);
 }
 
+/* The primary flexible allocations: VQ 0, then VI 0, then the reset that applies them. */
+static void primary_done(void *arg, int status, uint32_t dw0, const void *data)
+{
+	struct nvme_ctrl *c = arg;
+	struct nvme_sriov *s = &c->sriov;
+	struct nvme_admin_req r;
+
+	(void)data;
+	/* DW0 is what was allocated: anything but the 0 asked keeps resources from the pool */
+	if (!status && dw0 != 0)
+		status = NVME_E_SHORT;
+	s->primary_status = status;
+	if (status || s->step == NVME_SRIOV_PRI_VI) {
+		s->step = NVME_SRIOV_DONE;
+		if (!status)
+			nvme_reset(c, "primary flexible resources released (applied at reset)");
+		return;
+	}
+	s->step = NVME_SRIOV_PRI_VI;
+	nvme_cmd_virt_mgmt(&r, NVME_VM_ACT_PRIMARY_FLEX, NVME_VM_RT_VI, c->cntlid, 0);
+	r.done = primary_done;
+	r.arg = c;
+	status = nvme_admin_submit(c, &r);
+	if (status) {
+		s->primary_status = status;
+		s->step = NVME_SRIOV_DONE;
+	}
+}
+
+int nvme_sriov_release_primary(struct nvme_ctrl *c)
+{
+	struct nvme_admin_req r;
+	int rc;
+
+	if (c->state != NVME_S_READY)
+		return NVME_E_NOT_READY;
+	if (c->areq.busy)
+		return NVME_E_BUSY;
+	memset(&c->sriov, 0, sizeof(c->sriov));
+	c->sriov.step = NVME_SRIOV_PRI_VQ;
+	nvme_cmd_virt_mgmt(&r, NVME_VM_ACT_PRIMARY_FLEX, NVME_VM_RT_VQ, c->cntlid, 0);
+	r.done = primary_done;
+	r.arg = c;
+	rc = nvme_admin_submit(c, &r);
+	if (rc)
+		c->sriov.step = NVME_SRIOV_IDLE;
+	return rc;
+}
+
 int nvme_sriov_bring_online(struct nvme_ctrl *c, unsigned nr_vfs, uint16_t vq, uint16_t vi)
 {
 	struct nvme_admin_req r;

@@ -10,9 +10,10 @@
  * posted, posted twice, or preceded by an entry of input garbage. CSTS reads follow CC.EN unless
  * a byte says otherwise (random bits, all ones). When the input ends, the clock runs on in 10 s
  * steps until every command is finished. A step byte may also start an admin request (the
- * SR-IOV sequence, a Namespace Attachment, an Identify of the primary's capabilities or of the
- * secondary list, or a request with an input opcode); the Identify pages of CNS 14h/15h are good
- * templates with input bytes over them, like the others.
+ * SR-IOV sequence, the primary giving up its flexible resources, a Namespace Attachment, an
+ * Identify of the primary's capabilities or of the secondary list, or a request with an input
+ * opcode); the Identify pages of CNS 14h/15h are good templates with input bytes over them, like
+ * the others.
  *
  * Checked: no crash or sanitizer report (the driver's DMA pages are separate allocations); every
  * register access inside BAR 0 and every doorbell value inside its queue; every address handed to
@@ -234,6 +235,15 @@ static void check_admin(const struct nvme_sqe *c)
 
 		if (c->prp1 != DRV_BASE + NVME_PG_IDENT * NVME_PAGE_SIZE || p[0] != 1 ||
 		    p[1] != 0 || c->nsid == 0 || c->nsid == NVME_NSID_ALL)
+			abort();
+	} else if (c->opc == NVME_ADM_VIRT_MGMT &&
+		   (s->step == NVME_SRIOV_PRI_VQ || s->step == NVME_SRIOV_PRI_VI)) {
+		/* the primary's flexible allocation: 0 of the step's type, for itself */
+		if (c->cdw10 != NVME_VM_CDW10(NVME_VM_ACT_PRIMARY_FLEX,
+					      s->step == NVME_SRIOV_PRI_VI ? NVME_VM_RT_VI
+									   : NVME_VM_RT_VQ,
+					      ctrl.cntlid) ||
+		    (c->cdw11 & 0xFFFF) != 0)
 			abort();
 	} else if (c->opc == NVME_ADM_VIRT_MGMT && s->step >= NVME_SRIOV_OFFLINE &&
 		   s->step <= NVME_SRIOV_ONLINE) {
@@ -480,7 +490,7 @@ static void admin_submit(void)
 	struct arec *r;
 	int rc;
 
-	if (k % 5 == 0) {
+	if (k % 6 == 0) {
 		unsigned nr = u8() % (NVME_MAX_VFS + 2);
 		uint16_t vq = (uint16_t)(u8() % 6), vi = (uint16_t)(u8() % 3);
 
@@ -491,11 +501,19 @@ static void admin_submit(void)
 			abort();
 		return;
 	}
+	if (k % 6 == 1) {
+		rc = nvme_sriov_release_primary(&ctrl);
+		if (rc == NVME_OK)
+			fa.sriov_started = true;
+		else if (rc >= 0)
+			abort();
+		return;
+	}
 	if (fa.nr_recs == MAX_RECS)
 		return;
 	r = &fa.recs[fa.nr_recs];
 	memset(r, 0, sizeof(*r));
-	r->kind = (uint8_t)(k % 5 - 1);
+	r->kind = (uint8_t)(k % 6 - 2);
 	r->in_flight = true;
 	if (r->kind == 2) {
 		rc = nvme_attach_ns(&ctrl, (uint32_t)un(4) % 4, (uint16_t)un(2), admin_done, r);

@@ -76,10 +76,13 @@ static struct {
 		uint16_t scid, vfn, nvq, nvi;
 		bool online;
 	} sec[FAKE_SECS];
-	unsigned vfs_enabled;	 /* a secondary of a VF not enabled cannot go online */
-	uint16_t vqfrsm, vifrsm; /* most a secondary may be assigned */
-	int vm_dw0;		 /* >= 0: the DW0 of every assignment, instead of NR */
-	bool sec_raw;		 /* CNS 15h returns sec_page as it is */
+	unsigned vfs_enabled;		   /* a secondary of a VF not enabled cannot go online */
+	uint16_t vqfrsm, vifrsm;	   /* most a secondary may be assigned */
+	uint16_t vqfrt, vifrt;		   /* flexible resources in all */
+	uint16_t vqrfap, virfap;	   /* those allocated to the primary */
+	uint16_t next_vqrfap, next_virfap; /* what a reset makes them */
+	int vm_dw0;			   /* >= 0: the DW0 of every assignment, instead of NR */
+	bool sec_raw;			   /* CNS 15h returns sec_page as it is */
 	uint8_t sec_page[NVME_PAGE_SIZE];
 	uint8_t pcc_page[NVME_PAGE_SIZE];
 	uint32_t vm_cdw10[64], vm_cdw11[64]; /* each Virtualization Management, in order */
@@ -242,6 +245,26 @@ static uint16_t fake_virt_mgmt(const struct nvme_sqe *c, uint32_t *dw0)
 	fake.nr_vm++;
 	if (c->prp1 != pa_of(NVME_PG_IDENT))
 		fake.bad++; /* every keel admin request has the driver's page, data or not */
+	unsigned total = rt ? fake.vifrt : fake.vqfrt, prim = rt ? fake.virfap : fake.vqrfap,
+		 sec = 0;
+
+	for (unsigned i = 0; i < FAKE_SECS; i++)
+		sec += rt ? fake.sec[i].nvi : fake.sec[i].nvq;
+	if (act == NVME_VM_ACT_PRIMARY_FLEX) {
+		/* QEMU 7.2: applied at the primary's next reset */
+		if (id != FAKE_CNTLID || rt > 1)
+			return SCT1(NVME_SC_INVALID_CTRL_ID);
+		if (nr > total)
+			return SCT1(NVME_SC_INVALID_NR_RESOURCES);
+		if (nr > total - sec)
+			return SCT1(NVME_SC_INVALID_RESOURCE_ID);
+		if (rt)
+			fake.next_virfap = nr;
+		else
+			fake.next_vqrfap = nr;
+		*dw0 = fake.vm_dw0 >= 0 ? (uint32_t)fake.vm_dw0 : nr;
+		return 0;
+	}
 	if (id < 2 || id >= 2 + FAKE_SECS || rt > 1)
 		return SCT1(NVME_SC_INVALID_CTRL_ID);
 	typeof(&fake.sec[0]) s = &fake.sec[id - 2];
@@ -255,6 +278,8 @@ static uint16_t fake_virt_mgmt(const struct nvme_sqe *c, uint32_t *dw0)
 			return SCT1(NVME_SC_INVALID_SEC_CTRL_STATE);
 		if (nr > (rt ? fake.vifrsm : fake.vqfrsm))
 			return SCT1(NVME_SC_INVALID_NR_RESOURCES);
+		if ((int)nr - (rt ? s->nvi : s->nvq) > (int)(total - prim - sec))
+			return SCT1(NVME_SC_INVALID_RESOURCE_ID); /* the pool is empty */
 		if (rt)
 			s->nvi = nr;
 		else
@@ -470,6 +495,8 @@ static void wr32(void *ctx, uint32_t off, uint32_t v)
 			if (!fake.never_ready)
 				fake.csts |= NVME_CSTS_RDY;
 		} else if (!(v & NVME_CC_EN)) {
+			fake.vqrfap = fake.next_vqrfap;
+			fake.virfap = fake.next_virfap;
 			fake.csts = fake.stuck_ready ? NVME_CSTS_RDY : 0; /* RDY and CFS cleared */
 			memset(fake.sq, 0, sizeof(fake.sq));
 			memset(fake.cq, 0, sizeof(fake.cq));
@@ -598,6 +625,8 @@ static int setup(void **state)
 	fake.vfs_enabled = FAKE_SECS;
 	fake.vqfrsm = 4;
 	fake.vifrsm = 2;
+	fake.vqfrt = 12;
+	fake.vifrt = 6; /* the primary's flexible allocation released already (0) */
 	fake.vm_dw0 = -1;
 	put16(fake.pcc_page, NVME_PCC_CNTLID, FAKE_CNTLID);
 	fake.pcc_page[NVME_PCC_CRT] = NVME_CRT_VQ | NVME_CRT_VI;
@@ -1767,6 +1796,66 @@ static void admin_req_reset(void **state)
 	assert_int_equal(a.status, 0);
 }
 
+/* QEMU 7.2 as it starts: every flexible resource allocated to the primary, so assigning fails
+ * (Invalid Resource Identifier) until nvme_sriov_release_primary has allocated the primary 0 VQ
+ * and 0 VI and reset the controller; then both VFs come up. */
+static void sriov_release_primary(void **state)
+{
+	struct nvme_sg sg = { pa_of(DATA_PG), 512 };
+	(void)state;
+
+	fake.vqrfap = fake.next_vqrfap = 12;
+	fake.virfap = fake.next_virfap = 6;
+	assert_int_equal(bring_up(), NVME_S_READY);
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 1, 2, 1), NVME_OK);
+	assert_int_equal(sriov_run(), NVME_S_READY);
+	assert_int_equal(ctrl.sriov.vf[0].status, SCT1(NVME_SC_INVALID_RESOURCE_ID));
+	assert_int_equal(ctrl.sriov.vf[0].failed_act, NVME_VM_ACT_SEC_ASSIGN);
+
+	fake.nr_vm = 0;
+	assert_int_equal(nvme_sriov_release_primary(&ctrl), NVME_OK);
+	assert_int_equal(nvme_sriov_release_primary(&ctrl), NVME_E_BUSY);
+	for (unsigned i = 0; i < 5 && ctrl.sriov.step != NVME_SRIOV_DONE; i++)
+		nvme_poll(&ctrl, fake.now);
+	assert_int_equal(ctrl.sriov.primary_status, 0);
+	assert_int_equal(fake.nr_vm, 2);
+	assert_vm(0, NVME_VM_ACT_PRIMARY_FLEX, NVME_VM_RT_VQ, FAKE_CNTLID, 0);
+	assert_vm(1, NVME_VM_ACT_PRIMARY_FLEX, NVME_VM_RT_VI, FAKE_CNTLID, 0);
+	assert_int_equal(ctrl.state, NVME_S_DISABLING); /* the reset that applies it */
+	for (unsigned i = 0; i < 50 && ctrl.state != NVME_S_READY; i++) {
+		nvme_poll(&ctrl, fake.now);
+		fake.now += MS;
+	}
+	assert_int_equal(ctrl.state, NVME_S_READY);
+	assert_int_equal(fake.vqrfap, 0);
+	assert_int_equal(fake.virfap, 0);
+	assert_int_equal(ctrl.resets_in_row, 0);
+	assert_int_equal(io(NVME_OP_READ, 1, 0, 1, &sg, 1), 0);
+
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 2, 2, 1), NVME_OK);
+	assert_int_equal(sriov_run(), NVME_S_READY);
+	assert_true(ctrl.sriov.vf[0].online && ctrl.sriov.vf[1].online);
+
+	/* the controller's refusal: no reset */
+	fake.admin_fail_opc = NVME_ADM_VIRT_MGMT;
+	fake.admin_fail_opc_status = SCT1(NVME_SC_INVALID_CTRL_ID);
+	assert_int_equal(nvme_sriov_release_primary(&ctrl), NVME_OK);
+	nvme_poll(&ctrl, fake.now);
+	assert_int_equal(ctrl.sriov.step, NVME_SRIOV_DONE);
+	assert_int_equal(ctrl.sriov.primary_status, SCT1(NVME_SC_INVALID_CTRL_ID));
+	assert_int_equal(ctrl.state, NVME_S_READY);
+	/* a DW0 other than the 0 asked: refused, no reset */
+	fake.admin_fail_opc = -1;
+	fake.vm_dw0 = 3;
+	assert_int_equal(nvme_sriov_release_primary(&ctrl), NVME_OK);
+	nvme_poll(&ctrl, fake.now);
+	assert_int_equal(ctrl.sriov.primary_status, NVME_E_SHORT);
+	assert_int_equal(ctrl.state, NVME_S_READY);
+	assert_int_equal(nvme_reset(&ctrl, "test"), NVME_OK);
+	assert_int_equal(nvme_reset(&ctrl, "test"), NVME_E_NOT_READY);
+	assert_string_equal(ctrl.why, "test");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1798,6 +1887,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(admin_req_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(sriov_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(admin_req_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(sriov_release_primary, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,7 +26,10 @@
  * Admin requests (SR-IOV virtualization, drivers/nvme_virt.c): once READY, one keel-issued admin
  * command at a time besides bring-up (nvme_admin_submit), from an allow-list of opcodes that
  * cannot break the core's own queues; it uses the Identify page (free once READY) for its data,
- * completes from nvme_poll, and a timeout resets the controller as an I/O timeout does.
+ * completes from nvme_poll, and a timeout resets the controller as an I/O timeout does. On it:
+ * nvme_sriov_release_primary, nvme_sriov_bring_online and nvme_attach_ns. For a VF to come up
+ * with a namespace: release the primary's flexible resources (then the reset), enable the VFs in
+ * the PF's SR-IOV capability (the glue), bring the secondaries online, attach the namespace.
  *
  * Not there yet: more than one I/O queue pair, the Abort command (a timeout resets the
  * controller), SGLs, metadata and protection information (such namespaces are refused), shutdown

@@ -74,6 +74,15 @@ const char *nvme_state_name(enum nvme_state s)
  * longer touch their memory (disabled), or has been given up on. */
 static void fail_slots(struct nvme_ctrl *c)
 {
+	if (c->areq.busy) {
+		nvme_admin_done_fn done = c->areq.done;
+		int st = c->areq.fail_status ? c->areq.fail_status : NVME_E_RESET;
+
+		c->areq.busy = false;
+		c->areq.done = NULL;
+		if (done)
+			done(c->areq.arg, st, 0, NULL);
+	}
 	for (unsigned i = 0; i < NVME_IO_SLOTS; i++) {
 		struct nvme_slot *s = &c->slot[i];
 		nvme_done_fn done = s->done;
@@ -107,6 +116,8 @@ static void ctrl_reset(struct nvme_ctrl *c, uint64_t now, const char *why)
 	for (unsigned i = 0; i < NVME_IO_SLOTS; i++)
 		if (c->slot[i].busy && !c->slot[i].fail_status)
 			c->slot[i].fail_status = NVME_E_RESET;
+	if (c->areq.busy && !c->areq.fail_status)
+		c->areq.fail_status = NVME_E_RESET;
 	c->nr_resets++;
 	c->resets_in_row++;
 	c->why = why;
@@ -210,6 +221,7 @@ static const char *check_id_ctrl(struct nvme_ctrl *c)
 	c->max_xfer = NVME_MAX_XFER;
 	if (mdts != 0 && mdts < 10)
 		c->max_xfer = MIN(NVME_MAX_XFER, NVME_PAGE_SIZE << mdts);
+	c->cntlid = (uint16_t)dma_rd(p, NVME_IDC_CNTLID, 2);
 	c->nn = dma_rd(p, NVME_IDC_NN, 4);
 	c->oncs = (uint16_t)dma_rd(p, NVME_IDC_ONCS, 2);
 	c->vwc = (uint8_t)dma_rd(p, NVME_IDC_VWC, 1);
@@ -695,6 +707,85 @@ static void poll_io(struct nvme_ctrl *c)
 		cq_doorbell(c, &c->io);
 }
 
+int nvme_reset(struct nvme_ctrl *c, const char *why)
+{
+	if (c->state != NVME_S_READY)
+		return NVME_E_NOT_READY;
+	ctrl_reset(c, c->ops->now_ns(c->ops->ctx), why);
+	return NVME_OK;
+}
+
+/* ---- admin requests once READY --------------------------------------------------------------- */
+
+/* Opcodes a keel admin request may carry: none creates, deletes or reconfigures the queues and
+ * features the core relies on. */
+static bool areq_opcode_ok(uint8_t opc)
+{
+	return opc == NVME_ADM_IDENTIFY || opc == NVME_ADM_GET_FEATURES ||
+	       opc == NVME_ADM_NS_ATTACH || opc == NVME_ADM_VIRT_MGMT;
+}
+
+int nvme_admin_submit(struct nvme_ctrl *c, const struct nvme_admin_req *r)
+{
+	struct nvme_sqe e;
+	void *page = pg(c, NVME_PG_IDENT);
+
+	if (c->state != NVME_S_READY)
+		return NVME_E_NOT_READY;
+	if (c->areq.busy || c->admin_busy || sq_full(&c->admin))
+		return NVME_E_BUSY;
+	if (!r->done || !areq_opcode_ok(r->cmd.opc) || r->out_len > sizeof(r->out))
+		return NVME_E_INVAL;
+	e = r->cmd;
+	e.flags = 0; /* not fused, PRPs */
+	e.mptr = 0;
+	e.prp1 = e.prp2 = 0;
+	/* Every request gets the Identify page as PRP1 (bring-up is over, and a reset fails the
+	 * request before bring-up's Identify uses the page again): a command that moves data
+	 * (Identify, or Get Features of some FIDs) must never see PRP1 = 0 and DMA there. */
+	memset(page, 0, NVME_PAGE_SIZE);
+	memcpy(page, r->out, r->out_len);
+	e.prp1 = c->dma[NVME_PG_IDENT].pa;
+	c->admin_cid = (uint16_t)(c->admin_cid + 1);
+	e.cid = c->admin_cid;
+	c->admin_busy = true;
+	c->areq.busy = true;
+	c->areq.fail_status = 0;
+	c->areq.done = r->done;
+	c->areq.arg = r->arg;
+	c->areq.deadline = deadline_after(c->ops->now_ns(c->ops->ctx), NVME_ADMIN_TIMEOUT_NS);
+	c->areq_data = r->has_data;
+	sq_push(c, &c->admin, &e);
+	return NVME_OK;
+}
+
+/* The admin CQ once READY: only the request in flight may complete; anything else is ignored
+ * and counted. At most one pass over the queue per poll. done runs with the request already
+ * off the books, so it may submit the next one. */
+static void poll_areq(struct nvme_ctrl *c)
+{
+	struct nvme_cqe e;
+
+	for (unsigned n = 0; n < c->admin.depth && cq_pop(&c->admin, &e); n++) {
+		nvme_admin_done_fn done = c->areq.done;
+		uint32_t st = NVME_CQE_STATUS(e.status);
+
+		cq_doorbell(c, &c->admin);
+		if (!cqe_sq_ok(&c->admin, &e) || !c->admin_busy || !c->areq.busy ||
+		    c->areq.fail_status || e.cid != c->admin_cid) {
+			c->nr_bad_cqe++;
+			continue;
+		}
+		c->admin.sq_head = e.sqhd;
+		c->admin_busy = false;
+		c->areq.busy = false;
+		c->areq.done = NULL;
+		done(c->areq.arg, (int)st, st ? 0 : e.dw0,
+		     st || !c->areq_data ? NULL : pg(c, NVME_PG_IDENT));
+		return; /* done may have submitted the next: its completion waits for a poll */
+	}
+}
+
 enum nvme_state nvme_poll(struct nvme_ctrl *c, uint64_t now)
 {
 	uint32_t csts;
@@ -705,6 +796,9 @@ enum nvme_state nvme_poll(struct nvme_ctrl *c, uint64_t now)
 	 * trip to the device (an exit to the emulator under QEMU) on every poll of a waiting
 	 * command, so it is read once per NVME_CSTS_PERIOD_NS: a fatal status waits that long. */
 	poll_io(c);
+	poll_areq(c);
+	if (c->state != NVME_S_READY)
+		return c->state;
 	if (now >= c->csts_next) {
 		c->csts_next = now + NVME_CSTS_PERIOD_NS;
 		csts = rd32(c, NVME_REG_CSTS);
@@ -727,7 +821,14 @@ enum nvme_state nvme_poll(struct nvme_ctrl *c, uint64_t now)
 			expired = true;
 		}
 	}
-	if (expired)
+	if (expired) {
 		ctrl_reset(c, now, "I/O command timed out");
+		return c->state;
+	}
+	if (c->areq.busy && !c->areq.fail_status && now >= c->areq.deadline) {
+		c->areq.fail_status = NVME_E_TIMEOUT;
+		c->nr_timeouts++;
+		ctrl_reset(c, now, "admin command timed out");
+	}
 	return c->state;
 }

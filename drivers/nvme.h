@@ -23,6 +23,14 @@
  * at HOST_DEVICE_VECTOR, arch/x86/apic.h). Either way completions are found by nvme_poll: an
  * interrupt only wakes a CPU that sleeps in HLT, or makes a running guest exit, so it polls sooner.
  *
+ * Admin requests (SR-IOV virtualization, drivers/nvme_virt.c): once READY, one keel-issued admin
+ * command at a time besides bring-up (nvme_admin_submit), from an allow-list of opcodes that
+ * cannot break the core's own queues; it uses the Identify page (free once READY) for its data,
+ * completes from nvme_poll, and a timeout resets the controller as an I/O timeout does. On it:
+ * nvme_sriov_release_primary, nvme_sriov_bring_online and nvme_attach_ns. For a VF to come up
+ * with a namespace: release the primary's flexible resources (then the reset), enable the VFs in
+ * the PF's SR-IOV capability (the glue), bring the secondaries online, attach the namespace.
+ *
  * Not there yet: more than one I/O queue pair, the Abort command (a timeout resets the
  * controller), SGLs, metadata and protection information (such namespaces are refused), shutdown
  * notification (CC.SHN), and the glue in keel that finds the function (drivers/pci_host.h),
@@ -88,6 +96,9 @@ enum nvme_err {
 	NVME_E_NO_NS = -7,     /* no usable namespace of that NSID */
 	NVME_E_TIMEOUT = -8,   /* completion status: the command took longer than io_timeout_ns */
 	NVME_E_RESET = -9,     /* completion status: the controller was reset under the command */
+	NVME_E_NO_CTRL = -10,  /* SR-IOV: no (acceptable) secondary controller for that VF */
+	NVME_E_SHORT = -11,    /* SR-IOV: the controller allocated other than the resources asked */
+	NVME_E_BAD_DATA = -12, /* the controller's data was refused (nvme_parse_*) */
 };
 
 enum nvme_state {
@@ -124,6 +135,86 @@ struct nvme_sg {
 };
 
 typedef void (*nvme_done_fn)(void *arg, int status);
+
+/* An admin request's end: status as nvme_done_fn's; dw0 the completion's DW0 (0 unless status
+ * is 0); data the request's 4 KiB page as the controller left it (NULL unless status is 0 and the
+ * request has_data): hostile, valid only during the call, read it with nvme_parse_*. */
+typedef void (*nvme_admin_done_fn)(void *arg, int status, uint32_t dw0, const void *data);
+
+/* One admin command keel issues once the controller is READY (nvme_cmd_* build them). */
+struct nvme_admin_req {
+	struct nvme_sqe cmd; /* opcode, NSID, CDW10-15; the driver sets CID, flags, MPTR and PRPs */
+	bool has_data;	     /* done gets the page back (PRP1 is the driver's page in any case) */
+	uint8_t out[64];     /* copied to the page's start before submission, the rest zeroed */
+	unsigned out_len;    /* bytes of out used, <= sizeof(out) */
+	nvme_admin_done_fn done;
+	void *arg;
+};
+
+/* The admin request in flight (one at most). */
+struct nvme_areq {
+	bool busy;	 /* submitted; done not yet called */
+	int fail_status; /* set when it is failed before it completes (timeout, reset) */
+	uint64_t deadline;
+	nvme_admin_done_fn done;
+	void *arg;
+};
+
+/* Primary Controller Capabilities (Identify CNS 14h), checked by nvme_parse_primary_caps. */
+struct nvme_primary_caps {
+	uint16_t cntlid, portid;
+	uint8_t crt; /* NVME_CRT_VQ | NVME_CRT_VI */
+	uint32_t vqfrt, vqrfa;
+	uint16_t vqrfap, vqprt, vqfrsm, vqgran;
+	uint32_t vifrt, virfa;
+	uint16_t virfap, viprt, vifrsm, vigran;
+};
+
+/* One Secondary Controller Entry (Identify CNS 15h), checked. */
+struct nvme_sec_ctrl {
+	uint16_t scid, pcid, vfn, nvq, nvi;
+	bool online; /* SCS bit 0 */
+};
+
+struct nvme_sec_list {
+	unsigned nr;
+	struct nvme_sec_ctrl e[NVME_SCL_MAX];
+	unsigned
+		nr_dropped; /* entries refused: SCID 0 or reserved, another PCID, VFN out of range */
+	bool more;	    /* the page was full: entries above the last SCID may follow */
+};
+
+/* The SR-IOV bring-up (nvme_sriov_bring_online): per VF, the secondary controller found and how
+ * its sequence ended. */
+#define NVME_MAX_VFS 16
+
+struct nvme_vf_result {
+	uint16_t scid;	    /* 0: none found */
+	bool online;	    /* the whole sequence succeeded */
+	int status;	    /* 0, a device status (SCT << 8 | SC) or a negative enum nvme_err */
+	uint8_t failed_act; /* the Virtualization Management action that failed, or 0 */
+};
+
+enum nvme_sriov_step {
+	NVME_SRIOV_IDLE,
+	NVME_SRIOV_PRI_VQ, /* nvme_sriov_release_primary: primary flexible allocation, VQ 0 */
+	NVME_SRIOV_PRI_VI, /* then VI 0, then the controller is reset */
+	NVME_SRIOV_LIST,   /* Identify Secondary Controller List */
+	NVME_SRIOV_OFFLINE,
+	NVME_SRIOV_ASSIGN_VQ,
+	NVME_SRIOV_ASSIGN_VI,
+	NVME_SRIOV_ONLINE,
+	NVME_SRIOV_DONE, /* results in vf[] */
+};
+
+struct nvme_sriov {
+	enum nvme_sriov_step step;
+	unsigned nr_vfs, cur; /* cur: index into vf[] of the VF being worked on */
+	uint16_t vq, vi;
+	int list_status;    /* of the Identify (or NVME_E_BAD_DATA for a refused list) */
+	int primary_status; /* of nvme_sriov_release_primary's commands */
+	struct nvme_vf_result vf[NVME_MAX_VFS];
+};
 
 struct nvme_ns {
 	uint32_t nsid;
@@ -164,6 +255,7 @@ struct nvme_ctrl {
 	const char *why;   /* why it failed or was last reset */
 
 	/* from CAP and Identify, checked */
+	uint16_t cntlid; /* Identify CNTLID: this (primary) controller's id */
 	uint64_t cap;
 	uint32_t vs;
 	uint32_t dstrd;
@@ -190,6 +282,11 @@ struct nvme_ctrl {
 	unsigned nr_nsids, ns_next;
 	struct nvme_ns ns[NVME_MAX_NS];
 	unsigned nr_ns;
+
+	struct nvme_areq areq;
+	bool areq_data; /* the request in flight has a data page */
+	struct nvme_sriov sriov;
+	struct nvme_sec_list sec; /* the last secondary list nvme_sriov_bring_online read */
 
 	struct nvme_slot slot[NVME_IO_SLOTS];
 	unsigned nr_busy;
@@ -229,6 +326,62 @@ enum nvme_state nvme_poll(struct nvme_ctrl *c, uint64_t now);
  * not nvme_poll. Returns NVME_OK or a negative enum nvme_err (then done never runs). */
 int nvme_submit(struct nvme_ctrl *c, uint32_t nsid, enum nvme_op op, uint64_t lba, uint32_t nblocks,
 		const struct nvme_sg *sg, unsigned nr_sg, nvme_done_fn done, void *arg);
+
+/* Issues r (copied) on the admin queue; r->done(r->arg, ...) runs once from a later nvme_poll,
+ * whatever happens: the controller's status, or NVME_E_TIMEOUT (it took longer than
+ * NVME_ADMIN_TIMEOUT_NS: the controller is reset) or NVME_E_RESET, both only once the controller
+ * is disabled. done may call nvme_admin_submit. Returns NVME_OK, NVME_E_NOT_READY (not READY),
+ * NVME_E_BUSY (a request is in flight) or NVME_E_INVAL (an opcode off the allow-list: Identify,
+ * Get Features, Namespace Attachment, Virtualization Management; out_len too large; no done). */
+int nvme_admin_submit(struct nvme_ctrl *c, const struct nvme_admin_req *r);
+
+/* Builders: each zeroes r and fills its command (done and arg are the caller's to set). */
+void nvme_cmd_identify_primary(struct nvme_admin_req *r);
+void nvme_cmd_identify_secondary_list(struct nvme_admin_req *r, uint16_t first_cntid);
+void nvme_cmd_virt_mgmt(struct nvme_admin_req *r, uint8_t act, uint8_t rt, uint16_t cntlid,
+			uint16_t nr);
+/* Namespace Attachment of nsid to (sel NVME_NSA_ATTACH) or from (NVME_NSA_DETACH) one controller */
+void nvme_cmd_ns_attach(struct nvme_admin_req *r, uint8_t sel, uint32_t nsid, uint16_t cntlid);
+
+/* Parsers of the controller's pages. Return NVME_OK or NVME_E_BAD_DATA (then out is not to be
+ * used). Primary caps: CRT's reserved bits, resources assigned or allocated beyond the total,
+ * a per-secondary maximum above the total, a CNTLID other than expect_cntlid are refused.
+ * Secondary list: at most NVME_SCL_MAX entries whatever NUMID says; an entry with SCID 0 or
+ * reserved (above NVME_CNTLID_MAX) or equal to pcid, another PCID, or VFN 0 or above max_vfn is
+ * dropped (counted); a SCID or VFN listed twice refuses the whole list. */
+int nvme_parse_primary_caps(const void *page, uint16_t expect_cntlid,
+			    struct nvme_primary_caps *out);
+int nvme_parse_secondary_list(const void *page, uint16_t pcid, uint16_t max_vfn,
+			      struct nvme_sec_list *out);
+
+/* Gives the primary's flexible resources back to the pool the secondaries draw from: Virtualization
+ * Management primary flexible allocation of 0 VQ, then 0 VI (5.22; 8.5.1, 8.5.2), then a reset of
+ * the controller, since such an allocation takes effect at the next reset (I/O in flight fails as
+ * reset; bring-up runs again). QEMU 7.2 starts with every flexible resource allocated to the
+ * primary (VQRFAP = VQFRT, VIRFAP = VIFRT), so no secondary can be assigned any until this has
+ * run. Advanced by nvme_poll; sriov.step reaches NVME_SRIOV_DONE with sriov.primary_status (the
+ * reset follows only a success). Returns as nvme_admin_submit does. */
+int nvme_sriov_release_primary(struct nvme_ctrl *c);
+
+/* Resets a READY controller now (CC.EN = 0): what is outstanding fails as NVME_E_RESET once it is
+ * disabled, and bring-up runs again from the next nvme_poll. Returns NVME_E_NOT_READY otherwise. */
+int nvme_reset(struct nvme_ctrl *c, const char *why);
+
+/* Brings the secondary controllers of VFs 1..nr_vfs online, each with vq queue resources (>= 2:
+ * its admin queue and one I/O queue pair) and vi interrupt resources (>= 1), as a sequence of
+ * admin requests advanced by nvme_poll: Identify Secondary Controller List, then per VF
+ * Virtualization Management offline, assign VQ, assign VI, online. A VF whose step fails keeps
+ * its status in sriov.vf[] and the sequence goes on with the next; a timeout or reset ends it
+ * (the VFs not done get that status). The VFs must be enabled in the PF's SR-IOV capability
+ * first (the glue's job): a controller may refuse to bring the secondary of an absent VF online.
+ * Returns NVME_OK (then sriov.step reaches NVME_SRIOV_DONE), NVME_E_NOT_READY, NVME_E_BUSY or
+ * NVME_E_INVAL (nr_vfs 0 or above NVME_MAX_VFS, vq < 2, vi < 1). */
+int nvme_sriov_bring_online(struct nvme_ctrl *c, unsigned nr_vfs, uint16_t vq, uint16_t vi);
+
+/* Attaches namespace nsid to controller cntlid (a secondary once online, say); done as for
+ * nvme_admin_submit, returns as it does. */
+int nvme_attach_ns(struct nvme_ctrl *c, uint32_t nsid, uint16_t cntlid, nvme_admin_done_fn done,
+		   void *arg);
 
 /* The usable namespace of that NSID, or NULL. */
 const struct nvme_ns *nvme_ns_get(const struct nvme_ctrl *c, uint32_t nsid);

@@ -106,6 +106,16 @@ _Static_assert(sizeof(struct nvme_cqe) == 1u << NVME_CQE_SHIFT, "CQ entry is 16 
 #define NVME_SC_ABORTED_BY_REQUEST 0x07
 #define NVME_SC_INVALID_NS 0x0B
 #define NVME_SC_LBA_RANGE 0x80
+/* Command specific status codes (SCT 1) of Namespace Attachment and Virtualization Management
+ * (4.6.1.2.2) */
+#define NVME_SC_NS_ALREADY_ATTACHED 0x18
+#define NVME_SC_NS_IS_PRIVATE 0x19
+#define NVME_SC_NS_NOT_ATTACHED 0x1A
+#define NVME_SC_CTRL_LIST_INVALID 0x1C
+#define NVME_SC_INVALID_CTRL_ID 0x1F
+#define NVME_SC_INVALID_SEC_CTRL_STATE 0x20
+#define NVME_SC_INVALID_NR_RESOURCES 0x21
+#define NVME_SC_INVALID_RESOURCE_ID 0x22
 
 /* ---- Admin commands (5) ---------------------------------------------------------- */
 #define NVME_ADM_DELETE_SQ 0x00	   /* 5.6 */
@@ -116,6 +126,8 @@ _Static_assert(sizeof(struct nvme_cqe) == 1u << NVME_CQE_SHIFT, "CQ entry is 16 
 #define NVME_ADM_ABORT 0x08	   /* 5.1: CDW10 CID 31:16, SQID 15:0 */
 #define NVME_ADM_SET_FEATURES 0x09 /* 5.21 */
 #define NVME_ADM_GET_FEATURES 0x0A
+#define NVME_ADM_NS_ATTACH 0x15 /* 5.19: Namespace Attachment */
+#define NVME_ADM_VIRT_MGMT 0x1C /* 5.22: Virtualization Management */
 
 /* Create I/O CQ (5.3): CDW10 QSIZE 31:16 (0's based) | QID 15:0; CDW11 IV 31:16, IEN bit 1, PC
  * bit 0. Create I/O SQ (5.4): CDW10 likewise; CDW11 CQID 31:16, QPRIO 2:1, PC bit 0. */
@@ -127,10 +139,16 @@ _Static_assert(sizeof(struct nvme_cqe) == 1u << NVME_CQE_SHIFT, "CQ entry is 16 
 #define NVME_SQ_CQID(cqid) ((uint32_t)(cqid) << 16)
 
 /* Identify (5.15): CDW10 CNS 7:0 */
-#define NVME_CNS_NS 0x00	   /* Identify Namespace of NSID */
-#define NVME_CNS_CTRL 0x01	   /* Identify Controller */
-#define NVME_CNS_ACTIVE_NSIDS 0x02 /* active NSIDs above NSID, increasing, 1024 at most (1.1+) */
+#define NVME_CNS_NS 0x00	     /* Identify Namespace of NSID */
+#define NVME_CNS_CTRL 0x01	     /* Identify Controller */
+#define NVME_CNS_ACTIVE_NSIDS 0x02   /* active NSIDs above NSID, increasing, 1024 at most (1.1+) */
+#define NVME_CNS_PRIMARY_CAPS 0x14   /* Primary Controller Capabilities (5.15.2, 8.5) */
+#define NVME_CNS_SECONDARY_LIST 0x15 /* Secondary Controller List from CNTID on (5.15.2, 8.5) */
+#define NVME_ID_CNTID(id) ((uint32_t)(id) << 16) /* CDW10 CNTID 31:16 */
 #define NVME_NSID_ALL 0xFFFFFFFFu
+/* Controller identifiers FFF0h-FFFFh are reserved (FFFFh: "any" in Connect), 0 is valid for a
+ * primary only in practice; a secondary listed with one of them is refused by keel. */
+#define NVME_CNTLID_MAX 0xFFEFu
 
 /* Set Features (5.21): CDW10 FID 7:0; Number of Queues (5.21.1.7): CDW11 NCQR 31:16 | NSQR 15:0,
  * both 0's based; completion DW0 holds NCQA 31:16 | NSQA 15:0 the same way. */
@@ -166,6 +184,59 @@ _Static_assert(sizeof(struct nvme_cqe) == 1u << NVME_CQE_SHIFT, "CQ entry is 16 
 #define NVME_FLBAS_INDEX(f) ((f)&0xFu)
 #define NVME_LBAF_MS(d) ((d)&0xFFFFu)
 #define NVME_LBAF_LBADS(d) (((d) >> 16) & 0xFFu)
+
+/* Primary Controller Capabilities structure (5.15.2, CNS 14h; 8.5): byte offsets. VQ = flexible
+ * queue resources, VI = flexible interrupt resources (8.5.1, 8.5.2). */
+#define NVME_PCC_CNTLID 0  /* 16 bits: this primary controller's id */
+#define NVME_PCC_PORTID 2  /* 16 bits */
+#define NVME_PCC_CRT 4	   /* controller resource types: bit 0 VQ, bit 1 VI */
+#define NVME_PCC_VQFRT 32  /* 32 bits: VQ flexible resources total */
+#define NVME_PCC_VQRFA 36  /* 32 bits: VQ resources assigned to secondaries */
+#define NVME_PCC_VQRFAP 40 /* 16 bits: VQ flexible resources allocated to the primary */
+#define NVME_PCC_VQPRT 42  /* 16 bits: VQ private resources of the primary */
+#define NVME_PCC_VQFRSM 44 /* 16 bits: VQ flexible resources a secondary may have at most */
+#define NVME_PCC_VQGRAN 46 /* 16 bits: VQ granularity */
+#define NVME_PCC_VIFRT 64  /* then the same seven fields for VI */
+#define NVME_PCC_VIRFA 68
+#define NVME_PCC_VIRFAP 72
+#define NVME_PCC_VIPRT 74
+#define NVME_PCC_VIFRSM 76
+#define NVME_PCC_VIGRAN 78
+#define NVME_CRT_VQ (1u << 0)
+#define NVME_CRT_VI (1u << 1)
+
+/* Secondary Controller List (5.15.2, CNS 15h): byte 0 the number of entries, then 127 entries of
+ * 32 bytes from byte 32 (Secondary Controller Entry: SCID 1:0, PCID 3:2, SCS 4 (bit 0: online),
+ * VFN 9:8 (1-based; 0: not a VF), NVQ 11:10, NVI 13:12). */
+#define NVME_SCL_NUMID 0
+#define NVME_SCL_ENTRY0 32
+#define NVME_SCL_ENTRY_SIZE 32
+#define NVME_SCL_MAX 127 /* (4096 - 32) / 32 */
+#define NVME_SCE_SCID 0
+#define NVME_SCE_PCID 2
+#define NVME_SCE_SCS 4
+#define NVME_SCE_VFN 8
+#define NVME_SCE_NVQ 10
+#define NVME_SCE_NVI 12
+#define NVME_SCS_ONLINE 0x1u
+
+/* Virtualization Management (5.22): CDW10 ACT 3:0, RT 10:8, CNTLID 31:16; CDW11 NR 15:0.
+ * Completion DW0: the number of resources allocated. */
+#define NVME_VM_ACT_PRIMARY_FLEX 0x1 /* primary flexible allocation (at the next reset) */
+#define NVME_VM_ACT_SEC_OFFLINE 0x7
+#define NVME_VM_ACT_SEC_ASSIGN 0x8
+#define NVME_VM_ACT_SEC_ONLINE 0x9
+#define NVME_VM_RT_VQ 0
+#define NVME_VM_RT_VI 1
+#define NVME_VM_CDW10(act, rt, cntlid)                                                             \
+	(((uint32_t)(act)&0xFu) | ((uint32_t)(rt)&0x7u) << 8 | (uint32_t)(cntlid) << 16)
+
+/* Namespace Attachment (5.19): CDW10 SEL 3:0; the data is a Controller List (figure "Controller
+ * List Format"): a 16-bit
+ * number of identifiers, then up to 2047 16-bit controller identifiers, in one 4 KiB page. */
+#define NVME_NSA_ATTACH 0x0
+#define NVME_NSA_DETACH 0x1
+#define NVME_CTRL_LIST_MAX 2047
 
 /* ---- NVM command set (6) --------------------------------------------------------- */
 #define NVME_CMD_FLUSH 0x00 /* 6.8 */

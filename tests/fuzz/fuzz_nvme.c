@@ -9,7 +9,11 @@
  * command's completion is chosen by a byte: posted, posted with an error status, delayed, never
  * posted, posted twice, or preceded by an entry of input garbage. CSTS reads follow CC.EN unless
  * a byte says otherwise (random bits, all ones). When the input ends, the clock runs on in 10 s
- * steps until every command is finished.
+ * steps until every command is finished. A step byte may also start an admin request (the
+ * SR-IOV sequence, the primary giving up its flexible resources, a Namespace Attachment, an
+ * Identify of the primary's capabilities or of the secondary list, or a request with an input
+ * opcode); the Identify pages of CNS 14h/15h are good templates with input bytes over them, like
+ * the others.
  *
  * Checked: no crash or sanitizer report (the driver's DMA pages are separate allocations); every
  * register access inside BAR 0 and every doorbell value inside its queue; every address handed to
@@ -17,7 +21,10 @@
  * driver owns or a page of that command's scatter list, a PRP list or DSM range in the command's
  * own slot page, and the PRP entries exactly those 4.3 makes of the scatter list; every submitted
  * command completed exactly once (success, error or timeout) and none while it was not
- * outstanding. */
+ * outstanding; the same for admin requests, whose data page is what the parsers then check (every
+ * entry they keep within the bounds they promise); every Virtualization Management command names
+ * the secondary of the VF the sequence is at, with the action and amount of its step; the SR-IOV
+ * sequence always ends. */
 #include "drivers/nvme.h"
 #include "lib/kstring.h"
 #include "tests/support/fuzz_input.h"
@@ -50,6 +57,20 @@ struct q {
 	bool live;
 };
 
+struct arec {
+	bool in_flight;
+	unsigned calls;
+	uint8_t kind; /* 0 list, 1 caps, 2 attach, 3 raw */
+	uint16_t max_vfn;
+};
+
+static struct {
+	struct arec recs[MAX_RECS];
+	unsigned nr_recs;
+	bool sriov_started;
+	bool attach_in_flight; /* the request in flight is nvme_attach_ns's (raw ones may be any) */
+} fa;
+
 static struct {
 	uint64_t cap, bar;
 	uint32_t cc, aqa;
@@ -67,6 +88,7 @@ static struct {
 
 static uint8_t *drv_pages[NVME_DMA_PAGES];
 static uint8_t id_ctrl[NVME_PAGE_SIZE], id_ns[NVME_PAGE_SIZE];
+static uint8_t id_pcc[NVME_PAGE_SIZE], id_sec[NVME_PAGE_SIZE];
 static struct nvme_ctrl ctrl;
 
 /* A driver page by its physical address, or abort: the driver handed the controller an address
@@ -117,8 +139,14 @@ static void identify(const struct nvme_sqe *c)
 		memset(p, 0, NVME_PAGE_SIZE);
 		p[0] = 1;
 		p[4] = 2;
+	} else if (cns == NVME_CNS_PRIMARY_CAPS) {
+		memcpy(p, id_pcc, NVME_PAGE_SIZE);
+	} else if (cns == NVME_CNS_SECONDARY_LIST) {
+		memcpy(p, id_sec, NVME_PAGE_SIZE);
+	} else if (ctrl.state != NVME_S_READY) {
+		abort(); /* bring-up asks for nothing else */
 	} else {
-		abort();
+		memset(p, 0, NVME_PAGE_SIZE); /* an admin request's own CNS */
 	}
 	for (unsigned n = u8() % 8; n; n--) {
 		unsigned off = (unsigned)un(2) % NVME_PAGE_SIZE;
@@ -190,6 +218,55 @@ static void check_io(const struct nvme_sqe *c)
 	}
 }
 
+/* A keel admin request as the controller sees it: data in the Identify page; a Virtualization
+ * Management of the SR-IOV sequence names the secondary its current VF was found to have. */
+static void check_admin(const struct nvme_sqe *c)
+{
+	static const uint8_t act_of[] = {
+		[NVME_SRIOV_OFFLINE] = NVME_VM_ACT_SEC_OFFLINE,
+		[NVME_SRIOV_ASSIGN_VQ] = NVME_VM_ACT_SEC_ASSIGN,
+		[NVME_SRIOV_ASSIGN_VI] = NVME_VM_ACT_SEC_ASSIGN,
+		[NVME_SRIOV_ONLINE] = NVME_VM_ACT_SEC_ONLINE,
+	};
+	const struct nvme_sriov *s = &ctrl.sriov;
+
+	if (c->opc == NVME_ADM_NS_ATTACH && fa.attach_in_flight) {
+		const uint8_t *p = drv_page(c->prp1);
+
+		if (c->prp1 != DRV_BASE + NVME_PG_IDENT * NVME_PAGE_SIZE || p[0] != 1 ||
+		    p[1] != 0 || c->nsid == 0 || c->nsid == NVME_NSID_ALL)
+			abort();
+	} else if (c->opc == NVME_ADM_VIRT_MGMT &&
+		   (s->step == NVME_SRIOV_PRI_VQ || s->step == NVME_SRIOV_PRI_VI)) {
+		/* the primary's flexible allocation: 0 of the step's type, for itself */
+		if (c->cdw10 != NVME_VM_CDW10(NVME_VM_ACT_PRIMARY_FLEX,
+					      s->step == NVME_SRIOV_PRI_VI ? NVME_VM_RT_VI
+									   : NVME_VM_RT_VQ,
+					      ctrl.cntlid) ||
+		    (c->cdw11 & 0xFFFF) != 0)
+			abort();
+	} else if (c->opc == NVME_ADM_VIRT_MGMT && s->step >= NVME_SRIOV_OFFLINE &&
+		   s->step <= NVME_SRIOV_ONLINE) {
+		/* the sequence's: no other request can be in flight while it runs */
+		unsigned act = c->cdw10 & 0xF, rt = (c->cdw10 >> 8) & 7, id = c->cdw10 >> 16;
+		unsigned nr = c->cdw11 & 0xFFFF;
+
+		if (s->cur >= s->nr_vfs || id == 0 || id != s->vf[s->cur].scid ||
+		    act != act_of[s->step])
+			abort();
+		if (s->step == NVME_SRIOV_ASSIGN_VQ && (rt != NVME_VM_RT_VQ || nr != s->vq))
+			abort();
+		if (s->step == NVME_SRIOV_ASSIGN_VI && (rt != NVME_VM_RT_VI || nr != s->vi))
+			abort();
+	} else if (c->opc == NVME_ADM_CREATE_SQ || c->opc == NVME_ADM_CREATE_CQ ||
+		   c->opc == NVME_ADM_IDENTIFY || c->opc == NVME_ADM_SET_FEATURES) {
+		return;
+	} else if (c->opc != NVME_ADM_GET_FEATURES && c->opc != NVME_ADM_VIRT_MGMT &&
+		   c->opc != NVME_ADM_NS_ATTACH) {
+		abort(); /* off the allow-list */
+	}
+}
+
 /* Executes what the driver queued on qid and answers as the input says. */
 static void run_sq(unsigned qid)
 {
@@ -204,6 +281,7 @@ static void run_sq(unsigned qid)
 
 		q->head = (uint16_t)((q->head + 1) % q->size);
 		if (qid == 0) {
+			check_admin(c);
 			if (c->opc == NVME_ADM_IDENTIFY) {
 				identify(c);
 			} else if (c->opc == NVME_ADM_CREATE_CQ || c->opc == NVME_ADM_CREATE_SQ) {
@@ -222,6 +300,8 @@ static void run_sq(unsigned qid)
 		} else {
 			check_io(c);
 		}
+		if (qid == 0 && c->opc == NVME_ADM_VIRT_MGMT)
+			dw0 = c->cdw11 & 0xFFFF; /* allocated as asked, unless the input says */
 		a = u8();
 		if (a & 0x80)
 			sc = (uint16_t)un(2);
@@ -367,6 +447,100 @@ static void done(void *arg, int status)
 	r->in_flight = false;
 }
 
+/* An admin request's end: once, and the data page kept within what the parsers promise. */
+static void admin_done(void *arg, int status, uint32_t dw0, const void *data)
+{
+	static struct nvme_sec_list l;
+	struct arec *r = arg;
+	struct nvme_primary_caps pc;
+
+	(void)dw0;
+	if (!r->in_flight || r->calls || (data && status))
+		abort();
+	r->calls++;
+	r->in_flight = false;
+	fa.attach_in_flight = false;
+	if (!data)
+		return;
+	if (r->kind == 1 && nvme_parse_primary_caps(data, ctrl.cntlid, &pc) == NVME_OK) {
+		if ((uint64_t)pc.vqrfa + pc.vqrfap > pc.vqfrt || pc.vifrsm > pc.vifrt ||
+		    pc.cntlid != ctrl.cntlid)
+			abort();
+	} else if (r->kind == 0 &&
+		   nvme_parse_secondary_list(data, ctrl.cntlid, r->max_vfn, &l) == NVME_OK) {
+		if (l.nr > NVME_SCL_MAX)
+			abort();
+		for (unsigned i = 0; i < l.nr; i++) {
+			if (l.e[i].scid == 0 || l.e[i].scid > NVME_CNTLID_MAX ||
+			    l.e[i].scid == ctrl.cntlid || l.e[i].pcid != ctrl.cntlid ||
+			    l.e[i].vfn == 0 || l.e[i].vfn > r->max_vfn)
+				abort();
+			for (unsigned j = 0; j < i; j++)
+				if (l.e[j].scid == l.e[i].scid || l.e[j].vfn == l.e[i].vfn)
+					abort();
+		}
+	}
+}
+
+/* An admin request from the input. */
+static void admin_submit(void)
+{
+	unsigned k = u8();
+	struct nvme_admin_req q;
+	struct arec *r;
+	int rc;
+
+	if (k % 6 == 0) {
+		unsigned nr = u8() % (NVME_MAX_VFS + 2);
+		uint16_t vq = (uint16_t)(u8() % 6), vi = (uint16_t)(u8() % 3);
+
+		rc = nvme_sriov_bring_online(&ctrl, nr, vq, vi);
+		if (rc == NVME_OK)
+			fa.sriov_started = true;
+		else if (rc >= 0)
+			abort();
+		return;
+	}
+	if (k % 6 == 1) {
+		rc = nvme_sriov_release_primary(&ctrl);
+		if (rc == NVME_OK)
+			fa.sriov_started = true;
+		else if (rc >= 0)
+			abort();
+		return;
+	}
+	if (fa.nr_recs == MAX_RECS)
+		return;
+	r = &fa.recs[fa.nr_recs];
+	memset(r, 0, sizeof(*r));
+	r->kind = (uint8_t)(k % 6 - 2);
+	r->in_flight = true;
+	if (r->kind == 2) {
+		rc = nvme_attach_ns(&ctrl, (uint32_t)un(4) % 4, (uint16_t)un(2), admin_done, r);
+	} else {
+		if (r->kind == 0) {
+			r->max_vfn = (uint16_t)un(2);
+			nvme_cmd_identify_secondary_list(&q, (uint16_t)un(2));
+		} else if (r->kind == 1) {
+			nvme_cmd_identify_primary(&q);
+		} else {
+			nvme_cmd_virt_mgmt(&q, u8(), u8(), (uint16_t)un(2), (uint16_t)un(2));
+			q.cmd.opc = u8(); /* mostly off the allow-list */
+			q.out_len = u8();
+		}
+		q.done = admin_done;
+		q.arg = r;
+		rc = nvme_admin_submit(&ctrl, &q);
+	}
+	if (rc != NVME_OK) {
+		if (rc >= 0 || r->calls)
+			abort();
+		return;
+	}
+	fa.attach_in_flight = r->kind == 2;
+	fa.nr_recs++;
+}
+
 /* A command from the input; the scatter list is either made up or good for the block count. */
 static void submit(void)
 {
@@ -441,6 +615,24 @@ static void make_templates(void)
 	id_ns[NVME_IDN_FLBAS] = 0;
 	id_ns[NVME_IDN_LBAF + 2] = 9;
 	id_ns[NVME_IDN_LBAF + 6] = 12;
+	id_ctrl[NVME_IDC_CNTLID] = 1;
+	/* the primary (CNTLID 1) of four VFs with secondaries 2-5: 4 VQ, 2 VI each at most */
+	memset(id_pcc, 0, sizeof(id_pcc));
+	id_pcc[NVME_PCC_CNTLID] = 1;
+	id_pcc[NVME_PCC_CRT] = NVME_CRT_VQ | NVME_CRT_VI;
+	id_pcc[NVME_PCC_VQFRT] = 16;
+	id_pcc[NVME_PCC_VQFRSM] = 4;
+	id_pcc[NVME_PCC_VIFRT] = 8;
+	id_pcc[NVME_PCC_VIFRSM] = 2;
+	memset(id_sec, 0, sizeof(id_sec));
+	id_sec[NVME_SCL_NUMID] = 4;
+	for (unsigned i = 0; i < 4; i++) {
+		uint8_t *e = id_sec + NVME_SCL_ENTRY0 + i * NVME_SCL_ENTRY_SIZE;
+
+		e[NVME_SCE_SCID] = (uint8_t)(2 + i);
+		e[NVME_SCE_PCID] = 1;
+		e[NVME_SCE_VFN] = (uint8_t)(1 + i);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -456,6 +648,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		make_templates();
 	}
 	memset(&fz, 0, sizeof(fz));
+	memset(&fa, 0, sizeof(fa));
 	fuzz_input_start(data, size);
 	mode = u8();
 	fz.bar = 0x2000ull << ((mode >> 1) & 3);
@@ -477,6 +670,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz.now += (s & 7) == 7 ? un(4) : dt[s & 7];
 		if (s & 0x08)
 			submit();
+		if ((s & 0x30) == 0x30)
+			admin_submit();
 		controller_step();
 		nvme_poll(&ctrl, fz.now);
 	}
@@ -490,6 +685,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (fz.recs[i].calls != 1)
 			abort();
 	if (ctrl.nr_busy != 0 || ctrl.nr_ns > NVME_MAX_NS)
+		abort();
+	for (unsigned i = 0; i < fa.nr_recs; i++)
+		if (fa.recs[i].calls != 1)
+			abort();
+	if (ctrl.areq.busy ||
+	    (fa.sriov_started && ctrl.sriov.step != NVME_SRIOV_DONE && ctrl.state != NVME_S_FAILED))
 		abort();
 	if (strlen(ctrl.serial) > NVME_IDC_SN_LEN || strlen(ctrl.model) > NVME_IDC_MN_LEN)
 		abort();

@@ -25,6 +25,9 @@
 	((uint64_t)63 /* MQES */ | NVME_CAP_CQR | (uint64_t)4 << 24 /* TO: 2 s */ |                \
 	 (uint64_t)NVME_CAP_CSS_NVM << 37 | (uint64_t)4 << 52 /* MPSMAX 64 KiB */)
 #define MS 1000000ull
+#define FAKE_CNTLID 1 /* the primary's; its secondaries are 2.. (VF 1..) */
+#define FAKE_SECS 3
+#define SCT1(sc) (0x100 | (sc)) /* a command specific status */
 
 static uint8_t mem[MEM_PAGES][NVME_PAGE_SIZE] __attribute__((aligned(4096)));
 
@@ -67,6 +70,24 @@ static struct {
 	bool msix;	/* MSI-X is on: a CQ may have interrupts on vector 0 (the only one) */
 	unsigned create_cqs;
 	uint32_t create_cq_cdw11; /* of the last Create I/O CQ */
+
+	/* SR-IOV, kept as QEMU 7.2 keeps it: secondary i has SCID 2 + i and VFN i + 1 */
+	struct {
+		uint16_t scid, vfn, nvq, nvi;
+		bool online;
+	} sec[FAKE_SECS];
+	unsigned vfs_enabled;		   /* a secondary of a VF not enabled cannot go online */
+	uint16_t vqfrsm, vifrsm;	   /* most a secondary may be assigned */
+	uint16_t vqfrt, vifrt;		   /* flexible resources in all */
+	uint16_t vqrfap, virfap;	   /* those allocated to the primary */
+	uint16_t next_vqrfap, next_virfap; /* what a reset makes them */
+	int vm_dw0;			   /* >= 0: the DW0 of every assignment, instead of NR */
+	bool sec_raw;			   /* CNS 15h returns sec_page as it is */
+	uint8_t sec_page[NVME_PAGE_SIZE];
+	uint8_t pcc_page[NVME_PAGE_SIZE];
+	uint32_t vm_cdw10[64], vm_cdw11[64]; /* each Virtualization Management, in order */
+	unsigned nr_vm, nr_sec_list;
+	uint16_t attached[FAKE_NS + 1]; /* the controller a namespace is attached to, or 0 */
 } fake;
 
 /* bring_up sets ctrl.io_irq to this between nvme_init and the first poll, as the glue does */
@@ -180,6 +201,126 @@ static bool walk_prps(const struct nvme_sqe *c, uint64_t bytes, uint8_t *disk, b
 	return true;
 }
 
+static void put16(uint8_t *p, unsigned off, uint16_t v);
+static void put32(uint8_t *p, unsigned off, uint32_t v);
+
+/* Secondary Controller List from CNTID on (CNS 15h), as QEMU 7.2 builds it. */
+static void fake_sec_list(uint8_t *p, uint16_t cntid)
+{
+	unsigned n = 0;
+
+	fake.nr_sec_list++;
+	memset(p, 0, NVME_PAGE_SIZE);
+	if (fake.sec_raw) {
+		memcpy(p, fake.sec_page, NVME_PAGE_SIZE);
+		return;
+	}
+	for (unsigned i = 0; i < FAKE_SECS; i++) {
+		uint8_t *e = p + NVME_SCL_ENTRY0 + n * NVME_SCL_ENTRY_SIZE;
+
+		if (fake.sec[i].scid < cntid)
+			continue;
+		put16(e, NVME_SCE_SCID, fake.sec[i].scid);
+		put16(e, NVME_SCE_PCID, FAKE_CNTLID);
+		e[NVME_SCE_SCS] = fake.sec[i].online;
+		put16(e, NVME_SCE_VFN, fake.sec[i].vfn);
+		put16(e, NVME_SCE_NVQ, fake.sec[i].nvq);
+		put16(e, NVME_SCE_NVI, fake.sec[i].nvi);
+		n++;
+	}
+	p[NVME_SCL_NUMID] = (uint8_t)n;
+}
+
+/* Virtualization Management (5.22) with QEMU 7.2's rules: resources only while offline, within
+ * VQFRSM/VIFRSM; offline takes them back; online needs 2 VQ, 1 VI and the VF enabled. */
+static uint16_t fake_virt_mgmt(const struct nvme_sqe *c, uint32_t *dw0)
+{
+	unsigned act = c->cdw10 & 0xF, rt = (c->cdw10 >> 8) & 7, id = c->cdw10 >> 16;
+	uint16_t nr = (uint16_t)c->cdw11;
+
+	if (fake.nr_vm < 64) {
+		fake.vm_cdw10[fake.nr_vm] = c->cdw10;
+		fake.vm_cdw11[fake.nr_vm] = c->cdw11;
+	}
+	fake.nr_vm++;
+	if (c->prp1 != pa_of(NVME_PG_IDENT))
+		fake.bad++; /* every keel admin request has the driver's page, data or not */
+	unsigned total = rt ? fake.vifrt : fake.vqfrt, prim = rt ? fake.virfap : fake.vqrfap,
+		 sec = 0;
+
+	for (unsigned i = 0; i < FAKE_SECS; i++)
+		sec += rt ? fake.sec[i].nvi : fake.sec[i].nvq;
+	if (act == NVME_VM_ACT_PRIMARY_FLEX) {
+		/* QEMU 7.2: applied at the primary's next reset */
+		if (id != FAKE_CNTLID || rt > 1)
+			return SCT1(NVME_SC_INVALID_CTRL_ID);
+		if (nr > total)
+			return SCT1(NVME_SC_INVALID_NR_RESOURCES);
+		if (nr > total - sec)
+			return SCT1(NVME_SC_INVALID_RESOURCE_ID);
+		if (rt)
+			fake.next_virfap = nr;
+		else
+			fake.next_vqrfap = nr;
+		*dw0 = fake.vm_dw0 >= 0 ? (uint32_t)fake.vm_dw0 : nr;
+		return 0;
+	}
+	if (id < 2 || id >= 2 + FAKE_SECS || rt > 1)
+		return SCT1(NVME_SC_INVALID_CTRL_ID);
+	typeof(&fake.sec[0]) s = &fake.sec[id - 2];
+	switch (act) {
+	case NVME_VM_ACT_SEC_OFFLINE:
+		s->online = false;
+		s->nvq = s->nvi = 0;
+		return 0;
+	case NVME_VM_ACT_SEC_ASSIGN:
+		if (s->online)
+			return SCT1(NVME_SC_INVALID_SEC_CTRL_STATE);
+		if (nr > (rt ? fake.vifrsm : fake.vqfrsm))
+			return SCT1(NVME_SC_INVALID_NR_RESOURCES);
+		if ((int)nr - (rt ? s->nvi : s->nvq) > (int)(total - prim - sec))
+			return SCT1(NVME_SC_INVALID_RESOURCE_ID); /* the pool is empty */
+		if (rt)
+			s->nvi = nr;
+		else
+			s->nvq = nr;
+		*dw0 = fake.vm_dw0 >= 0 ? (uint32_t)fake.vm_dw0 : nr;
+		return 0;
+	case NVME_VM_ACT_SEC_ONLINE:
+		if (s->nvi < 1 || s->nvq < 2 || s->vfn > fake.vfs_enabled)
+			return SCT1(NVME_SC_INVALID_SEC_CTRL_STATE);
+		s->online = true;
+		return 0;
+	default:
+		return NVME_SC_INVALID_FIELD;
+	}
+}
+
+/* Namespace Attachment (5.19): one controller list in PRP1's page. */
+static uint16_t fake_ns_attach(const struct nvme_sqe *c)
+{
+	const uint8_t *p = dma(c->prp1, NVME_PAGE_SIZE);
+	uint16_t numid, id;
+
+	if (!p || c->prp1 % NVME_PAGE_SIZE)
+		return NVME_SC_DATA_XFER_ERROR;
+	if (c->nsid == 0 || c->nsid > FAKE_NS)
+		return NVME_SC_INVALID_NS;
+	if ((c->cdw10 & 0xF) != NVME_NSA_ATTACH)
+		return NVME_SC_INVALID_FIELD;
+	memcpy(&numid, p, 2);
+	memcpy(&id, p + 2, 2);
+	if (numid != 1 || id < 2 || id >= 2 + FAKE_SECS || fake.sec[id - 2].vfn > fake.vfs_enabled)
+		return SCT1(NVME_SC_CTRL_LIST_INVALID);
+	for (unsigned i = 4; i < NVME_PAGE_SIZE; i++)
+		if (p[i])
+			fake.bad++; /* the rest of the list page is 0 */
+	if (fake.attached[c->nsid])
+		return SCT1(NVME_SC_NS_ALREADY_ATTACHED);
+	fake.attached[c->nsid] = id;
+	return 0;
+}
+
 static uint16_t do_admin(const struct nvme_sqe *c, uint32_t *dw0)
 {
 	uint8_t *p;
@@ -203,6 +344,10 @@ static uint16_t do_admin(const struct nvme_sqe *c, uint32_t *dw0)
 			fake.ns_list_cmds++;
 			memset(p, 0, NVME_PAGE_SIZE);
 			memcpy(p, fake.ns_list, sizeof(fake.ns_list));
+		} else if ((c->cdw10 & 0xFF) == NVME_CNS_PRIMARY_CAPS) {
+			memcpy(p, fake.pcc_page, NVME_PAGE_SIZE);
+		} else if ((c->cdw10 & 0xFF) == NVME_CNS_SECONDARY_LIST) {
+			fake_sec_list(p, (uint16_t)(c->cdw10 >> 16));
 		} else {
 			return NVME_SC_INVALID_FIELD;
 		}
@@ -234,6 +379,10 @@ static uint16_t do_admin(const struct nvme_sqe *c, uint32_t *dw0)
 		fake.sq[1] = (struct fake_sq){ c->prp1, size, 0, 0, true };
 		return 0;
 	}
+	case NVME_ADM_VIRT_MGMT:
+		return fake_virt_mgmt(c, dw0);
+	case NVME_ADM_NS_ATTACH:
+		return fake_ns_attach(c);
 	default:
 		return NVME_SC_INVALID_OPCODE;
 	}
@@ -346,6 +495,8 @@ static void wr32(void *ctx, uint32_t off, uint32_t v)
 			if (!fake.never_ready)
 				fake.csts |= NVME_CSTS_RDY;
 		} else if (!(v & NVME_CC_EN)) {
+			fake.vqrfap = fake.next_vqrfap;
+			fake.virfap = fake.next_virfap;
 			fake.csts = fake.stuck_ready ? NVME_CSTS_RDY : 0; /* RDY and CFS cleared */
 			memset(fake.sq, 0, sizeof(fake.sq));
 			memset(fake.cq, 0, sizeof(fake.cq));
@@ -464,6 +615,29 @@ static int setup(void **state)
 	fake.ns_list[0] = 1;
 	fake.ns_list[1] = 2;
 	fake.ns_list[2] = 3;
+	put16(fake.id_ctrl, NVME_IDC_CNTLID, FAKE_CNTLID);
+	/* QEMU 7.2 with sriov_max_vfs=3, sriov_vq_flexible=12, sriov_vi_flexible=6: 4 VQ and 2 VI
+	 * at most per secondary */
+	for (unsigned i = 0; i < FAKE_SECS; i++) {
+		fake.sec[i].scid = (uint16_t)(2 + i);
+		fake.sec[i].vfn = (uint16_t)(1 + i);
+	}
+	fake.vfs_enabled = FAKE_SECS;
+	fake.vqfrsm = 4;
+	fake.vifrsm = 2;
+	fake.vqfrt = 12;
+	fake.vifrt = 6; /* the primary's flexible allocation released already (0) */
+	fake.vm_dw0 = -1;
+	put16(fake.pcc_page, NVME_PCC_CNTLID, FAKE_CNTLID);
+	fake.pcc_page[NVME_PCC_CRT] = NVME_CRT_VQ | NVME_CRT_VI;
+	put32(fake.pcc_page, NVME_PCC_VQFRT, 12);
+	put16(fake.pcc_page, NVME_PCC_VQPRT, 7);
+	put16(fake.pcc_page, NVME_PCC_VQFRSM, 4);
+	put16(fake.pcc_page, NVME_PCC_VQGRAN, 1);
+	put32(fake.pcc_page, NVME_PCC_VIFRT, 6);
+	put16(fake.pcc_page, NVME_PCC_VIPRT, 1);
+	put16(fake.pcc_page, NVME_PCC_VIFRSM, 2);
+	put16(fake.pcc_page, NVME_PCC_VIGRAN, 1);
 	for (unsigned i = 0; i < sizeof(fake.disk); i++)
 		fake.disk[i] = (uint8_t)(i * 7 + i / 512);
 	return 0;
@@ -1238,6 +1412,450 @@ static void init_checks(void **state)
 	assert_int_equal(fake.cc_writes, 0);
 }
 
+/* ---- admin requests and SR-IOV virtualization ------------------------------------------------ */
+
+struct areq_rec {
+	unsigned calls;
+	int status;
+	uint32_t dw0;
+	bool data;
+	uint8_t page[NVME_PAGE_SIZE];
+};
+
+static void areq_cb(void *arg, int status, uint32_t dw0, const void *data)
+{
+	struct areq_rec *r = arg;
+
+	r->calls++;
+	r->status = status;
+	r->dw0 = dw0;
+	r->data = data != NULL;
+	if (data)
+		memcpy(r->page, data, NVME_PAGE_SIZE);
+}
+
+/* Polls every ms until the SR-IOV sequence is done (or 10 s passed); returns the state. */
+static enum nvme_state sriov_run(void)
+{
+	for (unsigned i = 0; i < 10000 && ctrl.sriov.step != NVME_SRIOV_DONE; i++) {
+		nvme_poll(&ctrl, fake.now);
+		fake.now += MS;
+	}
+	return ctrl.state;
+}
+
+/* The VM command fake.vm_cdw10[i] is act on cntlid (rt and nr as given) */
+static void assert_vm(unsigned i, unsigned act, unsigned rt, unsigned cntlid, unsigned nr)
+{
+	assert_int_equal(fake.vm_cdw10[i], NVME_VM_CDW10(act, rt, cntlid));
+	assert_int_equal(fake.vm_cdw11[i], nr);
+}
+
+/* Both VFs come up: list, then per secondary offline, VQ, VI, online; then a namespace created
+ * detached is attached to VF 1's controller; I/O goes on meanwhile. */
+static void sriov_ok(void **state)
+{
+	struct areq_rec a = { 0 };
+	struct nvme_sg sg = { pa_of(DATA_PG), 512 };
+	(void)state;
+
+	assert_int_equal(bring_up(), NVME_S_READY);
+	assert_int_equal(ctrl.cntlid, FAKE_CNTLID);
+	fake.sec[0].online = true; /* left online by an earlier owner: offline first */
+	fake.sec[0].nvq = 3;
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 2, 2, 1), NVME_OK);
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 2, 2, 1), NVME_E_BUSY);
+	assert_int_equal(nvme_attach_ns(&ctrl, 4, 2, areq_cb, &a), NVME_E_BUSY);
+	assert_int_equal(io(NVME_OP_READ, 1, 0, 1, &sg, 1), 0);
+	assert_int_equal(sriov_run(), NVME_S_READY);
+	assert_int_equal(fake.nr_sec_list, 1);
+	assert_int_equal(ctrl.sriov.list_status, 0);
+	assert_int_equal(ctrl.sec.nr, 2); /* VF 3 is not asked for: dropped */
+	assert_int_equal(fake.nr_vm, 8);
+	for (unsigned v = 0; v < 2; v++) {
+		assert_vm(4 * v + 0, NVME_VM_ACT_SEC_OFFLINE, 0, 2 + v, 0);
+		assert_vm(4 * v + 1, NVME_VM_ACT_SEC_ASSIGN, NVME_VM_RT_VQ, 2 + v, 2);
+		assert_vm(4 * v + 2, NVME_VM_ACT_SEC_ASSIGN, NVME_VM_RT_VI, 2 + v, 1);
+		assert_vm(4 * v + 3, NVME_VM_ACT_SEC_ONLINE, 0, 2 + v, 0);
+		assert_true(ctrl.sriov.vf[v].online);
+		assert_int_equal(ctrl.sriov.vf[v].status, 0);
+		assert_int_equal(ctrl.sriov.vf[v].scid, 2 + v);
+		assert_true(fake.sec[v].online);
+		assert_int_equal(fake.sec[v].nvq, 2);
+		assert_int_equal(fake.sec[v].nvi, 1);
+	}
+	assert_false(fake.sec[2].online);
+
+	assert_int_equal(nvme_attach_ns(&ctrl, 4, 2, areq_cb, &a), NVME_OK);
+	nvme_poll(&ctrl, fake.now);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.status, 0);
+	assert_true(a.data); /* the controller list as sent: NUMID 1, controller 2 */
+	assert_int_equal(a.page[0] | a.page[1] << 8, 1);
+	assert_int_equal(a.page[2] | a.page[3] << 8, 2);
+	assert_int_equal(fake.attached[4], 2);
+	/* the controller's refusal is the caller's status; nothing is reset for it */
+	assert_int_equal(nvme_attach_ns(&ctrl, 4, 3, areq_cb, &a), NVME_OK);
+	nvme_poll(&ctrl, fake.now);
+	assert_int_equal(a.calls, 2);
+	assert_int_equal(a.status, SCT1(NVME_SC_NS_ALREADY_ATTACHED));
+	assert_int_equal(nvme_attach_ns(&ctrl, 0, 2, areq_cb, &a), NVME_E_INVAL);
+	assert_int_equal(nvme_attach_ns(&ctrl, NVME_NSID_ALL, 2, areq_cb, &a), NVME_E_INVAL);
+	assert_int_equal(ctrl.nr_resets, 0);
+	assert_int_equal(ctrl.nr_bad_cqe, 0);
+	assert_int_equal(io(NVME_OP_READ, 1, 0, 1, &sg, 1), 0);
+}
+
+/* QEMU 7.2's refusals, per VF: online without the VF enabled, more resources than VQFRSM, an
+ * allocation other than asked; each VF's status kept, the others still brought up. */
+static void sriov_refusals(void **state)
+{
+	(void)state;
+
+	assert_int_equal(bring_up(), NVME_S_READY);
+	fake.vfs_enabled = 1;
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 3, 2, 1), NVME_OK);
+	assert_int_equal(sriov_run(), NVME_S_READY);
+	assert_true(ctrl.sriov.vf[0].online);
+	for (unsigned v = 1; v < 3; v++) {
+		assert_false(ctrl.sriov.vf[v].online);
+		assert_int_equal(ctrl.sriov.vf[v].status, SCT1(NVME_SC_INVALID_SEC_CTRL_STATE));
+		assert_int_equal(ctrl.sriov.vf[v].failed_act, NVME_VM_ACT_SEC_ONLINE);
+	}
+
+	fake.vfs_enabled = 3;
+	fake.nr_vm = 0;
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 2, 5, 1), NVME_OK); /* VQFRSM is 4 */
+	assert_int_equal(sriov_run(), NVME_S_READY);
+	for (unsigned v = 0; v < 2; v++) {
+		assert_int_equal(ctrl.sriov.vf[v].status, SCT1(NVME_SC_INVALID_NR_RESOURCES));
+		assert_int_equal(ctrl.sriov.vf[v].failed_act, NVME_VM_ACT_SEC_ASSIGN);
+		assert_false(fake.sec[v].online); /* offline went through, then it stopped */
+	}
+	assert_int_equal(fake.nr_vm, 4);
+
+	fake.vm_dw0 = 1; /* says it allocated 1 of 2 */
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 1, 2, 1), NVME_OK);
+	assert_int_equal(sriov_run(), NVME_S_READY);
+	assert_int_equal(ctrl.sriov.vf[0].status, NVME_E_SHORT);
+	assert_false(fake.sec[0].online);
+
+	/* the list itself refused by the controller: no VF touched */
+	fake.vm_dw0 = -1;
+	fake.fail_cns = NVME_CNS_SECONDARY_LIST;
+	fake.nr_vm = 0;
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 2, 2, 1), NVME_OK);
+	assert_int_equal(sriov_run(), NVME_S_READY);
+	assert_int_equal(ctrl.sriov.list_status, NVME_SC_INVALID_FIELD);
+	assert_int_equal(ctrl.sriov.vf[0].status, NVME_SC_INVALID_FIELD);
+	assert_int_equal(fake.nr_vm, 0);
+
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 0, 2, 1), NVME_E_INVAL);
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, NVME_MAX_VFS + 1, 2, 1), NVME_E_INVAL);
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 1, 1, 1), NVME_E_INVAL);
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 1, 2, 0), NVME_E_INVAL);
+	assert_int_equal(ctrl.nr_resets, 0);
+}
+
+static void sec_entry(uint8_t *p, unsigned i, uint16_t scid, uint16_t pcid, uint16_t vfn)
+{
+	uint8_t *e = p + NVME_SCL_ENTRY0 + i * NVME_SCL_ENTRY_SIZE;
+
+	put16(e, NVME_SCE_SCID, scid);
+	put16(e, NVME_SCE_PCID, pcid);
+	put16(e, NVME_SCE_VFN, vfn);
+	put16(e, NVME_SCE_NVQ, 2);
+	put16(e, NVME_SCE_NVI, 1);
+	e[NVME_SCE_SCS] = 0xFF; /* reserved bits set: only bit 0 is read */
+}
+
+/* Hostile Secondary Controller Lists, parsed directly and through the sequence. */
+static void secondary_list_garbage(void **state)
+{
+	static uint8_t p[NVME_PAGE_SIZE];
+	static struct nvme_sec_list l;
+	(void)state;
+
+	/* NUMID 255: only the 127 entries the page holds are read */
+	memset(p, 0, sizeof(p));
+	p[NVME_SCL_NUMID] = 255;
+	for (unsigned i = 0; i < NVME_SCL_MAX; i++)
+		sec_entry(p, i, (uint16_t)(10 + i), 1, (uint16_t)(i + 1));
+	assert_int_equal(nvme_parse_secondary_list(p, 1, 200, &l), NVME_OK);
+	assert_int_equal(l.nr, NVME_SCL_MAX);
+	assert_int_equal(l.nr_dropped, 255 - NVME_SCL_MAX);
+	assert_true(l.more);
+	assert_true(l.e[5].online);
+	assert_int_equal(l.e[126].scid, 136);
+
+	/* entries refused one by one */
+	memset(p, 0, sizeof(p));
+	p[NVME_SCL_NUMID] = 7;
+	sec_entry(p, 0, 0, 1, 1);      /* SCID 0 */
+	sec_entry(p, 1, 1, 1, 1);      /* the primary itself */
+	sec_entry(p, 2, 0xFFFF, 1, 1); /* reserved id */
+	sec_entry(p, 3, 5, 9, 1);      /* another primary's */
+	sec_entry(p, 4, 6, 1, 0);      /* not a VF */
+	sec_entry(p, 5, 7, 1, 3);      /* VFN past max_vfn */
+	sec_entry(p, 6, 8, 1, 2);      /* good */
+	assert_int_equal(nvme_parse_secondary_list(p, 1, 2, &l), NVME_OK);
+	assert_int_equal(l.nr, 1);
+	assert_int_equal(l.nr_dropped, 6);
+	assert_false(l.more);
+	assert_int_equal(l.e[0].scid, 8);
+	assert_int_equal(l.e[0].vfn, 2);
+	assert_int_equal(l.e[0].nvq, 2);
+
+	/* a SCID twice, a VFN twice: the list is refused */
+	memset(p, 0, sizeof(p));
+	p[NVME_SCL_NUMID] = 2;
+	sec_entry(p, 0, 2, 1, 1);
+	sec_entry(p, 1, 2, 1, 2);
+	assert_int_equal(nvme_parse_secondary_list(p, 1, 2, &l), NVME_E_BAD_DATA);
+	sec_entry(p, 1, 3, 1, 1);
+	assert_int_equal(nvme_parse_secondary_list(p, 1, 2, &l), NVME_E_BAD_DATA);
+
+	/* through the sequence: a refused list touches no secondary */
+	assert_int_equal(bring_up(), NVME_S_READY);
+	fake.sec_raw = true;
+	memcpy(fake.sec_page, p, sizeof(p));
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 2, 2, 1), NVME_OK);
+	assert_int_equal(sriov_run(), NVME_S_READY);
+	assert_int_equal(ctrl.sriov.list_status, NVME_E_BAD_DATA);
+	assert_int_equal(ctrl.sriov.vf[0].status, NVME_E_BAD_DATA);
+	assert_int_equal(ctrl.sriov.vf[1].status, NVME_E_BAD_DATA);
+	assert_int_equal(fake.nr_vm, 0);
+
+	/* a list lacking VF 2: VF 1 comes up, VF 2 has no controller */
+	memset(fake.sec_page, 0, sizeof(fake.sec_page));
+	fake.sec_page[NVME_SCL_NUMID] = 200;
+	sec_entry(fake.sec_page, 0, 2, FAKE_CNTLID, 1);
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 2, 2, 1), NVME_OK);
+	assert_int_equal(sriov_run(), NVME_S_READY);
+	assert_true(ctrl.sriov.vf[0].online);
+	assert_int_equal(ctrl.sriov.vf[1].status, NVME_E_NO_CTRL);
+	assert_int_equal(ctrl.sriov.vf[1].scid, 0);
+	assert_int_equal(fake.nr_vm, 4);
+}
+
+/* Primary Controller Capabilities: read through an admin request, then parsed; hostile ones
+ * refused. */
+static void primary_caps(void **state)
+{
+	static struct areq_rec a;
+	struct nvme_admin_req r;
+	struct nvme_primary_caps pc;
+	(void)state;
+
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(bring_up(), NVME_S_READY);
+	nvme_cmd_identify_primary(&r);
+	r.done = areq_cb;
+	r.arg = &a;
+	assert_int_equal(nvme_admin_submit(&ctrl, &r), NVME_OK);
+	assert_int_equal(nvme_admin_submit(&ctrl, &r), NVME_E_BUSY);
+	nvme_poll(&ctrl, fake.now);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.status, 0);
+	assert_true(a.data);
+	assert_int_equal(nvme_parse_primary_caps(a.page, ctrl.cntlid, &pc), NVME_OK);
+	assert_int_equal(pc.cntlid, FAKE_CNTLID);
+	assert_int_equal(pc.crt, NVME_CRT_VQ | NVME_CRT_VI);
+	assert_int_equal(pc.vqfrt, 12);
+	assert_int_equal(pc.vqprt, 7);
+	assert_int_equal(pc.vqfrsm, 4);
+	assert_int_equal(pc.vqgran, 1);
+	assert_int_equal(pc.vifrt, 6);
+	assert_int_equal(pc.viprt, 1);
+	assert_int_equal(pc.vifrsm, 2);
+	assert_int_equal(pc.vigran, 1);
+
+	assert_int_equal(nvme_parse_primary_caps(a.page, 7, &pc), NVME_E_BAD_DATA);
+	a.page[NVME_PCC_CRT] = 0x7;
+	assert_int_equal(nvme_parse_primary_caps(a.page, 1, &pc), NVME_E_BAD_DATA);
+	a.page[NVME_PCC_CRT] = 0x3;
+	put32(a.page, NVME_PCC_VQRFA, 0xFFFFFFFFu); /* with VQRFAP: wraps 32 bits */
+	put16(a.page, NVME_PCC_VQRFAP, 1);
+	assert_int_equal(nvme_parse_primary_caps(a.page, 1, &pc), NVME_E_BAD_DATA);
+	put32(a.page, NVME_PCC_VQRFA, 8);
+	put16(a.page, NVME_PCC_VQRFAP, 4);
+	assert_int_equal(nvme_parse_primary_caps(a.page, 1, &pc), NVME_OK);
+	put16(a.page, NVME_PCC_VIFRSM, 7); /* above VIFRT */
+	assert_int_equal(nvme_parse_primary_caps(a.page, 1, &pc), NVME_E_BAD_DATA);
+	put16(a.page, NVME_PCC_VIFRSM, 2);
+	put16(a.page, NVME_PCC_VIRFAP, 7);
+	assert_int_equal(nvme_parse_primary_caps(a.page, 1, &pc), NVME_E_BAD_DATA);
+}
+
+/* nvme_admin_submit's refusals, and stray admin completions once READY. */
+static void admin_req_refused(void **state)
+{
+	struct areq_rec a = { 0 };
+	struct nvme_admin_req r;
+	(void)state;
+
+	nvme_cmd_virt_mgmt(&r, NVME_VM_ACT_SEC_OFFLINE, 0, 2, 0);
+	r.done = areq_cb;
+	r.arg = &a;
+	assert_int_equal(start(), NVME_OK);
+	assert_int_equal(nvme_admin_submit(&ctrl, &r), NVME_E_NOT_READY);
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 1, 2, 1), NVME_E_NOT_READY);
+	assert_int_equal(bring_up(), NVME_S_READY);
+	r.cmd.opc = NVME_ADM_CREATE_SQ; /* would break the core's own queues */
+	assert_int_equal(nvme_admin_submit(&ctrl, &r), NVME_E_INVAL);
+	r.cmd.opc = NVME_ADM_SET_FEATURES;
+	assert_int_equal(nvme_admin_submit(&ctrl, &r), NVME_E_INVAL);
+	r.cmd.opc = NVME_ADM_VIRT_MGMT;
+	r.out_len = sizeof(r.out) + 1;
+	assert_int_equal(nvme_admin_submit(&ctrl, &r), NVME_E_INVAL);
+	r.out_len = 0;
+	r.done = NULL;
+	assert_int_equal(nvme_admin_submit(&ctrl, &r), NVME_E_INVAL);
+	r.done = areq_cb;
+	assert_int_equal(fake.nr_vm, 0);
+
+	/* an admin completion nobody waits for: ignored, counted */
+	post(0, 0x1234, 0, 0);
+	nvme_poll(&ctrl, fake.now);
+	assert_int_equal(ctrl.nr_bad_cqe, 1);
+	assert_int_equal(nvme_admin_submit(&ctrl, &r), NVME_OK);
+	nvme_poll(&ctrl, fake.now);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.status, 0);
+	assert_int_equal(ctrl.nr_bad_cqe, 1);
+	assert_int_equal(ctrl.nr_resets, 0);
+}
+
+/* A Virtualization Management that never completes: after NVME_ADMIN_TIMEOUT_NS the controller
+ * is reset, the sequence ends with the VFs failed (timeout, then reset), bring-up runs again and
+ * I/O works; a late completion of the lost command is ignored. */
+static void sriov_timeout(void **state)
+{
+	struct nvme_sg sg = { pa_of(DATA_PG), 512 };
+	(void)state;
+
+	assert_int_equal(bring_up(), NVME_S_READY);
+	fake.drop_admin_opc = NVME_ADM_VIRT_MGMT;
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 2, 2, 1), NVME_OK);
+	for (unsigned i = 0; i < 10 && ctrl.sriov.step != NVME_SRIOV_OFFLINE; i++)
+		nvme_poll(&ctrl, fake.now);
+	assert_int_equal(ctrl.sriov.step, NVME_SRIOV_OFFLINE);
+	fake.now += NVME_ADMIN_TIMEOUT_NS - 1;
+	assert_int_equal(nvme_poll(&ctrl, fake.now), NVME_S_READY);
+	fake.now += 1;
+	assert_int_equal(nvme_poll(&ctrl, fake.now), NVME_S_DISABLING);
+	assert_string_equal(ctrl.why, "admin command timed out");
+	assert_int_equal(ctrl.sriov.step, NVME_SRIOV_OFFLINE); /* failed once disabled */
+	fake.drop_admin_opc = -1;
+	for (unsigned i = 0; i < 50 && ctrl.state != NVME_S_READY; i++) {
+		nvme_poll(&ctrl, fake.now);
+		fake.now += MS;
+	}
+	assert_int_equal(ctrl.state, NVME_S_READY);
+	assert_int_equal(ctrl.sriov.step, NVME_SRIOV_DONE);
+	assert_int_equal(ctrl.sriov.vf[0].status, NVME_E_TIMEOUT);
+	assert_int_equal(ctrl.sriov.vf[0].failed_act, NVME_VM_ACT_SEC_OFFLINE);
+	assert_int_equal(ctrl.sriov.vf[1].status, NVME_E_TIMEOUT);
+	assert_int_equal(ctrl.nr_timeouts, 1);
+	assert_int_equal(ctrl.nr_resets, 1);
+	assert_false(ctrl.areq.busy);
+	assert_int_equal(io(NVME_OP_READ, 1, 0, 1, &sg, 1), 0);
+
+	/* and the sequence runs whole afterwards */
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 2, 2, 1), NVME_OK);
+	assert_int_equal(sriov_run(), NVME_S_READY);
+	assert_true(ctrl.sriov.vf[0].online && ctrl.sriov.vf[1].online);
+}
+
+/* CSTS.CFS under an admin request: it fails as reset, the controller comes back. */
+static void admin_req_reset(void **state)
+{
+	struct areq_rec a = { 0 };
+	(void)state;
+
+	assert_int_equal(bring_up(), NVME_S_READY);
+	fake.drop_admin_opc = NVME_ADM_NS_ATTACH;
+	assert_int_equal(nvme_attach_ns(&ctrl, 4, 2, areq_cb, &a), NVME_OK);
+	fake.csts |= NVME_CSTS_CFS;
+	fake.now += NVME_CSTS_PERIOD_NS;
+	assert_int_equal(nvme_poll(&ctrl, fake.now), NVME_S_DISABLING);
+	assert_int_equal(a.calls, 0);
+	fake.drop_admin_opc = -1;
+	for (unsigned i = 0; i < 50 && ctrl.state != NVME_S_READY; i++) {
+		nvme_poll(&ctrl, fake.now);
+		fake.now += MS;
+	}
+	assert_int_equal(ctrl.state, NVME_S_READY);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.status, NVME_E_RESET);
+	assert_false(a.data);
+	assert_int_equal(ctrl.nr_timeouts, 0);
+	assert_int_equal(nvme_attach_ns(&ctrl, 4, 2, areq_cb, &a), NVME_OK);
+	nvme_poll(&ctrl, fake.now);
+	assert_int_equal(a.calls, 2);
+	assert_int_equal(a.status, 0);
+}
+
+/* QEMU 7.2 as it starts: every flexible resource allocated to the primary, so assigning fails
+ * (Invalid Resource Identifier) until nvme_sriov_release_primary has allocated the primary 0 VQ
+ * and 0 VI and reset the controller; then both VFs come up. */
+static void sriov_release_primary(void **state)
+{
+	struct nvme_sg sg = { pa_of(DATA_PG), 512 };
+	(void)state;
+
+	fake.vqrfap = fake.next_vqrfap = 12;
+	fake.virfap = fake.next_virfap = 6;
+	assert_int_equal(bring_up(), NVME_S_READY);
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 1, 2, 1), NVME_OK);
+	assert_int_equal(sriov_run(), NVME_S_READY);
+	assert_int_equal(ctrl.sriov.vf[0].status, SCT1(NVME_SC_INVALID_RESOURCE_ID));
+	assert_int_equal(ctrl.sriov.vf[0].failed_act, NVME_VM_ACT_SEC_ASSIGN);
+
+	fake.nr_vm = 0;
+	assert_int_equal(nvme_sriov_release_primary(&ctrl), NVME_OK);
+	assert_int_equal(nvme_sriov_release_primary(&ctrl), NVME_E_BUSY);
+	for (unsigned i = 0; i < 5 && ctrl.sriov.step != NVME_SRIOV_DONE; i++)
+		nvme_poll(&ctrl, fake.now);
+	assert_int_equal(ctrl.sriov.primary_status, 0);
+	assert_int_equal(fake.nr_vm, 2);
+	assert_vm(0, NVME_VM_ACT_PRIMARY_FLEX, NVME_VM_RT_VQ, FAKE_CNTLID, 0);
+	assert_vm(1, NVME_VM_ACT_PRIMARY_FLEX, NVME_VM_RT_VI, FAKE_CNTLID, 0);
+	assert_int_equal(ctrl.state, NVME_S_DISABLING); /* the reset that applies it */
+	for (unsigned i = 0; i < 50 && ctrl.state != NVME_S_READY; i++) {
+		nvme_poll(&ctrl, fake.now);
+		fake.now += MS;
+	}
+	assert_int_equal(ctrl.state, NVME_S_READY);
+	assert_int_equal(fake.vqrfap, 0);
+	assert_int_equal(fake.virfap, 0);
+	assert_int_equal(ctrl.resets_in_row, 0);
+	assert_int_equal(io(NVME_OP_READ, 1, 0, 1, &sg, 1), 0);
+
+	assert_int_equal(nvme_sriov_bring_online(&ctrl, 2, 2, 1), NVME_OK);
+	assert_int_equal(sriov_run(), NVME_S_READY);
+	assert_true(ctrl.sriov.vf[0].online && ctrl.sriov.vf[1].online);
+
+	/* the controller's refusal: no reset */
+	fake.admin_fail_opc = NVME_ADM_VIRT_MGMT;
+	fake.admin_fail_opc_status = SCT1(NVME_SC_INVALID_CTRL_ID);
+	assert_int_equal(nvme_sriov_release_primary(&ctrl), NVME_OK);
+	nvme_poll(&ctrl, fake.now);
+	assert_int_equal(ctrl.sriov.step, NVME_SRIOV_DONE);
+	assert_int_equal(ctrl.sriov.primary_status, SCT1(NVME_SC_INVALID_CTRL_ID));
+	assert_int_equal(ctrl.state, NVME_S_READY);
+	/* a DW0 other than the 0 asked: refused, no reset */
+	fake.admin_fail_opc = -1;
+	fake.vm_dw0 = 3;
+	assert_int_equal(nvme_sriov_release_primary(&ctrl), NVME_OK);
+	nvme_poll(&ctrl, fake.now);
+	assert_int_equal(ctrl.sriov.primary_status, NVME_E_SHORT);
+	assert_int_equal(ctrl.state, NVME_S_READY);
+	assert_int_equal(nvme_reset(&ctrl, "test"), NVME_OK);
+	assert_int_equal(nvme_reset(&ctrl, "test"), NVME_E_NOT_READY);
+	assert_string_equal(ctrl.why, "test");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1262,6 +1880,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(flush_and_deallocate, setup, teardown),
 		cmocka_unit_test_setup_teardown(device_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(init_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(sriov_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(sriov_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(secondary_list_garbage, setup, teardown),
+		cmocka_unit_test_setup_teardown(primary_caps, setup, teardown),
+		cmocka_unit_test_setup_teardown(admin_req_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(sriov_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(admin_req_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(sriov_release_primary, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

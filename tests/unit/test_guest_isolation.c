@@ -35,7 +35,14 @@ static uint64_t *table_ptr(void *ctx, uint64_t pa)
 	return (uint64_t *)(arena + (pa - FAKE_BASE));
 }
 
-static const struct stage2_format npt = { 0x7, 0x67, 0x80, 0x1, true, true, 0 };
+static const struct stage2_format npt = {
+	.table_bits = 0x7,
+	.leaf_rwx = 0x67,
+	.large_bit = 0x80,
+	.present_mask = 0x1,
+	.gib_leaves = true,
+	.mib_leaves = true,
+};
 
 static struct boot_info bi;
 

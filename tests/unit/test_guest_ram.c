@@ -106,7 +106,14 @@ static uint64_t *table_ptr(void *ctx, uint64_t pa)
 	return (uint64_t *)(arena + (pa - 0x7000000000ull));
 }
 
-static const struct stage2_format npt = { 0x7, 0x7, 0x80, 0x1, true, true, 0 };
+static const struct stage2_format npt = {
+	.table_bits = 0x7,
+	.leaf_rwx = 0x7,
+	.large_bit = 0x80,
+	.present_mask = 0x1,
+	.gib_leaves = true,
+	.mib_leaves = true,
+};
 
 /* Maps ext[0..nr) as hv_vm_setup_memory does, one block at a time. */
 static struct stage2 map_all(unsigned nr)

@@ -180,6 +180,8 @@ static int set_key(struct parser *p, const char *key, const char *v)
 
 	if (p->sw)
 		return cfg_switch_key(p, key, v);
+	if (p->host)
+		return cfg_host_key(p, key, v);
 	int io = cfg_io_key(p, key, v);
 	if (io != 1)
 		return io;
@@ -340,6 +342,22 @@ static int open_section(struct parser *p, const char *s, size_t n)
 {
 	/* s is the text between '[' and ']' */
 	trim(&s, &n);
+	p->host = false;
+	if (n == 4 && !strncmp(s, "host", 4)) {
+		if (close_section(p))
+			return -1;
+		if (p->cfg->host_line)
+			return cfg_fail(
+				p, p->line,
+				"a second [host] section (the first at line %u); expected one",
+				p->cfg->host_line);
+		p->vm = NULL;
+		p->sw = NULL;
+		p->seen = 0;
+		p->host = true;
+		p->cfg->host_line = p->line;
+		return 0;
+	}
 	if (n >= 7 && !strncmp(s, "switch", 6) && is_blank(s[6])) {
 		s += 6, n -= 6;
 		trim(&s, &n);
@@ -350,9 +368,10 @@ static int open_section(struct parser *p, const char *s, size_t n)
 		return cfg_open_switch(p, s, n);
 	}
 	if (n < 3 || strncmp(s, "vm", 2) != 0 || !is_blank(s[2]))
-		return cfg_fail(p, p->line,
-				"unknown section '[%.*s]'; expected [vm NAME] or [switch NAME]",
-				(int)MIN(n, 40), s);
+		return cfg_fail(
+			p, p->line,
+			"unknown section '[%.*s]'; expected [vm NAME], [switch NAME] or [host]",
+			(int)MIN(n, 40), s);
 	s += 2, n -= 2;
 	trim(&s, &n);
 	if (!config_name_ok(s, n))
@@ -434,6 +453,8 @@ int config_parse(const char *text, size_t len, const struct config_limits *limit
 
 	out->nr_vms = 0;
 	out->nr_switches = 0;
+	out->nr_sriovs = 0;
+	out->host_line = 0;
 	err->line = 0;
 	err->msg[0] = '\0';
 	while (pos < len) {

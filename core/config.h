@@ -27,6 +27,9 @@
 #define CFG_LABEL_MAX 36      /* a GPT partition name: 36 UTF-16 code units (UEFI spec 5.3.3) */
 #define CFG_MAX_NIC_NUMBER 63 /* uplink = nicN */
 #define CFG_MAX_PCI 8	      /* pci = BB:DD.F functions passed through to one VM */
+#define CFG_MAX_SRIOV 4	      /* [host] sriov = lines */
+#define CFG_MAX_VFS 16	      /* virtual functions of one sriov line (drivers/sriov.h's limit) */
+#define CFG_VALUE_MAX 160     /* a [host] value */
 /* A disk image lives in keel's RAM for as long as keel runs (io/blk_mem.c): the test machines
  * have 1-4 GiB, and a Multiboot2 module must end below 4 GiB anyway. */
 #define CFG_DISK_IMAGE_MAX (2 * GiB)
@@ -57,6 +60,16 @@ struct net_config {
 struct pci_config {
 	uint16_t segment; /* always 0 so far: keel reaches only segment 0 */
 	uint8_t bus, dev, fn;
+	unsigned line;
+};
+
+/* [host] sriov = BB:DD.F N [namespaces=NSID,...]: N virtual functions of a physical function
+ * (docs/config.md "SR-IOV"); for an NVMe PF keel drives, ns[k] is attached to VF k + 1 */
+struct sriov_config {
+	struct pci_config pf;
+	unsigned nr_vfs;
+	unsigned nr_ns; /* 0 or nr_vfs */
+	uint32_t ns[CFG_MAX_VFS];
 	unsigned line;
 };
 
@@ -110,6 +123,9 @@ struct keel_config {
 	struct vm_config vms[CFG_MAX_VMS];
 	unsigned nr_switches;
 	struct switch_config switches[CFG_MAX_SWITCHES];
+	unsigned nr_sriovs; /* [host] sriov = lines, in file order */
+	struct sriov_config sriovs[CFG_MAX_SRIOV];
+	unsigned host_line; /* the [host] header, 0 without */
 };
 
 /* What the running keel can offer; values above these are config errors. */

@@ -11,6 +11,7 @@ struct parser {
 	struct config_error *err;
 	struct vm_config *vm;	  /* the [vm NAME] section being read, or NULL */
 	struct switch_config *sw; /* the [switch NAME] section being read, or NULL */
+	bool host;		  /* in the [host] section */
 	unsigned line;
 	/* which keys the current section has set, to reject duplicates */
 	unsigned seen;
@@ -29,6 +30,8 @@ int cfg_io_key(struct parser *p, const char *key, const char *v);
 int cfg_set_pci(struct parser *p, struct vm_config *vm, const char *v);
 /* A [switch NAME] header (s, n: NAME); 0 or -1 after cfg_fail. */
 int cfg_open_switch(struct parser *p, const char *s, size_t n);
+/* A key inside the [host] section (config_pci.c: sriov). */
+int cfg_host_key(struct parser *p, const char *key, const char *v);
 /* A key inside a [switch NAME] section. */
 int cfg_switch_key(struct parser *p, const char *key, const char *v);
 /* Checks across the whole file once it is read: no image two VMs (or one twice) may write. */

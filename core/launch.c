@@ -7,6 +7,7 @@
 #include "core/hv_api.h"
 #include "drivers/iommu_hw.h"
 #include "drivers/nic_hw.h"
+#include "drivers/nvme_hw.h"
 #include "drivers/pci_claim.h"
 #include "drivers/pci_host_hw.h"
 #include "lib/fmt.h"
@@ -103,6 +104,80 @@ static int add_io(const struct boot_info *bi, const struct vm_config *c, struct 
 		klog("vm %s: console: virtio-console at 00:%02x.0 takes its input; the UART's output "
 		     "still shows",
 		     c->name, PLATFORM_SLOT_CONSOLE);
+	return 0;
+}
+
+/* One [host] sriov line: for an NVMe controller keel drives, its flexible resources given back
+ * first (a reset, before any disk is in use); the VFs enabled and listed; then each VF's
+ * secondary controller brought online and its namespace attached. -1 after the keel.cfg:LINE:
+ * message. */
+static int enable_sriov(const struct sriov_config *s)
+{
+	struct pci_host *ph = pci_host_table_mut();
+	const struct pci_config *pf = &s->pf;
+	uint16_t scid[CFG_MAX_VFS];
+	char why[200];
+	int idx = pci_claim_find(ph, pf->segment, pf->bus, pf->dev, pf->fn), nv = -1, n;
+
+	if (idx < 0) {
+		ksnprintf(
+			why, sizeof(why),
+			"no PCI function %02x:%02x.%x on this machine; expected one keel lists at "
+			"boot (keel: pci ...)",
+			pf->bus, pf->dev, pf->fn);
+		goto fail;
+	}
+	const struct pci_func *f = &ph->funcs[idx];
+	nv = nvme_hw_index_of(f);
+	if (f->set_aside_for) {
+		ksnprintf(why, sizeof(why),
+			  "it is given to [vm %s]; expected a function keel keeps",
+			  f->set_aside_for);
+		goto fail;
+	}
+	/* an NVMe PF's secondary controllers come online only through a driver on the PF */
+	if (nv < 0 && (f->class_code == 0x010802 || s->nr_ns)) {
+		ksnprintf(
+			why, sizeof(why),
+			"keel does not drive it; expected an NVMe controller keel drives (its VFs "
+			"are brought online through it)");
+		goto fail;
+	}
+	if (nv >= 0 && nvme_hw_sriov_release((unsigned)nv, why, sizeof(why)))
+		goto fail;
+	n = pci_host_enable_vfs((unsigned)idx, s->nr_vfs, why, sizeof(why));
+	if (n < 0)
+		goto fail;
+	if ((unsigned)n != s->nr_vfs) {
+		ksnprintf(why, sizeof(why), "only %d of its %u VFs answer", n, s->nr_vfs);
+		goto fail;
+	}
+	if (nv < 0)
+		return 0;
+	if (nvme_hw_sriov_online((unsigned)nv, s->nr_vfs, scid, why, sizeof(why)))
+		goto fail;
+	for (unsigned k = 0; k < s->nr_vfs; k++) {
+		if (k < s->nr_ns &&
+		    nvme_hw_attach_ns((unsigned)nv, s->ns[k], scid[k], why, sizeof(why)))
+			goto fail;
+		if (k < s->nr_ns)
+			klog("keel: nvme%d: VF %u online as controller %u, namespace %u attached to it",
+			     nv, k + 1, scid[k], s->ns[k]);
+		else
+			klog("keel: nvme%d: VF %u online as controller %u", nv, k + 1, scid[k]);
+	}
+	return 0;
+fail:
+	klog("keel.cfg:%u: [host] sriov = %02x:%02x.%x %u: %s", s->line, pf->bus, pf->dev, pf->fn,
+	     s->nr_vfs, why);
+	return -1;
+}
+
+int launch_sriov(const struct boot_info *bi)
+{
+	for (unsigned i = 0; i < bi->config->nr_sriovs; i++)
+		if (enable_sriov(&bi->config->sriovs[i]))
+			return -1;
 	return 0;
 }
 

@@ -14,4 +14,10 @@ int launch_vms(const struct boot_info *bi, struct vm **vms);
  * drivers start. A function not on the machine is left to launch_vms's keel.cfg:LINE: error. */
 void launch_set_aside_pci(const struct boot_info *bi);
 
+/* keel.cfg's [host] sriov lines: each physical function's VFs enabled and added to the host PCI
+ * table (for an NVMe controller keel drives, brought online and given their namespaces), after
+ * the drivers started and before the disks are listed and the APs start. -1 after a keel.cfg:LINE:
+ * message (then no VM may start). */
+int launch_sriov(const struct boot_info *bi);
+
 #endif

@@ -134,6 +134,11 @@ NORETURN void hv_main(struct boot_info *bi)
 	launch_set_aside_pci(bi);
 	nvme_hw_init();
 	nic_hw_init();
+	if (launch_sriov(bi)) {
+		klog("keel: stopping; no VM started");
+		machine_poweroff(bi);
+	}
+	launch_set_aside_pci(bi); /* the VFs keel.cfg gives to VMs, now they are listed */
 	host_disks_init();
 	smp_init(bi);
 	smp_selftest();

@@ -520,3 +520,11 @@ const char *iommu_hw_vendor(void)
 {
 	return vendor ? vendor->name : NULL;
 }
+
+uint16_t iommu_scope_bdf(uint16_t segment, uint16_t bdf)
+{
+	const struct pci_func *f = func_of(segment, bdf);
+	const struct pci_func *pf = f && f->is_vf ? pci_host_func_mut(f->pf_index) : NULL;
+
+	return pf ? (uint16_t)(pf->bus << 8 | pf->dev << 3 | pf->fn) : bdf;
+}

@@ -46,6 +46,11 @@ struct iommu_vendor {
 		    uint8_t vector, uint64_t *addr, uint32_t *data);
 };
 
+/* The requester the firmware's tables describe bdf by: an SR-IOV VF's PF (a VF is in its PF's
+ * scope, as Linux's dmar_find_matched_drhd_unit takes it: the DMAR and IVRS list the functions
+ * present at boot), else bdf itself. For the units' lookups; iommu_hw.c keeps the list. */
+uint16_t iommu_scope_bdf(uint16_t segment, uint16_t bdf);
+
 /* Called by iommu_hw_init with what the firmware described; on success they return their ops,
  * every unit translating and every requester blocked (NULL: logged why, nothing left on). */
 struct dmar_info;

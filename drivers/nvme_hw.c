@@ -810,3 +810,118 @@ struct blk_backend *nvme_hw_disk(unsigned ctrl, uint32_t nsid, bool read_only, c
 	d->blk.release = release_disk;
 	return &d->blk;
 }
+
+/* ---- SR-IOV of a physical function keel drives (at boot, before any VM) ------------------- */
+
+int nvme_hw_index_of(const struct pci_func *f)
+{
+	for (unsigned i = 0; i < nr_ctrls; i++)
+		if (ctrls[i]->func == f)
+			return (int)i;
+	return -1;
+}
+
+/* Polls h until its SR-IOV sequence is done and it is READY again, or it failed; the core's
+ * timeouts bound the wait. */
+static enum nvme_state wait_sriov(struct nvme_hw *h)
+{
+	enum nvme_state s;
+
+	do {
+		s = poll_once(h);
+		__builtin_ia32_pause();
+	} while (s != NVME_S_FAILED &&
+		 (h->ctrl.sriov.step != NVME_SRIOV_DONE || s != NVME_S_READY));
+	return s;
+}
+
+int nvme_hw_sriov_release(unsigned i, char *why, size_t why_size)
+{
+	struct nvme_hw *h = i < nr_ctrls ? ctrls[i] : NULL;
+
+	if (!h || h->ctrl.state != NVME_S_READY)
+		return kfail(why, why_size, "keel's NVMe driver does not have it ready");
+	spin_lock(&h->lock);
+	int rc = nvme_sriov_release_primary(&h->ctrl);
+	spin_unlock(&h->lock);
+	if (rc)
+		return kfail(why, why_size, "its controller takes no admin request (%d)", rc);
+	if (wait_sriov(h) == NVME_S_FAILED)
+		return kfail(why, why_size, "its controller failed: %s",
+			     h->ctrl.why ? h->ctrl.why : "?");
+	if (h->ctrl.sriov.primary_status)
+		return kfail(
+			why, why_size,
+			"its controller kept its flexible resources (Virtualization Management "
+			"status 0x%x)",
+			(unsigned)h->ctrl.sriov.primary_status);
+	return 0;
+}
+
+int nvme_hw_sriov_online(unsigned i, unsigned nr_vfs, uint16_t scid[], char *why, size_t why_size)
+{
+	struct nvme_hw *h = i < nr_ctrls ? ctrls[i] : NULL;
+
+	if (!h || h->ctrl.state != NVME_S_READY)
+		return kfail(why, why_size, "keel's NVMe driver does not have it ready");
+	spin_lock(&h->lock);
+	/* a secondary needs its admin queue and one I/O queue pair, and one interrupt */
+	int rc = nvme_sriov_bring_online(&h->ctrl, nr_vfs, 2, 1);
+	spin_unlock(&h->lock);
+	if (rc)
+		return kfail(why, why_size, "its controller takes no admin request (%d)", rc);
+	if (wait_sriov(h) == NVME_S_FAILED)
+		return kfail(why, why_size, "its controller failed: %s",
+			     h->ctrl.why ? h->ctrl.why : "?");
+	if (h->ctrl.sriov.list_status)
+		return kfail(why, why_size, "its secondary controller list was refused (%d)",
+			     h->ctrl.sriov.list_status);
+	for (unsigned v = 0; v < nr_vfs; v++) {
+		const struct nvme_vf_result *r = &h->ctrl.sriov.vf[v];
+		if (!r->online)
+			return kfail(why, why_size,
+				     "VF %u's secondary controller did not come online (action %u, "
+				     "status %d)",
+				     v + 1, r->failed_act, r->status);
+		scid[v] = r->scid;
+	}
+	return 0;
+}
+
+struct admin_wait {
+	bool done;
+	int status;
+};
+
+static void admin_done(void *arg, int status, uint32_t dw0, const void *data)
+{
+	struct admin_wait *w = arg;
+	(void)dw0;
+	(void)data;
+	w->status = status;
+	w->done = true;
+}
+
+int nvme_hw_attach_ns(unsigned i, uint32_t nsid, uint16_t cntlid, char *why, size_t why_size)
+{
+	struct nvme_hw *h = i < nr_ctrls ? ctrls[i] : NULL;
+	struct admin_wait w = { false, 0 };
+
+	if (!h)
+		return kfail(why, why_size, "keel's NVMe driver does not have it");
+	spin_lock(&h->lock);
+	int rc = nvme_attach_ns(&h->ctrl, nsid, cntlid, admin_done, &w);
+	spin_unlock(&h->lock);
+	if (rc)
+		return kfail(why, why_size, "its controller takes no admin request (%d)", rc);
+	/* done runs once whatever happens (a timeout resets the controller and fails it) */
+	while (!w.done) {
+		poll_once(h);
+		__builtin_ia32_pause();
+	}
+	if (w.status)
+		return kfail(why, why_size,
+			     "Namespace Attachment of namespace %u refused (status 0x%x)", nsid,
+			     (unsigned)w.status);
+	return 0;
+}

@@ -20,6 +20,8 @@
 #include "drivers/nvme.h"
 #include "io/blk.h"
 
+struct pci_func;
+
 #define NVME_HW_MAX 4 /* controllers keel drives; more are logged and left alone */
 
 /* Finds, claims and brings up every NVMe controller; logs one line per controller and per
@@ -55,5 +57,18 @@ uint64_t nvme_hw_completions(void);
  * with its own page of keel's memory; NULL with why set when it cannot be. Its release gives it
  * back. */
 struct blk_backend *nvme_hw_disk(unsigned ctrl, uint32_t nsid, bool read_only, const char **why);
+
+/* SR-IOV of controller i (a physical function keel drives), at boot before any VM, each
+ * waiting until its admin commands are done (the core's timeouts bound it). 0, or -1 with why.
+ *   nvme_hw_index_of: the controller keel drives at f, or -1;
+ *   nvme_hw_sriov_release: the primary's flexible resources back to the pool, then a reset (I/O
+ *     in flight fails as reset: call it before any disk is used);
+ *   nvme_hw_sriov_online: once the VFs are enabled in SR-IOV, the secondary controllers of VFs
+ *     1..nr_vfs online with 2 queue and 1 interrupt resources each, their IDs in scid[];
+ *   nvme_hw_attach_ns: namespace nsid attached to controller cntlid. */
+int nvme_hw_index_of(const struct pci_func *f);
+int nvme_hw_sriov_release(unsigned i, char *why, size_t why_size);
+int nvme_hw_sriov_online(unsigned i, unsigned nr_vfs, uint16_t scid[], char *why, size_t why_size);
+int nvme_hw_attach_ns(unsigned i, uint32_t nsid, uint16_t cntlid, char *why, size_t why_size);
 
 #endif

@@ -42,7 +42,13 @@ int pci_claim_find(const struct pci_host *ph, uint16_t segment, uint8_t bus, uin
  * would widen it; they belong here too. */
 bool pci_same_iommu_group(const struct pci_func *a, const struct pci_func *b)
 {
-	return a->segment == b->segment && a->bus == b->bus && a->dev == b->dev;
+	if (a->segment != b->segment || a->bus != b->bus || a->dev != b->dev)
+		return false;
+	/* an SR-IOV VF is a requester of its own, made to be given away alone (PCIe 4.0, 9.1):
+	 * keel takes it as isolated from its PF and the other VFs (docs/security.md) */
+	if (a->is_vf || b->is_vf)
+		return a->fn == b->fn;
+	return true;
 }
 
 /* What keeps f from being an endpoint a VM could drive, or NULL */

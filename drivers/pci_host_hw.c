@@ -5,8 +5,11 @@
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/paging.h"
+#include "arch/x86/time.h"
 #include "core/boot_info.h"
 #include "drivers/acpi_host_hw.h"
+#include "drivers/sriov.h"
+#include "lib/fmt.h"
 #include "lib/kstring.h"
 #include "lib/log.h"
 #include "mm/phys.h"
@@ -116,6 +119,8 @@ static bool overlaps_memory(const struct boot_info *bi, uint64_t base, uint64_t 
 #define MAX_MAPPABLE (1ull << 47)
 
 /* Maps [base, base + size) uncached when it is a sane device range. */
+static const struct boot_info *boot; /* pci_host_init's, for the VFs' BARs */
+
 static bool map_device_range(const struct boot_info *bi, uint64_t base, uint64_t size)
 {
 	uint64_t start = ALIGN_DOWN(base, PAGE_SIZE);
@@ -204,6 +209,7 @@ void pci_host_init(const struct boot_info *bi)
 		err = acpi_host_parse_mcfg(&acpi, &mcfg);
 
 	memset(&host_pci, 0, sizeof(host_pci));
+	boot = bi;
 	if (!err && mcfg.nr_dropped)
 		klog("keel: pci: %u MCFG entries refused", mcfg.nr_dropped);
 	if (!err && mcfg.nr) {
@@ -267,4 +273,62 @@ struct pci_host *pci_host_table_mut(void)
 struct pci_func *pci_host_func_mut(unsigned i)
 {
 	return i < host_pci.nr ? &host_pci.funcs[i] : NULL;
+}
+
+/* PCIe Base 4.0, 9.3.3.3.1: 100 ms after VF Enable before a VF's config space is read */
+#define VF_ENABLE_WAIT_NS (100ull * 1000 * 1000)
+
+int pci_host_enable_vfs(unsigned pf_index, unsigned nr, char *why, size_t why_size)
+{
+	struct pci_func *pf = pci_host_func_mut(pf_index);
+	const struct pci_cfg_ops *ops = pf ? ops_for(pf) : NULL;
+	struct sriov s;
+	struct sriov_plan p;
+	unsigned absent = 0, first = host_pci.nr;
+	uint16_t cap;
+	char line[200];
+	int rc;
+
+	if (!ops)
+		return kfail(why, why_size, "it is not on this machine");
+	rc = sriov_find(ops, pf->bus, pf->dev, pf->fn, &cap);
+	if (!rc)
+		rc = sriov_read(ops, pf, cap, &s);
+	if (!rc && nr > s.total_vfs)
+		return kfail(why, why_size, "it has %u VFs at most (TotalVFs)", s.total_vfs);
+	if (!rc)
+		rc = sriov_set_num_vfs(ops, pf, &s, (uint16_t)nr);
+	/* VFs on the PF's own bus only: another bus needs the bridges above routing it */
+	if (!rc)
+		rc = sriov_plan(&s, pf, &host_pci, pf->bus, pf->bus, &p);
+	if (!rc)
+		rc = sriov_enable(ops, pf, &s, &p);
+	if (rc) {
+		if (rc != SRIOV_E_NO_CAP && rc != SRIOV_E_ENABLED)
+			sriov_disable(ops, pf, &s);
+		return kfail(why, why_size, "%s", sriov_strerror(rc));
+	}
+	uint64_t until = time_now_ns() + VF_ENABLE_WAIT_NS;
+	while (time_now_ns() < until)
+		__builtin_ia32_pause();
+	rc = sriov_add_vfs(&host_pci, ops, pf_index, &s, &p, &absent);
+	if (rc < 0) {
+		sriov_disable(ops, pf, &s);
+		return kfail(why, why_size, "%s", sriov_strerror(rc));
+	}
+	for (unsigned i = first; i < host_pci.nr; i++) {
+		struct pci_func *vf = &host_pci.funcs[i];
+		for (unsigned j = 0; j < vf->nr_bars && j < PCI_HOST_MAX_BARS; j++) {
+			struct pci_host_bar *b = &vf->bar[j];
+			if (b->kind == PCI_HBAR_MEM32 || b->kind == PCI_HBAR_MEM64)
+				b->mapped = map_device_range(boot, b->base, b->size);
+		}
+		pci_func_describe(vf, line, sizeof(line));
+		klog("keel: pci %s (VF %u of %02x:%02x.%x)", line, i - first + 1, pf->bus, pf->dev,
+		     pf->fn);
+	}
+	if (absent)
+		klog("keel: pci %02x:%02x.%x: %u of its %u VFs do not answer; left out", pf->bus,
+		     pf->dev, pf->fn, absent, nr);
+	return rc;
 }

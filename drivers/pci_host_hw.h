@@ -17,6 +17,13 @@ const struct pci_host *pci_host_table(void);
 struct pci_host *pci_host_table_mut(void);
 /* Function i of the table for a host driver to claim (owner) and use; NULL past the end. */
 struct pci_func *pci_host_func_mut(unsigned i);
+/* Enables nr virtual functions of the SR-IOV physical function pf_index (PCIe 4.0, 9.3.3): NumVFs,
+ * the VFs planned on the PF's bus with the VF BARs where the firmware placed them, VF Enable and
+ * VF MSE, 100 ms, then each VF appended to the table (owner none) with its BARs mapped uncached
+ * and a boot line ("keel: pci 00:04.1 ... (VF 1 of 00:04.0)"). Boot CPU, before the APs (it
+ * changes keel's page tables). The number added, or -1 with why (nothing enabled). */
+int pci_host_enable_vfs(unsigned pf_index, unsigned nr, char *why, size_t why_size);
+
 /* Config register reg (a multiple of 4 below 0x1000; 0x100 through ports) of f, through the
  * mechanism it was found with: all ones when it is gone. Only the driver owning f may write. */
 uint32_t pci_host_cfg_read32(const struct pci_func *f, uint16_t reg);

@@ -386,3 +386,33 @@ int sriov_add_vfs(struct pci_host *ph, const struct pci_cfg_ops *o, unsigned pf_
 	}
 	return (int)added;
 }
+
+const char *sriov_strerror(int err)
+{
+	switch (err) {
+	case SRIOV_OK:
+		return "no error";
+	case SRIOV_E_NO_CAP:
+		return "it has no SR-IOV capability";
+	case SRIOV_E_BAD_CAP:
+		return "its SR-IOV capability is malformed";
+	case SRIOV_E_ENABLED:
+		return "its VFs are enabled already";
+	case SRIOV_E_BAD_COUNT:
+		return "it does not take that number of VFs";
+	case SRIOV_E_BAD_RID:
+		return "its VFs' routing IDs are out of reach (offset, stride or bus)";
+	case SRIOV_E_RID_TAKEN:
+		return "a VF would have the address of another function";
+	case SRIOV_E_BAD_BAR:
+		return "a VF BAR is not a memory BAR of a page or more";
+	case SRIOV_E_BAR_UNASSIGNED:
+		return "its VF BARs were not placed by the firmware";
+	case SRIOV_E_BAR_RANGE:
+		return "its VF BARs do not fit where the firmware placed them";
+	case SRIOV_E_TABLE_FULL:
+		return "keel's table of PCI functions is full";
+	default:
+		return "an argument is out of range";
+	}
+}

@@ -56,6 +56,9 @@ enum sriov_err {
 	SRIOV_E_INVAL = -11,	     /* an argument out of range */
 };
 
+/* What an enum sriov_err says, for a message ("its VF BARs were not placed by the firmware") */
+const char *sriov_strerror(int err);
+
 /* A PF's SR-IOV capability as sriov_read found it. bar[n] describes VF BAR n: base is VF 0's
  * (0 while unassigned), size is one VF's; kind NONE for an unimplemented one or a 64-bit BAR's
  * upper half, BAD for I/O (9.3.3.14 allows memory only) or a reserved type. */

@@ -200,7 +200,7 @@ static struct vtd_unit *unit_for(uint16_t segment, uint16_t bdf)
 			continue;
 		}
 		for (unsigned k = 0; k < info->nr_scopes; k++)
-			if (scope_covers(&info->scopes[k], segment, bdf))
+			if (scope_covers(&info->scopes[k], segment, iommu_scope_bdf(segment, bdf)))
 				return &units[i];
 	}
 	return all;

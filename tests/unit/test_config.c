@@ -153,7 +153,7 @@ static void bad_files(void **state)
 	expect_error("[vm a]\nmemory = 1G\nkernel = k\nexit_port = maybe\n", 4, "yes or no");
 	expect_error("[vm]\n", 1, "unknown section");
 	expect_error("[vmx a]\n", 1, "unknown section");
-	expect_error("[host]\n", 1, "unknown section");
+	expect_error("[hosts]\n", 1, "unknown section");
 	expect_error("[vm a\n", 1, "without ']'");
 	expect_error("[vm a b]\n", 1, "bad VM name");
 	expect_error("[vm a.b]\n", 1, "bad VM name");
@@ -472,8 +472,8 @@ static void switches(void **state)
 	/* a VM section is closed (its required keys checked) when a switch section starts */
 	expect_error("[vm a]\nmemory = 16M\n[switch lan]\n", 1, "[vm a] has no kernel");
 	expect_error("[switchlan]\n", 1,
-		     "unknown section '[switchlan]'; expected [vm NAME] or "
-		     "[switch NAME]");
+		     "unknown section '[switchlan]'; expected [vm NAME], [switch NAME] or "
+		     "[host]");
 	char text[2048] = "";
 	for (int i = 0; i <= CFG_MAX_SWITCHES; i++)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text), "[switch s%d]\n", i);
@@ -571,10 +571,78 @@ static void pci_functions(void **state)
 		     "'pci' outside a VM section; expected a [vm NAME] line first");
 }
 
+/* [host] sriov = BB:DD.F N [namespaces=...]: parsed, and every malformed line refused */
+static void host_sriov(void **state)
+{
+	(void)state;
+	const char *vm = "[vm a]\nmemory = 16M\nkernel = k\npci = 00:04.1\n";
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "[host]\nsriov = 00:04.0 2 namespaces=2,3\nsriov = 0a:1f.7 1\n%s", vm);
+	assert_int_equal(parse(text), 0);
+	assert_int_equal(cfg.host_line, 1);
+	assert_int_equal(cfg.nr_sriovs, 2);
+	assert_int_equal(cfg.sriovs[0].pf.dev, 4);
+	assert_int_equal(cfg.sriovs[0].nr_vfs, 2);
+	assert_int_equal(cfg.sriovs[0].nr_ns, 2);
+	assert_int_equal(cfg.sriovs[0].ns[0], 2);
+	assert_int_equal(cfg.sriovs[0].ns[1], 3);
+	assert_int_equal(cfg.sriovs[0].line, 2);
+	assert_int_equal(cfg.sriovs[1].pf.bus, 0x0a);
+	assert_int_equal(cfg.sriovs[1].pf.fn, 7);
+	assert_int_equal(cfg.sriovs[1].nr_ns, 0);
+	/* [host] after a VM closes it; the VM's keys do not go to [host] */
+	snprintf(text, sizeof(text), "%s[host]\nsriov = 00:04.0 16\n", vm);
+	if (parse(text))
+		fail_msg("%s", err.msg);
+	assert_int_equal(cfg.sriovs[0].nr_vfs, 16);
+
+	static const struct {
+		const char *line, *want;
+	} bad[] = {
+		{ "sriov = 00:04.0", "sriov = 00:04.0; expected sriov = BB:DD.F N [namespaces=" },
+		{ "sriov = 00:04.0 2 namespaces=2,3 x", "expected sriov = BB:DD.F N" },
+		{ "sriov = 00:04 2", "sriov = 00:04 is not BB:DD.F; expected two hex digits" },
+		{ "sriov = 00:20.0 2", "sriov = 00:20.0: device 20 is past 1f" },
+		{ "sriov = 00:04.0 0", "sriov = 00:04.0 0: bad number of VFs; expected 1 to 16" },
+		{ "sriov = 00:04.0 17", "bad number of VFs; expected 1 to 16" },
+		{ "sriov = 00:04.0 x", "bad number of VFs" },
+		{ "sriov = 00:04.0 2 ns=2,3", "sriov: unknown option 'ns=2,3'" },
+		{ "sriov = 00:04.0 2 namespaces=2", "sriov: 1 namespaces for 2 VFs; expected one "
+						    "namespace per VF" },
+		{ "sriov = 00:04.0 1 namespaces=0", "sriov: bad namespace '0'" },
+		{ "sriov = 00:04.0 1 namespaces=4294967295", "sriov: bad namespace '4294967295'" },
+		{ "sriov = 00:04.0 2 namespaces=2,,3", "sriov: bad namespace ''" },
+		{ "sriov = 00:04.0 1 namespaces=", "sriov: bad namespace ''" },
+		{ "pci = 00:04.0", "unknown key 'pci' in [host]; expected sriov" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(text, sizeof(text), "[host]\n%s\n%s", bad[i].line, vm);
+		expect_error(text, 2, bad[i].want);
+	}
+	snprintf(text, sizeof(text), "[host]\nsriov = 00:04.0 1\nsriov = 00:04.0 2\n%s", vm);
+	expect_error(text, 3,
+		     "sriov 00:04.0 is also on line 2; expected each physical function once");
+	snprintf(text, sizeof(text), "[host]\n[host]\n%s", vm);
+	expect_error(text, 2, "a second [host] section (the first at line 1); expected one");
+	snprintf(text, sizeof(text),
+		 "[host]\nsriov = 00:01.0 1\nsriov = 00:02.0 1\nsriov = 00:03.0 1\n"
+		 "sriov = 00:04.0 1\nsriov = 00:05.0 1\n%s",
+		 vm);
+	expect_error(text, 6, "more than 4 sriov lines; expected at most 4");
+	char big[400];
+	memset(big, '1', sizeof(big));
+	big[sizeof(big) - 1] = '\0';
+	snprintf(text, sizeof(text), "[host]\nsriov = %s\n%s", big, vm);
+	expect_error(text, 2, "sriov value too long");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good_single_vm),
+		cmocka_unit_test(host_sriov),
 		cmocka_unit_test(good_several_vms_crlf_and_comments),
 		cmocka_unit_test(crash_policy),
 		cmocka_unit_test(reboot_policy),

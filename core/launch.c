@@ -107,6 +107,25 @@ static int add_io(const struct boot_info *bi, const struct vm_config *c, struct 
 	return 0;
 }
 
+/* A subsystem attaches a shared namespace to every controller in it, its VFs' too (QEMU's
+ * nvme-ns without detached=true): VF k is left with s->ns[k] alone, detached from keel's own
+ * namespaces (the PF's) and the other VFs' */
+static int detach_others(unsigned nv, const struct sriov_config *s, unsigned k, uint16_t scid,
+			 char *why, size_t why_size)
+{
+	const struct nvme_ctrl *c = nvme_hw_ctrl(nv);
+
+	for (unsigned j = 0; j < c->nr_ns; j++)
+		if (c->ns[j].nsid != s->ns[k] &&
+		    nvme_hw_attach_ns(nv, c->ns[j].nsid, scid, false, why, why_size))
+			return -1;
+	for (unsigned j = 0; j < s->nr_ns; j++)
+		if (s->ns[j] != s->ns[k] &&
+		    nvme_hw_attach_ns(nv, s->ns[j], scid, false, why, why_size))
+			return -1;
+	return 0;
+}
+
 /* One [host] sriov line: for an NVMe controller keel drives, its flexible resources given back
  * first (a reset, before any disk is in use); the VFs enabled and listed; then each VF's
  * secondary controller brought online and its namespace attached. -1 after the keel.cfg:LINE:
@@ -158,7 +177,9 @@ static int enable_sriov(const struct sriov_config *s)
 		goto fail;
 	for (unsigned k = 0; k < s->nr_vfs; k++) {
 		if (k < s->nr_ns &&
-		    nvme_hw_attach_ns((unsigned)nv, s->ns[k], scid[k], why, sizeof(why)))
+		    nvme_hw_attach_ns((unsigned)nv, s->ns[k], scid[k], true, why, sizeof(why)))
+			goto fail;
+		if (k < s->nr_ns && detach_others((unsigned)nv, s, k, scid[k], why, sizeof(why)))
 			goto fail;
 		if (k < s->nr_ns)
 			klog("keel: nvme%d: VF %u online as controller %u, namespace %u attached to it",

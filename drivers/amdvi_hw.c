@@ -109,9 +109,17 @@ static bool run(struct amdvi_unit *u, uint64_t (*c)[2], unsigned n)
 static struct amdvi_unit *unit_for(uint16_t segment, uint16_t bdf, uint16_t *devid)
 {
 	unsigned index;
+	uint16_t scope = iommu_scope_bdf(segment, bdf);
 
-	if (!ivrs_device_covered(ivrs, segment, bdf, &index, devid) || index >= nr_units)
+	if (!ivrs_device_covered(ivrs, segment, scope, &index, devid) || index >= nr_units)
 		return NULL;
+	/* a VF is covered as its PF is, under its own requester ID; behind an alias its own ID is
+	 * not what the unit sees, and keel cannot tell what is: not covered */
+	if (scope != bdf) {
+		if (*devid != scope)
+			return NULL;
+		*devid = bdf;
+	}
 	return &units[index];
 }
 

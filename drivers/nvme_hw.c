@@ -902,15 +902,22 @@ static void admin_done(void *arg, int status, uint32_t dw0, const void *data)
 	w->done = true;
 }
 
-int nvme_hw_attach_ns(unsigned i, uint32_t nsid, uint16_t cntlid, char *why, size_t why_size)
+int nvme_hw_attach_ns(unsigned i, uint32_t nsid, uint16_t cntlid, bool attach, char *why,
+		      size_t why_size)
 {
 	struct nvme_hw *h = i < nr_ctrls ? ctrls[i] : NULL;
 	struct admin_wait w = { false, 0 };
+	struct nvme_admin_req r;
 
 	if (!h)
 		return kfail(why, why_size, "keel's NVMe driver does not have it");
+	if (!nsid || nsid == NVME_NSID_ALL)
+		return kfail(why, why_size, "namespace %u is not one namespace", nsid);
+	nvme_cmd_ns_attach(&r, attach ? NVME_NSA_ATTACH : NVME_NSA_DETACH, nsid, cntlid);
+	r.done = admin_done;
+	r.arg = &w;
 	spin_lock(&h->lock);
-	int rc = nvme_attach_ns(&h->ctrl, nsid, cntlid, admin_done, &w);
+	int rc = nvme_admin_submit(&h->ctrl, &r);
 	spin_unlock(&h->lock);
 	if (rc)
 		return kfail(why, why_size, "its controller takes no admin request (%d)", rc);
@@ -919,9 +926,13 @@ int nvme_hw_attach_ns(unsigned i, uint32_t nsid, uint16_t cntlid, char *why, siz
 		poll_once(h);
 		__builtin_ia32_pause();
 	}
+	/* detaching what is not attached leaves it as wanted */
+	if (!attach && w.status == (NVME_SCT_CMD_SPECIFIC << 8 | NVME_SC_NS_NOT_ATTACHED))
+		return 0;
 	if (w.status)
 		return kfail(why, why_size,
-			     "Namespace Attachment of namespace %u refused (status 0x%x)", nsid,
-			     (unsigned)w.status);
+			     "Namespace Attachment (%s) of namespace %u to controller %u refused "
+			     "(status 0x%x)",
+			     attach ? "attach" : "detach", nsid, cntlid, (unsigned)w.status);
 	return 0;
 }

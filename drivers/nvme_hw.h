@@ -65,10 +65,12 @@ struct blk_backend *nvme_hw_disk(unsigned ctrl, uint32_t nsid, bool read_only, c
  *     in flight fails as reset: call it before any disk is used);
  *   nvme_hw_sriov_online: once the VFs are enabled in SR-IOV, the secondary controllers of VFs
  *     1..nr_vfs online with 2 queue and 1 interrupt resources each, their IDs in scid[];
- *   nvme_hw_attach_ns: namespace nsid attached to controller cntlid. */
+ *   nvme_hw_attach_ns: namespace nsid attached to controller cntlid, or detached from it (one
+ *     that was not attached is no error). */
 int nvme_hw_index_of(const struct pci_func *f);
 int nvme_hw_sriov_release(unsigned i, char *why, size_t why_size);
 int nvme_hw_sriov_online(unsigned i, unsigned nr_vfs, uint16_t scid[], char *why, size_t why_size);
-int nvme_hw_attach_ns(unsigned i, uint32_t nsid, uint16_t cntlid, char *why, size_t why_size);
+int nvme_hw_attach_ns(unsigned i, uint32_t nsid, uint16_t cntlid, bool attach, char *why,
+		      size_t why_size);
 
 #endif

@@ -133,3 +133,81 @@ passthru_config_errors() {
 		"keel.cfg:8: [vm b] pci = 00:03.1: 00:03.1 shares an IOMMU group with 00:03.0, which is [vm a]'s; expected every function of a device in one owner (keel does not read ACS yet)" \
 		"${vm}pci = 00:03.0\n[vm b]\nmemory = 32M\nkernel = hello.elf\npci = 00:03.1\n" "$hello"
 }
+
+# passthru_sriov_case CASE IOMMU: an NVMe controller with SR-IOV (QEMU's nvme-subsys, two VFs,
+# three namespaces: 1 on the PF, 2 and 3 detached) whose PF keel drives; [host] sriov enables the
+# VFs, brings their secondary controllers online and attaches namespace 2 to VF 1 and 3 to VF 2;
+# two Linux VMs get one VF each. Each must find exactly one namespace, its own (its size and first
+# MiB), and write its pattern there; the images are checked from outside, keel's namespace 1
+# unchanged.
+passthru_sriov_case() {
+	local case=$1 iommu=$2 dir=$out/$1 guest=$root/build/guest
+	local want sum1 sum2 sum3 n
+	mkdir -p "$dir"
+	for n in 1 2 3; do
+		rm -f "$dir/ns$n.img"
+		truncate -s "$((16 * n))M" "$dir/ns$n.img"
+		head -c 1048576 /dev/urandom | dd of="$dir/ns$n.img" conv=notrunc status=none
+	done
+	sum1=$(sha256sum <"$dir/ns1.img" | cut -d' ' -f1)
+	sum2=$(head -c 1048576 "$dir/ns2.img" | sha256sum | cut -d' ' -f1)
+	sum3=$(head -c 1048576 "$dir/ns3.img" | sha256sum | cut -d' ' -f1)
+	want=$(seq 1 200000 | head -c 1048576 | sha256sum | cut -d' ' -f1)
+	cat >"$dir/keel.cfg" <<'CFG'
+[host]
+sriov = 00:04.0 2 namespaces=2,3
+
+[vm a]
+memory = 160M
+kernel = vmlinuz
+initrd = initrd.gz
+cmdline = console=ttyS0 keel.nvme
+pci = 00:04.1
+
+[vm b]
+memory = 160M
+kernel = vmlinuz
+initrd = initrd.gz
+cmdline = console=ttyS0 keel.nvme
+pci = 00:04.2
+CFG
+	local nvme=nvme,serial=keel-pf,subsys=s0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=6,addr=0x4
+	local opts="--qemu -device --qemu $iommu --qemu -device --qemu nvme-subsys,id=s0 --qemu -device --qemu $nvme"
+	for n in 1 2 3; do
+		opts="$opts --qemu -drive --qemu if=none,id=ns$n,file=$dir/ns$n.img,format=raw"
+		opts="$opts --qemu -device --qemu nvme-ns,drive=ns$n,nsid=$n$([ $n = 1 ] || echo ,detached=true)"
+	done
+	QEMU_OPTS="${QEMU_OPTS:-} $opts" e2e_boot_svm "$case" "$dir/keel.cfg" "${LINUX_TIMEOUT:-400}" \
+		"$guest/vmlinuz" "$guest/initrd.gz"
+	e2e_ended "$case" && e2e_expect_all "$case" \
+		"keel: nvme0: 00:04.0 QEMU NVMe Ctrl, serial keel-pf" \
+		"(VF 1 of 00:04.0)" "(VF 2 of 00:04.0)" \
+		"keel: nvme0: VF 1 online as controller 1, namespace 2 attached to it" \
+		"keel: nvme0: VF 2 online as controller 2, namespace 3 attached to it" \
+		"keel: pci 00:04.1 set aside for vm a" "keel: pci 00:04.2 set aside for vm b" \
+		"keel: disk nvme0n1: nvme:1, 16 MiB" \
+		"vm a: pci 00:04.1: passed through, its DMA confined to the VM's RAM by the " \
+		"vm b: pci 00:04.2: passed through, its DMA confined to the VM's RAM by the " \
+		"a| KEEL-NVME: QEMU NVMe Ctrl serial " "a| KEEL-NVME-NAMESPACES: 1" \
+		"b| KEEL-NVME: QEMU NVMe Ctrl serial " "b| KEEL-NVME-NAMESPACES: 1" \
+		", 65536 sectors" ", 98304 sectors" \
+		"a| KEEL-NVME-READ: $sum2" "b| KEEL-NVME-READ: $sum3" \
+		"a| KEEL-NVME-READBACK: $want" "b| KEEL-NVME-READBACK: $want" \
+		"vm a: powered off" "vm b: powered off" \
+		"!keel: iommu: fault" "!keel: iommu: interrupt from" "!I/O error" "!timeout" || return
+	grep -aqE "a\| KEEL-NVME: .*, 65536 sectors" "$out/$case.log" &&
+		grep -aqE "b\| KEEL-NVME: .*, 98304 sectors" "$out/$case.log" ||
+		{ e2e_fail "$case" "a VM sees another namespace than its own: $(grep -a 'KEEL-NVME:' "$out/$case.log")"; return; }
+	for n in 2 3; do
+		[ "$(dd if="$dir/ns$n.img" bs=1M skip=1 count=1 status=none | sha256sum | cut -d' ' -f1)" = "$want" ] ||
+			{ e2e_fail "$case" "namespace $n does not hold its VM's pattern at 1 MiB"; return; }
+	done
+	[ "$(sha256sum <"$dir/ns1.img" | cut -d' ' -f1)" = "$sum1" ] ||
+		{ e2e_fail "$case" "keel's namespace 1 changed"; return; }
+	e2e_pass "$case"
+}
+
+passthru_sriov_svm() {
+	passthru_sriov_case passthru-sriov-vtd intel-iommu,intremap=on
+	passthru_sriov_case passthru-sriov-amdvi amd-iommu,intremap=on
+}

@@ -189,12 +189,35 @@ static void set_aside(void **state)
 	assert_true(check(0, 0, 4, 1, 0, true) >= 0);
 }
 
+/* SR-IOV VFs: each its own group, apart from its PF and the other VFs, so two VMs may take two
+ * VFs of one device while keel drives the PF */
+static void vf_groups(void **state)
+{
+	(void)state;
+	fill();
+	unsigned pf = add(0, 0, 8, 0, 0x010802, 0);
+	ph.funcs[pf].owner = PCI_OWNER_KEEL;
+	unsigned vf1 = add(0, 0, 8, 1, 0x010802, 0), vf2 = add(0, 0, 8, 2, 0x010802, 0);
+	ph.funcs[vf1].is_vf = ph.funcs[vf2].is_vf = true;
+	ph.funcs[vf1].pf_index = ph.funcs[vf2].pf_index = (uint16_t)pf;
+	assert_false(pci_same_iommu_group(&ph.funcs[pf], &ph.funcs[vf1]));
+	assert_false(pci_same_iommu_group(&ph.funcs[vf1], &ph.funcs[vf2]));
+	assert_true(pci_same_iommu_group(&ph.funcs[vf1], &ph.funcs[vf1]));
+	assert_int_equal(check(0, 0, 8, 1, 0, true), (int)vf1);
+	pci_claim_take(&ph, vf1, 0, "a");
+	assert_int_equal(check(0, 0, 8, 2, 1, true), (int)vf2);
+	/* the PF itself stays keel's */
+	assert_int_equal(check(0, 0, 8, 0, 1, true), -1);
+	assert_int_equal(pci_claim_set_aside(&ph, 0, 0, 8, 2, "b"), 1);
+	assert_null(ph.funcs[vf1].set_aside_for);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(find),	     cmocka_unit_test(refusals),
 		cmocka_unit_test(claims),    cmocka_unit_test(iommu_groups),
-		cmocka_unit_test(set_aside),
+		cmocka_unit_test(set_aside), cmocka_unit_test(vf_groups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

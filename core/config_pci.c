@@ -74,7 +74,7 @@ static int parse_bdf(struct parser *p, const char *key, const char *v, struct pc
 
 int cfg_set_pci(struct parser *p, struct vm_config *vm, const char *v)
 {
-	struct pci_config f;
+	struct pci_config f = { 0 };
 
 	if (parse_bdf(p, "pci", v, &f))
 		return -1;
@@ -132,7 +132,7 @@ static int set_sriov(struct parser *p, char *v)
 				words[0], words[1], CFG_MAX_VFS);
 	if (nr_words == 3) {
 		char *list = words[2];
-		if (strncmp(list, "namespaces=", 11))
+		if (strncmp(list, "namespaces=", 11) != 0)
 			return cfg_fail(p, p->line,
 					"sriov: unknown option '%.40s'; " SRIOV_FORMAT_HELP, list);
 		for (char *t = list + 11;;) {
@@ -182,7 +182,7 @@ int cfg_host_key(struct parser *p, const char *key, const char *v)
 {
 	char buf[CFG_VALUE_MAX + 1];
 
-	if (strcmp(key, "sriov"))
+	if (strcmp(key, "sriov") != 0)
 		return cfg_fail(p, p->line, "unknown key '%.40s' in [host]; expected sriov", key);
 	if (strlen(v) > CFG_VALUE_MAX)
 		return cfg_fail(p, p->line, "sriov value too long; " SRIOV_FORMAT_HELP);

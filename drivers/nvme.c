@@ -21,9 +21,7 @@ static void wr64(const struct nvme_ctrl *c, uint32_t off, uint64_t v)
 	c->ops->write64(c->ops->ctx, off, v);
 }
 
-/* The controller may write its pages at any time: each field is read once, through a volatile
- * pointer, and the value read is the one checked and used. */
-static uint32_t dma_rd(const void *page, unsigned off, unsigned len)
+uint32_t nvme_dma_rd(const void *page, unsigned off, unsigned len)
 {
 	const volatile uint8_t *p = (const volatile uint8_t *)page + off;
 	uint32_t v = 0;
@@ -35,7 +33,7 @@ static uint32_t dma_rd(const void *page, unsigned off, unsigned len)
 
 static uint64_t dma_rd64(const void *page, unsigned off)
 {
-	return dma_rd(page, off, 4) | (uint64_t)dma_rd(page, off + 4, 4) << 32;
+	return nvme_dma_rd(page, off, 4) | (uint64_t)nvme_dma_rd(page, off + 4, 4) << 32;
 }
 
 /* now + ns, saturating: a clock near its end must not make a deadline that has passed already */
@@ -192,7 +190,7 @@ static void id_string(char *dst, const void *page, unsigned off, unsigned len)
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < len; i++) {
-		uint8_t ch = (uint8_t)dma_rd(page, off + i, 1);
+		uint8_t ch = (uint8_t)nvme_dma_rd(page, off + i, 1);
 
 		if (ch == 0)
 			ch = ' ';
@@ -209,8 +207,8 @@ static void id_string(char *dst, const void *page, unsigned off, unsigned len)
 static const char *check_id_ctrl(struct nvme_ctrl *c)
 {
 	const void *p = pg(c, NVME_PG_IDENT);
-	uint32_t sqes = dma_rd(p, NVME_IDC_SQES, 1), cqes = dma_rd(p, NVME_IDC_CQES, 1);
-	uint32_t mdts = dma_rd(p, NVME_IDC_MDTS, 1);
+	uint32_t sqes = nvme_dma_rd(p, NVME_IDC_SQES, 1), cqes = nvme_dma_rd(p, NVME_IDC_CQES, 1);
+	uint32_t mdts = nvme_dma_rd(p, NVME_IDC_MDTS, 1);
 
 	/* required size 3:0 at most, maximum size 7:4 at least what CC.IOSQES/IOCQES set */
 	if ((sqes & 0xF) > NVME_SQE_SHIFT || (sqes >> 4) < NVME_SQE_SHIFT)
@@ -221,10 +219,10 @@ static const char *check_id_ctrl(struct nvme_ctrl *c)
 	c->max_xfer = NVME_MAX_XFER;
 	if (mdts != 0 && mdts < 10)
 		c->max_xfer = MIN(NVME_MAX_XFER, NVME_PAGE_SIZE << mdts);
-	c->cntlid = (uint16_t)dma_rd(p, NVME_IDC_CNTLID, 2);
-	c->nn = dma_rd(p, NVME_IDC_NN, 4);
-	c->oncs = (uint16_t)dma_rd(p, NVME_IDC_ONCS, 2);
-	c->vwc = (uint8_t)dma_rd(p, NVME_IDC_VWC, 1);
+	c->cntlid = (uint16_t)nvme_dma_rd(p, NVME_IDC_CNTLID, 2);
+	c->nn = nvme_dma_rd(p, NVME_IDC_NN, 4);
+	c->oncs = (uint16_t)nvme_dma_rd(p, NVME_IDC_ONCS, 2);
+	c->vwc = (uint8_t)nvme_dma_rd(p, NVME_IDC_VWC, 1);
 	id_string(c->serial, p, NVME_IDC_SN, NVME_IDC_SN_LEN);
 	id_string(c->model, p, NVME_IDC_MN, NVME_IDC_MN_LEN);
 	id_string(c->firmware, p, NVME_IDC_FR, NVME_IDC_FR_LEN);
@@ -235,16 +233,16 @@ static const char *check_id_ctrl(struct nvme_ctrl *c)
 static const char *check_id_ns(struct nvme_ns *ns, const void *p)
 {
 	uint64_t nsze = dma_rd64(p, NVME_IDN_NSZE);
-	uint32_t nlbaf = dma_rd(p, NVME_IDN_NLBAF, 1);
-	uint32_t fmt = NVME_FLBAS_INDEX(dma_rd(p, NVME_IDN_FLBAS, 1));
-	uint32_t dps = dma_rd(p, NVME_IDN_DPS, 1);
+	uint32_t nlbaf = nvme_dma_rd(p, NVME_IDN_NLBAF, 1);
+	uint32_t fmt = NVME_FLBAS_INDEX(nvme_dma_rd(p, NVME_IDN_FLBAS, 1));
+	uint32_t dps = nvme_dma_rd(p, NVME_IDN_DPS, 1);
 	uint32_t lbaf, lbads;
 
 	if (nsze == 0)
 		return "NSZE 0 (inactive)";
 	if (fmt > nlbaf) /* fmt < NVME_IDN_NR_LBAF: a 4-bit field */
 		return "FLBAS names an LBA format past NLBAF";
-	lbaf = dma_rd(p, NVME_IDN_LBAF + 4 * fmt, 4);
+	lbaf = nvme_dma_rd(p, NVME_IDN_LBAF + 4 * fmt, 4);
 	lbads = NVME_LBAF_LBADS(lbaf);
 	if (NVME_LBAF_MS(lbaf) != 0)
 		return "metadata per block (not supported)";
@@ -268,7 +266,7 @@ static void take_ns_list(struct nvme_ctrl *c)
 
 	c->nr_nsids = 0;
 	for (unsigned i = 0; i < NVME_PAGE_SIZE / 4 && c->nr_nsids < NVME_MAX_NS; i++) {
-		uint32_t id = dma_rd(p, 4 * i, 4);
+		uint32_t id = nvme_dma_rd(p, 4 * i, 4);
 
 		if (id == 0)
 			break;

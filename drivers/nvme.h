@@ -303,6 +303,10 @@ struct nvme_ctrl {
 	unsigned nr_fatal; /* CSTS.CFS seen */
 };
 
+/* Field [off, off + len) (len <= 4, little-endian) of a page the controller may write at any
+ * time: read once, through a volatile pointer, so the value read is the one checked and used. */
+uint32_t nvme_dma_rd(const void *page, unsigned off, unsigned len);
+
 /* Takes the ops, BAR 0's size and the DMA pages (copied; the pages stay the driver's until the
  * controller is failed), with io_irq off. Touches no register: the first nvme_poll starts
  * bring-up. Returns

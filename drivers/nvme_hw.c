@@ -835,20 +835,39 @@ static enum nvme_state wait_sriov(struct nvme_hw *h)
 	return s;
 }
 
-int nvme_hw_sriov_release(unsigned i, char *why, size_t why_size)
+/* Starts SR-IOV step `release` (else bring-up of nr_vfs) on controller i and waits for its end:
+ * the controller, or NULL with why. */
+static struct nvme_hw *run_sriov(unsigned i, bool release, unsigned nr_vfs, char *why,
+				 size_t why_size)
 {
 	struct nvme_hw *h = i < nr_ctrls ? ctrls[i] : NULL;
 
-	if (!h || h->ctrl.state != NVME_S_READY)
-		return kfail(why, why_size, "keel's NVMe driver does not have it ready");
+	if (!h || h->ctrl.state != NVME_S_READY) {
+		kfail(why, why_size, "keel's NVMe driver does not have it ready");
+		return NULL;
+	}
 	spin_lock(&h->lock);
-	int rc = nvme_sriov_release_primary(&h->ctrl);
+	/* a secondary needs its admin queue and one I/O queue pair, and one interrupt */
+	int rc = release ? nvme_sriov_release_primary(&h->ctrl)
+			 : nvme_sriov_bring_online(&h->ctrl, nr_vfs, 2, 1);
 	spin_unlock(&h->lock);
-	if (rc)
-		return kfail(why, why_size, "its controller takes no admin request (%d)", rc);
-	if (wait_sriov(h) == NVME_S_FAILED)
-		return kfail(why, why_size, "its controller failed: %s",
-			     h->ctrl.why ? h->ctrl.why : "?");
+	if (rc) {
+		kfail(why, why_size, "its controller takes no admin request (%d)", rc);
+		return NULL;
+	}
+	if (wait_sriov(h) == NVME_S_FAILED) {
+		kfail(why, why_size, "its controller failed: %s", h->ctrl.why ? h->ctrl.why : "?");
+		return NULL;
+	}
+	return h;
+}
+
+int nvme_hw_sriov_release(unsigned i, char *why, size_t why_size)
+{
+	struct nvme_hw *h = run_sriov(i, true, 0, why, why_size);
+
+	if (!h)
+		return -1;
 	if (h->ctrl.sriov.primary_status)
 		return kfail(
 			why, why_size,
@@ -860,19 +879,10 @@ int nvme_hw_sriov_release(unsigned i, char *why, size_t why_size)
 
 int nvme_hw_sriov_online(unsigned i, unsigned nr_vfs, uint16_t scid[], char *why, size_t why_size)
 {
-	struct nvme_hw *h = i < nr_ctrls ? ctrls[i] : NULL;
+	struct nvme_hw *h = run_sriov(i, false, nr_vfs, why, why_size);
 
-	if (!h || h->ctrl.state != NVME_S_READY)
-		return kfail(why, why_size, "keel's NVMe driver does not have it ready");
-	spin_lock(&h->lock);
-	/* a secondary needs its admin queue and one I/O queue pair, and one interrupt */
-	int rc = nvme_sriov_bring_online(&h->ctrl, nr_vfs, 2, 1);
-	spin_unlock(&h->lock);
-	if (rc)
-		return kfail(why, why_size, "its controller takes no admin request (%d)", rc);
-	if (wait_sriov(h) == NVME_S_FAILED)
-		return kfail(why, why_size, "its controller failed: %s",
-			     h->ctrl.why ? h->ctrl.why : "?");
+	if (!h)
+		return -1;
 	if (h->ctrl.sriov.list_status)
 		return kfail(why, why_size, "its secondary controller list was refused (%d)",
 			     h->ctrl.sriov.list_status);

@@ -6,17 +6,6 @@
 #include "drivers/nvme.h"
 #include "lib/kstring.h"
 
-/* One field of a page the controller may still write: read once (as nvme.c does). */
-static uint32_t rd(const void *page, unsigned off, unsigned len)
-{
-	const volatile uint8_t *p = (const volatile uint8_t *)page + off;
-	uint32_t v = 0;
-
-	for (unsigned i = 0; i < len; i++)
-		v |= (uint32_t)p[i] << (8 * i);
-	return v;
-}
-
 /* ---- command builders ------------------------------------------------------------------------ */
 
 static void identify(struct nvme_admin_req *r, uint32_t cdw10)
@@ -69,21 +58,21 @@ int nvme_parse_primary_caps(const void *page, uint16_t expect_cntlid, struct nvm
 {
 	struct nvme_primary_caps p;
 
-	p.cntlid = (uint16_t)rd(page, NVME_PCC_CNTLID, 2);
-	p.portid = (uint16_t)rd(page, NVME_PCC_PORTID, 2);
-	p.crt = (uint8_t)rd(page, NVME_PCC_CRT, 1);
-	p.vqfrt = rd(page, NVME_PCC_VQFRT, 4);
-	p.vqrfa = rd(page, NVME_PCC_VQRFA, 4);
-	p.vqrfap = (uint16_t)rd(page, NVME_PCC_VQRFAP, 2);
-	p.vqprt = (uint16_t)rd(page, NVME_PCC_VQPRT, 2);
-	p.vqfrsm = (uint16_t)rd(page, NVME_PCC_VQFRSM, 2);
-	p.vqgran = (uint16_t)rd(page, NVME_PCC_VQGRAN, 2);
-	p.vifrt = rd(page, NVME_PCC_VIFRT, 4);
-	p.virfa = rd(page, NVME_PCC_VIRFA, 4);
-	p.virfap = (uint16_t)rd(page, NVME_PCC_VIRFAP, 2);
-	p.viprt = (uint16_t)rd(page, NVME_PCC_VIPRT, 2);
-	p.vifrsm = (uint16_t)rd(page, NVME_PCC_VIFRSM, 2);
-	p.vigran = (uint16_t)rd(page, NVME_PCC_VIGRAN, 2);
+	p.cntlid = (uint16_t)nvme_dma_rd(page, NVME_PCC_CNTLID, 2);
+	p.portid = (uint16_t)nvme_dma_rd(page, NVME_PCC_PORTID, 2);
+	p.crt = (uint8_t)nvme_dma_rd(page, NVME_PCC_CRT, 1);
+	p.vqfrt = nvme_dma_rd(page, NVME_PCC_VQFRT, 4);
+	p.vqrfa = nvme_dma_rd(page, NVME_PCC_VQRFA, 4);
+	p.vqrfap = (uint16_t)nvme_dma_rd(page, NVME_PCC_VQRFAP, 2);
+	p.vqprt = (uint16_t)nvme_dma_rd(page, NVME_PCC_VQPRT, 2);
+	p.vqfrsm = (uint16_t)nvme_dma_rd(page, NVME_PCC_VQFRSM, 2);
+	p.vqgran = (uint16_t)nvme_dma_rd(page, NVME_PCC_VQGRAN, 2);
+	p.vifrt = nvme_dma_rd(page, NVME_PCC_VIFRT, 4);
+	p.virfa = nvme_dma_rd(page, NVME_PCC_VIRFA, 4);
+	p.virfap = (uint16_t)nvme_dma_rd(page, NVME_PCC_VIRFAP, 2);
+	p.viprt = (uint16_t)nvme_dma_rd(page, NVME_PCC_VIPRT, 2);
+	p.vifrsm = (uint16_t)nvme_dma_rd(page, NVME_PCC_VIFRSM, 2);
+	p.vigran = (uint16_t)nvme_dma_rd(page, NVME_PCC_VIGRAN, 2);
 
 	if (p.cntlid != expect_cntlid || (p.crt & ~(NVME_CRT_VQ | NVME_CRT_VI)))
 		return NVME_E_BAD_DATA;
@@ -99,7 +88,7 @@ int nvme_parse_primary_caps(const void *page, uint16_t expect_cntlid, struct nvm
 int nvme_parse_secondary_list(const void *page, uint16_t pcid, uint16_t max_vfn,
 			      struct nvme_sec_list *out)
 {
-	unsigned numid = rd(page, NVME_SCL_NUMID, 1);
+	unsigned numid = nvme_dma_rd(page, NVME_SCL_NUMID, 1);
 
 	out->nr = out->nr_dropped = 0;
 	out->more = numid >= NVME_SCL_MAX;
@@ -110,12 +99,12 @@ int nvme_parse_secondary_list(const void *page, uint16_t pcid, uint16_t max_vfn,
 	for (unsigned i = 0; i < numid; i++) {
 		unsigned off = NVME_SCL_ENTRY0 + i * NVME_SCL_ENTRY_SIZE;
 		struct nvme_sec_ctrl s = {
-			.scid = (uint16_t)rd(page, off + NVME_SCE_SCID, 2),
-			.pcid = (uint16_t)rd(page, off + NVME_SCE_PCID, 2),
-			.online = rd(page, off + NVME_SCE_SCS, 1) & NVME_SCS_ONLINE,
-			.vfn = (uint16_t)rd(page, off + NVME_SCE_VFN, 2),
-			.nvq = (uint16_t)rd(page, off + NVME_SCE_NVQ, 2),
-			.nvi = (uint16_t)rd(page, off + NVME_SCE_NVI, 2),
+			.scid = (uint16_t)nvme_dma_rd(page, off + NVME_SCE_SCID, 2),
+			.pcid = (uint16_t)nvme_dma_rd(page, off + NVME_SCE_PCID, 2),
+			.online = nvme_dma_rd(page, off + NVME_SCE_SCS, 1) & NVME_SCS_ONLINE,
+			.vfn = (uint16_t)nvme_dma_rd(page, off + NVME_SCE_VFN, 2),
+			.nvq = (uint16_t)nvme_dma_rd(page, off + NVME_SCE_NVQ, 2),
+			.nvi = (uint16_t)nvme_dma_rd(page, off + NVME_SCE_NVI, 2),
 		};
 
 		if (s.scid == 0 || s.scid > NVME_CNTLID_MAX || s.scid == pcid || s.pcid != pcid ||

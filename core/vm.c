@@ -204,8 +204,8 @@ int hv_vm_setup_memory(struct vm *vm, uint64_t bytes, char *err, size_t err_size
 	     vm->name, (unsigned long long)(bytes / MiB), (unsigned long long)vm->stage2.pages_1g,
 	     (unsigned long long)vm->stage2.pages_2m, (unsigned long long)vm->stage2.pages_4k,
 	     vm->mem.nr, vm->mem.nr == 1 ? "" : "s");
-	if (vm->mem.nr > 1)
-		log_blocks(vm);
+	/* where its RAM is on the host: what a DMA fault's address is compared with */
+	log_blocks(vm);
 	vm->memory = bytes;
 	if (vm_balloon_setup(vm, err, err_size))
 		return -1;

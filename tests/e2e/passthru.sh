@@ -211,3 +211,58 @@ passthru_sriov_svm() {
 	passthru_sriov_case passthru-sriov-vtd intel-iommu,intremap=on
 	passthru_sriov_case passthru-sriov-amdvi amd-iommu,intremap=on
 }
+
+# passthru_victim_session CASE: types at keel's console what the attacker and the victim wait for
+passthru_victim_session() {
+	local hpa
+	e2e_console_wait "vm victim: RAM blocks (guest address+size at host address): 0+" || return
+	hpa=$(grep -a -m1 "vm victim: RAM blocks" "$e2e_console_log" |
+		sed -n 's/.*: 0+[0-9a-f]* at \([0-9a-f]*\).*/\1/p')
+	[ -n "$hpa" ] || { e2e_console_error="no host address for the victim's RAM at 0"; return; }
+	victim_target=$(printf '%x' $((0x$hpa + 0x500000)))
+	e2e_console_wait "victim: 4 MiB at 0x00400000 filled" || return
+	e2e_console_wait "edu: g. waiting for a host address at the console" || return
+	e2e_console_type "$victim_target\r"
+	e2e_console_wait "edu: g. done" || return
+	e2e_console_focus "vm victim" || return
+	e2e_console_type '\r'
+	e2e_console_wait "vm victim: exit code" || return
+}
+
+# passthru_victim_case CASE IOMMU AFTER...: the edu guest (edu.victim) aims its device's DMA at
+# the host address of another VM's RAM (5 MiB into it, where the victim guest wrote a pattern),
+# typed at its console once keel has logged where that RAM is; edu's DMA reaches 48 bits
+# (dma_mask). The victim then finds its 4 MiB unchanged; under VT-d keel logs the blocked write.
+passthru_victim_case() {
+	local case=$1 iommu=$2 dir=$out/$1
+	shift 2
+	mkdir -p "$dir"
+	cat >"$dir/keel.cfg" <<'CFG'
+[vm edu]
+memory = 32M
+kernel = edu.elf
+cmdline = edu.victim
+pci = 00:03.0
+
+[vm victim]
+memory = 32M
+kernel = victim.elf
+CFG
+	victim_target=
+	QEMU_OPTS="${QEMU_OPTS:-} --qemu -device --qemu $iommu --qemu -device --qemu edu,addr=0x3,dma_mask=0xffffffffffff" \
+		e2e_boot_svm_session "$case" "$dir/keel.cfg" 300 passthru_victim_session \
+		"$root/build/guests/edu.elf" "$root/build/guests/victim.elf"
+	[ -z "$e2e_console_error" ] || { e2e_fail "$case" "$e2e_console_error"; return; }
+	e2e_ended "$case" && e2e_expect_all "$case" \
+		"edu: b. DMA to and from its own RAM checks out" \
+		"edu: g. DMA write to host address 0x$(printf '%08x' 0x$victim_target)" \
+		"edu: done" "!edu: FAIL" "vm edu: exit code 0" \
+		"victim: RAM unchanged" "!victim: FAIL" "vm victim: exit code 0" \
+		"${@/@TARGET@/$victim_target}" && e2e_pass "$case"
+}
+
+passthru_victim_svm() {
+	passthru_victim_case passthru-victim-vtd intel-iommu,intremap=on \
+		"keel: iommu: fault from 00:03.0 write at 0x@TARGET@ (vm edu): reason 0x"
+	passthru_victim_case passthru-victim-amdvi amd-iommu,intremap=on
+}

@@ -74,6 +74,45 @@ puthex:
 	pop %eax
 	ret
 
+/* getc: the next byte typed at COM1 in al (polls LSR.DR, 16550 LSR bit 0) */
+	.globl getc
+getc:
+	push %edx
+	mov $COM1 + 5, %dx
+6:	inb %dx, %al
+	test $1, %al
+	jz 6b
+	mov $COM1, %dx
+	inb %dx, %al
+	pop %edx
+	ret
+
+/* gethex: eax = the hex number typed at COM1, up to the first byte that is not a hex digit
+ * (Enter); at most 8 digits count */
+	.globl gethex
+gethex:
+	push %ecx
+	push %edx
+	xor %edx, %edx
+7:	call getc
+	movzbl %al, %ecx
+	sub $'0', %cl
+	cmp $9, %cl
+	jbe 8f
+	or $0x20, %al			/* a-f, A-F */
+	movzbl %al, %ecx
+	sub $'a', %cl
+	cmp $5, %cl
+	ja 9f
+	add $10, %cl
+8:	shl $4, %edx
+	or %ecx, %edx
+	jmp 7b
+9:	mov %edx, %eax
+	pop %edx
+	pop %ecx
+	ret
+
 /* ---- helpers of the hostile guests (docs/testing.md "Hostile guests") ------------------- */
 
 /* idt_init: a 32-entry IDT of 32-bit interrupt gates (Intel SDM vol 3, 6.11) on the CS keel

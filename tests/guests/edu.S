@@ -19,6 +19,9 @@
  *      past its RAM (edu.ram=MIB on the command line, 32 by default), 128 MiB, and the last page
  *      the device can reach (its DMA mask is 28 bits). keel's IOMMU must block each; the e2e case
  *      finds keel's fault lines and keel's and the other VMs' memory unchanged;
+ *   g. with edu.victim on the command line, reads a host-physical address typed at its console
+ *      (the e2e case types one inside another VM's RAM) and aims a DMA write there: the IOMMU
+ *      must block it, and that VM finds its RAM unchanged;
  *   d. with edu.sweep on the command line, 72 more such writes to distinct pages: keel turns the
  *      device's bus mastering off after 64 faults, so a last copy within its RAM (as in b, to a
  *      third place) no longer arrives: "edu: after the sweep, DMA to its RAM arrives" or
@@ -128,6 +131,25 @@ guest_main:
 	mov $0xffff000, %eax
 	call attack
 
+	/* g. another VM's RAM, at the host address typed */
+	mov $msg_victim_word, %esi
+	call cmdline_has
+	jnz 6f
+	mov $msg_victim_wait, %esi
+	call puts
+	call gethex
+	mov %eax, %edx
+	mov $msg_victim_dma, %esi
+	call puts
+	call puthex
+	mov $msg_nl, %esi
+	call puts
+	mov $EDU_BUF, %eax
+	mov $CMD_START | CMD_TO_RAM, %ecx
+	call dma
+	mov $msg_victim_done, %esi
+	call puts
+6:
 	/* d. the sweep */
 	mov $msg_sweep_word, %esi
 	call cmdline_has
@@ -477,6 +499,10 @@ msg_got:	.asciz " 0x"
 msg_nl:		.asciz "\n"
 msg_ram_mib:	.asciz "edu.ram="
 msg_sweep_word:	.asciz "edu.sweep"
+msg_victim_word: .asciz "edu.victim"
+msg_victim_wait: .asciz "edu: g. waiting for a host address at the console\n"
+msg_victim_dma:	.asciz "edu: g. DMA write to host address 0x"
+msg_victim_done: .asciz "edu: g. done\n"
 
 	.data
 dev:		.long 0

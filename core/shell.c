@@ -460,11 +460,10 @@ static int cmd_pci(struct shell *sh, const char *arg, const char *more)
 		const struct pci_func *f = &ph->funcs[i];
 
 		pci_func_describe(f, line, sizeof(line));
-		if (f->owner == PCI_OWNER_VM && f->owner_vm < sh->host->nr_vms(sh->host->ctx)) {
-			struct shell_vm_view v;
-
-			view_of(sh, f->owner_vm, &v);
-			sayln(sh, "%s; owner vm %s%s", line, v.name, dma_words(dma, iommu, f));
+		/* the claim's own record of its VM's name (pci_claim_take), not an index */
+		if (f->owner == PCI_OWNER_VM && f->owner_name) {
+			sayln(sh, "%s; owner vm %s%s", line, f->owner_name,
+			      dma_words(dma, iommu, f));
 		} else {
 			sayln(sh, "%s; owner %s%s", line, pci_owner_name(f->owner),
 			      dma_words(dma, iommu, f));

@@ -224,15 +224,24 @@ passthru_victim_session() {
 	e2e_console_wait "edu: g. waiting for a host address at the console" || return
 	e2e_console_type "$victim_target\r"
 	e2e_console_wait "edu: g. done" || return
+	# keel's shell while the function is edu's: its owner and DMA domain, edu's counts
+	e2e_console_wait "vm edu: exit code" || return
+	e2e_console_focus "keel's shell" || return
+	e2e_console_type 'pci\r'
+	e2e_console_wait "00:03.0 1234:11e8 class 00ff00; bar0 mem32 " || return
+	e2e_console_type 'stats edu\r'
+	e2e_console_wait "  passthrough: 1 functions, " || return
 	e2e_console_focus "vm victim" || return
 	e2e_console_type '\r'
 	e2e_console_wait "vm victim: exit code" || return
 }
 
-# passthru_victim_case CASE IOMMU AFTER...: the edu guest (edu.victim) aims its device's DMA at
+# passthru_victim_case CASE IOMMU EXPECTED...: the edu guest (edu.victim) aims its device's DMA at
 # the host address of another VM's RAM (5 MiB into it, where the victim guest wrote a pattern),
 # typed at its console once keel has logged where that RAM is; edu's DMA reaches 48 bits
 # (dma_mask). The victim then finds its 4 MiB unchanged; under VT-d keel logs the blocked write.
+# Between the two, keel's shell shows the function as edu's in its VM's DMA domain, and edu's
+# stats its two interrupts (steps e and f) and, under VT-d, its four blocked writes.
 passthru_victim_case() {
 	local case=$1 iommu=$2 dir=$out/$1
 	shift 2
@@ -258,11 +267,14 @@ CFG
 		"edu: g. DMA write to host address 0x$(printf '%08x' 0x$victim_target)" \
 		"edu: done" "!edu: FAIL" "vm edu: exit code 0" \
 		"victim: RAM unchanged" "!victim: FAIL" "vm victim: exit code 0" \
+		"; DMA translated by the " "; owner vm edu; DMA domain 3" \
+		"  passthrough: 1 functions, 2 interrupts taken through remapping entries and sent on, " \
 		"${@/@TARGET@/$victim_target}" && e2e_pass "$case"
 }
 
 passthru_victim_svm() {
 	passthru_victim_case passthru-victim-vtd intel-iommu,intremap=on \
-		"keel: iommu: fault from 00:03.0 write at 0x@TARGET@ (vm edu): reason 0x"
+		"keel: iommu: fault from 00:03.0 write at 0x@TARGET@ (vm edu): reason 0x" \
+		" interrupts taken through remapping entries and sent on, 4 DMA faults"
 	passthru_victim_case passthru-victim-amdvi amd-iommu,intremap=on
 }

@@ -487,8 +487,9 @@ static void mem(void **state)
 	expect_run("mem all", -1, "usage: mem\r\n");
 }
 
-/* `pci`: the table keel found at boot, one function a line with its owner; a VM owner by name,
- * one out of range as "none". */
+/* `pci`: the table keel found at boot, one function a line with its owner; a VM owner by the
+ * name its claim recorded (owner_vm is the claim's id, not the VM's index), one without a name as
+ * "vm". */
 static void pci(void **state)
 {
 	(void)state;
@@ -507,7 +508,8 @@ static void pci(void **state)
 					 .class_code = 0x010802,
 					 .nr_bars = 6,
 					 .owner = PCI_OWNER_VM,
-					 .owner_vm = 1 };
+					 .owner_vm = 7,
+					 .owner_name = "hello" };
 	t->funcs[1].bar[0] =
 		(struct pci_host_bar){ PCI_HBAR_MEM64, false, 0xfebd0000, 16384, true };
 	t->funcs[2] = (struct pci_func){ .dev = 5,

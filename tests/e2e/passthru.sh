@@ -212,7 +212,8 @@ passthru_sriov_svm() {
 	passthru_sriov_case passthru-sriov-amdvi amd-iommu,intremap=on
 }
 
-# passthru_victim_session CASE: types at keel's console what the attacker and the victim wait for
+# passthru_victim_session CASE: types at keel's console what the attacker, the watch and the
+# victim wait for
 passthru_victim_session() {
 	local hpa
 	e2e_console_wait "vm victim: RAM blocks (guest address+size at host address): 0+" || return
@@ -220,61 +221,110 @@ passthru_victim_session() {
 		sed -n 's/.*: 0+[0-9a-f]* at \([0-9a-f]*\).*/\1/p')
 	[ -n "$hpa" ] || { e2e_console_error="no host address for the victim's RAM at 0"; return; }
 	victim_target=$(printf '%x' $((0x$hpa + 0x500000)))
+	keel_text=$(grep -a -m1 "keel: own page tables: " "$e2e_console_log" |
+		sed -n 's/.*, text \([0-9a-f]*\)-.*/\1/p')
+	[ -n "$keel_text" ] || { e2e_console_error="keel logged no address of its code"; return; }
 	e2e_console_wait "victim: 4 MiB at 0x00400000 filled" || return
 	e2e_console_wait "edu: g. waiting for a host address at the console" || return
 	e2e_console_type "$victim_target\r"
-	e2e_console_wait "edu: g. done" || return
-	# keel's shell while the function is edu's: its owner and DMA domain, edu's counts
+	e2e_console_wait "edu: h. waiting for a host address of keel's at the console" || return
+	e2e_console_type "$keel_text\r"
+	# the forged messages once the watch's MSI has its remapping entry
+	e2e_console_wait "edu: w. its MSI is on as vector 0x41; waiting for Enter" || return
+	if [ -n "$victim_forge" ]; then
+		e2e_console_wait "edu: i. waiting for Enter to forge interrupt messages" || return
+		e2e_console_type '\r'
+	fi
 	e2e_console_wait "vm edu: exit code" || return
+	# keel's shell while the functions are the VMs': owner and DMA domain, edu's counts
 	e2e_console_focus "keel's shell" || return
 	e2e_console_type 'pci\r'
-	e2e_console_wait "00:03.0 1234:11e8 class 00ff00; bar0 mem32 " || return
+	e2e_console_wait "00:04.0 1234:11e8 class 00ff00; bar0 mem32 " || return
 	e2e_console_type 'stats edu\r'
 	e2e_console_wait "  passthrough: 1 functions, " || return
+	e2e_console_focus "vm watch" || return
+	e2e_console_type '\r'
+	e2e_console_wait "vm watch: exit code" || return
 	e2e_console_focus "vm victim" || return
 	e2e_console_type '\r'
 	e2e_console_wait "vm victim: exit code" || return
 }
 
-# passthru_victim_case CASE IOMMU EXPECTED...: the edu guest (edu.victim) aims its device's DMA at
-# the host address of another VM's RAM (5 MiB into it, where the victim guest wrote a pattern),
-# typed at its console once keel has logged where that RAM is; edu's DMA reaches 48 bits
-# (dma_mask). The victim then finds its 4 MiB unchanged; under VT-d keel logs the blocked write.
-# Between the two, keel's shell shows the function as edu's in its VM's DMA domain, and edu's
-# stats its two interrupts (steps e and f) and, under VT-d, its four blocked writes.
+# passthru_victim_case CASE IOMMU EXPECTED...: the edu guest (edu.victim) attacks what is not its
+# VM's through its passed device, at host addresses typed at its console once keel has logged
+# them (edu's DMA reaches 48 bits: dma_mask):
+#   - another VM's RAM (5 MiB into it, where the victim guest wrote a pattern): the victim then
+#     finds its 4 MiB unchanged;
+#   - keel's code (a read from its first page, a write to the next): the read must not give
+#     keel's first instruction bytes (taken from build/keel.so), and keel carries on;
+#   - interrupts (with FORGE=1): 80 forged messages (edu.S step i), while a third VM (edu.watch)
+#     has a second edu with its MSI on; the watch must see none, then its own. Only under
+#     AMD-Vi: QEMU 7.2 gives a device's DMA writes no requester ID (pci_dma_write passes
+#     MEMTXATTRS_UNSPECIFIED), so its VT-d skips the source-id check of every entry (keel's have
+#     SVT=01b) and a forged message naming the watch's entry reaches the watch; its AMD-Vi takes
+#     them as the IOAPIC's (devid 00:14.0), whose device table entry aborts them (keel gives
+#     every requester without a table of its own IntCtl=abort). Real AMD-Vi would look them up
+#     in edu's own table, which holds only edu's entries.
+# Under VT-d keel logs the blocked writes and the read. Between the attacks and the end, keel's
+# shell shows each function as its VM's in that VM's DMA domain, and edu's stats its interrupts
+# and, under VT-d, its blocked DMA.
 passthru_victim_case() {
-	local case=$1 iommu=$2 dir=$out/$1
+	local case=$1 iommu=$2 dir=$out/$1 keel_code cmdline=edu.victim forged=()
 	shift 2
+	victim_forge=${FORGE:-}
+	if [ -n "$victim_forge" ]; then
+		cmdline="edu.victim edu.forge"
+		forged=("edu: i. 80 interrupt messages forged at 0xfee00018")
+	fi
 	mkdir -p "$dir"
+	objcopy -O binary --only-section=.text "$root/build/keel.so" "$dir/keel-text.bin" || return
+	keel_code=$(od -An -tx4 -N4 "$dir/keel-text.bin" | tr -d ' ')
 	cat >"$dir/keel.cfg" <<'CFG'
 [vm edu]
 memory = 32M
 kernel = edu.elf
-cmdline = edu.victim
+cmdline = @CMDLINE@
 pci = 00:03.0
 
 [vm victim]
 memory = 32M
 kernel = victim.elf
+
+[vm watch]
+memory = 32M
+kernel = edu.elf
+cmdline = edu.watch
+pci = 00:04.0
 CFG
-	victim_target=
-	QEMU_OPTS="${QEMU_OPTS:-} --qemu -device --qemu $iommu --qemu -device --qemu edu,addr=0x3,dma_mask=0xffffffffffff" \
+	sed -i "s/@CMDLINE@/$cmdline/" "$dir/keel.cfg"
+	victim_target= keel_text=
+	QEMU_OPTS="${QEMU_OPTS:-} --qemu -device --qemu $iommu --qemu -device --qemu edu,addr=0x3,dma_mask=0xffffffffffff --qemu -device --qemu edu,addr=0x4" \
 		e2e_boot_svm_session "$case" "$dir/keel.cfg" 300 passthru_victim_session \
 		"$root/build/guests/edu.elf" "$root/build/guests/victim.elf"
 	[ -z "$e2e_console_error" ] || { e2e_fail "$case" "$e2e_console_error"; return; }
+	local expected=("${@/@TARGET@/$victim_target}")
+	expected=("${expected[@]/@KEEL@/$keel_text}")
+	expected=("${expected[@]/@KEEL_NEXT@/$(printf '%x' $((0x$keel_text + 0x1000)))}")
 	e2e_ended "$case" && e2e_expect_all "$case" \
 		"edu: b. DMA to and from its own RAM checks out" \
 		"edu: g. DMA write to host address 0x$(printf '%08x' 0x$victim_target)" \
+		"edu: h. DMA read from keel's host address 0x$(printf '%08x' 0x$keel_text)" \
+		"edu: h. the read gave 0x" "!edu: h. the read gave 0x$keel_code" \
+		"${forged[@]}" \
 		"edu: done" "!edu: FAIL" "vm edu: exit code 0" \
+		"edu: w. no interrupt arrived that it did not raise" "edu: w. its own MSI arrives" \
+		"vm watch: exit code 0" \
 		"victim: RAM unchanged" "!victim: FAIL" "vm victim: exit code 0" \
-		"; DMA translated by the " "; owner vm edu; DMA domain 3" \
+		"; DMA translated by the " "; owner vm edu; DMA domain 3" "; owner vm watch; DMA domain 4" \
 		"  passthrough: 1 functions, 2 interrupts taken through remapping entries and sent on, " \
-		"${@/@TARGET@/$victim_target}" && e2e_pass "$case"
+		"${expected[@]}" && e2e_pass "$case"
 }
 
 passthru_victim_svm() {
 	passthru_victim_case passthru-victim-vtd intel-iommu,intremap=on \
 		"keel: iommu: fault from 00:03.0 write at 0x@TARGET@ (vm edu): reason 0x" \
-		" interrupts taken through remapping entries and sent on, 4 DMA faults"
-	passthru_victim_case passthru-victim-amdvi amd-iommu,intremap=on
+		"keel: iommu: fault from 00:03.0 read at 0x@KEEL@ (vm edu): reason 0x" \
+		"keel: iommu: fault from 00:03.0 write at 0x@KEEL_NEXT@ (vm edu): reason 0x" \
+		" interrupts taken through remapping entries and sent on, 6 DMA faults"
+	FORGE=1 passthru_victim_case passthru-victim-amdvi amd-iommu,intremap=on
 }

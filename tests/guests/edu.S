@@ -22,10 +22,23 @@
  *   g. with edu.victim on the command line, reads a host-physical address typed at its console
  *      (the e2e case types one inside another VM's RAM) and aims a DMA write there: the IOMMU
  *      must block it, and that VM finds its RAM unchanged;
+ *   h. (edu.victim) reads a second host address typed (keel's code, as keel logs it), has the
+ *      device read 1 KiB from there and write its buffer to the page after, and prints the first
+ *      dword the read gave: the e2e case checks that it is not keel's, and under VT-d finds
+ *      both faults logged;
+ *   i. (edu.victim and edu.forge) once Enter is typed, forges interrupt messages: DMA writes of
+ *      one dword each to 0xFEE00018, the remappable format with a subhandle (VT-d 5.1.2.2:
+ *      entry = the data), with data 0-63 and 0xD0-0xDF. Remapped, they name entries 0-63 and
+ *      0xD0-0xDF (AMD-Vi: of the requester's own table); passed as they are, they would be
+ *      vectors, 0xD0-0xDF keel's passthrough vectors. A VM beside it (edu.watch) must receive
+ *      none of them;
  *   d. with edu.sweep on the command line, 72 more such writes to distinct pages: keel turns the
  *      device's bus mastering off after 64 faults, so a last copy within its RAM (as in b, to a
  *      third place) no longer arrives: "edu: after the sweep, DMA to its RAM arrives" or
  *      "... does not arrive" (the e2e case judges which it expects).
+ * With edu.watch instead, after a. it only enables its MSI (vector 0x41, as in e), waits for
+ * Enter (typed once the attacker of step i is done), checks that vector 0x41 is not requested,
+ * then raises its own interrupt and checks that this one arrives: the watch can see a message.
  * Each DMA is polled to its end (the command register's bit 0 clears), bounded by a count of
  * polls. Exit code 0 when every check held, 1 otherwise. */
 #include "check.h"
@@ -62,6 +75,10 @@
 	.set BAR_ESCAPE, 0xfed90000	/* the host's VT-d registers under QEMU */
 	.set SWEEP, 72
 	.set SWEEP_BASE, 0x3000000	/* 48 MiB: past the RAM of a 32 MiB VM */
+	.set FORGE, 64			/* forged messages with data 0..FORGE-1 */
+	.set FORGE_HIGH, 16		/* and with data 0xD0..0xD0+FORGE_HIGH-1 */
+	.set FORGE_ADDR, 0xfee00018	/* 0xFEE, handle 0, remappable format, subhandle valid */
+	.set FORGE_BUF, EDU_BUF + 0x800	/* the messages' data in the device's buffer */
 
 	.text
 	.code32
@@ -93,7 +110,12 @@ guest_main:
 	CHECK %eax, $0xedcba987, liveness
 	mov $msg_regs, %esi
 	call puts
-
+	mov $msg_watch_word, %esi
+	call cmdline_has
+	jnz 1f
+	call watch
+	jmp 9f
+1:
 	/* b. its own RAM, there and back */
 	mov $SRC, %edi
 	mov $LEN / 4, %ecx
@@ -149,6 +171,11 @@ guest_main:
 	call dma
 	mov $msg_victim_done, %esi
 	call puts
+	call keel_memory
+	mov $msg_forge_word, %esi
+	call cmdline_has
+	jnz 6f
+	call forge
 6:
 	/* d. the sweep */
 	mov $msg_sweep_word, %esi
@@ -195,16 +222,41 @@ guest_main:
 /* msi: step e */
 msi:
 	push %esi
+	call msi_on
+	test %eax, %eax
+	jz 9f
+	mov bar, %ebx
+	movl $0x5a, R_INT_RAISE(%ebx)
+	call irr_poll
+	test %eax, %eax
+	jnz 3f
+	mov $msg_msi_lost, %esi
+	mov R_INT_STATUS(%ebx), %eax
+	call fail
+	jmp 9f
+3:	mov R_INT_STATUS(%ebx), %eax
+	CHECK %eax, $0x5a, interrupt_status
+	movl $0x5a, R_INT_ACK(%ebx)
+	mov $msg_msi, %esi
+	call puts
+9:	pop %esi
+	ret
+
+/* msi_on: the MSI capability keel shows programmed with address 0xFEE00000 (local APIC 0,
+ * fixed, physical) and data MSI_VECTOR, then enabled; eax = 0 (after a failure) without one */
+msi_on:
+	push %esi
 	mov $PCI_CAP_MSI, %eax
 	call find_cap
 	test %eax, %eax
 	jnz 1f
 	mov $msg_no_msi, %esi
 	call fail
+	xor %eax, %eax
 	jmp 9f
 1:	mov %eax, %esi			/* CONFIG_ADDRESS of the capability */
 	lea 4(%esi), %eax
-	mov $LAPIC, %edx		/* address: local APIC 0, fixed, physical */
+	mov $LAPIC, %edx
 	call cfg_write
 	lea 8(%esi), %eax
 	xor %edx, %edx
@@ -219,24 +271,134 @@ msi:
 	mov %esi, %eax
 	call cfg_write
 	orl $0x100, LAPIC + LAPIC_SVR	/* software-enabled: it accepts the message */
-	mov bar, %ebx
-	movl $0x5a, R_INT_RAISE(%ebx)
+	mov $1, %eax
+9:	pop %esi
+	ret
+
+/* irr_poll: eax = 1 once MSI_VECTOR is requested in the local APIC's IRR, 0 if it is not within
+ * MSI_POLLS reads (interrupts stay off: a vector that arrived stays requested) */
+irr_poll:
+	push %ecx
 	mov $MSI_POLLS, %ecx
-2:	mov LAPIC + LAPIC_IRR + (MSI_VECTOR / 32) * 16, %eax
+1:	mov LAPIC + LAPIC_IRR + (MSI_VECTOR / 32) * 16, %eax
 	test $1 << (MSI_VECTOR % 32), %eax
-	jnz 3f
+	jnz 2f
 	pause
-	loop 2b
-	mov $msg_msi_lost, %esi
+	loop 1b
+	xor %eax, %eax
+	jmp 3f
+2:	mov $1, %eax
+3:	pop %ecx
+	ret
+
+/* watch: edu.watch, the VM beside the forger of step i */
+watch:
+	push %esi
+	call msi_on
+	test %eax, %eax
+	jz 9f
+	mov $msg_watching, %esi
+	call puts
+	call getc
+	call irr_poll
+	test %eax, %eax
+	jz 1f
+	mov $msg_forged_arrived, %esi
+	mov LAPIC + LAPIC_IRR + (MSI_VECTOR / 32) * 16, %eax
+	call fail
+	jmp 9f
+1:	mov $msg_none_arrived, %esi
+	call puts
+	mov bar, %ebx
+	movl $0x33, R_INT_RAISE(%ebx)
+	call irr_poll
+	test %eax, %eax
+	jnz 2f
+	mov $msg_own_lost, %esi
 	mov R_INT_STATUS(%ebx), %eax
 	call fail
 	jmp 9f
-3:	mov R_INT_STATUS(%ebx), %eax
-	CHECK %eax, $0x5a, interrupt_status
-	movl $0x5a, R_INT_ACK(%ebx)
-	mov $msg_msi, %esi
+2:	movl $0x33, R_INT_ACK(%ebx)
+	mov $msg_own_arrives, %esi
 	call puts
 9:	pop %esi
+	ret
+
+/* keel_memory: step h */
+keel_memory:
+	push %esi
+	mov $msg_keel_wait, %esi
+	call puts
+	call gethex
+	mov %eax, keel_addr
+	mov $msg_keel_read, %esi
+	call puts
+	call puthex
+	mov $msg_nl, %esi
+	call puts
+	mov keel_addr, %eax
+	mov $EDU_BUF, %edx
+	mov $CMD_START, %ecx
+	call dma
+	mov keel_addr, %eax
+	add $0x1000, %eax
+	mov $msg_keel_write, %esi
+	call puts
+	call puthex
+	mov $msg_nl, %esi
+	call puts
+	mov %eax, %edx
+	mov $EDU_BUF, %eax
+	mov $CMD_START | CMD_TO_RAM, %ecx
+	call dma
+	movl $0, DST2
+	mov $EDU_BUF, %eax		/* what the read left in the buffer */
+	mov $DST2, %edx
+	mov $CMD_START | CMD_TO_RAM, %ecx
+	call dma
+	mov $msg_keel_gave, %esi
+	call puts
+	mov DST2, %eax
+	call puthex
+	mov $msg_nl, %esi
+	call puts
+	pop %esi
+	ret
+
+/* forge: step i */
+forge:
+	push %esi
+	mov $msg_forge_wait, %esi
+	call puts
+	call getc
+	mov $SRC, %edi			/* the messages' data */
+	xor %eax, %eax
+	mov $FORGE, %ecx
+1:	stosl
+	inc %eax
+	loop 1b
+	mov $0xd0, %eax
+	mov $FORGE_HIGH, %ecx
+2:	stosl
+	inc %eax
+	loop 2b
+	mov $SRC, %eax
+	mov $FORGE_BUF, %edx
+	mov $CMD_START, %ecx
+	mov $(FORGE + FORGE_HIGH) * 4, %edi
+	call dma_n
+	xor %esi, %esi
+3:	lea FORGE_BUF(,%esi,4), %eax
+	mov $FORGE_ADDR, %edx
+	mov $CMD_START | CMD_TO_RAM, %ecx
+	mov $4, %edi
+	call dma_n
+	inc %esi
+	cmp $FORGE + FORGE_HIGH, %esi
+	jb 3b
+	mov $msg_forged, %esi
+	call puts
+	pop %esi
 	ret
 
 /* escape: step f */
@@ -357,13 +519,21 @@ attack:
 
 /* dma: LEN bytes from eax to edx with command ecx, polled to its end */
 dma:
+	push %edi
+	mov $LEN, %edi
+	call dma_n
+	pop %edi
+	ret
+
+/* dma_n: edi bytes from eax to edx with command ecx, polled to its end */
+dma_n:
 	push %esi
 	mov bar, %ebx
 	mov %eax, R_DMA_SRC(%ebx)
 	movl $0, R_DMA_SRC+4(%ebx)
 	mov %edx, R_DMA_DST(%ebx)
 	movl $0, R_DMA_DST+4(%ebx)
-	movl $LEN, R_DMA_CNT(%ebx)
+	mov %edi, R_DMA_CNT(%ebx)
 	movl $0, R_DMA_CNT+4(%ebx)
 	mov %ecx, R_DMA_CMD(%ebx)
 	mov $POLLS, %ecx
@@ -503,9 +673,23 @@ msg_victim_word: .asciz "edu.victim"
 msg_victim_wait: .asciz "edu: g. waiting for a host address at the console\n"
 msg_victim_dma:	.asciz "edu: g. DMA write to host address 0x"
 msg_victim_done: .asciz "edu: g. done\n"
+msg_keel_wait:	.asciz "edu: h. waiting for a host address of keel's at the console\n"
+msg_keel_read:	.asciz "edu: h. DMA read from keel's host address 0x"
+msg_keel_write:	.asciz "edu: h. DMA write to keel's host address 0x"
+msg_keel_gave:	.asciz "edu: h. the read gave 0x"
+msg_forge_wait:	.asciz "edu: i. waiting for Enter to forge interrupt messages\n"
+msg_forged:	.asciz "edu: i. 80 interrupt messages forged at 0xfee00018, data 0x00-0x3f and 0xd0-0xdf\n"
+msg_forge_word:	.asciz "edu.forge"
+msg_watch_word:	.asciz "edu.watch"
+msg_watching:	.asciz "edu: w. its MSI is on as vector 0x41; waiting for Enter\n"
+msg_forged_arrived: .asciz "an interrupt it did not raise arrived as vector 0x41: IRR"
+msg_none_arrived: .asciz "edu: w. no interrupt arrived that it did not raise\n"
+msg_own_lost:	.asciz "its own MSI never arrived: interrupt status"
+msg_own_arrives: .asciz "edu: w. its own MSI arrives\n"
 
 	.data
 dev:		.long 0
 bar:		.long 0
 failures:	.long 0
+keel_addr:	.long 0
 	.section .note.GNU-stack,"",@progbits

@@ -82,6 +82,7 @@ static void host_vm_view(void *ctx, unsigned i, struct shell_vm_view *out)
 		.nr_disks = vm->nr_disks,
 		.nr_pcis = vm->nr_pcis,
 		.pci_interrupts = vm_pci_interrupts(vm),
+		.pci_on_target = vm_pci_interrupts_on_target(vm),
 		.pci_faults = vm_pci_faults(vm),
 	};
 }

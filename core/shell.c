@@ -343,9 +343,10 @@ static int cmd_stats(struct shell *sh, const char *name, const char *more)
 	if (v.nr_pcis)
 		sayln(sh,
 		      "  passthrough: %u functions, %llu interrupts taken through remapping "
-		      "entries and sent on, %llu DMA faults",
+		      "entries and sent on, %llu DMA faults; %llu of the interrupts taken on the CPU "
+		      "running their vCPU",
 		      v.nr_pcis, (unsigned long long)v.pci_interrupts,
-		      (unsigned long long)v.pci_faults);
+		      (unsigned long long)v.pci_faults, (unsigned long long)v.pci_on_target);
 	return 0;
 }
 

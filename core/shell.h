@@ -52,7 +52,7 @@ struct shell_vm_view {
 	/* host PCI functions passed to it (keel.cfg pci =), the interrupts of theirs keel took
 	 * through remapping entries and sent on, and the DMA faults the IOMMU logged for them */
 	unsigned nr_pcis;
-	uint64_t pci_interrupts, pci_faults;
+	uint64_t pci_interrupts, pci_on_target, pci_faults;
 };
 
 /* One virtio-blk device of a VM, counted since the VM's current run started. */

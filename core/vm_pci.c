@@ -2,6 +2,7 @@
 #include "core/vm_pci.h"
 
 #include "arch/x86/apic.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/time.h"
 #include "core/hv_api.h"
 #include "core/kmem.h"
@@ -19,6 +20,7 @@
 #include "mm/phys.h"
 #include "mm/stage2.h"
 #include "vdev/pci/passthru.h"
+#include "vdev/platform.h"
 
 /* MSI capability (PCI Local Bus 3.0, 6.8.1): control in the upper half of the first dword */
 #define MSI_CTRL_ENABLE (1u << 16)
@@ -43,7 +45,7 @@ struct vm_pci {
 	struct pci_msix msix;
 	bool has_msix, msix_on;
 	struct passthru_bar_info model_bars[PCI_NR_BARS]; /* what passthru_init is given */
-	uint64_t interrupts;
+	uint64_t interrupts, on_target; /* on_target: taken on the CPU of the vCPU they went to */
 	bool told_no_vector; /* the "no host vector left" line is logged once per function */
 	/* each BAR's guest-physical place while its pages are mapped straight in stage 2 */
 	struct {
@@ -180,9 +182,51 @@ static void slots_free(struct vm_pci *vp)
 	spin_unlock(&slots_lock);
 }
 
-/* The message the host function must send for vp's message msg: keel's vector for it, to this
- * CPU (one of the VM's), through an interrupt-remapping entry of the function's own. */
-static bool host_message(struct vm_pci *vp, unsigned msg, uint64_t *addr, uint32_t *data)
+/* The host CPU (its index) that runs the vCPU the guest's message names (vCPUs stay on their
+ * CPU, core/sched.c), or -1 when it names none (delivery drops it). */
+static int target_cpu(const struct vm_pci *vp, uint64_t guest_addr, uint32_t guest_data)
+{
+	const struct vm *vm = vp->vm;
+	int i = platform_msi_target(vm->platform, guest_addr, guest_data);
+	if (i < 0 || (unsigned)i >= vm->nr_vcpus || !vm->vcpus[i])
+		return -1;
+	return (int)vm->vcpus[i]->pcpu;
+}
+
+/* The local APIC the host interrupt for a guest's message goes to: that of the CPU running the
+ * vCPU the message names, so that it ends that vCPU's run, or its HLT, on the CPU where it is
+ * injected, with no wake-up IPI between; this CPU's when it names none. A guest that later
+ * moves its APIC IDs only costs that IPI: vm_pci_poll takes a passthrough interrupt on any CPU. */
+static uint32_t host_target(const struct vm_pci *vp, uint64_t guest_addr, uint32_t guest_data)
+{
+	int cpu = target_cpu(vp, guest_addr, guest_data);
+	const struct percpu *pc = cpu < 0 ? NULL : percpu_get((unsigned)cpu);
+	return pc ? pc->apic_id : host_apic_id();
+}
+
+/* The guest's message msg as it programmed it (MSI-X vector msg, or MSI); false with neither on */
+static bool guest_message(const struct vm_pci *vp, unsigned msg, uint64_t *addr, uint32_t *data)
+{
+	struct passthru_msix_vector v;
+	struct passthru_msi m;
+	if (passthru_msix_vector(&vp->model, msg, &v) && v.enabled) {
+		*addr = v.addr;
+		*data = v.data;
+		return true;
+	}
+	if (msg == 0 && passthru_msi(&vp->model, &m) && m.enabled) {
+		*addr = m.addr;
+		*data = m.data;
+		return true;
+	}
+	return false;
+}
+
+/* The message the host function must send for vp's message msg (the guest's guest_addr and
+ * guest_data): keel's vector for it, to the CPU of the vCPU it names, through an
+ * interrupt-remapping entry of the function's own. */
+static bool host_message(struct vm_pci *vp, unsigned msg, uint64_t guest_addr, uint32_t guest_data,
+			 uint64_t *addr, uint32_t *data)
 {
 	int slot = slot_for(vp, msg);
 
@@ -196,8 +240,8 @@ static bool host_message(struct vm_pci *vp, unsigned msg, uint64_t *addr, uint32
 		vp->told_no_vector = true;
 		return false;
 	}
-	return iommu_hw_msi(vp->func, msg, host_apic_id(), (uint8_t)(HOST_PASSTHRU_VECTOR + slot),
-			    addr, data);
+	return iommu_hw_msi(vp->func, msg, host_target(vp, guest_addr, guest_data),
+			    (uint8_t)(HOST_PASSTHRU_VECTOR + slot), addr, data);
 }
 
 static void host_msi_off(struct vm_pci *vp)
@@ -217,7 +261,7 @@ static void program_msi(struct vm_pci *vp)
 
 	if (!vp->msi_cap || !passthru_msi(&vp->model, &m))
 		return;
-	if (!m.enabled || !host_message(vp, 0, &addr, &data)) {
+	if (!m.enabled || !host_message(vp, 0, m.addr, m.data, &addr, &data)) {
 		host_msi_off(vp);
 		return;
 	}
@@ -260,7 +304,7 @@ static void program_msix(struct vm_pci *vp)
 	for (unsigned i = 0; i < n && i < vp->msix.nr_entries; i++) {
 		struct pci_msix_msg msg;
 		if (!passthru_msix_vector(&vp->model, i, &v) || v.masked || v.function_masked ||
-		    !host_message(vp, i, &msg.addr, &msg.data))
+		    !host_message(vp, i, v.addr, v.data, &msg.addr, &msg.data))
 			pci_msix_mask_entry(&vp->msix, i, true);
 		else
 			pci_msix_set_entry(&vp->msix, i, &msg);
@@ -458,12 +502,18 @@ void vm_pci_poll(void)
 		struct vm_pci *vp = slots[n].vp;
 		unsigned msg = slots[n].msg;
 		spin_unlock(&slots_lock);
+		unsigned cpu = host_passthru_cpu(n);
 		if (!vp)
 			continue; /* freed since: the function was reset */
 		struct vm *vm = vp->vm;
 		vm_lock(vm);
 		if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_RUNNING) {
 			/* as the guest programmed it, through pci_dev's masking and pending bits */
+			uint64_t addr;
+			uint32_t data;
+			if (guest_message(vp, msg, &addr, &data) &&
+			    target_cpu(vp, addr, data) == (int)cpu)
+				vp->on_target++;
 			pci_dev_notify(&vp->model.dev, msg);
 			vp->interrupts++;
 		}
@@ -479,6 +529,14 @@ uint64_t vm_pci_interrupts(const struct vm *vm)
 	return n;
 }
 
+uint64_t vm_pci_interrupts_on_target(const struct vm *vm)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < vm->nr_pcis; i++)
+		n += vm->pcis[i]->on_target;
+	return n;
+}
+
 uint64_t vm_pci_faults(const struct vm *vm)
 {
 	uint64_t n = 0;
@@ -491,6 +549,10 @@ void vm_pci_destroy(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nr_pcis; i++) {
 		struct vm_pci *vp = vm->pcis[i];
+		klog("vm %s: pci %02x:%02x.%x: %llu interrupts sent on, %llu of them taken on the CPU "
+		     "running their vCPU",
+		     vm->name, vp->func->bus, vp->func->dev, vp->func->fn,
+		     (unsigned long long)vp->interrupts, (unsigned long long)vp->on_target);
 		direct_unmap_all(vp);
 		host_reset(vp);
 		iommu_domain_detach(vp->func);

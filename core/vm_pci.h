@@ -27,6 +27,8 @@ void vm_pci_destroy(struct vm *vm);
 /* Interrupts keel took for a VM's functions through their remapping entries, and the DMA faults
  * the IOMMU logged for them (the shell's stats) */
 uint64_t vm_pci_interrupts(const struct vm *vm);
+/* Of those, the ones a CPU took while it ran the vCPU they went to (host_target) */
+uint64_t vm_pci_interrupts_on_target(const struct vm *vm);
 uint64_t vm_pci_faults(const struct vm *vm);
 
 #endif

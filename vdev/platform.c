@@ -126,20 +126,36 @@ static void vlapic_send_ipi(void *ctx, struct vlapic *src, const struct vapic_ms
 
 /* An MSI's address and data (Intel SDM vol 3A, 11.11.1 and 11.11.2) as an APIC message: the
  * destination in address bits 19:12, logical with bit 2; vector, delivery mode and trigger in
- * the data. Modes other than fixed, lowest priority and NMI (SMI, INIT, ExtINT) are not what a
- * PCI device sends and are dropped; a level-triggered deassert message means nothing. */
+ * the data. False for what is not sent: modes other than fixed, lowest priority and NMI (SMI,
+ * INIT, ExtINT are not what a PCI device sends), and a level-triggered deassert message. */
+static bool msi_as_msg(uint64_t addr, uint32_t data, struct vapic_msg *a)
+{
+	*a = (struct vapic_msg){ .vector = (uint8_t)data,
+				 .delivery = (uint8_t)((data >> 8) & 7),
+				 .logical = (addr >> 2) & 1,
+				 .level = false,
+				 .dest = (uint32_t)(addr >> 12) & 0xFF };
+	bool deassert = (data & (1u << 15)) && !(data & (1u << 14));
+	return !deassert && (a->delivery == VAPIC_DM_FIXED || a->delivery == VAPIC_DM_LOWEST ||
+			     a->delivery == VAPIC_DM_NMI);
+}
+
 static void pci_deliver_msg(void *ctx, const struct pci_msg *m)
 {
-	struct vapic_msg a = { .vector = (uint8_t)m->data,
-			       .delivery = (uint8_t)((m->data >> 8) & 7),
-			       .logical = (m->addr >> 2) & 1,
-			       .level = false,
-			       .dest = (uint32_t)(m->addr >> 12) & 0xFF };
-	bool deassert = (m->data & (1u << 15)) && !(m->data & (1u << 14));
-	if (deassert || (a.delivery != VAPIC_DM_FIXED && a.delivery != VAPIC_DM_LOWEST &&
-			 a.delivery != VAPIC_DM_NMI))
-		return;
-	route_msg(from_ctx(ctx), &a, true, NULL);
+	struct vapic_msg a;
+	if (msi_as_msg(m->addr, m->data, &a))
+		route_msg(from_ctx(ctx), &a, true, NULL);
+}
+
+int platform_msi_target(const struct platform *p, uint64_t addr, uint32_t data)
+{
+	struct vapic_msg a;
+	if (!msi_as_msg(addr, data, &a))
+		return -1;
+	for (unsigned i = 0; i < p->nr_cpus; i++)
+		if (vlapic_match_dest(&p->lapic[i], a.dest, a.logical, true))
+			return (int)i;
+	return -1;
 }
 
 static void vlapic_eoi_broadcast(void *ctx, uint8_t vector)

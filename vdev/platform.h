@@ -179,6 +179,11 @@ int platform_pending_interrupt(struct platform *p, unsigned cpu);
 /* The vCPU injected vector, which platform_pending_interrupt offered: acknowledge it at its
  * source (IRR to ISR, or the 8259's INTA). */
 void platform_ack_interrupt(struct platform *p, unsigned cpu, int vector);
+/* The vCPU an MSI with this address and data would reach first (for lowest priority, the first
+ * that matches: the choice by priority is made at delivery), or -1 when none matches or the
+ * message is not one keel sends on. Where keel aims the host interrupt behind a passed-through
+ * function's message, so that it arrives on the CPU that runs that vCPU. */
+int platform_msi_target(const struct platform *p, uint64_t addr, uint32_t data);
 /* NMI for vCPU cpu, once per NMI. */
 bool platform_take_nmi(struct platform *p, unsigned cpu);
 /* Moves frames the switches queued into the guest's receive queues: virtio_net_rx for every net

@@ -2,6 +2,7 @@
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_tables.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/time.h"
 #include "lib/log.h"
 
@@ -81,14 +82,17 @@ void host_device_interrupt(void)
 }
 
 /* A passed-through function's message: noted for vm_pci_poll, which any CPU's loop runs; the
- * interrupt itself ended HLT or the guest's run on this CPU. */
+ * interrupt itself ended HLT or the guest's run on this CPU, which is noted too (the shell's
+ * stats count the messages that arrived where their vCPU runs). */
 static uint32_t passthru_pending;
+static unsigned passthru_cpu[HOST_PASSTHRU_VECTORS];
 
 #define PASSTHRU_HANDLER(n)                                                                        \
 	void host_passthru_entry_##n(void);                                                        \
 	void host_passthru_interrupt_##n(void);                                                    \
 	void host_passthru_interrupt_##n(void)                                                     \
 	{                                                                                          \
+		__atomic_store_n(&passthru_cpu[n], this_cpu()->index, __ATOMIC_RELAXED);           \
 		__atomic_or_fetch(&passthru_pending, 1u << (n), __ATOMIC_RELEASE);                 \
 		apic_write(APIC_EOI, 0);                                                           \
 	}
@@ -123,6 +127,11 @@ uint32_t host_passthru_take(void)
 	if (!__atomic_load_n(&passthru_pending, __ATOMIC_RELAXED))
 		return 0;
 	return __atomic_exchange_n(&passthru_pending, 0, __ATOMIC_ACQUIRE);
+}
+
+unsigned host_passthru_cpu(unsigned n)
+{
+	return n < HOST_PASSTHRU_VECTORS ? __atomic_load_n(&passthru_cpu[n], __ATOMIC_RELAXED) : 0;
 }
 
 uint64_t host_device_interrupts(void)

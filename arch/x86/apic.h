@@ -42,6 +42,8 @@ void host_timer_arm_us(uint64_t us);
 void host_idle_us(uint64_t us);
 /* The passthrough vectors taken since the last call (bit n: HOST_PASSTHRU_VECTOR + n), cleared. */
 uint32_t host_passthru_take(void);
+/* The CPU (its index) that took passthrough vector HOST_PASSTHRU_VECTOR + n last. */
+unsigned host_passthru_cpu(unsigned n);
 /* HOST_DEVICE_VECTOR interrupts taken so far, on all CPUs. */
 uint64_t host_device_interrupts(void);
 /* The MSI address and data (Intel SDM vol 3A, 11.11.1 and 11.11.2) that deliver `vector` to the

@@ -339,6 +339,31 @@ static void ipis_between_two_cpus(void **state)
 	assert_int_equal(plat.lapic[1].irr[3], 1u << 23);
 }
 
+/* where a passed-through function's host interrupt is aimed: the vCPU the guest's message names */
+static void msi_target_is_the_named_vcpu(void **state)
+{
+	(void)state;
+	start(2);
+	mmio_wr(0, 0xFEE000F0, 0x1FF);
+	mmio_wr(1, 0xFEE000F0, 0x1FF);
+	assert_int_equal(platform_msi_target(&plat, 0xFEE00000, 0x41), 0);
+	assert_int_equal(platform_msi_target(&plat, 0xFEE01000, 0x41), 1);
+	assert_int_equal(platform_msi_target(&plat, 0xFEE01000, 0x141), 1);   /* lowest priority */
+	assert_int_equal(platform_msi_target(&plat, 0xFEE01000, 0x441), 1);   /* NMI */
+	assert_int_equal(platform_msi_target(&plat, 0xFEE07000, 0x41), -1);   /* no APIC 7 */
+	assert_int_equal(platform_msi_target(&plat, 0xFEE01000, 0x541), -1);  /* INIT */
+	assert_int_equal(platform_msi_target(&plat, 0xFEE01000, 0x8041), -1); /* deassert */
+	/* logical flat: APIC 1 in group 2 */
+	mmio_wr(0, 0xFEE000D0, 0x01000000);
+	mmio_wr(1, 0xFEE000D0, 0x02000000);
+	assert_int_equal(platform_msi_target(&plat, 0xFEE02004, 0x41), 1);
+	assert_int_equal(platform_msi_target(&plat, 0xFEE03004, 0x141), 0);
+	assert_int_equal(platform_msi_target(&plat, 0xFEE04004, 0x41), -1);
+	/* only a question: nothing is delivered */
+	assert_int_equal(plat.lapic[0].irr[2], 0);
+	assert_int_equal(plat.lapic[1].irr[2], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +376,7 @@ int main(void)
 		cmocka_unit_test_setup(x2apic_msrs_and_the_page, setup),
 		cmocka_unit_test_setup(unclaimed_mmio_and_bad_sizes, setup),
 		cmocka_unit_test_setup(ipis_between_two_cpus, setup),
+		cmocka_unit_test_setup(msi_target_is_the_named_vcpu, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

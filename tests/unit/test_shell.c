@@ -355,6 +355,7 @@ static void stats_per_vcpu(void **state)
 	fake.vms[1].view.nr_pcis = 1;
 	fake.vms[1].view.pci_interrupts = 17;
 	fake.vms[1].view.pci_faults = 64;
+	fake.vms[1].view.pci_on_target = 15;
 	expect_run("stats hello", 0,
 		   "vm hello: exits since start, per vcpu\r\n"
 		   "  vcpu 0: total 0\r\n"
@@ -362,7 +363,8 @@ static void stats_per_vcpu(void **state)
 		   "  pmu msrs: 0 (no PMU: read 0, writes ignored)\r\n"
 		   "  mitigations: ibpb=0 rsb-fill=0 l1d-flush=0 verw=0\r\n"
 		   "  passthrough: 1 functions, 17 interrupts taken through remapping entries and "
-		   "sent on, 64 DMA faults\r\n");
+		   "sent on, 64 DMA faults; 15 of the interrupts taken on the CPU running their "
+		   "vCPU\r\n");
 	fake.vms[1].view.nr_pcis = 0;
 	expect_run("stats", -1, "usage: stats NAME\r\n");
 	expect_run("stats linux hello", -1, "usage: stats NAME\r\n");

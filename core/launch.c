@@ -155,7 +155,7 @@ static int enable_sriov(const struct sriov_config *s)
 		goto fail;
 	}
 	/* an NVMe PF's secondary controllers come online only through a driver on the PF */
-	if (nv < 0 && (f->class_code == 0x010802 || s->nr_ns)) {
+	if (nv < 0 && (f->class_code == PCI_CLASS_NVME || s->nr_ns)) {
 		ksnprintf(
 			why, sizeof(why),
 			"keel does not drive it; expected an NVMe controller keel drives (its VFs "

@@ -81,10 +81,6 @@ static void func_cfg_write(void *ctx, uint16_t reg, uint32_t v)
 static uint32_t cfg_read32(void *ctx, uint16_t reg)
 {
 	struct vm_pci *vp = ctx;
-	/* an SR-IOV VF's ID registers read 0xFFFF (PCIe 4.0, 9.3.4.1.1-2): its IDs are the PF's
-	 * vendor and the VF Device ID, as the VF was listed */
-	if (reg == PCIH_VENDOR_DEVICE && vp->func->is_vf)
-		return (uint32_t)vp->func->device << 16 | vp->func->vendor;
 	return pci_host_cfg_read32(vp->func, reg);
 }
 

@@ -16,7 +16,6 @@
 #include "mm/phys.h"
 
 /* NVM Express programming interface of class 01 (mass storage), subclass 08 (NVM) */
-#define CLASS_NVME 0x010802u
 
 /* Bytes in one command: the controller's limit, and a scatter list of one entry per page */
 #define CHUNK_MAX (32u * PAGE_SIZE)
@@ -267,7 +266,8 @@ void nvme_hw_init(void)
 	for (unsigned i = 0; i < ph->nr; i++) {
 		struct pci_func *f = pci_host_func_mut(i);
 
-		if (f->class_code != CLASS_NVME || f->owner != PCI_OWNER_NONE || f->set_aside_for)
+		if (f->class_code != PCI_CLASS_NVME || f->owner != PCI_OWNER_NONE ||
+		    f->set_aside_for)
 			continue;
 		if (nr_ctrls == NVME_HW_MAX) {
 			klog("keel: nvme: %02x:%02x.%x: more than %d controllers; left alone",

@@ -33,6 +33,8 @@ struct pci_cfg_ops {
 #define PCIH_CMD_BUS_MASTER (1u << 2)
 #define PCIH_CMD_INTX_DISABLE (1u << 10)
 #define PCIH_HEADER_MULTI_FN 0x80
+/* Class codes keel's drivers look for (PCI Code and ID Assignment 1.x: base, sub, prog-if) */
+#define PCI_CLASS_NVME 0x010802u /* mass storage, non-volatile memory, NVM Express */
 #define PCIH_HEADER_TYPE_MASK 0x7F
 
 #define PCI_HOST_MAX_FUNCS 512

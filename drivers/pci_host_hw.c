@@ -254,6 +254,10 @@ uint32_t pci_host_cfg_read32(const struct pci_func *f, uint16_t reg)
 {
 	const struct pci_cfg_ops *ops = ops_for(f);
 
+	/* an SR-IOV VF's ID registers read 0xFFFF (PCIe 4.0, 9.3.4.1.1-2): its IDs are the PF's
+	 * vendor and the VF Device ID, as the VF was listed */
+	if ((reg & 0xFFC) == PCIH_VENDOR_DEVICE && f->is_vf)
+		return (uint32_t)f->device << 16 | f->vendor;
 	return ops ? ops->read32(ops->ctx, f->bus, f->dev, f->fn, reg & 0xFFC) : 0xFFFFFFFFu;
 }
 

@@ -25,7 +25,8 @@ struct pci_func *pci_host_func_mut(unsigned i);
 int pci_host_enable_vfs(unsigned pf_index, unsigned nr, char *why, size_t why_size);
 
 /* Config register reg (a multiple of 4 below 0x1000; 0x100 through ports) of f, through the
- * mechanism it was found with: all ones when it is gone. Only the driver owning f may write. */
+ * mechanism it was found with: all ones when it is gone; an SR-IOV VF's IDs as listed (its own
+ * read 0xFFFF). Only the driver owning f may write. */
 uint32_t pci_host_cfg_read32(const struct pci_func *f, uint16_t reg);
 void pci_host_cfg_write32(const struct pci_func *f, uint16_t reg, uint32_t v);
 

@@ -190,6 +190,7 @@ static bool scope_covers(const struct dmar_scope *s, uint16_t segment, uint16_t 
 static struct vtd_unit *unit_for(uint16_t segment, uint16_t bdf)
 {
 	struct vtd_unit *all = NULL;
+	uint16_t scope_bdf = iommu_scope_bdf(segment, bdf); /* a VF's is its PF's */
 
 	for (unsigned i = 0; i < nr_units; i++) {
 		const struct dmar_unit *info = units[i].info;
@@ -200,7 +201,7 @@ static struct vtd_unit *unit_for(uint16_t segment, uint16_t bdf)
 			continue;
 		}
 		for (unsigned k = 0; k < info->nr_scopes; k++)
-			if (scope_covers(&info->scopes[k], segment, iommu_scope_bdf(segment, bdf)))
+			if (scope_covers(&info->scopes[k], segment, scope_bdf))
 				return &units[i];
 	}
 	return all;

@@ -2,7 +2,8 @@
  * guest config accesses, BAR accesses and resets must keep passthru's promises: no guest traffic
  * writes the host's config space; a forwarded BAR access is of size 1, 2, 4 or 8, naturally
  * aligned, inside the host BAR, and never touches the host's MSI-X table or PBA (found here by
- * an independent walk of the host's list); the host's bus mastering and memory decoding follow
+ * an independent walk of the host's list) but for an aligned dword or qword read of the PBA's
+ * first qword covering a vector the guest has masked (6.8.2.10); the host's bus mastering and memory decoding follow
  * the guest's bits; a page passthru_page_direct allows is inside the host BAR and away from the
  * table and PBA; the BAR decode reports alternate off/on per BAR, never two BARs on one place.
  *
@@ -34,6 +35,7 @@ static bool have_msix;
 static unsigned msix_bar;
 static uint64_t trap_off[2], trap_end[2];
 
+static struct passthru p;
 static bool memory, master;
 static bool on[PCI_NR_BARS];
 static uint64_t on_gpa[PCI_NR_BARS], on_size[PCI_NR_BARS];
@@ -75,11 +77,28 @@ static void check_forward(unsigned bar, uint64_t off, unsigned size)
 		abort();
 }
 
+/* A read of the host's pending bits: of the PBA's first qword, aligned, 4 or 8 bytes, and
+ * covering at least one vector the guest sees and has masked (the rest is not the guest's). */
+static bool pba_read(unsigned bar, uint64_t off, unsigned size)
+{
+	if (!have_msix || bar != msix_bar || off < trap_off[1] || off - trap_off[1] >= 8)
+		return false;
+	if ((size != 4 && size != 8) || off & (size - 1))
+		abort();
+	unsigned first = (unsigned)(off - trap_off[1]) * 8;
+	struct passthru_msix_vector v;
+	for (unsigned n = first; n < first + size * 8; n++)
+		if (passthru_msix_vector(&p, n, &v) && (v.masked || v.function_masked))
+			return true;
+	abort();
+}
+
 static uint64_t h_bar_read(void *ctx, unsigned bar, uint64_t off, unsigned size)
 {
 	(void)ctx;
-	check_forward(bar, off, size);
-	return ~0ull;
+	if (!pba_read(bar, off, size))
+		check_forward(bar, off, size);
+	return ~0ull; /* every bit pending, in the PBA too */
 }
 
 static void h_bar_write(void *ctx, unsigned bar, uint64_t off, unsigned size, uint64_t v)
@@ -163,7 +182,6 @@ static const struct pci_bus_config windows = { .ecam_base = GUEST_PCI_ECAM_BASE,
 static struct io_bus io;
 static struct mmio_bus mmio;
 static struct pci_bus bus;
-static struct passthru p;
 
 static void check(void)
 {

@@ -40,6 +40,7 @@ static struct host {
 	unsigned set_commands, msi_changes;
 	struct decoded_call dec[32];
 	unsigned nr_dec;
+	uint64_t pba; /* the first qword of BAR3's host PBA, at 0x2000 */
 } h;
 
 static void put16(unsigned off, uint16_t v)
@@ -81,6 +82,8 @@ static uint64_t h_bar_read(void *ctx, unsigned bar, uint64_t off, unsigned size)
 {
 	(void)ctx;
 	log_acc(bar, off, size, 0, false);
+	if (bar == 3 && off >= 0x2000 && off < 0x2008)
+		return h.pba >> (8 * (off - 0x2000)); /* upper bytes left for the model to drop */
 	return 0x1122334455667788ull + off;
 }
 
@@ -183,6 +186,14 @@ static uint64_t bar_rd(unsigned n, uint64_t off, unsigned size)
 static void bar_wr(unsigned n, uint64_t off, unsigned size, uint64_t v)
 {
 	assert_int_equal(p.dev.bars[n].mmio->write(p.dev.bars[n].ctx, off, size, v), 0);
+}
+
+static unsigned host_writes(void)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < h.nr_acc && i < 64; i++)
+		n += h.acc[i].write;
+	return n;
 }
 
 /* ---- the tests ---- */
@@ -346,9 +357,85 @@ static void msix_table_stays_virtual(void **state)
 	assert_int_equal(bar_rd(3, 0x2000, 8), 0);
 	bar_wr(3, 0x48, 4, 0x55);
 	assert_int_equal(h.msi_changes, 4);
-	/* straddling the table's end: not forwarded either */
+	/* straddling the table's end: not forwarded either; the PBA read above read the host's
+	 * pending bits (every vector function-masked), nothing else */
 	bar_wr(3, 0x4C, 8, 0);
-	assert_int_equal(h.nr_acc, 0);
+	assert_int_equal(h.nr_acc, 1);
+	assert_int_equal(h.acc[0].off, 0x2000);
+	assert_int_equal(h.acc[0].size, 8);
+	assert_false(h.acc[0].write);
+}
+
+/* PCI Local Bus 3.0, 6.8.2.10: a vector the guest masks is masked on the host too, so its
+ * message waits in the host's PBA; the guest's PBA read shows it. Unmasked vectors and vectors
+ * past the guest's count do not show the host's bits. */
+static void pba_shows_host_pending_of_masked_vectors(void **state)
+{
+	(void)state;
+	wr(p.dev.msix_cap + 2, 2, 0x8000); /* enable; all 5 vectors masked since reset */
+	bar_wr(3, 1 * 16 + 12, 4, 0);	   /* unmask vector 1 */
+	/* host: vectors 1, 3 and (not shown to the guest) 5, 40, 63 pending */
+	h.pba = 1ull << 1 | 1ull << 3 | 1ull << 5 | 1ull << 40 | 1ull << 63;
+	p.dev.msix_pending = 1ull << 4; /* keel's own: vector 4 raised while masked */
+	h.nr_acc = 0;
+	assert_int_equal(bar_rd(3, 0x2000, 8), 1ull << 3 | 1ull << 4);
+	assert_int_equal(h.nr_acc, 1);
+	assert_int_equal(h.acc[0].bar, 3);
+	assert_int_equal(h.acc[0].off, 0x2000);
+	assert_int_equal(h.acc[0].size, 8);
+	assert_int_equal(bar_rd(3, 0x2000, 4), 1ull << 3 | 1ull << 4);
+	assert_int_equal(h.acc[1].off, 0x2000);
+	assert_int_equal(h.acc[1].size, 4);
+	/* the upper dword: no vector of the guest's there, the host not even asked */
+	assert_int_equal(bar_rd(3, 0x2004, 4), 0);
+	assert_int_equal(h.nr_acc, 2);
+	/* vector 3 unmasked: its host bit is a message keel gets; the function mask masks all */
+	bar_wr(3, 3 * 16 + 12, 4, 0);
+	assert_int_equal(bar_rd(3, 0x2000, 8), 1ull << 4);
+	wr(p.dev.msix_cap + 2, 2, 0xC000);
+	assert_int_equal(bar_rd(3, 0x2000, 8), 1ull << 1 | 1ull << 3 | 1ull << 4);
+	/* bad sizes and alignments: all ones as before, the host not asked */
+	unsigned before = h.nr_acc;
+	assert_int_equal(bar_rd(3, 0x2000, 2), ~0ull);
+	assert_int_equal(bar_rd(3, 0x2002, 4), ~0ull);
+	assert_int_equal(bar_rd(3, 0x2004, 8), ~0ull);
+	assert_int_equal(bar_rd(3, 0x2001, 1), ~0ull);
+	assert_int_equal(h.nr_acc, before);
+	/* the PBA is read-only: writes of any size never reach the host */
+	bar_wr(3, 0x2000, 8, ~0ull);
+	bar_wr(3, 0x2000, 4, 0);
+	bar_wr(3, 0x2004, 4, ~0u);
+	assert_int_equal(host_writes(), 0);
+	assert_int_equal(bar_rd(3, 0x2000, 8), 1ull << 1 | 1ull << 3 | 1ull << 4);
+	assert_int_equal(h.cfg_writes, 0);
+}
+
+/* 64 vectors: both dwords of the PBA are the guest's; 4-byte reads agree with the 8-byte one. */
+static void pba_dwords_agree(void **state)
+{
+	(void)state;
+	put32(0x70, 0x003Fu << 16 | 0xA0 << 8 | PCI_CAP_MSIX);
+	assert_int_equal(passthru_init(&p, &ops, &h, bars, why, sizeof(why)), 0);
+	assert_int_equal(passthru_msix_vectors(&p), 64);
+	wr(p.dev.msix_cap + 2, 2, 0x8000);
+	/* unmask vectors 0, 2, 33, 62 */
+	static const unsigned unmask[] = { 0, 2, 33, 62 };
+	uint64_t unmasked = 0;
+	for (unsigned i = 0; i < ARRAY_SIZE(unmask); i++) {
+		bar_wr(3, unmask[i] * 16 + 12, 4, 0);
+		unmasked |= 1ull << unmask[i];
+	}
+	h.pba = 0xF00DCAFE12345677ull;
+	uint64_t want = h.pba & ~unmasked;
+	assert_int_equal(bar_rd(3, 0x2000, 8), want);
+	assert_int_equal(bar_rd(3, 0x2000, 4), (uint32_t)want);
+	assert_int_equal(bar_rd(3, 0x2004, 4), want >> 32);
+	assert_int_equal(bar_rd(3, 0x2000, 4) | bar_rd(3, 0x2004, 4) << 32, bar_rd(3, 0x2000, 8));
+	/* function mask: every host bit */
+	wr(p.dev.msix_cap + 2, 2, 0xC000);
+	assert_int_equal(bar_rd(3, 0x2000, 8), h.pba);
+	assert_int_equal(bar_rd(3, 0x2004, 4), h.pba >> 32);
+	assert_int_equal(host_writes(), 0);
 }
 
 static void other_offsets_forwarded(void **state)
@@ -608,6 +695,8 @@ int main(void)
 		cmocka_unit_test_setup(command_bits_mirrored, setup),
 		cmocka_unit_test_setup(msi_virtual_and_told, setup),
 		cmocka_unit_test_setup(msix_table_stays_virtual, setup),
+		cmocka_unit_test_setup(pba_shows_host_pending_of_masked_vectors, setup),
+		cmocka_unit_test_setup(pba_dwords_agree, setup),
 		cmocka_unit_test_setup(other_offsets_forwarded, setup),
 		cmocka_unit_test_setup(pages_mapped_straight_in, setup),
 		cmocka_unit_test_setup(small_bar_shown_as_a_page, setup),

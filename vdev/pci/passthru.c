@@ -127,16 +127,41 @@ static bool forwardable(const struct passthru_bar *b, uint64_t off, unsigned siz
 	       range_within(off, size, b->host_size);
 }
 
+/* PCI Local Bus 3.0, 6.8.2.10 Pending Bits. While the guest masks a vector (its mask bit or
+ * the function mask), the glue keeps the host's entry masked too (core/vm_pci.c), so a message
+ * the function raises for it waits in the host's PBA, not in keel's. The guest may poll its PBA
+ * for such a vector: a read of keel's PBA (an aligned dword or qword of its first qword, at the
+ * host PBA's place) also shows the host's bits of the guest's masked vectors. An unmasked
+ * vector's host bit is a message on its way to keel anyway. The host's PBA is only read. */
+static uint64_t host_pending(const struct passthru_bar *b, uint64_t off, unsigned size)
+{
+	const struct passthru *p = b->p;
+	const struct pci_dev *d = &p->dev;
+	if ((size != 4 && size != 8) || (off & (size - 1)) || off < d->msix_pba_off ||
+	    off - d->msix_pba_off >= 8)
+		return 0; /* not the PBA, or all ones already (pci_msix_mmio_read) */
+	bool all = le16(d->cfg + d->msix_cap + MSIX_CTRL) & MSIX_CTRL_MASKALL;
+	uint64_t masked = 0;
+	for (unsigned v = 0; v < passthru_msix_vectors(p); v++)
+		if (all || (d->msix_table[v][3] & MSIX_VEC_MASKED))
+			masked |= 1ull << v;
+	masked = (masked >> (8 * (off - d->msix_pba_off))) & ones(size);
+	/* inside the host BAR: add_msix checked the host PBA fits it */
+	return masked ? p->ops->bar_read(p->ctx, b->n, off, size) & masked : 0;
+}
+
 static int bar_read(void *ctx, uint64_t off, unsigned size, uint64_t *val)
 {
 	struct passthru_bar *b = ctx;
 	struct passthru *p = b->p;
 	if (trapped(b, off, size)) {
 		/* keel's virtual table and PBA; the host entries past the vectors shown read 0 */
-		if (pci_msix_mmio_claims(&p->dev, b->n, off))
+		if (pci_msix_mmio_claims(&p->dev, b->n, off)) {
 			pci_msix_mmio_read(&p->dev, off, size, val);
-		else
+			*val |= host_pending(b, off, size);
+		} else {
 			*val = 0;
+		}
 	} else if (forwardable(b, off, size)) {
 		p->forwarded++;
 		*val = p->ops->bar_read(p->ctx, b->n, off, size) & ones(size);

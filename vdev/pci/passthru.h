@@ -26,7 +26,8 @@ struct passthru_host_ops {
 	 * it, so no guest config write ever reaches the host's config space. */
 	void (*cfg_write32)(void *ctx, uint16_t reg, uint32_t v);
 	/* The host BAR's registers: off + size within the host BAR's size, size 1, 2, 4 or 8,
-	 * naturally aligned; never inside the MSI-X table or PBA. */
+	 * naturally aligned; never inside the MSI-X table or PBA, but for a read (4 or 8 bytes,
+	 * aligned) of the PBA's first qword: the pending bits of vectors the guest masks. */
 	uint64_t (*bar_read)(void *ctx, unsigned bar, uint64_t off, unsigned size);
 	void (*bar_write)(void *ctx, unsigned bar, uint64_t off, unsigned size, uint64_t v);
 	/* The guest's memory-space and bus-master bits changed (or a reset: both false). The glue
@@ -60,7 +61,8 @@ struct passthru_bar {
 	struct passthru *p;
 	unsigned n;
 	uint64_t host_size; /* the host BAR's size; the guest's (dev.bars[n].size) is >= 4 KiB */
-	/* the host's MSI-X table and PBA, [off, end) in this BAR: trapped, never forwarded */
+	/* the host's MSI-X table and PBA, [off, end) in this BAR: trapped, never forwarded
+	 * (the PBA's pending bits of the guest's masked vectors are read: host_pending) */
 	uint64_t trap_off[2], trap_end[2];
 	unsigned nr_traps;
 	/* what bar_decoded last said */

@@ -408,6 +408,11 @@ static void pba_shows_host_pending_of_masked_vectors(void **state)
 	assert_int_equal(host_writes(), 0);
 	assert_int_equal(bar_rd(3, 0x2000, 8), 1ull << 1 | 1ull << 3 | 1ull << 4);
 	assert_int_equal(h.cfg_writes, 0);
+	/* MSI-X off: the host's is off too, its PBA stale and not asked */
+	wr(p.dev.msix_cap + 2, 2, 0x4000);
+	before = h.nr_acc;
+	assert_int_equal(bar_rd(3, 0x2000, 8) & (1ull << 1 | 1ull << 3), 0);
+	assert_int_equal(h.nr_acc, before);
 }
 
 /* 64 vectors: both dwords of the PBA are the guest's; 4-byte reads agree with the 8-byte one. */

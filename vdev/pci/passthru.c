@@ -132,7 +132,8 @@ static bool forwardable(const struct passthru_bar *b, uint64_t off, unsigned siz
  * the function raises for it waits in the host's PBA, not in keel's. The guest may poll its PBA
  * for such a vector: a read of keel's PBA (an aligned dword or qword of its first qword, at the
  * host PBA's place) also shows the host's bits of the guest's masked vectors. An unmasked
- * vector's host bit is a message on its way to keel anyway. The host's PBA is only read. */
+ * vector's host bit is a message on its way to keel anyway; with MSI-X off there is none. The
+ * host's PBA is only read. */
 static uint64_t host_pending(const struct passthru_bar *b, uint64_t off, unsigned size)
 {
 	const struct passthru *p = b->p;
@@ -140,7 +141,10 @@ static uint64_t host_pending(const struct passthru_bar *b, uint64_t off, unsigne
 	if ((size != 4 && size != 8) || (off & (size - 1)) || off < d->msix_pba_off ||
 	    off - d->msix_pba_off >= 8)
 		return 0; /* not the PBA, or all ones already (pci_msix_mmio_read) */
-	bool all = le16(d->cfg + d->msix_cap + MSIX_CTRL) & MSIX_CTRL_MASKALL;
+	uint16_t ctrl = le16(d->cfg + d->msix_cap + MSIX_CTRL);
+	if (!(ctrl & MSIX_CTRL_ENABLE))
+		return 0; /* the host's MSI-X is off too: what its PBA holds is stale */
+	bool all = ctrl & MSIX_CTRL_MASKALL;
 	uint64_t masked = 0;
 	for (unsigned v = 0; v < passthru_msix_vectors(p); v++)
 		if (all || (d->msix_table[v][3] & MSIX_VEC_MASKED))

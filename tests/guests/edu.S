@@ -160,15 +160,8 @@ guest_main:
 	mov $msg_victim_wait, %esi
 	call puts
 	call gethex
-	mov %eax, %edx
 	mov $msg_victim_dma, %esi
-	call puts
-	call puthex
-	mov $msg_nl, %esi
-	call puts
-	mov $EDU_BUF, %eax
-	mov $CMD_START | CMD_TO_RAM, %ecx
-	call dma
+	call attack_said
 	mov $msg_victim_done, %esi
 	call puts
 	call keel_memory
@@ -343,14 +336,7 @@ keel_memory:
 	mov keel_addr, %eax
 	add $0x1000, %eax
 	mov $msg_keel_write, %esi
-	call puts
-	call puthex
-	mov $msg_nl, %esi
-	call puts
-	mov %eax, %edx
-	mov $EDU_BUF, %eax
-	mov $CMD_START | CMD_TO_RAM, %ecx
-	call dma
+	call attack_said
 	movl $0, DST2
 	mov $EDU_BUF, %eax		/* what the read left in the buffer */
 	mov $DST2, %edx
@@ -506,6 +492,12 @@ find_cap:
 attack:
 	push %esi
 	mov $msg_attack, %esi
+	call attack_said
+	pop %esi
+	ret
+
+/* attack_said: the same, said first as the string at esi and eax in hex */
+attack_said:
 	call puts
 	call puthex
 	mov $msg_nl, %esi
@@ -513,9 +505,7 @@ attack:
 	mov %eax, %edx
 	mov $EDU_BUF, %eax
 	mov $CMD_START | CMD_TO_RAM, %ecx
-	call dma
-	pop %esi
-	ret
+	jmp dma
 
 /* dma: LEN bytes from eax to edx with command ecx, polled to its end */
 dma:

@@ -182,16 +182,6 @@ guest_main:
 	mov $1, %eax
 1:	ret
 
-/* cfg_read: the config dword CONFIG_ADDRESS eax names, in eax */
-cfg_read:
-	push %edx
-	mov $CFG_ADDR, %dx
-	out %eax, %dx
-	mov $CFG_DATA, %dx
-	in %dx, %eax
-	pop %edx
-	ret
-
 /* setup: reset, VERSION_1 only, inflateq and deflateq of QSIZE in their pages, DRIVER_OK */
 setup:
 	pusha

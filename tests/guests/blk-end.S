@@ -226,16 +226,6 @@ find_blk:
 	pop %ecx
 	ret
 
-/* cfg_read: the config dword CONFIG_ADDRESS eax names, in eax */
-cfg_read:
-	push %edx
-	mov $CFG_ADDR, %dx
-	out %eax, %dx
-	mov $CFG_DATA, %dx
-	in %dx, %eax
-	pop %edx
-	ret
-
 /* set_command: the command register of dev := ax */
 set_command:
 	push %edx

@@ -341,6 +341,37 @@ pae_window:
 	pop %eax
 	ret
 
+/* ---- PCI configuration space (configuration mechanism #1, PCI Local Bus 3.0, 3.2.2.3.2) -----
+ * CONFIG_ADDRESS at 0xCF8 (enable bit 31, bus 23:16, device 15:11, function 10:8, register
+ * 7:2), then the dword at CONFIG_DATA 0xCFC. Each keeps every register but its result. */
+	.set CFG_ADDR, 0xcf8
+	.set CFG_DATA, 0xcfc
+
+/* cfg_read: the config dword CONFIG_ADDRESS eax names, in eax */
+	.globl cfg_read
+cfg_read:
+	push %edx
+	mov $CFG_ADDR, %dx
+	out %eax, %dx
+	mov $CFG_DATA, %dx
+	in %dx, %eax
+	pop %edx
+	ret
+
+/* cfg_write: the config dword CONFIG_ADDRESS eax names := edx; eax and edx kept */
+	.globl cfg_write
+cfg_write:
+	push %edx
+	push %eax
+	mov $CFG_ADDR, %dx
+	out %eax, %dx
+	mov 4(%esp), %eax		/* the value, as pushed */
+	mov $CFG_DATA, %dx
+	out %eax, %dx
+	pop %eax
+	pop %edx
+	ret
+
 	.section .rodata
 msg_exc:	.asciz "guest: unexpected exception 0x"
 msg_exc_err:	.asciz " error 0x"

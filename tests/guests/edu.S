@@ -582,30 +582,6 @@ find_edu:
 	pop %ecx
 	ret
 
-/* cfg_read: the config dword CONFIG_ADDRESS eax names, in eax */
-cfg_read:
-	push %edx
-	mov $CFG_ADDR, %dx
-	out %eax, %dx
-	mov $CFG_DATA, %dx
-	in %dx, %eax
-	pop %edx
-	ret
-
-/* cfg_write: the config dword CONFIG_ADDRESS eax names := edx */
-cfg_write:
-	push %eax
-	push %edx
-	push %edx
-	mov $CFG_ADDR, %dx
-	out %eax, %dx
-	pop %eax
-	mov $CFG_DATA, %dx
-	out %eax, %dx
-	pop %edx
-	pop %eax
-	ret
-
 /* set_command: the command register of dev := ax */
 set_command:
 	push %edx

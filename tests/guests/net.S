@@ -411,16 +411,6 @@ guest_main:
 	mov $1, %eax
 1:	ret
 
-/* cfg_read: the config dword CONFIG_ADDRESS eax names, in eax */
-cfg_read:
-	push %edx
-	mov $CFG_ADDR, %dx
-	out %eax, %dx
-	mov $CFG_DATA, %dx
-	in %dx, %eax
-	pop %edx
-	ret
-
 /* enable_dev: memory decoding and bus mastering on for the function ecx names */
 enable_dev:
 	push %eax

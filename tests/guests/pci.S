@@ -695,30 +695,7 @@ request:
 	pop %ecx
 	ret
 
-/* ---- config space helpers --------------------------------------------------------------- */
-
-/* cfg_read: the dword CONFIG_ADDRESS eax names, in eax */
-cfg_read:
-	push %edx
-	mov $CFG_ADDR, %dx
-	out %eax, %dx
-	mov $CFG_DATA, %dx
-	in %dx, %eax
-	pop %edx
-	ret
-
-/* cfg_write: the dword CONFIG_ADDRESS eax names := edx; eax kept */
-cfg_write:
-	push %edx
-	push %eax
-	mov $CFG_ADDR, %dx
-	out %eax, %dx
-	mov 4(%esp), %eax		/* the value, as pushed */
-	mov $CFG_DATA, %dx
-	out %eax, %dx
-	pop %eax
-	pop %edx
-	ret
+/* ---- config space helpers (cfg_read and cfg_write are common.S's) ----------------------- */
 
 /* set_command: the command register of 00:01.0 := ax */
 set_command:

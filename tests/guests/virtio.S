@@ -101,16 +101,6 @@ guest_main:
 	mov $1, %eax
 1:	ret
 
-/* cfg_read: the config dword CONFIG_ADDRESS eax names, in eax */
-cfg_read:
-	push %edx
-	mov $CFG_ADDR, %dx
-	out %eax, %dx
-	mov $CFG_DATA, %dx
-	in %dx, %eax
-	pop %edx
-	ret
-
 /* set_command: the command register of 00:01.0 := ax */
 set_command:
 	push %edx
